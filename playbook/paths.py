@@ -21,6 +21,7 @@ __all__ = [
     "APPS_DIR",
     "TEMPLATES_DIR",
     "REPORTS_DIR",
+    "resolve",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,3 +33,20 @@ NOTEBOOKS_DIR = ROOT / "notebooks"
 APPS_DIR = NOTEBOOKS_DIR / "apps"
 TEMPLATES_DIR = ROOT / "templates"
 REPORTS_DIR = ROOT / "reports"
+
+
+def resolve(path: str | Path) -> Path:
+    """Return ``path`` as given if it exists, else relative to the repository root.
+
+    Notebooks run with their own folder as working directory; this lets their
+    parameters say ``data/sample`` either way.
+
+    Examples
+    --------
+    >>> resolve("data/sample") == SAMPLE_DIR
+    True
+    """
+    p = Path(path).expanduser()
+    if p.is_absolute() or p.exists():
+        return p.resolve()
+    return ROOT / p

@@ -1,0 +1,5 @@
+"""``python -m playbook`` runs the command line."""
+
+from playbook.cli import main
+
+main()

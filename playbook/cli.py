@@ -1,0 +1,135 @@
+"""The ``playbook`` command line: each subcommand wraps one library call.
+
+Bad input prints a readable message (never a traceback) and exits with status 1.
+
+Examples
+--------
+>>> from click.testing import CliRunner
+>>> result = CliRunner().invoke(main, ["--help"])
+>>> result.exit_code
+0
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from playbook.errors import PlaybookError, ValidationError
+
+__all__ = ["main"]
+
+
+def _friendly(func):
+    """Turn PlaybookError into a message on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ValidationError as exc:
+            from playbook.validation import format_report
+
+            lang = kwargs.get("lang", "en") or "en"
+            click.echo(format_report(exc.issues, lang), err=True)
+            sys.exit(1)
+        except PlaybookError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+                    help="Language of messages and reports.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sales-playbook")
+def main() -> None:
+    """Sales playbook and coaching kit (English / 简体中文)."""
+
+
+@main.command()
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the CSV tables to.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
+@click.option("--scale", type=float, default=1.0, show_default=True,
+              help="Size multiplier (70 gives about 1,000,000 orders).")
+@_friendly
+def sample(out: Path, seed: int, scale: float) -> None:
+    """Write the sample company's tables (deterministic for a seed)."""
+    from playbook.sample import generate, write_tables
+
+    files = write_tables(generate(seed=seed, scale=scale), out)
+    for f in files:
+        click.echo(f"wrote {f}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--map", "column_map", default=None,
+              help="Column map name (see data/column_maps) or YAML path; default: detected.")
+@click.option("--table", default=None, help="Kit table of a single file; default: detected.")
+@click.option("--as-of", "as_of", default=None, help="No date may be after this (YYYY-MM-DD).")
+@LANG
+@_friendly
+def validate(paths: tuple[Path, ...], column_map: str | None, table: str | None,
+             as_of: str | None, lang: str) -> None:
+    """Check CRM export files or data folders; list every problem found."""
+    from playbook.io import validate_paths
+    from playbook.validation import format_report
+
+    issues = validate_paths(list(paths), column_map=column_map, table=table, as_of=as_of)
+    click.echo(format_report(issues, lang))
+    sys.exit(1 if len(issues) else 0)
+
+
+@main.command()
+@click.option("--data", "data_dir", default="data/sample", show_default=True,
+              help="Data folder (reps, customers, orders, quotas …).")
+@click.option("--map", "column_map", default="", help="Column map name or YAML path.")
+@click.option("--as-of", "as_of", default="", help="Last day counted; default latest order.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("reports"), show_default=True)
+@LANG
+@_friendly
+def overview(data_dir: str, column_map: str, as_of: str, out: Path, lang: str) -> None:
+    """Render the team overview report to standalone HTML."""
+    from playbook import io, paths
+    from playbook.labels import t
+    from playbook.report import render_notebook
+
+    data = paths.resolve(data_dir)
+    io.load_dataset(data, column_map=column_map or None, as_of=as_of or None)  # fail early
+    target = out / f"team_overview_{lang}.html"
+    render_notebook(
+        paths.NOTEBOOKS_DIR / "00_team_overview.ipynb", target,
+        {"data_dir": str(data), "column_map": column_map, "as_of": as_of, "lang": lang},
+        title=t("overview.title", lang), lang=lang,
+    )
+    click.echo(f"{t('cli.report_written', lang)}: {target.resolve()}")
+
+
+@main.command()
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("reports/bench.md"), show_default=True)
+@click.option("--quick", is_flag=True, help="Small sizes, for a smoke run.")
+@_friendly
+def bench(out: Path, quick: bool) -> None:
+    """Run the benchmarks; print seconds and ratios against in-run baselines."""
+    from playbook.bench import run, to_markdown
+
+    table = run(quick=quick)
+    text = to_markdown(table)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    click.echo(text)
+    click.echo(f"written: {out.resolve()}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,171 @@
+"""Rendering: run a parameterised notebook with Papermill, publish standalone HTML.
+
+The published page hides code and prompts, embeds charts as images and carries a
+print stylesheet, so a manager can open, print or archive it without Jupyter.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from playbook.report import style_table
+>>> html = style_table(pd.DataFrame({"ytd_sales": [1234.5], "attainment": [0.9]}),
+...                    lang="zh").to_html()
+>>> "1,234.50" in html and "90.0%" in html and "年初至今销售额" in html
+True
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from playbook.errors import PlaybookError
+from playbook.labels import check_lang, label_frame, t
+
+__all__ = [
+    "MONEY_COLUMNS",
+    "PCT_COLUMNS",
+    "RenderError",
+    "PRINT_CSS",
+    "style_table",
+    "heading",
+    "show_issues",
+    "execute_notebook",
+    "notebook_to_html",
+    "render_notebook",
+]
+
+MONEY_COLUMNS = {"ytd_sales", "ytd_quota", "prior_ytd_sales", "net_sales", "amount", "quota",
+                 "spend", "base_salary"}
+PCT_COLUMNS = {"attainment", "yoy_growth"}
+
+PRINT_CSS = """
+<style>
+  body { font-family: "Noto Sans CJK SC", "Noto Sans", "PingFang SC", "Microsoft YaHei",
+         system-ui, sans-serif; }
+  .jp-Cell-inputWrapper, .jp-InputPrompt, .jp-OutputPrompt { display: none !important; }
+  table { border-collapse: collapse; font-size: 0.9em; }
+  th, td { padding: 2px 8px; border-bottom: 1px solid #ddd; }
+  @media print {
+    @page { size: A4; margin: 14mm; }
+    body { font-size: 10pt; }
+    .jp-Cell { break-inside: avoid; }
+    img { max-width: 100% !important; }
+  }
+</style>
+"""
+
+
+class RenderError(PlaybookError):
+    """A report notebook failed to run; the message names the notebook and the cause."""
+
+
+def style_table(
+    frame: pd.DataFrame,
+    *,
+    lang: str = "en",
+    money: set[str] | None = None,
+    pct: set[str] | None = None,
+) -> Any:
+    """Return a pandas ``Styler`` with translated headers, money and percent formats.
+
+    Money columns show two decimals with thousands separators (CNY); percent
+    columns show one decimal; missing values show as an em dash.
+    """
+    check_lang(lang)
+    money = MONEY_COLUMNS if money is None else money
+    pct = PCT_COLUMNS if pct is None else pct
+    fmt = {c: "{:,.2f}" for c in frame.columns if c in money}
+    fmt.update({c: "{:.1%}" for c in frame.columns if c in pct})
+    shown = frame.rename(columns=label_frame(list(frame.columns), lang))
+    fmt = {label_frame([c], lang)[c]: f for c, f in fmt.items()}
+    return shown.style.format(fmt, na_rep="—").hide(axis="index")
+
+
+def heading(key: str, lang: str = "en", level: int = 2, **fields: object) -> Any:
+    """Return an IPython Markdown heading for label ``key`` (for notebooks)."""
+    from IPython.display import Markdown
+
+    return Markdown("#" * level + " " + t(key, lang, **fields))
+
+
+def show_issues(issues: pd.DataFrame, lang: str = "en") -> None:
+    """In a notebook: show the validation report; stop with a clear error if not empty."""
+    from IPython.display import Markdown, display
+
+    from playbook.errors import ValidationError
+    from playbook.validation import render_issues
+
+    if len(issues) == 0:
+        display(Markdown(t("report.data_ok", lang)))
+        return
+    display(render_issues(issues, lang))
+    raise ValidationError(issues)
+
+
+def execute_notebook(
+    notebook: str | Path,
+    parameters: dict[str, Any],
+    *,
+    output: str | Path | None = None,
+    cwd: str | Path | None = None,
+) -> Any:
+    """Run ``notebook`` with Papermill and return the executed notebook node.
+
+    A failure inside the notebook becomes :class:`RenderError` (for a
+    ``PlaybookError`` raised in the notebook, its message is kept as is).
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook = Path(notebook)
+    try:
+        return pm.execute_notebook(
+            str(notebook),
+            str(output) if output else None,
+            parameters=parameters,
+            cwd=str(cwd or notebook.parent),
+            kernel_name="python3",
+            language="python",
+            progress_bar=False,
+            log_output=False,
+        )
+    except PapermillExecutionError as exc:
+        raise RenderError(f"{notebook.name} failed: {exc.ename}: {exc.evalue}") from exc
+
+
+def notebook_to_html(nb: Any, *, title: str, lang: str = "en") -> str:
+    """Convert an executed notebook to one standalone HTML page without code."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="lab", exclude_input=True, exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    nb.metadata["title"] = title
+    body, _ = exporter.from_notebook_node(nb)
+    body = body.replace("<html>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', 1)
+    body = body.replace("</head>", PRINT_CSS + "</head>", 1)
+    return body
+
+
+def render_notebook(
+    notebook: str | Path,
+    out_html: str | Path,
+    parameters: dict[str, Any],
+    *,
+    title: str,
+    lang: str = "en",
+) -> Path:
+    """Execute ``notebook`` with ``parameters`` and write standalone HTML to ``out_html``.
+
+    The executed notebook is kept beside the HTML (``.ipynb``) for auditing.
+    """
+    out_html = Path(out_html)
+    out_html.parent.mkdir(parents=True, exist_ok=True)
+    nb = execute_notebook(notebook, parameters, output=out_html.with_suffix(".ipynb"))
+    out_html.write_text(notebook_to_html(nb, title=html_lib.escape(title), lang=lang),
+                        encoding="utf-8")
+    return out_html
