@@ -1,0 +1,1 @@
+"""Benchmark cases, one module per kit module; collected by :func:`playbook.bench.cases`."""

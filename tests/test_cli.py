@@ -1,0 +1,70 @@
+"""The ``playbook`` command: readable output, status 1 and no traceback on bad input."""
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from playbook import paths
+from playbook.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_help_lists_commands():
+    out = run("--help").output
+    for cmd in ("sample", "validate", "overview", "bench"):
+        assert cmd in out
+
+
+def test_sample_writes_every_table(tmp_path):
+    res = run("sample", "--out", str(tmp_path), "--seed", "3", "--scale", "0.2")
+    assert res.exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"{t}.csv" for t in ("reps", "customers", "orders", "opportunities", "activities",
+                             "channel_spend", "assessments", "quotas"))
+
+
+def test_validate_chinese_example_succeeds():
+    res = run("validate", str(paths.EXAMPLES_DIR / "chinese_crm_orders.csv"))
+    assert res.exit_code == 0, res.output
+
+
+def test_validate_broken_file_lists_problems_and_fails():
+    res = CliRunner().invoke(main, ["validate", str(paths.EXAMPLES_DIR / "broken_orders.csv")])
+    assert res.exit_code == 1
+    assert "Traceback" not in res.output
+    assert res.output.count("broken_orders.csv") >= 1
+    assert len([ln for ln in res.output.splitlines() if "row" in ln.lower()]) >= 5
+
+
+def test_validate_missing_file_is_a_message_not_a_traceback(tmp_path):
+    res = CliRunner().invoke(main, ["validate", str(tmp_path / "nope.csv")])
+    assert res.exit_code == 1
+    assert "nope.csv" in res.output and "Traceback" not in res.output
+
+
+def test_overview_on_broken_folder_stops_before_rendering(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("reps", "customers"):
+        (data / f"{name}.csv").write_bytes((paths.SAMPLE_DIR / f"{name}.csv").read_bytes())
+    (data / "orders.csv").write_text(
+        "order_id,customer_id,rep_id,order_date,amount\nX1,NOPE,R001,2025-13-01,abc\n",
+        encoding="utf-8")
+    out = tmp_path / "reports"
+    res = CliRunner().invoke(main, ["overview", "--data", str(data), "--out", str(out)])
+    assert res.exit_code == 1
+    assert "Traceback" not in res.output
+    assert "orders.csv" in res.output and "2025-13-01" in res.output and "abc" in res.output
+    assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.slow
+def test_console_script_and_module_entry_point():
+    res = subprocess.run([sys.executable, "-m", "playbook", "--help"], capture_output=True,
+                         text=True, check=False)
+    assert res.returncode == 0 and "validate" in res.stdout
