@@ -45,8 +45,9 @@ demo: setup ## render the team overview of the sample company to reports/ (EN an
 	$(PLAYBOOK) overview --data $(DATA) --out $(REPORTS) --lang en
 	$(PLAYBOOK) overview --data $(DATA) --out $(REPORTS) --lang zh
 
-test: setup ## run the whole test suite (unit, doctests, notebooks, browser)
-	$(PY) -m pytest -q -n auto --dist loadfile tests playbook --doctest-modules
+test: setup ## run the whole test suite (lint, unit, doctests, notebooks, browser)
+	$(VENV)/bin/ruff check playbook tests
+	$(PY) -m pytest -q -n auto --dist loadgroup --durations=15 tests playbook --doctest-modules
 
 lab: setup ## open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

@@ -1,0 +1,34 @@
+"""Voila apps in a real headless browser: served, clicked, checked, screenshotted."""
+
+import pytest
+
+from playbook import paths
+from playbook.labels import t
+
+from voila_harness import CHROMIUM, browser_page, screenshot, voila
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (make setup)"),
+]
+APP = paths.APPS_DIR / "team_overview.ipynb"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with voila(APP) as url:
+        yield url
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_overview_app_shows_attainment_after_click(server, lang):
+    with browser_page() as page:
+        page.goto(f"{server}/?lang={lang}", timeout=90000)
+        page.get_by_role("button", name=t("app.show", lang)).click(timeout=90000)
+        page.get_by_text(t("col.attainment", lang)).first.wait_for(timeout=60000)
+        assert page.locator("table tbody tr").count() >= 24
+        assert page.locator("img").count() >= 1 or page.locator("canvas, svg").count() >= 1
+        # the source code is not served to staff
+        assert "import" not in page.inner_text("body")
+        assert "Traceback" not in page.content()
+        screenshot(page, f"app_team_overview_{lang}")

@@ -1,0 +1,83 @@
+"""Start Voila on a free loopback port and drive it with Debian's chromium (Playwright).
+
+Playwright's own browser download does not work here: we launch the system chromium.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "reports" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def voila(target: Path, *, timeout: float = 90.0, extra: tuple[str, ...] = ()):
+    """Serve ``target`` (a notebook or folder) with Voila; yield the base URL."""
+    port = free_port()
+    exe = Path(sys.executable).with_name("voila")
+    log = open(Path(f"/tmp/voila_{port}.log"), "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [str(exe), str(target), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+         *extra],
+        cwd=str(Path(target).parent if Path(target).is_file() else target),
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"voila exited: {Path(log.name).read_text()[-2000:]}")
+            try:
+                urllib.request.urlopen(url + "/api/status", timeout=2)  # noqa: S310 - loopback
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("voila did not start") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            proc.kill()
+        log.close()
+
+
+@contextlib.contextmanager
+def browser_page(width: int = 1280, height: int = 900):
+    """Yield a Playwright page in headless system chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            yield page
+        finally:
+            browser.close()
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
