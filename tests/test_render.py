@@ -1,0 +1,115 @@
+"""Batch machinery: slices, failure isolation, rerun of only stale reports, index."""
+
+
+import nbformat
+import pandas as pd
+import pytest
+
+from playbook.errors import ParameterError, PlaybookError
+from playbook.render import (
+    html_to_pdf,
+    plan_jobs,
+    read_slice,
+    read_snapshot_meta,
+    run_batch,
+    write_index,
+    write_snapshot,
+)
+
+
+@pytest.fixture()
+def snapshot(tmp_path):
+    frames = {
+        "sales": pd.DataFrame({"rep_id": ["R1", "R1", "R2", "R3"], "amount": [1.0, 2.0, 3.0, 4.0]}),
+        "team": pd.DataFrame({"stat": ["median"], "value": [2.5]}),
+    }
+    return write_snapshot(frames, tmp_path / "snap", fingerprint="abc", as_of="2025-09-30")
+
+
+@pytest.fixture()
+def template(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    p = nbformat.v4.new_code_cell('rep_id: str = ""\nsnapshot: str = ""\nlang: str = "en"')
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [p, nbformat.v4.new_code_cell(
+        "from playbook.render import read_slice\n"
+        "from playbook.errors import PlaybookError\n"
+        "mine = read_slice(snapshot, 'sales', rep_id)\n"
+        "if rep_id == 'R2':\n    raise PlaybookError('no assessment for R2')\n"
+        "print('REP', rep_id, 'TOTAL', mine['amount'].sum(), 'ROWS', len(mine))")]
+    path = tmp_path / "tpl.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _jobs(template, snapshot, out, fingerprint="abc", reps=("R1", "R2", "R3"), **kw):
+    return plan_jobs(list(reps), notebook=template, out_dir=out,
+                     parameters=lambda r: {"rep_id": r, "snapshot": str(snapshot)},
+                     fingerprint=fingerprint, title=lambda r: f"Plan {r}", **kw)
+
+
+def test_slice_reads_only_that_rep(snapshot):
+    assert read_slice(snapshot, "sales", "R1")["amount"].tolist() == [1.0, 2.0]
+    assert read_slice(snapshot, "sales", "R9").empty
+    assert len(read_slice(snapshot, "team", "R1")) == 1  # team-level tables are read whole
+    assert read_snapshot_meta(snapshot)["fingerprint"] == "abc"
+
+
+def test_incomplete_snapshot_is_refused(tmp_path):
+    (tmp_path / "s").mkdir()
+    with pytest.raises(PlaybookError, match="not a complete snapshot"):
+        read_snapshot_meta(tmp_path / "s")
+
+
+@pytest.mark.slow
+def test_batch_isolates_failure_and_reruns_only_stale(template, snapshot, tmp_path):
+    out = tmp_path / "out"
+    results = run_batch(_jobs(template, snapshot, out), workers=2, progress=False)
+    status = {r.rep_id: r.status for r in results}
+    assert status == {"R1": "rendered", "R2": "failed", "R3": "rendered"}
+    failed = next(r for r in results if r.rep_id == "R2")
+    assert "no assessment for R2" in failed.error
+    # a failed rep leaves no file that looks complete
+    assert sorted(p.name for p in out.glob("*.html")) == ["idp_R1_en.html", "idp_R3_en.html"]
+    assert not list(out.glob("*.part"))
+    html = (out / "idp_R1_en.html").read_text(encoding="utf-8")
+    assert "REP R1 TOTAL 3.0 ROWS 2" in html and "read_slice" not in html  # no code shown
+
+    again = _jobs(template, snapshot, out)
+    assert [j.stale for j in again] == [False, True, False]  # only the failed one reruns
+    before = (out / "idp_R1_en.html").stat().st_mtime_ns
+    results = run_batch(again, workers=1, progress=False)
+    assert [r.status for r in results] == ["skipped", "failed", "skipped"]
+    assert (out / "idp_R1_en.html").stat().st_mtime_ns == before
+
+    # new data -> new fingerprint -> everything is stale
+    assert all(j.stale for j in _jobs(template, snapshot, out, fingerprint="new"))
+    # template edited -> stale too
+    template.write_text(template.read_text() + " ")
+    assert all(j.stale for j in _jobs(template, snapshot, out))
+
+    people = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "name": ["A<b>", "B", "C"],
+                           "team": ["T", "T", "T"]})
+    index = write_index(results, people, out, title="Plans", lang="en")
+    page = index.read_text(encoding="utf-8")
+    assert page.count('href="idp_R') == 2
+    assert "A&lt;b&gt;" in page and "no assessment for R2" in page
+    assert "3 reports, 1 failed." in page
+
+
+def test_bad_parameters(template, snapshot, tmp_path):
+    with pytest.raises(ParameterError, match="reps"):
+        _jobs(template, snapshot, tmp_path, reps=())
+    with pytest.raises(ParameterError, match="workers"):
+        run_batch(_jobs(template, snapshot, tmp_path), workers=0, progress=False)
+
+
+@pytest.mark.slow
+def test_pdf_from_html(tmp_path):
+    page = tmp_path / "a.html"
+    page.write_text("<html><body><h1>个人发展计划</h1></body></html>", encoding="utf-8")
+    pdfs = html_to_pdf([page])
+    if not pdfs:
+        pytest.skip("chromium not installed")
+    assert pdfs[0].read_bytes()[:5] == b"%PDF-"
