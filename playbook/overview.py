@@ -115,6 +115,7 @@ def rep_summary(
     -------
     DataFrame
         One row per rep, columns :data:`SUMMARY_COLUMNS`, ordered by team then rep.
+        Reps who left before the year started (``leave_date``) are left out.
         ``attainment`` is a ratio (1.0 = 100%), NaN where the quota is 0 or missing.
         ``new_customers`` counts customers whose first-ever order (in ``orders``) falls
         in the YTD window, credited to the rep of that order. ``prior_ytd_sales`` is the
@@ -139,8 +140,12 @@ def rep_summary(
     first = first.drop_duplicates("customer_id")
     new = first.loc[first["_d"] >= start].groupby("rep_id").size()
 
-    out = reps[["rep_id", "name", "team"]].copy()
-    out["role"] = reps["role"] if "role" in reps else pd.NA
+    current = reps
+    if "leave_date" in reps:
+        left = pd.to_datetime(reps["leave_date"])
+        current = reps.loc[left.isna() | (left >= start)]
+    out = current[["rep_id", "name", "team"]].copy()
+    out["role"] = current["role"] if "role" in current else pd.NA
     out["ytd_sales"] = out["rep_id"].map(sales).fillna(0.0).round(2)
     if quotas is not None:
         _require(quotas, ["rep_id", "month", "quota"], "quotas")

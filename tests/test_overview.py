@@ -70,6 +70,12 @@ def test_new_customer_goes_to_rep_of_first_order_later_in_year():
     assert s.loc["R1", "ytd_sales"] == 150.0
 
 
+def test_reps_who_left_before_the_year_are_left_out():
+    reps = REPS.assign(leave_date=pd.to_datetime([None, "2024-12-31", "2025-02-01"]))
+    s = rep_summary(ORDERS, reps, QUOTAS, as_of=AS_OF)
+    assert s["rep_id"].tolist() == ["R1", "R3"]  # R2 left in 2024; R3 left during the year
+
+
 def test_input_not_mutated_and_without_quotas():
     before = ORDERS.copy()
     s = rep_summary(ORDERS, REPS, as_of=AS_OF)
