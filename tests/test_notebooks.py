@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import nbformat
+import papermill
 import pytest
 
 from playbook import paths
@@ -41,6 +42,8 @@ def test_house_rules(path):
     names = {n.target.id for n in params.body if isinstance(n, ast.AnnAssign)}
     assert "lang" in names, "every notebook takes lang"
     assert all(isinstance(n, ast.AnnAssign) for n in params.body), "flat typed literals only"
+    # papermill must understand every parameter (papermill --help-notebook documents them)
+    assert set(papermill.inspect_notebook(str(path))) == names
     for cell in cells:
         assert cell.get("outputs", []) == [] and cell.get("execution_count") is None, (
             "commit notebooks without outputs"
