@@ -75,6 +75,7 @@ __all__ = [
     "FUNNEL_STAGES",
     "STEPS",
     "METRICS",
+    "PER_MONTH",
     "AD_CHANNELS",
     "LEAK_MAP_PATH",
     "STAGE_COLUMNS",
@@ -101,6 +102,7 @@ __all__ = [
     "step_table",
     "funnel_table",
     "wilson_interval",
+    "poisson_interval",
     "proportion_test",
     "repurchase_table",
     "rep_comparison",
@@ -129,6 +131,8 @@ STEPS = {
 }
 # every rate a rep is compared on: the funnel steps, then the two that need orders
 METRICS = (*STEPS, "new_customers", "repurchase")
+# metrics that are counts per month employed (the others are shares)
+PER_MONTH = ("new_customers",)
 # channels counted as paid advertising in the referral-vs-ads comparison
 AD_CHANNELS = ("paid_search", "paid_social")
 LEAK_MAP_PATH = paths.TEMPLATES_DIR / "leak_competency_map.yaml"
@@ -150,13 +154,13 @@ FUNNEL_COLUMNS = [
 ]
 PROBLEM_COLUMNS = ["opportunity_id", "rep_id", "code", "column", "value", "message"]
 _COMPARED = [
-    "peers", "step", "passed", "decided", "rate", "ci_low", "ci_high", "shrunk_rate",
+    "peers", "step", "unit", "passed", "decided", "rate", "ci_low", "ci_high", "shrunk_rate",
     "peer_rate", "peer_median_rate", "status", "revenue_at_stake",
 ]
 COMPARISON_COLUMNS = ["rep_id", "name", "team", *_COMPARED]
 TEAM_COMPARISON_COLUMNS = ["team", *_COMPARED]
 LEAK_COLUMNS = [
-    "rep_id", "name", "team", "step", "competency", "passed", "decided", "rep_rate",
+    "rep_id", "name", "team", "step", "competency", "unit", "passed", "decided", "rep_rate",
     "ci_low", "ci_high", "peer_rate", "peer_median_rate", "peers", "revenue_at_stake",
 ]
 REPURCHASE_COLUMNS = ["won_customers", "eligible", "repurchased", "repurchase_rate",
@@ -187,7 +191,7 @@ PERIOD_COMPARISON_COLUMNS = [
     "step", "before_passed", "before_decided", "before_rate", "after_passed", "after_decided",
     "after_rate", "change", "p_value", "test", "significant",
 ]
-# for report.style_table(..., money=MONEY_COLUMNS, pct=PCT_COLUMNS)
+# money and percentage columns of the module's tables (formatted by for_display)
 MONEY_COLUMNS = {
     "amount", "won_amount", "avg_deal", "revenue_at_stake", "repurchase_revenue", "open_amount",
     "expected_value", "velocity_per_day", "quota_horizon", "closed_in_horizon",
@@ -895,26 +899,63 @@ def repurchase_table(
 
 
 # --------------------------------------------------------------------------- comparisons
-def _metric_counts(stages: pd.DataFrame, unit: list[str], *, orders: pd.DataFrame | None,
-                   as_of: pd.Timestamp | None, window_days: int) -> pd.DataFrame:
-    """Long counts: unit columns, step, passed, decided (funnel steps, + orders metrics)."""
-    counts = _long(_sums(stages, unit), unit)[[*unit, "step", "passed", "decided"]]
-    if orders is None:
-        return counts
+def _new_deals(stages: pd.DataFrame, orders: pd.DataFrame) -> pd.Series:
+    """Boolean per won row of ``stages``: the deal brought a new customer.
+
+    New = no ``customer_id`` on the opportunity, or the customer had no positive order
+    before the opportunity was created.
+    """
     _require(orders, ["customer_id", "order_date", "amount"], "orders")
     won = stages.loc[stages["outcome"] == "won"]
+    positive = pd.to_numeric(orders["amount"], errors="coerce").to_numpy() > 0
     first = (pd.DataFrame({"customer_id": orders["customer_id"].astype("string"),
                            "order_date": _as_dates(orders["order_date"])})
-             .loc[pd.to_numeric(orders["amount"], errors="coerce").to_numpy() > 0]
-             .groupby("customer_id")["order_date"].min())
-    before = won["customer_id"].map(first)
-    new = won["customer_id"].isna() | before.isna() | (before >= won["created_date"])
-    nc = (won.assign(passed=new.astype("int64"), decided=1)
-          .groupby(unit, dropna=False, observed=True)[["passed", "decided"]].sum().reset_index()
-          .assign(step="new_customers"))
+             .loc[positive].groupby("customer_id")["order_date"].min())
+    before = won["customer_id"].astype("string").map(first)
+    return won["customer_id"].isna() | before.isna() | (before >= won["created_date"])
+
+
+def _exposure(stages: pd.DataFrame, reps: pd.DataFrame | None, end: pd.Timestamp) -> pd.DataFrame:
+    """Months each rep was employed between the first lead in ``stages`` and ``end``.
+
+    Reps without a hire (leave) date count from the first lead (to ``end``).
+    """
+    start = pd.Timestamp(stages["created_date"].min()).normalize()
+    if reps is not None:
+        none = pd.Series(pd.NaT, index=reps.index, dtype="datetime64[ns]")
+        roster = pd.DataFrame({"rep_id": reps["rep_id"].astype("string"), "team": reps["team"].astype("string"),
+                               "hire": _as_dates(reps["hire_date"]) if "hire_date" in reps else none,
+                               "leave": _as_dates(reps["leave_date"]) if "leave_date" in reps else none})
+    else:
+        roster = (stages[["rep_id", "team"]].astype("string").drop_duplicates("rep_id")
+                  .assign(hire=pd.NaT, leave=pd.NaT))
+        roster = roster.astype({"hire": "datetime64[ns]", "leave": "datetime64[ns]"})
+    lo = roster["hire"].fillna(start).clip(lower=start)
+    hi = roster["leave"].fillna(end).clip(upper=end)
+    days = ((hi - lo).dt.days + 1).clip(lower=0)
+    return roster[["rep_id", "team"]].assign(months=(days / _MONTH_DAYS).to_numpy())
+
+
+_MONTH_DAYS = 365.25 / 12
+
+
+def _metric_counts(stages: pd.DataFrame, unit: list[str], *, orders: pd.DataFrame | None,
+                   reps: pd.DataFrame | None, as_of: pd.Timestamp | None, window_days: int) -> pd.DataFrame:
+    """Long counts: unit columns, step, passed, decided (funnel steps, + the orders metrics)."""
+    counts = _long(_sums(stages, unit), unit)[[*unit, "step", "passed", "decided"]]
+    counts["decided"] = counts["decided"].astype("float64")
+    if orders is None:
+        return counts
+    won = stages.loc[stages["outcome"] == "won"]
+    new = won.loc[_new_deals(stages, orders)]
+    nc = new.groupby(unit, dropna=False, observed=True).size().rename("passed").reset_index()
+    months = _exposure(stages, reps, as_of).groupby(unit, dropna=False)["months"].sum().rename("decided")
+    nc = months.reset_index().merge(nc, on=unit, how="outer")
+    nc = nc.assign(step="new_customers", passed=nc["passed"].fillna(0).astype("int64"),
+                   decided=nc["decided"].fillna(0.0).round(1))
     rp = _won_customers(stages, orders, as_of=as_of, window_days=window_days)
     rp = (rp.assign(passed=(rp["repurchased"] & rp["eligible"]).astype("int64"),
-                    decided=rp["eligible"].astype("int64"))
+                    decided=rp["eligible"].astype("float64"))
           .groupby(unit, dropna=False, observed=True)[["passed", "decided"]].sum().reset_index()
           .assign(step="repurchase"))
     return pd.concat([counts, nc[counts.columns], rp[counts.columns]], ignore_index=True)
@@ -922,48 +963,80 @@ def _metric_counts(stages: pd.DataFrame, unit: list[str], *, orders: pd.DataFram
 
 def _value_per_pass(stages: pd.DataFrame, peers: list[str], *, orders: pd.DataFrame | None,
                     as_of: pd.Timestamp | None, window_days: int) -> pd.DataFrame:
-    """Per peer group and step: the revenue one more pass of the step is worth on average."""
+    """Per peer group and step: the revenue one more pass (or new customer) is worth on average."""
     wide = _wide(_sums(stages, peers), peers)
     parts = []
     r2, r3 = wide["rate_intent_to_negotiation"].fillna(0), wide["rate_negotiation_to_deal"].fillna(0)
     avg = wide["avg_deal"].fillna(0.0)
     for step, downstream in (("lead_to_intent", r2 * r3), ("intent_to_negotiation", r3),
                              ("negotiation_to_deal", 1.0)):
-        parts.append(wide[peers].assign(step=step, value=avg * downstream))
+        parts.append(wide[peers].assign(step=step, value=(avg * downstream).to_numpy()))
     if orders is not None:
+        won = stages.loc[stages["outcome"] == "won"]
+        new = won.loc[_new_deals(stages, orders)]
+        first_deal = new.groupby(peers, dropna=False, observed=True)["amount"].mean().rename("value")
+        parts.append(wide[peers].merge(first_deal.reset_index(), on=peers, how="left").assign(step="new_customers"))
         rp = _won_customers(stages, orders, as_of=as_of, window_days=window_days)
         rp = rp.loc[rp["eligible"] & rp["repurchased"]]
         per = rp.groupby(peers, dropna=False, observed=True)["revenue"].mean().rename("value")
-        rep_rows = wide[peers].merge(per.reset_index(), on=peers, how="left") if peers else \
-            pd.DataFrame({"value": [float(rp["revenue"].mean()) if len(rp) else np.nan]})
-        parts.append(rep_rows.assign(step="repurchase"))
-        parts.append(wide[peers].assign(step="new_customers", value=np.nan))
+        parts.append(wide[peers].merge(per.reset_index(), on=peers, how="left").assign(step="repurchase"))
     return pd.concat(parts, ignore_index=True)
 
 
+def poisson_interval(count: object, exposure: object, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Score interval for a rate ``count / exposure`` (e.g. new customers per month), vectorised.
+
+    The Poisson counterpart of :func:`wilson_interval`: the bounds solve
+    ``(count - mu)^2 / mu = z^2`` for the expected count ``mu``, divided by ``exposure``.
+    ``exposure == 0`` gives NaN bounds.
+
+    Examples
+    --------
+    >>> low, high = poisson_interval(0, 10)  # none in 10 months: up to z^2 / 10 a month
+    >>> float(low), round(float(high), 3)
+    (0.0, 0.384)
+    >>> [round(float(x), 2) for x in poisson_interval(20, 10)]
+    [1.29, 3.09]
+    """
+    z = _z(confidence)
+    k = np.asarray(count, dtype="float64")
+    e = np.asarray(exposure, dtype="float64")
+    half = z * np.sqrt(k + z * z / 4)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low = np.where(e > 0, np.clip(k + z * z / 2 - half, 0.0, None) / e, np.nan)
+        high = np.where(e > 0, (k + z * z / 2 + half) / e, np.nan)
+    return np.where(k <= 0, np.where(e > 0, 0.0, np.nan), low), high
+
+
 def _compare(counts: pd.DataFrame, values: pd.DataFrame, *, unit: list[str], peers: list[str],
-             confidence: float, min_n: int, prior_strength: float) -> pd.DataFrame:
+             confidence: float, min_n: int, min_months: float, prior_strength: float) -> pd.DataFrame:
     if int(min_n) < 1:
         raise ParameterError("min_n", min_n, "a whole number >= 1 (decided opportunities needed)")
+    if not min_months > 0:
+        raise ParameterError("min_months", min_months, "a number of months > 0")
     if prior_strength < 0:
         raise ParameterError("prior_strength", prior_strength, "a number >= 0")
     c = counts.copy()
+    c["unit"] = pd.array(np.where(c["step"].isin(PER_MONTH), "per_month", "share"), dtype="string")
+    per_month = (c["unit"] == "per_month").to_numpy()
     grp = [*peers, "step"]
     pooled = c.groupby(grp, dropna=False, observed=True)[["passed", "decided"]].sum()
     pooled["peer_rate"] = _ratio(pooled["passed"], pooled["decided"])
     c["rate"] = _ratio(c["passed"], c["decided"])
-    enough = c["decided"] >= int(min_n)
-    med = c.loc[enough].groupby(grp, dropna=False, observed=True)["rate"].median().rename("peer_median_rate")
+    c["_enough"] = np.where(per_month, c["decided"] >= float(min_months), c["decided"] >= int(min_n))
+    med = c.loc[c["_enough"]].groupby(grp, dropna=False, observed=True)["rate"].median().rename("peer_median_rate")
     c = c.merge(pooled[["peer_rate"]].reset_index(), on=grp, how="left")
     c = c.merge(med.reset_index(), on=grp, how="left")
     c = c.merge(values, on=grp, how="left")
-    low, high = wilson_interval(c["passed"], c["decided"], confidence=confidence)
-    c["ci_low"], c["ci_high"] = low, high
+    per_month = (c["unit"] == "per_month").to_numpy()
+    w_low, w_high = wilson_interval(c["passed"], c["decided"], confidence=confidence)
+    p_low, p_high = poisson_interval(c["passed"], c["decided"], confidence=confidence)
+    c["ci_low"] = np.where(per_month, p_low, w_low)
+    c["ci_high"] = np.where(per_month, p_high, w_high)
     m = float(prior_strength)
     c["shrunk_rate"] = _ratio(c["passed"] + m * c["peer_rate"], c["decided"] + m)
-    enough = (c["decided"] >= int(min_n)).to_numpy()
     status = np.select(
-        [~enough, c["ci_high"].to_numpy() < c["peer_rate"].to_numpy(),
+        [~c["_enough"].to_numpy(dtype=bool), c["ci_high"].to_numpy() < c["peer_rate"].to_numpy(),
          c["ci_low"].to_numpy() > c["peer_rate"].to_numpy()],
         ["not_enough_data", "leak", "strong"], "ok")
     c["status"] = pd.array(status, dtype="string")
@@ -973,7 +1046,7 @@ def _compare(counts: pd.DataFrame, values: pd.DataFrame, *, unit: list[str], pee
     order = {s: i for i, s in enumerate(METRICS)}
     c["_o"] = c["step"].map(order)
     c = c.sort_values([*unit, "_o"], kind="stable")
-    return c.drop(columns=["_o", "value"]).reset_index(drop=True)
+    return c.drop(columns=["_o", "_enough", "value"]).reset_index(drop=True)
 
 
 def _check_reference(reference: str) -> None:
@@ -990,15 +1063,22 @@ def rep_comparison(
     reference: str = "team",
     confidence: float = 0.95,
     min_n: int = 10,
+    min_months: float = 3.0,
     prior_strength: float = 10.0,
     window_days: int = 180,
 ) -> pd.DataFrame:
-    """Each rep's rate per step, with a Wilson interval, against the rep's peers.
+    """Each rep's rate per step, with an interval, against the rep's peers.
+
+    Steps are the three funnel steps (``unit == "share"``: passed / decided, Wilson
+    interval) and, with ``orders``, ``new_customers`` (``unit == "per_month"``: new
+    customers won per month employed, Poisson score interval; "few new customers") and
+    ``repurchase`` (share of won customers ordering again, see :func:`repurchase_table`).
 
     Status per (rep, step):
 
-    - ``not_enough_data``: fewer than ``min_n`` decided opportunities (a rep with no
-      deals gets this, never 0%);
+    - ``not_enough_data``: fewer than ``min_n`` decided opportunities (or fewer than
+      ``min_months`` months employed for a per-month rate); a rep with no deals gets
+      this, never 0%;
     - ``leak``: the interval's upper bound is below the peers' pooled rate (credibly
       below, not a handful of unlucky deals);
     - ``strong``: the lower bound is above the peers' rate;
@@ -1007,30 +1087,35 @@ def rep_comparison(
     A leak carries its **revenue at stake**: the extra passes the rep would have had at
     the peers' median rate (median over reps with enough data) times what a pass is
     worth in the peer group: the average won deal times the peers' conversion from the
-    step's next stage to deal (for repurchase: the peers' average repurchase revenue).
+    step's next stage to deal; for new customers the average first deal, for repurchase
+    the average repurchase revenue.
 
     Parameters
     ----------
     stages : DataFrame
         The output of :func:`stage_table` with ``reps`` (so it has ``team``).
     reps : DataFrame, optional
-        ``rep_id, name, team``: reps of the teams in ``stages`` who have no opportunity
-        at all are listed too (as ``not_enough_data``).
+        ``rep_id, name, team`` (and ``hire_date, leave_date`` for months employed):
+        reps of the teams in ``stages`` without any opportunity are listed too.
     orders : DataFrame, optional
-        Adds the steps ``new_customers`` (share of won deals whose customer had no order
-        before the opportunity was created) and ``repurchase`` (see
-        :func:`repurchase_table`).
+        ``customer_id, order_date, amount``: adds ``new_customers`` (won deals whose
+        customer had no order before the opportunity was created) and ``repurchase``.
     as_of : date-like, optional
-        For the repurchase windows; default the latest date in ``stages``.
+        End of the months counted and of the repurchase windows; default the latest
+        date in ``stages``.
     reference : {"team", "company"}
         Peers: the rep's team, or every rep in ``stages``.
     confidence : float
-        Level of the Wilson intervals.
+        Level of the intervals.
     min_n : int
         Decided opportunities a rep needs in a step before it is judged.
+    min_months : float
+        Months employed (since the first lead in ``stages``) before new customers per
+        month are judged.
     prior_strength : float
-        ``shrunk_rate`` tops the rep's record up with this many opportunities at the
-        peers' rate (beta-binomial shrinkage toward the team): a steadier ranking figure.
+        ``shrunk_rate`` tops the rep's record up with this many opportunities (months)
+        at the peers' rate (beta-binomial / gamma-Poisson shrinkage toward the team):
+        a steadier figure for ranking.
     window_days : int
         Repurchase window.
 
@@ -1038,7 +1123,8 @@ def rep_comparison(
     -------
     DataFrame
         Columns :data:`COMPARISON_COLUMNS`, one row per rep and step, ordered by team,
-        rep, step. ``peers`` says which reference was used.
+        rep, step. ``decided`` holds months for per-month rates; ``peers`` says which
+        reference was used.
 
     Examples
     --------
@@ -1059,20 +1145,23 @@ def rep_comparison(
     _check_reference(reference)
     _check_stages(stages)
     _require(stages, ["rep_id", "team"], "stages")
+    if reps is not None:
+        _require(reps, ["rep_id", "team"], "reps")
     end = _date(as_of, "as_of")
     if end is None and orders is not None:
         end = _latest_date(stages)
     unit = ["team", "rep_id"]
-    counts = _metric_counts(stages, unit, orders=orders, as_of=end, window_days=window_days)
+    stages = stages.astype({"team": "string", "rep_id": "string"})
+    roster = None
     if reps is not None:
-        _require(reps, ["rep_id", "team"], "reps")
-        roster = pd.DataFrame({"team": reps["team"].astype("string"), "rep_id": reps["rep_id"].astype("string")})
-        roster = roster.loc[roster["team"].isin(stages["team"].dropna().unique())].drop_duplicates()
-        steps = counts["step"].drop_duplicates()
-        grid = roster.merge(pd.DataFrame({"step": steps}), how="cross")
-        counts = grid.merge(counts.astype({"team": "string", "rep_id": "string"}),
-                            on=[*unit, "step"], how="outer")
-        counts[["passed", "decided"]] = counts[["passed", "decided"]].fillna(0).astype("int64")
+        roster = reps.assign(team=reps["team"].astype("string"), rep_id=reps["rep_id"].astype("string"))
+        roster = roster.loc[roster["team"].isin(stages["team"].dropna().unique())].drop_duplicates("rep_id")
+    counts = _metric_counts(stages, unit, orders=orders, reps=roster, as_of=end, window_days=window_days)
+    if roster is not None:
+        grid = roster[unit].merge(pd.DataFrame({"step": counts["step"].drop_duplicates()}), how="cross")
+        counts = grid.merge(counts, on=[*unit, "step"], how="outer")
+        counts["passed"] = counts["passed"].fillna(0).astype("int64")
+        counts["decided"] = counts["decided"].fillna(0.0)
     if reference == "team":
         peers = ["team"]
         counts["peers"] = "team"
@@ -1081,14 +1170,10 @@ def rep_comparison(
         counts["peers"] = "company"
     vstages = stages if reference == "team" else stages.assign(peers="company")
     values = _value_per_pass(vstages, peers, orders=orders, as_of=end, window_days=window_days)
-    out = _compare(counts, values, unit=unit, peers=peers, confidence=confidence,
-                   min_n=min_n, prior_strength=prior_strength)
-    names = None
-    if reps is not None and "name" in reps:
-        names = (reps.assign(rep_id=reps["rep_id"].astype("string"))
-                 .drop_duplicates("rep_id").set_index("rep_id")["name"])
-    elif "name" in stages:
-        names = stages.drop_duplicates("rep_id").set_index("rep_id")["name"]
+    out = _compare(counts, values, unit=unit, peers=peers, confidence=confidence, min_n=min_n,
+                   min_months=min_months, prior_strength=prior_strength)
+    source = roster if roster is not None and "name" in roster else stages
+    names = source.drop_duplicates("rep_id").set_index("rep_id")["name"] if "name" in source else None
     out["name"] = out["rep_id"].map(names).astype("string") if names is not None else pd.NA
     return out[COMPARISON_COLUMNS]
 
@@ -1096,10 +1181,12 @@ def rep_comparison(
 def team_comparison(
     stages: pd.DataFrame,
     *,
+    reps: pd.DataFrame | None = None,
     orders: pd.DataFrame | None = None,
     as_of: object = None,
     confidence: float = 0.95,
     min_n: int = 10,
+    min_months: float = 3.0,
     prior_strength: float = 10.0,
     window_days: int = 180,
 ) -> pd.DataFrame:
@@ -1107,7 +1194,8 @@ def team_comparison(
 
     A team leak (``status == "leak"``) is a process problem of the team, and its
     reps will not show it against their own team: use ``reference="company"`` in
-    :func:`rep_comparison` to see them against the company.
+    :func:`rep_comparison` to see them against the company. A team's months (for new
+    customers per month) are the sum of its reps' months employed.
 
     Returns
     -------
@@ -1129,14 +1217,19 @@ def team_comparison(
     _check_stages(stages)
     _require(stages, ["team"], "stages")
     end = _date(as_of, "as_of")
-    if end is None:
-        end = _latest_date(stages) if orders is not None else None
-    counts = _metric_counts(stages, ["team"], orders=orders, as_of=end, window_days=window_days)
+    if end is None and orders is not None:
+        end = _latest_date(stages)
+    stages = stages.astype({"team": "string"})
+    roster = None
+    if reps is not None:
+        _require(reps, ["rep_id", "team"], "reps")
+        roster = reps.loc[reps["team"].astype("string").isin(stages["team"].dropna().unique())]
+    counts = _metric_counts(stages, ["team"], orders=orders, reps=roster, as_of=end, window_days=window_days)
     counts["peers"] = "company"
     values = _value_per_pass(stages.assign(peers="company"), ["peers"], orders=orders, as_of=end,
                              window_days=window_days)
-    out = _compare(counts, values, unit=["team"], peers=["peers"], confidence=confidence,
-                   min_n=min_n, prior_strength=prior_strength)
+    out = _compare(counts, values, unit=["team"], peers=["peers"], confidence=confidence, min_n=min_n,
+                   min_months=min_months, prior_strength=prior_strength)
     return out[TEAM_COMPARISON_COLUMNS]
 
 
@@ -1188,7 +1281,7 @@ def rep_leaks(
     Examples
     --------
     >>> c = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bo"], "team": ["A", "A"],
-    ...                   "peers": "team", "step": ["negotiation_to_deal"] * 2,
+    ...                   "peers": "team", "step": ["negotiation_to_deal"] * 2, "unit": "share",
     ...                   "passed": [20, 2], "decided": [100, 3], "rate": [0.2, 0.667],
     ...                   "ci_low": [0.133, 0.21], "ci_high": [0.289, 0.94], "shrunk_rate": 0.3,
     ...                   "peer_rate": 0.6, "peer_median_rate": 0.6,
@@ -1830,6 +1923,7 @@ _VALUE_PREFIX = {"step": "funnel.step.", "status": "funnel.status.", "stage": "f
                  "peers": "funnel.peers.", "test": "funnel.test."}
 
 
+_RATE_COLUMNS = ("rate", "rep_rate", "ci_low", "ci_high", "shrunk_rate", "peer_rate", "peer_median_rate")
 _TWO_DECIMALS = {"roi", "ratio", "ratio_ci_low", "ratio_ci_high", "coverage", "weighted_coverage"}
 
 
@@ -1838,21 +1932,25 @@ def _fmt_p(p: float) -> str:
 
 
 def for_display(frame: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
-    """Return a copy ready to show: coded values in ``lang``, yes/no, tidy decimals.
+    """Return a copy ready to show: every cell as text in ``lang``.
 
     Steps, statuses, stages, channels, competencies ... get their labels (values
-    without a label, e.g. a channel the kit does not know, are kept); booleans become
-    yes/no; floats that are neither money nor percentages (days, ratios, ROI,
-    p-values) get a few decimals. Money and percentages are left as numbers for
-    :func:`playbook.report.style_table` (``money=MONEY_COLUMNS, pct=PCT_COLUMNS``),
-    which also translates the headers.
+    without a label, e.g. a channel the kit does not know, are kept); percentages
+    (:data:`PCT_COLUMNS`) show one decimal, money (:data:`MONEY_COLUMNS`) two with
+    thousands separators; in comparison frames (with a ``unit`` column) per-month rates
+    read "per month" and ``decided`` shows months; dates show as ``YYYY-MM-DD``;
+    booleans become yes/no; other decimals (days, ratios, ROI, p-values) are tidied;
+    missing values show as an em dash. Headers are translated by
+    :func:`playbook.report.style_table` (pass ``money=set(), pct=set()``: the cells
+    are formatted already).
 
     Examples
     --------
     >>> f = pd.DataFrame({"step": ["negotiation_to_deal"], "status": ["not_enough_data"],
-    ...                   "significant": [True], "median_days": [12.5]})
+    ...                   "significant": [True], "median_days": [12.5], "win_rate": [0.25],
+    ...                   "won_amount": [12345.6]})
     >>> for_display(f, lang="zh").iloc[0].tolist()
-    ['谈判→成交', '数据不足', '是', '12.5']
+    ['谈判→成交', '数据不足', '是', '12.5', '25.0%', '12,345.60']
     """
     check_lang(lang)
     cat = catalogue()
@@ -1862,14 +1960,37 @@ def for_display(frame: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
             values = out[col].astype("string")
             mapping = {v: cat[prefix + v][lang] for v in values.dropna().unique() if prefix + v in cat}
             out[col] = values.replace(mapping) if mapping else values
+    if "unit" in frame.columns:
+        per_month = (frame["unit"] == "per_month").fillna(False).to_numpy(dtype=bool)
+        for col in [c for c in _RATE_COLUMNS if c in out.columns]:
+            values = frame[col].to_numpy(dtype="float64")
+            out[col] = pd.array([
+                "—" if np.isnan(v) else (cat["funnel.per_month"][lang].format(v=v) if pm else f"{v:.1%}")
+                for v, pm in zip(values, per_month, strict=True)], dtype="string")
+        if "decided" in out.columns:
+            values = frame["decided"].to_numpy(dtype="float64")
+            out["decided"] = pd.array([
+                cat["funnel.months"][lang].format(v=v) if pm else f"{v:,.0f}"
+                for v, pm in zip(values, per_month, strict=True)], dtype="string")
+        out["unit"] = frame["unit"].astype("string").replace(
+            {u: cat[f"funnel.unit.{u}"][lang] for u in ("share", "per_month")})
+    if "versus" in out.columns:
+        out["versus"] = pd.array([" + ".join(cat.get(f"channel.{c}", {}).get(lang, c) for c in str(v).split("+"))
+                                  for v in out["versus"]], dtype="string")
     yes, no = cat["funnel.yes"][lang], cat["funnel.no"][lang]
     for col in out.columns:
         series = out[col]
-        if pd.api.types.is_bool_dtype(series):
+        if pd.api.types.is_datetime64_any_dtype(series):
+            out[col] = series.dt.strftime("%Y-%m-%d").astype("string").fillna("—")
+        elif pd.api.types.is_bool_dtype(series):
             out[col] = pd.array(np.where(series.to_numpy(dtype=bool), yes, no), dtype="string")
         elif col == "p_value":
             out[col] = pd.array([_fmt_p(p) for p in series], dtype="string")
-        elif pd.api.types.is_float_dtype(series) and col not in MONEY_COLUMNS | PCT_COLUMNS:
+        elif pd.api.types.is_numeric_dtype(series) and col in PCT_COLUMNS:
+            out[col] = pd.array([("—" if pd.isna(v) else f"{v:.1%}") for v in series], dtype="string")
+        elif pd.api.types.is_numeric_dtype(series) and col in MONEY_COLUMNS:
+            out[col] = pd.array([("—" if pd.isna(v) else f"{v:,.2f}") for v in series], dtype="string")
+        elif pd.api.types.is_float_dtype(series):
             digits = 2 if col in _TWO_DECIMALS else 1
             out[col] = pd.array([("—" if pd.isna(v) else f"{v:,.{digits}f}") for v in series], dtype="string")
     return out

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from playbook.errors import MissingColumnsError
-from playbook.funnel import FUNNEL_STAGES, METRICS, STEPS
+from playbook.funnel import FUNNEL_STAGES, METRICS, PER_MONTH, STEPS
 from playbook.labels import catalogue, check_lang, t
 from playbook.plotting import setup_fonts
 
@@ -85,12 +85,14 @@ def funnel_chart(steps: pd.DataFrame, *, lang: str = "en") -> Figure:
     return fig
 
 
-def leak_heatmap(comparison: pd.DataFrame, *, lang: str = "en", max_pp: float = 30.0) -> Figure:
-    """Heat map of reps x steps: colour = rep rate minus peer rate, leaks framed in red.
+def leak_heatmap(comparison: pd.DataFrame, *, lang: str = "en", max_pct: float = 50.0) -> Figure:
+    """Heat map of reps x steps: colour = rep rate against the peer rate, leaks framed in red.
 
-    ``comparison`` is :func:`playbook.funnel.rep_comparison`. Each cell shows the rep's
-    rate; cells with ``not_enough_data`` are grey and show ``n`` (decided); leaks get a
-    red frame. Colours saturate at ``max_pp`` percentage points.
+    ``comparison`` is :func:`playbook.funnel.rep_comparison`. The colour is the relative
+    difference ``rate / peer_rate - 1`` (one scale for shares and per-month rates),
+    saturating at ``max_pct`` percent. Each cell shows the rep's rate; cells with
+    ``not_enough_data`` are grey and show ``n`` (decided, or months); leaks get a red
+    frame.
     """
     check_lang(lang)
     _require(comparison, ["rep_id", "team", "step", "rate", "peer_rate", "status", "decided"], "comparison")
@@ -106,7 +108,9 @@ def leak_heatmap(comparison: pd.DataFrame, *, lang: str = "en", max_pp: float = 
         plt.close(fig)
         return fig
     idx = c.set_index(["_row", "step"])
-    grid = idx["rate"].sub(idx["peer_rate"]).mul(100).unstack("step").reindex(index=rows, columns=steps)
+    relative = (idx["rate"] / idx["peer_rate"].where(idx["peer_rate"] > 0) - 1) * 100
+    grid = relative.unstack("step").reindex(index=rows, columns=steps)
+    per_month = {s for s in steps if s in PER_MONTH}
     status = idx["status"].unstack("step").reindex(index=rows, columns=steps)
     rate = idx["rate"].unstack("step").reindex(index=rows, columns=steps)
     decided = idx["decided"].unstack("step").reindex(index=rows, columns=steps)
@@ -114,15 +118,18 @@ def leak_heatmap(comparison: pd.DataFrame, *, lang: str = "en", max_pp: float = 
     cmap = plt.get_cmap("RdYlGn").copy()
     cmap.set_bad("#DDDDDD")
     image = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, aspect="auto",
-                      norm=TwoSlopeNorm(vcenter=0.0, vmin=-max_pp, vmax=max_pp))
+                      norm=TwoSlopeNorm(vcenter=0.0, vmin=-max_pct, vmax=max_pct))
     for i in range(len(rows)):
         for j in range(len(steps)):
             st = status.iat[i, j]
             if st == "not_enough_data" or pd.isna(rate.iat[i, j]):
-                label = f"n={int(decided.iat[i, j]) if pd.notna(decided.iat[i, j]) else 0}"
+                n = decided.iat[i, j] if pd.notna(decided.iat[i, j]) else 0
+                label = f"n={n:.1f}" if steps[j] in per_month else f"n={n:.0f}"
                 ax.text(j, i, label, ha="center", va="center", fontsize=7, color="#777777")
                 continue
-            ax.text(j, i, f"{rate.iat[i, j]:.0%}", ha="center", va="center", fontsize=8,
+            text = (t("funnel.chart.per_month_short", lang, v=rate.iat[i, j]) if steps[j] in per_month
+                    else f"{rate.iat[i, j]:.0%}")
+            ax.text(j, i, text, ha="center", va="center", fontsize=8,
                     fontweight="bold" if st == "leak" else "normal")
             if st == "leak":
                 ax.add_patch(Rectangle((j - 0.47, i - 0.45), 0.94, 0.9, fill=False, edgecolor="#B00000",
@@ -132,7 +139,7 @@ def leak_heatmap(comparison: pd.DataFrame, *, lang: str = "en", max_pp: float = 
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     ax.set_title(t("funnel.chart.heatmap_title", lang))
     ax.set_xlabel(t("funnel.chart.heatmap_legend", lang), fontsize=8)
-    fig.colorbar(image, ax=ax, shrink=0.6, label=t("funnel.chart.diff_pp", lang))
+    fig.colorbar(image, ax=ax, shrink=0.6, label=t("funnel.chart.diff_rel", lang))
     plt.close(fig)
     return fig
 

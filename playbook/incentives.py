@@ -893,10 +893,29 @@ def payout_lines(
     DataFrame
         :data:`LINE_COLUMNS`, one row per line item, sorted by rep, month and rule:
         ``month`` (first day), ``rule`` (one of :data:`RULES`), ``component`` (the
-        commission component or award), ``tier`` (1-based), ``ref`` (the customer,
+        commission component or award; ``rep``/``csm`` for the referral award), ``tier``
+        (1-based tier; for the bonus the band, 1 = the highest), ``ref`` (the customer,
         mentee, attainment or metric behind the line), ``base_cents`` and ``rate``
         (``amount_cents = base_cents x rate`` rounded half away from zero; empty for
         fixed awards) and ``amount_cents`` (int64).
+
+    Notes
+    -----
+    Commission is computed month by month on the sales accumulated since the start of
+    the tier period: a month's orders raise it, then its refunds lower it.
+
+    - *marginal*: one ``commission`` line per tier slice the month's sales fill, and one
+      ``clawback`` line per slice a refund empties (at that slice's rate);
+    - *whole*: ``commission`` on the month's sales at the rate of the tier reached,
+      ``clawback`` on refunds at the rate of the tier fallen to, and a ``tier_true_up``
+      on the sales already counted (``base``) at the difference of the two rates when
+      the tier changes;
+    - ``cap``: the change that keeps the tier period's commission at the cap (base: the
+      commission before the cap); ``renewal_uplift``: key-account renewal sales at the
+      uplift times the tier rate reached that month;
+    - ``draw``/``draw_recovery``: the advance that lifts the month's commission (base) to
+      the draw, and what later commission pays back; an advance still owed at the end of
+      the year is written off.
 
     Examples
     --------

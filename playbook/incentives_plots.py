@@ -139,7 +139,7 @@ def comparison_chart(compare: pd.DataFrame, *, lang: str = "en", plan_a: str = "
     ax.set_xlabel(t("incentives.chart.payout_wan", lang))
     ax.set_title(t("incentives.chart.compare", lang, plan_a=plan_a, plan_b=plan_b))
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.2 / fig.get_figheight() * 0.3), ncols=1)
     plt.close(fig)
     return fig
 

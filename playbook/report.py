@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import html as html_lib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +147,7 @@ def notebook_to_html(nb: Any, *, title: str, lang: str = "en") -> str:
     )
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb)
-    body = body.replace("<html>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', 1)
+    body = re.sub(r"<html[^>]*>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', body, count=1)
     body = body.replace("</head>", PRINT_CSS + "</head>", 1)
     return body
 

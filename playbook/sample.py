@@ -358,7 +358,7 @@ def _layout(n_teams: int) -> pd.DataFrame:
 
 
 def _team_names(n_teams: int) -> tuple[np.ndarray, np.ndarray]:
-    """Team names and regions: 华东一组, 华北一组, 华南一组, 华中一组 … 华东二组 …"""
+    """Team names and regions, in the order 华东一组, 华北一组, 华南一组, 华中一组 … 华东二组."""
     j = np.arange(n_teams)
     region = np.array(_REGIONS)[j % len(_REGIONS)]
     names = np.array([_cn_number(g + 1) for g in j // len(_REGIONS)])

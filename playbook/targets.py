@@ -87,6 +87,8 @@ __all__ = [
     "okr_progress",
     "okr_table",
     "smart_check",
+    "smart_table",
+    "plan_checks",
     "track",
     "weekly_review",
     "default_month",
@@ -1074,12 +1076,21 @@ def rep_month_matrix(
         if (pos < 0).any():
             raise ParameterError("quotas", _short(ids[pos < 0].tolist()), f"reps on the team in {plan_year}")
         cap = (available * factor)[pos]
-        # a ramping rep still works in a month with zero ramp share: keep his days on the team
-        cap = np.where((cap == 0) & (available[pos] > 0), 1e-9, cap)
     else:
         cap = np.ones((len(ids), 12))
-    cells = allocate_matrix(rows, cols, base=cap * shares[None, :])
     months = pd.DatetimeIndex(pd.to_datetime(monthly["month"]))
+    empty = (cols > 0) & ~(cap > 0).any(axis=0)
+    if empty.any():
+        raise InputError(
+            f"reps: nobody is on the team in {', '.join(months[empty].strftime('%Y-%m'))}, yet the company "
+            "targets of those months are above 0; give those months zero weight (method='custom') or check "
+            "hire_date and leave_date"
+        )
+    idle = (rows > 0) & ~(cap > 0).any(axis=1)
+    if idle.any():
+        raise InputError(f"reps: {', '.join(ids[idle])} have a quota but no capacity in {plan_year} (ramp share 0); "
+                         "lower their overrides or change ramp")
+    cells = allocate_matrix(rows, cols, base=cap * shares[None, :])
     return pd.DataFrame({
         "rep_id": np.repeat(ids, 12),
         "month": np.tile(months, len(ids)) if len(ids) else months[:0],
@@ -1265,6 +1276,7 @@ def _ceil(x: pd.Series | np.ndarray) -> np.ndarray:
 def activity_quota(
     quotas: pd.DataFrame,
     rates: pd.DataFrame,
+    reps: pd.DataFrame | None = None,
     *,
     basis: str = "rep",
     min_leads: int = 20,
@@ -1282,6 +1294,8 @@ def activity_quota(
         ``rep_id, month, quota`` (e.g. :func:`rep_month_matrix`).
     rates : DataFrame
         :func:`funnel_rates` output.
+    reps : DataFrame, optional
+        ``rep_id, name, team`` to show who is who.
     basis : {"rep", "team"}
         ``rep``: each rep's own rates when he closed at least ``min_leads`` leads and
         has every rate above 0, else the whole team's (pooled); ``team``: pooled for all.
@@ -1289,8 +1303,8 @@ def activity_quota(
     Returns
     -------
     DataFrame
-        ``rep_id, month, quota, source, avg_deal_size, deals, negotiations, intents,
-        leads, visits`` (``source`` is ``rep`` or ``team``).
+        ``rep_id, name, team, month, quota, source, avg_deal_size, deals, negotiations,
+        intents, leads, visits`` (``source`` is ``rep`` or ``team``).
 
     Examples
     --------
@@ -1326,8 +1340,11 @@ def activity_quota(
     intents = _ceil(negs / use["intent_to_negotiation"].to_numpy(dtype=float))
     leads = _ceil(intents / use["lead_to_intent"].to_numpy(dtype=float))
     visits = _ceil(leads * use["visits_per_lead"].to_numpy(dtype=float))
+    name, team = _rep_info(rep.reset_index(drop=True), reps)
     return pd.DataFrame({
         "rep_id": rep.to_numpy(),
+        "name": name,
+        "team": team,
         "month": quotas["month"].to_numpy(),
         "quota": quota,
         "source": np.where(usable.to_numpy(), "rep", "team"),
@@ -1420,6 +1437,9 @@ def parse_okr(data: Mapping[str, Any]) -> OKR:
             raise InputError(f"okr: {where} needs an id")
         en, zh = _title(kr.get("title"))
         deadline = kr.get("deadline")
+        period = str(kr.get("period") or "").strip()
+        if period not in ("", "year", "quarter", "month"):
+            raise InputError(f"okr: {where}.period must be year, quarter or month (got {period!r})")
         return {
             "kr_id": str(kr["id"]).strip(), "objective_id": None if objective is None else str(objective),
             "title_en": en, "title_zh": zh, "metric": str(kr.get("metric") or "").strip(),
@@ -1427,7 +1447,7 @@ def parse_okr(data: Mapping[str, Any]) -> OKR:
             "target_text": "" if kr.get("target") is None else str(kr.get("target")),
             "unit": str(kr.get("unit") or ""), "start": _maybe_date(kr.get("start")),
             "deadline": _maybe_date(deadline), "deadline_text": "" if deadline is None else str(deadline),
-            "period": str(kr.get("period") or "").strip(), "owner": str(kr.get("owner") or "").strip(),
+            "period": period, "owner": str(kr.get("owner") or "").strip(),
             "scope": str(kr.get("scope") or "company").strip(), "actual": _number(kr.get("actual")),
             "min_spend": _number(kr.get("min_spend")),
         }
@@ -1923,6 +1943,68 @@ def smart_check(
     for col in [*SMART_CRITERIA, "all_pass"]:
         out[col] = out[col].astype("boolean")
     return out
+
+
+def smart_table(check: pd.DataFrame) -> pd.DataFrame:
+    """Display frame of :func:`smart_check`: ✓ / ✗ per criterion (– when not assessed).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"kr_id": ["G"], "title": ["x"], "specific": [True], "measurable": [False],
+    ...                   "achievable": pd.array([None], dtype="boolean"), "relevant": [True],
+    ...                   "time_bound": [True], "all_pass": [False], "issues": ["..."]})
+    >>> smart_table(c).iloc[0, 2:8].tolist()
+    ['✓', '✗', '–', '✓', '✓', '✗']
+    """
+    out = check.copy()
+    for col in [*SMART_CRITERIA, "all_pass"]:
+        out[col] = [("–" if pd.isna(v) else ("✓" if v else "✗")) for v in check[col]]
+    return out
+
+
+def plan_checks(plan: QuotaPlan, *, lang: str = "en") -> pd.DataFrame:
+    """Show that every level of ``plan`` adds up to its parent: the largest difference in cents.
+
+    Returns
+    -------
+    DataFrame
+        ``check`` (text in ``lang``), ``parts`` (how many parts were compared),
+        ``difference`` (largest absolute difference between a parent and the sum of its
+        parts, in cents; 0 everywhere for an exact plan).
+
+    Examples
+    --------
+    >>> reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "team": ["A", "A", "B"]})
+    >>> plan = decompose(reps, target=1000.0, plan_year=2025, time_method="equal", rep_method="equal")
+    >>> plan_checks(plan)["difference"].tolist()
+    [0, 0, 0, 0, 0, 0]
+    """
+    check_lang(lang)
+
+    def c(values: pd.Series | np.ndarray) -> np.ndarray:
+        return (np.asarray(values, dtype=float) * 100).round().astype("int64")
+
+    total = plan.target.cents
+    months = plan.monthly.assign(_c=c(plan.monthly["target"]))
+    by_quarter = months.groupby("quarter")["_c"].sum()
+    reps = plan.reps.assign(_c=c(plan.reps["quota"]), team=plan.reps["team"].fillna("—"))
+    by_team = reps.groupby("team")["_c"].sum().reindex(plan.teams["team"].to_numpy()).fillna(0)
+    cells = plan.matrix.assign(_c=c(plan.matrix["quota"]))
+    rows = cells.groupby("rep_id")["_c"].sum().reindex(reps["rep_id"].to_numpy()).fillna(0).to_numpy()
+    cols = cells.groupby("month")["_c"].sum().reindex(pd.to_datetime(months["month"])).fillna(0).to_numpy()
+    checks = [
+        ("year_quarters", 4, abs(int(c(plan.quarterly["target"]).sum()) - total)),
+        ("quarter_months", 12, int(np.abs(by_quarter.to_numpy() - c(plan.quarterly["target"])).max())),
+        ("year_teams", len(plan.teams), abs(int(c(plan.teams["quota"]).sum()) - total)),
+        ("team_reps", len(reps), int(np.abs(by_team.to_numpy() - c(plan.teams["quota"])).max())),
+        ("rep_rows", int(cells["_c"].size), int(np.abs(rows - reps["_c"].to_numpy()).max())),
+        ("month_columns", int(cells["_c"].size), int(np.abs(cols - months["_c"].to_numpy()).max())),
+    ]
+    return pd.DataFrame({
+        "check": [t(f"targets.check.{k}", lang) for k, _, _ in checks],
+        "parts": [n for _, n, _ in checks],
+        "difference": [d for _, _, d in checks],
+    })
 
 
 # ---------------------------------------------------------------------------------------

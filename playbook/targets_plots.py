@@ -46,16 +46,21 @@ def _month_labels(months: pd.Series | pd.DatetimeIndex) -> list[str]:
 
 
 def seasonality_chart(
-    yearly: pd.DataFrame, monthly: pd.DataFrame | None = None, *, lang: str = "en"
+    yearly: pd.DataFrame | None, monthly: pd.DataFrame | None = None, *, lang: str = "en"
 ) -> Figure:
     """Share of each month in its year's sales: one line per past year, bars for the plan.
 
-    ``yearly`` comes from :func:`playbook.targets.yearly_shares`; ``monthly`` (optional,
-    from :func:`playbook.targets.split_year`) gives the plan's shares, else their mean.
-    A dashed line marks the equal split (1/12).
+    ``yearly`` comes from :func:`playbook.targets.yearly_shares` (None: no history
+    lines); ``monthly`` (optional, from :func:`playbook.targets.split_year`) gives the
+    plan's shares, else the mean of the years. A dashed line marks the equal split (1/12).
     """
     check_lang(lang)
     setup_fonts()
+    if yearly is None and monthly is None:
+        raise ValueError("seasonality_chart needs yearly shares, monthly targets or both")
+    if yearly is None:
+        yearly = pd.DataFrame({"year": pd.Series(dtype="int64"), "month_of_year": pd.Series(dtype="int64"),
+                               "share": pd.Series(dtype=float)})
     fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
     x = np.arange(1, 13)
     if monthly is not None:
@@ -175,6 +180,11 @@ def target_vs_actual_chart(tracking: pd.DataFrame, *, lang: str = "en") -> Figur
     data = tracking.groupby("period", sort=True)[["expected", "actual"]].sum()
     x = np.arange(len(data))
     fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
+    if data.empty:  # nothing planned in the as-of year yet
+        ax.set_title(t("targets.chart.target_vs_actual", lang))
+        ax.text(0.5, 0.5, "—", ha="center", va="center", transform=ax.transAxes)
+        plt.close(fig)
+        return fig
     ax.bar(x - 0.2, data["expected"], width=0.4, color="C7", label=t("col.target", lang))
     ax.bar(x + 0.2, data["actual"], width=0.4, color="C0", label=t("col.actual", lang))
     ax.set_xticks(x, [p[-2:] if len(p) == 7 else p for p in data.index])

@@ -29,6 +29,7 @@ from playbook.funnel import (
     opportunity_problems,
     periods_around,
     pipeline_table,
+    poisson_interval,
     proportion_test,
     rep_comparison,
     rep_leaks,
@@ -346,7 +347,8 @@ def test_leak_map_errors(tmp_path):
 def test_rep_leaks_for_the_idp(team_at_60):
     leaks = rep_leaks(rep_comparison(team_at_60))
     assert list(leaks.columns) == LEAK_COLUMNS
-    assert leaks[["rep_id", "step", "competency"]].values.tolist() == [["R2", "negotiation_to_deal", "negotiation"]]
+    assert leaks[["rep_id", "step", "competency", "unit"]].values.tolist() == [
+        ["R2", "negotiation_to_deal", "negotiation", "share"]]
     assert leaks.loc[0, "rep_rate"] == pytest.approx(0.2)
     assert leaks.loc[0, "ci_high"] == pytest.approx(0.2888, abs=1e-4)
     custom = rep_leaks(rep_comparison(team_at_60), competency_map={"negotiation_to_deal": "closing"})
@@ -372,15 +374,44 @@ def test_repurchase_window_edges():
         repurchase_table(s, orders, as_of="2025-05-01", window_days=0)
 
 
-def test_orders_add_new_customer_and_repurchase_steps(stages):
+def test_orders_add_new_customers_per_month_and_repurchase(stages):
     orders = pd.DataFrame({"customer_id": ["C1", "C2", "C2", "C8"], "rep_id": "R1",
                            "order_date": D(["2025-01-20", "2024-06-01", "2025-01-25", "2025-02-20"]),
                            "amount": [1.0, 1.0, 1.0, 1.0]})
     c = rep_comparison(stages, REPS, orders=orders, as_of="2025-12-31", min_n=1).set_index(["rep_id", "step"])
-    # R1 won C1 (new) and C2 (ordered in 2024, before the lead) -> 1 of 2 new
-    assert c.loc[("R1", "new_customers"), ["passed", "decided"]].tolist() == [1, 2]
-    assert c.loc[("R3", "new_customers"), ["passed", "decided"]].tolist() == [1, 1]
-    assert c.loc[("R1", "repurchase"), ["passed", "decided"]].tolist() == [0, 2]
+    # REPS has no hire dates: every rep counts from the first lead (2025-01-02) to as_of: 364 days
+    months = round(364 / (365.25 / 12), 1)
+    # R1 won C1 (new) and C2 (ordered in 2024, before the lead): 1 new customer
+    r1 = c.loc[("R1", "new_customers")]
+    assert (r1["unit"], r1["passed"], r1["decided"]) == ("per_month", 1, months)
+    assert r1["rate"] == pytest.approx(1 / months)
+    z = NormalDist().inv_cdf(0.975)
+    assert r1["ci_high"] == pytest.approx((1 + z * z / 2 + z * math.sqrt(1 + z * z / 4)) / months)
+    # R9 (no opportunity) still has months employed: 0 new customers, judged (not a leak: team B is 1 in 24)
+    r9 = c.loc[("R9", "new_customers")]
+    assert (r9["passed"], r9["decided"], r9["rate"], r9["status"]) == (0, months, 0.0, "ok")
+    assert c.loc[("R9", "negotiation_to_deal"), "status"] == "not_enough_data"
+    assert c.loc[("R1", "repurchase"), ["unit", "passed", "decided"]].tolist() == ["share", 0, 2]
+
+
+def test_months_employed_come_from_hire_and_leave_dates(stages):
+    reps = REPS.assign(hire_date=D(["2020-01-01", "2025-07-02", "2020-01-01", "2020-01-01"]),
+                       leave_date=D([None, None, "2025-04-01", None]))
+    orders = pd.DataFrame({"customer_id": ["C1"], "order_date": D(["2025-01-20"]), "amount": [1.0]})
+    c = rep_comparison(stages, reps, orders=orders, as_of="2025-12-31").set_index(["rep_id", "step"])
+    month = 365.25 / 12
+    assert c.loc[("R2", "new_customers"), "decided"] == round(183 / month, 1)  # 2025-07-02 .. 12-31
+    assert c.loc[("R3", "new_customers"), "decided"] == round(90 / month, 1)  # 2025-01-02 .. 04-01
+    with pytest.raises(ParameterError, match="min_months"):
+        rep_comparison(stages, reps, orders=orders, min_months=0)
+
+
+def test_poisson_interval_known_values():
+    z = NormalDist().inv_cdf(0.975)
+    low, high = poisson_interval([0, 20], [10, 10])
+    assert low[0] == 0 and high[0] == pytest.approx(z * z / 10)  # 0 events: [0, z^2 / exposure]
+    assert (round(float(low[1]), 2), round(float(high[1]), 2)) == (1.29, 3.09)
+    assert all(np.isnan(poisson_interval(3, 0)))
 
 
 # --------------------------------------------------------------------------- time
@@ -521,7 +552,10 @@ def test_for_display_translates_codes_and_keeps_unknown():
                          "win_rate": [0.25, 0.5]})
     shown = for_display(nums, lang="en")
     assert shown["roi"].tolist() == ["24.36", "—"] and shown["p_value"].tolist() == ["< 0.001", "0.250"]
-    assert shown["low_roi"].tolist() == ["yes", "no"] and shown["win_rate"].tolist() == [0.25, 0.5]
+    assert shown["low_roi"].tolist() == ["yes", "no"] and shown["win_rate"].tolist() == ["25.0%", "50.0%"]
+    other = for_display(pd.DataFrame({"versus": ["paid_search+paid_social"], "entered_date": D(["2025-03-04"]),
+                                      "unit": ["per_month"], "rate": [0.456], "decided": [33.0]}), lang="zh")
+    assert other.iloc[0].tolist() == ["搜索广告 + 社交媒体广告", "2025-03-04", "每月", "每月 0.46", "33.0 个月"]
 
 
 # --------------------------------------------------------------------------- properties
@@ -591,6 +625,16 @@ def test_sample_leaky_team_is_flagged_at_negotiation(sample):
     neg = leaks[leaks["step"] == "negotiation_to_deal"]
     assert len(neg) >= 3 and (neg["team"] == signals.leaky_team).all()
     assert (neg["competency"] == "negotiation").all() and (neg["revenue_at_stake"] > 0).all()
+
+
+def test_sample_under_performer_is_short_of_new_customers(sample):
+    tables, s, signals = sample
+    from playbook.sample import SAMPLE_AS_OF
+
+    c = rep_comparison(s, tables["reps"], orders=tables["orders"], as_of=SAMPLE_AS_OF)
+    leaks = rep_leaks(c)
+    mine = leaks[leaks["rep_id"] == signals.under_performer]
+    assert mine[["step", "competency"]].values.tolist() == [["new_customers", "new_customer_development"]]
 
 
 def test_sample_referral_beats_paid_ads_about_three_times(sample):

@@ -53,7 +53,7 @@ def test_page_opens_in_a_real_browser(overview_html, tmp_path):
         assert len(sizes) == 2 and all(w > 300 and cw > 300 for w, cw in sizes)
         rows = page.locator("table tbody tr").count()
         assert rows >= 24 + 3  # every rep of the sample, and the teams
-        assert page.get_by_text(t("overview.title", lang)).first.is_visible()
+        assert page.get_by_role("heading", name=t("overview.title", lang), exact=True).is_visible()
         shots = paths.REPORTS_DIR / "screenshots"
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shots / f"team_overview_{lang}.png"), full_page=True)

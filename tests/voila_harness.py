@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -46,8 +45,8 @@ def voila(target: Path, *, timeout: float = 90.0, extra: tuple[str, ...] = ()):
             if proc.poll() is not None:
                 raise RuntimeError(f"voila exited: {Path(log.name).read_text()[-2000:]}")
             try:
-                urllib.request.urlopen(url + "/api/status", timeout=2)  # noqa: S310 - loopback
-                break
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
             except OSError:
                 if time.monotonic() > deadline:
                     raise TimeoutError("voila did not start") from None
