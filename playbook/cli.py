@@ -115,6 +115,38 @@ def overview(data_dir: str, column_map: str, as_of: str, out: Path, lang: str) -
 
 
 @main.command()
+@click.option("--data", "data_dir", default="data/sample", show_default=True, help="Data folder.")
+@click.option("--map", "column_map", default="", help="Column map name or YAML path.")
+@click.option("--as-of", "as_of", default="", help="As-of date; default latest order.")
+@click.option("--window-days", type=int, default=365, show_default=True)
+@click.option("--segment-map", default="default", show_default=True,
+              help="default (11 segments), domain (high-value/potential/sleeping) or a YAML path.")
+@click.option("--tiers", default="saas", show_default=True, help="Spend tiers: saas or case.")
+@click.option("--export", "export", type=click.Path(path_type=Path), default=None,
+              help="Write one customer list per segment: OUT.xlsx, or a folder of CSVs.")
+@LANG
+@_friendly
+def rfm(data_dir: str, column_map: str, as_of: str, window_days: int, segment_map: str,
+        tiers: str, export: Path | None, lang: str) -> None:
+    """Segment customers by RFM and spend tier; print the summary, export the lists."""
+    from playbook import io, overview, paths
+    from playbook import rfm as rfm_mod
+    from playbook.labels import label_frame
+
+    ds = io.load_dataset(paths.resolve(data_dir), column_map=column_map or None, as_of=as_of or None)
+    when = overview.resolve_as_of(as_of, ds.orders)
+    seg = rfm_mod.segment_customers(ds.orders, as_of=when, window_days=window_days,
+                                    segment_map=segment_map, tiers=tiers)
+    summary = rfm_mod.segment_summary(seg, segment_map=segment_map)
+    shown = rfm_mod.display_labels(summary, segment_map=segment_map, lang=lang)
+    shown = shown.rename(columns=label_frame(list(shown.columns), lang))
+    click.echo(shown.to_string(index=False))
+    if export is not None:
+        for f in rfm_mod.write_segment_lists(rfm_mod.segment_lists(seg, segment_map=segment_map), export):
+            click.echo(f"wrote {f}")
+
+
+@main.command()
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("reports/bench.md"), show_default=True)
 @click.option("--quick", is_flag=True, help="Small sizes, for a smoke run.")

@@ -68,3 +68,18 @@ def test_console_script_and_module_entry_point():
     res = subprocess.run([sys.executable, "-m", "playbook", "--help"], capture_output=True,
                          text=True, check=False)
     assert res.returncode == 0 and "validate" in res.stdout
+
+
+def test_rfm_exports_one_sheet_per_segment(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "segments.xlsx"
+    res = CliRunner().invoke(main, ["rfm", "--segment-map", "domain", "--lang", "zh",
+                                    "--export", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "高价值客户" in res.output
+    sheets = pd.read_excel(out, sheet_name=None)
+    assert set(sheets) <= {"high_value", "potential", "sleeping", "other"} and sheets
+    # every customer scored appears in exactly one list
+    ids = pd.concat(sheets.values())["customer_id"]
+    assert ids.is_unique
