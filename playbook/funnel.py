@@ -572,6 +572,7 @@ def _flags(stages: pd.DataFrame) -> pd.DataFrame:
 
 def _sums(stages: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     _check_stages(stages)
+    _require(stages, keys, "stages (by=)")
     flags = _flags(stages)
     if not keys:
         return flags.sum().to_frame().T.astype({c: "int64" for c in flags.columns if c != "won_amount"})
@@ -1559,6 +1560,7 @@ def pipeline_table(
     keys = _by(by)
     if len(keys) > 1:
         raise ParameterError("by", by, "one column ('team' or 'rep_id') or None")
+    _require(stages, keys, "stages (by=)")
     period = end.to_period(_HORIZONS[horizon])
     h_start, h_end = period.start_time.normalize(), period.end_time.normalize()
     won = stages["outcome"] == "won"

@@ -86,13 +86,13 @@ def funnel_chart(steps: pd.DataFrame, *, lang: str = "en") -> Figure:
 
 
 def leak_heatmap(comparison: pd.DataFrame, *, lang: str = "en", max_pct: float = 50.0) -> Figure:
-    """Heat map of reps x steps: colour = rep rate against the peer rate, leaks framed in red.
+    """Heat map of reps x steps: colour = rep rate against the peer rate, leaks framed in black.
 
     ``comparison`` is :func:`playbook.funnel.rep_comparison`. The colour is the relative
     difference ``rate / peer_rate - 1`` (one scale for shares and per-month rates),
     saturating at ``max_pct`` percent. Each cell shows the rep's rate; cells with
-    ``not_enough_data`` are grey and show ``n`` (decided, or months); leaks get a red
-    frame.
+    ``not_enough_data`` are grey and show ``n`` (decided, or months); leaks get a thick
+    black frame.
     """
     check_lang(lang)
     _require(comparison, ["rep_id", "team", "step", "rate", "peer_rate", "status", "decided"], "comparison")
@@ -129,11 +129,12 @@ def leak_heatmap(comparison: pd.DataFrame, *, lang: str = "en", max_pct: float =
                 continue
             text = (t("funnel.chart.per_month_short", lang, v=rate.iat[i, j]) if steps[j] in per_month
                     else f"{rate.iat[i, j]:.0%}")
-            ax.text(j, i, text, ha="center", va="center", fontsize=8,
+            dark = pd.notna(grid.iat[i, j]) and abs(grid.iat[i, j]) > 0.7 * max_pct
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black",
                     fontweight="bold" if st == "leak" else "normal")
             if st == "leak":
-                ax.add_patch(Rectangle((j - 0.47, i - 0.45), 0.94, 0.9, fill=False, edgecolor="#B00000",
-                                       linewidth=2.2))
+                ax.add_patch(Rectangle((j - 0.46, i - 0.42), 0.92, 0.84, fill=False, edgecolor="black",
+                                       linewidth=2.6))
     ax.set_xticks(range(len(steps)), [_label("funnel.step.", s, lang) for s in steps], rotation=20, ha="right",
                   fontsize=8)
     ax.set_yticks(range(len(rows)), rows, fontsize=8)

@@ -1099,7 +1099,7 @@ def payout_lines(
                 act["group"] = ""
             rank = act.groupby(["group", "month"])["value"].rank(method="min", ascending=False)
             win = act[(rank <= award["top"]).to_numpy()]
-            refs = win["value"].map(lambda v: f"{v:g}").to_numpy(dtype=object)
+            refs = np.char.mod("%g", win["value"].to_numpy(float)).astype(object)
             parts.append({"rep_id": win["rep_id"].to_numpy(), "month": win["month"].to_numpy(),
                           "rule": "process_award", "component": award["name"], "ref": refs,
                           "amount": np.full(len(win), award["amount_cents"])})
@@ -1781,7 +1781,7 @@ def display_frame(frame: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     for col, prefix in (("rule", "incentives.rule"), ("component", "incentives.component"),
                         ("outcome", "incentives.outcome"), ("flag", "incentives.flag")):
         if col in out.columns:
-            out[col] = out[col].map(lambda v, p=prefix: tr(p, v))
+            out[col] = out[col].map({v: tr(prefix, v) for v in out[col].dropna().unique()})
     return out.rename(columns={c: column_label(c, lang) for c in out.columns})
 
 

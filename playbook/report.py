@@ -69,20 +69,37 @@ def style_table(
     lang: str = "en",
     money: set[str] | None = None,
     pct: set[str] | None = None,
+    decimals: int = 2,
 ) -> Any:
     """Return a pandas ``Styler`` with translated headers, money and percent formats.
 
     Money columns show two decimals with thousands separators (CNY); percent
-    columns show one decimal; missing values show as an em dash.
+    columns one decimal; other float columns ``decimals`` decimals; text columns are
+    left-aligned; missing values show as an em dash. Columns named in ``money`` or
+    ``pct`` that are not numeric are shown as they are.
     """
     check_lang(lang)
     money = MONEY_COLUMNS if money is None else money
     pct = PCT_COLUMNS if pct is None else pct
-    fmt = {c: "{:,.2f}" for c in frame.columns if c in money}
-    fmt.update({c: "{:.1%}" for c in frame.columns if c in pct})
-    shown = frame.rename(columns=label_frame(list(frame.columns), lang))
-    fmt = {label_frame([c], lang)[c]: f for c, f in fmt.items()}
-    return shown.style.format(fmt, na_rep="—").hide(axis="index")
+    numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])}
+    fmt: dict[str, str] = {}
+    for c in frame.columns:
+        if c not in numeric:
+            continue
+        if c in pct:
+            fmt[c] = "{:.1%}"
+        elif c in money:
+            fmt[c] = "{:,.2f}"
+        elif pd.api.types.is_float_dtype(frame[c]):
+            fmt[c] = "{:,.%df}" % decimals
+    names = label_frame(list(frame.columns), lang)
+    shown = frame.rename(columns=names)
+    text = [names[c] for c in frame.columns if c not in numeric]
+    styler = shown.style.format({names[c]: f for c, f in fmt.items()}, na_rep="—").hide(axis="index")
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
+    return styler
 
 
 def heading(key: str, lang: str = "en", level: int = 2, **fields: object) -> Any:

@@ -420,8 +420,21 @@ class CompanyTarget:
         """The target in whole cents."""
         return to_cents(self.amount)
 
+    def describe(self, lang: str = "en") -> str:
+        """One sentence (Markdown) saying how the target was set.
+
+        Examples
+        --------
+        >>> CompanyTarget(2025, 1_300_000.0, "growth", 2024, 1_000_000.0, 0.3).describe()
+        'Target 2025 = net sales 2024 (1,000,000.00 CNY) × (1 + 30%) = **1,300,000.00 CNY**'
+        """
+        if self.method == "growth":
+            return t("targets.company_growth", lang, plan_year=self.plan_year, base_year=self.base_year,
+                     base_actual=f"{self.base_actual:,.2f}", growth=f"{self.growth:.0%}", target=f"{self.amount:,.2f}")
+        return t("targets.company_absolute", lang, plan_year=self.plan_year, target=f"{self.amount:,.2f}")
+
     def to_frame(self) -> pd.DataFrame:
-        """One-row frame: plan_year, base_year, base_actual, growth, target.
+        """Return a one-row frame: plan_year, base_year, base_actual, growth, target.
 
         Examples
         --------
@@ -1265,7 +1278,7 @@ def _with_rates(counts: pd.DataFrame) -> pd.DataFrame:
     for rate, (num, den) in _RATES.items():
         out[rate] = out[num] / out[den].where(out[den] > 0)
     out["avg_deal_size"] = (out["won_amount"] / out["won"].where(out["won"] > 0)).round(2)
-    out["visits_per_lead"] = out["visits"] / out["leads_created"].where(out["leads_created"] > 0)
+    out["visits_per_lead"] = (out["visits"] / out["leads_created"].where(out["leads_created"] > 0)).round(2)
     return out[["rep_id", *_FUNNEL_COUNTS, *_RATES, "avg_deal_size", "visits_per_lead"]]
 
 
@@ -2084,9 +2097,10 @@ def track(
     elapsed = ((end - q["month"]).dt.days + 1).clip(upper=dim)
     q = q.assign(expected=q["quota"] * elapsed / dim)
     dates = pd.to_datetime(orders["order_date"])
-    o = orders.loc[(dates >= year_start) & (dates <= end)]
-    o = pd.DataFrame({"rep_id": o["rep_id"].astype(str).to_numpy(), "amount": o["amount"].to_numpy(dtype=float),
-                      "month": dates[o.index].dt.to_period("M").dt.to_timestamp().to_numpy()})
+    keep = ((dates >= year_start) & (dates <= end)).to_numpy()
+    o = pd.DataFrame({"rep_id": orders["rep_id"].astype(str).to_numpy()[keep],
+                      "amount": orders["amount"].to_numpy(dtype=float)[keep],
+                      "month": dates[keep].dt.to_period("M").dt.to_timestamp().to_numpy()})
 
     def key(frame: pd.DataFrame) -> pd.Series:
         if period == "month":
@@ -2141,7 +2155,8 @@ def weekly_review(
     ``pace = actual / expected`` to date; status ``on_track`` when pace >= ``bands[0]``,
     ``at_risk`` when >= ``bands[1]``, else ``behind``. ``to_go`` is the money still to
     sell for the full period target; ``run_rate`` the average sold per week so far and
-    ``needed_run_rate`` the average per week needed for the rest of the period.
+    ``needed_run_rate`` the average per week needed for the rest of the period (NaN once
+    the period is over).
 
     Returns
     -------
@@ -2191,7 +2206,7 @@ def weekly_review(
         "status": status, "status_text": [t(f"targets.status.{s}", lang) for s in status],
         "to_go": to_go, "days_left": np.full(len(cur), days_left, dtype="int64"),
         "run_rate": (cur["actual"] / max(days_done, 1) * 7).round(2),
-        "needed_run_rate": (to_go / days_left * 7).round(2) if days_left else to_go,
+        "needed_run_rate": (to_go / days_left * 7).round(2) if days_left else np.nan,
     })
     order = out.assign(_p=out["pace"].fillna(np.inf)).sort_values(["_p", "rep_id"], kind="stable").index
     return out.loc[order].reset_index(drop=True)

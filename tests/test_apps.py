@@ -1,11 +1,10 @@
 """Voila apps in a real headless browser: served, clicked, checked, screenshotted."""
 
 import pytest
+from voila_harness import CHROMIUM, browser_page, screenshot, voila
 
 from playbook import paths
 from playbook.labels import t
-
-from voila_harness import CHROMIUM, browser_page, screenshot, voila
 
 pytestmark = [
     pytest.mark.slow,

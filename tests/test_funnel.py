@@ -209,6 +209,11 @@ def test_missing_columns_listed():
         stage_table(OPPS.drop(columns=["channel", "outcome"]))
 
 
+def test_unknown_grouping_column_is_named(stages):
+    with pytest.raises(MissingColumnsError, match=r"stages \(by=\): missing required column\(s\): region"):
+        funnel_table(stages, by="region")
+
+
 def test_bad_parameters_are_named():
     with pytest.raises(ParameterError, match="invalid='skip'"):
         stage_table(OPPS, invalid="skip")

@@ -122,3 +122,14 @@ def test_missing_columns_listed_with_present():
 def test_months_parameter_checked():
     with pytest.raises(ParameterError, match="months"):
         monthly_sales(ORDERS, REPS, as_of=AS_OF, months=0)
+
+
+def test_style_table_formats_by_kind():
+    from playbook.report import style_table
+
+    frame = pd.DataFrame({"name": ["董某某"], "ytd_sales": [1234567.891], "attainment": [1.095],
+                          "ratio": [0.123456], "team": ["East"], "amount": ["n/a"]})
+    html = style_table(frame, lang="zh").to_html()
+    assert "1,234,567.89" in html and "109.5%" in html and "0.12" in html
+    assert "0.123456" not in html and "n/a" in html  # text in a money column is left alone
+    assert "年初至今销售额" in html and "text-align: left" in html

@@ -798,3 +798,10 @@ def test_rep_month_matrix_months_without_anyone_and_reps_without_capacity():
     late = pd.DataFrame({"rep_id": ["A", "B"], "hire_date": pd.to_datetime(["2020-01-01", "2025-12-01"])})
     with pytest.raises(InputError, match="reps: B have a quota but no capacity in 2025"):
         decompose(late, target=1200.0, plan_year=2025, time_method="equal", rep_method="equal", ramp=[0.0, 1.0])
+
+
+def test_weekly_review_after_the_period_has_ended():
+    w = weekly_review(T_QUOTAS, T_ORDERS, T_REPS, as_of="2025-03-31", period="quarter").set_index("rep_id")
+    # Q1 is over: no days left, no weekly rate can be needed; R1 sold 180 of 690
+    assert w.loc["R1", ["to_go", "days_left"]].tolist() == [510.0, 0]
+    assert w["needed_run_rate"].isna().all()
