@@ -10,6 +10,15 @@ Modules (the table of contents):
 - :mod:`playbook.io` — loading CRM exports through column maps
 - :mod:`playbook.validation` — whole-input validation reports
 - :mod:`playbook.overview` — team overview metrics
+- :mod:`playbook.targets` — target decomposition, quotas, OKR and SMART (charts: ``targets_plots``)
+- :mod:`playbook.rfm` — RFM tiering, LTV and CAC (charts: ``rfm_plots``)
+- :mod:`playbook.funnel` — funnel diagnostics, leaks, channel ROI (charts: ``funnel_plots``)
+- :mod:`playbook.idp` — Individual Development Plans (store: ``store``; charts: ``idp_plots``)
+- :mod:`playbook.incentives` — commission plans, payouts, scorecards (charts: ``incentives_plots``)
+- :mod:`playbook.render` — per-rep batch rendering from one snapshot
+- :mod:`playbook.widgets` — forms for the Voila apps
+- :mod:`playbook.bench` — benchmark harness (cases in ``playbook.benchmarks``)
+- :mod:`playbook.cli` — the ``playbook`` command
 - :mod:`playbook.plotting` — charts (CJK-capable)
 - :mod:`playbook.report` — rendering notebooks to standalone HTML
 """

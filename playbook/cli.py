@@ -51,6 +51,12 @@ LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default="en", sho
 @click.version_option(package_name="sales-playbook")
 def main() -> None:
     """Sales playbook and coaching kit (English / 简体中文)."""
+    import warnings
+
+    def show(message, category, *_args, **_kwargs):  # one readable line, no source path
+        click.echo(f"Warning: {message}", err=True)
+
+    warnings.showwarning = show
 
 
 @main.command()
@@ -144,6 +150,111 @@ def rfm(data_dir: str, column_map: str, as_of: str, window_days: int, segment_ma
     if export is not None:
         for f in rfm_mod.write_segment_lists(rfm_mod.segment_lists(seg, segment_map=segment_map), export):
             click.echo(f"wrote {f}")
+
+
+@main.command()
+@click.option("--data", "data_dir", default="data/sample", show_default=True, help="Data folder.")
+@click.option("--map", "column_map", default="", help="Column map name or YAML path.")
+@click.option("--plan-year", type=int, required=True, help="Year to plan, e.g. 2026.")
+@click.option("--growth", type=float, default=None, help="Growth on the base year, 0.3 = +30%.")
+@click.option("--amount", type=float, default=None, help="Absolute company target in CNY.")
+@click.option("--base-year", type=int, default=None, help="Base year; default the year before.")
+@click.option("--months", "time_method", default="seasonal", show_default=True,
+              type=click.Choice(["equal", "seasonal"]), help="How the year splits into months.")
+@click.option("--reps", "rep_method", default="capacity", show_default=True,
+              type=click.Choice(["equal", "history", "capacity"]), help="How the target splits over reps.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Excel workbook to write (one sheet per level).")
+@LANG
+@_friendly
+def quotas(data_dir: str, column_map: str, plan_year: int, growth: float | None, amount: float | None,
+           base_year: int | None, time_method: str, rep_method: str, out: Path, lang: str) -> None:
+    """Decompose a company target into quarters, months and per-rep quotas (Excel)."""
+    from playbook import io, paths, targets
+
+    ds = io.load_dataset(paths.resolve(data_dir), column_map=column_map or None)
+    target = targets.company_target(ds.orders, plan_year=plan_year, amount=amount, growth=growth,
+                                    base_year=base_year)
+    plan = targets.decompose(ds.reps, ds.orders, target=target, plan_year=plan_year,
+                             time_method=time_method, rep_method=rep_method, base_year=base_year)
+    click.echo(target.describe(lang))
+    click.echo(f"wrote {targets.write_quota_workbook(targets.quota_sheets(plan, lang=lang), out)}")
+
+
+@main.command()
+@click.option("--data", "data_dir", default="data/sample", show_default=True, help="Data folder.")
+@click.option("--map", "column_map", default="", help="Column map name or YAML path.")
+@click.option("--as-of", "as_of", default="", help="As-of date; default latest data.")
+@click.option("--team", default="", help="Only this team; default all.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("reports"), show_default=True)
+@LANG
+@_friendly
+def funnel(data_dir: str, column_map: str, as_of: str, team: str, out: Path, lang: str) -> None:
+    """Render the funnel diagnostics report (leaks, stuck deals, channel ROI) to HTML."""
+    from playbook import io, paths
+    from playbook.labels import t
+    from playbook.report import render_notebook
+
+    data = paths.resolve(data_dir)
+    io.load_dataset(data, column_map=column_map or None, as_of=as_of or None)  # fail early
+    target = out / f"funnel_{lang}.html"
+    render_notebook(paths.NOTEBOOKS_DIR / "03_funnel_diagnostics.ipynb", target,
+                    {"data_dir": str(data), "column_map": column_map, "as_of": as_of, "team": team,
+                     "lang": lang}, title=t("funnel.title", lang), lang=lang)
+    click.echo(f"{t('cli.report_written', lang)}: {target.resolve()}")
+
+
+@main.command()
+@click.option("--data", "data_dir", default="data/sample", show_default=True, help="Data folder.")
+@click.option("--map", "column_map", default="", help="Column map name or YAML path.")
+@click.option("--plan", default="domain_marginal", show_default=True,
+              help="Plan name in templates/plans, or a YAML path.")
+@click.option("--compare", "compare_plan", default="domain_whole", show_default=True,
+              help="Second plan shown side by side.")
+@click.option("--period", default="2024", show_default=True, help="2024, 2025-Q1 or 2025-03.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("reports"), show_default=True)
+@LANG
+@_friendly
+def incentives(data_dir: str, column_map: str, plan: str, compare_plan: str, period: str, out: Path,
+               lang: str) -> None:
+    """Render the incentives report (payouts, plan comparison, scorecard) to HTML."""
+    from playbook import incentives as inc
+    from playbook import io, paths
+    from playbook.labels import t
+    from playbook.report import render_notebook
+
+    data = paths.resolve(data_dir)
+    io.load_dataset(data, column_map=column_map or None)  # fail early on bad data
+    inc.load_plan(plan), inc.load_plan(compare_plan), inc.parse_period(period)  # and bad parameters
+    target = out / f"incentives_{period}_{lang}.html"
+    render_notebook(paths.NOTEBOOKS_DIR / "05_incentives.ipynb", target,
+                    {"data_dir": str(data), "column_map": column_map, "plan": plan,
+                     "compare_plan": compare_plan, "period": period, "lang": lang},
+                    title=t("incentives.title", lang), lang=lang)
+    click.echo(f"{t('cli.report_written', lang)}: {target.resolve()}")
+
+
+@main.command()
+@click.option("--data", "data_dir", default="data/sample", show_default=True, help="Data folder.")
+@click.option("--map", "column_map", default="", help="Column map name or YAML path.")
+@click.option("--plan", default="domain_marginal", show_default=True, help="Plan name or YAML path.")
+@click.option("--period", required=True, help="2024, 2025-Q1 or 2025-03.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for one Excel statement per rep.")
+@LANG
+@_friendly
+def statements(data_dir: str, column_map: str, plan: str, period: str, out: Path, lang: str) -> None:
+    """Write one payout statement per rep (Excel, every amount with its rule) for HR."""
+    from playbook import incentives as inc
+    from playbook import io, paths
+
+    ds = io.load_dataset(paths.resolve(data_dir), column_map=column_map or None)
+    run = inc.run_plan(ds.orders, ds.reps, ds.quotas, plan=plan, period=period,
+                       customers=ds.customers, activities=ds.activities)
+    files = inc.write_statements(run, out, lang=lang)
+    click.echo(f"wrote {len(files)} statements to {out.resolve()}")
 
 
 @main.command()

@@ -104,6 +104,7 @@ __all__ = [
     "rep_evidence",
     "rep_levels",
     "peer_comparison",
+    "peer_comparison_display",
     "Plan",
     "draft_plan",
     "empty_items",
@@ -523,13 +524,26 @@ def _as_catalogue(catalogue: Catalogue | str | Path | None) -> Catalogue:
     return load_catalogue(catalogue)
 
 
-def catalogue_frame(catalogue: Catalogue | str | Path | None = None, *, lang: str = "en") -> pd.DataFrame:
+def catalogue_frame(
+    catalogue: Catalogue | str | Path | None = None,
+    *,
+    competencies: Sequence[str] | None = None,
+    lang: str = "en",
+) -> pd.DataFrame:
     """Return the measures library as a table: one row per measure, texts in ``lang``.
+
+    Parameters
+    ----------
+    catalogue : Catalogue or path, optional
+        Default ``templates/competencies.yaml``.
+    competencies : sequence of str, optional
+        Only these competencies (in this order); default all.
+    lang : {"en", "zh"}
 
     Returns
     -------
     DataFrame
-        ``competency, name, measure, months, resources, default``.
+        ``competency, name, measure, months, resources, default`` (resources one per line).
 
     Examples
     --------
@@ -539,10 +553,11 @@ def catalogue_frame(catalogue: Catalogue | str | Path | None = None, *, lang: st
     """
     check_lang(lang)
     cat = _as_catalogue(catalogue)
+    keys = cat.keys if competencies is None else [k for k in competencies if k in cat.competencies]
     rows = [
         {"competency": c.key, "name": c.name[lang], "measure": m.text[lang], "months": m.months,
          "resources": _LINE.join(cat.resources[r][lang] for r in m.resources), "default": m.default}
-        for c in cat.competencies.values() for m in c.measures
+        for c in (cat.competencies[k] for k in keys) for m in c.measures
     ]
     return pd.DataFrame(rows, columns=["competency", "name", "measure", "months", "resources", "default"])
 
@@ -1009,6 +1024,34 @@ def peer_comparison(evidence: pd.DataFrame, rep_id: str | None = None) -> pd.Dat
              "peer_mean": np.nan, "peer_count": int(n) if not _blank(n) else 0, **stats}
             for m, col, stats in metrics]
     return pd.DataFrame(rows, columns=PEER_COLUMNS)
+
+
+def peer_comparison_display(comparison: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
+    """Return :func:`peer_comparison` ready to show: names, formatted figures and headers in ``lang``.
+
+    Money in CNY (en) or 万元 (zh), rates in percent, hidden statistics as "—".
+
+    Examples
+    --------
+    >>> cmp = pd.DataFrame({"metric": ["actual", "attainment"], "value": [219_000.0, 1.095],
+    ...                     "peer_q1": [280_000.0, None], "peer_median": [320_000.0, 1.0],
+    ...                     "peer_q3": [350_000.0, None], "peer_mean": [320_000.0, None], "peer_count": [5, 5]})
+    >>> peer_comparison_display(cmp, lang="zh").iloc[:, :3].values.tolist()
+    [['年初至今销售额', '21.90 万元', '28.00 万元'], ['指标达成率', '109.5%', '—']]
+    """
+    check_lang(lang)
+    _require(comparison, PEER_COLUMNS, "comparison")
+    money = comparison["metric"].eq("actual")
+    pct = comparison["metric"].isin(["attainment", "repurchase_rate"])
+    out = pd.DataFrame({"metric": comparison["metric"].map(lambda m: t(f"idp.metric.{m}", lang))})
+    for col in ("value", "peer_q1", "peer_median", "peer_q3", "peer_mean"):
+        vals = pd.to_numeric(comparison[col], errors="coerce")
+        out[col] = [
+            "—" if not math.isfinite(v) else _money(v, lang) if m else f"{v:.1%}" if p else f"{v:g}"
+            for v, m, p in zip(vals.astype(float), money, pct, strict=True)
+        ]
+    out["peer_count"] = comparison["peer_count"].astype("int64")
+    return out.rename(columns={c: t(f"idp.col.{c}", lang) for c in PEER_COLUMNS})
 
 
 # --------------------------------------------------------------------------- plan

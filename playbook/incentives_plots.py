@@ -128,7 +128,7 @@ def comparison_chart(compare: pd.DataFrame, *, lang: str = "en", plan_a: str = "
     a = data["payout_a_cents"].to_numpy(float) / 100
     b = data["payout_b_cents"].to_numpy(float) / 100
     y = np.arange(len(data))
-    fig, ax = plt.subplots(figsize=(9, 0.3 * len(data) + 1.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9, 0.3 * len(data) + 2.2), layout="constrained")
     colors = np.where(b > a, "C2", np.where(b < a, "C3", "C7"))
     ax.hlines(y, np.minimum(a, b), np.maximum(a, b), colors=colors, linewidth=2)
     ax.scatter(a, y, color="C7", zorder=3, label=plan_a, s=18)
@@ -137,9 +137,9 @@ def comparison_chart(compare: pd.DataFrame, *, lang: str = "en", plan_a: str = "
     ax.set_yticks(y, names)
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_wan))
     ax.set_xlabel(t("incentives.chart.payout_wan", lang))
-    ax.set_title(t("incentives.chart.compare", lang, plan_a=plan_a, plan_b=plan_b))
+    ax.set_title(t("incentives.chart.compare", lang, plan_a=plan_a, plan_b=plan_b), fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.2 / fig.get_figheight() * 0.3), ncols=1)
+    fig.legend(fontsize=8, loc="outside lower center", ncols=1)
     plt.close(fig)
     return fig
 

@@ -337,6 +337,12 @@ class Store:
                 elif have != _SCHEMA_VERSION:
                     raise CorruptStoreError(f"{self._where()}: IDP store schema {have}; this kit reads "
                                             f"schema {_SCHEMA_VERSION}. Upgrade the kit.")
+            if self._sqlite:  # only once the file is known to be ours: WAL mode is kept in the file
+                raw = self.engine.raw_connection()
+                try:
+                    raw.cursor().execute("PRAGMA journal_mode = WAL")
+                finally:
+                    raw.close()
         except CorruptStoreError:
             self.engine.dispose()
             raise
@@ -618,7 +624,6 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     try:
         cur.execute("PRAGMA busy_timeout = 60000")
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA journal_mode = WAL")
     finally:
         cur.close()
 

@@ -83,3 +83,44 @@ def test_rfm_exports_one_sheet_per_segment(tmp_path):
     # every customer scored appears in exactly one list
     ids = pd.concat(sheets.values())["customer_id"]
     assert ids.is_unique
+
+
+def test_quotas_workbook_sums_to_target(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "q.xlsx"
+    res = CliRunner().invoke(main, ["quotas", "--plan-year", "2025", "--amount", "1000000.01",
+                                    "--months", "equal", "--reps", "equal", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    sheets = pd.read_excel(out, sheet_name=None)
+    assert round(sheets["Months"]["Target"].sum(), 2) == 1000000.01
+    assert round(sheets["Reps"]["Quota"].sum(), 2) == 1000000.01
+
+
+def test_quotas_bad_growth_is_a_message():
+    res = CliRunner().invoke(main, ["quotas", "--plan-year", "2026", "--growth", "-1.5",
+                                    "--out", "/tmp/never.xlsx"])
+    assert res.exit_code == 1 and "growth" in res.output and "Traceback" not in res.output
+
+
+def test_statements_one_workbook_per_paid_rep(tmp_path):
+    import pandas as pd
+
+    res = CliRunner().invoke(main, ["statements", "--period", "2025-Q1", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    files = sorted(tmp_path.glob("*.xlsx"))
+    assert files and all(f.name.endswith("_2025-Q1.xlsx") for f in files)
+    sheets = pd.read_excel(files[0], sheet_name=None)
+    assert len(sheets) >= 2  # summary and line items
+
+
+@pytest.mark.parametrize("args, words", [
+    (["incentives", "--plan", "nope"], ["plan='nope'", "domain_marginal"]),
+    (["statements", "--period", "2025-Q9", "--out", "/tmp/x"], ["period='2025-Q9'"]),
+    (["funnel", "--data", "/nonexistent/folder"], ["/nonexistent/folder"]),
+], ids=["unknown-plan", "bad-period", "missing-folder"])
+def test_bad_parameters_are_messages(args, words):
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 1, res.output
+    assert "Traceback" not in res.output
+    assert all(w in res.output for w in words)

@@ -224,7 +224,8 @@ class TestDraftRules:
         ({"rep_id": "X"}, r"parameter rep_id='X' is not valid: expected a rep_id of the data \(e.g. D1\)"),
         ({"max_items": 0}, r"parameter max_items=0 is not valid"),
         ({"lang": "fr"}, r"parameter lang='fr'"),
-        ({"levels": {"negotiation": 7}}, r"parameter levels=\{'negotiation': 7\} is not valid: expected whole levels from 1 to 5"),
+        ({"levels": {"negotiation": 7}},
+         r"parameter levels=\{'negotiation': 7\} is not valid: expected whole levels from 1 to 5"),
     ], ids=["rep", "max_items", "lang", "levels"])
     def test_bad_parameters(self, kwargs, match):
         args = {"rep_id": "D1", "levels": {"negotiation": 3}, "plan_date": "2025-01-10"} | kwargs
