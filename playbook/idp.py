@@ -1571,6 +1571,19 @@ def escape_text(value: object) -> str:
     return "<br>".join(html.escape(line, quote=True) for line in text.split("\n"))
 
 
+_CSS = (
+    "<style>"
+    "table.idp-plan, table.idp-header {border-collapse: collapse; margin: 0.5em 0;}"
+    "table.idp-plan th, table.idp-plan td, table.idp-header th, table.idp-header td "
+    "{text-align: left; vertical-align: top; padding: 4px 8px; border: 1px solid #ccc;}"
+    "table.idp-plan th {background: #f0f0f0;}"
+    "table.idp-plan td.idp-num {text-align: center; white-space: nowrap;}"
+    "table.idp-header th {background: #f7f7f7; white-space: nowrap;}"
+    "table.idp-header ul {margin: 0; padding-left: 1.2em;}"
+    "</style>"
+)
+_NUM_COLUMNS = ("current_level", "target_level", "review_date")
+
 _TABLE_COLUMNS = {"competency": "item", "why": "why", "current_level": "current", "target_level": "target",
                   "measures": "measures", "resources": "resources", "review_date": "review"}
 
@@ -1622,11 +1635,12 @@ def plan_to_html_table(plan: Plan, lang: str | None = None, *,
     lang = check_lang(lang or plan.lang)
     shown = plan_items_display(plan, lang, catalogue=catalogue)
     head = "".join(f"<th>{escape_text(c)}</th>" for c in shown.columns)
+    cls = ["" if c not in _NUM_COLUMNS else ' class="idp-num"' for c in PLAN_ITEM_COLUMNS]
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape_text(v)}</td>" for v in rec) + "</tr>"
+        "<tr>" + "".join(f"<td{k}>{escape_text(v)}</td>" for k, v in zip(cls, rec, strict=True)) + "</tr>"
         for rec in shown.itertuples(index=False)
     )
-    return (f'<table class="idp-plan" lang="{"zh-CN" if lang == "zh" else "en"}">'
+    return (f'{_CSS}<table class="idp-plan" lang="{"zh-CN" if lang == "zh" else "en"}">'
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
@@ -1657,4 +1671,4 @@ def plan_header_html(plan: Plan, lang: str | None = None) -> str:
               f"<td><ul>{strengths}</ul></td></tr>")
     if plan.summary:
         cells += f"<tr><th>{escape_text(t('idp.header.summary', lang))}</th><td>{escape_text(plan.summary)}</td></tr>"
-    return f'<table class="idp-header">{cells}</table>'
+    return f'{_CSS}<table class="idp-header">{cells}</table>'
