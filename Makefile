@@ -52,8 +52,8 @@ test: setup ## run the whole test suite (lint, unit, doctests, notebooks, browse
 lab: setup ## open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
-app: setup ## serve the Voila apps on http://127.0.0.1:$(PORT)
-	$(VENV)/bin/voila notebooks/00_team_overview.ipynb --no-browser --port=$(PORT) --Voila.ip=127.0.0.1
+app: setup ## serve the staff apps (Voila) on http://127.0.0.1:$(PORT)
+	$(PLAYBOOK) app --port $(PORT)
 
 bench: setup ## run the benchmarks; writes reports/bench.md
 	$(PLAYBOOK) bench --out $(REPORTS)/bench.md

@@ -258,6 +258,29 @@ def statements(data_dir: str, column_map: str, plan: str, period: str, out: Path
 
 
 @main.command()
+@click.option("--port", type=int, default=8866, show_default=True)
+@click.option("--ip", default="127.0.0.1", show_default=True,
+              help="Address to listen on; keep loopback unless behind an authenticating proxy.")
+@click.option("--dry-run", is_flag=True, help="Print the Voila command instead of running it.")
+def app(port: int, ip: str, dry_run: bool) -> None:
+    """Serve the staff apps with Voila (landing page lists them, EN / 中文)."""
+    import shutil
+    import subprocess
+
+    from playbook import paths
+
+    exe = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
+    cmd = [exe, str(paths.APPS_DIR), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
+           "--strip_sources=True", "--show_tracebacks=False"]
+    host = "127.0.0.1" if ip in ("0.0.0.0", "") else ip
+    click.echo(f"Apps: http://{host}:{port}/voila/render/home.ipynb   (中文: ...?lang=zh)")
+    if dry_run:
+        click.echo(" ".join(cmd))
+        return
+    sys.exit(subprocess.call(cmd, cwd=str(paths.APPS_DIR)))
+
+
+@main.command()
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("reports/bench.md"), show_default=True)
 @click.option("--quick", is_flag=True, help="Small sizes, for a smoke run.")

@@ -31,3 +31,28 @@ def test_overview_app_shows_attainment_after_click(server, lang):
         assert "import" not in page.inner_text("body")
         assert "Traceback" not in page.content()
         screenshot(page, f"app_team_overview_{lang}")
+
+
+def test_every_app_has_a_title_and_purpose():
+    from playbook.labels import catalogue
+    from playbook.widgets import app_names
+
+    cat = catalogue()
+    missing = [n for n in app_names()
+               if f"apps.{n}.title" not in cat or f"apps.{n}.purpose" not in cat]
+    assert missing == []
+
+
+def test_landing_page_lists_apps_and_opens_one():
+    from playbook.widgets import app_names
+
+    with voila(paths.APPS_DIR, extra=("--strip_sources=True", "--show_tracebacks=False")) as url:
+        with browser_page() as page:
+            page.goto(f"{url}/voila/render/home.ipynb?lang=zh", timeout=90000)
+            page.get_by_text(t("apps.home.title", "zh")).wait_for(timeout=60000)
+            for name in app_names():
+                assert page.get_by_role("link", name=t(f"apps.{name}.title", "zh")).count() == 1
+            screenshot(page, "app_home_zh")
+            page.get_by_role("link", name=t("apps.team_overview.title", "zh")).click()
+            page.get_by_role("button", name=t("app.show", "zh")).wait_for(timeout=90000)
+            assert "lang=zh" in page.url

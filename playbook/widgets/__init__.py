@@ -33,6 +33,8 @@ __all__ = [
     "run_safely",
     "uploaded_file",
     "overview_app",
+    "app_names",
+    "home_app",
 ]
 
 
@@ -117,3 +119,40 @@ def overview_app(data_dir: str | Path, *, lang: str = "en") -> W.Widget:
                    W.HBox([as_of, button]), out])
 
 
+
+
+def app_names() -> list[str]:
+    """Return the app notebooks' names (``notebooks/apps/*.ipynb``) except the home page.
+
+    Examples
+    --------
+    >>> "team_overview" in app_names()
+    True
+    """
+    from playbook.paths import APPS_DIR
+
+    return sorted(p.stem for p in APPS_DIR.glob("*.ipynb") if p.stem != "home")
+
+
+def home_app(*, lang: str = "en", base: str = "") -> W.Widget:
+    """Landing page: every app by name and purpose, with links in the chosen language.
+
+    ``base`` is the URL prefix of the rendered notebooks (Voila: ``/voila/render``,
+    found relative to the page when empty).
+    """
+    other = "zh" if lang == "en" else "en"
+    items = []
+    for name in app_names():
+        href = html.escape(f"{base or '.'}/{name}.ipynb?lang={lang}")
+        items.append(
+            f'<li style="margin:0.6em 0"><a href="{href}" style="font-size:1.15em">'
+            f"{html.escape(t(f'apps.{name}.title', lang))}</a><br>"
+            f"<span style=\"color:#555\">{html.escape(t(f'apps.{name}.purpose', lang))}</span></li>"
+        )
+    switch = html.escape(f"?lang={other}")
+    return W.HTML(
+        f"<h2>{html.escape(t('apps.home.title', lang))}</h2>"
+        f"<p>{html.escape(t('apps.home.intro', lang))} "
+        f'<a href="{switch}">{html.escape(t("lang.name", other))}</a></p>'
+        f"<ul style=\"list-style:none;padding-left:0\">{''.join(items)}</ul>"
+    )
