@@ -1578,6 +1578,8 @@ _CSS = (
     "{text-align: left !important; vertical-align: top; padding: 4px 8px; border: 1px solid #ccc;}"
     "table.idp-plan th {background: #f0f0f0;}"
     "table.idp-plan td.idp-num {text-align: center !important; white-space: nowrap;}"
+    "table.idp-plan td:first-child {min-width: 6em;}"
+    "table.idp-plan td:nth-child(5), table.idp-plan td:nth-child(6) {min-width: 12em;}"
     "table.idp-header th {background: #f7f7f7; white-space: nowrap;}"
     "table.idp-header ul {margin: 0; padding-left: 1.2em;}"
     "</style>"
