@@ -41,9 +41,10 @@ system-deps: ## install chromium, CJK fonts and poppler with apt-get when missin
 	  echo "      sudo apt-get install$$missing"; \
 	fi
 
-demo: setup ## render the team overview of the sample company to reports/ (EN and 中文)
-	$(PLAYBOOK) overview --data $(DATA) --out $(REPORTS) --lang en
+demo: setup ## render one IDP per rep of the sample company (中文 and EN) + the team overview, to reports/
 	$(PLAYBOOK) overview --data $(DATA) --out $(REPORTS) --lang zh
+	$(PLAYBOOK) idp render --data $(DATA) --out $(REPORTS)/idp-en --lang en
+	$(PLAYBOOK) idp render --data $(DATA) --out $(REPORTS)/idp-zh --lang zh
 
 test: setup ## run the whole test suite (lint, unit, doctests, notebooks, browser)
 	$(VENV)/bin/ruff check playbook tests

@@ -257,6 +257,67 @@ def statements(data_dir: str, column_map: str, plan: str, period: str, out: Path
     click.echo(f"wrote {len(files)} statements to {out.resolve()}")
 
 
+@main.group()
+def idp() -> None:
+    """Individual Development Plans: render one report per rep, export the plan store."""
+
+
+@idp.command("render")
+@click.option("--data", "data_dir", default="data/sample", show_default=True, help="Data folder.")
+@click.option("--map", "column_map", default="", help="Column map name or YAML path.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("reports/idp"), show_default=True)
+@click.option("--reps", default="", help="Comma-separated rep ids; default every current rep.")
+@click.option("--as-of", "as_of", default="", help="As-of date; default latest order.")
+@click.option("--workers", type=int, default=None, help="Parallel workers (default: CPUs, max 4).")
+@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786.")
+@click.option("--force", is_flag=True, help="Render every report again, even fresh ones.")
+@click.option("--no-pdf", "no_pdf", is_flag=True, help="HTML only.")
+@LANG
+@_friendly
+def idp_render(data_dir: str, column_map: str, out: Path, reps: str, as_of: str, workers: int | None,
+               scheduler: str | None, force: bool, no_pdf: bool, lang: str) -> None:
+    """Render one IDP report per rep (HTML + PDF) and an index page."""
+    from playbook import paths
+    from playbook.idp_batch import render_idps
+
+    batch = render_idps(paths.resolve(data_dir), out, column_map=column_map or None,
+                        reps=reps.split(",") if reps else None, lang=lang, as_of=as_of or None,
+                        workers=workers, scheduler=scheduler, force=force, pdf=not no_pdf)
+    counts = batch.counts()
+    click.echo(t_summary(counts, lang))
+    for res in batch.failed:
+        click.echo(f"  {res.rep_id}: {res.error}", err=True)
+    click.echo(f"{t_index(lang)}: {batch.index.resolve()}")
+    sys.exit(1 if batch.failed else 0)
+
+
+def t_summary(counts: dict[str, int], lang: str) -> str:
+    """One line: rendered / up to date / failed counts."""
+    from playbook.labels import t
+
+    return ", ".join(f"{t(f'render.status.{k}', lang)}: {v}" for k, v in counts.items())
+
+
+def t_index(lang: str) -> str:
+    """Label of the index page line."""
+    from playbook.labels import t
+
+    return t("cli.index_written", lang)
+
+
+@idp.command("export")
+@click.option("--store", "store_url", default=None, help="SQLAlchemy URL; default var/idp.sqlite.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@_friendly
+def idp_export(store_url: str | None, out: Path) -> None:
+    """Export every plan, version, sign-off and review to one Excel workbook."""
+    from playbook.store import Store, export_excel
+
+    with Store(store_url or None) as store:
+        click.echo(f"wrote {export_excel(store, out)}")
+
+
 @main.command()
 @click.option("--port", type=int, default=8866, show_default=True)
 @click.option("--ip", default="127.0.0.1", show_default=True,

@@ -973,9 +973,10 @@ def rep_levels(evidence: pd.DataFrame, rep_id: str | None = None) -> pd.DataFram
     """
     row = evidence.head(1) if rep_id is None else rep_evidence(evidence, rep_id)
     keys = _competencies_in(row.columns)
+    rec = row.iloc[0].to_dict()
     out = pd.DataFrame({"competency": pd.Series(keys, dtype="str")})
     for f in COMPETENCY_FIELDS:
-        vals = [row[f"{f}__{k}"].iloc[0] if f"{f}__{k}" in row else pd.NA for k in keys]
+        vals = [rec.get(f"{f}__{k}", pd.NA) for k in keys]
         if f in ("level", "manager_level", "self_level"):
             out[f] = pd.array(pd.to_numeric(pd.Series(vals, dtype="object"), errors="coerce"), dtype="Int64")
         elif f == "leak_step":
@@ -1292,8 +1293,10 @@ def draft_plan(
             signals.setdefault(comp, []).append(
                 ("repurchase", t("idp.why.repurchase", lang, rate=_pct(rr), median=_pct(rr_med))))
     cand["signals"] = cand["competency"].map(lambda k: tuple(signals.get(k, ())))
-    cand["priority"] = ((cat.max_level - cand["level"]) + rule.leak_weight * cand["leak_step"].notna().astype(int)
-                        + rule.signal_weight * cand["signals"].map(len).clip(upper=1))
+    has_leak = cand["leak_step"].notna().to_numpy(dtype=float)
+    has_signal = np.array([k in signals for k in cand["competency"]], dtype=float)
+    cand["priority"] = ((cat.max_level - cand["level"].to_numpy(dtype=float)) + rule.leak_weight * has_leak
+                        + rule.signal_weight * has_signal)
     grow = cand.loc[cand["level"] < cat.max_level]
     chosen = grow.sort_values(["priority", "pos"], ascending=[False, True], kind="stable").head(int(max_items))
     if rule.order == "catalogue":

@@ -248,6 +248,7 @@ def run_batch(
     scheduler: str | None = None,
     progress: bool = True,
     runner: Callable[[Job], JobResult] = run_job,
+    log: str | Path | None = None,
 ) -> list[JobResult]:
     """Run the stale jobs in parallel; return one result per job, in job order.
 
@@ -260,6 +261,9 @@ def run_batch(
         ``distributed`` package on every worker.
     progress : bool
         Show a progress bar (rich) on the terminal.
+    log : path, optional
+        File that receives the workers' and kernels' own messages (stderr), so the
+        terminal shows only the progress bar and the failures.
     """
     results: dict[str, JobResult] = {
         j.rep_id: JobResult(j.rep_id, "skipped", j.html) for j in jobs if not j.stale
@@ -284,13 +288,9 @@ def run_batch(
                     res = fut.result()
                     results[res.rep_id] = res
                     bar and bar.advance(res)
-        elif workers == 1 or len(todo) <= 1:
-            for job in todo:
-                res = runner(job)
-                results[res.rep_id] = res
-                bar and bar.advance(res)
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(max_workers=workers, initializer=_quiet,
+                                     initargs=(str(log) if log else None,)) as pool:
                 futures = [pool.submit(runner, job) for job in todo]
                 for fut in as_completed(futures):
                     res = fut.result()
@@ -299,6 +299,16 @@ def run_batch(
     finally:
         bar and bar.close()
     return [results[j.rep_id] for j in jobs]
+
+
+def _quiet(log: str | None) -> None:
+    """Worker initialiser: send this process's (and its kernels') stderr to ``log``."""
+    if log is None:
+        return
+    Path(log).parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 class _progress:

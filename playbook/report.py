@@ -33,6 +33,7 @@ __all__ = [
     "style_table",
     "heading",
     "show_issues",
+    "signoff_html",
     "execute_notebook",
     "notebook_to_html",
     "render_notebook",
@@ -121,6 +122,25 @@ def show_issues(issues: pd.DataFrame, lang: str = "en") -> None:
         return
     display(render_issues(issues, lang))
     raise ValidationError(issues)
+
+
+def signoff_html(lang: str = "en") -> str:
+    """Return the sign-off block: rep, supervisor and HR archive (the plan's three copies).
+
+    Examples
+    --------
+    >>> "人力资源部" in signoff_html("zh")
+    True
+    """
+    rows = "".join(
+        f"<tr><td style='width:30%'>{html_lib.escape(t(f'render.signoff.{who}', lang))}</td>"
+        f"<td style='width:45%;border-bottom:1px solid #333'>&nbsp;</td>"
+        f"<td>{html_lib.escape(t('render.signoff.date', lang))}: ________</td></tr>"
+        for who in ("rep", "supervisor", "hr")
+    )
+    note = html_lib.escape(t("render.signoff.note", lang))
+    return (f'<table class="pb-signoff" style="width:100%;margin-top:1em">{rows}</table>'
+            f'<p style="font-size:0.85em;color:#555">{note}</p>')
 
 
 def execute_notebook(

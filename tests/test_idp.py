@@ -92,7 +92,7 @@ class TestWorkedExample:
         heads = ["有待发展项目", "发展原因", "目前水平", "期望水平", "发展措施", "所需资源", "评估时间"]
         positions = [html.index(f"<th>{h}</th>") for h in heads]
         assert positions == sorted(positions)
-        assert "<td>开发新客户</td>" in html and "<td>2012-06</td>" in html
+        assert "<td>开发新客户</td>" in html and '<td class="idp-num">2012-06</td>' in html
 
     def test_through_team_evidence(self):
         """The same example computed from raw tables: 5 peers selling 280k..360k (mean 320k)."""
@@ -540,3 +540,16 @@ class TestRendering:
 
     def test_plan_rules_defaults(self):
         assert PlanRules() == load_catalogue().rules
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dictionaries(st.sampled_from(load_catalogue().keys), st.integers(1, 5), max_size=9),
+       st.integers(1, 6), st.dates(min_value=pd.Timestamp("2000-01-01").date(),
+                                   max_value=pd.Timestamp("2040-12-31").date()))
+def test_a_draft_always_passes_its_own_checks(levels, max_items, day):
+    plan = draft_plan(worked_evidence(), "D1", levels=levels, plan_date=day, max_items=max_items)
+    items = plan.items
+    assert len(items) <= max_items and len(items) <= sum(v < 5 for v in levels.values())
+    assert (items["current_level"] < items["target_level"]).all() and (items["target_level"] <= 5).all()
+    assert (items["review_date"] > pd.Timestamp(day)).all()
+    validate_plan(plan, rep_ids=["D1"])

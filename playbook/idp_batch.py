@@ -1,0 +1,134 @@
+"""``playbook idp render``: one IDP report per rep, from one snapshot, in one batch.
+
+Team evidence is computed once for all reps (:func:`playbook.idp.dataset_evidence`)
+and saved as a Parquet snapshot with the inputs' fingerprint. Each report runs
+``templates/idp_report.ipynb`` with Papermill and reads only its rep's slice. Rendering
+runs in parallel; one rep's failure is reported and the batch goes on; a rerun renders
+only missing or stale reports (see :mod:`playbook.render`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from playbook import __version__
+from playbook.errors import ParameterError
+from playbook.labels import check_lang, t
+
+__all__ = ["TEMPLATE", "BatchReport", "build_snapshot", "render_idps"]
+
+
+def _template() -> Path:
+    from playbook.paths import TEMPLATES_DIR
+
+    return TEMPLATES_DIR / "idp_report.ipynb"
+
+
+TEMPLATE = _template()
+
+
+@dataclass
+class BatchReport:
+    """What a batch did: results per rep, the index page, PDFs written."""
+
+    results: list
+    index: Path
+    pdfs: list[Path]
+    snapshot: Path
+
+    @property
+    def failed(self) -> list:
+        """Results of the reps whose report failed."""
+        return [r for r in self.results if r.status == "failed"]
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of reports per status (rendered, skipped, failed)."""
+        out = {"rendered": 0, "skipped": 0, "failed": 0}
+        for r in self.results:
+            out[r.status] += 1
+        return out
+
+
+def build_snapshot(data_dir: str | Path, out_dir: str | Path, *, column_map: str | None = None,
+                   as_of: str | None = None) -> tuple[Path, pd.DataFrame]:
+    """Validate the data, compute the team evidence once and write the snapshot.
+
+    Returns the snapshot folder and the reps frame (for choosing reps and the index).
+    The snapshot is rewritten only when its fingerprint changed.
+    """
+    from playbook import idp, io, overview, render
+
+    data_dir = Path(data_dir)
+    dataset = io.load_dataset(data_dir, column_map=column_map or None, as_of=as_of or None)
+    when = overview.resolve_as_of(as_of or "", dataset.orders)
+    files = [p for p in sorted(data_dir.iterdir()) if p.is_file()] if data_dir.is_dir() else [data_dir]
+    fingerprint = render.fingerprint_files(files, str(when.date()), column_map or "", __version__)
+    snap = Path(out_dir) / "snapshot"
+    try:
+        current = render.read_snapshot_meta(snap).get("fingerprint")
+    except Exception:  # noqa: BLE001 - missing or broken snapshot: rebuild it
+        current = None
+    if current != fingerprint:
+        evidence = idp.dataset_evidence(dataset, as_of=when)
+        render.write_snapshot({"evidence": evidence}, snap, fingerprint=fingerprint,
+                              as_of=str(when.date()), source=str(data_dir))
+    reps = dataset.reps
+    if "leave_date" in reps:
+        left = pd.to_datetime(reps["leave_date"])
+        reps = reps.loc[left.isna() | (left >= pd.Timestamp(year=when.year, month=1, day=1))]
+    return snap, reps.reset_index(drop=True)
+
+
+def render_idps(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    column_map: str | None = None,
+    reps: Sequence[str] | None = None,
+    lang: str = "en",
+    as_of: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    pdf: bool = True,
+    progress: bool = True,
+    max_items: int = 4,
+) -> BatchReport:
+    """Render one IDP per rep (default: every current rep) and an index page.
+
+    Raises :class:`~playbook.errors.ParameterError` for unknown rep ids before anything
+    runs; failures of single reports are in the returned results, not raised.
+    """
+    from playbook import render
+
+    check_lang(lang)
+    out_dir = Path(out_dir)
+    snap, people = build_snapshot(data_dir, out_dir, column_map=column_map, as_of=as_of)
+    known = people["rep_id"].astype(str).tolist()
+    chosen = list(dict.fromkeys(str(r).strip() for r in reps if str(r).strip())) if reps else known
+    unknown = [r for r in chosen if r not in known]
+    if unknown:
+        raise ParameterError("reps", ",".join(unknown),
+                             f"rep ids of the data ({', '.join(known[:5])} …)")
+    meta = render.read_snapshot_meta(snap)
+    names = people.set_index(people["rep_id"].astype(str))["name"].astype(str)
+    jobs = render.plan_jobs(
+        chosen, notebook=TEMPLATE, out_dir=out_dir, fingerprint=meta["fingerprint"], lang=lang,
+        parameters=lambda r: {"rep_id": r, "snapshot": str(snap.resolve()), "lang": lang,
+                              "max_items": max_items},
+        title=lambda r: f"{t('idp.title', lang)} · {names.get(r, r)}",
+        filename=lambda r: render.safe_filename(f"idp_{r}_{lang}"), force=force,
+    )
+    results = render.run_batch(jobs, workers=workers, scheduler=scheduler, progress=progress,
+                               log=out_dir / "render.log")
+    fresh = [r.html for r in results if r.status == "rendered"]
+    missing_pdf = [r.html for r in results if r.status == "skipped"
+                   and not Path(r.html).with_suffix(".pdf").exists()]
+    pdfs = render.html_to_pdf(fresh + missing_pdf) if pdf else []
+    index = render.write_index(results, people.assign(rep_id=people["rep_id"].astype(str)), out_dir,
+                               lang=lang, title=t("render.idp_index_title", lang))
+    return BatchReport(results, index, pdfs, snap)

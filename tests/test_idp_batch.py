@@ -1,0 +1,101 @@
+"""`playbook idp render` on the sample company: every report, privacy, reruns, failures."""
+
+import re
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from playbook import paths
+from playbook.cli import main
+from playbook.errors import ParameterError
+from playbook.idp_batch import render_idps
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    out = tmp_path_factory.mktemp("idp")
+    report = render_idps(paths.SAMPLE_DIR, out, lang="en", workers=2, pdf=False, progress=False)
+    return out, report
+
+
+def _text(path):
+    html = open(path, encoding="utf-8").read()
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S))
+
+
+def test_every_current_rep_has_a_report_and_the_index_links_them(batch):
+    out, report = batch
+    reps = pd.read_csv(paths.SAMPLE_DIR / "reps.csv")
+    current = reps.loc[reps["leave_date"].isna(), "rep_id"].tolist()
+    assert report.counts() == {"rendered": len(current), "skipped": 0, "failed": 0}
+    assert sorted(p.name for p in out.glob("idp_*_en.html")) == sorted(f"idp_{r}_en.html" for r in current)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="idp_{r}_en.html"' in index for r in current)
+
+
+def test_under_performer_report_has_the_plan_table(batch):
+    out, _ = batch
+    text = _text(out / "idp_R004_en.html")
+    from playbook.labels import t
+
+    for key in ("item", "why", "current", "target", "measures", "resources", "review"):
+        assert t(f"idp.table.{key}", "en") in text
+    assert "New-customer development" in text  # the planted weakness is an item
+    assert "董文斌" in text and "那振宇" in text  # the rep and his direct supervisor
+    assert "import playbook" not in text
+
+
+def test_no_report_names_another_rep(batch):
+    """Privacy scan: only the rep and the direct supervisor may be named."""
+    out, _ = batch
+    reps = pd.read_csv(paths.SAMPLE_DIR / "reps.csv").set_index("rep_id")
+    leaks = []
+    for rep_id in reps.index[reps["leave_date"].isna()]:
+        allowed = {reps.loc[rep_id, "name"]}
+        manager = reps.loc[rep_id, "manager_id"]
+        if isinstance(manager, str):
+            allowed.add(reps.loc[manager, "name"])
+        text = _text(out / f"idp_{rep_id}_en.html")
+        leaks += [(rep_id, n) for n in reps["name"] if n not in allowed and n in text]
+        others = [r for r in reps.index if r != rep_id and r != manager]
+        leaks += [(rep_id, r) for r in others if re.search(rf"\b{r}\b", text)]
+    assert leaks == []
+
+
+def test_rerun_renders_nothing_fresh_and_a_broken_rep_fails_alone(batch, tmp_path):
+    out, _ = batch
+    again = render_idps(paths.SAMPLE_DIR, out, lang="en", reps=["R004", "R005"], workers=1, pdf=False,
+                        progress=False)
+    assert again.counts() == {"rendered": 0, "skipped": 2, "failed": 0}
+    # break one rep: drop its row from the snapshot, then force a render of three reps
+    snap = out / "snapshot" / "evidence.parquet"
+    evidence = pd.read_parquet(snap)
+    evidence[evidence["rep_id"] != "R005"].to_parquet(snap, index=False)
+    broken = render_idps(paths.SAMPLE_DIR, out, lang="en", reps=["R004", "R005", "R006"], workers=2,
+                         pdf=False, progress=False, force=True)
+    assert {r.rep_id: r.status for r in broken.results} == {
+        "R004": "rendered", "R005": "failed", "R006": "rendered"}
+    assert "R005" in broken.failed[0].error
+    evidence.to_parquet(snap, index=False)
+
+
+def test_unknown_rep_is_refused_before_anything_runs(tmp_path):
+    with pytest.raises(ParameterError, match="R999"):
+        render_idps(paths.SAMPLE_DIR, tmp_path, reps=["R004", "R999"], progress=False, pdf=False)
+    assert not list(tmp_path.glob("idp_*.html"))
+
+
+def test_cli_chinese_report_with_pdf(tmp_path):
+    res = CliRunner().invoke(main, ["idp", "render", "--out", str(tmp_path), "--reps", "R004",
+                                    "--lang", "zh", "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    text = _text(tmp_path / "idp_R004_zh.html")
+    for header in ("有待发展项目", "发展原因", "目前水平", "期望水平", "发展措施", "所需资源", "评估时间"):
+        assert header in text
+    assert "人力资源部存档" in text  # the sign-off block
+    pdf = tmp_path / "idp_R004_zh.pdf"
+    if pdf.exists():  # chromium installed (make setup)
+        assert pdf.read_bytes()[:5] == b"%PDF-"
