@@ -51,10 +51,14 @@ PRINT_CSS = """
   table { border-collapse: collapse; font-size: 0.9em; }
   th, td { padding: 2px 8px; border-bottom: 1px solid #ddd; }
   @media print {
-    @page { size: A4; margin: 14mm; }
-    body { font-size: 10pt; }
-    .jp-Cell { break-inside: avoid; }
-    img { max-width: 100% !important; }
+    @page { size: A4; margin: 12mm; }
+    body { font-size: 9.5pt; }
+    .jp-Notebook, main { padding: 0 !important; }
+    .jp-Cell { padding: 0 !important; break-inside: auto; }
+    .jp-OutputArea-output { break-inside: avoid; }
+    h1, h2, h3, h4, h5 { break-after: avoid; margin: 0.4em 0 !important; }
+    img { max-width: 100% !important; max-height: 105mm; width: auto; }
+    table { font-size: 8.5pt; }
   }
 </style>
 """
