@@ -66,7 +66,7 @@ class WeeklyReview:
 
     def results(self) -> list[Any]:
         """Compute every section; return display objects (headings and tables)."""
-        from playbook import cockpit, overview
+        from playbook import cockpit, funnel, overview
         from playbook.report import style_table
 
         ds, lang = self.dataset(), self.lang
@@ -89,11 +89,12 @@ class WeeklyReview:
         week = week.assign(stage=week["stage"].map(lambda s: t(f"review.stage.{s}", lang)))
         section("review.funnel_week", week, "review.none")
         stuck = cockpit.stuck_deals(ds.opportunities, ds.reps, as_of=when, team=team)
-        section("review.stuck", stuck, "review.no_stuck")
+        section("review.stuck", funnel.for_display(stuck, lang=lang), "review.no_stuck", money=set(), pct=set())
         sleeping = cockpit.sleeping_key_accounts(ds.orders, ds.customers, as_of=when)
         if team:
             owners = ds.reps.set_index("rep_id")["team"].astype(str)
             sleeping = sleeping.loc[sleeping["owner_rep_id"].map(owners) == team]
+        sleeping = sleeping.assign(last_order=sleeping["last_order"].dt.strftime("%Y-%m-%d"))
         section("review.sleeping", sleeping.head(20), "review.no_sleeping", money={"spend"})
         items = self._items()
         due = cockpit.reviews_due(items, as_of=when) if items is not None else pd.DataFrame()
