@@ -19,7 +19,7 @@ from playbook import __version__
 from playbook.errors import ParameterError
 from playbook.labels import check_lang, t
 
-__all__ = ["TEMPLATE", "BatchReport", "build_snapshot", "render_idps"]
+__all__ = ["TEMPLATE", "BatchReport", "build_snapshot", "snapshot_for", "render_idps"]
 
 
 def _template() -> Path:
@@ -81,6 +81,24 @@ def build_snapshot(data_dir: str | Path, out_dir: str | Path, *, column_map: str
         left = pd.to_datetime(reps["leave_date"])
         reps = reps.loc[left.isna() | (left >= pd.Timestamp(year=when.year, month=1, day=1))]
     return snap, reps.reset_index(drop=True)
+
+
+def snapshot_for(snapshot: str | Path = "", data_dir: str | Path = "data/sample") -> Path:
+    """Return the snapshot folder to read; with none given, build one from ``data_dir``.
+
+    The batch always passes its snapshot. Run on its own (in JupyterLab, or in the
+    test suite), the report template builds a snapshot of ``data_dir`` in a temporary
+    folder, so it shows a real report for the sample company.
+    """
+    import tempfile
+
+    from playbook import paths
+
+    if snapshot:
+        return paths.resolve(snapshot)
+    folder = Path(tempfile.mkdtemp(prefix="playbook_snapshot_"))
+    snap, _ = build_snapshot(paths.resolve(data_dir), folder)
+    return snap
 
 
 def render_idps(

@@ -13,24 +13,34 @@ Examples
 
 from __future__ import annotations
 
+import base64
 import html
+import io as _stdio
 import os
 import tempfile
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import ipywidgets as W
-from IPython.display import display
+import pandas as pd
+from IPython.display import HTML, Image, display
+from matplotlib.figure import Figure
 
-from playbook.errors import PlaybookError, ValidationError
+from playbook.errors import PlaybookError, PlaybookWarning, ValidationError
 from playbook.labels import LANGS, t
 
 __all__ = [
     "app_lang",
     "error_html",
     "run_safely",
+    "render_outputs",
+    "csv_bytes",
+    "download_html",
+    "figure_png",
+    "note_html",
     "uploaded_file",
     "overview_app",
     "app_names",
@@ -76,6 +86,83 @@ def run_safely(out: W.Output, func: Callable[[], Any], lang: str = "en") -> Any:
         except Exception as exc:  # noqa: BLE001 - last line of defence in a form
             display(W.HTML(error_html(PlaybookError(f"{type(exc).__name__}: {exc}"), lang)))
     return None
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    r"""Return ``frame`` as CSV bytes, UTF-8 with a byte-order mark (Excel then shows Chinese).
+
+    Examples
+    --------
+    >>> data = csv_bytes(pd.DataFrame({"客户": ["恒达"], "n": [1]}))
+    >>> data[:3], data[3:].decode("utf-8")
+    (b'\xef\xbb\xbf', '客户,n\n恒达,1\n')
+    """
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+
+
+def download_html(data: bytes, filename: str, text: str, *, mime: str = "text/csv") -> str:
+    r"""Return an HTML link that downloads ``data`` as ``filename`` (a ``data:`` URI, no server).
+
+    Examples
+    --------
+    >>> link = download_html(b"a,b\n", "list.csv", "Download <list>")
+    >>> link[:78]
+    '<a class="pb-download" download="list.csv" href="data:text/csv;base64,YSxiCg=='
+    >>> link[-26:]
+    '>Download &lt;list&gt;</a>'
+    """
+    b64 = base64.b64encode(data).decode("ascii")
+    return (f'<a class="pb-download" download="{html.escape(filename)}" href="data:{mime};base64,{b64}" '
+            'style="display:inline-block;padding:6px 12px;border-radius:4px;background:#2c7be5;'
+            f'color:white;text-decoration:none">{html.escape(text)}</a>')
+
+
+def figure_png(fig: Figure, *, dpi: int = 100) -> Image:
+    """Return a matplotlib figure as a PNG display object (the same in Voila and in tests)."""
+    buf = _stdio.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return Image(data=buf.getvalue(), format="png")
+
+
+def note_html(notes: Sequence[str], lang: str = "en") -> str:
+    """Return an escaped HTML box listing degraded-but-valid results (``PlaybookWarning``).
+
+    Examples
+    --------
+    >>> note_html(["2 rows <left out>"], "zh").split("</b>")[1]
+    '<ul><li>2 rows &lt;left out&gt;</li></ul></div>'
+    """
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    return (f'<div class="pb-note" role="status" style="border:1px solid #d4a017;background:#fff8e1;'
+            f'padding:8px;border-radius:4px"><b>{html.escape(t("app_rfm.note", lang))}</b><ul>{items}</ul></div>')
+
+
+def render_outputs(out: W.Output, build: Callable[[], Iterable[Any]], lang: str = "en") -> bool:
+    """Replace the content of ``out`` with the display objects ``build()`` returns.
+
+    A :class:`~playbook.errors.PlaybookError` (bad file, bad parameter) is shown as a
+    readable problem list instead, any other error as a short message: never a
+    traceback. ``PlaybookWarning`` messages are listed in a note above the results.
+    The content is set on ``out.outputs`` directly, so it can be checked in Python.
+    Returns True when ``build`` succeeded.
+    """
+    out.outputs = ()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            parts = list(build())
+        except PlaybookError as exc:
+            out.append_display_data(HTML(error_html(exc, lang)))
+            return False
+        except Exception as exc:  # noqa: BLE001 - last line of defence in a form
+            out.append_display_data(HTML(error_html(PlaybookError(f"{type(exc).__name__}: {exc}"), lang)))
+            return False
+    notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, PlaybookWarning)))
+    if notes:
+        out.append_display_data(HTML(note_html(notes, lang)))
+    for part in parts:
+        out.append_display_data(part)
+    return True
 
 
 def uploaded_file(upload: W.FileUpload) -> Path | None:

@@ -32,23 +32,18 @@ True
 
 from __future__ import annotations
 
-import base64
 import html
-import io as _stdio
 import shutil
-import warnings
-from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
 import pandas as pd
-from IPython.display import HTML, Image
-from matplotlib.figure import Figure
+from IPython.display import HTML
 
-from playbook.errors import PlaybookError, PlaybookWarning, ValidationError
+from playbook.errors import ValidationError
 from playbook.labels import check_lang, t
-from playbook.widgets import error_html, uploaded_file
+from playbook.widgets import csv_bytes, download_html, figure_png, note_html, render_outputs, uploaded_file
 
 __all__ = [
     "PREVIEW_COLUMNS",
@@ -71,81 +66,8 @@ _WIDE = {"description_width": "initial"}
 
 # --------------------------------------------------------------------------- shared helpers
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    r"""Return ``frame`` as CSV bytes, UTF-8 with a byte-order mark (Excel then shows Chinese).
-
-    Examples
-    --------
-    >>> data = csv_bytes(pd.DataFrame({"客户": ["恒达"], "n": [1]}))
-    >>> data[:3], data[3:].decode("utf-8")
-    (b'\xef\xbb\xbf', '客户,n\n恒达,1\n')
-    """
-    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
-
-
-def download_html(data: bytes, filename: str, text: str, *, mime: str = "text/csv") -> str:
-    r"""Return an HTML link that downloads ``data`` as ``filename`` (a ``data:`` URI, no server).
-
-    Examples
-    --------
-    >>> link = download_html(b"a,b\n", "list.csv", "Download <list>")
-    >>> link[:78]
-    '<a class="pb-download" download="list.csv" href="data:text/csv;base64,YSxiCg=='
-    >>> link[-26:]
-    '>Download &lt;list&gt;</a>'
-    """
-    b64 = base64.b64encode(data).decode("ascii")
-    return (f'<a class="pb-download" download="{html.escape(filename)}" href="data:{mime};base64,{b64}" '
-            'style="display:inline-block;padding:6px 12px;border-radius:4px;background:#2c7be5;'
-            f'color:white;text-decoration:none">{html.escape(text)}</a>')
-
-
-def figure_png(fig: Figure, *, dpi: int = 100) -> Image:
-    """Return a matplotlib figure as a PNG display object (the same in Voila and in tests)."""
-    buf = _stdio.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return Image(data=buf.getvalue(), format="png")
-
-
-def note_html(notes: Sequence[str], lang: str = "en") -> str:
-    """Return an escaped HTML box listing degraded-but-valid results (``PlaybookWarning``).
-
-    Examples
-    --------
-    >>> note_html(["2 rows <left out>"], "zh").split("</b>")[1]
-    '<ul><li>2 rows &lt;left out&gt;</li></ul></div>'
-    """
-    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
-    return (f'<div class="pb-note" role="status" style="border:1px solid #d4a017;background:#fff8e1;'
-            f'padding:8px;border-radius:4px"><b>{html.escape(t("app_rfm.note", lang))}</b><ul>{items}</ul></div>')
-
-
-def render_outputs(out: W.Output, build: Callable[[], Iterable[Any]], lang: str = "en") -> bool:
-    """Replace the content of ``out`` with the display objects ``build()`` returns.
-
-    A :class:`~playbook.errors.PlaybookError` (bad file, bad parameter) is shown as a
-    readable problem list instead, any other error as a short message: never a
-    traceback. ``PlaybookWarning`` messages are listed in a note above the results.
-    The content is set on ``out.outputs`` directly, so it can be checked in Python.
-    Returns True when ``build`` succeeded.
-    """
-    out.outputs = ()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            parts = list(build())
-        except PlaybookError as exc:
-            out.append_display_data(HTML(error_html(exc, lang)))
-            return False
-        except Exception as exc:  # noqa: BLE001 - last line of defence in a form
-            out.append_display_data(HTML(error_html(PlaybookError(f"{type(exc).__name__}: {exc}"), lang)))
-            return False
-    notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, PlaybookWarning)))
-    if notes:
-        out.append_display_data(HTML(note_html(notes, lang)))
-    for part in parts:
-        out.append_display_data(part)
-    return True
+# csv_bytes, download_html, figure_png, note_html and render_outputs now live in
+# playbook.widgets (shared by every app); imported above and re-exported here.
 
 
 def _heading(text: str, level: int = 3) -> HTML:
@@ -180,7 +102,10 @@ class RfmExplorer:
     out : ipywidgets.Output
         Summary, chart and actions (or the problem list).
     segment, download, preview
-        Segment picker, download link and preview of the picked segment's list.
+        Segment picker, download link and preview (an ``Output``) of the picked segment's list.
+    frames : dict of DataFrame
+        The frames behind the page after :meth:`show`: ``customers`` (every customer
+        with scores, segment and tier) and ``summary`` (per segment).
     widget : ipywidgets.VBox
         The whole form, to display.
     """
@@ -214,12 +139,13 @@ class RfmExplorer:
         self.out = W.Output()
         self.segment = W.Dropdown(description=t("col.segment", lang), style=_WIDE)
         self.download = W.HTML()
-        self.preview = W.HTML()
-        self.lists_box = W.VBox([W.HTML(f"<h3>{html.escape(t('rfm.export', lang))}</h3>"),
-                                 W.HBox([self.segment, self.download], layout=W.Layout(align_items="center")),
+        self.preview = W.Output()
+        self.lists_box = W.VBox([W.HBox([self.segment, self.download], layout=W.Layout(align_items="center")),
                                  self.preview], layout=W.Layout(display="none"))
+        self.frames: dict[str, pd.DataFrame] = {}
         self._lists: dict[str, pd.DataFrame] = {}
         self._list_names: dict[str, str] = {}
+        self._smap: Any = None  # the segment map of the lists shown (the dropdown may have changed since)
         self._stamp = ""
 
         self.upload.observe(self._show_source, names="value")
@@ -304,8 +230,10 @@ class RfmExplorer:
         tier_actions = rfm.tier_actions(preset=self.tiers.value, lang=lang)
         money, pct = rfm.DECIMAL_COLUMNS, rfm.PCT_COLUMNS
 
+        self.frames = {"customers": segmented, "summary": summary}
         self._lists = rfm.segment_lists(segmented, segment_map=smap)
         self._list_names = {key: smap.label(key, lang) for key in self._lists}
+        self._smap = smap
         self._stamp = f"{as_of:%Y-%m-%d}"
         return [
             _heading(t("rfm.subtitle", lang, as_of=as_of.date(), window_days=int(self.window_days.value),
@@ -319,11 +247,12 @@ class RfmExplorer:
             _table(report.style_table(rfm.display_labels(actions, segment_map=smap, lang=lang), lang=lang)),
             _heading(t("rfm.tier_actions", lang), 4),
             _table(report.style_table(rfm.display_labels(tier_actions, lang=lang), lang=lang)),
+            _heading(t("rfm.export", lang)),  # the segment picker and download link follow
         ]
 
     def show(self, _: object = None) -> bool:
         """Run the form: results (or the problem list) in :attr:`out`, then the segment picker."""
-        self._lists = {}
+        self.frames, self._lists = {}, {}
         ok = render_outputs(self.out, self.results, self.lang)
         options = [(f"{self._list_names[k]} ({len(v)})", k) for k, v in self._lists.items()] if ok else []
         self.segment.options = options
@@ -341,19 +270,18 @@ class RfmExplorer:
         from playbook import report, rfm
 
         key = self.segment.value
+        self.preview.outputs = ()
         if key is None or key not in self._lists:
-            self.download.value = self.preview.value = ""
+            self.download.value = ""
             return
         frame = self._lists[key]
         name = self._list_names[key]
         self.download.value = download_html(
             self.list_csv(), f"customers_{key}_{self._stamp}.csv",
             t("app_rfm.download", self.lang, segment=name, n=len(frame)))
-        shown = rfm.display_labels(frame[PREVIEW_COLUMNS].head(PREVIEW_ROWS), segment_map=self.segment_map.value,
-                                   lang=self.lang)
-        self.preview.value = (
-            f"<p>{html.escape(t('app_rfm.preview', self.lang, n=len(shown), total=len(frame)))}</p>"
-            + report.style_table(shown, lang=self.lang, money=rfm.DECIMAL_COLUMNS).to_html())
+        shown = rfm.display_labels(frame[PREVIEW_COLUMNS].head(PREVIEW_ROWS), segment_map=self._smap, lang=self.lang)
+        self.preview.append_display_data(_para(t("app_rfm.preview", self.lang, n=len(shown), total=len(frame))))
+        self.preview.append_display_data(_table(report.style_table(shown, lang=self.lang, money=rfm.DECIMAL_COLUMNS)))
 
 
 def rfm_app(data_dir: str | Path = "data/sample", *, lang: str = "en") -> W.Widget:
