@@ -1879,7 +1879,7 @@ def commission_lines(
     rate[lines["rate_na"].to_numpy(bool)] = np.nan
     return pd.DataFrame({
         "rule": lines["rule"].astype(str).to_numpy(), "component": lines["component"].astype(str).to_numpy(),
-        "tier": lines["tier"].astype("Int64").to_numpy(), "base_cents": lines["base"].astype("Int64").to_numpy(),
+        "tier": lines["tier"].astype("Int64").array, "base_cents": lines["base"].astype("Int64").array,
         "rate": rate, "amount_cents": lines["amount"].to_numpy(np.int64),
     })
 

@@ -2,7 +2,9 @@
 
 Staff pick a team (or all teams), the period in which the leads were created (empty
 dates: all of them) and the as-of date (empty: the latest date in the data), and see
-the funnel with the drop-off of each step, the rep x step heat map against the team,
+the funnel with the drop-off of each step (for all teams also each team against the
+company: a team that leaks as a whole does not show in its reps' comparison), the rep x
+step heat map against the team,
 the leaks per rep (:func:`playbook.funnel.rep_leaks`, the input of the IDP) and the
 stuck deals. A period without opportunities, or one that ends before it starts, shows
 a readable message in the page's language.
@@ -69,6 +71,11 @@ class FunnelExplorer:
         The form's controls (``team`` value ``""`` means all teams).
     out : ipywidgets.Output
         Funnel, heat map, leaks and stuck deals (or the problem).
+    frames : dict of DataFrame
+        The frames behind the page after :meth:`show`: ``steps``
+        (:func:`~playbook.funnel.step_table`), ``funnel``
+        (:func:`~playbook.funnel.funnel_table`), ``comparison``, ``leaks``, ``stuck`` and, for
+        all teams, ``teams`` (:func:`~playbook.funnel.team_comparison`).
     widget : ipywidgets.VBox
         The whole form, to display.
     """
@@ -78,6 +85,7 @@ class FunnelExplorer:
         self.data_dir = data_dir
         self.lang = lang
         self._dataset: Any = None
+        self.frames: dict[str, pd.DataFrame] = {}
         self.team = W.Dropdown(options=[(t("app_funnel.all_teams", lang), "")], value="",
                                description=t("col.team", lang), style=_WIDE)
         self.period_start = W.DatePicker(description=t("app_funnel.period_start", lang), style=_WIDE)
@@ -148,6 +156,13 @@ class FunnelExplorer:
         comparison = funnel.rep_comparison(stages, ds.reps, orders=ds.orders, as_of=as_of, min_n=MIN_N)
         leaks = funnel.rep_leaks(comparison)
         stuck = funnel.stuck_deals(funnel.stage_durations(team_stages, as_of=as_of))
+        overall = funnel.funnel_table(stages)
+        # a team that leaks as a whole hides from its own reps' comparison: show teams against the company
+        teams = (funnel.team_comparison(stages, reps=ds.reps, orders=ds.orders, as_of=as_of, min_n=MIN_N)
+                 if not self.team.value else None)
+        self.frames = {"steps": steps, "funnel": overall, "comparison": comparison, "leaks": leaks, "stuck": stuck}
+        if teams is not None:
+            self.frames["teams"] = teams
 
         def heading(text: str, level: int = 3) -> HTML:
             return HTML(f"<h{level}>{html.escape(text)}</h{level}>")
@@ -166,7 +181,8 @@ class FunnelExplorer:
             heading(subtitle, 4),
             heading(t("funnel.overall", lang)),
             figure_png(funnel_plots.funnel_chart(steps, lang=lang)),
-            table(funnel.funnel_table(stages), "funnel.chart.no_data"),
+            table(overall, "funnel.chart.no_data"),
+            *([] if teams is None else [heading(t("funnel.team_leaks", lang)), table(teams, "funnel.chart.no_data")]),
             heading(t("funnel.rep_heatmap", lang)),
             HTML(f"<p>{html.escape(t('funnel.leak_rule', lang, min_n=MIN_N, confidence='95%'))}</p>"),
             figure_png(funnel_plots.leak_heatmap(comparison, lang=lang)),
@@ -178,6 +194,7 @@ class FunnelExplorer:
 
     def show(self, _: object = None) -> bool:
         """Run the form: results (or the problem) in :attr:`out`. Returns True on success."""
+        self.frames = {}
         return render_outputs(self.out, self.results, self.lang)
 
 

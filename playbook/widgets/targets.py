@@ -40,7 +40,7 @@ import shutil
 import tempfile
 import warnings
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +113,7 @@ def parse_amount(text: str, *, field: str, lang: str = "en", minimum: float | No
         raise InputError(t("app_input.not_number", lang, field=field, value=str(text).strip()))
     if minimum is not None and value < Decimal(str(minimum)):
         raise InputError(t("app_input.negative", lang, field=field, value=str(text).strip()))
-    return float(value.quantize(Decimal("0.01")))
+    return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def parse_percent(text: str, *, field: str, lang: str = "en") -> float:
@@ -161,6 +161,8 @@ class TargetPlanner:
     plan_year : int, optional
         Year planned first; default the year of the latest order (the next one when
         the data run to December).
+    dataset : playbook.io.Dataset, optional
+        Data already loaded from ``data_dir`` (default: loaded on first use).
 
     Attributes
     ----------
@@ -181,13 +183,14 @@ class TargetPlanner:
         The whole form, to display.
     """
 
-    def __init__(self, data_dir: str | Path = "data/sample", *, lang: str = "en", plan_year: int | None = None) -> None:
+    def __init__(self, data_dir: str | Path = "data/sample", *, lang: str = "en", plan_year: int | None = None,
+                 dataset: Any = None) -> None:
         check_lang(lang)
         self.data_dir = data_dir
         self.lang = lang
         self.overrides: dict[str, float] = {}
         self.plan: Any = None
-        self._dataset: Any = None
+        self._dataset: Any = dataset
         year = int(plan_year) if plan_year else self._default_year()
 
         def label(key: str) -> str:
@@ -197,23 +200,25 @@ class TargetPlanner:
                                           style=_WIDE, layout=W.Layout(width="190px"))
         self.kind = W.ToggleButtons(options=[(label("app_targets.kind_growth"), "growth"),
                                              (label("app_targets.kind_amount"), "amount")],
-                                    value="growth", description=label("app_targets.target_kind"), style=_WIDE)
+                                    value="growth", description=label("app_targets.target_kind"),
+                                    style={"description_width": "initial", "button_width": "auto"})
         self.growth = W.Text(value="30", description=label("app_targets.growth"), style=_WIDE,
                              layout=W.Layout(width="190px"))
-        self.base_year = W.BoundedIntText(value=year - 1, min=1990, max=2100, description=label("app_targets.base_year"),
-                                          style=_WIDE, layout=W.Layout(width="190px"))
+        self.base_year = W.BoundedIntText(value=year - 1, min=1990, max=2100, style=_WIDE,
+                                          description=label("app_targets.base_year"), layout=W.Layout(width="190px"))
         self.amount = W.Text(value="", placeholder="30,000,000", description=label("app_targets.amount"),
                              style=_WIDE, layout=W.Layout(width="300px"))
         self.time_method = W.Dropdown(options=[(label("app_targets.time.equal"), "equal"),
                                                (label("app_targets.time.seasonal"), "seasonal")],
                                       value="seasonal", description=label("app_targets.time_method"), style=_WIDE)
-        self.rep_method = W.Dropdown(options=[(label(f"app_targets.rep.{m}"), m) for m in ("equal", "history", "capacity")],
+        self.rep_method = W.Dropdown(options=[(label(f"app_targets.rep.{m}"), m)
+                                              for m in ("equal", "history", "capacity")],
                                      value="capacity", description=label("app_targets.rep_method"), style=_WIDE)
         self.button = W.Button(description=label("app_targets.show"), button_style="primary")
         self.out = W.Output()
         self.override_rep = W.Dropdown(options=[], description=label("app_targets.override_rep"), style=_WIDE)
-        self.override_amount = W.Text(value="", placeholder="2,000,000", description=label("app_targets.override_amount"),
-                                      style=_WIDE, layout=W.Layout(width="300px"))
+        self.override_amount = W.Text(value="", placeholder="2,000,000", style=_WIDE,
+                                      description=label("app_targets.override_amount"), layout=W.Layout(width="300px"))
         self.apply = W.Button(description=label("app_targets.apply"), button_style="info")
         self.clear = W.Button(description=label("app_targets.clear"))
         self.override_status = W.HTML()
@@ -235,7 +240,8 @@ class TargetPlanner:
         self.widget = W.VBox([
             W.HTML(f"<h2>{html.escape(label('apps.target_planner.title'))}</h2>"
                    f"<p>{html.escape(label('app_targets.intro'))}</p>"),
-            W.HBox([self.plan_year, self.kind]),
+            self.plan_year,
+            self.kind,
             self._growth_box,
             self.amount,
             W.HBox([self.time_method, self.rep_method]),
@@ -284,7 +290,8 @@ class TargetPlanner:
             target = targets.company_target(plan_year=year, amount=amount)
         else:
             growth = parse_percent(self.growth.value, field=t("app_targets.growth", lang), lang=lang)
-            target = targets.company_target(ds.orders, plan_year=year, growth=growth, base_year=int(self.base_year.value))
+            target = targets.company_target(ds.orders, plan_year=year, growth=growth,
+                                            base_year=int(self.base_year.value))
         return targets.decompose(ds.reps, ds.orders, target=target, plan_year=year, time_method=self.time_method.value,
                                  rep_method=self.rep_method.value, base_year=int(self.base_year.value),
                                  overrides=overrides or None)
@@ -350,8 +357,8 @@ class TargetPlanner:
         keep = self.override_rep.value
         self.override_rep.options = [(f"{r} · {n}" if isinstance(n, str) and n else str(r), str(r))
                                      for r, n in zip(reps["rep_id"], reps["name"], strict=True)]
-        if keep in set(reps["rep_id"].astype(str)):
-            self.override_rep.value = keep
+        ids = [value for _, value in self.override_rep.options]
+        self.override_rep.value = keep if keep in ids else (ids[0] if ids else None)
         self.override_box.layout.display = "flex"
         self._status()
         year = self.plan.target.plan_year

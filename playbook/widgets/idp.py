@@ -1,0 +1,899 @@
+"""IDP form (个人发展计划): draft, edit, check, save, agree, review and download a rep's plan.
+
+A supervisor (or the rep, or HR) picks a rep. The form shows the rep's latest stored
+plan when there is one (and says so), else the draft the data suggest
+(:func:`playbook.idp.draft_plan` on :func:`playbook.idp.dataset_evidence`). The plan
+table is a grid of widgets, one block per development item: the competency (a
+dropdown of the catalogue), why, current and target level (1–5), the measures (chosen
+from the library of the catalogue, :func:`playbook.idp.catalogue_frame`, or typed, one
+per line), the resources and the review date. Rows can be added and removed.
+
+- **Validate** lists every problem at once (:func:`playbook.idp.plan_issues`).
+- **Save** stores the plan as a new version with its author ("your name") and shows
+  the version number (:class:`playbook.store.Store`). The button is disabled while
+  saving, and each submission carries a client token of this form: a double click or a
+  resend stores nothing twice.
+- **Sign-off** buttons move the saved plan through ``draft -> agreed_by_rep ->
+  agreed_by_supervisor -> archived_by_hr``; a step out of order gets a clear message.
+- **Review** records the level each item reached at its review date (PDCA); a new plan
+  can start from those levels (:func:`playbook.store.next_plan_start_levels`).
+- **Download** offers the plan as a printable HTML page (and PDF when chromium is
+  installed), plus the per-rep evidence report of :func:`playbook.idp_batch.render_idps`.
+
+Everything typed is kept as text: the form shows it in text widgets, and every HTML it
+writes escapes it (:func:`playbook.idp.escape_text`).
+
+Examples
+--------
+>>> from playbook.widgets.idp import IdpForm
+>>> form = IdpForm("data/sample", lang="en", store_url="sqlite://")
+>>> form.rep.value = "R004"
+>>> [row.competency.value for row in form.rows][:2]
+['customer_communication', 'new_customer_development']
+>>> form.author.value = "那振宇"
+>>> form.save().version
+1
+>>> form.sign("agreed_by_rep").status
+'agreed_by_rep'
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+import tempfile
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as W
+import pandas as pd
+
+from playbook import idp
+from playbook.errors import PlaybookError
+from playbook.labels import check_lang, t
+from playbook.widgets import error_html
+from playbook.widgets.rfm import download_html
+
+__all__ = [
+    "SIGN_STEPS",
+    "LEVELS",
+    "plan_page_html",
+    "ItemRow",
+    "IdpForm",
+    "idp_form_app",
+]
+
+SIGN_STEPS = ("agreed_by_rep", "agreed_by_supervisor", "archived_by_hr")
+"""The sign-off buttons, in workflow order (each moves the plan one step)."""
+LEVELS = (1, 2, 3, 4, 5)
+"""The level scale of the plan table."""
+
+_WIDE = {"description_width": "initial"}
+_HTML_MIME = "text/html"
+_PDF_MIME = "application/pdf"
+
+
+def _esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _box(text: str, kind: str = "ok") -> str:
+    """A message box; ``kind``: ok (green), info (blue), warn (amber). Text is escaped."""
+    colours = {"ok": ("#2e7d32", "#e8f5e9"), "info": ("#1565c0", "#e3f2fd"), "warn": ("#b26a00", "#fff8e1")}
+    border, background = colours[kind]
+    return (f'<div class="pb-message pb-{kind}" role="status" style="border:1px solid {border};'
+            f'background:{background};padding:6px 8px;border-radius:4px;margin:4px 0">{_esc(text)}</div>')
+
+
+def _problems_html(issues: pd.DataFrame, lang: str) -> str:
+    """Every problem of :func:`playbook.idp.plan_issues` as an escaped list in an alert box."""
+    items = "".join(f"<li>{_esc(m)}</li>" for m in issues["message"])
+    return (f'<div class="pb-error" role="alert" style="border:1px solid #c0392b;background:#fdecea;'
+            f'padding:8px;border-radius:4px"><b>{_esc(t("app_idp.problems", lang, n=len(issues)))}</b>'
+            f"<ul>{items}</ul></div>")
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in str(text or "").replace("\r", "\n").split("\n") if line.strip()]
+
+
+def _day(value: object) -> date | None:
+    if value is None:
+        return None
+    ts = pd.to_datetime(value, errors="coerce")
+    return None if pd.isna(ts) else ts.date()
+
+
+def _when(value: object) -> str:
+    ts = pd.to_datetime(value, errors="coerce")
+    return "" if pd.isna(ts) else ts.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def plan_page_html(plan: idp.Plan, *, lang: str = "en", status: str = "", version: int | None = None,
+                   history: pd.DataFrame | None = None) -> str:
+    """Return a standalone, printable HTML page of a plan: header, plan table, sign-off.
+
+    Built from :func:`playbook.idp.plan_header_html` and
+    :func:`playbook.idp.plan_to_html_table`, so every typed text is escaped.
+
+    Parameters
+    ----------
+    plan : Plan
+    lang : {"en", "zh"}
+    status : str, optional
+        The stored status (``draft`` …); empty for a plan not saved.
+    version : int, optional
+        The stored version shown.
+    history : DataFrame, optional
+        :meth:`playbook.store.Store.history` of the plan (its sign-offs are listed).
+
+    Examples
+    --------
+    >>> items = pd.DataFrame({"competency": ["negotiation"], "why": [""], "current_level": [3],
+    ...                       "target_level": [4], "measures": ["<script>alert(1)</script>"],
+    ...                       "resources": [""], "review_date": pd.to_datetime(["2026-03-01"])})
+    >>> page = plan_page_html(idp.Plan("R1", rep_name="Ann", items=items), lang="zh", status="draft", version=2)
+    >>> "<script>" in page, "&lt;script&gt;" in page, "版本 2" in page
+    (False, True, True)
+    """
+    from playbook import report
+
+    check_lang(lang)
+    title = f"{t('idp.title', lang)} · {plan.rep_name or plan.rep_id}"
+    state = (t("app_idp.page_state", lang, version=version, status=t(f"idp.status.{status}", lang))
+             if status and version else t("app_idp.not_stored", lang))
+    signed = ""
+    if history is not None and len(history):
+        steps = history.loc[history["status"] != "draft"]
+        rows = "".join(f"<tr><td>{_esc(t(f'idp.status.{s}', lang))}</td><td>{_esc(a)}</td><td>{_esc(_when(c))}</td></tr>"
+                       for s, a, c in steps[["status", "author", "created_at"]].itertuples(index=False))
+        if rows:
+            signed = (f"<h2>{_esc(t('app_idp.signoffs', lang))}</h2><table class='idp-header'><tr>"
+                      f"<th>{_esc(t('col.status', lang))}</th><th>{_esc(t('app_idp.col.author', lang))}</th>"
+                      f"<th>{_esc(t('app_idp.col.created_at', lang))}</th></tr>{rows}</table>")
+    return (
+        f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
+        f"<title>{_esc(title)}</title>{report.PRINT_CSS}</head><body>"
+        f"<h1>{_esc(title)}</h1><p>{_esc(state)}</p>"
+        f"<h2>{_esc(t('idp.section.header', lang))}</h2>{idp.plan_header_html(plan, lang)}"
+        f"<h2>{_esc(t('app_idp.section.plan_table', lang))}</h2>{idp.plan_to_html_table(plan, lang)}"
+        f"{signed}<h2>{_esc(t('render.signoff', lang))}</h2>{report.signoff_html(lang)}</body></html>"
+    )
+
+
+# --------------------------------------------------------------------------- one item of the grid
+
+class ItemRow:
+    """The widgets of one development item (one row of the plan table).
+
+    Parameters
+    ----------
+    library : DataFrame
+        :func:`playbook.idp.catalogue_frame` in the plan's language.
+    competencies : sequence of (label, key)
+        The competency dropdown's options.
+    lang : {"en", "zh"}
+        Language of the labels.
+    record : mapping, optional
+        An item of the plan (:data:`playbook.idp.PLAN_ITEM_COLUMNS`); measures found in
+        the library are selected there, the others go to the typed box.
+    """
+
+    def __init__(self, library: pd.DataFrame, competencies: Sequence[tuple[str, str]], *, lang: str = "en",
+                 record: dict[str, Any] | None = None) -> None:
+        self.lang = lang
+        self._library = library
+        rec = dict(record or {})
+        key = str(rec.get("competency") or "")
+        options = [(t("app_idp.choose", lang), ""), *competencies]
+        if key and key not in {v for _, v in options}:
+            options.append((key, key))  # a free-text item of a stored plan stays as it is
+        levels = [("—", None)] + [(str(v), v) for v in LEVELS]
+
+        def level(value: object) -> int | None:
+            v = pd.to_numeric(pd.Series([value], dtype="object"), errors="coerce").iloc[0]
+            return int(v) if pd.notna(v) and v in LEVELS else None
+
+        self.number = W.HTML()
+        self.competency = W.Dropdown(options=options, value=key, description=t("idp.table.item", lang),
+                                     style=_WIDE, layout=W.Layout(width="340px"))
+        self.current = W.Dropdown(options=levels, value=level(rec.get("current_level")),
+                                  description=t("idp.table.current", lang), style=_WIDE,
+                                  layout=W.Layout(width="170px"))
+        self.target = W.Dropdown(options=levels, value=level(rec.get("target_level")),
+                                 description=t("idp.table.target", lang), style=_WIDE,
+                                 layout=W.Layout(width="170px"))
+        self.review = W.DatePicker(value=_day(rec.get("review_date")), description=t("idp.table.review", lang),
+                                   style=_WIDE, layout=W.Layout(width="230px"))
+        self.remove = W.Button(description=t("app_idp.remove", lang), icon="trash", layout=W.Layout(width="110px"))
+        self.why = W.Textarea(value=str(rec.get("why") or ""), description=t("idp.table.why", lang), style=_WIDE,
+                              layout=W.Layout(width="98%", height="48px"))
+        self.library = W.SelectMultiple(options=[], rows=5, description=t("app_idp.library", lang), style=_WIDE,
+                                        layout=W.Layout(width="48%"))
+        self.typed = W.Textarea(description=t("app_idp.typed", lang), style=_WIDE,
+                                placeholder=t("app_idp.typed_placeholder", lang),
+                                layout=W.Layout(width="26%", height="96px"))
+        self.resources = W.Textarea(value="\n".join(_lines(rec.get("resources"))),
+                                    description=t("idp.table.resources", lang), style=_WIDE,
+                                    layout=W.Layout(width="24%", height="96px"))
+        self._set_library(key)
+        measures = _lines(rec.get("measures"))
+        known = set(self.library.options)
+        self.library.value = tuple(m for m in self.library.options if m in measures)
+        self.typed.value = "\n".join(m for m in measures if m not in known)
+        self.competency.observe(self._competency_changed, names="value")
+        self.widget = W.VBox([
+            W.HBox([self.number, self.competency, self.current, self.target, self.review, self.remove],
+                   layout=W.Layout(flex_flow="row wrap", align_items="center")),
+            self.why,
+            W.HBox([self.library, self.typed, self.resources]),
+        ], layout=W.Layout(border="1px solid #ccc", padding="6px", margin="4px 0"))
+
+    def _set_library(self, key: str) -> None:
+        texts = self._library.loc[self._library["competency"] == key, "measure"].astype(str).tolist()
+        self.library.options = list(dict.fromkeys(texts))
+
+    def _competency_changed(self, change: dict) -> None:
+        kept = [m for m in self.library.value]
+        self._set_library(str(change["new"] or ""))
+        self.library.value = tuple(m for m in self.library.options if m in kept)
+
+    def set_number(self, n: int) -> None:
+        """Show the item's number (1 = first) as the plan table counts it."""
+        self.number.value = f"<b>{_esc(t('app_idp.item_n', self.lang, n=n))}</b>"
+
+    def mark(self, problem: bool) -> None:
+        """Outline the item in red when it has a problem."""
+        self.widget.layout.border = "2px solid #c0392b" if problem else "1px solid #ccc"
+
+    def record(self) -> dict[str, Any]:
+        """Return the item as a plan-table record (measures: library choices first, then typed lines)."""
+        chosen = [m for m in self.library.options if m in self.library.value]
+        measures = list(dict.fromkeys(chosen + _lines(self.typed.value)))
+        return {
+            "competency": self.competency.value or "",
+            "why": str(self.why.value).strip(),
+            "current_level": self.current.value,
+            "target_level": self.target.value,
+            "measures": "\n".join(measures),
+            "resources": "\n".join(_lines(self.resources.value)),
+            "review_date": pd.Timestamp(self.review.value) if self.review.value else pd.NaT,
+        }
+
+
+# --------------------------------------------------------------------------- the form
+
+class IdpForm:
+    """The IDP form: its controls are attributes; :meth:`pick`, :meth:`validate`, :meth:`save`,
+    :meth:`sign`, :meth:`record_reviews` and :meth:`prepare_download` are what the buttons do.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        Data folder (the shipped sample by default).
+    lang : {"en", "zh"}
+        Language of every label and message.
+    store_url : str
+        The IDP store (SQLAlchemy URL or SQLite path); empty: ``$PLAYBOOK_STORE_URL``, else
+        ``var/idp.sqlite``. Opened on first use.
+    dataset : playbook.io.Dataset, optional
+        Data already loaded from ``data_dir``.
+    evidence : DataFrame, optional
+        :func:`playbook.idp.dataset_evidence` already computed (default: on first pick).
+
+    Attributes
+    ----------
+    rep : Dropdown
+        The rep (``None`` until one is chosen).
+    source : HTML
+        Says whether the form shows the stored plan (which version) or the data's draft.
+    plan_date, strengths, rows, add_button
+        The plan's date, its strengths (one per line) and the grid of :class:`ItemRow`.
+    author, validate_button, save_button, check, save_status
+        "Your name", the two buttons and their messages.
+    state, sign_buttons, sign_status, history
+        The current sign-off state, one button per step of :data:`SIGN_STEPS`, the
+        message, and the versions stored.
+    review_rows, record_button, review_status
+        Level reached and review date per item of the saved plan.
+    download_button, download
+        The links to the documents.
+    plan_id, version, status
+        The stored plan shown (None when not saved).
+    widget : VBox
+        The whole form, to display.
+    """
+
+    def __init__(self, data_dir: str | Path = "data/sample", *, lang: str = "en", store_url: str = "",
+                 dataset: Any = None, evidence: pd.DataFrame | None = None) -> None:
+        check_lang(lang)
+        self.data_dir = data_dir
+        self.lang = lang
+        self.store_url = store_url or ""
+        self._dataset = dataset
+        self._evidence = evidence
+        self._store: Any = None
+        self.catalogue = idp.load_catalogue()
+        self._form_id = uuid.uuid4().hex
+        self._token_seq = 0
+        self._token_digest: str | None = None
+        self._token_done = False
+        self._clean_digest: str | None = None
+        self.base: idp.Plan | None = None
+        self.saved: idp.Plan | None = None
+        self.plan_id: int | None = None
+        self.version: int | None = None
+        self.status: str | None = None
+        self.rows: list[ItemRow] = []
+        self.rep_ids: list[str] = []
+        self._row_args = (self._library(lang), [(self.catalogue.name(k, lang), k) for k in self.catalogue.keys])
+        self.review_rows: list[tuple[str, W.Dropdown, W.DatePicker, W.HTML]] = []
+
+        def label(key: str, **fields: object) -> str:
+            return t(key, lang, **fields)
+
+        def heading(key: str) -> W.HTML:
+            return W.HTML(f"<h3>{_esc(label(key))}</h3>")
+
+        self.rep = W.Dropdown(options=[(label("app_idp.pick_rep"), None)], value=None,
+                              description=label("app_idp.rep"), style=_WIDE, layout=W.Layout(width="360px"),
+                              disabled=True)
+        self.source = W.HTML()
+        self.preview = W.HTML()
+        self.plan_date = W.DatePicker(description=label("idp.header.plan_date"), style=_WIDE)
+        self.strengths = W.Textarea(description=label("app_idp.strengths"), style=_WIDE,
+                                    layout=W.Layout(width="70%", height="80px"))
+        self.rows_box = W.VBox()
+        self.add_button = W.Button(description=label("app_idp.add"), icon="plus")
+        self.author = W.Text(description=label("app_idp.author"), style=_WIDE,
+                             placeholder=label("app_idp.author_placeholder"), layout=W.Layout(width="360px"))
+        self.validate_button = W.Button(description=label("app_idp.validate"), icon="check")
+        self.save_button = W.Button(description=label("app_idp.save"), button_style="primary", icon="save")
+        self.check = W.HTML()
+        self.save_status = W.HTML()
+        self.state = W.HTML()
+        self.sign_buttons = {s: W.Button(description=label(f"app_idp.sign.{s}"), button_style="info",
+                                         layout=W.Layout(width="auto")) for s in SIGN_STEPS}
+        self.sign_status = W.HTML()
+        self.history = W.HTML()
+        self.new_plan_button = W.Button(description=label("app_idp.new_plan"), icon="file",
+                                        layout=W.Layout(width="auto"))
+        self.review_help = W.HTML()
+        self.review_box = W.VBox()
+        self.record_button = W.Button(description=label("app_idp.record"), button_style="info", icon="flag")
+        self.review_status = W.HTML()
+        self.download_button = W.Button(description=label("app_idp.download"), icon="download",
+                                        layout=W.Layout(width="auto"))
+        self.download = W.HTML()
+
+        self.rep.observe(self._rep_changed, names="value")
+        self.add_button.on_click(self.add_row)
+        self.validate_button.on_click(self.validate)
+        self.save_button.on_click(self.save)
+        for status, button in self.sign_buttons.items():
+            button.on_click(lambda _b, s=status: self.sign(s))
+        self.new_plan_button.on_click(self.new_plan)
+        self.record_button.on_click(self.record_reviews)
+        self.download_button.on_click(self.prepare_download)
+
+        self.editor = W.VBox([
+            heading("app_idp.section.plan"), self.preview,
+            heading("app_idp.section.edit"), W.HTML(f"<p>{_esc(label('app_idp.edit_help'))}</p>"),
+            self.plan_date, self.strengths, self.rows_box, self.add_button,
+            heading("app_idp.section.save"), self.author, W.HBox([self.validate_button, self.save_button]),
+            self.check, self.save_status,
+            heading("app_idp.section.signoff"), self.state,
+            W.HBox([*self.sign_buttons.values()], layout=W.Layout(flex_flow="row wrap")),
+            self.sign_status, self.history,
+            heading("app_idp.section.review"), self.review_help, self.review_box, self.record_button,
+            self.review_status, self.new_plan_button,
+            heading("app_idp.section.download"), self.download_button, self.download,
+        ], layout=W.Layout(display="none"))
+        self.problem = W.HTML()
+        self.widget = W.VBox([
+            W.HTML(f"<h2>{_esc(label('apps.idp_form.title'))}</h2><p>{_esc(label('app_idp.intro'))}</p>"),
+            self.rep, self.source, self.problem, self.editor,
+        ])
+        self._load_reps()
+
+    # ----------------------------------------------------------------- data
+    def dataset(self) -> Any:
+        """Return the data folder's dataset (loaded once)."""
+        from playbook import io, paths
+
+        if self._dataset is None:
+            self._dataset = io.load_dataset(paths.resolve(self.data_dir))
+        return self._dataset
+
+    def evidence(self) -> pd.DataFrame:
+        """Return the team evidence of every rep (computed once, vectorised)."""
+        if self._evidence is None:
+            self._evidence = idp.dataset_evidence(self.dataset())
+        return self._evidence
+
+    def store(self) -> Any:
+        """Return the IDP store (opened on first use)."""
+        from playbook.store import Store
+
+        if self._store is None:
+            self._store = Store(self.store_url or None)
+        return self._store
+
+    def _load_reps(self) -> None:
+        """Fill the rep dropdown: the reps of the data still employed this year (as the batch renders)."""
+        from playbook import overview
+
+        try:
+            reps = self.dataset().reps
+            when = overview.resolve_as_of("", self.dataset().orders)
+        except PlaybookError as exc:
+            self.problem.value = error_html(exc, self.lang)
+            return
+        if "leave_date" in reps:
+            left = pd.to_datetime(reps["leave_date"])
+            reps = reps.loc[left.isna() | (left >= pd.Timestamp(year=when.year, month=1, day=1))]
+        self.rep_ids = reps["rep_id"].astype(str).tolist()
+        names = reps["name"].astype(str).tolist() if "name" in reps else self.rep_ids
+        self.rep.options = [(t("app_idp.pick_rep", self.lang), None)] + [
+            (f"{r} · {n}", r) for r, n in zip(self.rep_ids, names, strict=True)]
+        self.rep.disabled = False
+
+    def _library(self, plan_lang: str) -> pd.DataFrame:
+        return idp.catalogue_frame(self.catalogue, lang=plan_lang)
+
+    # ----------------------------------------------------------------- choosing a rep
+    def _rep_changed(self, change: dict) -> None:
+        self.pick(change["new"])
+
+    def pick(self, rep_id: str | None) -> bool:
+        """Show the rep's latest stored plan, else the draft from the data; return True when shown."""
+        for box in (self.problem, self.check, self.save_status, self.sign_status, self.review_status, self.download):
+            box.value = ""
+        if not rep_id:
+            self.editor.layout.display = "none"
+            self.source.value = ""
+            return False
+        try:
+            stored = self.store().plans(str(rep_id))
+            if len(stored):
+                latest = stored.sort_values("plan_id").iloc[-1]
+                self.plan_id = int(latest["plan_id"])
+                self._show(self.store().plan(self.plan_id))
+                self.source.value = _box(t(
+                    "app_idp.loaded", self.lang, plan_id=self.plan_id, version=self.version,
+                    status=t(f"idp.status.{self.status}", self.lang), author=latest["updated_by"],
+                    when=_when(latest["updated_at"])), "info")
+            else:
+                self.plan_id = None
+                plan = idp.draft_plan(self.evidence(), str(rep_id), lang=self.lang)
+                self._show(plan)
+                as_of = pd.Timestamp(plan.plan_date).date() if plan.plan_date is not None else ""
+                self.source.value = _box(t("app_idp.drafted", self.lang, rep=plan.rep_name or rep_id,
+                                           as_of=as_of), "info")
+        except PlaybookError as exc:
+            self.problem.value = error_html(exc, self.lang)
+            self.editor.layout.display = "none"
+            return False
+        self.editor.layout.display = "flex"
+        return True
+
+    def new_plan(self, _: object = None) -> bool:
+        """Draft a new plan for the rep from the levels reached at the last review (PDCA: Act).
+
+        The next save creates a new plan; the old one stays as it is.
+        """
+        from playbook.store import next_plan_start_levels
+
+        rep_id = self.rep.value
+        if not rep_id:
+            self.review_status.value = _box(t("app_idp.pick_first", self.lang), "warn")
+            return False
+        try:
+            start = next_plan_start_levels(self.store(), str(rep_id))
+            levels = start[["competency", "level", "source"]] if len(start) else None
+            plan = idp.draft_plan(self.evidence(), str(rep_id), lang=self.lang, levels=levels,
+                                  plan_date=pd.Timestamp.today().normalize())
+        except PlaybookError as exc:
+            self.review_status.value = error_html(exc, self.lang)
+            return False
+        self.plan_id = None
+        self._show(plan)
+        key = "app_idp.new_from_review" if levels is not None else "app_idp.new_from_data"
+        self.source.value = _box(t(key, self.lang, n=len(plan.items)), "info")
+        for box in (self.check, self.save_status, self.sign_status, self.review_status, self.download):
+            box.value = ""
+        return True
+
+    def _show(self, plan: idp.Plan) -> None:
+        """Put ``plan`` in the form (header kept aside, items in the grid) and refresh the stored state."""
+        self.base = plan
+        self.plan_date.value = _day(plan.plan_date)
+        self.strengths.value = "\n".join(plan.strengths)
+        library = self._library(plan.lang)
+        choices = [(self.catalogue.name(k, self.lang), k) for k in self.catalogue.keys]
+        self._row_args = (library, choices)
+        self.rows = [self._new_row(rec) for rec in idp.plan_from_dict(idp.plan_to_dict(plan)).items.to_dict("records")]
+        self._layout_rows()
+        self._token_digest, self._token_done = None, False
+        self._refresh_stored()
+        self._clean_digest = self._digest(self.current_plan())
+
+    def _layout_rows(self) -> None:
+        for n, row in enumerate(self.rows, start=1):
+            row.set_number(n)
+            row.mark(False)
+        self.rows_box.children = [row.widget for row in self.rows]
+
+    def _new_row(self, record: dict[str, Any] | None = None) -> ItemRow:
+        library, choices = self._row_args
+        row = ItemRow(library, choices, lang=self.lang, record=record)
+        row.remove.on_click(lambda _b: self.remove_row(row))
+        return row
+
+    def add_row(self, _: object = None) -> ItemRow:
+        """Add an empty item at the end of the plan table."""
+        row = self._new_row()
+        self.rows.append(row)
+        self._layout_rows()
+        return row
+
+    def remove_row(self, row: ItemRow) -> None:
+        """Remove an item from the plan table."""
+        self.rows = [r for r in self.rows if r is not row]
+        self._layout_rows()
+
+    # ----------------------------------------------------------------- the plan in the form
+    def current_plan(self) -> idp.Plan:
+        """Return the plan as the form shows it now (header of the draft/stored plan, items of the grid)."""
+        if self.base is None:
+            raise PlaybookError(t("app_idp.pick_first", self.lang))
+        items = pd.DataFrame([row.record() for row in self.rows], columns=idp.PLAN_ITEM_COLUMNS)
+        when = pd.Timestamp(self.plan_date.value) if self.plan_date.value else None
+        return replace(self.base, plan_date=when, strengths=tuple(_lines(self.strengths.value)), items=items)
+
+    @staticmethod
+    def _digest(plan: idp.Plan) -> str:
+        from playbook.store import content_hash
+
+        return content_hash(idp.plan_to_dict(plan))
+
+    def dirty(self) -> bool:
+        """True when the form holds changes that are not saved."""
+        return self.base is not None and self._digest(self.current_plan()) != self._clean_digest
+
+    def validate(self, _: object = None) -> pd.DataFrame:
+        """Show every problem of the plan in the form at once; return them (empty: the plan is fine)."""
+        if self.base is None:
+            self.check.value = _box(t("app_idp.pick_first", self.lang), "warn")
+            return pd.DataFrame()
+        issues = idp.plan_issues(self.current_plan(), rep_ids=self.rep_ids, lang=self.lang)
+        bad = set(issues["row"].dropna().astype(int))
+        for n, row in enumerate(self.rows, start=1):
+            row.mark(n in bad)
+        self.check.value = _problems_html(issues, self.lang) if len(issues) else _box(
+            t("app_idp.valid_ok", self.lang), "ok")
+        return issues
+
+    # ----------------------------------------------------------------- saving
+    def _save_token(self, digest: str) -> str:
+        if digest != self._token_digest:
+            self._token_seq += 1
+            self._token_digest, self._token_done = digest, False
+        return f"idp-form:{self._form_id}:{self._token_seq}"
+
+    def save(self, _: object = None) -> Any:
+        """Store the form's plan as a new version; return the :class:`~playbook.store.PlanVersion` (None if not saved).
+
+        The button is disabled while saving. The submission's client token is kept until
+        the content changes, so a second click (or a resend) returns the version stored
+        the first time instead of a duplicate.
+        """
+        self.save_button.disabled = True
+        try:
+            return self._save()
+        except PlaybookError as exc:
+            self.save_status.value = error_html(exc, self.lang)
+            return None
+        finally:
+            self.save_button.disabled = False
+
+    def _save(self) -> Any:
+        lang = self.lang
+        self.save_status.value = ""
+        if self.base is None:
+            self.save_status.value = _box(t("app_idp.pick_first", lang), "warn")
+            return None
+        author = str(self.author.value).strip()
+        if not author:
+            self.save_status.value = _box(t("app_idp.need_name", lang), "warn")
+            return None
+        if self.validate().shape[0]:
+            self.save_status.value = _box(t("app_idp.not_saved_problems", lang), "warn")
+            return None
+        plan = self.current_plan()
+        digest = self._digest(plan)
+        token = self._save_token(digest)
+        store = self.store()
+        before = self.status
+        if self.plan_id is not None and not self._token_done:
+            if self.status == "archived_by_hr":
+                self.save_status.value = _box(t("app_idp.archived_readonly", lang), "warn")
+                return None
+            latest = store.history(self.plan_id).iloc[-1]
+            if latest["content_hash"] == digest:
+                self.save_status.value = _box(t("app_idp.no_changes", lang, version=int(latest["version"])), "info")
+                return None
+        if self.plan_id is None:
+            v = store.create_plan(plan, author=author, client_token=token, rep_ids=self.rep_ids)
+        else:
+            v = store.save_version(self.plan_id, plan, author=author, client_token=token, rep_ids=self.rep_ids)
+        self._token_done = True
+        self.plan_id = v.plan_id
+        self._refresh_stored()
+        self._clean_digest = digest
+        if v.created:
+            text = t("app_idp.saved", lang, version=v.version, plan_id=v.plan_id, author=author)
+            if before not in (None, "draft"):
+                text += " " + t("app_idp.saved_redraft", lang)
+        else:
+            text = t("app_idp.saved_again", lang, version=v.version)
+        self.save_status.value = _box(text, "ok")
+        return v
+
+    # ----------------------------------------------------------------- the stored state
+    def _refresh_stored(self) -> None:
+        """Read the stored plan back: state, versions, preview, review rows."""
+        lang = self.lang
+        if self.plan_id is None:
+            self.saved, self.version, self.status = None, None, None
+            self.state.value = _box(t("app_idp.not_stored", lang), "info")
+            self.history.value = ""
+            self.preview.value = (f"<p><i>{_esc(t('app_idp.preview_draft', lang))}</i></p>"
+                                  + self._plan_html(self.base))
+            self._review_rows()
+            return
+        store = self.store()
+        hist = store.history(self.plan_id)
+        last = hist.iloc[-1]
+        self.version, self.status = int(last["version"]), str(last["status"])
+        self.saved = store.plan(self.plan_id)
+        steps = ["draft", *SIGN_STEPS]
+        done = steps.index(self.status)
+        chips = " → ".join(
+            (f"<b style='color:#1565c0'>{_esc(t(f'idp.status.{s}', lang))}</b>" if i == done else
+             f"<span style='color:{'#2e7d32' if i < done else '#999'}'>{_esc(t(f'idp.status.{s}', lang))}</span>")
+            for i, s in enumerate(steps))
+        self.state.value = (f'<div class="pb-state" role="status"><b>'
+                            f"{_esc(t('app_idp.state', lang, plan_id=self.plan_id, version=self.version, status=t(f'idp.status.{self.status}', lang)))}"
+                            f"</b><br>{chips}</div>")
+        shown = pd.DataFrame({
+            t("app_idp.col.version", lang): hist["version"].astype(int),
+            t("col.status", lang): hist["status"].map(lambda s: t(f"idp.status.{s}", lang)),
+            t("app_idp.col.author", lang): hist["author"].astype(str),
+            t("app_idp.col.created_at", lang): hist["created_at"].map(_when),
+        })
+        self.history.value = (f"<details open><summary>{_esc(t('app_idp.history', lang))}</summary>"
+                              f"{shown.to_html(index=False, escape=True, classes='pb-history')}</details>")
+        self.preview.value = (f"<p><i>{_esc(t('app_idp.preview_saved', lang, version=self.version))}</i></p>"
+                              + self._plan_html(self.saved))
+        self._review_rows()
+
+    def _plan_html(self, plan: idp.Plan | None) -> str:
+        if plan is None:
+            return ""
+        table = idp.plan_to_html_table(plan, self.lang) if len(plan.items) else _box(
+            t("idp.no_items", self.lang), "info")
+        return idp.plan_header_html(plan, self.lang) + table
+
+    def _review_rows(self) -> None:
+        """One line per item of the saved plan: level reached and review date (PDCA: Check)."""
+        lang = self.lang
+        self.review_rows = []
+        if self.saved is None:
+            self.review_help.value = _box(t("app_idp.review_save_first", lang), "info")
+            self.review_box.children = []
+            return
+        reviews = self.store().table("reviews")
+        reviews = reviews.loc[reviews["plan_id"] == self.plan_id].sort_values("id")
+        latest = reviews.drop_duplicates("competency", keep="last").set_index("competency")
+        children = []
+        for rec in self.saved.items.to_dict("records"):
+            comp = str(rec["competency"])
+            name = self.catalogue.name(comp, lang) if comp in self.catalogue.competencies else comp
+            level = W.Dropdown(options=[("—", None)] + [(str(v), v) for v in LEVELS], value=None,
+                               description=t("app_idp.reached", lang), style=_WIDE, layout=W.Layout(width="190px"))
+            when = W.DatePicker(value=_day(rec["review_date"]), description=t("app_idp.review_date", lang),
+                                style=_WIDE, layout=W.Layout(width="250px"))
+            note = W.HTML()
+            if comp in latest.index:
+                r = latest.loc[comp]
+                note.value = _esc(t("app_idp.recorded", lang, level=int(r["level_reached"]),
+                                    date=_day(r["review_date"]), author=r["author"]))
+            target = rec["target_level"]
+            head = W.HTML(f"<b>{_esc(name)}</b> ({_esc(t('app_idp.target_short', lang, target=target))})",
+                          layout=W.Layout(width="300px"))
+            self.review_rows.append((comp, level, when, note))
+            children.append(W.HBox([head, level, when, note], layout=W.Layout(align_items="center")))
+        self.review_box.children = children
+        self.review_help.value = (_box(t("app_idp.review_help", lang), "info") if self.status in _reviewable()
+                                  else _box(t("app_idp.review_not_yet", lang,
+                                              status=t(f"idp.status.{self.status}", lang)), "warn"))
+
+    # ----------------------------------------------------------------- sign-off
+    def sign(self, status: str) -> Any:
+        """Move the saved plan one step to ``status``; return the new version (None with a message if refused)."""
+        from playbook.store import TRANSITIONS
+
+        lang = self.lang
+        self.sign_status.value = ""
+        try:
+            if self.base is None:
+                self.sign_status.value = _box(t("app_idp.pick_first", lang), "warn")
+                return None
+            if self.plan_id is None:
+                self.sign_status.value = _box(t("app_idp.save_first", lang), "warn")
+                return None
+            author = str(self.author.value).strip()
+            if not author:
+                self.sign_status.value = _box(t("app_idp.need_name", lang), "warn")
+                return None
+            if self.dirty():
+                self.sign_status.value = _box(t("app_idp.unsaved_changes", lang), "warn")
+                return None
+            store = self.store()
+            current = store.status(self.plan_id)
+            if status == current:  # e.g. a double click: the step is already taken
+                self.sign_status.value = _box(t("app_idp.already", lang, status=t(f"idp.status.{status}", lang)),
+                                              "info")
+                return None
+            if status not in TRANSITIONS[current]:
+                nxt = TRANSITIONS[current]
+                text = (t("app_idp.bad_step", lang, status=t(f"idp.status.{current}", lang),
+                          next=t(f"idp.status.{nxt[0]}", lang), wanted=t(f"idp.status.{status}", lang))
+                        if nxt else t("app_idp.final", lang))
+                self.sign_status.value = _box(text, "warn")
+                return None
+            token = f"idp-form:{self._form_id}:sign:{self.plan_id}:{self.version}:{status}"
+            v = store.sign(self.plan_id, status, author=author, client_token=token)
+            self._refresh_stored()
+            self._clean_digest = self._digest(self.current_plan())
+            self.sign_status.value = _box(t("app_idp.signed", lang, status=t(f"idp.status.{status}", lang),
+                                            version=v.version, author=author), "ok")
+            return v
+        except PlaybookError as exc:
+            self.sign_status.value = error_html(exc, lang)
+            return None
+
+    # ----------------------------------------------------------------- review
+    def record_reviews(self, _: object = None) -> list[int]:
+        """Record the level reached for each item where one is chosen; return the review row ids."""
+        lang = self.lang
+        self.review_status.value = ""
+        try:
+            if self.plan_id is None:
+                self.review_status.value = _box(t("app_idp.review_save_first", lang), "warn")
+                return []
+            author = str(self.author.value).strip()
+            if not author:
+                self.review_status.value = _box(t("app_idp.need_name", lang), "warn")
+                return []
+            status = self.store().status(self.plan_id)
+            if status not in _reviewable():
+                self.review_status.value = _box(t("app_idp.review_not_yet", lang,
+                                                  status=t(f"idp.status.{status}", lang)), "warn")
+                return []
+            chosen = [(c, lv.value, d.value) for c, lv, d, _ in self.review_rows if lv.value is not None]
+            if not chosen:
+                self.review_status.value = _box(t("app_idp.review_none_chosen", lang), "warn")
+                return []
+            missing = [c for c, _, d in chosen if d is None]
+            if missing:
+                names = ", ".join(self.catalogue.name(c, lang) if c in self.catalogue.competencies else c
+                                  for c in missing)
+                self.review_status.value = _box(t("app_idp.review_need_date", lang, items=names), "warn")
+                return []
+            ids = [self.store().record_review(
+                self.plan_id, comp, level, review_date=when, author=author,
+                client_token=f"idp-form:{self._form_id}:review:{self.plan_id}:{comp}:{level}:{when}")
+                for comp, level, when in chosen]
+        except PlaybookError as exc:
+            self.review_status.value = error_html(exc, lang)
+            return []
+        self._review_rows()
+        self.review_status.value = _box(t("app_idp.reviews_recorded", lang, n=len(ids)), "ok")
+        return ids
+
+    # ----------------------------------------------------------------- download
+    def documents(self) -> list[tuple[str, str, bytes, str]]:
+        """Return the documents of the download: ``(label key, file name, bytes, MIME)`` each.
+
+        The plan page (HTML, and PDF when chromium is installed) shows the saved version
+        (the form's content when not saved yet); the evidence report is
+        :func:`playbook.idp_batch.render_idps` for this rep, rendered into a temporary folder.
+        Runs in a worker thread (the PDF printer cannot run inside the kernel's event loop).
+        """
+        if self.base is None:
+            raise PlaybookError(t("app_idp.pick_first", self.lang))
+        plan = self.saved if self.saved is not None else self.current_plan()
+        history = self.store().history(self.plan_id) if self.plan_id is not None else None
+        page = plan_page_html(plan, lang=self.lang, status=self.status or "", version=self.version,
+                              history=history)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(self._render, plan.rep_id, page).result()
+
+    def _render(self, rep_id: str, page: str) -> list[tuple[str, str, bytes, str]]:
+        from playbook import render
+        from playbook.idp_batch import render_idps
+
+        folder = Path(tempfile.mkdtemp(prefix="playbook_idp_form_"))
+        lang = self.lang
+        try:
+            suffix = f"_v{self.version}" if self.version else ""
+            html_path = folder / f"{render.safe_filename(f'idp_plan_{rep_id}_{lang}{suffix}')}.html"
+            html_path.write_text(page, encoding="utf-8")
+            docs = [("app_idp.link.plan_html", html_path.name, html_path.read_bytes(), _HTML_MIME)]
+            chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+            for pdf in render.html_to_pdf([html_path]) if chromium else []:
+                docs.append(("app_idp.link.plan_pdf", pdf.name, pdf.read_bytes(), _PDF_MIME))
+            try:
+                batch = render_idps(self.data_dir, folder / "report", reps=[rep_id], lang=lang, pdf=bool(chromium),
+                                    progress=False, workers=1)
+            except PlaybookError as exc:
+                docs.append(("app_idp.report_failed", "", str(exc).encode("utf-8"), ""))
+                return docs
+            for res in batch.results:
+                if res.status == "failed" or not res.html:
+                    docs.append(("app_idp.report_failed", "", str(res.error or "").encode("utf-8"), ""))
+                    continue
+                report = Path(res.html)
+                docs.append(("app_idp.link.report_html", report.name, report.read_bytes(), _HTML_MIME))
+                if report.with_suffix(".pdf").exists():
+                    pdf = report.with_suffix(".pdf")
+                    docs.append(("app_idp.link.report_pdf", pdf.name, pdf.read_bytes(), _PDF_MIME))
+            return docs
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def prepare_download(self, _: object = None) -> bool:
+        """Build the documents and show one download link each; return True when the plan page is ready."""
+        lang = self.lang
+        self.download_button.disabled = True
+        self.download.value = _box(t("app_idp.preparing", lang), "info")
+        try:
+            docs = self.documents()
+        except PlaybookError as exc:
+            self.download.value = error_html(exc, lang)
+            return False
+        except Exception as exc:  # noqa: BLE001 - last line of defence in a form
+            self.download.value = error_html(PlaybookError(f"{type(exc).__name__}: {exc}"), lang)
+            return False
+        finally:
+            self.download_button.disabled = False
+        note = (t("app_idp.download_note", lang, version=self.version, status=t(f"idp.status.{self.status}", lang))
+                if self.saved is not None else t("app_idp.download_draft_note", lang))
+        parts = [_box(note, "info")]
+        for key, name, data, mime in docs:
+            if key == "app_idp.report_failed":
+                parts.append(_box(t(key, lang, reason=data.decode("utf-8")), "warn"))
+            else:
+                parts.append(f"<p>{download_html(data, name, t(key, lang), mime=mime)}</p>")
+        if not any(mime == _PDF_MIME for *_, mime in docs):
+            parts.append(_box(t("app_idp.no_pdf", lang), "info"))
+        self.download.value = "".join(parts)
+        return True
+
+
+def _reviewable() -> tuple[str, ...]:
+    from playbook.store import REVIEWABLE
+
+    return REVIEWABLE
+
+
+def idp_form_app(data_dir: str | Path = "data/sample", *, lang: str = "en", store_url: str = "") -> W.Widget:
+    """Return the IDP form (see :class:`IdpForm`), ready to display in Voila."""
+    return IdpForm(data_dir, lang=lang, store_url=store_url).widget

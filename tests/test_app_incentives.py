@@ -1,0 +1,314 @@
+"""Commission calculator app: its what-if helpers, the form in Python, and the page in a real browser (Voila)."""
+
+import re
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from voila_harness import CHROMIUM, browser_page, screenshot, voila
+
+from playbook import incentives as inc
+from playbook import paths
+from playbook.errors import ParameterError
+from playbook.widgets.incentives import CommissionCalculator
+
+APP = paths.APPS_DIR / "commission_calculator.ipynb"
+
+
+def _text(out) -> str:
+    return "\n".join(o.get("data", {}).get("text/html", "") for o in out.outputs)
+
+
+@pytest.fixture(scope="module")
+def calculator():
+    """One form for the module (loading the sample once); tests set every control they rely on."""
+    return CommissionCalculator("data/sample", lang="en")
+
+
+# --------------------------------------------------------------------------- what-if helpers (playbook.incentives)
+
+class TestCommissionLines:
+    def test_domain_example_marginal_and_whole(self):
+        # domain.md section 4: 1,000k x 8% + 1,000k x 10% + 500k x 12% = 240k; whole: 2,500k x 12% = 300k
+        marginal = inc.commission_lines(2_500_000, plan="domain_marginal")
+        expected = pd.DataFrame({
+            "rule": ["commission"] * 3, "component": ["all_sales"] * 3,
+            "tier": pd.array([1, 2, 3], dtype="Int64"),
+            "base_cents": pd.array([100_000_000, 100_000_000, 50_000_000], dtype="Int64"),
+            "rate": [0.08, 0.10, 0.12], "amount_cents": np.array([8_000_000, 10_000_000, 6_000_000], dtype=np.int64),
+        })
+        pd.testing.assert_frame_equal(marginal, expected)
+        whole = inc.commission_lines(2_500_000, plan="domain_whole")
+        assert whole[["tier", "rate", "amount_cents"]].astype(object).values.tolist() == [[3, 0.12, 30_000_000]]
+
+    def test_attainment_tiers_need_the_quota(self):
+        with pytest.raises(ParameterError, match=r"parameter quota=None is not valid: expected the tier period's"):
+            inc.commission_lines(100, plan="quota_accelerator")
+        # quota 1,000k: 600k x 4% + 400k x 8% + 200k x 14% = 24k + 32k + 28k = 84k
+        lines = inc.commission_lines(1_200_000, plan="quota_accelerator", quota=1_000_000)
+        assert lines["amount_cents"].tolist() == [2_400_000, 3_200_000, 2_800_000]
+
+    def test_cap_is_a_line_of_its_own(self):
+        # quota 1,000k, 6,000k of sales: 24k + 32k + 5,000k x 14% = 756k, capped at 600k: cap line -156k
+        lines = inc.commission_lines(6_000_000, plan="quota_accelerator", quota=1_000_000)
+        assert lines["rule"].tolist()[-1] == "cap" and int(lines["amount_cents"].iloc[-1]) == -15_600_000
+        assert int(lines["amount_cents"].sum()) == 60_000_000
+
+    @pytest.mark.parametrize(("component", "message"), [(5, "expected a component of plan 'new_vs_renewal'"),
+                                                        ("nope", "new_business, renewals, hardware")],
+                             ids=["index", "name"])
+    def test_unknown_component(self, component, message):
+        with pytest.raises(ParameterError, match=message):
+            inc.commission_lines(100, plan="new_vs_renewal", component=component)
+
+    def test_bad_sales(self):
+        with pytest.raises(ParameterError, match=r"parameter sales='lots' is not valid"):
+            inc.commission_lines("lots", plan="domain_marginal")
+
+    @settings(max_examples=60, deadline=None)
+    @given(sales=st.integers(min_value=0, max_value=10**11), plan=st.sampled_from(["domain_marginal", "domain_whole"]))
+    def test_lines_add_up_to_commission_for_sales(self, sales, plan):
+        cny = sales / 100
+        lines = inc.commission_lines(cny, plan=plan)
+        assert int(lines["amount_cents"].sum()) == int(inc.commission_for_sales(cny, plan=plan) * 100)
+
+
+class TestAddSale:
+    ORDERS = pd.DataFrame({"order_id": ["O1"], "customer_id": ["C1"], "rep_id": ["R1"],
+                           "order_date": pd.to_datetime(["2025-01-05"]), "amount": [100.0],
+                           "product_line": ["硬件设备"], "is_refund": [False]})
+
+    def test_one_new_order_and_the_input_unchanged(self):
+        before = self.ORDERS.copy()
+        out = inc.add_sale(self.ORDERS, rep_id="R1", amount=50, on="2025-03-31", product_line="软件订阅")
+        pd.testing.assert_frame_equal(self.ORDERS, before)
+        assert len(out) == 2 and out.dtypes.to_dict() == self.ORDERS.dtypes.to_dict()
+        assert out.iloc[1].tolist() == ["WHAT-IF", "WHAT-IF", "R1", pd.Timestamp("2025-03-31"), 50.0, "软件订阅", False]
+
+    @pytest.mark.parametrize(("kwargs", "message"), [
+        ({"amount": 0}, r"parameter amount=0 is not valid: expected an amount in CNY above 0"),
+        ({"amount": "x"}, r"parameter amount='x' is not valid"),
+        ({"on": "someday"}, r"parameter on='someday' is not valid: expected a date"),
+        ({"customer_id": "C1"}, r"parameter customer_id='C1' is not valid: expected a customer id that is not"),
+    ], ids=["zero", "text", "date", "existing-customer"])
+    def test_bad_parameters(self, kwargs, message):
+        args = {"rep_id": "R1", "amount": 10, "on": "2025-03-31", **kwargs}
+        with pytest.raises(ParameterError, match=message):
+            inc.add_sale(self.ORDERS, **args)
+
+    def test_the_extra_sale_is_paid_as_new_business(self):
+        # the extra 50k goes to a customer of its own: new business at 10% = 5,000.00, not renewal at 5%
+        plan = inc.parse_plan({"commission": [
+            {"name": "new", "deal_types": ["new"], "tiers": [{"from": 0, "rate": "10%"}]},
+            {"name": "renewals", "deal_types": ["renewal"], "tiers": [{"from": 0, "rate": "5%"}]}]}, name="nr")
+        reps = pd.DataFrame({"rep_id": ["R1"], "name": ["Ann"], "team": ["A"]})
+        now = inc.run_plan(self.ORDERS, reps, plan=plan, period="2025-Q1")
+        after = inc.run_plan(inc.add_sale(self.ORDERS, rep_id="R1", amount=50_000, on="2025-03-31"), reps,
+                             plan=plan, period="2025-Q1")
+        assert int(after.by_rep["total_cents"].sum() - now.by_rep["total_cents"].sum()) == 500_000
+
+
+class TestLineChanges:
+    def test_hand_example(self):
+        # 2,000k -> 2,500k marginal: tiers 1 and 2 unchanged, tier 3 appears with 500k x 12% = 60k
+        out = inc.line_changes(inc.commission_lines(2_000_000, plan="domain_marginal"),
+                               inc.commission_lines(2_500_000, plan="domain_marginal"))
+        assert list(out.columns) == inc.WHAT_IF_COLUMNS
+        assert out["month"].isna().all()
+        assert out[["tier", "now_cents", "after_cents", "change_cents"]].astype(int).values.tolist() == [
+            [1, 8_000_000, 8_000_000, 0], [2, 10_000_000, 10_000_000, 0], [3, 0, 6_000_000, 6_000_000]]
+
+    def test_a_line_that_disappears_keeps_its_base(self):
+        now = pd.DataFrame({"month": pd.to_datetime(["2025-09-01"]), "rule": ["bonus"], "component": [""],
+                            "tier": pd.array([2], dtype="Int64"), "rate": [0.02],
+                            "base_cents": pd.array([1_000_000], dtype="Int64"), "amount_cents": [20_000]})
+        after = now.assign(tier=pd.array([1], dtype="Int64"), rate=[0.05], amount_cents=[50_000])
+        out = inc.line_changes(now, after)
+        # band 2 (2%) goes, band 1 (5%) comes: -200.00 and +500.00
+        assert out[["tier", "base_cents", "change_cents"]].astype(int).values.tolist() == [
+            [1, 1_000_000, 50_000], [2, 1_000_000, -20_000]]
+
+    @settings(max_examples=40, deadline=None)
+    @given(so_far=st.integers(0, 5 * 10**8), extra=st.integers(0, 5 * 10**8),
+           plan=st.sampled_from(["domain_marginal", "domain_whole"]))
+    def test_changes_add_up_to_the_change_of_the_total(self, so_far, extra, plan):
+        now = inc.commission_lines(so_far / 100, plan=plan)
+        after = inc.commission_lines((so_far + extra) / 100, plan=plan)
+        out = inc.line_changes(now, after)
+        assert int(out["change_cents"].sum()) == int(after["amount_cents"].sum() - now["amount_cents"].sum())
+        assert int(out["now_cents"].sum()) == int(now["amount_cents"].sum())
+
+
+# --------------------------------------------------------------------------- the form in Python
+
+def _typed(app, plan, so_far, extra):
+    app.plan.value = plan
+    app.source.value = "typed"
+    app.sales_so_far.value, app.extra.value = so_far, extra
+    return app.show()
+
+
+@pytest.mark.parametrize(("plan", "now", "after"), [("domain_marginal", 18_000_000, 24_000_000),
+                                                    ("domain_whole", 24_000_000, 30_000_000)],
+                         ids=["marginal", "whole"])
+def test_domain_check_typed(calculator, plan, now, after):
+    # 2,000k so far: 80k + 100k = 180k (marginal) or 2,000k x 12% = 240k (whole: the 12% tier starts at 2,000k);
+    # 2,500k after: 240k (marginal) or 300k (whole)
+    assert _typed(calculator, plan, "2,000,000", "500,000") is True
+    assert (calculator.result["now_cents"], calculator.result["after_cents"]) == (now, after)
+    text = _text(calculator.out)
+    assert f"{after / 100:,.2f}" in text and "+60,000.00" in text
+    assert "If you close another 500,000.00 CNY (2,500,000.00 CNY in all)" in text
+
+
+def test_typed_attainment_plan_shows_the_quota_field(calculator):
+    calculator.plan.value = "quota_accelerator"
+    calculator.source.value = "typed"
+    assert calculator.quota.layout.display == "flex"
+    calculator.sales_so_far.value, calculator.extra.value, calculator.quota.value = "0", "1,200,000", "1,000,000"
+    assert calculator.show() is True
+    assert calculator.result["after_cents"] == 8_400_000  # 24k + 32k + 28k (see TestCommissionLines)
+    calculator.plan.value = "domain_marginal"
+    assert calculator.quota.layout.display == "none"
+
+
+def test_rep_from_the_data(calculator):
+    from playbook import io
+
+    ds = io.load_dataset(paths.resolve("data/sample"))
+    calculator.plan.value = "domain_marginal"
+    calculator.source.value = "rep"
+    calculator.rep.value = "R002"
+    calculator.period.value = "2025-Q3"
+    calculator.extra.value = "300,000"
+    assert calculator.show() is True
+    sales_2025 = ds.orders.loc[(ds.orders["rep_id"] == "R002") & (ds.orders["order_date"].dt.year == 2025), "amount"]
+    assert sales_2025.sum() > 2_000_000  # so the extra sale is all in the 12% tier: 300k x 12% = 36k
+    changes = calculator.result["changes"]
+    commission = changes.loc[changes["rule"] == "commission", "change_cents"].sum()
+    assert int(commission) == 3_600_000
+    assert calculator.result["change_cents"] == int(changes["change_cents"].sum())
+    text = _text(calculator.out)
+    assert "R002 · 朱红艳, 2025-Q3 (data up to 2025-09-30)" in text and "If you close another 300,000.00 CNY" in text
+    # only the rep's own figures: no other rep's id on the page
+    assert not re.search(r"R0(0[13-9]|1\d|2\d)", text)
+
+
+def test_reps_who_left_before_the_year_are_not_offered(calculator):
+    ids = [value for _, value in calculator.rep.options]
+    assert "R021" not in ids and "R002" in ids and len(ids) == 24
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("extra", "-100", "If I close another (CNY): -100 is below zero. Type 0 or more."),
+    ("extra", "abc", "If I close another (CNY): “abc” is not a number."),
+    ("sales_so_far", "lots", "Sales so far this year (CNY): “lots” is not a number."),
+], ids=["negative", "text-extra", "text-sales"])
+def test_bad_input_is_a_readable_message(calculator, field, value, message):
+    _typed(calculator, "domain_marginal", "0", "100")
+    getattr(calculator, field).value = value
+    assert calculator.show() is False
+    text = _text(calculator.out)
+    assert 'role="alert"' in text and message in text and "Traceback" not in text
+    assert calculator.result == {}
+
+
+def test_chinese_labels():
+    app = CommissionCalculator("data/sample", lang="zh")
+    assert app.button.description == "计算" and app.plan.label.startswith("阶梯提成 8/10/12%（分段累进）")
+    assert _typed(app, "domain_marginal", "0", "2500000") is True
+    assert "240,000.00" in _text(app.out) and "收入测算" in _text(app.out)
+
+
+def test_missing_data_folder_still_allows_typed_sales(tmp_path):
+    app = CommissionCalculator(tmp_path / "nothing", lang="en")
+    assert app.source.value == "typed" and 'role="alert"' in _text(app.out)
+    assert _typed(app, "domain_whole", "0", "2,500,000") is True and app.result["after_cents"] == 30_000_000
+
+
+# --------------------------------------------------------------------------- in the browser
+
+FULL_HEIGHT = "Math.max(...Array.from(document.querySelectorAll('*')).map(e => e.scrollHeight))"
+
+
+def _snap(page, name):
+    """Screenshot the whole app: Voila scrolls inside the page, so grow the viewport first."""
+    page.set_viewport_size({"width": 1280, "height": min(page.evaluate(FULL_HEIGHT), 8000)})
+    screenshot(page, name)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with voila(APP) as url:
+        yield url
+
+
+class TestInBrowser:
+    """One Voila server for the app; each test opens its own page (own kernel)."""
+
+    pytestmark = [
+        pytest.mark.slow,
+        pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (make setup)"),
+    ]
+
+    def test_rep_what_if_domain_check_and_bad_input(self, server):
+        started = time.monotonic()
+        with browser_page() as page:
+            page.goto(f"{server}/?lang=en", timeout=90000)
+            rep = page.get_by_label("Rep ID")
+            rep.wait_for(timeout=90000)
+            rep.select_option(label=rep.locator("option", has_text="R002").text_content())
+            page.get_by_role("button", name="This quarter (2025-Q3)").click()
+            page.get_by_label("If I close another (CNY)").fill("300,000")
+            page.get_by_role("button", name="Calculate").click()
+            page.get_by_text("If you close another 300,000.00 CNY:").wait_for(timeout=60000)
+            assert page.get_by_role("heading", name="Line items: now and after the sale").count() == 1
+            assert page.locator("td", has_text="36,000.00").count() >= 1  # 300k x 12% on the commission line
+            assert "Traceback" not in page.content() and "import" not in page.inner_text("body")
+            _snap(page, "app_commission_calculator_rep_en")
+
+            # the domain check, typed: 2,500,000 CNY -> 240,000 (marginal) and 300,000 (whole)
+            page.get_by_role("button", name="Typed by me").click()
+            page.get_by_label("Sales so far this year (CNY)").fill("2,000,000")
+            page.get_by_label("If I close another (CNY)").fill("500,000")
+            page.get_by_role("button", name="Calculate").click()
+            headline = "If you close another 500,000.00 CNY (2,500,000.00 CNY in all): {} CNY (+60,000.00 CNY)."
+            page.get_by_text(headline.format("240,000.00")).wait_for(timeout=30000)
+            _snap(page, "app_commission_calculator_marginal_en")
+            page.get_by_label("Plan").select_option(label="Tiered 8/10/12% (whole amount) + monthly bonus")
+            page.get_by_role("button", name="Calculate").click()
+            page.get_by_text(headline.format("300,000.00")).wait_for(timeout=30000)
+            assert page.locator("td", has_text="300,000.00").count() >= 1  # the one line: 2,500k x 12%
+            _snap(page, "app_commission_calculator_whole_en")
+
+            # negative and non-numeric input: a readable message, no traceback
+            page.get_by_label("If I close another (CNY)").fill("-100")
+            page.get_by_role("button", name="Calculate").click()
+            alert = page.get_by_role("alert")
+            alert.wait_for(timeout=30000)
+            assert "If I close another (CNY): -100 is below zero. Type 0 or more." in alert.inner_text()
+            _snap(page, "app_commission_calculator_negative_en")
+            page.get_by_label("If I close another (CNY)").fill("a lot")
+            page.get_by_role("button", name="Calculate").click()
+            page.get_by_text("“a lot” is not a number").wait_for(timeout=30000)
+            assert "Traceback" not in page.content()
+        print(f"browser rep + domain check + bad input: {time.monotonic() - started:.1f} s")
+
+    def test_chinese(self, server):
+        started = time.monotonic()
+        with browser_page() as page:
+            page.goto(f"{server}/?lang=zh", timeout=90000)
+            page.get_by_role("button", name="手动输入").click(timeout=90000)
+            for label in ("提成方案", "目前销售额", "本年至今销售额（元）", "如果再成交（元）"):
+                assert page.get_by_text(label, exact=True).count() >= 1, label
+            page.get_by_label("本年至今销售额（元）").fill("0")
+            page.get_by_label("如果再成交（元）").fill("250万")
+            page.get_by_role("button", name="计算").click()
+            headline = "如果再成交 2,500,000.00 元（合计 2,500,000.00 元）：240,000.00 元"
+            page.get_by_text(headline).wait_for(timeout=60000)
+            assert page.get_by_role("heading", name="明细：目前与成交后对比").count() == 1
+            _snap(page, "app_commission_calculator_zh")
+        print(f"browser zh: {time.monotonic() - started:.1f} s")
