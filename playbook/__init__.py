@@ -15,7 +15,10 @@ Modules (the table of contents):
 - :mod:`playbook.funnel` — funnel diagnostics, leaks, channel ROI (charts: ``funnel_plots``)
 - :mod:`playbook.idp` — Individual Development Plans (store: ``store``; charts: ``idp_plots``)
 - :mod:`playbook.incentives` — commission plans, payouts, scorecards (charts: ``incentives_plots``)
-- :mod:`playbook.render` — per-rep batch rendering from one snapshot
+- :mod:`playbook.cockpit` — weekly review figures (周复盘)
+- :mod:`playbook.case_study` — the workshop's case-study company (SaaS turnaround)
+- :mod:`playbook.workshop` — workshop exercise checks and the solutions builder
+- :mod:`playbook.render` — per-rep batch rendering from one snapshot (``idp_batch``: the IDP batch)
 - :mod:`playbook.widgets` — forms for the Voila apps
 - :mod:`playbook.bench` — benchmark harness (cases in ``playbook.benchmarks``)
 - :mod:`playbook.cli` — the ``playbook`` command

@@ -65,12 +65,20 @@ def main() -> None:
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
 @click.option("--scale", type=float, default=1.0, show_default=True,
               help="Size multiplier (70 gives about 1,000,000 orders).")
+@click.option("--preset", type=click.Choice(["default", "saas-turnaround"]), default="default",
+              show_default=True, help="saas-turnaround: the workshop's case-study company (no --scale).")
 @_friendly
-def sample(out: Path, seed: int, scale: float) -> None:
+def sample(out: Path, seed: int, scale: float, preset: str) -> None:
     """Write the sample company's tables (deterministic for a seed)."""
     from playbook.sample import generate, write_tables
 
-    files = write_tables(generate(seed=seed, scale=scale), out)
+    if preset == "saas-turnaround":
+        from playbook.case_study import generate_case
+
+        tables = generate_case(seed=seed)
+    else:
+        tables = generate(seed=seed, scale=scale)
+    files = write_tables(tables, out)
     for f in files:
         click.echo(f"wrote {f}")
 
@@ -316,6 +324,27 @@ def idp_export(store_url: str | None, out: Path) -> None:
 
     with Store(store_url or None) as store:
         click.echo(f"wrote {export_excel(store, out)}")
+
+
+@main.group()
+def workshop() -> None:
+    """Workshop kit for trainers (notebooks/workshop)."""
+
+
+@workshop.command("solutions")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("reports/workshop_solutions"), show_default=True)
+@click.option("--src", "src", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Workshop notebooks; default notebooks/workshop.")
+@click.option("--solutions", "solutions", default=None, help="Solutions YAML; default templates/.")
+@_friendly
+def workshop_solutions(out: Path, src: Path | None, solutions: str | None) -> None:
+    """Write the solved workshop notebooks and ANSWERS.md (the trainer's key)."""
+    from playbook import paths
+    from playbook import workshop as ws
+
+    for f in ws.build_solutions(src or paths.NOTEBOOKS_DIR / "workshop", out, solutions=solutions or None):
+        click.echo(f"wrote {f}")
 
 
 @main.command()

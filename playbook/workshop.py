@@ -156,7 +156,7 @@ def _blank(value: object) -> bool:
 
 
 def _number(exercise: str, answer: object, lang: str) -> float | CheckResult:
-    """The answer as a float, or the result to return (missing / not a number)."""
+    """Return the answer as a float, or the result to return (missing / not a number)."""
     if _blank(answer):
         return _result(exercise, "missing", "workshop.hint.fill_in", lang)
     if isinstance(answer, bool):
@@ -181,6 +181,10 @@ def _compare(exercise: str, value: float, expected: float, *, tolerance: float, 
     return _result(exercise, "not_yet", key, lang, tip=t(hint, lang))
 
 
+def _join(items: Sequence[str], lang: str) -> str:
+    return ("、" if lang == "zh" else ", ").join(items)
+
+
 def _choices(keys: Sequence[str], prefix: str, lang: str) -> str:
     return ", ".join(f"`{k}` ({t(prefix + k, lang)})" for k in keys)
 
@@ -200,12 +204,12 @@ def _mapping_check(exercise: str, answer: object, key: Mapping[str, str], *, opt
     open_items = [k for k in key if _blank(answer.get(k))]
     if open_items:
         return _result(exercise, "missing", "workshop.hint.open_items", lang,
-                       items=", ".join(t(item_prefix + k, lang) for k in open_items))
+                       items=_join([t(item_prefix + k, lang) for k in open_items], lang))
     wrong = [k for k in key if answer.get(k) != key[k]]
     if not wrong:
         return _result(exercise, "right", "workshop.right." + exercise, lang)
     return _result(exercise, "not_yet", "workshop.hint.some_wrong", lang, right=len(key) - len(wrong), n=len(key),
-                   items=", ".join(t(item_prefix + k, lang) for k in wrong), tip=t(tip, lang))
+                   items=_join([t(item_prefix + k, lang) for k in wrong], lang), tip=t(tip, lang))
 
 
 # --------------------------------------------------------------------------- solutions
@@ -246,7 +250,7 @@ def _key(exercise: str) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- module 1
 def check_causes(answer: object, *, lang: str = "en") -> CheckResult:
-    """Module 1: each symptom of the case company (:data:`SYMPTOMS`) -> one of :data:`CAUSES`.
+    """Check module 1: each symptom of the case company (:data:`SYMPTOMS`) -> one of :data:`CAUSES`.
 
     Examples
     --------
@@ -260,7 +264,7 @@ def check_causes(answer: object, *, lang: str = "en") -> CheckResult:
 # --------------------------------------------------------------------------- module 2
 def check_q4_target(answer: object, orders: pd.DataFrame, *, year: int = 2023, growth: float = 0.30,
                     through: str = "09-30", tolerance: float = 0.005, lang: str = "en") -> CheckResult:
-    """Module 2: sales the fourth quarter must bring for ``year`` to reach ``growth`` over ``year - 1``.
+    """Check module 2A: what the fourth quarter must bring for ``year`` to reach ``growth``.
 
     Expected = (1 + growth) x net sales of ``year - 1`` - net sales of ``year`` up to
     ``through`` (month-day). Right within ``tolerance`` (a share of the expected value).
@@ -289,7 +293,7 @@ def check_q4_target(answer: object, orders: pd.DataFrame, *, year: int = 2023, g
 
 def check_smart_kr(answer: object, tables: Mapping[str, pd.DataFrame] | None = None, *,
                    okr: Mapping[str, Any] | None = None, lang: str = "en") -> CheckResult:
-    """Module 2: a key result (a mapping as in ``templates/okr_example.yaml``) that passes SMART.
+    """Check module 2B: a key result (a mapping as in ``templates/okr_example.yaml``) that passes SMART.
 
     The key result is checked with :func:`playbook.targets.smart_check` against the
     case's objectives (:data:`playbook.case_study.CASE_OKR`) and, for metrics the kit
@@ -323,14 +327,14 @@ def check_smart_kr(answer: object, tables: Mapping[str, pd.DataFrame] | None = N
         return _result("smart_kr", "right", "workshop.right.smart_kr", lang, issues=row["issues"])
     failed = [c for c in targets.SMART_CRITERIA if row[c] is False or (not pd.isna(row[c]) and not bool(row[c]))]
     return _result("smart_kr", "not_yet", "workshop.hint.smart", lang,
-                   criteria=", ".join(t(f"col.{c}", lang) for c in failed), issues=row["issues"])
+                   criteria=_join([t(f"col.{c}", lang) for c in failed], lang), issues=row["issues"])
 
 
 # --------------------------------------------------------------------------- module 3
 def check_tier_share(answer: object, orders: pd.DataFrame, *, as_of: object, tiers: str | Sequence[float] = "case",
                      tier: str = "strategic", window_days: int = 365, tolerance: float = 0.01,
                      lang: str = "en") -> CheckResult:
-    """Module 3: the share of net sales in the ``window_days`` to ``as_of`` from one spend tier.
+    """Check module 3A: the share of net sales in the ``window_days`` to ``as_of`` from one spend tier.
 
     Customers are tiered on their annual spend with :func:`playbook.rfm.segment_customers`
     (``tiers="case"``: strategic above 500,000 CNY, basic below 100,000). Right within
@@ -357,11 +361,11 @@ def check_tier_share(answer: object, orders: pd.DataFrame, *, as_of: object, tie
 
 
 def check_tier_plays(answer: object, *, lang: str = "en") -> CheckResult:
-    """Module 3: each case-study tier (strategic, growth, basic) -> one of :data:`TIER_PLAYS`.
+    """Check module 3B: each case-study tier (strategic, growth, basic) -> one of :data:`TIER_PLAYS`.
 
     Examples
     --------
-    >>> check_tier_plays({"strategic": "self_service", "growth": "case_packs", "basic": "task_force"}).status
+    >>> check_tier_plays({"strategic": "self_service", "growth": "wake_up", "basic": "task_force"}).status
     'not_yet'
     """
     return _mapping_check("tier_plays", answer, _key("tier_plays"), options=TIER_PLAYS, item_prefix="workshop.tier.",
@@ -379,7 +383,7 @@ def _window_stages(opportunities: pd.DataFrame, reps: pd.DataFrame | None, start
 
 def check_bottleneck(answer: object, opportunities: pd.DataFrame, *, start: object, end: object,
                      as_of: object = None, reps: pd.DataFrame | None = None, lang: str = "en") -> CheckResult:
-    """Module 4: the funnel step with the lowest conversion for the leads created ``start`` .. ``end``.
+    """Check module 4A: the funnel step with the lowest conversion for the leads created in a window.
 
     Steps are those of :data:`playbook.funnel.STEPS` (``lead_to_intent``,
     ``intent_to_negotiation``, ``negotiation_to_deal``); rates as
@@ -406,7 +410,7 @@ def check_bottleneck(answer: object, opportunities: pd.DataFrame, *, start: obje
 
 def check_objection_after(answer: object, opportunities: pd.DataFrame, *, start: object, end: object,
                           tolerance: float = 0.005, lang: str = "en") -> CheckResult:
-    """Module 4: the objection rate of the negotiations entered ``start`` .. ``end``, as a share.
+    """Check module 4B: the objection rate of the negotiations entered ``start`` .. ``end``, as a share.
 
     Expected: :func:`playbook.case_study.objection_rate`. Right within ``tolerance``
     (half a percentage point).
@@ -441,7 +445,7 @@ def _tiny_opps() -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- module 5
 def team_slice(tables: Mapping[str, pd.DataFrame], team: str = "") -> dict[str, pd.DataFrame]:
-    """The tables restricted to one team's reps (reps, orders, quotas, activities); all customers.
+    """Restrict the tables to one team's reps (reps, orders, quotas, activities); keep all customers.
 
     Examples
     --------
@@ -474,7 +478,7 @@ def plan_comparison(tables: Mapping[str, pd.DataFrame], *, plan_a: object, plan_
 
 def check_plan_gain(answer: object, tables: Mapping[str, pd.DataFrame], *, plan_a: object, plan_b: object,
                     period: str, team: str = "", lang: str = "en") -> CheckResult:
-    """Module 5: the rep (``rep_id`` or name) of ``team`` who gains most from plan A to plan B.
+    """Check module 5: the rep (``rep_id`` or name) of ``team`` who gains most from plan A to plan B.
 
     Both plans are run on the team's slice of ``tables`` for ``period``
     (:func:`plan_comparison`); any rep tied for the largest gain is right.
@@ -496,7 +500,7 @@ def check_plan_gain(answer: object, tables: Mapping[str, pd.DataFrame], *, plan_
 
 # --------------------------------------------------------------------------- module 6
 def check_idp_priority(answer: object, evidence: pd.DataFrame, rep_id: str, *, lang: str = "en") -> CheckResult:
-    """Module 6: the first development item of the rep's IDP and a target level for it.
+    """Check module 6: the first development item of the rep's IDP and a target level for it.
 
     ``answer`` is ``{"competency": key, "target_level": n}``. The competency must be the
     one :func:`playbook.idp.draft_plan` ranks first (largest gap to level 5, plus funnel
@@ -520,7 +524,9 @@ def check_idp_priority(answer: object, evidence: pd.DataFrame, rep_id: str, *, l
         return _result("idp_priority", "missing", "workshop.hint.fill_in", lang)
     if not isinstance(answer, Mapping) or _blank(answer.get("competency")) or _blank(answer.get("target_level")):
         return _result("idp_priority", "not_yet", "workshop.hint.mapping", lang, keys="competency, target_level")
-    plan = idp.draft_plan(evidence, rep_id, max_items=1, rules={"order": "priority"}, lang=lang)
+    has_date = "as_of" in evidence.columns and evidence["as_of"].notna().any()
+    plan = idp.draft_plan(evidence, rep_id, max_items=1, rules={"order": "priority"}, lang=lang,
+                          plan_date=None if has_date else "2000-01-01")  # the date moves only review dates
     first = plan.items.iloc[0]
     levels = idp.rep_levels(evidence, rep_id).set_index("competency")["level"]
     comp = str(answer["competency"]).strip()
@@ -545,7 +551,7 @@ def _achieved(actual: pd.Series, direction: pd.Series, target: pd.Series) -> pd.
 
 def pdca_table(figures: pd.DataFrame, *, key_results: Sequence[Mapping[str, Any]] = PDCA_KEY_RESULTS,
                stage: str = "after", lang: str = "en") -> pd.DataFrame:
-    """The Check step: each key result with its target and the figure measured (no verdict).
+    """Tabulate the Check step: each key result with its target and the figure measured (no verdict).
 
     ``figures`` is :func:`playbook.case_study.case_figures` output; the value of the
     figure in ``stage`` is used.
@@ -579,7 +585,7 @@ def pdca_table(figures: pd.DataFrame, *, key_results: Sequence[Mapping[str, Any]
 def check_pdca_verdicts(answer: object, figures: pd.DataFrame, *,
                         key_results: Sequence[Mapping[str, Any]] = PDCA_KEY_RESULTS, stage: str = "after",
                         lang: str = "en") -> CheckResult:
-    """Module 7: for each key result id, True if it was achieved in ``stage``, else False.
+    """Check module 7: for each key result id, True if it was achieved in ``stage``, else False.
 
     Examples
     --------
@@ -598,7 +604,7 @@ def check_pdca_verdicts(answer: object, figures: pd.DataFrame, *,
         return _result("pdca_verdicts", "not_yet", "workshop.hint.mapping", lang, keys=", ".join(ids))
     open_items = [k for k in ids if _blank(answer.get(k))]
     if open_items:
-        return _result("pdca_verdicts", "missing", "workshop.hint.open_items", lang, items=", ".join(open_items))
+        return _result("pdca_verdicts", "missing", "workshop.hint.open_items", lang, items=_join(open_items, lang))
     if any(not isinstance(answer[k], bool) for k in ids):
         return _result("pdca_verdicts", "not_yet", "workshop.hint.booleans", lang)
     got = figures[figures["stage"] == stage].drop_duplicates("figure", keep="last").set_index("figure")["value"]

@@ -124,3 +124,20 @@ def test_bad_parameters_are_messages(args, words):
     assert res.exit_code == 1, res.output
     assert "Traceback" not in res.output
     assert all(w in res.output for w in words)
+
+
+def test_case_study_preset_loads_cleanly(tmp_path):
+    from playbook.io import validate_dataset
+
+    res = CliRunner().invoke(main, ["sample", "--preset", "saas-turnaround", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    _, issues = validate_dataset(tmp_path)
+    assert issues.empty
+
+
+@pytest.mark.slow
+def test_workshop_solutions_written(tmp_path):
+    res = CliRunner().invoke(main, ["workshop", "solutions", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert len(list(tmp_path.glob("*.ipynb"))) == len(list((paths.NOTEBOOKS_DIR / "workshop").glob("*.ipynb")))
+    assert (tmp_path / "ANSWERS.md").exists()

@@ -6,6 +6,7 @@ Playwright's own browser download does not work here: we launch the system chrom
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -27,8 +28,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def voila(target: Path, *, timeout: float = 90.0, extra: tuple[str, ...] = ()):
-    """Serve ``target`` (a notebook or folder) with Voila; yield the base URL."""
+def voila(target: Path, *, timeout: float = 90.0, extra: tuple[str, ...] = (),
+          env: dict[str, str] | None = None):
+    """Serve ``target`` (a notebook or folder) with Voila; yield the base URL.
+
+    ``env`` adds environment variables to the Voila process; its kernels inherit them
+    (Voila does not pass notebook parameters: e.g. ``PLAYBOOK_STORE_URL`` points the IDP
+    form at a test store).
+    """
     port = free_port()
     exe = Path(sys.executable).with_name("voila")
     log = open(Path(f"/tmp/voila_{port}.log"), "w")  # noqa: SIM115 - closed below
@@ -37,6 +44,7 @@ def voila(target: Path, *, timeout: float = 90.0, extra: tuple[str, ...] = ()):
          *extra],
         cwd=str(Path(target).parent if Path(target).is_file() else target),
         stdout=log, stderr=subprocess.STDOUT,
+        env=None if env is None else {**os.environ, **env},
     )
     url = f"http://127.0.0.1:{port}"
     try:

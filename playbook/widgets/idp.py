@@ -83,7 +83,7 @@ def _esc(value: object) -> str:
 
 
 def _box(text: str, kind: str = "ok") -> str:
-    """A message box; ``kind``: ok (green), info (blue), warn (amber). Text is escaped."""
+    """Return a message box; ``kind``: ok (green), info (blue), warn (amber). Text is escaped."""
     colours = {"ok": ("#2e7d32", "#e8f5e9"), "info": ("#1565c0", "#e3f2fd"), "warn": ("#b26a00", "#fff8e1")}
     border, background = colours[kind]
     return (f'<div class="pb-message pb-{kind}" role="status" style="border:1px solid {border};'
@@ -138,7 +138,7 @@ def plan_page_html(plan: idp.Plan, *, lang: str = "en", status: str = "", versio
     ...                       "target_level": [4], "measures": ["<script>alert(1)</script>"],
     ...                       "resources": [""], "review_date": pd.to_datetime(["2026-03-01"])})
     >>> page = plan_page_html(idp.Plan("R1", rep_name="Ann", items=items), lang="zh", status="draft", version=2)
-    >>> "<script>" in page, "&lt;script&gt;" in page, "版本 2" in page
+    >>> "<script>" in page, "&lt;script&gt;" in page, "第 2 版：草稿" in page
     (False, True, True)
     """
     from playbook import report
@@ -150,7 +150,8 @@ def plan_page_html(plan: idp.Plan, *, lang: str = "en", status: str = "", versio
     signed = ""
     if history is not None and len(history):
         steps = history.loc[history["status"] != "draft"]
-        rows = "".join(f"<tr><td>{_esc(t(f'idp.status.{s}', lang))}</td><td>{_esc(a)}</td><td>{_esc(_when(c))}</td></tr>"
+        rows = "".join(f"<tr><td>{_esc(t(f'idp.status.{s}', lang))}</td><td>{_esc(a)}</td>"
+                       f"<td>{_esc(_when(c))}</td></tr>"
                        for s, a, c in steps[["status", "author", "created_at"]].itertuples(index=False))
         if rows:
             signed = (f"<h2>{_esc(t('app_idp.signoffs', lang))}</h2><table class='idp-header'><tr>"
@@ -269,8 +270,10 @@ class ItemRow:
 # --------------------------------------------------------------------------- the form
 
 class IdpForm:
-    """The IDP form: its controls are attributes; :meth:`pick`, :meth:`validate`, :meth:`save`,
-    :meth:`sign`, :meth:`record_reviews` and :meth:`prepare_download` are what the buttons do.
+    """The IDP form: its controls are attributes; its methods are what the buttons do.
+
+    :meth:`pick` (the rep dropdown), :meth:`validate`, :meth:`save`, :meth:`sign`,
+    :meth:`record_reviews`, :meth:`new_plan` and :meth:`prepare_download`.
 
     Parameters
     ----------
@@ -331,6 +334,7 @@ class IdpForm:
         self.status: str | None = None
         self.rows: list[ItemRow] = []
         self.rep_ids: list[str] = []
+        self._history = pd.DataFrame(columns=["version", "status", "author", "created_at", "content_hash", "note"])
         self._row_args = (self._library(lang), [(self.catalogue.name(k, lang), k) for k in self.catalogue.keys])
         self.review_rows: list[tuple[str, W.Dropdown, W.DatePicker, W.HTML]] = []
 
@@ -344,6 +348,7 @@ class IdpForm:
                               description=label("app_idp.rep"), style=_WIDE, layout=W.Layout(width="360px"),
                               disabled=True)
         self.source = W.HTML()
+        self.header = W.HTML()
         self.preview = W.HTML()
         self.plan_date = W.DatePicker(description=label("idp.header.plan_date"), style=_WIDE)
         self.strengths = W.Textarea(description=label("app_idp.strengths"), style=_WIDE,
@@ -382,17 +387,17 @@ class IdpForm:
         self.download_button.on_click(self.prepare_download)
 
         self.editor = W.VBox([
-            heading("app_idp.section.plan"), self.preview,
+            heading("idp.section.header"), self.header,
             heading("app_idp.section.edit"), W.HTML(f"<p>{_esc(label('app_idp.edit_help'))}</p>"),
-            self.plan_date, self.strengths, self.rows_box, self.add_button,
+            self.plan_date, self.strengths, self.rows_box, W.HBox([self.add_button]),
             heading("app_idp.section.save"), self.author, W.HBox([self.validate_button, self.save_button]),
             self.check, self.save_status,
-            heading("app_idp.section.signoff"), self.state,
+            heading("app_idp.section.signoff"), self.state, self.preview,
             W.HBox([*self.sign_buttons.values()], layout=W.Layout(flex_flow="row wrap")),
             self.sign_status, self.history,
-            heading("app_idp.section.review"), self.review_help, self.review_box, self.record_button,
-            self.review_status, self.new_plan_button,
-            heading("app_idp.section.download"), self.download_button, self.download,
+            heading("app_idp.section.review"), self.review_help, self.review_box, W.HBox([self.record_button]),
+            self.review_status, W.HBox([self.new_plan_button]),
+            heading("app_idp.section.download"), W.HBox([self.download_button]), self.download,
         ], layout=W.Layout(display="none"))
         self.problem = W.HTML()
         self.widget = W.VBox([
@@ -563,7 +568,7 @@ class IdpForm:
         return content_hash(idp.plan_to_dict(plan))
 
     def dirty(self) -> bool:
-        """True when the form holds changes that are not saved."""
+        """Return True when the form holds changes that are not saved."""
         return self.base is not None and self._digest(self.current_plan()) != self._clean_digest
 
     def validate(self, _: object = None) -> pd.DataFrame:
@@ -619,7 +624,7 @@ class IdpForm:
         digest = self._digest(plan)
         token = self._save_token(digest)
         store = self.store()
-        before = self.status
+        before, based_on = self.status, self.version
         if self.plan_id is not None and not self._token_done:
             if self.status == "archived_by_hr":
                 self.save_status.value = _box(t("app_idp.archived_readonly", lang), "warn")
@@ -640,6 +645,12 @@ class IdpForm:
             text = t("app_idp.saved", lang, version=v.version, plan_id=v.plan_id, author=author)
             if before not in (None, "draft"):
                 text += " " + t("app_idp.saved_redraft", lang)
+            hist = self._history
+            meanwhile = hist.loc[(hist["version"] > (based_on or v.version)) & (hist["version"] < v.version)]
+            if len(meanwhile):  # others saved since this form loaded the plan: say so, nothing is lost
+                text += " " + t("app_idp.saved_meanwhile", lang,
+                                versions=", ".join(map(str, meanwhile["version"])),
+                                who=", ".join(dict.fromkeys(meanwhile["author"].astype(str))))
         else:
             text = t("app_idp.saved_again", lang, version=v.version)
         self.save_status.value = _box(text, "ok")
@@ -653,12 +664,12 @@ class IdpForm:
             self.saved, self.version, self.status = None, None, None
             self.state.value = _box(t("app_idp.not_stored", lang), "info")
             self.history.value = ""
-            self.preview.value = (f"<p><i>{_esc(t('app_idp.preview_draft', lang))}</i></p>"
-                                  + self._plan_html(self.base))
+            self.header.value = idp.plan_header_html(self.base, lang) if self.base is not None else ""
+            self.preview.value = ""
             self._review_rows()
             return
         store = self.store()
-        hist = store.history(self.plan_id)
+        hist = self._history = store.history(self.plan_id)
         last = hist.iloc[-1]
         self.version, self.status = int(last["version"]), str(last["status"])
         self.saved = store.plan(self.plan_id)
@@ -668,27 +679,24 @@ class IdpForm:
             (f"<b style='color:#1565c0'>{_esc(t(f'idp.status.{s}', lang))}</b>" if i == done else
              f"<span style='color:{'#2e7d32' if i < done else '#999'}'>{_esc(t(f'idp.status.{s}', lang))}</span>")
             for i, s in enumerate(steps))
-        self.state.value = (f'<div class="pb-state" role="status"><b>'
-                            f"{_esc(t('app_idp.state', lang, plan_id=self.plan_id, version=self.version, status=t(f'idp.status.{self.status}', lang)))}"
-                            f"</b><br>{chips}</div>")
+        text = t("app_idp.state", lang, plan_id=self.plan_id, version=self.version,
+                 status=t(f"idp.status.{self.status}", lang))
+        self.state.value = f'<div class="pb-state" role="status"><b>{_esc(text)}</b><br>{chips}</div>'
+
         shown = pd.DataFrame({
             t("app_idp.col.version", lang): hist["version"].astype(int),
             t("col.status", lang): hist["status"].map(lambda s: t(f"idp.status.{s}", lang)),
             t("app_idp.col.author", lang): hist["author"].astype(str),
             t("app_idp.col.created_at", lang): hist["created_at"].map(_when),
         })
-        self.history.value = (f"<details open><summary>{_esc(t('app_idp.history', lang))}</summary>"
-                              f"{shown.to_html(index=False, escape=True, classes='pb-history')}</details>")
-        self.preview.value = (f"<p><i>{_esc(t('app_idp.preview_saved', lang, version=self.version))}</i></p>"
-                              + self._plan_html(self.saved))
+        table = shown.to_html(index=False, escape=True, border=0, justify="left", classes="idp-header pb-history")
+        self.history.value = (f"<details><summary>{_esc(t('app_idp.history', lang, n=len(hist)))}</summary>"
+                              f"{table}</details>")
+        self.header.value = idp.plan_header_html(self.saved, lang)
+        table = idp.plan_to_html_table(self.saved, lang) if len(self.saved.items) else _box(
+            t("idp.no_items", lang), "info")
+        self.preview.value = f"<p><i>{_esc(t('app_idp.preview_saved', lang, version=self.version))}</i></p>{table}"
         self._review_rows()
-
-    def _plan_html(self, plan: idp.Plan | None) -> str:
-        if plan is None:
-            return ""
-        table = idp.plan_to_html_table(plan, self.lang) if len(plan.items) else _box(
-            t("idp.no_items", self.lang), "info")
-        return idp.plan_header_html(plan, self.lang) + table
 
     def _review_rows(self) -> None:
         """One line per item of the saved plan: level reached and review date (PDCA: Check)."""
@@ -827,7 +835,7 @@ class IdpForm:
             return pool.submit(self._render, plan.rep_id, page).result()
 
     def _render(self, rep_id: str, page: str) -> list[tuple[str, str, bytes, str]]:
-        from playbook import render
+        from playbook import paths, render
         from playbook.idp_batch import render_idps
 
         folder = Path(tempfile.mkdtemp(prefix="playbook_idp_form_"))
@@ -841,8 +849,8 @@ class IdpForm:
             for pdf in render.html_to_pdf([html_path]) if chromium else []:
                 docs.append(("app_idp.link.plan_pdf", pdf.name, pdf.read_bytes(), _PDF_MIME))
             try:
-                batch = render_idps(self.data_dir, folder / "report", reps=[rep_id], lang=lang, pdf=bool(chromium),
-                                    progress=False, workers=1)
+                batch = render_idps(paths.resolve(self.data_dir), folder / "report", reps=[rep_id], lang=lang,
+                                    pdf=bool(chromium), progress=False, workers=1)
             except PlaybookError as exc:
                 docs.append(("app_idp.report_failed", "", str(exc).encode("utf-8"), ""))
                 return docs
@@ -876,12 +884,13 @@ class IdpForm:
             self.download_button.disabled = False
         note = (t("app_idp.download_note", lang, version=self.version, status=t(f"idp.status.{self.status}", lang))
                 if self.saved is not None else t("app_idp.download_draft_note", lang))
-        parts = [_box(note, "info")]
+        parts, links = [_box(note, "info")], []
         for key, name, data, mime in docs:
             if key == "app_idp.report_failed":
                 parts.append(_box(t(key, lang, reason=data.decode("utf-8")), "warn"))
             else:
-                parts.append(f"<p>{download_html(data, name, t(key, lang), mime=mime)}</p>")
+                links.append(download_html(data, name, t(key, lang), mime=mime))
+        parts.insert(1, f'<p style="display:flex;flex-wrap:wrap;gap:8px">{"".join(links)}</p>')
         if not any(mime == _PDF_MIME for *_, mime in docs):
             parts.append(_box(t("app_idp.no_pdf", lang), "info"))
         self.download.value = "".join(parts)

@@ -1,0 +1,460 @@
+"""IDP form: the form bound to playbook.idp and playbook.store in Python (fast), then in a real browser.
+
+Facts of the shipped sample used below (``playbook.sample.SIGNALS``): R004 (董文斌, sales
+specialist) is rated 2 of 5 at new-customer development by his supervisor 那振宇 and 3 at
+customer communication, needs diagnosis and negotiation; the data run to 2025-09-30. The
+draft's rules (``templates/competencies.yaml``): target = current + 2 (at most 5); review =
+first day of the month 4 + 3 x (gap - 1) months after the plan month, so a two-level step
+planned in 2025-09 is reviewed on 2026-04-01.
+"""
+
+import datetime
+import re
+import threading
+import time
+
+import pandas as pd
+import pytest
+from voila_harness import CHROMIUM, CHROMIUM_ARGS, browser_page, screenshot, voila
+
+from playbook import idp, paths
+from playbook.labels import t
+from playbook.sample import SIGNALS
+from playbook.store import Store
+from playbook.widgets.idp import IdpForm, plan_page_html
+
+APP = paths.APPS_DIR / "idp_form.ipynb"
+REP = "R004"
+SCRIPT = "<script>alert(1)</script>"
+NCD = "new_customer_development"
+REVIEW = datetime.date(2026, 4, 1)
+
+
+def _text(html_text: str) -> str:
+    """Visible text of an HTML fragment (tags dropped, entities kept)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html_text)).strip()
+
+
+@pytest.fixture(scope="module")
+def sample():
+    from playbook import io
+
+    ds = io.load_dataset(paths.resolve("data/sample"))
+    return ds, idp.dataset_evidence(ds)
+
+
+@pytest.fixture
+def store_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'idp.sqlite'}"
+
+
+@pytest.fixture
+def make_form(sample, store_url):
+    ds, evidence = sample
+
+    def make(lang="en", url=store_url):
+        return IdpForm("data/sample", lang=lang, store_url=url, dataset=ds, evidence=evidence)
+
+    return make
+
+
+@pytest.fixture
+def form(make_form):
+    f = make_form()
+    f.rep.value = REP
+    return f
+
+
+# --------------------------------------------------------------------------- the form in Python
+
+def test_sample_fact_the_tests_rely_on():
+    assert SIGNALS.under_performer == REP and SIGNALS.under_performer_levels[NCD] == 2
+
+
+def test_picking_a_rep_without_a_plan_shows_the_data_draft(form):
+    assert "No stored plan for 董文斌 yet" in _text(form.source.value)
+    got = [(r.competency.value, r.current.value, r.target.value, r.review.value) for r in form.rows]
+    # the four lowest-rated competencies (2 or 3 of 5): +2 levels each, reviewed 7 months after 2025-09
+    assert got == [("customer_communication", 3, 5, REVIEW), (NCD, 2, 4, REVIEW),
+                   ("needs_diagnosis", 3, 5, REVIEW), ("negotiation", 3, 5, REVIEW)]
+    ncd = form.rows[1]
+    # the draft's measures are library measures: selected there, nothing typed
+    assert ncd.library.value == tuple(form.base.items.loc[1, "measures"].split("\n"))
+    assert ncd.typed.value == "" and "Coaching by experienced colleagues" in ncd.resources.value
+    assert form.plan_date.value == datetime.date(2025, 9, 30)
+    assert form.editor.layout.display == "flex" and not form.dirty()
+    assert "董文斌" in form.header.value and "销售专员" in form.header.value and form.preview.value == ""
+    assert form.rep.options[0] == (t("app_idp.pick_rep", "en"), None) and len(form.rep.options) == 1 + 24
+
+
+def test_the_form_gives_back_the_plan_it_shows(form):
+    """Items of the grid = items of the draft (library choices in library order, then typed lines)."""
+    pd.testing.assert_frame_equal(idp.plan_from_dict(idp.plan_to_dict(form.current_plan())).items,
+                                  idp.plan_from_dict(idp.plan_to_dict(form.base)).items)
+
+
+def test_validate_lists_every_problem_at_once(form):
+    form.rows[1].target.value = 1                        # item 2: target 1 < current 2
+    form.rows[0].library.value = ()                      # item 1: no measure left
+    form.add_row()                                       # item 5: nothing filled in
+    issues = form.validate()
+    expected = [(1, "empty_measures"), (2, "target_below_current"), (5, "empty_item"),
+                (5, "level_out_of_range"), (5, "level_out_of_range"), (5, "missing_review_date"),
+                (5, "empty_measures")]
+    assert list(zip(issues["row"].astype(int), issues["code"], strict=True)) == expected
+    shown = _text(form.check.value)
+    assert shown.startswith("7 problem(s) in the plan:")
+    assert "Item 2: the target level 1 is below the current level 2" in shown
+    assert 'role="alert"' in form.check.value
+    assert [r.widget.layout.border for r in form.rows].count("2px solid #c0392b") == 3  # items 1, 2 and 5
+    form.remove_row(form.rows[4])
+    form.rows[0].typed.value = "Read one book"
+    form.rows[1].target.value = 4
+    assert form.validate().empty and "No problem found" in form.check.value
+
+
+def test_save_needs_a_name_and_a_valid_plan(form, store_url):
+    assert form.save() is None and "Type your name" in _text(form.save_status.value)
+    form.author.value = "那振宇"
+    form.rows[1].target.value = 1
+    assert form.save() is None and "Not saved: fix the problems" in _text(form.save_status.value)
+    assert Store(store_url).plans().empty
+    assert form.save_button.disabled is False
+
+
+def test_save_stores_version_1_and_a_resend_stores_nothing(form, store_url, monkeypatch):
+    form.author.value = "那振宇"
+    form.rows[1].target.value = 3
+    store, pressed = form.store(), []
+    create = store.create_plan
+
+    def spy(*args, **kwargs):
+        pressed.append(form.save_button.disabled)
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(store, "create_plan", spy)
+    v1 = form.save()
+    assert pressed == [True] and form.save_button.disabled is False  # disabled while saving only
+    assert (v1.version, v1.created, v1.author) == (1, True, "那振宇")
+    assert "Saved as version 1 of plan 1 by 那振宇." in _text(form.save_status.value)
+    again = form.save()                                   # double click: same token, same content
+    assert (again.version, again.created) == (1, False)
+    assert "Already saved as version 1" in _text(form.save_status.value)
+    form.rows[1].typed.value = "Weekly prospecting call list"
+    v2 = form.save()                                      # edited: a new submission, a new version
+    assert (v2.version, v2.created) == (2, True)
+    with Store(store_url) as store:
+        hist = store.history(v1.plan_id)
+        assert hist["version"].tolist() == [1, 2] and hist["author"].tolist() == ["那振宇"] * 2
+        assert store.plan(v1.plan_id, 1).items.loc[1, "target_level"] == 3
+        assert store.plan(v1.plan_id).items.loc[1, "measures"].endswith("\nWeekly prospecting call list")
+    assert "Plan 1, version 2: Draft" in _text(form.state.value)
+
+
+def test_a_stored_plan_is_loaded_again_and_unchanged_content_is_not_saved(form, make_form):
+    form.author.value = "那振宇"
+    form.rows[1].typed.value = SCRIPT
+    form.save()
+    other = make_form()
+    other.rep.value = REP
+    assert "Showing the stored plan 1, version 1 (Draft), last saved by 那振宇" in _text(other.source.value)
+    assert other.rows[1].typed.value == SCRIPT            # a text widget: kept as the text typed
+    other.author.value = "HR"
+    assert other.save() is None and "No changes to save: version 1" in _text(other.save_status.value)
+
+
+def test_typed_html_is_escaped_in_everything_the_form_writes(form, store_url):
+    form.author.value = "<b>Boss</b>"
+    form.rows[1].typed.value = SCRIPT
+    form.save()
+    form.sign("agreed_by_rep")
+    page = plan_page_html(form.saved, lang="en", status=form.status, version=form.version,
+                          history=Store(store_url).history(form.plan_id))
+    for html_text in (form.preview.value, form.history.value, form.save_status.value, form.sign_status.value,
+                      page):
+        assert "<script>" not in html_text and "<b>Boss" not in html_text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in form.preview.value
+    assert "&lt;b&gt;Boss&lt;/b&gt;" in form.history.value and "&lt;script&gt;" in page
+
+
+def test_sign_off_runs_through_the_states_and_refuses_steps_out_of_order(form):
+    form.author.value = "那振宇"
+    assert form.sign("agreed_by_rep") is None and "Save the plan first" in _text(form.sign_status.value)
+    form.save()
+    assert form.sign("archived_by_hr") is None
+    assert ("The plan is “Draft”: the next step is “Agreed by the rep”, it cannot go to “Archived by HR” now."
+            in _text(form.sign_status.value))
+    assert form.sign("agreed_by_rep").version == 2
+    assert form.sign("agreed_by_rep") is None and "already “Agreed by the rep”" in _text(form.sign_status.value)
+    form.rows[0].why.value = "Edited after the rep agreed"
+    assert form.sign("agreed_by_supervisor") is None and "not saved" in _text(form.sign_status.value)
+    v = form.save()                                       # an edit after agreement: a new draft
+    assert (v.version, v.status) == (3, "draft") and "has to be agreed again" in _text(form.save_status.value)
+    assert [form.sign(s).version for s in ("agreed_by_rep", "agreed_by_supervisor", "archived_by_hr")] == [4, 5, 6]
+    assert "Plan 1, version 6: Archived by HR" in _text(form.state.value)
+    assert form.sign("agreed_by_rep") is None and "that is the last step" in _text(form.sign_status.value)
+    form.rows[0].why.value = "Too late"
+    assert form.save() is None and "archived by HR and cannot change" in _text(form.save_status.value)
+
+
+def test_review_records_the_level_reached_and_the_next_plan_starts_from_it(form, store_url):
+    form.author.value = "那振宇"
+    form.save()
+    form.review_rows[1][1].value = 3
+    assert form.record_reviews() == [] and "once the supervisor has agreed" in _text(form.review_status.value)
+    form.sign("agreed_by_rep")
+    form.sign("agreed_by_supervisor")
+    assert form.record_reviews() == [] and "Choose the level reached" in _text(form.review_status.value)
+    comp, level, when, _note = form.review_rows[1]
+    assert (comp, when.value) == (NCD, REVIEW)            # defaults to the item's review date
+    level.value = 3
+    ids = form.record_reviews()
+    assert len(ids) == 1 and "Recorded 1 review result(s)." in _text(form.review_status.value)
+    assert form.review_rows[1][3].value == "Recorded: level 3 on 2026-04-01 (那振宇)"
+    reviews = Store(store_url).table("reviews")
+    assert reviews[["competency", "level_reached", "author"]].values.tolist() == [[NCD, 3, "那振宇"]]
+    assert str(reviews.loc[0, "review_date"]) == "2026-04-01"
+    form.review_rows[1][1].value = 3
+    assert form.record_reviews() == ids                   # the same record again: nothing new
+    assert len(Store(store_url).table("reviews")) == 1
+    assert form.new_plan() is True and form.plan_id is None
+    ncd = next(r for r in form.rows if r.competency.value == NCD)
+    assert (ncd.current.value, ncd.target.value) == (3, 5)  # starts from the level reached: 3, target 3 + 2
+
+
+def test_chinese_form(make_form):
+    f = make_form(lang="zh")
+    assert (f.rep.description, f.save_button.description, f.validate_button.description) == ("销售代表", "保存", "检查")
+    f.rep.value = REP
+    assert "董文斌 还没有已保存的计划" in _text(f.source.value)
+    assert f.rows[1].competency.label == "开发新客户" and "学习" in "".join(f.rows[1].library.value)
+    f.rows[1].target.value = 1
+    f.validate()
+    assert "第 2 项" in _text(f.check.value) and "计划中有 1 个问题" in _text(f.check.value)
+    assert f.save() is None and "请先在“您的姓名”中填写姓名" in _text(f.save_status.value)
+
+
+def test_a_bad_data_folder_is_a_readable_problem(tmp_path):
+    f = IdpForm(tmp_path / "nothing_here", lang="en", store_url="sqlite://")
+    assert 'role="alert"' in f.problem.value and "Traceback" not in f.problem.value
+    assert f.rep.disabled and f.editor.layout.display == "none"
+
+
+def test_concurrent_saves_from_five_forms_all_land(form, make_form, store_url):
+    form.author.value = "setup"
+    plan_id = form.save().plan_id                         # plan 1, version 1
+    forms = []
+    for i in range(1, 6):                                 # five people open it ...
+        f = make_form()
+        f.rep.value = REP
+        f.author.value = f"Saver {i}"
+        f.rows[0].typed.value = f"Extra step {i}"
+        forms.append(f)
+    threads = [threading.Thread(target=f.save) for f in forms]
+    for th in threads:                                    # ... and save at the same moment
+        th.start()
+    for th in threads:
+        th.join()
+    with Store(store_url) as store:
+        hist = store.history(plan_id)
+        assert hist["version"].tolist() == [1, 2, 3, 4, 5, 6]
+        assert sorted(hist["author"].iloc[1:]) == [f"Saver {i}" for i in range(1, 6)]
+    # each loaded version 1: whoever stored version n > 2 is told that versions 2 .. n-1 came in between
+    told = sorted(_text(f.save_status.value) for f in forms if "Meanwhile" in f.save_status.value)
+    second = [f for f in forms if "Saved as version 2 of plan 1" in _text(f.save_status.value)]
+    assert len(told) == 4 and len(second) == 1 and "Meanwhile" not in second[0].save_status.value
+    assert all("does not hold their changes" in m for m in told)
+
+
+# --------------------------------------------------------------------------- in the browser
+
+FULL_HEIGHT = "Math.max(...Array.from(document.querySelectorAll('*')).map(e => e.scrollHeight))"
+
+
+def _snap(page, name):
+    """Screenshot the whole app: grow the viewport to the page's height first."""
+    page.set_viewport_size({"width": 1280, "height": min(page.evaluate(FULL_HEIGHT), 9000)})
+    screenshot(page, name)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def _open(page, url, rep_label, lang="en"):
+    page.goto(f"{url}/?lang={lang}", timeout=90000)
+    rep = page.get_by_label(t("app_idp.rep", lang), exact=True)
+    rep.locator("option", has_text=rep_label).wait_for(state="attached", timeout=90000)
+    rep.select_option(label=rep.locator("option", has_text=rep_label).text_content())
+
+
+def _status(page, text):
+    page.locator(".pb-message", has_text=text).first.wait_for(timeout=60000)
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A Voila server on the form with its own temporary store (Voila does not pass notebook parameters)."""
+    url = f"sqlite:///{tmp_path / 'browser_store.sqlite'}"
+    with voila(APP, env={"PLAYBOOK_STORE_URL": url}) as base:
+        yield base, url
+
+
+class TestInBrowser:
+    """Each test: its own Voila server and temporary store; each page its own kernel."""
+
+    pytestmark = [
+        pytest.mark.slow,
+        pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (make setup)"),
+    ]
+
+    def test_browser_draft_edit_validate_save_sign_review_download(self, server, tmp_path):
+        url, store_url = server
+        started = time.monotonic()
+        dialogs = []
+        with browser_page() as page:
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            _open(page, url, f"{REP} · 董文斌")
+            _status(page, "No stored plan for 董文斌 yet")
+            items = page.get_by_label("Development item", exact=True)
+            assert items.count() == 4
+            chosen = items.nth(1).locator("option:checked").text_content()
+            assert chosen.replace("\xa0", " ") == "New-customer development"  # options show spaces as nbsp
+            assert "1,248,191 CNY" in page.locator("table.idp-header").first.inner_text()  # his sales to date
+            _snap(page, "app_idp_form_1_draft_en")
+
+            # target below current: every problem listed, nothing saved
+            page.get_by_label("Target level", exact=True).nth(1).select_option(label="1")
+            page.get_by_role("button", name="Validate").click()
+            alert = page.get_by_role("alert")
+            alert.wait_for(timeout=30000)
+            assert "Item 2: the target level 1 is below the current level 2" in alert.inner_text()
+            _snap(page, "app_idp_form_2_problems_en")
+
+            # fix it, type a measure with a script, save with a name: version 1
+            page.get_by_label("Target level", exact=True).nth(1).select_option(label="4")
+            page.get_by_label("Other measures", exact=True).nth(1).fill(SCRIPT)
+            page.get_by_label("Your name", exact=True).fill("那振宇")
+            page.get_by_role("button", name="Save").click()
+            _status(page, "Saved as version 1 of plan 1 by 那振宇.")
+            with Store(store_url) as store:
+                hist = store.history(1)
+                assert hist[["version", "author", "status"]].values.tolist() == [[1, "那振宇", "draft"]]
+                assert store.plan(1).items.loc[1, "measures"].endswith("\n" + SCRIPT)
+            _snap(page, "app_idp_form_3_saved_en")
+
+            # an edit, then a double click on Save: one new version only
+            page.get_by_label("Other measures", exact=True).nth(0).fill("Join two customer meetings a week")
+            page.get_by_role("button", name="Save").dblclick()
+            page.locator(".pb-message", has_text=re.compile("version 2")).first.wait_for(timeout=30000)
+            time.sleep(1.5)                                   # let a second click land, if it does
+            with Store(store_url) as store:
+                assert store.history(1)["version"].tolist() == [1, 2]
+
+            # reload: the stored plan comes back, the script is text and runs nowhere
+            page.reload()
+            _open(page, url, f"{REP} · 董文斌")
+            _status(page, "Showing the stored plan 1, version 2")
+            assert page.get_by_label("Other measures", exact=True).nth(1).input_value() == SCRIPT
+            cell = page.locator("table.idp-plan td", has_text="alert(1)")
+            assert SCRIPT in cell.inner_text()
+            _snap(page, "app_idp_form_4_reloaded_en")
+
+            # sign-off: a step out of order is refused, then through to agreed by the supervisor
+            page.get_by_label("Your name", exact=True).fill("那振宇")
+            page.get_by_role("button", name="HR archives").click()
+            _status(page, "it cannot go to “Archived by HR” now")
+            _snap(page, "app_idp_form_5_bad_step_en")
+            page.get_by_role("button", name="Rep agrees").click()
+            _status(page, "The plan is now “Agreed by the rep” (version 3")
+            page.get_by_role("button", name="Supervisor agrees").click()
+            _status(page, "The plan is now “Agreed by the supervisor” (version 4")
+
+            # review: the level reached at the review date
+            page.get_by_label("Level reached", exact=True).nth(1).select_option(label="3")
+            page.get_by_role("button", name="Record review").click()
+            _status(page, "Recorded 1 review result(s).")
+            page.get_by_text("Recorded: level 3 on 2026-04-01 (那振宇)").wait_for(timeout=30000)
+            with Store(store_url) as store:
+                assert store.table("reviews")[["competency", "level_reached"]].values.tolist() == [[NCD, 3]]
+            page.get_by_role("button", name="HR archives").click()
+            _status(page, "The plan is now “Archived by HR” (version 5")
+            assert "Plan 1, version 5: Archived by HR" in page.locator(".pb-state").inner_text()
+            _snap(page, "app_idp_form_6_archived_en")
+
+            # download: the saved plan as HTML (and PDF), plus the evidence report
+            page.get_by_role("button", name="Prepare the download").click()
+            link = page.get_by_role("link", name="Download the plan (HTML)")
+            link.wait_for(timeout=90000)
+            with page.expect_download(timeout=30000) as info:
+                link.click()
+            saved = tmp_path / info.value.suggested_filename
+            info.value.save_as(saved)
+            document = saved.read_text(encoding="utf-8")
+            assert saved.name == "idp_plan_R004_en_v5.html"
+            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document and SCRIPT not in document
+            assert "Version 5: Archived by HR" in document
+            assert page.get_by_role("link", name="Report with the data evidence (HTML)").count() == 1
+            assert page.get_by_role("link", name="Download the plan (PDF)").count() == 1
+            _snap(page, "app_idp_form_7_download_en")
+            assert dialogs == [] and "Traceback" not in page.content()
+        print(f"browser draft/validate/save/sign/review/download: {time.monotonic() - started:.1f} s")
+
+    def test_browser_five_pages_save_the_same_plan_at_once(self, server):
+        from playwright.sync_api import sync_playwright
+
+        url, store_url = server
+        ds_reps = "R005"
+        with Store(store_url) as store:                   # the plan everybody opens: version 1
+            from playbook import io
+
+            evidence = idp.dataset_evidence(io.load_dataset(paths.resolve("data/sample")))
+            first = store.create_plan(idp.draft_plan(evidence, ds_reps), author="setup")
+        started = time.monotonic()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            try:
+                pages = [browser.new_context(viewport={"width": 1280, "height": 900}).new_page() for _ in range(5)]
+                for page in pages:                        # five kernels start together
+                    page.goto(f"{url}/?lang=en", timeout=90000)
+                for i, page in enumerate(pages, start=1):
+                    rep = page.get_by_label("Rep", exact=True)
+                    rep.locator("option", has_text=ds_reps).wait_for(state="attached", timeout=90000)
+                    rep.select_option(label=rep.locator("option", has_text=ds_reps).text_content())
+                    _status(page, "Showing the stored plan 1, version 1")
+                    page.get_by_label("Your name", exact=True).fill(f"Saver {i}")
+                    page.get_by_label("Other measures", exact=True).nth(0).fill(f"Extra step {i}")
+                for page in pages:                        # all five press Save at the same moment
+                    page.get_by_role("button", name="Save").click(no_wait_after=True)
+                for page in pages:
+                    page.locator(".pb-message", has_text=re.compile(r"Saved as version \d of plan 1")).wait_for(
+                        timeout=90000)
+                told = [p.locator(".pb-message", has_text="Meanwhile").count() for p in pages]
+                assert sorted(told) == [0, 1, 1, 1, 1]    # the later four are told what came in between
+                _snap(pages[0], "app_idp_form_concurrent_en")
+            finally:
+                browser.close()
+        with Store(store_url) as store:
+            hist = store.history(first.plan_id)
+            assert hist["version"].tolist() == [1, 2, 3, 4, 5, 6]
+            assert sorted(hist["author"].iloc[1:]) == [f"Saver {i}" for i in range(1, 6)]
+            for v in range(2, 7):                         # every version whole and readable
+                plan = store.plan(first.plan_id, v)
+                saver = hist.loc[hist["version"] == v, "author"].iloc[0]
+                assert plan.items.loc[0, "measures"].endswith(f"\nExtra step {saver.split()[-1]}")
+                assert len(plan.items) == 4
+            assert len(store.table("items")) == 6 * 4
+        print(f"browser five pages saving at once: {time.monotonic() - started:.1f} s")
+
+    def test_browser_chinese_and_a_save_without_name(self, server):
+        started = time.monotonic()
+        with browser_page() as page:
+            _open(page, server[0], "R011", lang="zh")
+            _status(page, "还没有已保存的计划")
+            for label in ("发展原因", "目前水平", "期望水平", "措施库中的措施", "其他措施", "所需资源", "评估时间"):
+                assert page.get_by_label(label, exact=True).count() >= 1, label
+            page.get_by_role("button", name="保存").click()
+            _status(page, "请先在“您的姓名”中填写姓名")
+            assert page.get_by_role("button", name="员工确认").count() == 1
+            assert page.get_by_label("有待发展项目", exact=True).count() >= 1
+            assert page.locator("table.idp-header th", has_text="直接上级").count() == 1
+            assert "Traceback" not in page.content()
+            _snap(page, "app_idp_form_zh")
+        print(f"browser zh: {time.monotonic() - started:.1f} s")
