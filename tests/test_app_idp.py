@@ -240,6 +240,17 @@ def test_a_bad_data_folder_is_a_readable_problem(tmp_path):
     assert f.rep.disabled and f.editor.layout.display == "none"
 
 
+def test_a_store_that_is_not_an_idp_store_is_a_readable_problem(make_form, tmp_path):
+    broken = tmp_path / "notes.sqlite"
+    broken.write_text("these are meeting notes, not a database")
+    f = make_form(url=str(broken))
+    f.rep.value = REP
+    shown = _text(f.problem.value)
+    assert 'role="alert"' in f.problem.value and "cannot be read as an IDP store" in shown
+    assert "left untouched" in shown and f.editor.layout.display == "none"
+    assert broken.read_text() == "these are meeting notes, not a database"
+
+
 def test_concurrent_saves_from_five_forms_all_land(form, make_form, store_url):
     form.author.value = "setup"
     plan_id = form.save().plan_id                         # plan 1, version 1

@@ -11,7 +11,7 @@ from playbook.cli import main
 from playbook.errors import ParameterError
 from playbook.idp_batch import render_idps
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("idp_batch")]
 
 
 @pytest.fixture(scope="module")

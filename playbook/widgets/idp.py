@@ -90,6 +90,13 @@ def _box(text: str, kind: str = "ok") -> str:
             f'background:{background};padding:6px 8px;border-radius:4px;margin:4px 0">{_esc(text)}</div>')
 
 
+def _failure(exc: BaseException, lang: str) -> str:
+    """Return the message box of a failure: a PlaybookError as it is, anything else in short (never a traceback)."""
+    if not isinstance(exc, PlaybookError):
+        exc = PlaybookError(f"{type(exc).__name__}: {exc}")
+    return error_html(exc, lang)
+
+
 def _problems_html(issues: pd.DataFrame, lang: str) -> str:
     """Every problem of :func:`playbook.idp.plan_issues` as an escaped list in an alert box."""
     items = "".join(f"<li>{_esc(m)}</li>" for m in issues["message"])
@@ -436,8 +443,8 @@ class IdpForm:
         try:
             reps = self.dataset().reps
             when = overview.resolve_as_of("", self.dataset().orders)
-        except PlaybookError as exc:
-            self.problem.value = error_html(exc, self.lang)
+        except Exception as exc:  # noqa: BLE001 - a form shows every failure
+            self.problem.value = _failure(exc, self.lang)
             return
         if "leave_date" in reps:
             left = pd.to_datetime(reps["leave_date"])
@@ -480,8 +487,8 @@ class IdpForm:
                 as_of = pd.Timestamp(plan.plan_date).date() if plan.plan_date is not None else ""
                 self.source.value = _box(t("app_idp.drafted", self.lang, rep=plan.rep_name or rep_id,
                                            as_of=as_of), "info")
-        except PlaybookError as exc:
-            self.problem.value = error_html(exc, self.lang)
+        except Exception as exc:  # noqa: BLE001 - a form shows every failure
+            self.problem.value = _failure(exc, self.lang)
             self.editor.layout.display = "none"
             return False
         self.editor.layout.display = "flex"
@@ -503,8 +510,8 @@ class IdpForm:
             levels = start[["competency", "level", "source"]] if len(start) else None
             plan = idp.draft_plan(self.evidence(), str(rep_id), lang=self.lang, levels=levels,
                                   plan_date=pd.Timestamp.today().normalize())
-        except PlaybookError as exc:
-            self.review_status.value = error_html(exc, self.lang)
+        except Exception as exc:  # noqa: BLE001 - a form shows every failure
+            self.review_status.value = _failure(exc, self.lang)
             return False
         self.plan_id = None
         self._show(plan)
@@ -601,8 +608,8 @@ class IdpForm:
         self.save_button.disabled = True
         try:
             return self._save()
-        except PlaybookError as exc:
-            self.save_status.value = error_html(exc, self.lang)
+        except Exception as exc:  # noqa: BLE001 - a form shows every failure
+            self.save_status.value = _failure(exc, self.lang)
             return None
         finally:
             self.save_button.disabled = False
@@ -773,8 +780,8 @@ class IdpForm:
             self.sign_status.value = _box(t("app_idp.signed", lang, status=t(f"idp.status.{status}", lang),
                                             version=v.version, author=author), "ok")
             return v
-        except PlaybookError as exc:
-            self.sign_status.value = error_html(exc, lang)
+        except Exception as exc:  # noqa: BLE001 - a form shows every failure
+            self.sign_status.value = _failure(exc, lang)
             return None
 
     # ----------------------------------------------------------------- review
@@ -809,8 +816,8 @@ class IdpForm:
                 self.plan_id, comp, level, review_date=when, author=author,
                 client_token=f"idp-form:{self._form_id}:review:{self.plan_id}:{comp}:{level}:{when}")
                 for comp, level, when in chosen]
-        except PlaybookError as exc:
-            self.review_status.value = error_html(exc, lang)
+        except Exception as exc:  # noqa: BLE001 - a form shows every failure
+            self.review_status.value = _failure(exc, lang)
             return []
         self._review_rows()
         self.review_status.value = _box(t("app_idp.reviews_recorded", lang, n=len(ids)), "ok")
@@ -874,11 +881,8 @@ class IdpForm:
         self.download.value = _box(t("app_idp.preparing", lang), "info")
         try:
             docs = self.documents()
-        except PlaybookError as exc:
-            self.download.value = error_html(exc, lang)
-            return False
-        except Exception as exc:  # noqa: BLE001 - last line of defence in a form
-            self.download.value = error_html(PlaybookError(f"{type(exc).__name__}: {exc}"), lang)
+        except Exception as exc:  # noqa: BLE001 - a form shows every failure
+            self.download.value = _failure(exc, lang)
             return False
         finally:
             self.download_button.disabled = False
