@@ -347,6 +347,32 @@ def workshop_solutions(out: Path, src: Path | None, solutions: str | None) -> No
         click.echo(f"wrote {f}")
 
 
+@workshop.command("handouts")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("reports/workshop_handouts"), show_default=True)
+@click.option("--solved", is_flag=True, help="Render the solved notebooks (the trainer's copy).")
+@LANG
+@_friendly
+def workshop_handouts(out: Path, solved: bool, lang: str) -> None:
+    """Render each workshop notebook to a static HTML handout (for people without Python)."""
+    import tempfile
+
+    from playbook import paths
+    from playbook import workshop as ws
+    from playbook.report import render_notebook
+
+    src = paths.NOTEBOOKS_DIR / "workshop"
+    with tempfile.TemporaryDirectory() as tmp:
+        if solved:
+            ws.build_solutions(src, tmp)
+            src = Path(tmp)
+        for nb in sorted(src.glob("*.ipynb")):
+            target = out / f"{nb.stem}_{lang}{'_solved' if solved else ''}.html"
+            render_notebook(nb, target, {"lang": lang}, title=nb.stem.replace("_", " "), lang=lang,
+                            keep_input=True)
+            click.echo(f"wrote {target}")
+
+
 @main.command()
 @click.option("--port", type=int, default=8866, show_default=True)
 @click.option("--ip", default="127.0.0.1", show_default=True,

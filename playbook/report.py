@@ -178,18 +178,22 @@ def execute_notebook(
         raise RenderError(f"{notebook.name} failed: {exc.ename}: {exc.evalue}") from exc
 
 
-def notebook_to_html(nb: Any, *, title: str, lang: str = "en") -> str:
-    """Convert an executed notebook to one standalone HTML page without code."""
+def notebook_to_html(nb: Any, *, title: str, lang: str = "en", keep_input: bool = False) -> str:
+    """Convert an executed notebook to one standalone HTML page (code hidden unless ``keep_input``).
+
+    Workshop handouts keep the code: participants see the worked cells and the exercise.
+    """
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
-        template_name="lab", exclude_input=True, exclude_input_prompt=True,
+        template_name="lab", exclude_input=not keep_input, exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb)
     body = re.sub(r"<html[^>]*>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', body, count=1)
-    body = body.replace("</head>", PRINT_CSS + "</head>", 1)
+    css = PRINT_CSS if not keep_input else PRINT_CSS.replace(".jp-Cell-inputWrapper, ", "")
+    body = body.replace("</head>", css + "</head>", 1)
     return body
 
 
@@ -200,6 +204,7 @@ def render_notebook(
     *,
     title: str,
     lang: str = "en",
+    keep_input: bool = False,
 ) -> Path:
     """Execute ``notebook`` with ``parameters`` and write standalone HTML to ``out_html``.
 
@@ -208,6 +213,6 @@ def render_notebook(
     out_html = Path(out_html)
     out_html.parent.mkdir(parents=True, exist_ok=True)
     nb = execute_notebook(notebook, parameters, output=out_html.with_suffix(".ipynb"))
-    out_html.write_text(notebook_to_html(nb, title=html_lib.escape(title), lang=lang),
+    out_html.write_text(notebook_to_html(nb, title=html_lib.escape(title), lang=lang, keep_input=keep_input),
                         encoding="utf-8")
     return out_html

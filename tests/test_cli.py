@@ -141,3 +141,15 @@ def test_workshop_solutions_written(tmp_path):
     assert res.exit_code == 0, res.output
     assert len(list(tmp_path.glob("*.ipynb"))) == len(list((paths.NOTEBOOKS_DIR / "workshop").glob("*.ipynb")))
     assert (tmp_path / "ANSWERS.md").exists()
+
+
+@pytest.mark.slow
+def test_workshop_handouts_show_code_and_results(tmp_path):
+    res = CliRunner().invoke(main, ["workshop", "handouts", "--out", str(tmp_path), "--lang", "zh"])
+    assert res.exit_code == 0, res.output
+    pages = sorted(tmp_path.glob("*_zh.html"))
+    assert len(pages) == len(list((paths.NOTEBOOKS_DIR / "workshop").glob("*.ipynb")))
+    html = pages[1].read_text(encoding="utf-8")
+    assert "case_study" in html  # the worked code is part of a handout
+    assert "模块" in html
+    assert ".jp-Cell-inputWrapper, .jp-InputPrompt" not in html  # code is not hidden by CSS
