@@ -14,7 +14,7 @@ from playbook.idp_batch import render_idps
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("idp_batch")]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: xdist may interleave modules on a worker
 def batch(tmp_path_factory):
     out = tmp_path_factory.mktemp("idp")
     report = render_idps(paths.SAMPLE_DIR, out, lang="en", workers=2, pdf=False, progress=False)
