@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from playbook.errors import MissingColumnsError, ParameterError
+from playbook.errors import ParameterError, require_columns
 
 __all__ = [
     "period_attainment",
@@ -27,10 +27,7 @@ __all__ = [
 _PERIODS = ("month", "quarter", "ytd")
 
 
-def _require(frame: pd.DataFrame, columns: list[str], where: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError(missing, present=frame.columns, where=where)
+_require = require_columns
 
 
 def _day(value: object, name: str = "as_of") -> pd.Timestamp:

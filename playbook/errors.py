@@ -29,6 +29,7 @@ __all__ = [
     "ParameterError",
     "ValidationError",
     "PlaybookWarning",
+    "require_columns",
 ]
 
 
@@ -88,3 +89,20 @@ class ValidationError(InputError):
 
 class PlaybookWarning(UserWarning):
     """The result is valid but degraded (small samples, clipped values, defaults used)."""
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], where: str) -> None:
+    """Raise :class:`MissingColumnsError` naming every column of ``columns`` absent from ``frame``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> require_columns(pd.DataFrame({"a": [1]}), ["a"], "orders")
+    >>> require_columns(pd.DataFrame({"a": [1]}), ["a", "b", "c"], "orders")
+    Traceback (most recent call last):
+    ...
+    playbook.errors.MissingColumnsError: orders: missing required column(s): b, c. Columns present: a.
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise MissingColumnsError(missing, present=frame.columns, where=where)

@@ -67,7 +67,7 @@ import pandas as pd
 import yaml
 
 from playbook import paths
-from playbook.errors import InputError, MissingColumnsError, ParameterError, PlaybookWarning
+from playbook.errors import InputError, ParameterError, PlaybookWarning, require_columns
 from playbook.labels import catalogue, check_lang
 from playbook.schema import OUTCOMES
 
@@ -206,10 +206,7 @@ PCT_COLUMNS = {
 
 
 # --------------------------------------------------------------------------- helpers
-def _require(frame: pd.DataFrame, columns: Sequence[str], where: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError(missing, present=frame.columns, where=where)
+_require = require_columns
 
 
 def _kit(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.DataFrame:

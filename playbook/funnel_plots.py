@@ -25,7 +25,7 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from playbook.errors import MissingColumnsError
+from playbook.errors import require_columns
 from playbook.funnel import FUNNEL_STAGES, METRICS, PER_MONTH, STEPS
 from playbook.labels import catalogue, check_lang, t
 from playbook.plotting import setup_fonts
@@ -33,10 +33,7 @@ from playbook.plotting import setup_fonts
 __all__ = ["funnel_chart", "leak_heatmap", "duration_boxplot", "channel_roi_chart"]
 
 
-def _require(frame: pd.DataFrame, columns: list[str], where: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError(missing, present=frame.columns, where=where)
+_require = require_columns
 
 
 def _label(prefix: str, value: object, lang: str) -> str:

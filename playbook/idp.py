@@ -73,7 +73,13 @@ import pandas as pd
 import yaml
 
 from playbook import paths
-from playbook.errors import InputError, MissingColumnsError, ParameterError, PlaybookWarning, ValidationError
+from playbook.errors import (
+    InputError,
+    ParameterError,
+    PlaybookWarning,
+    ValidationError,
+    require_columns,
+)
 from playbook.labels import LANGS, check_lang, t
 from playbook.labels import catalogue as label_catalogue
 from playbook.overview import rep_summary, resolve_as_of, ytd_window
@@ -150,10 +156,7 @@ _DEFAULT_SIGNALS = MappingProxyType({"new_customers": "new_customer_development"
                                      "repurchase": "customer_retention"})
 
 
-def _require(frame: pd.DataFrame, columns: Sequence[str], where: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError(missing, present=frame.columns, where=where)
+_require = require_columns
 
 
 def _date(value: object, name: str) -> pd.Timestamp:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from playbook.errors import MissingColumnsError, ParameterError
+from playbook.errors import ParameterError, require_columns
 
 __all__ = ["SUMMARY_COLUMNS", "resolve_as_of", "ytd_window", "rep_summary", "team_summary", "monthly_sales"]
 
@@ -37,10 +37,7 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def _require(frame: pd.DataFrame, columns: list[str], where: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError(missing, present=frame.columns, where=where)
+_require = require_columns
 
 
 def _as_of(as_of: object) -> pd.Timestamp:

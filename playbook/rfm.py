@@ -86,7 +86,7 @@ import pandas as pd
 import yaml
 
 from playbook import paths
-from playbook.errors import InputError, MissingColumnsError, ParameterError, PlaybookWarning
+from playbook.errors import InputError, ParameterError, PlaybookWarning, require_columns
 from playbook.labels import check_lang, t
 
 __all__ = [
@@ -163,10 +163,7 @@ _SCORE_MAX = 5
 
 # --------------------------------------------------------------------------- helpers
 
-def _require(frame: pd.DataFrame, columns: Sequence[str], where: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError(missing, present=frame.columns, where=where)
+_require = require_columns
 
 
 def _date(value: object, name: str) -> pd.Timestamp:

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from playbook.errors import InputError, MissingColumnsError, ParameterError, PlaybookWarning
+from playbook.errors import InputError, ParameterError, PlaybookWarning, require_columns
 from playbook.labels import check_lang, t
 
 __all__ = [
@@ -451,10 +451,7 @@ class CompanyTarget:
         })
 
 
-def _require(frame: pd.DataFrame, columns: Sequence[str], where: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError(missing, present=frame.columns, where=where)
+_require = require_columns
 
 
 def _year(value: object, name: str) -> int:
