@@ -386,8 +386,11 @@ def app(port: int, ip: str, dry_run: bool) -> None:
     from playbook import paths
 
     exe = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
+    # Kernels of closed pages are culled after 15 idle minutes: Voila's own shutdown request
+    # on page close is refused (voila-dashboards/voila#1458, "_xsrf argument missing").
     cmd = [exe, str(paths.APPS_DIR), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
-           "--strip_sources=True", "--show_tracebacks=False"]
+           "--strip_sources=True", "--show_tracebacks=False",
+           "--MappingKernelManager.cull_idle_timeout=900", "--MappingKernelManager.cull_interval=60"]
     host = "127.0.0.1" if ip in ("0.0.0.0", "") else ip
     click.echo(f"Apps: http://{host}:{port}/voila/render/home.ipynb   (中文: ...?lang=zh)")
     if dry_run:

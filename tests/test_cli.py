@@ -153,3 +153,13 @@ def test_workshop_handouts_show_code_and_results(tmp_path):
     assert "case_study" in html  # the worked code is part of a handout
     assert "模块" in html
     assert ".jp-Cell-inputWrapper, .jp-InputPrompt" not in html  # code is not hidden by CSS
+
+
+def test_app_serves_on_loopback_with_sources_stripped_and_kernel_culling():
+    res = CliRunner().invoke(main, ["app", "--dry-run"])
+    assert res.exit_code == 0
+    cmd = res.output.splitlines()[-1]
+    for flag in ("--Voila.ip=127.0.0.1", "--strip_sources=True", "--show_tracebacks=False",
+                 "--MappingKernelManager.cull_idle_timeout=900"):
+        assert flag in cmd
+    assert str(paths.APPS_DIR) in cmd
