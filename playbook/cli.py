@@ -281,17 +281,22 @@ def idp() -> None:
 @click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786.")
 @click.option("--force", is_flag=True, help="Render every report again, even fresh ones.")
 @click.option("--no-pdf", "no_pdf", is_flag=True, help="HTML only.")
+@click.option("--from-store", "from_store", is_flag=True,
+              help="Show each rep's latest stored plan (as agreed/archived) instead of the data's draft.")
+@click.option("--store", "store_url", default=None, help="IDP store URL; default var/idp.sqlite.")
 @LANG
 @_friendly
 def idp_render(data_dir: str, column_map: str, out: Path, reps: str, as_of: str, workers: int | None,
-               scheduler: str | None, force: bool, no_pdf: bool, lang: str) -> None:
+               scheduler: str | None, force: bool, no_pdf: bool, from_store: bool, store_url: str | None,
+               lang: str) -> None:
     """Render one IDP report per rep (HTML + PDF) and an index page."""
     from playbook import paths
     from playbook.idp_batch import render_idps
 
     batch = render_idps(paths.resolve(data_dir), out, column_map=column_map or None,
                         reps=reps.split(",") if reps else None, lang=lang, as_of=as_of or None,
-                        workers=workers, scheduler=scheduler, force=force, pdf=not no_pdf)
+                        workers=workers, scheduler=scheduler, force=force, pdf=not no_pdf,
+                        from_store=from_store, store_url=store_url)
     counts = batch.counts()
     click.echo(t_summary(counts, lang))
     for res in batch.failed:

@@ -19,7 +19,7 @@ from playbook import __version__
 from playbook.errors import ParameterError
 from playbook.labels import check_lang, t
 
-__all__ = ["TEMPLATE", "BatchReport", "build_snapshot", "snapshot_for", "render_idps"]
+__all__ = ["TEMPLATE", "BatchReport", "build_snapshot", "snapshot_for", "stored_versions", "report_plan", "render_idps"]
 
 
 def _template() -> Path:
@@ -101,6 +101,41 @@ def snapshot_for(snapshot: str | Path = "", data_dir: str | Path = "data/sample"
     return snap
 
 
+def stored_versions(store_url: str | None) -> dict[str, str]:
+    """Return ``{rep_id: "plan_id:version:status"}`` of each rep's latest stored plan.
+
+    Used to render stored plans and to notice a new version (the report is then out of
+    date). An empty dict when the store holds no plan.
+    """
+    from playbook.store import Store
+
+    with Store(store_url or None) as store:
+        plans = store.plans()
+    if plans.empty:
+        return {}
+    latest = plans.sort_values(["rep_id", "plan_id"]).drop_duplicates("rep_id", keep="last")
+    return {str(r.rep_id): f"{int(r.plan_id)}:{int(r.version)}:{r.status}" for r in latest.itertuples(index=False)}
+
+
+def report_plan(evidence: pd.DataFrame, rep_id: str, *, stored: str = "", store_url: str = "",
+                plan_date: str = "", lang: str = "en", max_items: int = 4) -> tuple[object, str]:
+    """Return (plan, note) for a report: the stored version named by ``stored``, else a draft.
+
+    ``stored`` is a value of :func:`stored_versions` (``"plan_id:version:status"``); the
+    note says which plan the report shows, in ``lang`` (empty for a draft).
+    """
+    from playbook import idp
+    from playbook.store import Store
+
+    if stored:
+        plan_id, version, status = stored.split(":", 2)
+        with Store(store_url or None) as store:
+            plan = store.plan(int(plan_id), int(version))
+        note = t("render.stored_plan", lang, plan=plan_id, version=version, status=t(f"idp.status.{status}", lang))
+        return plan, note
+    return idp.draft_plan(evidence, rep_id, plan_date=plan_date or None, lang=lang, max_items=max_items), ""
+
+
 def render_idps(
     data_dir: str | Path,
     out_dir: str | Path,
@@ -115,8 +150,14 @@ def render_idps(
     pdf: bool = True,
     progress: bool = True,
     max_items: int = 4,
+    from_store: bool = False,
+    store_url: str | None = None,
 ) -> BatchReport:
     """Render one IDP per rep (default: every current rep) and an index page.
+
+    With ``from_store``, a rep who has a stored plan gets its latest version (the one
+    agreed and archived, with everything people typed), the others the data's draft; a
+    new stored version makes that rep's report out of date.
 
     Raises :class:`~playbook.errors.ParameterError` for unknown rep ids before anything
     runs; failures of single reports are in the returned results, not raised.
@@ -134,10 +175,12 @@ def render_idps(
                              f"rep ids of the data ({', '.join(known[:5])} …)")
     meta = render.read_snapshot_meta(snap)
     names = people.set_index(people["rep_id"].astype(str))["name"].astype(str)
+    stored = stored_versions(store_url) if from_store else {}
     jobs = render.plan_jobs(
         chosen, notebook=TEMPLATE, out_dir=out_dir, fingerprint=meta["fingerprint"], lang=lang,
         parameters=lambda r: {"rep_id": r, "snapshot": str(snap.resolve()), "lang": lang,
-                              "max_items": max_items},
+                              "max_items": max_items, "stored": stored.get(r, ""),
+                              "store_url": str(store_url or "")},
         title=lambda r: f"{t('idp.title', lang)} · {names.get(r, r)}",
         filename=lambda r: render.safe_filename(f"idp_{r}_{lang}"), force=force,
     )

@@ -34,6 +34,7 @@ __all__ = [
     "heading",
     "show_issues",
     "signoff_html",
+    "escape",
     "execute_notebook",
     "notebook_to_html",
     "render_notebook",
@@ -126,6 +127,17 @@ def show_issues(issues: pd.DataFrame, lang: str = "en") -> None:
         return
     display(render_issues(issues, lang))
     raise ValidationError(issues)
+
+
+def escape(text: object) -> str:
+    """Return ``text`` escaped for HTML (for notebooks that build a line of HTML).
+
+    Examples
+    --------
+    >>> escape("<b>a&b</b>")
+    '&lt;b&gt;a&amp;b&lt;/b&gt;'
+    """
+    return html_lib.escape(str(text))
 
 
 def signoff_html(lang: str = "en") -> str:

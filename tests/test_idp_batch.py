@@ -99,3 +99,37 @@ def test_cli_chinese_report_with_pdf(tmp_path):
     pdf = tmp_path / "idp_R004_zh.pdf"
     if pdf.exists():  # chromium installed (make setup)
         assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_stored_plan_is_rendered_and_a_new_version_makes_it_stale(tmp_path):
+    """HR archives what was agreed: the report shows the stored version, typed text escaped."""
+    from playbook import idp
+    from playbook.idp_batch import build_snapshot
+    from playbook.labels import t
+    from playbook.render import read_slice
+    from playbook.store import Store
+
+    url = f"sqlite:///{tmp_path / 'idp.sqlite'}"
+    out = tmp_path / "out"
+    snap, _ = build_snapshot(paths.SAMPLE_DIR, out)
+    plan = idp.draft_plan(read_slice(snap, "evidence", "R004"), "R004", lang="en")
+    items = plan.items.copy()
+    items.loc[0, "measures"] = "<script>alert(1)</script> shadow 那振宇 twice a month"
+    plan.items = items
+    with Store(url) as store:
+        first = store.create_plan(plan, author="那振宇")
+    kw = dict(reps=["R004", "R005"], lang="en", workers=1, pdf=False, progress=False, from_store=True,
+              store_url=url)
+    batch = render_idps(paths.SAMPLE_DIR, out, **kw)
+    assert batch.counts()["rendered"] == 2
+    html = (out / "idp_R004_en.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; shadow" in html and "<script>alert(1)" not in html
+    assert t("render.stored_plan", "en", plan=first.plan_id, version=1,
+             status=t("idp.status.draft", "en")) in _text(out / "idp_R004_en.html")
+    assert "shadow 那振宇" not in _text(out / "idp_R005_en.html")  # R005: the data draft
+    assert render_idps(paths.SAMPLE_DIR, out, **kw).counts()["skipped"] == 2
+    with Store(url) as store:
+        store.sign(first.plan_id, "agreed_by_rep", author="董文斌")
+    again = render_idps(paths.SAMPLE_DIR, out, **kw)
+    assert {r.rep_id: r.status for r in again.results} == {"R004": "rendered", "R005": "skipped"}
+    assert t("idp.status.agreed_by_rep", "en") in _text(out / "idp_R004_en.html")

@@ -828,8 +828,9 @@ class IdpForm:
         """Return the documents of the download: ``(label key, file name, bytes, MIME)`` each.
 
         The plan page (HTML, and PDF when chromium is installed) shows the saved version
-        (the form's content when not saved yet); the evidence report is
-        :func:`playbook.idp_batch.render_idps` for this rep, rendered into a temporary folder.
+        (the form's content when not saved yet); the report is
+        :func:`playbook.idp_batch.render_idps` for this rep (its latest stored plan with the
+        evidence, or the data's draft when nothing is stored), in a temporary folder.
         Runs in a worker thread (the PDF printer cannot run inside the kernel's event loop).
         """
         if self.base is None:
@@ -856,8 +857,10 @@ class IdpForm:
             for pdf in render.html_to_pdf([html_path]) if chromium else []:
                 docs.append(("app_idp.link.plan_pdf", pdf.name, pdf.read_bytes(), _PDF_MIME))
             try:
+                # the report shows the stored plan (what was saved and agreed), else the draft
                 batch = render_idps(paths.resolve(self.data_dir), folder / "report", reps=[rep_id], lang=lang,
-                                    pdf=bool(chromium), progress=False, workers=1)
+                                    pdf=bool(chromium), progress=False, workers=1,
+                                    from_store=self.plan_id is not None, store_url=self.store_url or None)
             except PlaybookError as exc:
                 docs.append(("app_idp.report_failed", "", str(exc).encode("utf-8"), ""))
                 return docs
