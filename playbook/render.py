@@ -153,6 +153,7 @@ class Job:
     title: str
     lang: str = "en"
     stale: bool = True
+    volatile: tuple[str, ...] = ()
 
 
 @dataclass
@@ -182,11 +183,14 @@ def plan_jobs(
     filename: Callable[[str], str] | None = None,
     lang: str = "en",
     force: bool = False,
+    volatile: Sequence[str] = (),
 ) -> list[Job]:
     """Make one job per rep; mark as fresh (``stale=False``) those already rendered.
 
     A report is fresh when its HTML exists and its ``.meta.json`` records the same
-    snapshot fingerprint and template hash and parameters.
+    snapshot fingerprint and template hash and parameters. Parameters named in
+    ``volatile`` (e.g. the snapshot's path, whose content the fingerprint covers) are
+    left out of the comparison, so a moved or copied reports folder stays fresh.
     """
     if not rep_ids:
         raise ParameterError("reps", list(rep_ids), "at least one rep id")
@@ -203,12 +207,17 @@ def plan_jobs(
             try:
                 meta = json.loads(_meta_path(html).read_text(encoding="utf-8"))
                 stale = meta != {"fingerprint": fingerprint, "template": template_sha,
-                                 "parameters": json.loads(json.dumps(params, default=str))}
+                                 "parameters": _stable(params, volatile)}
             except (OSError, ValueError):
                 stale = True
         jobs.append(Job(str(rep), str(notebook), params, str(html),
-                        f"{fingerprint}:{template_sha}", title(rep), lang, stale))
+                        f"{fingerprint}:{template_sha}", title(rep), lang, stale, tuple(volatile)))
     return jobs
+
+
+def _stable(params: dict[str, Any], volatile: Sequence[str]) -> dict[str, Any]:
+    """Parameters as stored in a report's meta file (JSON types, volatile keys left out)."""
+    return json.loads(json.dumps({k: v for k, v in params.items() if k not in volatile}, default=str))
 
 
 def run_job(job: Job) -> JobResult:
@@ -231,7 +240,7 @@ def run_job(job: Job) -> JobResult:
         fingerprint, template_sha = job.fingerprint.split(":")
         _meta_path(html).write_text(json.dumps(
             {"fingerprint": fingerprint, "template": template_sha,
-             "parameters": json.loads(json.dumps(job.parameters, default=str))},
+             "parameters": _stable(job.parameters, job.volatile)},
             ensure_ascii=False), encoding="utf-8")
         return JobResult(job.rep_id, "rendered", str(html), None, time.perf_counter() - start)
     except Exception as exc:  # noqa: BLE001 - one rep's failure must not stop the batch

@@ -113,3 +113,20 @@ def test_pdf_from_html(tmp_path):
     if not pdfs:
         pytest.skip("chromium not installed")
     assert pdfs[0].read_bytes()[:5] == b"%PDF-"
+
+
+@pytest.mark.slow
+def test_volatile_parameters_do_not_make_a_moved_folder_stale(template, snapshot, tmp_path):
+    import shutil
+
+    out = tmp_path / "a"
+    jobs = plan_jobs(["R1"], notebook=template, out_dir=out, fingerprint="abc", title=lambda r: r,
+                     parameters=lambda r: {"rep_id": r, "snapshot": str(snapshot)}, volatile=("snapshot",))
+    assert [r.status for r in run_batch(jobs, workers=1, progress=False)] == ["rendered"]
+    shutil.copytree(out, tmp_path / "b")
+    moved = plan_jobs(["R1"], notebook=template, out_dir=tmp_path / "b", fingerprint="abc", title=lambda r: r,
+                      parameters=lambda r: {"rep_id": r, "snapshot": "/elsewhere"}, volatile=("snapshot",))
+    assert [j.stale for j in moved] == [False]
+    strict = plan_jobs(["R1"], notebook=template, out_dir=tmp_path / "b", fingerprint="abc", title=lambda r: r,
+                       parameters=lambda r: {"rep_id": r, "snapshot": "/elsewhere"})
+    assert [j.stale for j in strict] == [True]
