@@ -75,7 +75,7 @@ def run(*, quick: bool = False, only: list[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame(
         [{"task": r.task, "rows": r.rows, "seconds": round(r.seconds, 3),
           "baseline": r.baseline, "baseline_seconds": round(r.baseline_seconds, 3),
-          "ratio": round(r.ratio, 3)} for r in results]
+          "ratio": float(f"{r.ratio:.3g}")} for r in results]
     )
 
 

@@ -133,3 +133,17 @@ def test_style_table_formats_by_kind():
     assert "1,234,567.89" in html and "109.5%" in html and "0.12" in html
     assert "0.123456" not in html and "n/a" in html  # text in a money column is left alone
     assert "年初至今销售额" in html and "text-align: left" in html
+
+
+def test_naive_baseline_agrees_with_rep_summary():
+    """The bench's per-rep loop is an independent implementation of two summary columns."""
+    from playbook.benchmarks.foundation import naive_rep_summary
+    from playbook.sample import SAMPLE_AS_OF, generate
+
+    tables = generate(seed=7, scale=1.0)
+    fast = rep_summary(tables["orders"], tables["reps"], tables["quotas"], as_of=SAMPLE_AS_OF)
+    slow = naive_rep_summary(tables["orders"], tables["reps"], as_of=SAMPLE_AS_OF).set_index("rep_id")
+    merged = fast.set_index("rep_id")[["ytd_sales", "new_customers"]].merge(
+        slow, left_index=True, right_index=True, how="left", suffixes=("", "_naive"))
+    assert (merged["ytd_sales"] - merged["ytd_sales_naive"]).abs().max() < 0.01
+    assert (merged["new_customers"] == merged["new_customers_naive"]).all()
