@@ -105,6 +105,10 @@ def style_table(
     styler = shown.style.format({names[c]: f for c, f in fmt.items()}, na_rep="—").hide(axis="index")
     if text:
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
+        positions = [list(shown.columns).index(c) for c in text]
+        styler = styler.set_table_styles(
+            [{"selector": f"th.col_heading.col{i}", "props": "text-align: left;"} for i in positions],
+            overwrite=False)
     return styler
 
 

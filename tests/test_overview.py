@@ -133,6 +133,7 @@ def test_style_table_formats_by_kind():
     assert "1,234,567.89" in html and "109.5%" in html and "0.12" in html
     assert "0.123456" not in html and "n/a" in html  # text in a money column is left alone
     assert "年初至今销售额" in html and "text-align: left" in html
+    assert "th.col_heading.col0" in html and "th.col_heading.col1 " not in html  # text headers left too
 
 
 def test_naive_baseline_agrees_with_rep_summary():
