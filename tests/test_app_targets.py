@@ -276,6 +276,8 @@ class TestInBrowser:
             _wait_plan(page, "zh")
             for label in ("公司目标", "季度目标", "月度目标", "各销售代表年度指标", "手动调整个人指标"):
                 assert page.get_by_text(label).count() >= 1, label
-            assert page.get_by_role("link", name=re.compile("下载指标表")).count() == 1
+            link = page.get_by_role("link", name=re.compile("下载指标表"))
+            link.first.wait_for(timeout=30000)  # the link is refreshed just after the plan shows
+            assert link.count() == 1
             _snap(page, "app_target_planner_zh")
         print(f"browser bad input + zh: {time.monotonic() - started:.1f} s")
