@@ -292,31 +292,18 @@ def idp_render(data_dir: str, column_map: str, out: Path, reps: str, as_of: str,
     """Render one IDP report per rep (HTML + PDF) and an index page."""
     from playbook import paths
     from playbook.idp_batch import render_idps
+    from playbook.labels import t
 
     batch = render_idps(paths.resolve(data_dir), out, column_map=column_map or None,
                         reps=reps.split(",") if reps else None, lang=lang, as_of=as_of or None,
                         workers=workers, scheduler=scheduler, force=force, pdf=not no_pdf,
                         from_store=from_store, store_url=store_url)
     counts = batch.counts()
-    click.echo(t_summary(counts, lang))
+    click.echo(", ".join(f"{t(f'render.status.{k}', lang)}: {v}" for k, v in counts.items()))
     for res in batch.failed:
         click.echo(f"  {res.rep_id}: {res.error}", err=True)
-    click.echo(f"{t_index(lang)}: {batch.index.resolve()}")
+    click.echo(f"{t('cli.index_written', lang)}: {batch.index.resolve()}")
     sys.exit(1 if batch.failed else 0)
-
-
-def t_summary(counts: dict[str, int], lang: str) -> str:
-    """One line: rendered / up to date / failed counts."""
-    from playbook.labels import t
-
-    return ", ".join(f"{t(f'render.status.{k}', lang)}: {v}" for k, v in counts.items())
-
-
-def t_index(lang: str) -> str:
-    """Label of the index page line."""
-    from playbook.labels import t
-
-    return t("cli.index_written", lang)
 
 
 @idp.command("export")

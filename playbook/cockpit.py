@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from playbook.errors import ParameterError, require_columns
+from playbook.errors import ParameterError, parse_date, require_columns
 
 __all__ = [
     "period_attainment",
@@ -30,14 +30,7 @@ _PERIODS = ("month", "quarter", "ytd")
 _require = require_columns
 
 
-def _day(value: object, name: str = "as_of") -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        ts = pd.NaT
-    if pd.isna(ts):
-        raise ParameterError(name, value, "a date such as '2025-09-30'")
-    return ts.normalize()
+_day = parse_date
 
 
 def period_attainment(

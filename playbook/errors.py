@@ -30,6 +30,7 @@ __all__ = [
     "ValidationError",
     "PlaybookWarning",
     "require_columns",
+    "parse_date",
 ]
 
 
@@ -106,3 +107,26 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], where: str) -> 
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise MissingColumnsError(missing, present=frame.columns, where=where)
+
+
+def parse_date(value: object, name: str = "as_of") -> pd.Timestamp:
+    """Return ``value`` as a day (midnight), or raise :class:`ParameterError` naming ``name``.
+
+    Examples
+    --------
+    >>> parse_date("2025-09-30 17:45")
+    Timestamp('2025-09-30 00:00:00')
+    >>> parse_date("soon", "plan_date")
+    Traceback (most recent call last):
+    ...
+    playbook.errors.ParameterError: parameter plan_date='soon' is not valid: expected a date such as '2025-09-30'.
+    """
+    import pandas as pd
+
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if pd.isna(ts):
+        raise ParameterError(name, value, "a date such as '2025-09-30'")
+    return ts.normalize()

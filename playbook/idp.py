@@ -78,6 +78,7 @@ from playbook.errors import (
     ParameterError,
     PlaybookWarning,
     ValidationError,
+    parse_date,
     require_columns,
 )
 from playbook.labels import LANGS, check_lang, t
@@ -159,14 +160,7 @@ _DEFAULT_SIGNALS = MappingProxyType({"new_customers": "new_customer_development"
 _require = require_columns
 
 
-def _date(value: object, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ParameterError(name, value, "a date such as '2025-09-30'") from None
-    if pd.isna(ts):
-        raise ParameterError(name, value, "a date such as '2025-09-30'")
-    return ts.normalize()
+_date = parse_date
 
 
 def _blank(value: object) -> bool:

@@ -18,17 +18,12 @@ import pandas as pd
 from playbook import __version__
 from playbook.errors import ParameterError
 from playbook.labels import check_lang, t
+from playbook.paths import TEMPLATES_DIR
 
 __all__ = ["TEMPLATE", "BatchReport", "build_snapshot", "snapshot_for", "stored_versions", "report_plan", "render_idps"]
 
 
-def _template() -> Path:
-    from playbook.paths import TEMPLATES_DIR
-
-    return TEMPLATES_DIR / "idp_report.ipynb"
-
-
-TEMPLATE = _template()
+TEMPLATE = TEMPLATES_DIR / "idp_report.ipynb"
 
 
 @dataclass
@@ -76,11 +71,7 @@ def build_snapshot(data_dir: str | Path, out_dir: str | Path, *, column_map: str
         evidence = idp.dataset_evidence(dataset, as_of=when)
         render.write_snapshot({"evidence": evidence}, snap, fingerprint=fingerprint,
                               as_of=str(when.date()), source=str(data_dir))
-    reps = dataset.reps
-    if "leave_date" in reps:
-        left = pd.to_datetime(reps["leave_date"])
-        reps = reps.loc[left.isna() | (left >= pd.Timestamp(year=when.year, month=1, day=1))]
-    return snap, reps.reset_index(drop=True)
+    return snap, overview.current_reps(dataset.reps, as_of=when).reset_index(drop=True)
 
 
 def snapshot_for(snapshot: str | Path = "", data_dir: str | Path = "data/sample") -> Path:

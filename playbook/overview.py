@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from playbook.errors import ParameterError, require_columns
+from playbook.errors import ParameterError, parse_date, require_columns
 
-__all__ = ["SUMMARY_COLUMNS", "resolve_as_of", "ytd_window", "rep_summary", "team_summary", "monthly_sales"]
+__all__ = [
+    "SUMMARY_COLUMNS", "current_reps", "resolve_as_of", "ytd_window", "rep_summary", "team_summary", "monthly_sales",
+]
 
 SUMMARY_COLUMNS = [
     "rep_id", "name", "team", "role", "ytd_sales", "ytd_quota", "attainment",
@@ -40,14 +42,7 @@ SUMMARY_COLUMNS = [
 _require = require_columns
 
 
-def _as_of(as_of: object) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError):
-        raise ParameterError("as_of", as_of, "a date such as '2025-09-30'") from None
-    if pd.isna(ts):
-        raise ParameterError("as_of", as_of, "a date such as '2025-09-30'")
-    return ts.normalize()
+_as_of = parse_date
 
 
 def resolve_as_of(as_of: object, orders: pd.DataFrame) -> pd.Timestamp:
@@ -86,6 +81,23 @@ def _ytd_quota(quotas: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> 
     elapsed = ((end - q["month"]).dt.days + 1).clip(upper=days_in_month)
     share = elapsed / days_in_month
     return (q["quota"] * share).groupby(q["rep_id"]).sum()
+
+
+def current_reps(reps: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
+    """Return the reps still on the team in the as-of year (no leave date before 1 January).
+
+    Examples
+    --------
+    >>> reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3"],
+    ...                      "leave_date": pd.to_datetime([None, "2024-12-31", "2025-03-01"])})
+    >>> current_reps(reps, as_of="2025-09-30")["rep_id"].tolist()
+    ['R1', 'R3']
+    """
+    if "leave_date" not in reps:
+        return reps
+    start, _ = ytd_window(as_of)
+    left = pd.to_datetime(reps["leave_date"])
+    return reps.loc[left.isna() | (left >= start)]
 
 
 def rep_summary(
@@ -137,10 +149,7 @@ def rep_summary(
     first = first.drop_duplicates("customer_id")
     new = first.loc[first["_d"] >= start].groupby("rep_id").size()
 
-    current = reps
-    if "leave_date" in reps:
-        left = pd.to_datetime(reps["leave_date"])
-        current = reps.loc[left.isna() | (left >= start)]
+    current = current_reps(reps, as_of=end)
     out = current[["rep_id", "name", "team"]].copy()
     out["role"] = current["role"] if "role" in current else pd.NA
     out["ytd_sales"] = out["rep_id"].map(sales).fillna(0.0).round(2)

@@ -86,7 +86,7 @@ import pandas as pd
 import yaml
 
 from playbook import paths
-from playbook.errors import InputError, ParameterError, PlaybookWarning, require_columns
+from playbook.errors import InputError, ParameterError, PlaybookWarning, parse_date, require_columns
 from playbook.labels import check_lang, t
 
 __all__ = [
@@ -166,14 +166,7 @@ _SCORE_MAX = 5
 _require = require_columns
 
 
-def _date(value: object, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ParameterError(name, value, "a date such as '2025-09-30'") from None
-    if pd.isna(ts):
-        raise ParameterError(name, value, "a date such as '2025-09-30'")
-    return ts.normalize()
+_date = parse_date
 
 
 def _positive_int(value: object, name: str) -> int:

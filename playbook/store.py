@@ -65,7 +65,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from playbook import paths
-from playbook.errors import ParameterError, PlaybookError
+from playbook.errors import ParameterError, PlaybookError, parse_date
 from playbook.idp import PLAN_ITEM_COLUMNS, Plan, plan_from_dict, plan_to_dict, validate_plan
 
 __all__ = [
@@ -253,13 +253,7 @@ def _token(token: object) -> str | None:
 
 
 def _day(value: object, name: str):
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        ts = pd.NaT
-    if pd.isna(ts):
-        raise ParameterError(name, value, "a date such as '2026-03-31'")
-    return ts.date()
+    return parse_date(value, name).date()
 
 
 class Store:

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from playbook.errors import InputError, ParameterError, PlaybookWarning, require_columns
+from playbook.errors import InputError, ParameterError, PlaybookWarning, parse_date, require_columns
 from playbook.labels import check_lang, t
 
 __all__ = [
@@ -460,14 +460,7 @@ def _year(value: object, name: str) -> int:
     return int(value)
 
 
-def _date(value: object, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ParameterError(name, value, "a date such as '2025-09-30'") from None
-    if pd.isna(ts):
-        raise ParameterError(name, value, "a date such as '2025-09-30'")
-    return ts.normalize()
+_date = parse_date
 
 
 def base_year_sales(

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs
 
 import ipywidgets as W
 import pandas as pd
-from IPython.display import HTML, Image, display
+from IPython.display import HTML, Image
 from matplotlib.figure import Figure
 
 from playbook.errors import PlaybookError, PlaybookWarning, ValidationError
@@ -35,7 +35,6 @@ from playbook.labels import LANGS, t
 __all__ = [
     "app_lang",
     "error_html",
-    "run_safely",
     "render_outputs",
     "csv_bytes",
     "download_html",
@@ -70,22 +69,6 @@ def error_html(exc: PlaybookError, lang: str = "en") -> str:
         body = "<p>" + html.escape(str(exc)).replace("\n", "<br>") + "</p>"
     return (f'<div class="pb-error" role="alert" style="border:1px solid #c0392b;'
             f'background:#fdecea;padding:8px;border-radius:4px"><b>{title}</b>{body}</div>')
-
-
-def run_safely(out: W.Output, func: Callable[[], Any], lang: str = "en") -> Any:
-    """Run ``func`` with its display going to ``out``; show PlaybookError as a message box.
-
-    Unexpected errors show a short generic message (Voila hides tracebacks too).
-    """
-    out.clear_output(wait=True)
-    with out:
-        try:
-            return func()
-        except PlaybookError as exc:
-            display(W.HTML(error_html(exc, lang)))
-        except Exception as exc:  # noqa: BLE001 - last line of defence in a form
-            display(W.HTML(error_html(PlaybookError(f"{type(exc).__name__}: {exc}"), lang)))
-    return None
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -187,25 +170,26 @@ def overview_app(data_dir: str | Path, *, lang: str = "en") -> W.Widget:
     as_of = W.DatePicker(description=t("app.as_of", lang))
     button = W.Button(description=t("app.show", lang), button_style="primary")
     out = W.Output()
+    loaded: dict[str, Any] = {}  # the data is read and validated once, not on every click
+
+    def body() -> list[Any]:
+        if "ds" not in loaded:
+            loaded["ds"] = io.load_dataset(paths.resolve(data_dir))
+        ds = loaded["ds"]
+        when = overview.resolve_as_of(as_of.value.isoformat() if as_of.value else "", ds.orders)
+        summary = overview.rep_summary(ds.orders, ds.reps, ds.quotas, as_of=when)
+        subtitle = t("overview.subtitle", lang, as_of=when.date(), source=Path(data_dir).name)
+        return [HTML(f"<h3>{html.escape(subtitle)}</h3>"),
+                report.style_table(overview.team_summary(summary), lang=lang),
+                report.style_table(summary, lang=lang),
+                figure_png(plotting.attainment_chart(summary, lang=lang))]
 
     def show(_: object = None) -> None:
-        def body() -> None:
-            ds = io.load_dataset(paths.resolve(data_dir))
-            when = overview.resolve_as_of(as_of.value.isoformat() if as_of.value else "", ds.orders)
-            summary = overview.rep_summary(ds.orders, ds.reps, ds.quotas, as_of=when)
-            display(W.HTML("<h3>" + html.escape(t("overview.subtitle", lang, as_of=when.date(),
-                                                          source=Path(data_dir).name)) + "</h3>"))
-            display(report.style_table(overview.team_summary(summary), lang=lang))
-            display(report.style_table(summary, lang=lang))
-            display(plotting.attainment_chart(summary, lang=lang))
-
-        run_safely(out, body, lang)
+        render_outputs(out, body, lang)
 
     button.on_click(show)
     return W.VBox([W.HTML(f"<h2>{html.escape(t('overview.title', lang))}</h2>"),
                    W.HBox([as_of, button]), out])
-
-
 
 
 def app_names() -> list[str]:

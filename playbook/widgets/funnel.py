@@ -42,7 +42,7 @@ import pandas as pd
 
 from playbook.errors import InputError, ParameterError, PlaybookError
 from playbook.labels import check_lang, t
-from playbook.widgets.rfm import figure_png, render_outputs
+from playbook.widgets import figure_png, render_outputs
 
 __all__ = ["MIN_N", "FunnelExplorer", "funnel_app"]
 

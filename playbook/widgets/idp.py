@@ -56,8 +56,7 @@ import pandas as pd
 from playbook import idp
 from playbook.errors import PlaybookError
 from playbook.labels import check_lang, t
-from playbook.widgets import error_html
-from playbook.widgets.rfm import download_html
+from playbook.widgets import download_html, error_html
 
 __all__ = [
     "SIGN_STEPS",
@@ -446,9 +445,7 @@ class IdpForm:
         except Exception as exc:  # noqa: BLE001 - a form shows every failure
             self.problem.value = _failure(exc, self.lang)
             return
-        if "leave_date" in reps:
-            left = pd.to_datetime(reps["leave_date"])
-            reps = reps.loc[left.isna() | (left >= pd.Timestamp(year=when.year, month=1, day=1))]
+        reps = overview.current_reps(reps, as_of=when)
         self.rep_ids = reps["rep_id"].astype(str).tolist()
         names = reps["name"].astype(str).tolist() if "name" in reps else self.rep_ids
         self.rep.options = [(t("app_idp.pick_rep", self.lang), None)] + [

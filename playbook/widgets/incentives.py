@@ -47,7 +47,7 @@ from IPython.display import HTML
 
 from playbook.errors import PlaybookError
 from playbook.labels import check_lang, t
-from playbook.widgets.rfm import render_outputs
+from playbook.widgets import render_outputs
 from playbook.widgets.targets import parse_amount
 
 __all__ = ["CommissionCalculator", "commission_calculator_app"]
@@ -170,10 +170,9 @@ class CommissionCalculator:
     def _rep_options(self) -> list[tuple[str, str]]:
         if self._dataset is None:
             return []
-        reps = self._dataset.reps
-        start = pd.Timestamp(year=self._as_of.year, month=1, day=1)
-        if "leave_date" in reps.columns:
-            reps = reps[reps["leave_date"].isna() | (pd.to_datetime(reps["leave_date"]) >= start)]
+        from playbook.overview import current_reps
+
+        reps = current_reps(self._dataset.reps, as_of=self._as_of)
         names = reps["name"] if "name" in reps.columns else pd.Series("", index=reps.index)
         return [(f"{r} · {n}" if isinstance(n, str) and n else str(r), str(r))
                 for r, n in zip(reps["rep_id"].astype(str), names, strict=True)]

@@ -7,7 +7,6 @@ Binds :mod:`playbook.cockpit` to a few controls (as-of date, team). The app note
 from __future__ import annotations
 
 import html
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from playbook.labels import t
-from playbook.widgets.rfm import render_outputs
+from playbook.widgets import render_outputs
 
 __all__ = ["WeeklyReview", "review_app"]
 
@@ -28,7 +27,7 @@ class WeeklyReview:
                  store_url: str | None = None) -> None:
         self.data_dir = data_dir
         self.lang = lang
-        self.store_url = store_url if store_url is not None else os.environ.get("PLAYBOOK_STORE_URL")
+        self.store_url = store_url  # None: the store's default (PLAYBOOK_STORE_URL or var/idp.sqlite)
         self.as_of = W.DatePicker(description=t("app.as_of", lang))
         self.team = W.Dropdown(description=t("col.team", lang), options=[(t("review.all_teams", lang), "")],
                                value="")
@@ -55,13 +54,12 @@ class WeeklyReview:
         return []
 
     def _items(self) -> pd.DataFrame | None:
-        from playbook.store import Store, export_frames
+        from playbook.store import DEFAULT_PATH, Store, default_url, export_frames
 
-        url = self.store_url
-        if not url and not Path("var/idp.sqlite").exists() and not (
-                Path(__file__).resolve().parents[2] / "var" / "idp.sqlite").exists():
-            return None
-        with Store(url or None) as store:
+        url = self.store_url or default_url()
+        if url == f"sqlite:///{DEFAULT_PATH}" and not DEFAULT_PATH.exists():
+            return None  # no plan saved yet: do not create an empty store just to read it
+        with Store(url) as store:
             return export_frames(store.tables())["items"]
 
     def results(self) -> list[Any]:

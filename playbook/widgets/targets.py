@@ -49,8 +49,7 @@ from IPython.display import HTML, Markdown
 
 from playbook.errors import InputError, PlaybookError
 from playbook.labels import check_lang, t
-from playbook.widgets import error_html
-from playbook.widgets.rfm import download_html, figure_png, render_outputs
+from playbook.widgets import download_html, error_html, figure_png, render_outputs
 
 __all__ = [
     "XLSX_MIME",
