@@ -52,26 +52,28 @@ def build_snapshot(data_dir: str | Path, out_dir: str | Path, *, column_map: str
                    as_of: str | None = None) -> tuple[Path, pd.DataFrame]:
     """Validate the data, compute the team evidence once and write the snapshot.
 
-    Returns the snapshot folder and the reps frame (for choosing reps and the index).
-    The snapshot is rewritten only when its fingerprint changed.
+    Returns the snapshot folder and the current reps (``rep_id, name, team``, for
+    choosing reps and the index). The data is read, validated and the evidence computed
+    only when the input files' fingerprint changed; otherwise the snapshot is reused.
     """
     from playbook import idp, io, overview, render
 
     data_dir = Path(data_dir)
-    dataset = io.load_dataset(data_dir, column_map=column_map or None, as_of=as_of or None)
-    when = overview.resolve_as_of(as_of or "", dataset.orders)
     files = [p for p in sorted(data_dir.iterdir()) if p.is_file()] if data_dir.is_dir() else [data_dir]
-    fingerprint = render.fingerprint_files(files, str(when.date()), column_map or "", __version__)
+    fingerprint = render.fingerprint_files(files, as_of or "", column_map or "", __version__)
     snap = Path(out_dir) / "snapshot"
     try:
         current = render.read_snapshot_meta(snap).get("fingerprint")
     except Exception:  # noqa: BLE001 - missing or broken snapshot: rebuild it
         current = None
-    if current != fingerprint:
-        evidence = idp.dataset_evidence(dataset, as_of=when)
-        render.write_snapshot({"evidence": evidence}, snap, fingerprint=fingerprint,
-                              as_of=str(when.date()), source=str(data_dir))
-    return snap, overview.current_reps(dataset.reps, as_of=when).reset_index(drop=True)
+    if current != fingerprint:  # only then is the data read and validated (a rerun costs nothing)
+        dataset = io.load_dataset(data_dir, column_map=column_map or None, as_of=as_of or None)
+        when = overview.resolve_as_of(as_of or "", dataset.orders)
+        people = overview.current_reps(dataset.reps, as_of=when)
+        people = people[[c for c in ("rep_id", "name", "team") if c in people]].astype(str)
+        render.write_snapshot({"evidence": idp.dataset_evidence(dataset, as_of=when), "reps": people}, snap,
+                              fingerprint=fingerprint, as_of=str(when.date()), source=str(data_dir))
+    return snap, render.read_slice(snap, "reps")
 
 
 def snapshot_for(snapshot: str | Path = "", data_dir: str | Path = "data/sample") -> Path:

@@ -327,6 +327,7 @@ class IdpForm:
         self._dataset = dataset
         self._evidence = evidence
         self._store: Any = None
+        self._report_dir: Path | None = None  # reports and their snapshot, kept for the form's life
         self.catalogue = idp.load_catalogue()
         self._form_id = uuid.uuid4().hex
         self._token_seq = 0
@@ -855,7 +856,11 @@ class IdpForm:
                 docs.append(("app_idp.link.plan_pdf", pdf.name, pdf.read_bytes(), _PDF_MIME))
             try:
                 # the report shows the stored plan (what was saved and agreed), else the draft
-                batch = render_idps(paths.resolve(self.data_dir), folder / "report", reps=[rep_id], lang=lang,
+                # the snapshot (evidence of all reps) is computed once per form, and a report is
+                # rendered again only when its stored plan changed
+                if self._report_dir is None:
+                    self._report_dir = Path(tempfile.mkdtemp(prefix="playbook_idp_reports_"))
+                batch = render_idps(paths.resolve(self.data_dir), self._report_dir, reps=[rep_id], lang=lang,
                                     pdf=bool(chromium), progress=False, workers=1,
                                     from_store=self.plan_id is not None, store_url=self.store_url or None)
             except PlaybookError as exc:
