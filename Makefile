@@ -46,8 +46,9 @@ demo: setup ## render one IDP per rep of the sample company (中文 and EN) + th
 	$(PLAYBOOK) idp render --data $(DATA) --out $(REPORTS)/idp-en --lang en
 	$(PLAYBOOK) idp render --data $(DATA) --out $(REPORTS)/idp-zh --lang zh
 
-test: setup ## run the whole test suite (lint, unit, doctests, notebooks, browser)
+test: setup ## run the whole test suite (lint, import contracts, unit, doctests, notebooks, browser)
 	$(VENV)/bin/ruff check playbook tests
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -n auto --dist loadgroup --durations=15 tests playbook --doctest-modules
 
 lab: setup ## open JupyterLab on the notebooks
@@ -59,8 +60,9 @@ app: setup ## serve the staff apps (Voila) on http://127.0.0.1:$(PORT)
 bench: setup ## run the benchmarks; writes reports/bench.md
 	$(PLAYBOOK) bench --out $(REPORTS)/bench.md
 
-lint: setup ## ruff on the package and tests
+lint: setup ## ruff on the package and tests; the layers' import contracts
 	$(VENV)/bin/ruff check playbook tests
+	$(VENV)/bin/lint-imports
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf $(REPORTS) .pytest_cache .hypothesis build *.egg-info

@@ -1,30 +1,33 @@
-"""Sales playbook and coaching kit.
+"""Sales playbook and coaching kit: the table of contents.
 
-Modules (the table of contents):
+The package is layered; each layer imports only the layers below it (import-linter
+checks this, see ``pyproject.toml``)::
 
-- :mod:`playbook.schema` — the kit's tables and columns
-- :mod:`playbook.errors` — the error family (``PlaybookError`` …)
-- :mod:`playbook.labels` — English / 简体中文 label catalogue
-- :mod:`playbook.paths` — every path the kit uses
-- :mod:`playbook.sample` — the deterministic sample company
-- :mod:`playbook.io` — loading CRM exports through column maps
-- :mod:`playbook.validation` — whole-input validation reports
-- :mod:`playbook.overview` — team overview metrics
-- :mod:`playbook.targets` — target decomposition, quotas, OKR and SMART (charts: ``targets_plots``)
-- :mod:`playbook.rfm` — RFM tiering, LTV and CAC (charts: ``rfm_plots``)
-- :mod:`playbook.funnel` — funnel diagnostics, leaks, channel ROI (charts: ``funnel_plots``)
-- :mod:`playbook.idp` — Individual Development Plans (store: ``store``; charts: ``idp_plots``)
-- :mod:`playbook.incentives` — commission plans, payouts, scorecards (charts: ``incentives_plots``)
-- :mod:`playbook.cockpit` — weekly review figures (周复盘)
-- :mod:`playbook.case_study` — the workshop's case-study company (SaaS turnaround)
-- :mod:`playbook.workshop` — workshop exercise checks and the solutions builder
-- :mod:`playbook.render` — per-rep batch rendering from one snapshot (``idp_batch``: the IDP batch)
-- :mod:`playbook.widgets` — forms for the Voila apps
-- :mod:`playbook.bench` — benchmark harness (cases in ``playbook.benchmarks``)
-- :mod:`playbook.cli` — the ``playbook`` command
-- :mod:`playbook.plotting` — charts (CJK-capable)
-- :mod:`playbook.report` — rendering notebooks to standalone HTML
+    cli, bench        the `playbook` command; the benchmarks
+    apps/             the widget layer of the Voila apps
+    pipeline/         notebook execution, the per-rep batch, snapshots, the plan store
+    workshop/         the workshop's exercise checks and answer key
+    present/          tables, HTML, the one Excel writer, charts per area; each area's wording
+    targets/ rfm/ funnel/ idp/ incentives/ case/     computing only: frames in, frames out
+    data/             column maps, reading and validating exports, loading, sample companies
+    core/             errors, labels, paths, schema, money (one rounding rule), dates
+
+- :mod:`playbook.core` — errors, labels, paths, schema, money, dates
+- :mod:`playbook.data` — loading CRM exports through column maps, validation, sample data
+- :mod:`playbook.targets` — target decomposition, quotas, OKR and SMART, tracking, team overview
+- :mod:`playbook.rfm` — RFM tiering, spend tiers, portfolios, LTV and CAC
+- :mod:`playbook.funnel` — funnel diagnostics, leaks, stuck deals, channel ROI
+- :mod:`playbook.idp` — Individual Development Plans: catalogue, evidence, drafts, checks
+- :mod:`playbook.incentives` — commission plans, payouts, scorecards, statements, what-if
+- :mod:`playbook.case` — the workshop's case company, its figures
+- :mod:`playbook.present` — showing: tables, HTML, Excel, charts
+- :mod:`playbook.workshop` — workshop exercise checks
+- :mod:`playbook.pipeline` — notebooks, the IDP batch, the plan store
+- :mod:`playbook.apps` — forms for the Voila apps
+- :mod:`playbook.cli` — the ``playbook`` command; :mod:`playbook.bench` — benchmarks
 """
 
+from playbook import case, core, data, funnel, idp, incentives, present, rfm, targets
+
 __version__ = "0.1.0"
-__all__ = ["__version__"]
+__all__ = ["__version__", "core", "data", "targets", "rfm", "funnel", "idp", "incentives", "case", "present"]

@@ -13,12 +13,35 @@ Examples
 from __future__ import annotations
 
 import functools
+import shutil
+import subprocess
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 
 import click
 
-from playbook.errors import PlaybookError, ValidationError
+from playbook import incentives as inc
+from playbook import rfm as rfm_mod
+from playbook import targets
+from playbook import workshop as ws
+from playbook.bench import run, to_markdown
+from playbook.core import paths
+from playbook.core.dates import resolve_as_of
+from playbook.core.errors import PlaybookError, ValidationError
+from playbook.core.labels import label_frame, t
+from playbook.data import loading
+from playbook.data.case_study import generate_case
+from playbook.data.issues import format_report
+from playbook.data.loading import validate_paths
+from playbook.data.sample import generate, write_tables
+from playbook.pipeline.idp_batch import render_idps
+from playbook.pipeline.notebooks import render_notebook
+from playbook.pipeline.store import Store, export_excel
+from playbook.present import incentives as present_incentives
+from playbook.present import rfm as present_rfm
+from playbook.present import targets as present_targets
 
 __all__ = ["main"]
 
@@ -31,8 +54,6 @@ def _friendly(func):
         try:
             return func(*args, **kwargs)
         except ValidationError as exc:
-            from playbook.validation import format_report
-
             lang = kwargs.get("lang", "en") or "en"
             click.echo(format_report(exc.issues, lang), err=True)
             sys.exit(1)
@@ -51,8 +72,6 @@ LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default="en", sho
 @click.version_option(package_name="sales-playbook")
 def main() -> None:
     """Sales playbook and coaching kit (English / 简体中文)."""
-    import warnings
-
     def show(message, category, *_args, **_kwargs):  # one readable line, no source path
         click.echo(f"Warning: {message}", err=True)
 
@@ -70,11 +89,7 @@ def main() -> None:
 @_friendly
 def sample(out: Path, seed: int, scale: float, preset: str) -> None:
     """Write the sample company's tables (deterministic for a seed)."""
-    from playbook.sample import generate, write_tables
-
     if preset == "saas-turnaround":
-        from playbook.case_study import generate_case
-
         tables = generate_case(seed=seed)
     else:
         tables = generate(seed=seed, scale=scale)
@@ -94,9 +109,6 @@ def sample(out: Path, seed: int, scale: float, preset: str) -> None:
 def validate(paths: tuple[Path, ...], column_map: str | None, table: str | None,
              as_of: str | None, lang: str) -> None:
     """Check CRM export files or data folders; list every problem found."""
-    from playbook.io import validate_paths
-    from playbook.validation import format_report
-
     issues = validate_paths(list(paths), column_map=column_map, table=table, as_of=as_of)
     click.echo(format_report(issues, lang))
     sys.exit(1 if len(issues) else 0)
@@ -113,12 +125,8 @@ def validate(paths: tuple[Path, ...], column_map: str | None, table: str | None,
 @_friendly
 def overview(data_dir: str, column_map: str, as_of: str, out: Path, lang: str) -> None:
     """Render the team overview report to standalone HTML."""
-    from playbook import io, paths
-    from playbook.labels import t
-    from playbook.report import render_notebook
-
     data = paths.resolve(data_dir)
-    io.load_dataset(data, column_map=column_map or None, as_of=as_of or None)  # fail early
+    loading.load_dataset(data, column_map=column_map or None, as_of=as_of or None)  # fail early
     target = out / f"team_overview_{lang}.html"
     render_notebook(
         paths.NOTEBOOKS_DIR / "00_team_overview.ipynb", target,
@@ -143,16 +151,12 @@ def overview(data_dir: str, column_map: str, as_of: str, out: Path, lang: str) -
 def rfm(data_dir: str, column_map: str, as_of: str, window_days: int, segment_map: str,
         tiers: str, export: Path | None, lang: str) -> None:
     """Segment customers by RFM and spend tier; print the summary, export the lists."""
-    from playbook import io, overview, paths
-    from playbook import rfm as rfm_mod
-    from playbook.labels import label_frame
-
-    ds = io.load_dataset(paths.resolve(data_dir), column_map=column_map or None, as_of=as_of or None)
-    when = overview.resolve_as_of(as_of, ds.orders)
+    ds = loading.load_dataset(paths.resolve(data_dir), column_map=column_map or None, as_of=as_of or None)
+    when = resolve_as_of(as_of, ds.orders)
     seg = rfm_mod.segment_customers(ds.orders, as_of=when, window_days=window_days,
                                     segment_map=segment_map, tiers=tiers)
     summary = rfm_mod.segment_summary(seg, segment_map=segment_map)
-    shown = rfm_mod.display_labels(summary, segment_map=segment_map, lang=lang)
+    shown = present_rfm.display_labels(summary, segment_map=segment_map, lang=lang)
     shown = shown.rename(columns=label_frame(list(shown.columns), lang))
     click.echo(shown.to_string(index=False))
     if export is not None:
@@ -178,15 +182,13 @@ def rfm(data_dir: str, column_map: str, as_of: str, window_days: int, segment_ma
 def quotas(data_dir: str, column_map: str, plan_year: int, growth: float | None, amount: float | None,
            base_year: int | None, time_method: str, rep_method: str, out: Path, lang: str) -> None:
     """Decompose a company target into quarters, months and per-rep quotas (Excel)."""
-    from playbook import io, paths, targets
-
-    ds = io.load_dataset(paths.resolve(data_dir), column_map=column_map or None)
+    ds = loading.load_dataset(paths.resolve(data_dir), column_map=column_map or None)
     target = targets.company_target(ds.orders, plan_year=plan_year, amount=amount, growth=growth,
                                     base_year=base_year)
     plan = targets.decompose(ds.reps, ds.orders, target=target, plan_year=plan_year,
                              time_method=time_method, rep_method=rep_method, base_year=base_year)
     click.echo(target.describe(lang))
-    click.echo(f"wrote {targets.write_quota_workbook(targets.quota_sheets(plan, lang=lang), out)}")
+    click.echo(f"wrote {present_targets.write_quota_workbook(present_targets.quota_sheets(plan, lang=lang), out)}")
 
 
 @main.command()
@@ -200,12 +202,8 @@ def quotas(data_dir: str, column_map: str, plan_year: int, growth: float | None,
 @_friendly
 def funnel(data_dir: str, column_map: str, as_of: str, team: str, out: Path, lang: str) -> None:
     """Render the funnel diagnostics report (leaks, stuck deals, channel ROI) to HTML."""
-    from playbook import io, paths
-    from playbook.labels import t
-    from playbook.report import render_notebook
-
     data = paths.resolve(data_dir)
-    io.load_dataset(data, column_map=column_map or None, as_of=as_of or None)  # fail early
+    loading.load_dataset(data, column_map=column_map or None, as_of=as_of or None)  # fail early
     target = out / f"funnel_{lang}.html"
     render_notebook(paths.NOTEBOOKS_DIR / "03_funnel_diagnostics.ipynb", target,
                     {"data_dir": str(data), "column_map": column_map, "as_of": as_of, "team": team,
@@ -228,13 +226,8 @@ def funnel(data_dir: str, column_map: str, as_of: str, team: str, out: Path, lan
 def incentives(data_dir: str, column_map: str, plan: str, compare_plan: str, period: str, out: Path,
                lang: str) -> None:
     """Render the incentives report (payouts, plan comparison, scorecard) to HTML."""
-    from playbook import incentives as inc
-    from playbook import io, paths
-    from playbook.labels import t
-    from playbook.report import render_notebook
-
     data = paths.resolve(data_dir)
-    io.load_dataset(data, column_map=column_map or None)  # fail early on bad data
+    loading.load_dataset(data, column_map=column_map or None)  # fail early on bad data
     inc.load_plan(plan), inc.load_plan(compare_plan), inc.parse_period(period)  # and bad parameters
     target = out / f"incentives_{period}_{lang}.html"
     render_notebook(paths.NOTEBOOKS_DIR / "05_incentives.ipynb", target,
@@ -255,13 +248,10 @@ def incentives(data_dir: str, column_map: str, plan: str, compare_plan: str, per
 @_friendly
 def statements(data_dir: str, column_map: str, plan: str, period: str, out: Path, lang: str) -> None:
     """Write one payout statement per rep (Excel, every amount with its rule) for HR."""
-    from playbook import incentives as inc
-    from playbook import io, paths
-
-    ds = io.load_dataset(paths.resolve(data_dir), column_map=column_map or None)
+    ds = loading.load_dataset(paths.resolve(data_dir), column_map=column_map or None)
     run = inc.run_plan(ds.orders, ds.reps, ds.quotas, plan=plan, period=period,
                        customers=ds.customers, activities=ds.activities)
-    files = inc.write_statements(run, out, lang=lang)
+    files = present_incentives.write_statements(run, out, lang=lang)
     click.echo(f"wrote {len(files)} statements to {out.resolve()}")
 
 
@@ -290,10 +280,6 @@ def idp_render(data_dir: str, column_map: str, out: Path, reps: str, as_of: str,
                scheduler: str | None, force: bool, no_pdf: bool, from_store: bool, store_url: str | None,
                lang: str) -> None:
     """Render one IDP report per rep (HTML + PDF) and an index page."""
-    from playbook import paths
-    from playbook.idp_batch import render_idps
-    from playbook.labels import t
-
     batch = render_idps(paths.resolve(data_dir), out, column_map=column_map or None,
                         reps=reps.split(",") if reps else None, lang=lang, as_of=as_of or None,
                         workers=workers, scheduler=scheduler, force=force, pdf=not no_pdf,
@@ -312,8 +298,6 @@ def idp_render(data_dir: str, column_map: str, out: Path, reps: str, as_of: str,
 @_friendly
 def idp_export(store_url: str | None, out: Path) -> None:
     """Export every plan, version, sign-off and review to one Excel workbook."""
-    from playbook.store import Store, export_excel
-
     with Store(store_url or None) as store:
         click.echo(f"wrote {export_excel(store, out)}")
 
@@ -332,9 +316,6 @@ def workshop() -> None:
 @_friendly
 def workshop_solutions(out: Path, src: Path | None, solutions: str | None) -> None:
     """Write the solved workshop notebooks and ANSWERS.md (the trainer's key)."""
-    from playbook import paths
-    from playbook import workshop as ws
-
     for f in ws.build_solutions(src or paths.NOTEBOOKS_DIR / "workshop", out, solutions=solutions or None):
         click.echo(f"wrote {f}")
 
@@ -347,12 +328,6 @@ def workshop_solutions(out: Path, src: Path | None, solutions: str | None) -> No
 @_friendly
 def workshop_handouts(out: Path, solved: bool, lang: str) -> None:
     """Render each workshop notebook to a static HTML handout (for people without Python)."""
-    import tempfile
-
-    from playbook import paths
-    from playbook import workshop as ws
-    from playbook.report import render_notebook
-
     src = paths.NOTEBOOKS_DIR / "workshop"
     with tempfile.TemporaryDirectory() as tmp:
         if solved:
@@ -372,11 +347,6 @@ def workshop_handouts(out: Path, solved: bool, lang: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the Voila command instead of running it.")
 def app(port: int, ip: str, dry_run: bool) -> None:
     """Serve the staff apps with Voila (landing page lists them, EN / 中文)."""
-    import shutil
-    import subprocess
-
-    from playbook import paths
-
     exe = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
     # Kernels of closed pages are culled after 15 idle minutes: Voila's own shutdown request
     # on page close is refused (voila-dashboards/voila#1458, "_xsrf argument missing").
@@ -398,8 +368,6 @@ def app(port: int, ip: str, dry_run: bool) -> None:
 @_friendly
 def bench(out: Path, quick: bool) -> None:
     """Run the benchmarks; print seconds and ratios against in-run baselines."""
-    from playbook.bench import run, to_markdown
-
     table = run(quick=quick)
     text = to_markdown(table)
     out.parent.mkdir(parents=True, exist_ok=True)

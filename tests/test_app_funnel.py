@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from voila_harness import CHROMIUM, browser_page, screenshot, voila
 
-from playbook import io, paths
-from playbook.labels import t
-from playbook.widgets.funnel import FunnelExplorer
+from playbook.apps.funnel import FunnelExplorer
+from playbook.core import paths
+from playbook.core.labels import t
+from playbook.data import loading
 
 APP = paths.APPS_DIR / "funnel_explorer.ipynb"
 # Four opportunities, two teams; the latest date in them is 2025-03-01 (the default as-of):
@@ -167,7 +168,7 @@ class TestInBrowser:
     ]
 
     def test_team_funnel_heatmap_leaks_and_stuck_deals(self, server):
-        team = sorted(io.load_table(paths.SAMPLE_DIR / "reps.csv", "reps")["team"].unique())[0]
+        team = sorted(loading.load_table(paths.SAMPLE_DIR / "reps.csv", "reps")["team"].unique())[0]
         expected = FunnelExplorer(lang="en")  # the same form in Python: the page must show the same
         expected.team.value = team
         expected.period_start.value = datetime.date(2025, 1, 1)

@@ -1,6 +1,6 @@
-"""IDP form: the form bound to playbook.idp and playbook.store in Python (fast), then in a real browser.
+"""IDP form: the form bound to playbook.idp and playbook.pipeline.store in Python (fast), then in a real browser.
 
-Facts of the shipped sample used below (``playbook.sample.SIGNALS``): R004 (董文斌, sales
+Facts of the shipped sample used below (``playbook.data.sample.SIGNALS``): R004 (董文斌, sales
 specialist) is rated 2 of 5 at new-customer development by his supervisor 那振宇 and 3 at
 customer communication, needs diagnosis and negotiation; the data run to 2025-09-30. The
 draft's rules (``templates/competencies.yaml``): target = current + 2 (at most 5); review =
@@ -17,11 +17,13 @@ import pandas as pd
 import pytest
 from voila_harness import CHROMIUM, CHROMIUM_ARGS, browser_page, screenshot, voila
 
-from playbook import idp, paths
-from playbook.labels import t
-from playbook.sample import SIGNALS
-from playbook.store import Store
-from playbook.widgets.idp import IdpForm, plan_page_html
+from playbook import idp
+from playbook.apps.idp import IdpForm, plan_page_html
+from playbook.core import paths
+from playbook.core.labels import t
+from playbook.data import loading
+from playbook.data.sample import SIGNALS
+from playbook.pipeline.store import Store
 
 APP = paths.APPS_DIR / "idp_form.ipynb"
 REP = "R004"
@@ -37,9 +39,9 @@ def _text(html_text: str) -> str:
 
 @pytest.fixture(scope="module")
 def sample():
-    from playbook import io
+    from playbook.data import loading
 
-    ds = io.load_dataset(paths.resolve("data/sample"))
+    ds = loading.load_dataset(paths.resolve("data/sample"))
     return ds, idp.dataset_evidence(ds)
 
 
@@ -414,9 +416,8 @@ class TestInBrowser:
         url, store_url = server
         ds_reps = "R005"
         with Store(store_url) as store:                   # the plan everybody opens: version 1
-            from playbook import io
 
-            evidence = idp.dataset_evidence(io.load_dataset(paths.resolve("data/sample")))
+            evidence = idp.dataset_evidence(loading.load_dataset(paths.resolve("data/sample")))
             first = store.create_plan(idp.draft_plan(evidence, ds_reps), author="setup")
         started = time.monotonic()
         with sync_playwright() as p:

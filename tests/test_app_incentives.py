@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from voila_harness import CHROMIUM, browser_page, screenshot, voila
 
 from playbook import incentives as inc
-from playbook import paths
-from playbook.errors import ParameterError
-from playbook.widgets.incentives import CommissionCalculator
+from playbook.apps.incentives import CommissionCalculator
+from playbook.core import paths
+from playbook.core.errors import ParameterError
 
 APP = paths.APPS_DIR / "commission_calculator.ipynb"
 
@@ -176,9 +176,9 @@ def test_typed_attainment_plan_shows_the_quota_field(calculator):
 
 
 def test_rep_from_the_data(calculator):
-    from playbook import io
+    from playbook.data import loading
 
-    ds = io.load_dataset(paths.resolve("data/sample"))
+    ds = loading.load_dataset(paths.resolve("data/sample"))
     calculator.plan.value = "domain_marginal"
     calculator.source.value = "rep"
     calculator.rep.value = "R002"

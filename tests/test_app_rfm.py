@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from voila_harness import CHROMIUM, browser_page, screenshot, voila
 
-from playbook import paths, rfm
-from playbook.labels import t
-from playbook.widgets.rfm import RfmExplorer
+from playbook import rfm
+from playbook.apps.rfm import RfmExplorer
+from playbook.core import paths
+from playbook.core.labels import t
 
 APP = paths.APPS_DIR / "rfm_explorer.ipynb"
 BROKEN = paths.EXAMPLES_DIR / "broken_orders.csv"

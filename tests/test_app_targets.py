@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from voila_harness import CHROMIUM, browser_page, screenshot, voila
 
-from playbook import paths
-from playbook.errors import InputError
-from playbook.labels import t
-from playbook.widgets.targets import TargetPlanner, parse_amount, parse_percent
+from playbook.apps.targets import TargetPlanner, parse_amount, parse_percent
+from playbook.core import paths
+from playbook.core.errors import InputError
+from playbook.core.labels import t
 
 APP = paths.APPS_DIR / "target_planner.ipynb"
 
@@ -34,9 +34,9 @@ def _text(widget_out) -> str:
 
 @pytest.fixture(scope="module")
 def sample():
-    from playbook import io
+    from playbook.data import loading
 
-    return io.load_dataset(paths.resolve("data/sample"))
+    return loading.load_dataset(paths.resolve("data/sample"))
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 import pytest
 from voila_harness import CHROMIUM, browser_page, screenshot, voila
 
-from playbook import paths
-from playbook.labels import t
+from playbook.core import paths
+from playbook.core.labels import t
 
 pytestmark = [
     pytest.mark.slow,
@@ -34,8 +34,8 @@ def test_overview_app_shows_attainment_after_click(server, lang):
 
 
 def test_every_app_has_a_title_and_purpose():
-    from playbook.labels import catalogue
-    from playbook.widgets import app_names
+    from playbook.apps import app_names
+    from playbook.core.labels import catalogue
 
     cat = catalogue()
     missing = [n for n in app_names()
@@ -44,7 +44,7 @@ def test_every_app_has_a_title_and_purpose():
 
 
 def test_landing_page_lists_apps_and_opens_one():
-    from playbook.widgets import app_names
+    from playbook.apps import app_names
 
     with voila(paths.APPS_DIR, extra=("--strip_sources=True", "--show_tracebacks=False")) as url:
         with browser_page() as page:

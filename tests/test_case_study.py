@@ -11,12 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playbook import case_study as cs
-from playbook import io, schema
-from playbook.errors import MissingColumnsError, ParameterError
-from playbook.sample import write_tables
+from playbook.case import figures as case_figures
+from playbook.core import schema
+from playbook.core.errors import MissingColumnsError, ParameterError
+from playbook.data import case_study as case_data
+from playbook.data import loading
+from playbook.data.sample import write_tables
+from playbook.present import case_study as case_display
 
-AS_OF = pd.Timestamp(cs.CASE_AS_OF)
+AS_OF = pd.Timestamp(case_data.CASE_AS_OF)
 Q = {  # quarters used by the case, first and last day
     "2021-Q4": ("2021-10-01", "2021-12-31"), "2022-Q1": ("2022-01-01", "2022-03-31"),
     "2022-Q3": ("2022-07-01", "2022-09-30"), "2022-Q4": ("2022-10-01", "2022-12-31"),
@@ -27,7 +30,7 @@ Q = {  # quarters used by the case, first and last day
 
 @pytest.fixture(scope="module")
 def tables():
-    return cs.generate_case(seed=7)
+    return case_data.generate_case(seed=7)
 
 
 def _between(s, period):
@@ -127,14 +130,14 @@ def test_figure_matches_the_source(tables, figure, period, source, tolerance, wh
 
 
 def test_case_figures_agree_with_plain_pandas(tables):
-    figures = cs.case_figures(tables).set_index(["figure", "period"])
+    figures = case_figures.case_figures(tables).set_index(["figure", "period"])
     for (figure, period), value in _independent(tables).items():
         assert figures.loc[(figure, period), "value"] == pytest.approx(value, abs=1e-9), (figure, period)
 
 
 def test_case_figures_states_a_tolerance_for_every_target(tables):
-    figures = cs.case_figures(tables)
-    assert list(figures.columns) == cs.FIGURE_COLUMNS
+    figures = case_figures.case_figures(tables)
+    assert list(figures.columns) == case_figures.FIGURE_COLUMNS
     targeted = figures.dropna(subset=["target"])
     assert targeted["tolerance"].gt(0).all() and targeted["within"].all()
     assert figures.loc[figures["target"].isna(), "within"].isna().all()
@@ -146,32 +149,32 @@ def test_case_figures_states_a_tolerance_for_every_target(tables):
 
 @pytest.mark.parametrize("seed", [0, 1, 123])
 def test_figures_hold_for_other_seeds(seed):
-    figures = cs.case_figures(cs.generate_case(seed=seed))
+    figures = case_figures.case_figures(case_data.generate_case(seed=seed))
     assert figures["within"].dropna().all(), figures.loc[figures["within"] == False]  # noqa: E712
 
 
 def test_figures_survive_csv_and_the_loader(tables, tmp_path):
     write_tables(tables, tmp_path)
-    dataset, issues = io.validate_dataset(tmp_path)
+    dataset, issues = loading.validate_dataset(tmp_path)
     assert len(issues) == 0
     assert dataset.opportunities[["needs_match", "objection"]].notna().any().all()  # extra columns kept
-    assert cs.case_figures(dataset.tables())["within"].dropna().all()
+    assert case_figures.case_figures(dataset.tables())["within"].dropna().all()
 
 
 # --- the tables ----------------------------------------------------------------------------
 
 
 def test_same_seed_same_tables_other_seed_other_tables(tables):
-    again = cs.generate_case(seed=7)
+    again = case_data.generate_case(seed=7)
     for name in schema.TABLE_ORDER:
         pd.testing.assert_frame_equal(again[name], tables[name])
-    assert not cs.generate_case(seed=8)["orders"].equals(tables["orders"])
+    assert not case_data.generate_case(seed=8)["orders"].equals(tables["orders"])
 
 
 def test_tables_follow_the_schema(tables):
     assert list(tables) == list(schema.TABLE_ORDER)
     for name, frame in tables.items():
-        extra = list(cs.EXTRA_COLUMNS.get(name, {}))
+        extra = list(case_data.EXTRA_COLUMNS.get(name, {}))
         assert list(frame.columns) == schema.column_names(name) + extra, name
         for col in schema.TABLES[name].columns:
             s = frame[col.name]
@@ -191,7 +194,7 @@ def test_history_runs_from_2021_to_the_as_of_date(tables):
     for name, columns in [("orders", ["order_date"]), ("activities", ["week"]),
                           ("opportunities", ["created_date", "intent_date", "negotiation_date", "closed_date"])]:
         dates = tables[name][columns].stack()
-        assert dates.min() >= pd.Timestamp(cs.CASE_START) and dates.max() <= AS_OF, name
+        assert dates.min() >= pd.Timestamp(case_data.CASE_START) and dates.max() <= AS_OF, name
     o = tables["opportunities"]
     stages = o[["created_date", "intent_date", "negotiation_date", "closed_date"]]
     assert (stages.ffill(axis=1).diff(axis=1).iloc[:, 1:].fillna(pd.Timedelta(0)) >= pd.Timedelta(0)).all().all()
@@ -214,7 +217,7 @@ def test_references_resolve(tables):
 
 
 def test_paid_ad_channels_are_cut_in_april_2023(tables):
-    start = pd.Timestamp(cs.ACTION_START)
+    start = pd.Timestamp(case_data.ACTION_START)
     opps, spend = tables["opportunities"], tables["channel_spend"]
     paid = ["paid_search", "paid_social"]
     assert not opps.loc[opps["created_date"] >= start, "channel"].isin(paid).any()
@@ -235,7 +238,7 @@ def test_quotas_cover_the_plan_year(tables):
 
 
 def test_case_dataset_wraps_the_tables():
-    ds = cs.case_dataset(seed=7)
+    ds = case_data.case_dataset(seed=7)
     assert ds.as_of == AS_OF and ds.source == "case:saas-turnaround"
     assert set(ds.tables()) == set(schema.TABLE_ORDER)
 
@@ -243,7 +246,7 @@ def test_case_dataset_wraps_the_tables():
 @pytest.mark.parametrize("seed", [-1, 1.5, True, "7"], ids=["negative", "float", "bool", "text"])
 def test_bad_seed(seed):
     with pytest.raises(ParameterError, match=r"parameter seed=.* expected a whole number >= 0"):
-        cs.generate_case(seed=seed)
+        case_data.generate_case(seed=seed)
 
 
 # --- the measures on tiny frames (hand-computed) ---------------------------------------------
@@ -263,10 +266,11 @@ def test_subscription_terms_and_renewal_rate():
         ("B", "2023-03-10", 700_000.0, "软件订阅"),
         ("C", "2022-03-01", 50_000.0, "软件订阅"),  # SMB, due 2023-03-01, never renewed
     ])
-    terms = cs.subscription_terms(orders)
+    terms = case_figures.subscription_terms(orders)
     assert terms["renewed"].tolist() == [True, False, False, False, False]
-    assert cs.renewal_rate(orders, start="2023-01-01", end="2023-03-31", min_acv=cs.KEY_ACCOUNT_MIN) == (0.5, 2)
-    assert cs.renewal_rate(orders, start="2023-01-01", end="2023-03-31", max_acv=cs.SMB_MAX) == (0.0, 1)
+    q1 = {"start": "2023-01-01", "end": "2023-03-31"}
+    assert case_figures.renewal_rate(orders, **q1, min_acv=case_data.KEY_ACCOUNT_MIN) == (0.5, 2)
+    assert case_figures.renewal_rate(orders, **q1, max_acv=case_data.SMB_MAX) == (0.0, 1)
 
 
 def test_existing_share_uses_the_earlier_first_order():
@@ -274,21 +278,21 @@ def test_existing_share_uses_the_earlier_first_order():
     customers = pd.DataFrame({"customer_id": ["A", "B"],
                               "first_order_date": pd.to_datetime(["2019-05-01", None])})
     # A bought before (customers table), B's first order is in the window: 60 / 100
-    assert cs.existing_share(orders, customers, start="2023-07-01", end="2023-09-30") == (0.6, 2)
-    assert cs.existing_share(orders, start="2023-07-01", end="2023-09-30") == (0.0, 2)
+    assert case_figures.existing_share(orders, customers, start="2023-07-01", end="2023-09-30") == (0.6, 2)
+    assert case_figures.existing_share(orders, start="2023-07-01", end="2023-09-30") == (0.0, 2)
 
 
 def test_flags_read_text_from_csv():
     opps = pd.DataFrame({"created_date": pd.to_datetime(["2023-01-02"] * 4),
                          "needs_match": ["True", "false", "是", None]})
-    assert cs.needs_match_rate(opps, start="2023-01-01", end="2023-01-31") == (0.5, 4)
+    assert case_figures.needs_match_rate(opps, start="2023-01-01", end="2023-01-31") == (0.5, 4)
 
 
 def test_cycle_days_counts_only_won_deals_closed_in_the_window():
     opps = pd.DataFrame({"created_date": pd.to_datetime(["2023-05-01", "2023-06-01", "2023-06-01", "2023-01-01"]),
                          "closed_date": pd.to_datetime(["2023-07-10", "2023-07-11", "2023-07-02", "2023-06-30"]),
                          "outcome": ["won", "won", "lost", "won"]})
-    assert cs.cycle_days(opps, start="2023-07-01", end="2023-09-30") == (55.0, 2)  # median of 70 and 40 days
+    assert case_figures.cycle_days(opps, start="2023-07-01", end="2023-09-30") == (55.0, 2)  # median of 70 and 40 days
 
 
 def test_first_deal_rate_waits_for_the_90_days():
@@ -298,15 +302,16 @@ def test_first_deal_rate_waits_for_the_90_days():
                          "created_date": pd.to_datetime(["2023-04-10", "2023-04-20"]),
                          "closed_date": pd.to_datetime(["2023-07-02", "2023-07-10"])})
     # N1: day 90 (counts); N2: day 91 (too late); N3: first 90 days not over by 2023-09-30
-    assert cs.first_deal_rate(reps, opps, start="2023-04-01", end="2023-08-31", as_of="2023-09-30") == (0.5, 2)
+    rate = case_figures.first_deal_rate(reps, opps, start="2023-04-01", end="2023-08-31", as_of="2023-09-30")
+    assert rate == (0.5, 2)
 
 
 def test_yoy_growth_and_quarter_sales():
     orders = _orders([("A", "2022-08-01", 100.0, "x"), ("A", "2023-08-01", 142.0, "x")])
-    assert cs.yoy_growth(orders, start="2023-07-01", end="2023-09-30") == (pytest.approx(0.42), 1)
+    assert case_figures.yoy_growth(orders, start="2023-07-01", end="2023-09-30") == (pytest.approx(0.42), 1)
     expected = pd.DataFrame({"quarter": ["2022-Q3", "2023-Q3"], "net_sales": [100.0, 142.0],
                              "yoy_growth": [np.nan, 0.42]})
-    pd.testing.assert_frame_equal(cs.quarter_sales(orders), expected, check_exact=False)
+    pd.testing.assert_frame_equal(case_figures.quarter_sales(orders), expected, check_exact=False)
 
 
 @pytest.mark.parametrize("period, first, last", [
@@ -314,18 +319,18 @@ def test_yoy_growth_and_quarter_sales():
     ("2022", "2022-01-01", "2022-12-31"), ("2022-Q2..2023-Q1", "2022-04-01", "2023-03-31"),
 ], ids=["quarter", "compact", "year", "range"])
 def test_window(period, first, last):
-    assert cs.window(period) == (pd.Timestamp(first), pd.Timestamp(last))
+    assert case_figures.window(period) == (pd.Timestamp(first), pd.Timestamp(last))
 
 
 def test_errors_name_the_problem():
     with pytest.raises(ParameterError, match=r"parameter period='Q5' is not valid"):
-        cs.window("Q5")
+        case_figures.window("Q5")
     with pytest.raises(MissingColumnsError, match=r"opportunities: missing required column\(s\): objection"):
-        cs.objection_rate(pd.DataFrame({"negotiation_date": []}), start="2023-01-01", end="2023-03-31")
+        case_figures.objection_rate(pd.DataFrame({"negotiation_date": []}), start="2023-01-01", end="2023-03-31")
     with pytest.raises(ParameterError, match=r"start on or before end"):
-        cs.lead_count(pd.DataFrame({"created_date": []}), start="2023-03-01", end="2023-01-01")
+        case_figures.lead_count(pd.DataFrame({"created_date": []}), start="2023-03-01", end="2023-01-01")
     with pytest.raises(ParameterError, match=r"missing: opportunities"):
-        cs.case_figures({"reps": None, "customers": None, "orders": None})
+        case_figures.case_figures({"reps": None, "customers": None, "orders": None})
 
 
 @settings(max_examples=40, deadline=None)
@@ -333,16 +338,16 @@ def test_errors_name_the_problem():
                 min_size=1, max_size=12))
 def test_renewal_rate_is_a_share_of_the_terms_due(rows):
     orders = _orders([(c, pd.Timestamp("2021-01-01") + pd.Timedelta(days=d), a, "软件订阅") for c, d, a in rows])
-    rate, n = cs.renewal_rate(orders, start="2022-01-01", end="2023-12-31")
+    rate, n = case_figures.renewal_rate(orders, start="2022-01-01", end="2023-12-31")
     due = (orders["order_date"] + pd.DateOffset(years=1)).between("2022-01-01", "2023-12-31").sum()
     assert n == due
     assert (n == 0 and np.isnan(rate)) or 0 <= rate <= 1
 
 
 def test_display_and_chart(tables):
-    figures = cs.case_figures(tables)
-    shown = cs.figures_display(figures, lang="en")
+    figures = case_figures.case_figures(tables)
+    shown = case_display.figures_display(figures, lang="en")
     assert shown.shape == (len(figures), 7) and shown.iloc[3].tolist()[:4] == [
         "Key-account renewal rate", "Before", "2023-Q1", "68%"]
-    fig = cs.figures_chart(figures, lang="zh")
+    fig = case_display.figures_chart(figures, lang="zh")
     assert len(fig.axes) == 2 and fig.axes[1].get_title() == "成交周期"

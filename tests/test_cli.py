@@ -6,8 +6,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from playbook import paths
 from playbook.cli import main
+from playbook.core import paths
 
 
 def run(*args):
@@ -127,7 +127,7 @@ def test_bad_parameters_are_messages(args, words):
 
 
 def test_case_study_preset_loads_cleanly(tmp_path):
-    from playbook.io import validate_dataset
+    from playbook.data.loading import validate_dataset
 
     res = CliRunner().invoke(main, ["sample", "--preset", "saas-turnaround", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output

@@ -3,9 +3,10 @@
 import pandas as pd
 import pytest
 
-from playbook import cockpit, paths
-from playbook.errors import MissingColumnsError, ParameterError
-from playbook.labels import t
+from playbook.core import paths
+from playbook.core.errors import MissingColumnsError, ParameterError
+from playbook.core.labels import t
+from playbook.targets import review as cockpit
 
 REPS = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["A", "B"], "team": ["East", "North"]})
 
@@ -84,7 +85,7 @@ def test_bad_as_of():
 
 
 def test_form_in_python_shows_every_section():
-    from playbook.widgets.review import WeeklyReview
+    from playbook.apps.review import WeeklyReview
 
     form = WeeklyReview(paths.SAMPLE_DIR, lang="zh", store_url="sqlite://")
     assert [v for _, v in form.team.options][1:] == ["华东一组", "华北一组", "华南一组"]

@@ -9,8 +9,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playbook import funnel, paths
-from playbook.errors import InputError, MissingColumnsError, ParameterError, PlaybookWarning
+from playbook import funnel
+from playbook.core import paths
+from playbook.core.errors import InputError, MissingColumnsError, ParameterError, PlaybookWarning
 from playbook.funnel import (
     COMPARISON_COLUMNS,
     FUNNEL_COLUMNS,
@@ -19,11 +20,9 @@ from playbook.funnel import (
     STEP_COLUMNS,
     add_period,
     channel_ratio,
-    channel_ratio_text,
     channel_table,
     compare_periods,
     duration_summary,
-    for_display,
     funnel_table,
     load_leak_map,
     opportunity_problems,
@@ -42,6 +41,7 @@ from playbook.funnel import (
     team_comparison,
     wilson_interval,
 )
+from playbook.present.funnel import channel_ratio_text, for_display
 
 D = pd.to_datetime
 NaT = None
@@ -613,7 +613,7 @@ def test_wilson_contains_the_estimate(k, extra):
 # --------------------------------------------------------------------------- sample company
 @pytest.fixture(scope="module")
 def sample():
-    from playbook.sample import SAMPLE_AS_OF, SIGNALS, generate
+    from playbook.data.sample import SAMPLE_AS_OF, SIGNALS, generate
 
     tables = generate(seed=7)
     s = stage_table(tables["opportunities"], reps=tables["reps"], as_of=SAMPLE_AS_OF)
@@ -634,7 +634,7 @@ def test_sample_leaky_team_is_flagged_at_negotiation(sample):
 
 def test_sample_under_performer_is_short_of_new_customers(sample):
     tables, s, signals = sample
-    from playbook.sample import SAMPLE_AS_OF
+    from playbook.data.sample import SAMPLE_AS_OF
 
     c = rep_comparison(s, tables["reps"], orders=tables["orders"], as_of=SAMPLE_AS_OF)
     leaks = rep_leaks(c)
@@ -650,7 +650,7 @@ def test_sample_referral_beats_paid_ads_about_three_times(sample):
 
 
 def test_benchmark_baseline_agrees_with_the_kit():
-    from playbook.benchmarks.funnel import naive_rep_funnel, synthetic_opportunities
+    from playbook.bench.cases.funnel import naive_rep_funnel, synthetic_opportunities
 
     opps, reps = synthetic_opportunities(3000, reps=20, teams=2)
     kit = funnel_table(stage_table(opps, reps=reps), by="rep_id")

@@ -1,4 +1,3 @@
-import sys
 import textwrap
 
 import numpy as np
@@ -7,9 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import playbook
 from playbook import idp
-from playbook.errors import InputError, MissingColumnsError, ParameterError, PlaybookWarning, ValidationError
+from playbook.core.errors import InputError, MissingColumnsError, ParameterError, PlaybookWarning, ValidationError
+from playbook.core.labels import catalogue as labels
+from playbook.core.schema import COMPETENCIES
 from playbook.idp import (
     EVIDENCE_COLUMNS,
     PLAN_ITEM_COLUMNS,
@@ -21,12 +21,11 @@ from playbook.idp import (
     load_catalogue,
     parse_catalogue,
     plan_issues,
-    plan_to_html_table,
     team_evidence,
     validate_plan,
 )
-from playbook.labels import catalogue as labels
-from playbook.schema import COMPETENCIES
+from playbook.present import idp as present_idp
+from playbook.present.idp import plan_to_html_table
 
 WORKED_LEVELS = {"product_knowledge": 4, "customer_communication": 3, "market_awareness": 4,
                  "new_customer_development": 2}
@@ -481,15 +480,6 @@ class TestEvidence:
             "negotiation_to_deal", "negotiation_to_deal", 0.2)
         assert ev["funnel_checked"].all()
 
-    def test_without_the_funnel_module_it_warns_and_goes_on(self, monkeypatch):
-        reps, orders = self.team()
-        opps = pd.DataFrame({"opportunity_id": ["x"], "rep_id": ["R0"]})
-        monkeypatch.setitem(sys.modules, "playbook.funnel", None)  # import fails
-        monkeypatch.delattr(playbook, "funnel", raising=False)
-        with pytest.warns(PlaybookWarning, match="plans are drafted without funnel leaks"):
-            ev = team_evidence(orders, reps, as_of="2025-06-30", opportunities=opps, competencies=["negotiation"])
-        assert not ev["funnel_checked"].any() and (ev["leak_steps"] == "").all()
-
     def test_peer_comparison_and_levels(self):
         reps, orders = self.team()
         ev = team_evidence(orders, reps, as_of="2025-06-30", competencies=["negotiation"])
@@ -516,7 +506,7 @@ class TestRendering:
         plan = Plan("R1", rep_name="<i>Ann</i>", plan_date=pd.Timestamp("2025-10-08"), items=items,
                     strengths=("<u>kind</u>",))
         table = plan_to_html_table(plan, "en")
-        header = idp.plan_header_html(plan, "en")
+        header = present_idp.plan_header_html(plan, "en")
         for html in (table, header):
             assert "<script" not in html and "<img" not in html and "<b>" not in html and "<i>" not in html
             assert "<u>" not in html
@@ -525,7 +515,7 @@ class TestRendering:
 
     def test_english_headers_and_names(self):
         plan = plan_with()
-        shown = idp.plan_items_display(plan, "en")
+        shown = present_idp.plan_items_display(plan, "en")
         assert list(shown.columns) == ["Development item", "Why", "Current level", "Target level", "Measures",
                                        "Resources needed", "Review"]
         assert shown["Development item"].tolist() == ["Negotiation", "Market awareness"]

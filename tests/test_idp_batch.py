@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from playbook import paths
 from playbook.cli import main
-from playbook.errors import ParameterError
-from playbook.idp_batch import render_idps
+from playbook.core import paths
+from playbook.core.errors import ParameterError
+from playbook.pipeline.idp_batch import render_idps
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(name="idp_batch")]
 
@@ -49,7 +49,7 @@ def test_every_current_rep_has_a_report_and_the_index_links_them(batch):
 def test_under_performer_report_has_the_plan_table(batch):
     out, _ = batch
     text = _text(out / "idp_R004_en.html")
-    from playbook.labels import t
+    from playbook.core.labels import t
 
     for key in ("item", "why", "current", "target", "measures", "resources", "review"):
         assert t(f"idp.table.{key}", "en") in text
@@ -116,10 +116,10 @@ def test_cli_chinese_report_with_pdf(tmp_path):
 def test_stored_plan_is_rendered_and_a_new_version_makes_it_stale(tmp_path):
     """HR archives what was agreed: the report shows the stored version, typed text escaped."""
     from playbook import idp
-    from playbook.idp_batch import build_snapshot
-    from playbook.labels import t
-    from playbook.render import read_slice
-    from playbook.store import Store
+    from playbook.core.labels import t
+    from playbook.pipeline.batch import read_slice
+    from playbook.pipeline.idp_batch import build_snapshot
+    from playbook.pipeline.store import Store
 
     url = f"sqlite:///{tmp_path / 'idp.sqlite'}"
     out = tmp_path / "out"

@@ -7,10 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import playbook.incentives.scorecards  # noqa: F401
 from playbook import incentives as inc
-from playbook.benchmarks.incentives import naive_payouts, synthetic_company
-from playbook.errors import InputError, MissingColumnsError, ParameterError
+from playbook.bench.cases.incentives import naive_payouts, synthetic_company
+from playbook.core.errors import InputError, MissingColumnsError, ParameterError
 from playbook.incentives import PlanError
+from playbook.present import incentives as present_incentives
 
 TIERS = [{"from": 0, "to": 1_000_000, "rate": 0.08}, {"from": 1_000_000, "to": 2_000_000, "rate": 0.10},
          {"from": 2_000_000, "rate": 0.12}]
@@ -498,7 +500,7 @@ def test_scorecard_presets_are_validated():
     with pytest.raises(ParameterError, match="parameter preset='tiger'"):
         inc.scorecard(ORD, REPS, period="2025-02", preset="tiger")
     with pytest.raises(InputError, match=r"scorecard preset 'x': unknown KPI 'smiles'"):
-        inc._parse_preset("x", {"weights": {"smiles": 1}})
+        inc.scorecards._parse_preset("x", {"weights": {"smiles": 1}})
 
 
 # --------------------------------------------------------------------------- HR statement
@@ -514,14 +516,14 @@ def test_statement_frames_and_excel(tmp_path):
     # commission 100k, clawback -28k, January bonus 5% of 10,000 = 500
     assert st_["by_rule"].set_index("rule")["amount_cents"].to_dict() == {
         "commission": 100_000_00, "clawback": -28_000_00, "bonus": 500_00}
-    path = inc.write_statement(st_, tmp_path / "R1_2024.xlsx", lang="zh")
+    path = present_incentives.write_statement(st_, tmp_path / "R1_2024.xlsx", lang="zh")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["汇总", "按规则汇总", "明细"]
     header = [c.value for c in wb["汇总"][1]]
     assert "应发合计" in header and wb["汇总"].cell(2, header.index("应发合计") + 1).value == 72_500.0
     with pytest.raises(ParameterError, match="parameter rep_id='R9'"):
         inc.payout_statement(run, rep_id="R9")
-    assert len(inc.write_statements(run, tmp_path / "all")) == 2
+    assert len(present_incentives.write_statements(run, tmp_path / "all")) == 2
 
 
 def test_input_frames_are_not_mutated():
@@ -542,8 +544,8 @@ def test_columns_mapping_for_other_headers():
 
 @pytest.mark.slow
 def test_notebook_runs_with_other_parameters(tmp_path):
-    from playbook import paths
-    from playbook.report import execute_notebook
+    from playbook.core import paths
+    from playbook.pipeline.notebooks import execute_notebook
 
     nb = execute_notebook(paths.NOTEBOOKS_DIR / "05_incentives.ipynb",
                           {"lang": "zh", "plan": "quota_accelerator", "compare_plan": "renewal_uplift",

@@ -8,24 +8,15 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from playbook import paths
-from playbook.errors import InputError, ParameterError, ValidationError
-from playbook.io import (
-    REQUIRED_TABLES,
-    ColumnMap,
-    Dataset,
-    available_maps,
-    detect_table,
-    load_column_map,
-    load_dataset,
-    load_table,
-    read_frame,
-    validate_dataset,
-    validate_paths,
-    validate_table,
-)
-from playbook.schema import TABLE_ORDER
-from playbook.validation import ISSUE_COLUMNS, empty_frame, format_report
+from playbook.core import paths
+from playbook.core.errors import InputError, ParameterError, ValidationError
+from playbook.core.schema import TABLE_ORDER
+from playbook.data.issues import ISSUE_COLUMNS, format_report
+from playbook.data.loading import Dataset, load_dataset, load_table, validate_dataset, validate_paths, validate_table
+from playbook.data.mapping import detect_table
+from playbook.data.maps import REQUIRED_TABLES, ColumnMap, available_maps, load_column_map
+from playbook.data.reading import read_frame
+from playbook.data.validation import empty_frame
 
 AS_OF = "2025-09-30"
 EXAMPLES = paths.EXAMPLES_DIR

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from playbook.errors import ParameterError
-from playbook.labels import LANGS, catalogue, check_lang, label_frame, t
-from playbook.schema import COMPETENCIES, TABLES
+from playbook.core.errors import ParameterError
+from playbook.core.labels import LANGS, catalogue, check_lang, label_frame, t
+from playbook.core.schema import COMPETENCIES, TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY_USE = re.compile(r"""(?:\bt|heading)\(\s*["']([a-z_]+\.[A-Za-z0-9_.]+)["']""")

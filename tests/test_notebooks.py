@@ -13,8 +13,8 @@ import nbformat
 import papermill
 import pytest
 
-from playbook import paths
-from playbook.report import execute_notebook
+from playbook.core import paths
+from playbook.pipeline.notebooks import execute_notebook
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.rglob("*.ipynb")) + sorted(
     paths.TEMPLATES_DIR.rglob("*.ipynb")

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playbook.errors import MissingColumnsError, ParameterError
-from playbook.overview import (
+from playbook.core.errors import MissingColumnsError, ParameterError
+from playbook.targets.overview import (
     SUMMARY_COLUMNS,
     monthly_sales,
     rep_summary,
@@ -125,7 +125,7 @@ def test_months_parameter_checked():
 
 
 def test_style_table_formats_by_kind():
-    from playbook.report import style_table
+    from playbook.present.html import style_table
 
     frame = pd.DataFrame({"name": ["董某某"], "ytd_sales": [1234567.891], "attainment": [1.095],
                           "ratio": [0.123456], "team": ["East"], "amount": ["n/a"]})
@@ -138,8 +138,8 @@ def test_style_table_formats_by_kind():
 
 def test_naive_baseline_agrees_with_rep_summary():
     """The bench's per-rep loop is an independent implementation of two summary columns."""
-    from playbook.benchmarks.foundation import naive_rep_summary
-    from playbook.sample import SAMPLE_AS_OF, generate
+    from playbook.bench.cases.foundation import naive_rep_summary
+    from playbook.data.sample import SAMPLE_AS_OF, generate
 
     tables = generate(seed=7, scale=1.0)
     fast = rep_summary(tables["orders"], tables["reps"], tables["quotas"], as_of=SAMPLE_AS_OF)

@@ -7,7 +7,7 @@ import pytest
 from matplotlib.font_manager import FontProperties, findfont
 from matplotlib.ft2font import FT2Font
 
-from playbook.plotting import attainment_chart, cjk_font, monthly_sales_chart, setup_fonts
+from playbook.present.charts import attainment_chart, cjk_font, monthly_sales_chart, setup_fonts
 
 matplotlib.use("Agg")
 

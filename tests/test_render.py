@@ -5,8 +5,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from playbook.errors import ParameterError, PlaybookError
-from playbook.render import (
+from playbook.core.errors import ParameterError, PlaybookError
+from playbook.pipeline.batch import (
     html_to_pdf,
     plan_jobs,
     read_slice,
@@ -33,8 +33,8 @@ def template(tmp_path):
     p = nbformat.v4.new_code_cell('rep_id: str = ""\nsnapshot: str = ""\nlang: str = "en"')
     p.metadata["tags"] = ["parameters"]
     nb.cells = [p, nbformat.v4.new_code_cell(
-        "from playbook.render import read_slice\n"
-        "from playbook.errors import PlaybookError\n"
+        "from playbook.pipeline.batch import read_slice\n"
+        "from playbook.core.errors import PlaybookError\n"
         "mine = read_slice(snapshot, 'sales', rep_id)\n"
         "if rep_id == 'R2':\n    raise PlaybookError('no assessment for R2')\n"
         "print('REP', rep_id, 'TOTAL', mine['amount'].sum(), 'ROWS', len(mine))")]

@@ -5,9 +5,9 @@ import shutil
 
 import pytest
 
-from playbook import paths
-from playbook.labels import t
-from playbook.report import render_notebook
+from playbook.core import paths
+from playbook.core.labels import t
+from playbook.pipeline.notebooks import render_notebook
 
 CHROMIUM = shutil.which("chromium")
 

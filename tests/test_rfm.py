@@ -13,8 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
-from playbook import rfm, rfm_plots
-from playbook.errors import InputError, MissingColumnsError, ParameterError, PlaybookWarning
+from playbook import rfm
+from playbook.core.errors import InputError, MissingColumnsError, ParameterError, PlaybookWarning
+from playbook.present import rfm as present_rfm
+from playbook.present.charts import rfm as rfm_plots
 
 AS_OF = "2025-06-30"  # with window_days=90 the window starts on 2025-04-02
 
@@ -510,7 +512,7 @@ def test_channel_economics_hand_computed():
         "ltv_cac": [0.28, 14.6, np.nan], "payback_months": [85.5, 1.6, 0.0], "roi_below_1": [True, False, False],
     })
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
-    assert rfm.channel_verdict(got) == "Channels with ROI < 1: ads"
+    assert present_rfm.channel_verdict(got) == "Channels with ROI < 1: ads"
 
 
 def test_channel_economics_without_spend_table_and_estimated_retention():
@@ -520,7 +522,7 @@ def test_channel_economics_without_spend_table_and_estimated_retention():
     # previous period 2024-12-13 .. 2025-03-22: only Y (ads), who ordered again -> ads 1.0, capped at 0.95;
     # other channels fall back to the overall rate (1.0, capped at 0.95)
     assert got["retention"].tolist() == [0.95, 0.95, 0.95]
-    assert rfm.channel_verdict(got, lang="zh") == "没有 ROI 低于 1 的渠道。"
+    assert present_rfm.channel_verdict(got, lang="zh") == "没有 ROI 低于 1 的渠道。"
 
 
 def test_retention_rate_hand_computed():
@@ -551,11 +553,11 @@ def test_customer_ltv_and_parameter_errors():
 # ----------------------------------------------------------------------------- display and export
 
 def test_display_labels(segmented):
-    shown = rfm.display_labels(rfm.portfolio_summary(segmented), lang="zh")
+    shown = present_rfm.display_labels(rfm.portfolio_summary(segmented), lang="zh")
     assert shown["rep_id"].tolist()[-1] == "合计"
-    m = rfm.display_labels(rfm.migration(segmented, segmented.iloc[:1]), lang="en")
+    m = present_rfm.display_labels(rfm.migration(segmented, segmented.iloc[:1]), lang="en")
     assert m["from_segment"].tolist()[0] == "Champions" and "No order in window" in m.columns
-    e = rfm.display_labels(pd.DataFrame({"channel": ["referral", "tv"], "tier": ["basic", "x"],
+    e = present_rfm.display_labels(pd.DataFrame({"channel": ["referral", "tv"], "tier": ["basic", "x"],
                                          "d": pd.to_datetime(["2025-01-02", "2025-01-03"]),
                                          "roi_below_1": [True, False]}), lang="zh")
     assert e.values.tolist() == [["转介绍", "基础客户", "2025-01-02", "是"], ["tv", "x", "2025-01-03", "否"]]
@@ -634,7 +636,7 @@ def test_cross_check_against_independent_implementation(seed):
 
 
 def test_benchmark_baseline_agrees():
-    from playbook.benchmarks.rfm import naive_rfm
+    from playbook.bench.cases.rfm import naive_rfm
 
     rng = np.random.default_rng(5)
     n = 200

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playbook import paths, schema
-from playbook.errors import ParameterError
-from playbook.sample import SAMPLE_AS_OF, SIGNALS, generate, write_tables
+from playbook.core import paths, schema
+from playbook.core.errors import ParameterError
+from playbook.data.sample import SAMPLE_AS_OF, SIGNALS, generate, write_tables
 
 AS_OF = pd.Timestamp(SAMPLE_AS_OF)
 START = pd.Timestamp("2023-01-01")

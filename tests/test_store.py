@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from playbook.errors import ParameterError, ValidationError
+from playbook.core.errors import ParameterError, ValidationError
 from playbook.idp import Plan, draft_plan, plan_to_dict
-from playbook.store import (
+from playbook.pipeline.store import (
     EXPORT_SHEETS,
     ConflictError,
     CorruptStoreError,

@@ -10,23 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playbook.errors import InputError, ParameterError, ValidationError
-from playbook.io import load_table, read_frame, validate_table
-from playbook.labels import LANGS, catalogue
-from playbook.schema import TABLES
-from playbook.validation import (
-    ISSUE_CODES,
-    ISSUE_COLUMNS,
-    check_table,
-    empty_frame,
-    empty_issues,
-    format_report,
-    make_issues,
-    parse_bools,
-    parse_dates,
-    parse_numbers,
-    render_issues,
-)
+from playbook.core.errors import InputError, ParameterError, ValidationError
+from playbook.core.labels import LANGS, catalogue
+from playbook.core.schema import TABLES
+from playbook.data.issues import ISSUE_CODES, ISSUE_COLUMNS, empty_issues, format_report, make_issues, render_issues
+from playbook.data.loading import load_table, validate_table
+from playbook.data.parsing import parse_bools, parse_dates, parse_numbers
+from playbook.data.reading import read_frame
+from playbook.data.validation import check_table, empty_frame
 
 AS_OF = "2025-09-30"
 ORDERS = "order_id,customer_id,rep_id,order_date,amount\n"

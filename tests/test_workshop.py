@@ -9,10 +9,12 @@ import shutil
 import pandas as pd
 import pytest
 
-from playbook import case_study, paths, workshop
-from playbook.errors import InputError, ParameterError
-from playbook.report import execute_notebook
-from playbook.workshop import CheckResult
+from playbook import workshop
+from playbook.core import paths
+from playbook.core.errors import InputError, ParameterError
+from playbook.data import case_study as case_data
+from playbook.pipeline.notebooks import execute_notebook
+from playbook.workshop.checks import CheckResult
 
 WORKSHOP_DIR = paths.NOTEBOOKS_DIR / "workshop"
 NOTEBOOKS = sorted(WORKSHOP_DIR.glob("*.ipynb"))
@@ -350,7 +352,7 @@ def test_committed_notebook_runs_with_placeholders_and_says_not_answered(tmp_pat
 
 
 def test_case_preset_is_what_the_notebooks_use():
-    assert case_study.PRESET == "saas-turnaround"
+    assert case_data.PRESET == "saas-turnaround"
     for path in NOTEBOOKS:
         src = "".join("".join(c["source"]) for c in _cells(path))
-        assert "case_study.generate_case(seed=seed)" in src or "io.load_dataset" in src, path.name
+        assert "case_data.generate_case(seed=seed)" in src or "loading.load_dataset" in src, path.name

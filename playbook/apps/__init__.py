@@ -1,0 +1,230 @@
+"""Widget layer for the Voila apps: forms bound to the same pure functions as the notebooks.
+
+An app notebook stays a few lines: it builds one form from here and displays it.
+Errors from bad input (``PlaybookError``) are shown in the form as a readable list,
+never as a traceback.
+
+Examples
+--------
+>>> from playbook.apps import app_lang
+>>> app_lang("lang=zh&x=1"), app_lang(""), app_lang("lang=fr")
+('zh', 'en', 'en')
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io as _stdio
+import os
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import ipywidgets as W
+import pandas as pd
+from IPython.display import HTML, Image
+from matplotlib.figure import Figure
+
+from playbook.core import paths
+from playbook.core.errors import PlaybookError, PlaybookWarning, ValidationError
+from playbook.core.labels import LANGS, t
+from playbook.core.paths import APPS_DIR
+from playbook.data import loading
+from playbook.data.issues import render_issues
+from playbook.present import charts as plotting
+from playbook.present import html as report
+from playbook.targets import overview
+
+__all__ = [
+    "app_lang",
+    "error_html",
+    "render_outputs",
+    "csv_bytes",
+    "download_html",
+    "figure_png",
+    "note_html",
+    "uploaded_file",
+    "overview_app",
+    "app_names",
+    "home_app",
+]
+
+
+def app_lang(query: str | None = None, default: str = "en") -> str:
+    """Return the language asked for in the page's query string (``?lang=zh``).
+
+    Voila passes the query string to the kernel as ``QUERY_STRING``.
+    """
+    query = os.environ.get("QUERY_STRING", "") if query is None else query
+    lang = parse_qs(query).get("lang", [default])[0]
+    return lang if lang in LANGS else default
+
+
+def error_html(exc: PlaybookError, lang: str = "en") -> str:
+    """Return an escaped HTML box listing what is wrong (every problem for validation)."""
+    title = html.escape(t("app.error_title", lang))
+    if isinstance(exc, ValidationError):
+        table = render_issues(exc.issues, lang).to_html(index=False, escape=True)
+        body = table
+    else:
+        body = "<p>" + html.escape(str(exc)).replace("\n", "<br>") + "</p>"
+    return (f'<div class="pb-error" role="alert" style="border:1px solid #c0392b;'
+            f'background:#fdecea;padding:8px;border-radius:4px"><b>{title}</b>{body}</div>')
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    r"""Return ``frame`` as CSV bytes, UTF-8 with a byte-order mark (Excel then shows Chinese).
+
+    Examples
+    --------
+    >>> data = csv_bytes(pd.DataFrame({"客户": ["恒达"], "n": [1]}))
+    >>> data[:3], data[3:].decode("utf-8")
+    (b'\xef\xbb\xbf', '客户,n\n恒达,1\n')
+    """
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+
+
+def download_html(data: bytes, filename: str, text: str, *, mime: str = "text/csv") -> str:
+    r"""Return an HTML link that downloads ``data`` as ``filename`` (a ``data:`` URI, no server).
+
+    Examples
+    --------
+    >>> link = download_html(b"a,b\n", "list.csv", "Download <list>")
+    >>> link[:78]
+    '<a class="pb-download" download="list.csv" href="data:text/csv;base64,YSxiCg=='
+    >>> link[-26:]
+    '>Download &lt;list&gt;</a>'
+    """
+    b64 = base64.b64encode(data).decode("ascii")
+    return (f'<a class="pb-download" download="{html.escape(filename)}" href="data:{mime};base64,{b64}" '
+            'style="display:inline-block;padding:6px 12px;border-radius:4px;background:#2c7be5;'
+            f'color:white;text-decoration:none">{html.escape(text)}</a>')
+
+
+def figure_png(fig: Figure, *, dpi: int = 100) -> Image:
+    """Return a matplotlib figure as a PNG display object (the same in Voila and in tests)."""
+    buf = _stdio.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return Image(data=buf.getvalue(), format="png")
+
+
+def note_html(notes: Sequence[str], lang: str = "en") -> str:
+    """Return an escaped HTML box listing degraded-but-valid results (``PlaybookWarning``).
+
+    Examples
+    --------
+    >>> note_html(["2 rows <left out>"], "zh").split("</b>")[1]
+    '<ul><li>2 rows &lt;left out&gt;</li></ul></div>'
+    """
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    return (f'<div class="pb-note" role="status" style="border:1px solid #d4a017;background:#fff8e1;'
+            f'padding:8px;border-radius:4px"><b>{html.escape(t("app_rfm.note", lang))}</b><ul>{items}</ul></div>')
+
+
+def render_outputs(out: W.Output, build: Callable[[], Iterable[Any]], lang: str = "en") -> bool:
+    """Replace the content of ``out`` with the display objects ``build()`` returns.
+
+    A :class:`~playbook.core.errors.PlaybookError` (bad file, bad parameter) is shown as a
+    readable problem list instead, any other error as a short message: never a
+    traceback. ``PlaybookWarning`` messages are listed in a note above the results.
+    The content is set on ``out.outputs`` directly, so it can be checked in Python.
+    Returns True when ``build`` succeeded.
+    """
+    out.outputs = ()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            parts = list(build())
+        except PlaybookError as exc:
+            out.append_display_data(HTML(error_html(exc, lang)))
+            return False
+        except Exception as exc:  # noqa: BLE001 - last line of defence in a form
+            out.append_display_data(HTML(error_html(PlaybookError(f"{type(exc).__name__}: {exc}"), lang)))
+            return False
+    notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, PlaybookWarning)))
+    if notes:
+        out.append_display_data(HTML(note_html(notes, lang)))
+    for part in parts:
+        out.append_display_data(part)
+    return True
+
+
+def uploaded_file(upload: W.FileUpload) -> Path | None:
+    """Write the file chosen in a FileUpload widget to a temporary path (keeping its name).
+
+    Returns None when nothing was uploaded. The loaders then read it like any file,
+    with the same formats and column maps as the command line.
+    """
+    if not upload.value:
+        return None
+    item = upload.value[0]
+    folder = Path(tempfile.mkdtemp(prefix="playbook_upload_"))
+    path = folder / Path(str(item["name"])).name
+    path.write_bytes(bytes(item["content"]))
+    return path
+
+
+def overview_app(data_dir: str | Path, *, lang: str = "en") -> W.Widget:
+    """Team overview form: pick an as-of date, see per-rep attainment and the chart."""
+    as_of = W.DatePicker(description=t("app.as_of", lang))
+    button = W.Button(description=t("app.show", lang), button_style="primary")
+    out = W.Output()
+    loaded: dict[str, Any] = {}  # the data is read and validated once, not on every click
+
+    def body() -> list[Any]:
+        if "ds" not in loaded:
+            loaded["ds"] = loading.load_dataset(paths.resolve(data_dir))
+        ds = loaded["ds"]
+        when = overview.resolve_as_of(as_of.value.isoformat() if as_of.value else "", ds.orders)
+        summary = overview.rep_summary(ds.orders, ds.reps, ds.quotas, as_of=when)
+        subtitle = t("overview.subtitle", lang, as_of=when.date(), source=Path(data_dir).name)
+        return [HTML(f"<h3>{html.escape(subtitle)}</h3>"),
+                report.style_table(overview.team_summary(summary), lang=lang),
+                report.style_table(summary, lang=lang),
+                figure_png(plotting.attainment_chart(summary, lang=lang))]
+
+    def show(_: object = None) -> None:
+        render_outputs(out, body, lang)
+
+    button.on_click(show)
+    return W.VBox([W.HTML(f"<h2>{html.escape(t('overview.title', lang))}</h2>"),
+                   W.HBox([as_of, button]), out])
+
+
+def app_names() -> list[str]:
+    """Return the app notebooks' names (``notebooks/apps/*.ipynb``) except the home page.
+
+    Examples
+    --------
+    >>> "team_overview" in app_names()
+    True
+    """
+    return sorted(p.stem for p in APPS_DIR.glob("*.ipynb") if p.stem != "home")
+
+
+def home_app(*, lang: str = "en", base: str = "") -> W.Widget:
+    """Landing page: every app by name and purpose, with links in the chosen language.
+
+    ``base`` is the URL prefix of the rendered notebooks (Voila: ``/voila/render``,
+    found relative to the page when empty).
+    """
+    other = "zh" if lang == "en" else "en"
+    items = []
+    for name in app_names():
+        href = html.escape(f"{base or '.'}/{name}.ipynb?lang={lang}")
+        items.append(
+            f'<li style="margin:0.6em 0"><a href="{href}" style="font-size:1.15em">'
+            f"{html.escape(t(f'apps.{name}.title', lang))}</a><br>"
+            f"<span style=\"color:#555\">{html.escape(t(f'apps.{name}.purpose', lang))}</span></li>"
+        )
+    switch = html.escape(f"?lang={other}")
+    return W.HTML(
+        f"<h2>{html.escape(t('apps.home.title', lang))}</h2>"
+        f"<p>{html.escape(t('apps.home.intro', lang))} "
+        f'<a href="{switch}">{html.escape(t("lang.name", other))}</a></p>'
+        f"<ul style=\"list-style:none;padding-left:0\">{''.join(items)}</ul>"
+    )

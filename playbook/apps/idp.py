@@ -1,0 +1,712 @@
+"""IDP form (个人发展计划): draft, edit, check, save, agree, review and download a rep's plan.
+
+A supervisor (or the rep, or HR) picks a rep. The form shows the rep's latest stored
+plan when there is one (and says so), else the draft the data suggest
+(:func:`playbook.idp.draft_plan` on :func:`playbook.idp.dataset_evidence`). The plan
+table is a grid of widgets, one block per development item: the competency (a
+dropdown of the catalogue), why, current and target level (1–5), the measures (chosen
+from the library of the catalogue, :func:`playbook.idp.catalogue_frame`, or typed, one
+per line), the resources and the review date. Rows can be added and removed.
+
+- **Validate** lists every problem at once (:func:`playbook.idp.plan_issues`).
+- **Save** stores the plan as a new version with its author ("your name") and shows
+  the version number (:class:`playbook.pipeline.store.Store`). The button is disabled while
+  saving, and each submission carries a client token of this form: a double click or a
+  resend stores nothing twice.
+- **Sign-off** buttons move the saved plan through ``draft -> agreed_by_rep ->
+  agreed_by_supervisor -> archived_by_hr``; a step out of order gets a clear message.
+- **Review** records the level each item reached at its review date (PDCA); a new plan
+  can start from those levels (:func:`playbook.pipeline.store.next_plan_start_levels`).
+- **Download** offers the plan as a printable HTML page (and PDF when chromium is
+  installed), plus the per-rep evidence report of :func:`playbook.pipeline.idp_batch.render_idps`.
+
+Everything typed is kept as text: the form shows it in text widgets, and every HTML it
+writes escapes it (:func:`playbook.present.idp.escape_text`).
+
+Examples
+--------
+>>> from playbook.apps.idp import IdpForm
+>>> form = IdpForm("data/sample", lang="en", store_url="sqlite://")
+>>> form.rep.value = "R004"
+>>> [row.competency.value for row in form.rows][:2]
+['customer_communication', 'new_customer_development']
+>>> form.author.value = "那振宇"
+>>> form.save().version
+1
+>>> form.sign("agreed_by_rep").status
+'agreed_by_rep'
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as W
+import pandas as pd
+
+from playbook import idp
+from playbook.apps import download_html
+from playbook.apps.idp_parts import (
+    _WIDE,
+    LEVELS,
+    ItemRow,
+    _box,
+    _day,
+    _esc,
+    _failure,
+    _lines,
+    _problems_html,
+    _when,
+    plan_page_html,
+)
+from playbook.core import paths
+from playbook.core.errors import PlaybookError
+from playbook.core.labels import check_lang, t
+from playbook.data import loading
+from playbook.pipeline import batch as render
+from playbook.pipeline.idp_batch import render_idps
+from playbook.pipeline.store import REVIEWABLE, TRANSITIONS, Store, content_hash, next_plan_start_levels
+from playbook.present import idp as present_idp
+from playbook.targets import overview
+
+__all__ = ["SIGN_STEPS", "LEVELS", "IdpForm", "idp_form_app", "plan_page_html"]
+
+SIGN_STEPS = ("agreed_by_rep", "agreed_by_supervisor", "archived_by_hr")
+"""The sign-off buttons, in workflow order (each moves the plan one step)."""
+_HTML_MIME = "text/html"
+_PDF_MIME = "application/pdf"
+
+
+# --------------------------------------------------------------------------- the form
+
+class IdpForm:
+    """The IDP form: its controls are attributes; its methods are what the buttons do.
+
+    :meth:`pick` (the rep dropdown), :meth:`validate`, :meth:`save`, :meth:`sign`,
+    :meth:`record_reviews`, :meth:`new_plan` and :meth:`prepare_download`.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        Data folder (the shipped sample by default).
+    lang : {"en", "zh"}
+        Language of every label and message.
+    store_url : str
+        The IDP store (SQLAlchemy URL or SQLite path); empty: ``$PLAYBOOK_STORE_URL``, else
+        ``var/idp.sqlite``. Opened on first use.
+    dataset : playbook.data.loading.Dataset, optional
+        Data already loaded from ``data_dir``.
+    evidence : DataFrame, optional
+        :func:`playbook.idp.dataset_evidence` already computed (default: on first pick).
+
+    Attributes
+    ----------
+    rep : Dropdown
+        The rep (``None`` until one is chosen).
+    source : HTML
+        Says whether the form shows the stored plan (which version) or the data's draft.
+    plan_date, strengths, rows, add_button
+        The plan's date, its strengths (one per line) and the grid of :class:`ItemRow`.
+    author, validate_button, save_button, check, save_status
+        "Your name", the two buttons and their messages.
+    state, sign_buttons, sign_status, history
+        The current sign-off state, one button per step of :data:`SIGN_STEPS`, the
+        message, and the versions stored.
+    review_rows, record_button, review_status
+        Level reached and review date per item of the saved plan.
+    download_button, download
+        The links to the documents.
+    plan_id, version, status
+        The stored plan shown (None when not saved).
+    widget : VBox
+        The whole form, to display.
+    """
+
+    def __init__(self, data_dir: str | Path = "data/sample", *, lang: str = "en", store_url: str = "",
+                 dataset: Any = None, evidence: pd.DataFrame | None = None) -> None:
+        check_lang(lang)
+        self.data_dir = data_dir
+        self.lang = lang
+        self.store_url = store_url or ""
+        self._dataset = dataset
+        self._evidence = evidence
+        self._store: Any = None
+        self._report_dir: Path | None = None  # reports and their snapshot, kept for the form's life
+        self.catalogue = idp.load_catalogue()
+        self._form_id = uuid.uuid4().hex
+        self._token_seq = 0
+        self._token_digest: str | None = None
+        self._token_done = False
+        self._clean_digest: str | None = None
+        self.base: idp.Plan | None = None
+        self.saved: idp.Plan | None = None
+        self.plan_id: int | None = None
+        self.version: int | None = None
+        self.status: str | None = None
+        self.rows: list[ItemRow] = []
+        self.rep_ids: list[str] = []
+        self._history = pd.DataFrame(columns=["version", "status", "author", "created_at", "content_hash", "note"])
+        self._row_args = (self._library(lang), [(self.catalogue.name(k, lang), k) for k in self.catalogue.keys])
+        self.review_rows: list[tuple[str, W.Dropdown, W.DatePicker, W.HTML]] = []
+
+        def label(key: str, **fields: object) -> str:
+            return t(key, lang, **fields)
+
+        def heading(key: str) -> W.HTML:
+            return W.HTML(f"<h3>{_esc(label(key))}</h3>")
+
+        self.rep = W.Dropdown(options=[(label("app_idp.pick_rep"), None)], value=None,
+                              description=label("app_idp.rep"), style=_WIDE, layout=W.Layout(width="360px"),
+                              disabled=True)
+        self.source = W.HTML()
+        self.header = W.HTML()
+        self.preview = W.HTML()
+        self.plan_date = W.DatePicker(description=label("idp.header.plan_date"), style=_WIDE)
+        self.strengths = W.Textarea(description=label("app_idp.strengths"), style=_WIDE,
+                                    layout=W.Layout(width="70%", height="80px"))
+        self.rows_box = W.VBox()
+        self.add_button = W.Button(description=label("app_idp.add"), icon="plus")
+        self.author = W.Text(description=label("app_idp.author"), style=_WIDE,
+                             placeholder=label("app_idp.author_placeholder"), layout=W.Layout(width="360px"))
+        self.validate_button = W.Button(description=label("app_idp.validate"), icon="check")
+        self.save_button = W.Button(description=label("app_idp.save"), button_style="primary", icon="save")
+        self.check = W.HTML()
+        self.save_status = W.HTML()
+        self.state = W.HTML()
+        self.sign_buttons = {s: W.Button(description=label(f"app_idp.sign.{s}"), button_style="info",
+                                         layout=W.Layout(width="auto")) for s in SIGN_STEPS}
+        self.sign_status = W.HTML()
+        self.history = W.HTML()
+        self.new_plan_button = W.Button(description=label("app_idp.new_plan"), icon="file",
+                                        layout=W.Layout(width="auto"))
+        self.review_help = W.HTML()
+        self.review_box = W.VBox()
+        self.record_button = W.Button(description=label("app_idp.record"), button_style="info", icon="flag")
+        self.review_status = W.HTML()
+        self.download_button = W.Button(description=label("app_idp.download"), icon="download",
+                                        layout=W.Layout(width="auto"))
+        self.download = W.HTML()
+
+        self.rep.observe(self._rep_changed, names="value")
+        self.add_button.on_click(self.add_row)
+        self.validate_button.on_click(self.validate)
+        self.save_button.on_click(self.save)
+        for status, button in self.sign_buttons.items():
+            button.on_click(lambda _b, s=status: self.sign(s))
+        self.new_plan_button.on_click(self.new_plan)
+        self.record_button.on_click(self.record_reviews)
+        self.download_button.on_click(self.prepare_download)
+
+        self.editor = W.VBox([
+            heading("idp.section.header"), self.header,
+            heading("app_idp.section.edit"), W.HTML(f"<p>{_esc(label('app_idp.edit_help'))}</p>"),
+            self.plan_date, self.strengths, self.rows_box, W.HBox([self.add_button]),
+            heading("app_idp.section.save"), self.author, W.HBox([self.validate_button, self.save_button]),
+            self.check, self.save_status,
+            heading("app_idp.section.signoff"), self.state, self.preview,
+            W.HBox([*self.sign_buttons.values()], layout=W.Layout(flex_flow="row wrap")),
+            self.sign_status, self.history,
+            heading("app_idp.section.review"), self.review_help, self.review_box, W.HBox([self.record_button]),
+            self.review_status, W.HBox([self.new_plan_button]),
+            heading("app_idp.section.download"), W.HBox([self.download_button]), self.download,
+        ], layout=W.Layout(display="none"))
+        self.problem = W.HTML()
+        self.widget = W.VBox([
+            W.HTML(f"<h2>{_esc(label('apps.idp_form.title'))}</h2><p>{_esc(label('app_idp.intro'))}</p>"),
+            self.rep, self.source, self.problem, self.editor,
+        ])
+        self._load_reps()
+
+    # ----------------------------------------------------------------- data
+    def dataset(self) -> Any:
+        """Return the data folder's dataset (loaded once)."""
+        if self._dataset is None:
+            self._dataset = loading.load_dataset(paths.resolve(self.data_dir))
+        return self._dataset
+
+    def evidence(self) -> pd.DataFrame:
+        """Return the team evidence of every rep (computed once, vectorised)."""
+        if self._evidence is None:
+            self._evidence = idp.dataset_evidence(self.dataset())
+        return self._evidence
+
+    def store(self) -> Any:
+        """Return the IDP store (opened on first use)."""
+        if self._store is None:
+            self._store = Store(self.store_url or None)
+        return self._store
+
+    def _load_reps(self) -> None:
+        """Fill the rep dropdown: the reps of the data still employed this year (as the batch renders)."""
+        try:
+            reps = self.dataset().reps
+            when = overview.resolve_as_of("", self.dataset().orders)
+        except Exception as exc:  # noqa: BLE001 - a form shows every failure
+            self.problem.value = _failure(exc, self.lang)
+            return
+        reps = overview.current_reps(reps, as_of=when)
+        self.rep_ids = reps["rep_id"].astype(str).tolist()
+        names = reps["name"].astype(str).tolist() if "name" in reps else self.rep_ids
+        self.rep.options = [(t("app_idp.pick_rep", self.lang), None)] + [
+            (f"{r} · {n}", r) for r, n in zip(self.rep_ids, names, strict=True)]
+        self.rep.disabled = False
+
+    def _library(self, plan_lang: str) -> pd.DataFrame:
+        return idp.catalogue_frame(self.catalogue, lang=plan_lang)
+
+    # ----------------------------------------------------------------- choosing a rep
+    def _rep_changed(self, change: dict) -> None:
+        self.pick(change["new"])
+
+    def pick(self, rep_id: str | None) -> bool:
+        """Show the rep's latest stored plan, else the draft from the data; return True when shown."""
+        for box in (self.problem, self.check, self.save_status, self.sign_status, self.review_status, self.download):
+            box.value = ""
+        if not rep_id:
+            self.editor.layout.display = "none"
+            self.source.value = ""
+            return False
+        try:
+            stored = self.store().plans(str(rep_id))
+            if len(stored):
+                latest = stored.sort_values("plan_id").iloc[-1]
+                self.plan_id = int(latest["plan_id"])
+                self._show(self.store().plan(self.plan_id))
+                self.source.value = _box(t(
+                    "app_idp.loaded", self.lang, plan_id=self.plan_id, version=self.version,
+                    status=t(f"idp.status.{self.status}", self.lang), author=latest["updated_by"],
+                    when=_when(latest["updated_at"])), "info")
+            else:
+                self.plan_id = None
+                plan = idp.draft_plan(self.evidence(), str(rep_id), lang=self.lang)
+                self._show(plan)
+                as_of = pd.Timestamp(plan.plan_date).date() if plan.plan_date is not None else ""
+                self.source.value = _box(t("app_idp.drafted", self.lang, rep=plan.rep_name or rep_id,
+                                           as_of=as_of), "info")
+        except Exception as exc:  # noqa: BLE001 - a form shows every failure
+            self.problem.value = _failure(exc, self.lang)
+            self.editor.layout.display = "none"
+            return False
+        self.editor.layout.display = "flex"
+        return True
+
+    def new_plan(self, _: object = None) -> bool:
+        """Draft a new plan for the rep from the levels reached at the last review (PDCA: Act).
+
+        The next save creates a new plan; the old one stays as it is.
+        """
+        rep_id = self.rep.value
+        if not rep_id:
+            self.review_status.value = _box(t("app_idp.pick_first", self.lang), "warn")
+            return False
+        try:
+            start = next_plan_start_levels(self.store(), str(rep_id))
+            levels = start[["competency", "level", "source"]] if len(start) else None
+            plan = idp.draft_plan(self.evidence(), str(rep_id), lang=self.lang, levels=levels,
+                                  plan_date=pd.Timestamp.today().normalize())
+        except Exception as exc:  # noqa: BLE001 - a form shows every failure
+            self.review_status.value = _failure(exc, self.lang)
+            return False
+        self.plan_id = None
+        self._show(plan)
+        key = "app_idp.new_from_review" if levels is not None else "app_idp.new_from_data"
+        self.source.value = _box(t(key, self.lang, n=len(plan.items)), "info")
+        for box in (self.check, self.save_status, self.sign_status, self.review_status, self.download):
+            box.value = ""
+        return True
+
+    def _show(self, plan: idp.Plan) -> None:
+        """Put ``plan`` in the form (header kept aside, items in the grid) and refresh the stored state."""
+        self.base = plan
+        self.plan_date.value = _day(plan.plan_date)
+        self.strengths.value = "\n".join(plan.strengths)
+        library = self._library(plan.lang)
+        choices = [(self.catalogue.name(k, self.lang), k) for k in self.catalogue.keys]
+        self._row_args = (library, choices)
+        self.rows = [self._new_row(rec) for rec in idp.plan_from_dict(idp.plan_to_dict(plan)).items.to_dict("records")]
+        self._layout_rows()
+        self._token_digest, self._token_done = None, False
+        self._refresh_stored()
+        self._clean_digest = self._digest(self.current_plan())
+
+    def _layout_rows(self) -> None:
+        for n, row in enumerate(self.rows, start=1):
+            row.set_number(n)
+            row.mark(False)
+        self.rows_box.children = [row.widget for row in self.rows]
+
+    def _new_row(self, record: dict[str, Any] | None = None) -> ItemRow:
+        library, choices = self._row_args
+        row = ItemRow(library, choices, lang=self.lang, record=record)
+        row.remove.on_click(lambda _b: self.remove_row(row))
+        return row
+
+    def add_row(self, _: object = None) -> ItemRow:
+        """Add an empty item at the end of the plan table."""
+        row = self._new_row()
+        self.rows.append(row)
+        self._layout_rows()
+        return row
+
+    def remove_row(self, row: ItemRow) -> None:
+        """Remove an item from the plan table."""
+        self.rows = [r for r in self.rows if r is not row]
+        self._layout_rows()
+
+    # ----------------------------------------------------------------- the plan in the form
+    def current_plan(self) -> idp.Plan:
+        """Return the plan as the form shows it now (header of the draft/stored plan, items of the grid)."""
+        if self.base is None:
+            raise PlaybookError(t("app_idp.pick_first", self.lang))
+        items = pd.DataFrame([row.record() for row in self.rows], columns=idp.PLAN_ITEM_COLUMNS)
+        when = pd.Timestamp(self.plan_date.value) if self.plan_date.value else None
+        return replace(self.base, plan_date=when, strengths=tuple(_lines(self.strengths.value)), items=items)
+
+    @staticmethod
+    def _digest(plan: idp.Plan) -> str:
+        return content_hash(idp.plan_to_dict(plan))
+
+    def dirty(self) -> bool:
+        """Return True when the form holds changes that are not saved."""
+        return self.base is not None and self._digest(self.current_plan()) != self._clean_digest
+
+    def validate(self, _: object = None) -> pd.DataFrame:
+        """Show every problem of the plan in the form at once; return them (empty: the plan is fine)."""
+        if self.base is None:
+            self.check.value = _box(t("app_idp.pick_first", self.lang), "warn")
+            return pd.DataFrame()
+        issues = idp.plan_issues(self.current_plan(), rep_ids=self.rep_ids, lang=self.lang)
+        bad = set(issues["row"].dropna().astype(int))
+        for n, row in enumerate(self.rows, start=1):
+            row.mark(n in bad)
+        self.check.value = _problems_html(issues, self.lang) if len(issues) else _box(
+            t("app_idp.valid_ok", self.lang), "ok")
+        return issues
+
+    # ----------------------------------------------------------------- saving
+    def _save_token(self, digest: str) -> str:
+        if digest != self._token_digest:
+            self._token_seq += 1
+            self._token_digest, self._token_done = digest, False
+        return f"idp-form:{self._form_id}:{self._token_seq}"
+
+    def save(self, _: object = None) -> Any:
+        """Store the form's plan as a new version; return the stored :class:`~playbook.pipeline.store.PlanVersion`.
+
+        Returns None when the plan was not saved.
+
+        The button is disabled while saving. The submission's client token is kept until
+        the content changes, so a second click (or a resend) returns the version stored
+        the first time instead of a duplicate.
+        """
+        self.save_button.disabled = True
+        try:
+            return self._save()
+        except Exception as exc:  # noqa: BLE001 - a form shows every failure
+            self.save_status.value = _failure(exc, self.lang)
+            return None
+        finally:
+            self.save_button.disabled = False
+
+    def _save(self) -> Any:
+        lang = self.lang
+        self.save_status.value = ""
+        if self.base is None:
+            self.save_status.value = _box(t("app_idp.pick_first", lang), "warn")
+            return None
+        author = str(self.author.value).strip()
+        if not author:
+            self.save_status.value = _box(t("app_idp.need_name", lang), "warn")
+            return None
+        if self.validate().shape[0]:
+            self.save_status.value = _box(t("app_idp.not_saved_problems", lang), "warn")
+            return None
+        plan = self.current_plan()
+        digest = self._digest(plan)
+        token = self._save_token(digest)
+        store = self.store()
+        before, based_on = self.status, self.version
+        if self.plan_id is not None and not self._token_done:
+            if self.status == "archived_by_hr":
+                self.save_status.value = _box(t("app_idp.archived_readonly", lang), "warn")
+                return None
+            latest = store.history(self.plan_id).iloc[-1]
+            if latest["content_hash"] == digest:
+                self.save_status.value = _box(t("app_idp.no_changes", lang, version=int(latest["version"])), "info")
+                return None
+        if self.plan_id is None:
+            v = store.create_plan(plan, author=author, client_token=token, rep_ids=self.rep_ids)
+        else:
+            v = store.save_version(self.plan_id, plan, author=author, client_token=token, rep_ids=self.rep_ids)
+        self._token_done = True
+        self.plan_id = v.plan_id
+        self._refresh_stored()
+        self._clean_digest = digest
+        if v.created:
+            text = t("app_idp.saved", lang, version=v.version, plan_id=v.plan_id, author=author)
+            if before not in (None, "draft"):
+                text += " " + t("app_idp.saved_redraft", lang)
+            hist = self._history
+            meanwhile = hist.loc[(hist["version"] > (based_on or v.version)) & (hist["version"] < v.version)]
+            if len(meanwhile):  # others saved since this form loaded the plan: say so, nothing is lost
+                text += " " + t("app_idp.saved_meanwhile", lang,
+                                versions=", ".join(map(str, meanwhile["version"])),
+                                who=", ".join(dict.fromkeys(meanwhile["author"].astype(str))))
+        else:
+            text = t("app_idp.saved_again", lang, version=v.version)
+        self.save_status.value = _box(text, "ok")
+        return v
+
+    # ----------------------------------------------------------------- the stored state
+    def _refresh_stored(self) -> None:
+        """Read the stored plan back: state, versions, preview, review rows."""
+        lang = self.lang
+        if self.plan_id is None:
+            self.saved, self.version, self.status = None, None, None
+            self.state.value = _box(t("app_idp.not_stored", lang), "info")
+            self.history.value = ""
+            self.header.value = present_idp.plan_header_html(self.base, lang) if self.base is not None else ""
+            self.preview.value = ""
+            self._review_rows()
+            return
+        store = self.store()
+        hist = self._history = store.history(self.plan_id)
+        last = hist.iloc[-1]
+        self.version, self.status = int(last["version"]), str(last["status"])
+        self.saved = store.plan(self.plan_id)
+        steps = ["draft", *SIGN_STEPS]
+        done = steps.index(self.status)
+        chips = " → ".join(
+            (f"<b style='color:#1565c0'>{_esc(t(f'idp.status.{s}', lang))}</b>" if i == done else
+             f"<span style='color:{'#2e7d32' if i < done else '#999'}'>{_esc(t(f'idp.status.{s}', lang))}</span>")
+            for i, s in enumerate(steps))
+        text = t("app_idp.state", lang, plan_id=self.plan_id, version=self.version,
+                 status=t(f"idp.status.{self.status}", lang))
+        self.state.value = f'<div class="pb-state" role="status"><b>{_esc(text)}</b><br>{chips}</div>'
+
+        shown = pd.DataFrame({
+            t("app_idp.col.version", lang): hist["version"].astype(int),
+            t("col.status", lang): hist["status"].map(lambda s: t(f"idp.status.{s}", lang)),
+            t("app_idp.col.author", lang): hist["author"].astype(str),
+            t("app_idp.col.created_at", lang): hist["created_at"].map(_when),
+        })
+        table = shown.to_html(index=False, escape=True, border=0, justify="left", classes="idp-header pb-history")
+        self.history.value = (f"<details><summary>{_esc(t('app_idp.history', lang, n=len(hist)))}</summary>"
+                              f"{table}</details>")
+        self.header.value = present_idp.plan_header_html(self.saved, lang)
+        table = present_idp.plan_to_html_table(self.saved, lang) if len(self.saved.items) else _box(
+            t("idp.no_items", lang), "info")
+        self.preview.value = f"<p><i>{_esc(t('app_idp.preview_saved', lang, version=self.version))}</i></p>{table}"
+        self._review_rows()
+
+    def _review_rows(self) -> None:
+        """One line per item of the saved plan: level reached and review date (PDCA: Check)."""
+        lang = self.lang
+        self.review_rows = []
+        if self.saved is None:
+            self.review_help.value = _box(t("app_idp.review_save_first", lang), "info")
+            self.review_box.children = []
+            return
+        reviews = self.store().table("reviews")
+        reviews = reviews.loc[reviews["plan_id"] == self.plan_id].sort_values("id")
+        latest = reviews.drop_duplicates("competency", keep="last").set_index("competency")
+        children = []
+        for rec in self.saved.items.to_dict("records"):
+            comp = str(rec["competency"])
+            name = self.catalogue.name(comp, lang) if comp in self.catalogue.competencies else comp
+            level = W.Dropdown(options=[("—", None)] + [(str(v), v) for v in LEVELS], value=None,
+                               description=t("app_idp.reached", lang), style=_WIDE, layout=W.Layout(width="190px"))
+            when = W.DatePicker(value=_day(rec["review_date"]), description=t("app_idp.review_date", lang),
+                                style=_WIDE, layout=W.Layout(width="250px"))
+            note = W.HTML()
+            if comp in latest.index:
+                r = latest.loc[comp]
+                note.value = _esc(t("app_idp.recorded", lang, level=int(r["level_reached"]),
+                                    date=_day(r["review_date"]), author=r["author"]))
+            target = rec["target_level"]
+            head = W.HTML(f"<b>{_esc(name)}</b> ({_esc(t('app_idp.target_short', lang, target=target))})",
+                          layout=W.Layout(width="300px"))
+            self.review_rows.append((comp, level, when, note))
+            children.append(W.HBox([head, level, when, note], layout=W.Layout(align_items="center")))
+        self.review_box.children = children
+        self.review_help.value = (_box(t("app_idp.review_help", lang), "info") if self.status in _reviewable()
+                                  else _box(t("app_idp.review_not_yet", lang,
+                                              status=t(f"idp.status.{self.status}", lang)), "warn"))
+
+    # ----------------------------------------------------------------- sign-off
+    def sign(self, status: str) -> Any:
+        """Move the saved plan one step to ``status``; return the new version (None with a message if refused)."""
+        lang = self.lang
+        self.sign_status.value = ""
+        try:
+            if self.base is None:
+                self.sign_status.value = _box(t("app_idp.pick_first", lang), "warn")
+                return None
+            if self.plan_id is None:
+                self.sign_status.value = _box(t("app_idp.save_first", lang), "warn")
+                return None
+            author = str(self.author.value).strip()
+            if not author:
+                self.sign_status.value = _box(t("app_idp.need_name", lang), "warn")
+                return None
+            if self.dirty():
+                self.sign_status.value = _box(t("app_idp.unsaved_changes", lang), "warn")
+                return None
+            store = self.store()
+            current = store.status(self.plan_id)
+            if status == current:  # e.g. a double click: the step is already taken
+                self.sign_status.value = _box(t("app_idp.already", lang, status=t(f"idp.status.{status}", lang)),
+                                              "info")
+                return None
+            if status not in TRANSITIONS[current]:
+                nxt = TRANSITIONS[current]
+                text = (t("app_idp.bad_step", lang, status=t(f"idp.status.{current}", lang),
+                          next=t(f"idp.status.{nxt[0]}", lang), wanted=t(f"idp.status.{status}", lang))
+                        if nxt else t("app_idp.final", lang))
+                self.sign_status.value = _box(text, "warn")
+                return None
+            token = f"idp-form:{self._form_id}:sign:{self.plan_id}:{self.version}:{status}"
+            v = store.sign(self.plan_id, status, author=author, client_token=token)
+            self._refresh_stored()
+            self._clean_digest = self._digest(self.current_plan())
+            self.sign_status.value = _box(t("app_idp.signed", lang, status=t(f"idp.status.{status}", lang),
+                                            version=v.version, author=author), "ok")
+            return v
+        except Exception as exc:  # noqa: BLE001 - a form shows every failure
+            self.sign_status.value = _failure(exc, lang)
+            return None
+
+    # ----------------------------------------------------------------- review
+    def record_reviews(self, _: object = None) -> list[int]:
+        """Record the level reached for each item where one is chosen; return the review row ids."""
+        lang = self.lang
+        self.review_status.value = ""
+        try:
+            if self.plan_id is None:
+                self.review_status.value = _box(t("app_idp.review_save_first", lang), "warn")
+                return []
+            author = str(self.author.value).strip()
+            if not author:
+                self.review_status.value = _box(t("app_idp.need_name", lang), "warn")
+                return []
+            status = self.store().status(self.plan_id)
+            if status not in _reviewable():
+                self.review_status.value = _box(t("app_idp.review_not_yet", lang,
+                                                  status=t(f"idp.status.{status}", lang)), "warn")
+                return []
+            chosen = [(c, lv.value, d.value) for c, lv, d, _ in self.review_rows if lv.value is not None]
+            if not chosen:
+                self.review_status.value = _box(t("app_idp.review_none_chosen", lang), "warn")
+                return []
+            missing = [c for c, _, d in chosen if d is None]
+            if missing:
+                names = ", ".join(self.catalogue.name(c, lang) if c in self.catalogue.competencies else c
+                                  for c in missing)
+                self.review_status.value = _box(t("app_idp.review_need_date", lang, items=names), "warn")
+                return []
+            ids = [self.store().record_review(
+                self.plan_id, comp, level, review_date=when, author=author,
+                client_token=f"idp-form:{self._form_id}:review:{self.plan_id}:{comp}:{level}:{when}")
+                for comp, level, when in chosen]
+        except Exception as exc:  # noqa: BLE001 - a form shows every failure
+            self.review_status.value = _failure(exc, lang)
+            return []
+        self._review_rows()
+        self.review_status.value = _box(t("app_idp.reviews_recorded", lang, n=len(ids)), "ok")
+        return ids
+
+    # ----------------------------------------------------------------- download
+    def documents(self) -> list[tuple[str, str, bytes, str]]:
+        """Return the documents of the download: ``(label key, file name, bytes, MIME)`` each.
+
+        The plan page (HTML, and PDF when chromium is installed) shows the saved version
+        (the form's content when not saved yet); the report is
+        :func:`playbook.pipeline.idp_batch.render_idps` for this rep (its latest stored plan with the
+        evidence, or the data's draft when nothing is stored), in a temporary folder.
+        Runs in a worker thread (the PDF printer cannot run inside the kernel's event loop).
+        """
+        if self.base is None:
+            raise PlaybookError(t("app_idp.pick_first", self.lang))
+        plan = self.saved if self.saved is not None else self.current_plan()
+        history = self.store().history(self.plan_id) if self.plan_id is not None else None
+        page = plan_page_html(plan, lang=self.lang, status=self.status or "", version=self.version,
+                              history=history)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(self._render, plan.rep_id, page).result()
+
+    def _render(self, rep_id: str, page: str) -> list[tuple[str, str, bytes, str]]:
+        folder = Path(tempfile.mkdtemp(prefix="playbook_idp_form_"))
+        lang = self.lang
+        try:
+            suffix = f"_v{self.version}" if self.version else ""
+            html_path = folder / f"{render.safe_filename(f'idp_plan_{rep_id}_{lang}{suffix}')}.html"
+            html_path.write_text(page, encoding="utf-8")
+            docs = [("app_idp.link.plan_html", html_path.name, html_path.read_bytes(), _HTML_MIME)]
+            chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+            for pdf in render.html_to_pdf([html_path]) if chromium else []:
+                docs.append(("app_idp.link.plan_pdf", pdf.name, pdf.read_bytes(), _PDF_MIME))
+            try:
+                # the report shows the stored plan (what was saved and agreed), else the draft
+                # the snapshot (evidence of all reps) is computed once per form, and a report is
+                # rendered again only when its stored plan changed
+                if self._report_dir is None:
+                    self._report_dir = Path(tempfile.mkdtemp(prefix="playbook_idp_reports_"))
+                batch = render_idps(paths.resolve(self.data_dir), self._report_dir, reps=[rep_id], lang=lang,
+                                    pdf=bool(chromium), progress=False, workers=1,
+                                    from_store=self.plan_id is not None, store_url=self.store_url or None)
+            except PlaybookError as exc:
+                docs.append(("app_idp.report_failed", "", str(exc).encode("utf-8"), ""))
+                return docs
+            for res in batch.results:
+                if res.status == "failed" or not res.html:
+                    docs.append(("app_idp.report_failed", "", str(res.error or "").encode("utf-8"), ""))
+                    continue
+                report = Path(res.html)
+                docs.append(("app_idp.link.report_html", report.name, report.read_bytes(), _HTML_MIME))
+                if report.with_suffix(".pdf").exists():
+                    pdf = report.with_suffix(".pdf")
+                    docs.append(("app_idp.link.report_pdf", pdf.name, pdf.read_bytes(), _PDF_MIME))
+            return docs
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def prepare_download(self, _: object = None) -> bool:
+        """Build the documents and show one download link each; return True when the plan page is ready."""
+        lang = self.lang
+        self.download_button.disabled = True
+        self.download.value = _box(t("app_idp.preparing", lang), "info")
+        try:
+            docs = self.documents()
+        except Exception as exc:  # noqa: BLE001 - a form shows every failure
+            self.download.value = _failure(exc, lang)
+            return False
+        finally:
+            self.download_button.disabled = False
+        note = (t("app_idp.download_note", lang, version=self.version, status=t(f"idp.status.{self.status}", lang))
+                if self.saved is not None else t("app_idp.download_draft_note", lang))
+        parts, links = [_box(note, "info")], []
+        for key, name, data, mime in docs:
+            if key == "app_idp.report_failed":
+                parts.append(_box(t(key, lang, reason=data.decode("utf-8")), "warn"))
+            else:
+                links.append(download_html(data, name, t(key, lang), mime=mime))
+        parts.insert(1, f'<p style="display:flex;flex-wrap:wrap;gap:8px">{"".join(links)}</p>')
+        if not any(mime == _PDF_MIME for *_, mime in docs):
+            parts.append(_box(t("app_idp.no_pdf", lang), "info"))
+        self.download.value = "".join(parts)
+        return True
+
+
+def _reviewable() -> tuple[str, ...]:
+    return REVIEWABLE
+
+
+def idp_form_app(data_dir: str | Path = "data/sample", *, lang: str = "en", store_url: str = "") -> W.Widget:
+    """Return the IDP form (see :class:`IdpForm`), ready to display in Voila."""
+    return IdpForm(data_dir, lang=lang, store_url=store_url).widget

@@ -1,0 +1,13 @@
+"""The kit's foundations: every other layer builds on these, and they import nothing of the kit.
+
+- :mod:`playbook.core.errors` — the error family (``PlaybookError`` …)
+- :mod:`playbook.core.labels` — English / 简体中文 label catalogue (YAML in ``core/labels/``)
+- :mod:`playbook.core.paths` — every path the kit uses
+- :mod:`playbook.core.schema` — the kit's tables and columns
+- :mod:`playbook.core.money` — exact money: cents, the one rounding rule, allocations
+- :mod:`playbook.core.dates` — the one date parser and the one as-of default
+"""
+
+from playbook.core import dates, errors, labels, money, paths, schema
+
+__all__ = ["dates", "errors", "labels", "money", "paths", "schema"]

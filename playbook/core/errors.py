@@ -1,0 +1,108 @@
+"""The kit's error family: one base class, messages a sales manager can act on.
+
+Every problem caused by the user's input or parameters raises a subclass of
+:class:`PlaybookError`. The CLI, the notebooks and the apps catch this family and
+show the message; they never show a traceback for bad input.
+
+Examples
+--------
+>>> from playbook.core.errors import MissingColumnsError, PlaybookError
+>>> err = MissingColumnsError(["amount"], present=["order_id", "rep_id"], where="orders.csv")
+>>> isinstance(err, PlaybookError), isinstance(err, ValueError)
+(True, True)
+>>> print(err)
+orders.csv: missing required column(s): amount. Columns present: order_id, rep_id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = [
+    "PlaybookError",
+    "InputError",
+    "MissingColumnsError",
+    "ParameterError",
+    "ValidationError",
+    "PlaybookWarning",
+    "require_columns",
+]
+
+
+class PlaybookError(Exception):
+    """Base class of every error the kit raises on purpose."""
+
+
+class InputError(PlaybookError, ValueError):
+    """The input data cannot be used as it is (file, table, column or value)."""
+
+
+class ParameterError(PlaybookError, ValueError):
+    """A parameter of a function, notebook or command has a value the kit cannot use."""
+
+    def __init__(self, name: str, value: object, expected: str) -> None:
+        self.name = name
+        self.value = value
+        self.expected = expected
+        super().__init__(f"parameter {name}={value!r} is not valid: expected {expected}.")
+
+
+class MissingColumnsError(InputError):
+    """Required columns are absent; lists all of them and the columns present."""
+
+    def __init__(
+        self, missing: Sequence[str], *, present: Iterable[str] = (), where: str = "input"
+    ) -> None:
+        self.missing = list(missing)
+        self.present = list(present)
+        self.where = where
+        shown = ", ".join(map(str, self.present)) or "(none)"
+        super().__init__(
+            f"{where}: missing required column(s): {', '.join(self.missing)}. "
+            f"Columns present: {shown}."
+        )
+
+
+class ValidationError(InputError):
+    """One or more problems found in input data; ``issues`` holds all of them.
+
+    ``issues`` is a DataFrame with the columns of
+    :data:`playbook.data.validation.ISSUE_COLUMNS` (file, table, row, column, value,
+    code, expected, message), one row per problem.
+    """
+
+    def __init__(self, issues: pd.DataFrame, *, summary: str | None = None) -> None:
+        self.issues = issues
+        n = len(issues)
+        head = summary or f"{n} problem(s) found in the input data"
+        lines = [head + ":"]
+        for rec in issues.head(20).itertuples(index=False):
+            lines.append("  - " + str(rec.message))
+        if n > 20:
+            lines.append(f"  ... and {n - 20} more (see the full report)")
+        super().__init__("\n".join(lines))
+
+
+class PlaybookWarning(UserWarning):
+    """The result is valid but degraded (small samples, clipped values, defaults used)."""
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], where: str) -> None:
+    """Raise :class:`MissingColumnsError` naming every column of ``columns`` absent from ``frame``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> require_columns(pd.DataFrame({"a": [1]}), ["a"], "orders")
+    >>> require_columns(pd.DataFrame({"a": [1]}), ["a", "b", "c"], "orders")
+    Traceback (most recent call last):
+    ...
+    playbook.core.errors.MissingColumnsError: orders: missing required column(s): b, c. Columns present: a.
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise MissingColumnsError(missing, present=frame.columns, where=where)

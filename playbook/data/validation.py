@@ -1,0 +1,367 @@
+"""Checking a table against the kit's schema: every problem at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from playbook.core.errors import ParameterError
+from playbook.core.schema import TABLES
+from playbook.data.issues import _BOOL_EXPECTED, _NUMBER_EXPECTED, AS_OF_COLUMNS, _concat, _messages
+from playbook.data.parsing import (
+    _as_text,
+    _check_date_format,
+    _date_expected,
+    _parse_dates,
+    parse_bools,
+    parse_dates,
+    parse_numbers,
+)
+
+__all__ = ["TableCheck", "check_table", "empty_frame"]
+
+# ---------------------------------------------------------------------------- tables
+_KIND_DTYPES = {
+    "id": "str",
+    "text": "str",
+    "category": "str",
+    "date": "datetime64[us]",
+    "money": "float64",
+    "count": "int64",
+    "level": "int64",
+    "bool": "bool",
+}
+
+
+def empty_frame(table: str) -> pd.DataFrame:
+    """Return an empty frame of ``table`` with the kit's column types.
+
+    Examples
+    --------
+    >>> empty_frame("quotas").dtypes.astype(str).tolist()
+    ['str', 'datetime64[us]', 'float64']
+    """
+    if table not in TABLES:
+        raise ParameterError("table", table, "one of " + ", ".join(TABLES))
+    return pd.DataFrame(
+        {c.name: pd.Series([], dtype=_KIND_DTYPES[c.kind]) for c in TABLES[table].columns}
+    )
+
+
+@dataclass
+class TableCheck:
+    """The result of :func:`check_table`.
+
+    Attributes
+    ----------
+    table
+        The kit table.
+    typed
+        Every row, parsed into the kit's types (unparseable cells are missing); the
+        index holds the user's row numbers.
+    issues
+        The issue table.
+    bad
+        Boolean Series (same index): True on rows with at least one issue.
+    """
+
+    table: str
+    typed: pd.DataFrame
+    issues: pd.DataFrame
+    bad: pd.Series
+
+    @property
+    def valid(self) -> pd.DataFrame:
+        """The rows without issues, with final dtypes and a fresh 0..n-1 index."""
+        return _finish_rows(self.typed.loc[~self.bad.to_numpy()], self.table)
+
+
+def _finish_rows(typed: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Cast parsed rows to the final kit dtypes (whole numbers as int64, flags as bool)."""
+    out = typed.reset_index(drop=True)
+    for col in TABLES[table].columns:
+        if col.name in out:
+            out[col.name] = out[col.name].astype(_KIND_DTYPES[col.kind])
+    return out
+
+
+class _Collector:
+    """Collects issue chunks and the rows they touch."""
+
+    def __init__(self, file: str, table: str, index: pd.Index, headers: Mapping[str, str],
+                 original: pd.DataFrame) -> None:
+        self.file, self.table, self.index = file, table, index
+        self.headers, self.original = headers, original
+        self.chunks: list[pd.DataFrame] = []
+        self.bad = np.zeros(len(index), dtype=bool)
+
+    def add(self, mask: np.ndarray | pd.Series, column: str, code: str,
+            expected: str | pd.Series, values: pd.Series | None = None) -> None:
+        m = np.asarray(mask, dtype=bool)
+        if not m.any():
+            return
+        vals = self.original[column] if values is None else values
+        vals = vals.to_numpy()[m] if isinstance(vals, pd.Series) else vals
+        exp = expected.to_numpy()[m] if isinstance(expected, pd.Series) else expected
+        self.chunks.append(
+            _raw_chunk(self.file, self.table, self.index[m], self.headers.get(column, column),
+                       vals, code, exp)
+        )
+        self.bad |= m
+
+
+def _raw_chunk(file, table, rows, column, values, code, expected) -> pd.DataFrame:
+    n = len(rows)
+    return pd.DataFrame(
+        {
+            "file": np.full(n, str(file), dtype=object),
+            "table": np.full(n, table, dtype=object),
+            "row": np.asarray(rows, dtype="int64"),
+            "column": np.full(n, column, dtype=object),
+            "value": values if not isinstance(values, str) else np.full(n, values, dtype=object),
+            "code": np.full(n, code, dtype=object),
+            "expected": expected if not isinstance(expected, str) else np.full(n, expected, object),
+        }
+    )
+
+
+def _check_as_of(as_of: object) -> pd.Timestamp | None:
+    if as_of is None:
+        return None
+    try:
+        stamp = pd.Timestamp(as_of) if isinstance(as_of, (date, datetime)) else None
+        if stamp is None and isinstance(as_of, str):
+            parsed = parse_dates([as_of])[0]
+            stamp = None if pd.isna(parsed) else parsed
+    except (ValueError, TypeError):
+        stamp = None
+    if stamp is None or pd.isna(stamp):
+        raise ParameterError("as_of", as_of, "a date such as '2025-09-30'")
+    return pd.Timestamp(stamp).normalize()
+
+
+def check_table(
+    values: pd.DataFrame,
+    table: str,
+    *,
+    file: str = "input",
+    headers: Mapping[str, str] | None = None,
+    original: pd.DataFrame | None = None,
+    date_format: str = "YMD",
+    amount_factor: float = 1.0,
+    negate_refunds: bool = False,
+    as_of: object = None,
+    references: Mapping[str, Iterable[str]] | None = None,
+) -> TableCheck:
+    """Parse a table of raw text named in the kit's columns and list every problem.
+
+    Parameters
+    ----------
+    values
+        Raw text, one column per kit column present (absent optional columns are
+        filled with missing values; absent required ones are the caller's to report).
+        The index must hold the user's row numbers.
+    table
+        Kit table name.
+    file
+        How the file is named in messages.
+    headers
+        Kit column -> header in the user's file, for messages (default: the kit name).
+    original
+        The values as written in the file (before a column map translated them), shown
+        in issues; default ``values``.
+    date_format
+        ``"YMD"``, ``"MDY"``, ``"DMY"`` or a strptime pattern (see :func:`parse_dates`).
+    amount_factor
+        Multiplier for money columns (10000 when amounts are in 万元).
+    negate_refunds
+        Make refund amounts negative when the export writes them as positive.
+    as_of
+        Dates of past events (:data:`AS_OF_COLUMNS`) after this date are problems.
+    references
+        Kit table -> its known ids; columns referring to that table (the schema's
+        ``references``) must hold one of them.
+
+    Returns
+    -------
+    TableCheck
+        Parsed rows, the issue table and the mask of rows with issues.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"rep_id": ["R1", "R2"], "competency": ["negotiation"] * 2,
+    ...                     "level": ["3", "6"], "rater": ["self"] * 2,
+    ...                     "assessed_date": ["2025-06-30", "2025-06-30"]}, index=[2, 3])
+    >>> result = check_table(raw, "assessments", file="a.csv")
+    >>> print(result.issues.message[0])
+    a.csv, row 3, column level: level 6 is outside the 5-point scale; expected 1–5.
+    >>> result.valid.level.tolist()
+    [3]
+    """
+    if table not in TABLES:
+        raise ParameterError("table", table, "one of " + ", ".join(TABLES))
+    fmt = _check_date_format(date_format)
+    stamp = _check_as_of(as_of)
+    spec = TABLES[table]
+    index = values.index
+    headers = dict(headers or {})
+    original = values if original is None else original
+    col = _Collector(file, table, index, headers, original)
+    typed: dict[str, pd.Series] = {}
+    rules: dict[str, tuple[str, object]] = {}  # column -> (pandera rule, argument)
+
+    for c in spec.columns:
+        name = c.name
+        if name not in values:
+            typed[name] = _missing_series(c.kind, index)
+            continue
+        s = _as_text(values[name])
+        empty = s.eq("").to_numpy()
+        if c.kind in ("id", "text", "category"):
+            v = s.where(~empty)
+            if c.kind == "category":
+                v = v.str.normalize("NFKC").str.casefold()
+                rules[name] = ("bad_category", c.allowed)
+        elif c.kind == "date":
+            v, amb = _parse_dates(s, fmt)
+            unread = ~empty & v.isna().to_numpy()
+            col.add(unread & ~amb, name, "bad_date", _date_expected(fmt))
+            col.add(amb, name, "ambiguous_date", "YYYY-MM-DD")
+        elif c.kind in ("money", "count", "level"):
+            v = parse_numbers(s)
+            col.add(~empty & v.isna().to_numpy(), name, "bad_number", _NUMBER_EXPECTED)
+            if c.kind == "money":
+                v = (v * amount_factor).round(2)
+                if not (table == "orders" and name == "amount"):
+                    rules[name] = ("negative_amount", None)
+            else:
+                frac = (v.notna() & (v % 1 != 0)).to_numpy()
+                whole = "1 | 2 | 3 | 4 | 5" if c.kind == "level" else "0 | 1 | 2 | …"
+                col.add(frac, name, "not_integer", whole)
+                v = v.where(~frac)
+                rule = "level_out_of_range" if c.kind == "level" else "negative_count"
+                rules[name] = (rule, None)
+        elif c.kind == "bool":
+            v = parse_bools(s)
+            col.add(v.isna().to_numpy(), name, "bad_bool", _BOOL_EXPECTED)
+            v = v.fillna(False)
+        else:  # pragma: no cover - schema kinds are fixed
+            raise ValueError(c.kind)
+        if not c.nullable and c.kind != "bool":
+            col.add(empty, name, "missing_value", "a value")
+        typed[name] = v
+
+    frame = pd.DataFrame(typed, index=index)
+    if table == "orders" and "amount" in values:
+        refund = frame["is_refund"].fillna(False).to_numpy(dtype=bool)
+        if negate_refunds:
+            frame["amount"] = frame["amount"].where(~refund, -frame["amount"].abs())
+        negative = (frame["amount"] < 0).to_numpy() & ~refund
+        col.add(negative, "amount", "negative_not_refund", "≥ 0 | is_refund = true")
+    _pandera_checks(frame, rules, col)
+    _unique_check(frame, spec, values, col)
+    if table == "opportunities":
+        _stage_order(frame, values, col)
+    if stamp is not None:
+        limit = f"≤ {stamp:%Y-%m-%d}"
+        for name in AS_OF_COLUMNS.get(table, ()):
+            if name in values:
+                col.add((frame[name] > stamp).to_numpy(), name, "date_after_as_of", limit)
+    for name, (ref_table, ref_col) in spec.references.items():
+        if references and ref_table in references and name in values:
+            known = pd.Index(list(references[ref_table]), dtype="str")
+            unknown = frame[name].notna().to_numpy() & ~frame[name].isin(known).to_numpy()
+            col.add(unknown, name, "unknown_reference", f"{ref_table}.{ref_col}")
+
+    issues = _concat(col.chunks)
+    if len(issues):
+        order = {h: i for i, h in enumerate([headers.get(c.name, c.name) for c in spec.columns])}
+        issues["_r"] = issues["row"].fillna(-1)
+        issues["_c"] = issues["column"].map(order).fillna(len(order))
+        issues = issues.sort_values(["_r", "_c"], kind="stable").drop(columns=["_r", "_c"])
+        issues = issues.reset_index(drop=True)
+        issues["message"] = _messages(issues, "en")
+    return TableCheck(table, frame, issues, pd.Series(col.bad, index=index))
+
+
+def _missing_series(kind: str, index: pd.Index) -> pd.Series:
+    if kind == "bool":
+        return pd.Series(False, index=index, dtype="bool")
+    if kind in ("count", "level", "money"):
+        return pd.Series(np.nan, index=index, dtype="float64")
+    return pd.Series(pd.NaT if kind == "date" else np.nan, index=index,
+                     dtype=_KIND_DTYPES[kind])
+
+
+def _pandera_checks(frame: pd.DataFrame, rules: Mapping[str, tuple], col: _Collector) -> None:
+    """Ranges and allowed values, through pandera's lazy validation."""
+    if not rules or frame.empty:
+        return
+
+    columns = {}
+    for name, (rule, arg) in rules.items():
+        if rule == "bad_category":
+            check = pa.Check.isin(list(arg), error=rule)
+        elif rule == "level_out_of_range":
+            check = pa.Check.in_range(1, 5, error=rule)
+        else:
+            check = pa.Check.ge(0, error=rule)
+        columns[name] = pa.Column(nullable=True, checks=check)
+    try:
+        pa.DataFrameSchema(columns).validate(frame[list(rules)], lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        for (name, rule), group in cases.groupby(["column", "check"], sort=False):
+            mask = frame.index.isin(group["index"].dropna().astype("int64"))
+            arg = rules[name][1]
+            expected = {"bad_category": " | ".join(arg or ()), "level_out_of_range": "1–5"}
+            col.add(mask, name, rule, expected.get(rule, "≥ 0"))
+
+
+def _unique_check(frame: pd.DataFrame, spec, values: pd.DataFrame, col: _Collector) -> None:
+    """Every row whose key is repeated, through pandera's uniqueness check."""
+    key = [spec.key] if isinstance(spec.key, str) else list(spec.key or ())
+    if not key or any(k not in values for k in key):
+        return
+    keyed = frame[key].dropna()
+    if keyed.empty or not keyed.duplicated().any():
+        return
+
+    schema = pa.DataFrameSchema(unique=key, report_duplicates="all")
+    try:
+        schema.validate(keyed, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        rows = err.failure_cases["index"].dropna().astype("int64").unique()
+        mask = frame.index.isin(rows)
+        if len(key) == 1:
+            col.add(mask, key[0], "duplicate_id", "a unique value")
+        else:
+            orig = col.original
+            joined = orig[key[0]].astype("str")
+            for k in key[1:]:
+                joined = joined + ", " + orig[k].astype("str")
+            header = ", ".join(col.headers.get(k, k) for k in key)
+            col.headers = {**col.headers, "_key": header}
+            col.add(mask, "_key", "duplicate_id", "a unique value", values=joined)
+
+
+def _stage_order(frame: pd.DataFrame, values: pd.DataFrame, col: _Collector) -> None:
+    """Funnel stage dates must not go backwards: created ≤ intent ≤ negotiation ≤ closed."""
+    stages = ["created_date", "intent_date", "negotiation_date", "closed_date"]
+    latest = frame["created_date"].copy()
+    latest_name = pd.Series(col.headers.get("created_date", "created_date"), index=frame.index)
+    for name in stages[1:]:
+        if name in values:
+            cur = frame[name]
+            early = (cur < latest).to_numpy()
+            if early.any():
+                expected = "≥ " + latest.dt.strftime("%Y-%m-%d") + " (" + latest_name + ")"
+                col.add(early, name, "stage_order", expected.astype(object))
+            later = cur.notna() & (latest.isna() | (cur >= latest))
+            latest = latest.where(~later, cur)
+            latest_name = latest_name.where(~later, col.headers.get(name, name))

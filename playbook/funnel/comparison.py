@@ -1,0 +1,552 @@
+"""Repurchase, and per-rep and per-team comparisons: who leaks at which step, with the revenue at stake."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from playbook.core import paths
+from playbook.core.dates import optional_date
+from playbook.core.errors import InputError, ParameterError, require_columns
+from playbook.funnel.rules import (
+    COMPARISON_COLUMNS,
+    LEAK_COLUMNS,
+    LEAK_MAP_PATH,
+    METRICS,
+    PER_MONTH,
+    REPURCHASE_COLUMNS,
+    TEAM_COMPARISON_COLUMNS,
+)
+from playbook.funnel.stages import (
+    _as_dates,
+    _by,
+    _check_stages,
+    _kit,
+    _latest_date,
+    _long,
+    _ratio,
+    _sums,
+    _wide,
+)
+from playbook.funnel.stats import _z, wilson_interval
+
+__all__ = ["poisson_interval", "repurchase_table", "rep_comparison", "team_comparison", "load_leak_map", "rep_leaks"]
+
+# --------------------------------------------------------------------------- repurchase
+def _won_customers(stages: pd.DataFrame, orders: pd.DataFrame, *, as_of: pd.Timestamp,
+                   window_days: int) -> pd.DataFrame:
+    """Won customers (earliest won deal each) with their repurchase outcome and revenue."""
+    require_columns(orders, ["customer_id", "order_date", "amount"], "orders")
+    won = stages.loc[(stages["outcome"] == "won") & stages["customer_id"].notna()]
+    won = won.sort_values(["closed_date", "opportunity_id"], kind="stable").drop_duplicates("customer_id")
+    won = won.copy()
+    won["customer_id"] = won["customer_id"].astype("string")
+    won["end"] = won["closed_date"] + pd.Timedelta(days=window_days)
+    won["eligible"] = won["end"] <= as_of
+    o = pd.DataFrame({
+        "customer_id": orders["customer_id"].astype("string"),
+        "order_date": _as_dates(orders["order_date"]).astype("datetime64[ns]"),
+        "amount": pd.to_numeric(orders["amount"], errors="coerce").astype("float64"),
+    })
+    o = o.loc[(o["amount"] > 0) & o["customer_id"].isin(won["customer_id"])]
+    o = o.sort_values(["customer_id", "order_date"], kind="stable")
+    o["cum"] = o.groupby("customer_id")["amount"].cumsum()
+    o = o.sort_values("order_date", kind="stable")
+
+    def cum_at(dates: pd.Series) -> np.ndarray:
+        left = pd.DataFrame({"customer_id": won["customer_id"], "order_date": dates.astype("datetime64[ns]"),
+                             "_i": np.arange(len(won))}).sort_values("order_date", kind="stable")
+        m = pd.merge_asof(left, o[["customer_id", "order_date", "cum"]], on="order_date",
+                          by="customer_id", direction="backward")
+        return m.sort_values("_i")["cum"].fillna(0.0).to_numpy()
+
+    if len(won):
+        revenue = cum_at(won["end"]) - cum_at(won["closed_date"])
+    else:
+        revenue = np.zeros(0)
+    won["revenue"] = np.round(revenue, 2)
+    won["repurchased"] = won["revenue"] > 0
+    return won
+
+
+def repurchase_table(
+    stages: pd.DataFrame,
+    orders: pd.DataFrame,
+    *,
+    as_of: object,
+    window_days: int = 180,
+    by: str | Sequence[str] | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Share of won customers who order again within ``window_days`` after the deal closed.
+
+    Each customer counts once, with their earliest won deal in ``stages``; the rep and
+    team of that deal get the credit. "Ordering again" means a positive order dated after
+    the close date and at most ``window_days`` later (orders on the close day are the deal
+    itself). Only customers whose window has ended by ``as_of`` are *eligible*: a deal
+    closed last week has not had its chance yet. Won deals without a ``customer_id``
+    cannot be linked to orders and are left out.
+
+    Parameters
+    ----------
+    stages : DataFrame
+        The output of :func:`stage_table`.
+    orders : DataFrame
+        ``customer_id, order_date, amount`` (refunds negative; they are ignored).
+    as_of : date-like
+        The day the windows must have ended by.
+    window_days : int
+        Length of the repurchase window in days.
+    by : str or list of str, optional
+        Columns of ``stages`` to group by.
+    columns : mapping, optional
+        ``{kit column: your column}`` for ``orders``.
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns then :data:`REPURCHASE_COLUMNS`; ``repurchase_revenue`` is the
+        eligible customers' positive orders within their windows.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"opportunity_id": ["o1", "o2", "o3"], "customer_id": ["C1", "C2", "C3"],
+    ...                   "rep_id": ["R1"] * 3, "team": ["A"] * 3, "channel": ["referral"] * 3,
+    ...                   "outcome": ["won"] * 3,
+    ...                   "closed_date": pd.to_datetime(["2025-01-10", "2025-02-01", "2025-06-20"])})
+    >>> orders = pd.DataFrame({"customer_id": ["C1", "C1", "C2"], "amount": [9.0, 4.0, 7.0],
+    ...                        "order_date": pd.to_datetime(["2025-01-10", "2025-03-01", "2025-08-15"])})
+    >>> repurchase_table(s, orders, as_of="2025-06-30", window_days=90)
+       won_customers  eligible  repurchased  repurchase_rate  repurchase_revenue
+    0              3         2            1              0.5                 4.0
+    """
+    require_columns(stages, ["opportunity_id", "customer_id", "rep_id", "team", "channel", "outcome",
+                      "closed_date"], "stages")
+    if int(window_days) < 1:
+        raise ParameterError("window_days", window_days, "a whole number of days >= 1")
+    end = optional_date(as_of, "as_of")
+    if end is None:
+        raise ParameterError("as_of", as_of, "a date such as '2025-09-30'")
+    won = _won_customers(stages, _kit(orders, columns), as_of=end, window_days=int(window_days))
+    keys = _by(by)
+    won["won_customers"] = 1
+    won["eligible"] = won["eligible"].astype("int64")
+    won["repurchased"] = (won["repurchased"] & (won["eligible"] == 1)).astype("int64")
+    won["repurchase_revenue"] = won["revenue"].where(won["eligible"] == 1, 0.0)
+    cols = ["won_customers", "eligible", "repurchased", "repurchase_revenue"]
+    if keys:
+        out = won.groupby(keys, dropna=False, observed=True)[cols].sum().reset_index()
+    else:
+        out = won[cols].sum().to_frame().T
+        out = out.astype({c: "int64" for c in cols[:3]})
+    out["repurchase_rate"] = _ratio(out["repurchased"], out["eligible"])
+    out["repurchase_revenue"] = out["repurchase_revenue"].astype("float64").round(2)
+    return out[[*keys, *REPURCHASE_COLUMNS]].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- comparisons
+def _new_deals(stages: pd.DataFrame, orders: pd.DataFrame) -> pd.Series:
+    """Boolean per won row of ``stages``: the deal brought a new customer.
+
+    New = no ``customer_id`` on the opportunity, or the customer had no positive order
+    before the opportunity was created.
+    """
+    require_columns(orders, ["customer_id", "order_date", "amount"], "orders")
+    won = stages.loc[stages["outcome"] == "won"]
+    positive = pd.to_numeric(orders["amount"], errors="coerce").to_numpy() > 0
+    first = (pd.DataFrame({"customer_id": orders["customer_id"].astype("string"),
+                           "order_date": _as_dates(orders["order_date"])})
+             .loc[positive].groupby("customer_id")["order_date"].min())
+    before = won["customer_id"].astype("string").map(first)
+    return won["customer_id"].isna() | before.isna() | (before >= won["created_date"])
+
+
+def _exposure(stages: pd.DataFrame, reps: pd.DataFrame | None, end: pd.Timestamp) -> pd.DataFrame:
+    """Months each rep was employed between the first lead in ``stages`` and ``end``.
+
+    Reps without a hire (leave) date count from the first lead (to ``end``).
+    """
+    start = pd.Timestamp(stages["created_date"].min()).normalize()
+    if reps is not None:
+        none = pd.Series(pd.NaT, index=reps.index, dtype="datetime64[ns]")
+        roster = pd.DataFrame({"rep_id": reps["rep_id"].astype("string"), "team": reps["team"].astype("string"),
+                               "hire": _as_dates(reps["hire_date"]) if "hire_date" in reps else none,
+                               "leave": _as_dates(reps["leave_date"]) if "leave_date" in reps else none})
+    else:
+        roster = (stages[["rep_id", "team"]].astype("string").drop_duplicates("rep_id")
+                  .assign(hire=pd.NaT, leave=pd.NaT))
+        roster = roster.astype({"hire": "datetime64[ns]", "leave": "datetime64[ns]"})
+    lo = roster["hire"].fillna(start).clip(lower=start)
+    hi = roster["leave"].fillna(end).clip(upper=end)
+    days = ((hi - lo).dt.days + 1).clip(lower=0)
+    return roster[["rep_id", "team"]].assign(months=(days / _MONTH_DAYS).to_numpy())
+
+
+_MONTH_DAYS = 365.25 / 12
+
+
+def _metric_counts(stages: pd.DataFrame, unit: list[str], *, orders: pd.DataFrame | None,
+                   reps: pd.DataFrame | None, as_of: pd.Timestamp | None, window_days: int) -> pd.DataFrame:
+    """Long counts: unit columns, step, passed, decided (funnel steps, + the orders metrics)."""
+    counts = _long(_sums(stages, unit), unit)[[*unit, "step", "passed", "decided"]]
+    counts["decided"] = counts["decided"].astype("float64")
+    if orders is None:
+        return counts
+    won = stages.loc[stages["outcome"] == "won"]
+    new = won.loc[_new_deals(stages, orders)]
+    nc = new.groupby(unit, dropna=False, observed=True).size().rename("passed").reset_index()
+    months = _exposure(stages, reps, as_of).groupby(unit, dropna=False)["months"].sum().rename("decided")
+    nc = months.reset_index().merge(nc, on=unit, how="outer")
+    nc = nc.assign(step="new_customers", passed=nc["passed"].fillna(0).astype("int64"),
+                   decided=nc["decided"].fillna(0.0).round(1))
+    rp = _won_customers(stages, orders, as_of=as_of, window_days=window_days)
+    rp = (rp.assign(passed=(rp["repurchased"] & rp["eligible"]).astype("int64"),
+                    decided=rp["eligible"].astype("float64"))
+          .groupby(unit, dropna=False, observed=True)[["passed", "decided"]].sum().reset_index()
+          .assign(step="repurchase"))
+    return pd.concat([counts, nc[counts.columns], rp[counts.columns]], ignore_index=True)
+
+
+def _value_per_pass(stages: pd.DataFrame, peers: list[str], *, orders: pd.DataFrame | None,
+                    as_of: pd.Timestamp | None, window_days: int) -> pd.DataFrame:
+    """Per peer group and step: the revenue one more pass (or new customer) is worth on average."""
+    wide = _wide(_sums(stages, peers), peers)
+    parts = []
+    r2, r3 = wide["rate_intent_to_negotiation"].fillna(0), wide["rate_negotiation_to_deal"].fillna(0)
+    avg = wide["avg_deal"].fillna(0.0)
+    for step, downstream in (("lead_to_intent", r2 * r3), ("intent_to_negotiation", r3),
+                             ("negotiation_to_deal", 1.0)):
+        parts.append(wide[peers].assign(step=step, value=(avg * downstream).to_numpy()))
+    if orders is not None:
+        won = stages.loc[stages["outcome"] == "won"]
+        new = won.loc[_new_deals(stages, orders)]
+        first_deal = new.groupby(peers, dropna=False, observed=True)["amount"].mean().rename("value")
+        parts.append(wide[peers].merge(first_deal.reset_index(), on=peers, how="left").assign(step="new_customers"))
+        rp = _won_customers(stages, orders, as_of=as_of, window_days=window_days)
+        rp = rp.loc[rp["eligible"] & rp["repurchased"]]
+        per = rp.groupby(peers, dropna=False, observed=True)["revenue"].mean().rename("value")
+        parts.append(wide[peers].merge(per.reset_index(), on=peers, how="left").assign(step="repurchase"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def poisson_interval(count: object, exposure: object, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Score interval for a rate ``count / exposure`` (e.g. new customers per month), vectorised.
+
+    The Poisson counterpart of :func:`wilson_interval`: the bounds solve
+    ``(count - mu)^2 / mu = z^2`` for the expected count ``mu``, divided by ``exposure``.
+    ``exposure == 0`` gives NaN bounds.
+
+    Examples
+    --------
+    >>> low, high = poisson_interval(0, 10)  # none in 10 months: up to z^2 / 10 a month
+    >>> float(low), round(float(high), 3)
+    (0.0, 0.384)
+    >>> [round(float(x), 2) for x in poisson_interval(20, 10)]
+    [1.29, 3.09]
+    """
+    z = _z(confidence)
+    k = np.asarray(count, dtype="float64")
+    e = np.asarray(exposure, dtype="float64")
+    half = z * np.sqrt(k + z * z / 4)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low = np.where(e > 0, np.clip(k + z * z / 2 - half, 0.0, None) / e, np.nan)
+        high = np.where(e > 0, (k + z * z / 2 + half) / e, np.nan)
+    return np.where(k <= 0, np.where(e > 0, 0.0, np.nan), low), high
+
+
+def _compare(counts: pd.DataFrame, values: pd.DataFrame, *, unit: list[str], peers: list[str],
+             confidence: float, min_n: int, min_months: float, prior_strength: float) -> pd.DataFrame:
+    if int(min_n) < 1:
+        raise ParameterError("min_n", min_n, "a whole number >= 1 (decided opportunities needed)")
+    if not min_months > 0:
+        raise ParameterError("min_months", min_months, "a number of months > 0")
+    if prior_strength < 0:
+        raise ParameterError("prior_strength", prior_strength, "a number >= 0")
+    c = counts.copy()
+    c["unit"] = pd.array(np.where(c["step"].isin(PER_MONTH), "per_month", "share"), dtype="string")
+    per_month = (c["unit"] == "per_month").to_numpy()
+    grp = [*peers, "step"]
+    pooled = c.groupby(grp, dropna=False, observed=True)[["passed", "decided"]].sum()
+    pooled["peer_rate"] = _ratio(pooled["passed"], pooled["decided"])
+    c["rate"] = _ratio(c["passed"], c["decided"])
+    c["_enough"] = np.where(per_month, c["decided"] >= float(min_months), c["decided"] >= int(min_n))
+    med = c.loc[c["_enough"]].groupby(grp, dropna=False, observed=True)["rate"].median().rename("peer_median_rate")
+    c = c.merge(pooled[["peer_rate"]].reset_index(), on=grp, how="left")
+    c = c.merge(med.reset_index(), on=grp, how="left")
+    c = c.merge(values, on=grp, how="left")
+    per_month = (c["unit"] == "per_month").to_numpy()
+    w_low, w_high = wilson_interval(c["passed"], c["decided"], confidence=confidence)
+    p_low, p_high = poisson_interval(c["passed"], c["decided"], confidence=confidence)
+    c["ci_low"] = np.where(per_month, p_low, w_low)
+    c["ci_high"] = np.where(per_month, p_high, w_high)
+    m = float(prior_strength)
+    c["shrunk_rate"] = _ratio(c["passed"] + m * c["peer_rate"], c["decided"] + m)
+    status = np.select(
+        [~c["_enough"].to_numpy(dtype=bool), c["ci_high"].to_numpy() < c["peer_rate"].to_numpy(),
+         c["ci_low"].to_numpy() > c["peer_rate"].to_numpy()],
+        ["not_enough_data", "leak", "strong"], "ok")
+    c["status"] = pd.array(status, dtype="string")
+    gap = (c["peer_median_rate"] - c["rate"]).clip(lower=0)
+    stake = (gap * c["decided"] * c["value"]).round(2)
+    c["revenue_at_stake"] = stake.where(c["status"] == "leak")
+    order = {s: i for i, s in enumerate(METRICS)}
+    c["_o"] = c["step"].map(order)
+    c = c.sort_values([*unit, "_o"], kind="stable")
+    return c.drop(columns=["_o", "_enough", "value"]).reset_index(drop=True)
+
+
+def _check_reference(reference: str) -> None:
+    if reference not in ("team", "company"):
+        raise ParameterError("reference", reference, "'team' or 'company'")
+
+
+def rep_comparison(
+    stages: pd.DataFrame,
+    reps: pd.DataFrame | None = None,
+    *,
+    orders: pd.DataFrame | None = None,
+    as_of: object = None,
+    reference: str = "team",
+    confidence: float = 0.95,
+    min_n: int = 10,
+    min_months: float = 3.0,
+    prior_strength: float = 10.0,
+    window_days: int = 180,
+) -> pd.DataFrame:
+    """Each rep's rate per step, with an interval, against the rep's peers.
+
+    Steps are the three funnel steps (``unit == "share"``: passed / decided, Wilson
+    interval) and, with ``orders``, ``new_customers`` (``unit == "per_month"``: new
+    customers won per month employed, Poisson score interval; "few new customers") and
+    ``repurchase`` (share of won customers ordering again, see :func:`repurchase_table`).
+
+    Status per (rep, step):
+
+    - ``not_enough_data``: fewer than ``min_n`` decided opportunities (or fewer than
+      ``min_months`` months employed for a per-month rate); a rep with no deals gets
+      this, never 0%;
+    - ``leak``: the interval's upper bound is below the peers' pooled rate (credibly
+      below, not a handful of unlucky deals);
+    - ``strong``: the lower bound is above the peers' rate;
+    - ``ok``: otherwise.
+
+    A leak carries its **revenue at stake**: the extra passes the rep would have had at
+    the peers' median rate (median over reps with enough data) times what a pass is
+    worth in the peer group: the average won deal times the peers' conversion from the
+    step's next stage to deal; for new customers the average first deal, for repurchase
+    the average repurchase revenue.
+
+    Parameters
+    ----------
+    stages : DataFrame
+        The output of :func:`stage_table` with ``reps`` (so it has ``team``).
+    reps : DataFrame, optional
+        ``rep_id, name, team`` (and ``hire_date, leave_date`` for months employed):
+        reps of the teams in ``stages`` without any opportunity are listed too.
+    orders : DataFrame, optional
+        ``customer_id, order_date, amount``: adds ``new_customers`` (won deals whose
+        customer had no order before the opportunity was created) and ``repurchase``.
+    as_of : date-like, optional
+        End of the months counted and of the repurchase windows; default the latest
+        date in ``stages``.
+    reference : {"team", "company"}
+        Peers: the rep's team, or every rep in ``stages``.
+    confidence : float
+        Level of the intervals.
+    min_n : int
+        Decided opportunities a rep needs in a step before it is judged.
+    min_months : float
+        Months employed (since the first lead in ``stages``) before new customers per
+        month are judged.
+    prior_strength : float
+        ``shrunk_rate`` tops the rep's record up with this many opportunities (months)
+        at the peers' rate (beta-binomial / gamma-Poisson shrinkage toward the team):
+        a steadier figure for ranking.
+    window_days : int
+        Repurchase window.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`COMPARISON_COLUMNS`, one row per rep and step, ordered by team,
+        rep, step. ``decided`` holds months for per-month rates; ``peers`` says which
+        reference was used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> deals = {"R1": (2, 3), "R2": (20, 100), "R3": (80, 100)}  # rep: (won, decided)
+    >>> s = pd.concat([pd.DataFrame({"rep_id": rep, "team": "A", "amount": 10.0,
+    ...                              "reached_intent": True, "reached_negotiation": True,
+    ...                              "reached_deal": [True] * won + [False] * (n - won)})
+    ...                for rep, (won, n) in deals.items()], ignore_index=True)
+    >>> s["outcome"] = np.where(s["reached_deal"], "won", "lost")
+    >>> c = rep_comparison(s)  # team rate 102/203; 2 of 3 is too few to judge
+    >>> c.loc[c["step"] == "negotiation_to_deal", ["rep_id", "rate", "peer_rate", "status"]]
+      rep_id      rate  peer_rate           status
+    2     R1  0.666667   0.502463  not_enough_data
+    5     R2  0.200000   0.502463             leak
+    8     R3  0.800000   0.502463           strong
+    """
+    _check_reference(reference)
+    _check_stages(stages)
+    require_columns(stages, ["rep_id", "team"], "stages")
+    if reps is not None:
+        require_columns(reps, ["rep_id", "team"], "reps")
+    end = optional_date(as_of, "as_of")
+    if end is None and orders is not None:
+        end = _latest_date(stages)
+    unit = ["team", "rep_id"]
+    stages = stages.astype({"team": "string", "rep_id": "string"})
+    roster = None
+    if reps is not None:
+        roster = reps.assign(team=reps["team"].astype("string"), rep_id=reps["rep_id"].astype("string"))
+        roster = roster.loc[roster["team"].isin(stages["team"].dropna().unique())].drop_duplicates("rep_id")
+    counts = _metric_counts(stages, unit, orders=orders, reps=roster, as_of=end, window_days=window_days)
+    if roster is not None:
+        grid = roster[unit].merge(pd.DataFrame({"step": counts["step"].drop_duplicates()}), how="cross")
+        counts = grid.merge(counts, on=[*unit, "step"], how="outer")
+        counts["passed"] = counts["passed"].fillna(0).astype("int64")
+        counts["decided"] = counts["decided"].fillna(0.0)
+    if reference == "team":
+        peers = ["team"]
+        counts["peers"] = "team"
+    else:
+        peers = ["peers"]
+        counts["peers"] = "company"
+    vstages = stages if reference == "team" else stages.assign(peers="company")
+    values = _value_per_pass(vstages, peers, orders=orders, as_of=end, window_days=window_days)
+    out = _compare(counts, values, unit=unit, peers=peers, confidence=confidence, min_n=min_n,
+                   min_months=min_months, prior_strength=prior_strength)
+    source = roster if roster is not None and "name" in roster else stages
+    names = source.drop_duplicates("rep_id").set_index("rep_id")["name"] if "name" in source else None
+    out["name"] = out["rep_id"].map(names).astype("string") if names is not None else pd.NA
+    return out[COMPARISON_COLUMNS]
+
+
+def team_comparison(
+    stages: pd.DataFrame,
+    *,
+    reps: pd.DataFrame | None = None,
+    orders: pd.DataFrame | None = None,
+    as_of: object = None,
+    confidence: float = 0.95,
+    min_n: int = 10,
+    min_months: float = 3.0,
+    prior_strength: float = 10.0,
+    window_days: int = 180,
+) -> pd.DataFrame:
+    """Each team's rate per step against the whole company (same rules as :func:`rep_comparison`).
+
+    A team leak (``status == "leak"``) is a process problem of the team, and its
+    reps will not show it against their own team: use ``reference="company"`` in
+    :func:`rep_comparison` to see them against the company. A team's months (for new
+    customers per month) are the sum of its reps' months employed.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`TEAM_COMPARISON_COLUMNS`, one row per team and step.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"team": ["A"] * 40 + ["B"] * 40, "amount": 1.0,
+    ...                   "reached_intent": True, "reached_negotiation": True,
+    ...                   "reached_deal": [True] * 8 + [False] * 32 + [True] * 30 + [False] * 10})
+    >>> s["outcome"] = np.where(s["reached_deal"], "won", "lost")
+    >>> c = team_comparison(s)
+    >>> c.loc[c["step"] == "negotiation_to_deal", ["team", "rate", "peer_rate", "status"]]
+      team  rate  peer_rate  status
+    2    A  0.20      0.475    leak
+    5    B  0.75      0.475  strong
+    """
+    _check_stages(stages)
+    require_columns(stages, ["team"], "stages")
+    end = optional_date(as_of, "as_of")
+    if end is None and orders is not None:
+        end = _latest_date(stages)
+    stages = stages.astype({"team": "string"})
+    roster = None
+    if reps is not None:
+        require_columns(reps, ["rep_id", "team"], "reps")
+        roster = reps.loc[reps["team"].astype("string").isin(stages["team"].dropna().unique())]
+    counts = _metric_counts(stages, ["team"], orders=orders, reps=roster, as_of=end, window_days=window_days)
+    counts["peers"] = "company"
+    values = _value_per_pass(stages.assign(peers="company"), ["peers"], orders=orders, as_of=end,
+                             window_days=window_days)
+    out = _compare(counts, values, unit=["team"], peers=["peers"], confidence=confidence, min_n=min_n,
+                   min_months=min_months, prior_strength=prior_strength)
+    return out[TEAM_COMPARISON_COLUMNS]
+
+
+def load_leak_map(path: str | Path | None = None) -> dict[str, str]:
+    """Return the leak -> competency map ``{step: competency key}`` (default: the template).
+
+    The default lives in ``templates/leak_competency_map.yaml``; the IDP uses it to
+    turn a leak into a development item.
+
+    Examples
+    --------
+    >>> load_leak_map()["negotiation_to_deal"]
+    'negotiation'
+    """
+    path = LEAK_MAP_PATH if path is None else paths.resolve(path)
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ParameterError("competency_map", str(path), "an existing YAML file") from None
+    leaks = data.get("leaks", data) if isinstance(data, dict) else None
+    if not isinstance(leaks, dict):
+        raise InputError(f"{path}: expected a mapping 'leaks: {{step: competency}}'.")
+    unknown = sorted(set(leaks) - set(METRICS))
+    if unknown:
+        raise InputError(f"{path}: unknown step(s) {', '.join(unknown)}; steps are {', '.join(METRICS)}.")
+    return {str(k): str(v["competency"] if isinstance(v, dict) else v) for k, v in leaks.items()}
+
+
+def rep_leaks(
+    comparison: pd.DataFrame, *, competency_map: Mapping[str, str] | str | Path | None = None
+) -> pd.DataFrame:
+    """Return the flagged leaks of :func:`rep_comparison`, one row per (rep, step), for the IDP.
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        The output of :func:`rep_comparison`.
+    competency_map : mapping or path, optional
+        ``{step: competency key}``; default :func:`load_leak_map`. Steps missing from the
+        map get an empty ``competency``.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`LEAK_COLUMNS`, largest revenue at stake first. ``rep_rate`` with
+        its interval ``ci_low``-``ci_high``; ``peer_rate`` the peers' pooled rate (the
+        rep's team unless ``peers == "company"``).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bo"], "team": ["A", "A"],
+    ...                   "peers": "team", "step": ["negotiation_to_deal"] * 2, "unit": "share",
+    ...                   "passed": [20, 2], "decided": [100, 3], "rate": [0.2, 0.667],
+    ...                   "ci_low": [0.133, 0.21], "ci_high": [0.289, 0.94], "shrunk_rate": 0.3,
+    ...                   "peer_rate": 0.6, "peer_median_rate": 0.6,
+    ...                   "status": ["leak", "not_enough_data"], "revenue_at_stake": [4000.0, None]})
+    >>> rep_leaks(c)[["rep_id", "step", "competency", "rep_rate", "revenue_at_stake"]]
+      rep_id                 step   competency  rep_rate  revenue_at_stake
+    0     R1  negotiation_to_deal  negotiation       0.2            4000.0
+    """
+    require_columns(comparison, ["rep_id", "step", "status", "rate", "revenue_at_stake"], "comparison")
+    if competency_map is None or isinstance(competency_map, (str, Path)):
+        mapping = load_leak_map(competency_map)
+    else:
+        mapping = dict(competency_map)
+    out = comparison.loc[comparison["status"] == "leak"].copy()
+    out["competency"] = out["step"].map(mapping).astype("string")
+    out = out.rename(columns={"rate": "rep_rate"})
+    out = out.sort_values(["revenue_at_stake", "rep_id"], ascending=[False, True], kind="stable")
+    return out.reset_index(drop=True)[LEAK_COLUMNS]

@@ -1,0 +1,493 @@
+"""The stage table (one row per opportunity and the stages it reached) and step and funnel counts."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from playbook.core import dates
+from playbook.core.dates import optional_date
+from playbook.core.errors import InputError, ParameterError, PlaybookWarning, require_columns
+from playbook.core.schema import OUTCOMES
+from playbook.funnel.rules import (
+    _DATE_COLUMNS,
+    _OPP_REQUIRED,
+    FUNNEL_COLUMNS,
+    FUNNEL_STAGES,
+    PROBLEM_COLUMNS,
+    STAGE_COLUMNS,
+    STEP_COLUMNS,
+    STEPS,
+)
+
+__all__ = ["resolve_as_of", "opportunity_problems", "stage_table", "select", "step_table", "funnel_table"]
+
+# --------------------------------------------------------------------------- helpers
+def _kit(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.DataFrame:
+    """Return ``frame`` with the caller's column names renamed to the kit's (a new frame)."""
+    if not columns:
+        return frame
+    return frame.rename(columns={theirs: ours for ours, theirs in columns.items()})
+
+
+def _as_dates(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.astype("datetime64[ns]")
+    return pd.to_datetime(series, errors="coerce").astype("datetime64[ns]")
+
+
+def _by(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
+def _check_stages(stages: pd.DataFrame) -> None:
+    require_columns(stages, ["reached_intent", "reached_negotiation", "reached_deal", "outcome"],
+             "stages (the output of funnel.stage_table)")
+
+
+def _ratio(num: object, den: object) -> np.ndarray:
+    num = np.asarray(num, dtype="float64")
+    den = np.asarray(den, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _latest_date(frame: pd.DataFrame) -> pd.Timestamp:
+    return dates.resolve_as_of(None, frame, columns=_DATE_COLUMNS, what="opportunities")
+
+
+def resolve_as_of(as_of: object, opportunities: pd.DataFrame) -> pd.Timestamp:
+    """Return ``as_of`` as a date, or the latest stage date in ``opportunities`` when empty.
+
+    The kit's one as-of rule (:func:`playbook.core.dates.resolve_as_of`) on the
+    opportunities' stage dates.
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"created_date": pd.to_datetime(["2025-03-01"]),
+    ...                   "closed_date": pd.to_datetime(["2025-04-02"])})
+    >>> str(resolve_as_of("", o).date()), str(resolve_as_of("2025-03-31", o).date())
+    ('2025-04-02', '2025-03-31')
+    """
+    return dates.resolve_as_of(as_of, opportunities, columns=_DATE_COLUMNS, what="opportunities")
+
+
+# --------------------------------------------------------------------------- stage table
+def _prepared(opportunities: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.DataFrame:
+    opps = _kit(opportunities, columns)
+    require_columns(opps, _OPP_REQUIRED, "opportunities")
+    out = pd.DataFrame(index=opps.index)
+    out["opportunity_id"] = opps["opportunity_id"].astype("string")
+    out["rep_id"] = opps["rep_id"].astype("string")
+    out["customer_id"] = (opps["customer_id"].astype("string") if "customer_id" in opps
+                          else pd.Series(pd.NA, index=opps.index, dtype="string"))
+    out["channel"] = opps["channel"].astype("string")
+    out["amount"] = pd.to_numeric(opps["amount"], errors="coerce").astype("float64")
+    outcome = opps["outcome"].astype("string")
+    if not outcome.isin(OUTCOMES).all():
+        outcome = outcome.str.strip().str.lower()
+    out["outcome"] = outcome
+    for col in _DATE_COLUMNS:
+        out[col] = (_as_dates(opps[col]) if col in opps
+                    else pd.Series(pd.NaT, index=opps.index, dtype="datetime64[ns]"))
+    return out
+
+
+def _problems(opps: pd.DataFrame) -> pd.DataFrame:
+    """Problems of a prepared frame: one row per (opportunity, problem)."""
+    parts = []
+
+    def add(mask: pd.Series, code: str, column: str, message: str) -> None:
+        if mask.any():
+            sub = opps.loc[mask]
+            value = (sub[column].astype("string") if column in sub
+                     else pd.Series(pd.NA, index=sub.index, dtype="string"))
+            parts.append(pd.DataFrame({
+                "opportunity_id": sub["opportunity_id"], "rep_id": sub["rep_id"], "code": code,
+                "column": column, "value": value.fillna(""),
+                "message": "opportunity " + sub["opportunity_id"].fillna("?") + ": " + message,
+            }))
+
+    outcome = opps["outcome"]
+    add(~outcome.isin(OUTCOMES), "unknown_outcome", "outcome",
+        "outcome must be one of won, lost, open")
+    add(opps["created_date"].isna(), "missing_created_date", "created_date",
+        "created_date is empty: every opportunity needs the date its lead was created")
+    # each stage date must not be earlier than the latest earlier stage date
+    latest = opps["created_date"]
+    for col in _DATE_COLUMNS[1:]:
+        d = opps[col]
+        add(d.notna() & latest.notna() & (d < latest), "dates_out_of_order", col,
+            f"{col} is earlier than an earlier stage's date (expected created_date <= "
+            "intent_date <= negotiation_date <= closed_date)")
+        latest = latest.where(d.isna() | (latest > d), d)
+    closed = outcome.isin(["won", "lost"])
+    add(closed & opps["closed_date"].isna(), "closed_without_date", "closed_date",
+        "outcome is won or lost but closed_date is empty: add the close date")
+    add((outcome == "open") & opps["closed_date"].notna(), "open_with_close_date", "closed_date",
+        "outcome is open but closed_date is set: set the outcome to won or lost, or clear the date")
+    add((outcome == "won") & ~(opps["amount"] >= 0), "won_without_amount", "amount",
+        "a won deal needs its signed amount (>= 0)")
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in PROBLEM_COLUMNS})
+    return pd.concat(parts, ignore_index=True)[PROBLEM_COLUMNS]
+
+
+def opportunity_problems(
+    opportunities: pd.DataFrame, *, as_of: object = None, columns: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """List the opportunities the funnel cannot count as they are, one row per problem.
+
+    Problems (``code``): ``unknown_outcome``, ``missing_created_date``,
+    ``dates_out_of_order`` (a stage date earlier than an earlier stage's date),
+    ``closed_without_date`` (won or lost, no ``closed_date``), ``open_with_close_date``,
+    ``won_without_amount`` (won, amount missing or negative). Leads created after
+    ``as_of`` are not checked (they are out of scope).
+
+    Parameters
+    ----------
+    opportunities : DataFrame
+        The ``opportunities`` table (see :mod:`playbook.core.schema`).
+    as_of : date-like, optional
+        Only leads created on or before this date are checked.
+    columns : mapping, optional
+        ``{kit column: your column}`` when the frame uses other names.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`PROBLEM_COLUMNS`; empty when every opportunity can be counted.
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"opportunity_id": ["o1"], "rep_id": ["R1"], "channel": ["referral"],
+    ...                   "amount": [None], "created_date": pd.to_datetime(["2025-01-05"]),
+    ...                   "intent_date": pd.to_datetime(["2025-01-02"]),
+    ...                   "closed_date": pd.NaT, "outcome": ["won"]})
+    >>> opportunity_problems(o)["code"].tolist()
+    ['dates_out_of_order', 'closed_without_date', 'won_without_amount']
+    """
+    opps = _prepared(opportunities, columns)
+    end = optional_date(as_of, "as_of")
+    if end is not None:
+        opps = opps.loc[~(opps["created_date"] > end)]
+    return _problems(opps)
+
+
+def stage_table(
+    opportunities: pd.DataFrame,
+    *,
+    reps: pd.DataFrame | None = None,
+    as_of: object = None,
+    invalid: str = "raise",
+    columns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """One row per opportunity with the funnel stages it reached (the module's counting rules).
+
+    Parameters
+    ----------
+    opportunities : DataFrame
+        ``opportunity_id, rep_id, channel, amount, created_date, outcome`` and the optional
+        ``customer_id, intent_date, negotiation_date, closed_date``.
+    reps : DataFrame, optional
+        ``rep_id, team`` (and ``name``): adds each opportunity's team and rep name.
+    as_of : date-like, optional
+        Show the funnel as it stood that day (see the module notes).
+    invalid : {"raise", "drop"}
+        What to do with opportunities listed by :func:`opportunity_problems`: raise an
+        :class:`~playbook.core.errors.InputError` naming them, or leave them out with a
+        :class:`~playbook.core.errors.PlaybookWarning` saying how many.
+    columns : mapping, optional
+        ``{kit column: your column}`` for ``opportunities``.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`STAGE_COLUMNS`. ``stage_reached`` is the furthest stage (lead,
+        intent, negotiation, deal); ``reached_*`` are booleans; ``pending_step`` is the
+        step an open opportunity is sitting in (else missing); ``stage_entered_date`` is
+        the date it entered its furthest stage. ``team`` and ``name`` are missing without
+        ``reps``. Row order follows the input.
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"opportunity_id": ["o1", "o2"], "rep_id": ["R1", "R2"],
+    ...                   "channel": ["referral", "trade_show"], "amount": [10.0, 20.0],
+    ...                   "created_date": pd.to_datetime(["2025-01-02", "2025-01-03"]),
+    ...                   "negotiation_date": pd.to_datetime(["2025-01-08", None]),
+    ...                   "closed_date": pd.to_datetime(["2025-02-01", None]),
+    ...                   "outcome": ["won", "open"]})
+    >>> s = stage_table(o, as_of="2025-01-31")  # o1 was still open that day
+    >>> s[["opportunity_id", "outcome", "stage_reached", "reached_intent", "pending_step"]]
+      opportunity_id outcome stage_reached reached_intent         pending_step
+    0             o1    open   negotiation           True  negotiation_to_deal
+    1             o2    open          lead          False       lead_to_intent
+    """
+    if invalid not in ("raise", "drop"):
+        raise ParameterError("invalid", invalid, "'raise' or 'drop'")
+    opps = _prepared(opportunities, columns)
+    end = optional_date(as_of, "as_of")
+    if end is not None:
+        opps = opps.loc[~(opps["created_date"] > end)]
+    problems = _problems(opps)
+    if len(problems):
+        if invalid == "raise":
+            counts = problems["code"].value_counts()
+            lines = [f"{len(problems)} problem(s) in the opportunities stop the funnel count "
+                     f"({', '.join(f'{c}: {n}' for c, n in counts.items())}):"]
+            lines += ["  - " + m for m in problems["message"].head(10)]
+            if len(problems) > 10:
+                lines.append(f"  ... and {len(problems) - 10} more (funnel.opportunity_problems lists all)")
+            lines.append("Fix these rows in the CRM export, or pass invalid='drop' to leave them out.")
+            raise InputError("\n".join(lines))
+        bad = opps["opportunity_id"].isin(problems["opportunity_id"])
+        warnings.warn(
+            f"{int(bad.sum())} opportunit(ies) with problems left out of the funnel "
+            f"(funnel.opportunity_problems lists them).", PlaybookWarning, stacklevel=2)
+        opps = opps.loc[~bad]
+    if end is not None:
+        for col in _DATE_COLUMNS[1:]:
+            opps[col] = opps[col].where(~(opps[col] > end))
+        reopened = opps["outcome"].isin(["won", "lost"]) & opps["closed_date"].isna()
+        opps["outcome"] = opps["outcome"].where(~reopened, "open")
+
+    won = opps["outcome"] == "won"
+    is_open = opps["outcome"] == "open"
+    neg = opps["negotiation_date"].notna() | won
+    intent = opps["intent_date"].notna() | neg
+    level = intent.astype("int8") + neg.astype("int8") + won.astype("int8")
+    out = opps.copy()
+    out["stage_reached"] = pd.Categorical.from_codes(level.to_numpy(), categories=list(FUNNEL_STAGES),
+                                                     ordered=True)
+    out["reached_lead"] = True
+    out["reached_intent"] = intent
+    out["reached_negotiation"] = neg
+    out["reached_deal"] = won
+    step_names = np.array([*STEPS, None], dtype=object)
+    out["pending_step"] = pd.array(np.where(is_open, step_names[level.to_numpy()], None), dtype="string")
+    entered = np.select(
+        [level.to_numpy() == 0, level.to_numpy() == 1, level.to_numpy() == 2],
+        [opps["created_date"].to_numpy(), opps["intent_date"].to_numpy(),
+         opps["negotiation_date"].to_numpy()],
+        opps["closed_date"].to_numpy(),
+    )
+    # a won deal that skipped negotiation: its furthest stage is "deal", entered on close
+    out["stage_entered_date"] = pd.to_datetime(entered)
+    if reps is not None:
+        require_columns(reps, ["rep_id", "team"], "reps")
+        info = reps.assign(rep_id=reps["rep_id"].astype("string")).drop_duplicates("rep_id").set_index("rep_id")
+        out["team"] = out["rep_id"].map(info["team"].astype("string"))
+        out["name"] = (out["rep_id"].map(info["name"].astype("string")) if "name" in reps
+                       else pd.Series(pd.NA, index=out.index, dtype="string"))
+        unknown = out["team"].isna()
+        if unknown.any():
+            ids = sorted(out.loc[unknown, "rep_id"].dropna().unique())
+            warnings.warn(
+                f"{int(unknown.sum())} opportunit(ies) belong to rep_id(s) not in reps "
+                f"({', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}): their team is empty.",
+                PlaybookWarning, stacklevel=2)
+    else:
+        out["team"] = pd.Series(pd.NA, index=out.index, dtype="string")
+        out["name"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    return out[STAGE_COLUMNS]
+
+
+def select(
+    stages: pd.DataFrame,
+    *,
+    period_start: object = None,
+    period_end: object = None,
+    team: str | None = None,
+) -> pd.DataFrame:
+    """Keep the leads created between ``period_start`` and ``period_end`` (inclusive) of ``team``.
+
+    Empty values (``None`` or ``""``) mean "no limit" / "all teams".
+
+    Raises
+    ------
+    ParameterError
+        ``team`` is not a team of the data, or the period ends before it starts.
+    InputError
+        Nothing is left: no opportunity was created in the period (for that team).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"created_date": pd.to_datetime(["2025-01-02", "2025-03-01"]),
+    ...                   "team": ["A", "B"]})
+    >>> len(select(s, period_start="2025-02-01")), len(select(s, team="A"))
+    (1, 1)
+    """
+    require_columns(stages, ["created_date", "team"], "stages")
+    start, end = optional_date(period_start, "period_start"), optional_date(period_end, "period_end")
+    if start is not None and end is not None and end < start:
+        raise ParameterError("period_end", period_end, f"a date on or after period_start={period_start!r}")
+    keep = pd.Series(True, index=stages.index)
+    if team is not None and str(team).strip():
+        teams = sorted(stages["team"].dropna().unique())
+        if team not in teams:
+            raise ParameterError("team", team, "one of " + ", ".join(repr(x) for x in teams)
+                                 + " (or empty for all teams)")
+        keep &= stages["team"] == team
+    if start is not None:
+        keep &= stages["created_date"] >= start
+    if end is not None:
+        keep &= stages["created_date"] <= end
+    keep = keep.fillna(False).astype(bool)
+    if not keep.any():
+        where = f" for team {team!r}" if team else ""
+        raise InputError(
+            f"no opportunities created between {start.date() if start is not None else 'the start'} "
+            f"and {end.date() if end is not None else 'the end'}{where}: widen period_start/"
+            "period_end (empty = all) or choose another team.")
+    return stages.loc[keep]
+
+
+# --------------------------------------------------------------------------- counts
+def _flags(stages: pd.DataFrame) -> pd.DataFrame:
+    """Integer columns that sum to the step counts of any grouping."""
+    is_open = stages["outcome"] == "open"
+    won = stages["reached_deal"].astype(bool)
+    neg = stages["reached_negotiation"].astype(bool)
+    intent = stages["reached_intent"].astype(bool)
+    amount = stages["amount"].astype("float64")
+    return pd.DataFrame({
+        "entered_1": np.ones(len(stages), dtype="int64"),
+        "passed_1": intent.astype("int64"),
+        "pending_1": (is_open & ~intent).astype("int64"),
+        "passed_2": neg.astype("int64"),
+        "pending_2": (is_open & intent & ~neg).astype("int64"),
+        "passed_3": won.astype("int64"),
+        "pending_3": (is_open & neg & ~won).astype("int64"),
+        "lost": (stages["outcome"] == "lost").astype("int64"),
+        "open": is_open.astype("int64"),
+        "won_amount": amount.where(won, 0.0).fillna(0.0),
+    }, index=stages.index)
+
+
+def _sums(stages: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    _check_stages(stages)
+    require_columns(stages, keys, "stages (by=)")
+    flags = _flags(stages)
+    if not keys:
+        return flags.sum().to_frame().T.astype({c: "int64" for c in flags.columns if c != "won_amount"})
+    for k in keys:
+        flags[k] = stages[k]
+    return flags.groupby(keys, dropna=False, observed=True, sort=True).sum().reset_index()
+
+
+def _long(sums: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    parts = []
+    entered = sums["entered_1"]
+    for i, step in enumerate(STEPS, start=1):
+        passed, pending = sums[f"passed_{i}"], sums[f"pending_{i}"]
+        part = sums[keys].copy()
+        part["step"] = step
+        part["entered"] = entered.to_numpy()
+        part["passed"] = passed.to_numpy()
+        part["pending"] = pending.to_numpy()
+        part["decided"] = (entered - pending).to_numpy()
+        part["rate"] = _ratio(part["passed"], part["decided"])
+        part["_order"] = np.arange(len(sums)) * len(STEPS) + i
+        parts.append(part)
+        entered = passed
+    out = pd.concat(parts, ignore_index=True).sort_values("_order", kind="stable")
+    return out.drop(columns="_order").reset_index(drop=True)
+
+
+def step_table(stages: pd.DataFrame, *, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Step conversion in long form: one row per group and step.
+
+    Parameters
+    ----------
+    stages : DataFrame
+        The output of :func:`stage_table` (possibly :func:`select`-ed).
+    by : str or list of str, optional
+        Columns to group by (``"team"``, ``"rep_id"``, ``"channel"``, a period column ...).
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns then :data:`STEP_COLUMNS`: ``entered`` reached the step's first
+        stage, ``passed`` reached its second, ``pending`` are open and still sitting in the
+        step, ``decided = entered - pending``, ``rate = passed / decided`` (NaN when
+        nothing was decided).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"team": ["A", "A", "B"], "outcome": ["won", "lost", "lost"],
+    ...                   "reached_intent": [True, True, False],
+    ...                   "reached_negotiation": [True, False, False],
+    ...                   "reached_deal": [True, False, False], "amount": [5.0, 1.0, 1.0]})
+    >>> step_table(s, by="team")[["team", "step", "decided", "rate"]]
+      team                   step  decided  rate
+    0    A         lead_to_intent        2   1.0
+    1    A  intent_to_negotiation        2   0.5
+    2    A    negotiation_to_deal        1   1.0
+    3    B         lead_to_intent        1   0.0
+    4    B  intent_to_negotiation        0   NaN
+    5    B    negotiation_to_deal        0   NaN
+    """
+    keys = _by(by)
+    return _long(_sums(stages, keys), keys)[[*keys, *STEP_COLUMNS]]
+
+
+def _wide(sums: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    out = sums[keys].copy()
+    out["leads"] = sums["entered_1"].to_numpy()
+    out["intents"] = sums["passed_1"].to_numpy()
+    out["negotiations"] = sums["passed_2"].to_numpy()
+    out["deals"] = sums["passed_3"].to_numpy()
+    out["lost"] = sums["lost"].to_numpy()
+    out["open"] = sums["open"].to_numpy()
+    r1 = _ratio(sums["passed_1"], sums["entered_1"] - sums["pending_1"])
+    r2 = _ratio(sums["passed_2"], sums["passed_1"] - sums["pending_2"])
+    r3 = _ratio(sums["passed_3"], sums["passed_2"] - sums["pending_3"])
+    out["rate_lead_to_intent"] = r1
+    out["rate_intent_to_negotiation"] = r2
+    out["rate_negotiation_to_deal"] = r3
+    out["conv_lead_to_negotiation"] = r1 * r2
+    out["conv_lead_to_deal"] = r1 * r2 * r3
+    out["win_rate"] = _ratio(sums["passed_3"], sums["passed_3"] + sums["lost"])
+    out["won_amount"] = sums["won_amount"].to_numpy().round(2)
+    out["avg_deal"] = _ratio(sums["won_amount"], sums["passed_3"]).round(2)
+    return out.reset_index(drop=True)
+
+
+def funnel_table(stages: pd.DataFrame, *, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Funnel per group: stage counts, step and cumulative conversion, win rate, deal size.
+
+    Parameters
+    ----------
+    stages : DataFrame
+        The output of :func:`stage_table`.
+    by : str or list of str, optional
+        Columns to group by; ``None`` gives one row for everything.
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns then :data:`FUNNEL_COLUMNS`. ``leads >= intents >=
+        negotiations >= deals``. ``rate_*`` are step rates (open opportunities pending in
+        a step are left out of its denominator); ``conv_*`` cumulative conversion from lead
+        (product of the step rates; ``conv`` to intent is ``rate_lead_to_intent``);
+        ``win_rate = deals / (deals + lost)``; ``avg_deal`` the mean won amount.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"outcome": ["won", "lost", "open", "lost"],
+    ...                   "reached_intent": [True, True, True, False],
+    ...                   "reached_negotiation": [True, True, False, False],
+    ...                   "reached_deal": [True, False, False, False],
+    ...                   "amount": [100.0, 40.0, 10.0, 5.0]})
+    >>> f = funnel_table(s)
+    >>> f[["leads", "intents", "negotiations", "deals", "rate_intent_to_negotiation", "win_rate"]]
+       leads  intents  negotiations  deals  rate_intent_to_negotiation  win_rate
+    0      4        3             2      1                         1.0  0.333333
+    """
+    keys = _by(by)
+    return _wide(_sums(stages, keys), keys)[[*keys, *FUNNEL_COLUMNS]]

@@ -1,0 +1,463 @@
+"""The competency catalogue: competencies, level descriptors, measures and the plan rules, from YAML."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from playbook.core import paths
+from playbook.core.errors import InputError, ParameterError
+from playbook.core.labels import LANGS, check_lang
+from playbook.core.labels import catalogue as label_catalogue
+
+__all__ = [
+    "CATALOGUE_PATH", "MIN_GROUP", "COMPETENCY_FIELDS", "EVIDENCE_COLUMNS", "LEVEL_COLUMNS", "REP_LEVEL_COLUMNS",
+    "PEER_COLUMNS", "PLAN_ITEM_COLUMNS", "PlanRules", "Measure", "Competency", "Catalogue", "parse_catalogue",
+    "load_catalogue", "catalogue_frame"
+]
+
+CATALOGUE_PATH = paths.TEMPLATES_DIR / "competencies.yaml"
+MIN_GROUP = 5
+"""Fewest other reps behind an anonymous statistic; smaller groups are hidden."""
+
+COMPETENCY_FIELDS = ("level", "manager_level", "self_level", "team_median", "leak_step", "leak_rate",
+                     "leak_peer_rate")
+"""Per-competency evidence; column ``f"{field}__{competency}"`` in :func:`team_evidence`."""
+
+EVIDENCE_COLUMNS = [
+    "rep_id", "name", "team", "role", "supervisor_id", "supervisor_name", "active", "as_of",
+    "quota", "actual", "attainment", "peer_group", "peer_count", "peer_mean", "peer_q1",
+    "peer_median", "peer_q3", "gap_to_peer_median", "ratio_to_peer_median",
+    "peer_attainment_median", "new_customers", "peer_new_customers_median", "repurchase_rate",
+    "peer_repurchase_median", "leak_steps", "funnel_checked",
+]
+"""Fixed columns of :func:`team_evidence` (then the per-competency columns)."""
+
+LEVEL_COLUMNS = ["rep_id", "competency", "level", "manager_level", "self_level", "assessed_date"]
+REP_LEVEL_COLUMNS = ["competency", *COMPETENCY_FIELDS]
+PEER_COLUMNS = ["metric", "value", "peer_q1", "peer_median", "peer_q3", "peer_mean", "peer_count"]
+PLAN_ITEM_COLUMNS = ["competency", "why", "current_level", "target_level", "measures", "resources",
+                     "review_date"]
+"""Columns of :attr:`Plan.items`, the source's plan table (有待发展项目 … 评估时间)."""
+
+_SEP = {"en": "; ", "zh": "；"}
+_LINE = "\n"  # measures and resources: one entry per line
+_RATERS = ("manager", "self")
+_ORDERS = ("catalogue", "priority")
+_DEFAULT_SIGNALS = MappingProxyType({"new_customers": "new_customer_development",
+                                     "repurchase": "customer_retention"})
+
+
+def _blank(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        if pd.isna(value):
+            return True
+    except (TypeError, ValueError):
+        pass
+    return isinstance(value, str) and not value.strip()
+
+
+# --------------------------------------------------------------------------- catalogue
+@dataclass(frozen=True)
+class PlanRules:
+    """How :func:`draft_plan` builds a plan; every number is a business rule you may change.
+
+    Attributes
+    ----------
+    target_step : int
+        Target level = ``min(max level, current + target_step)``.
+    first_level_months, extra_level_months : int
+        Review horizon in months: ``first_level_months`` for a one-level step, plus
+        ``extra_level_months`` for each further level.
+    max_measures : int
+        Default measures proposed per item, at most.
+    strength_level : int
+        Competencies rated at least this (and not plan items) are named as strengths.
+    strength_attainment : float
+        Quota attainment (1.0 = 100%) from which "quota met" is a strength.
+    signal_margin : float
+        A data signal fires when the rep's figure is below ``(1 - signal_margin)`` x the
+        peers' median.
+    leak_weight, signal_weight : float
+        Priority added by a funnel leak and by a data signal.
+    order : {"catalogue", "priority"}
+        Order of the items in the plan.
+    signal_competencies : mapping
+        Data signal -> competency it points at (``new_customers``, ``repurchase``).
+
+    Examples
+    --------
+    >>> rules = PlanRules()
+    >>> [rules.target(level) for level in (1, 2, 3, 4)]
+    [3, 4, 5, 5]
+    >>> [rules.review_months(gap) for gap in (1, 2, 3)]
+    [4, 7, 10]
+    """
+
+    target_step: int = 2
+    first_level_months: int = 4
+    extra_level_months: int = 3
+    max_measures: int = 4
+    strength_level: int = 4
+    strength_attainment: float = 1.0
+    signal_margin: float = 0.2
+    leak_weight: float = 2.0
+    signal_weight: float = 1.0
+    order: str = "catalogue"
+    signal_competencies: Mapping[str, str] = field(default_factory=lambda: _DEFAULT_SIGNALS)
+
+    def target(self, current: int, max_level: int = 5) -> int:
+        """Return the target level for ``current``."""
+        return int(min(max_level, current + self.target_step))
+
+    def review_months(self, gap: int) -> int:
+        """Return the months from the plan month to the review for a step of ``gap`` levels."""
+        return int(self.first_level_months + self.extra_level_months * max(gap - 1, 0))
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | None, *, where: str = "rules") -> PlanRules:
+        """Build rules from a mapping (the catalogue's ``rules`` block); unknown keys are errors.
+
+        Examples
+        --------
+        >>> PlanRules.from_mapping({"target_step": 1}).target(3)
+        4
+        >>> PlanRules.from_mapping({"order": "size"})
+        Traceback (most recent call last):
+        ...
+        playbook.core.errors.InputError: rules: 1 problem(s):
+          - rules.order: 'size' is not valid; expected one of catalogue, priority.
+        """
+        problems = _rule_problems(data, where)
+        if problems:
+            raise InputError(f"{where}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
+        data = dict(data or {})
+        if "signal_competencies" in data:
+            data["signal_competencies"] = MappingProxyType(dict(data["signal_competencies"]))
+        return cls(**data)
+
+
+_INT_RULES = {"target_step": 0, "first_level_months": 1, "extra_level_months": 0, "max_measures": 1,
+              "strength_level": 1}
+_FLOAT_RULES = {"strength_attainment": 0.0, "signal_margin": 0.0, "leak_weight": 0.0, "signal_weight": 0.0}
+
+
+def _rule_problems(data: object, where: str) -> list[str]:
+    if data is None:
+        return []
+    if not isinstance(data, Mapping):
+        return [f"{where}: expected a mapping of rule: value."]
+    problems = []
+    known = {f.name for f in fields(PlanRules)}
+    for key in sorted(set(map(str, data)) - known):
+        problems.append(f"{where}.{key}: unknown rule; rules are {', '.join(sorted(known))}.")
+    for key, low in _INT_RULES.items():
+        if key in data:
+            v = data[key]
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+                problems.append(f"{where}.{key}: {v!r} is not valid; expected a whole number >= {low}.")
+    for key, low in _FLOAT_RULES.items():
+        if key in data:
+            v = data[key]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v >= low):
+                problems.append(f"{where}.{key}: {v!r} is not valid; expected a number >= {low:g}.")
+    if "order" in data and data["order"] not in _ORDERS:
+        problems.append(f"{where}.order: {data['order']!r} is not valid; expected one of {', '.join(_ORDERS)}.")
+    if "signal_competencies" in data and not isinstance(data["signal_competencies"], Mapping):
+        problems.append(f"{where}.signal_competencies: expected a mapping signal: competency.")
+    return problems
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One development measure (发展措施) of the library, with its text in each language."""
+
+    key: str
+    text: Mapping[str, str]
+    months: float
+    resources: tuple[str, ...]
+    default: bool
+
+
+@dataclass(frozen=True)
+class Competency:
+    """One competency: its name, level descriptors 1-5 and measures (each text en + zh)."""
+
+    key: str
+    name: Mapping[str, str]
+    levels: Mapping[int, Mapping[str, str]]
+    measures: tuple[Measure, ...]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The competency catalogue: competencies, the resource library and the draft rules.
+
+    Examples
+    --------
+    >>> cat = load_catalogue()
+    >>> cat.name("new_customer_development", "zh"), cat.descriptor("negotiation", 1, "en")
+    ('开发新客户', 'Gives discounts as soon as the customer pushes back.')
+    """
+
+    competencies: Mapping[str, Competency]
+    resources: Mapping[str, Mapping[str, str]]
+    rules: PlanRules = field(default_factory=PlanRules)
+    min_level: int = 1
+    max_level: int = 5
+    source: str = ""
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Competency keys in catalogue order."""
+        return tuple(self.competencies)
+
+    def name(self, key: str, lang: str = "en") -> str:
+        """Name of competency ``key`` (the catalogue's, else the label, else ``key`` itself)."""
+        check_lang(lang)
+        if key in self.competencies:
+            return self.competencies[key].name[lang]
+        entry = label_catalogue().get(f"competency.{key}")
+        return entry[lang] if entry else str(key)
+
+    def descriptor(self, key: str, level: int, lang: str = "en") -> str:
+        """Return what level ``level`` of competency ``key`` looks like (empty when unknown)."""
+        comp = self.competencies.get(key)
+        if comp is None or int(level) not in comp.levels:
+            return ""
+        return comp.levels[int(level)][check_lang(lang)]
+
+
+def _text_problems(entry: object, where: str) -> list[str]:
+    if not isinstance(entry, Mapping):
+        return [f"{where}: expected a text in each language ({', '.join(LANGS)})."]
+    return [f"{where}: missing the {lang!r} text." for lang in LANGS
+            if not isinstance(entry.get(lang), str) or not entry.get(lang, "").strip()]
+
+
+def _texts(entry: Mapping) -> Mapping[str, str]:
+    return MappingProxyType({lang: str(entry[lang]).strip() for lang in LANGS})
+
+
+def parse_catalogue(data: object, *, where: str = "catalogue") -> Catalogue:
+    """Check a catalogue read from YAML and return it; list every problem at once.
+
+    Parameters
+    ----------
+    data : mapping
+        ``scale``, ``rules``, ``resources`` and ``competencies`` as in
+        ``templates/competencies.yaml``.
+    where : str
+        Name of the source in messages (the file path).
+
+    Returns
+    -------
+    Catalogue
+
+    Raises
+    ------
+    InputError
+        Naming each problem (missing texts, levels other than 1-5, measures without a
+        duration, unknown resources, bad rules).
+
+    Examples
+    --------
+    >>> comp = {"name": {"en": "Grit", "zh": "毅力"},
+    ...         "levels": {i: {"en": f"L{i}", "zh": f"等级{i}"} for i in range(1, 6)},
+    ...         "measures": [{"key": "m", "en": "Run", "zh": "跑步", "months": 2,
+    ...                       "resources": ["shoes"], "default": True}]}
+    >>> parse_catalogue({"competencies": {"grit": comp}})
+    Traceback (most recent call last):
+    ...
+    playbook.core.errors.InputError: catalogue: 1 problem(s) in the competency catalogue:
+      - competencies.grit.measures[1].resources: unknown resource 'shoes'; add it under 'resources' (known: none).
+    Fix the file and load it again.
+    """
+    problems: list[str] = []
+    if not isinstance(data, Mapping):
+        raise InputError(f"{where}: expected a mapping with 'competencies' (and 'resources', 'rules').")
+    for key in sorted(set(map(str, data)) - {"scale", "rules", "resources", "competencies"}):
+        problems.append(f"{key}: unknown section; sections are scale, rules, resources, competencies.")
+    scale = data.get("scale") or {"min": 1, "max": 5}
+    lo, hi = (scale.get("min"), scale.get("max")) if isinstance(scale, Mapping) else (None, None)
+    if (lo, hi) != (1, 5):
+        problems.append(f"scale: {scale!r} is not supported; the kit's scale is min: 1, max: 5.")
+        lo, hi = 1, 5
+    resources = data.get("resources") or {}
+    if not isinstance(resources, Mapping):
+        problems.append("resources: expected a mapping key: {en: ..., zh: ...}.")
+        resources = {}
+    for rkey, entry in resources.items():
+        problems += _text_problems(entry, f"resources.{rkey}")
+    comps = data.get("competencies")
+    if not isinstance(comps, Mapping) or not comps:
+        problems.append("competencies: expected at least one competency.")
+        comps = {}
+    problems += _rule_problems(data.get("rules"), "rules")
+    for ckey, comp in comps.items():
+        w = f"competencies.{ckey}"
+        if not isinstance(comp, Mapping):
+            problems.append(f"{w}: expected name, levels and measures.")
+            continue
+        problems += _text_problems(comp.get("name"), f"{w}.name")
+        levels = comp.get("levels")
+        if not isinstance(levels, Mapping):
+            problems.append(f"{w}.levels: expected descriptors for the levels {lo}-{hi}.")
+        else:
+            got = {int(k) if str(k).isdigit() else k for k in levels}
+            missing = [str(i) for i in range(lo, hi + 1) if i not in got]
+            extra = sorted(str(k) for k in got if k not in range(lo, hi + 1))
+            if missing:
+                problems.append(f"{w}.levels: missing level(s) {', '.join(missing)}; describe each level {lo}-{hi}.")
+            if extra:
+                problems.append(f"{w}.levels: level(s) {', '.join(extra)} outside the scale {lo}-{hi}.")
+            for k, entry in levels.items():
+                problems += _text_problems(entry, f"{w}.levels.{k}")
+        measures = comp.get("measures")
+        if not isinstance(measures, Sequence) or isinstance(measures, str) or not measures:
+            problems.append(f"{w}.measures: expected a list of at least one measure.")
+            continue
+        n_default = 0
+        for i, m in enumerate(measures, start=1):
+            mw = f"{w}.measures[{i}]"
+            if not isinstance(m, Mapping):
+                problems.append(f"{mw}: expected key, en, zh, months, resources, default.")
+                continue
+            problems += _text_problems(m, mw)
+            months = m.get("months")
+            if isinstance(months, bool) or not isinstance(months, (int, float)) or not months > 0:
+                problems.append(f"{mw}.months: {months!r} is not valid; expected a typical duration in months > 0.")
+            res = m.get("resources", [])
+            if not isinstance(res, Sequence) or isinstance(res, str):
+                problems.append(f"{mw}.resources: expected a list of resource keys.")
+            else:
+                known = ", ".join(map(str, resources)) or "none"
+                for r in res:
+                    if r not in resources:
+                        problems.append(f"{mw}.resources: unknown resource {r!r}; add it under 'resources' "
+                                        f"(known: {known}).")
+            if not isinstance(m.get("default", False), bool):
+                problems.append(f"{mw}.default: expected true or false.")
+            n_default += m.get("default") is True
+        if n_default == 0:
+            problems.append(f"{w}.measures: mark at least one measure 'default: true' (proposed in drafts).")
+    if problems:
+        raise InputError(f"{where}: {len(problems)} problem(s) in the competency catalogue:\n"
+                         + "\n".join(f"  - {p}" for p in problems) + "\nFix the file and load it again.")
+    out = {}
+    for ckey, comp in comps.items():
+        measures = tuple(
+            Measure(key=str(m.get("key", i)), text=_texts(m), months=float(m["months"]),
+                    resources=tuple(m.get("resources", [])), default=bool(m.get("default", False)))
+            for i, m in enumerate(comp["measures"], start=1)
+        )
+        levels = MappingProxyType({int(k): _texts(v) for k, v in sorted(comp["levels"].items(),
+                                                                          key=lambda kv: int(kv[0]))})
+        out[str(ckey)] = Competency(str(ckey), _texts(comp["name"]), levels, measures)
+    return Catalogue(
+        competencies=MappingProxyType(out),
+        resources=MappingProxyType({str(k): _texts(v) for k, v in resources.items()}),
+        rules=PlanRules.from_mapping(data.get("rules"), where="rules"),
+        min_level=lo, max_level=hi, source=where,
+    )
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str, mtime_ns: int) -> Catalogue:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc}). Fix the file and load it again.") from None
+    return parse_catalogue(data, where=path)
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    """Load and check the competency catalogue (default ``templates/competencies.yaml``).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A YAML file; relative paths are tried from the working directory, then the
+        repository.
+
+    Returns
+    -------
+    Catalogue
+
+    Examples
+    --------
+    >>> cat = load_catalogue()
+    >>> cat.keys[:4]
+    ('product_knowledge', 'customer_communication', 'market_awareness', 'new_customer_development')
+    >>> cat.rules.target_step, cat.rules.first_level_months
+    (2, 4)
+    """
+    p = CATALOGUE_PATH if path is None else paths.resolve(path)
+    if not Path(p).is_file():
+        raise ParameterError("catalogue", str(path), "an existing YAML file such as templates/competencies.yaml")
+    return _load_cached(str(p), Path(p).stat().st_mtime_ns)
+
+
+def _as_catalogue(catalogue: Catalogue | str | Path | None) -> Catalogue:
+    if isinstance(catalogue, Catalogue):
+        return catalogue
+    return load_catalogue(catalogue)
+
+
+def catalogue_frame(
+    catalogue: Catalogue | str | Path | None = None,
+    *,
+    competencies: Sequence[str] | None = None,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """Return the measures library as a table: one row per measure, texts in ``lang``.
+
+    Parameters
+    ----------
+    catalogue : Catalogue or path, optional
+        Default ``templates/competencies.yaml``.
+    competencies : sequence of str, optional
+        Only these competencies (in this order); default all.
+    lang : {"en", "zh"}
+
+    Returns
+    -------
+    DataFrame
+        ``competency, name, measure, months, resources, default`` (resources one per line).
+
+    Examples
+    --------
+    >>> lib = catalogue_frame(lang="zh")
+    >>> lib.loc[lib["competency"] == "product_knowledge", ["measure", "months"]].head(2).values.tolist()
+    [['阅读产品手册和相关书籍', 3.0], ['参加产品培训课程', 2.0]]
+    """
+    check_lang(lang)
+    cat = _as_catalogue(catalogue)
+    keys = cat.keys if competencies is None else [k for k in competencies if k in cat.competencies]
+    rows = [
+        {"competency": c.key, "name": c.name[lang], "measure": m.text[lang], "months": m.months,
+         "resources": _LINE.join(cat.resources[r][lang] for r in m.resources), "default": m.default}
+        for c in (cat.competencies[k] for k in keys) for m in c.measures
+    ]
+    return pd.DataFrame(rows, columns=["competency", "name", "measure", "months", "resources", "default"])
+
+
+def _money(value: float, lang: str) -> str:
+    if not math.isfinite(value):
+        return "—"
+    return f"{value / 1e4:,.2f} 万元" if lang == "zh" else f"{value:,.0f} CNY"
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0%}" if math.isfinite(value) else "—"

@@ -1,0 +1,485 @@
+"""Commission plans: tiers, components and bonus bands, parsed from YAML and checked."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from playbook.core import paths
+from playbook.core.errors import InputError, ParameterError
+from playbook.core.money import PPM
+
+__all__ = [
+    "PLANS_DIR", "PRESETS_PATH", "RULES", "RULE_CATEGORY", "LINE_COLUMNS", "REP_COLUMNS", "SUMMARY_COLUMNS",
+    "COMPARE_COLUMNS", "KPI_COLUMNS", "SCORECARD_COLUMNS", "PlanError", "Tier", "Component", "Plan", "parse_period",
+    "list_plans", "load_plan", "parse_plan", "modify_plan"
+]
+
+PLANS_DIR = paths.TEMPLATES_DIR / "plans"
+PRESETS_PATH = paths.TEMPLATES_DIR / "scorecard_presets.yaml"
+
+RULES = (
+    "commission", "tier_true_up", "clawback", "cap", "renewal_uplift",
+    "bonus", "referral_award", "mentor_award", "process_award", "draw", "draw_recovery",
+)
+"""Rule names of line items, in statement order."""
+RULE_CATEGORY = {
+    "commission": "commission", "tier_true_up": "commission", "cap": "commission",
+    "renewal_uplift": "commission", "clawback": "clawback", "bonus": "bonus",
+    "referral_award": "awards", "mentor_award": "awards", "process_award": "awards",
+    "draw": "draw", "draw_recovery": "draw",
+}
+"""The payout column (``<category>_cents`` of :data:`REP_COLUMNS`) each rule adds to."""
+
+LINE_COLUMNS = ["rep_id", "month", "rule", "component", "tier", "ref", "base_cents", "rate", "amount_cents"]
+REP_COLUMNS = [
+    "rep_id", "name", "team", "net_sales_cents", "commission_cents", "clawback_cents", "bonus_cents",
+    "awards_cents", "draw_cents", "total_cents", "effective_rate",
+]
+SUMMARY_COLUMNS = [
+    "plan", "payees", "net_sales_cents", "commission_cents", "clawback_cents", "bonus_cents",
+    "awards_cents", "draw_cents", "total_cents", "cost_ratio", "effective_rate",
+    "median_payout_cents", "p90_payout_cents", "max_payout_cents", "top_decile_share",
+]
+COMPARE_COLUMNS = [
+    "rep_id", "name", "team", "net_sales_cents", "payout_a_cents", "payout_b_cents", "change_cents",
+    "change_pct", "effective_rate_a", "effective_rate_b", "outcome",
+]
+KPI_COLUMNS = [
+    "rep_id", "month", "sales_cents", "quota_cents", "attainment", "new_customers",
+    "prior_customers", "retained_customers", "retention", "visits",
+]
+KPIS = ("attainment", "new_customers", "retention", "visits")
+SCORECARD_COLUMNS = [
+    "rep_id", "name", "team", "sales_cents", "quota_cents", *KPIS, *(k + "_change" for k in KPIS),
+    "score", "rank", "flag",
+]
+
+_BIG = 2**62
+_CATEGORIES = ("commission", "clawback", "bonus", "awards", "draw")
+_METRICS = ("visits", "calls", "demos")
+
+
+class PlanError(InputError):
+    """A plan rule cannot be used (bad definition, or data the rule needs is missing).
+
+    The message names the plan and the rule, says what is wrong and how to fix it.
+    """
+
+    def __init__(self, plan: str, rule: str, problem: str, fix: str = "") -> None:
+        self.plan = plan
+        self.rule = rule
+        super().__init__(f"plan {plan!r}, rule {rule}: {problem}" + (f" {fix}" if fix else ""))
+
+
+# --------------------------------------------------------------------------- plans
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One tier: from ``lower`` (inclusive) to the next tier's ``lower``, at ``rate_ppm``.
+
+    ``lower`` is in cents (``basis: amount``) or in ppm of the quota (``basis: attainment``).
+    """
+
+    lower: int
+    rate_ppm: int
+
+
+@dataclass(frozen=True)
+class Component:
+    """One commission component of a plan (a scope of orders with its tiers)."""
+
+    name: str
+    mode: str
+    basis: str
+    tier_period: str
+    tiers: tuple[Tier, ...]
+    product_lines: tuple[str, ...] | None
+    deal_types: tuple[str, ...]
+    cap_cents: int | None
+    uplift_ppm: int | None
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """A validated commission plan; ``spec`` keeps the normalised YAML for :func:`modify_plan`."""
+
+    name: str
+    title: dict[str, str]
+    components: tuple[Component, ...]
+    clawback: bool
+    bonus_bands: tuple[tuple[int, int], ...] | None  # (min attainment ppm, share of base ppm), descending
+    key_accounts: dict[str, Any] | None
+    referral: dict[str, Any] | None
+    mentor: dict[str, Any] | None
+    process_awards: tuple[dict[str, Any], ...]
+    draw: dict[str, Any] | None
+    spec: dict[str, Any] = field(repr=False)
+
+    def label(self, lang: str = "en") -> str:
+        """Return the plan's title in ``lang`` (the name when it has none)."""
+        return str(self.title.get(lang) or self.title.get("en") or self.name)
+
+
+def parse_period(period: str) -> tuple[pd.Period, pd.Period]:
+    """Return the first and last month of ``period``: a year, a quarter or a month.
+
+    Examples
+    --------
+    >>> [str(p) for p in parse_period("2025-Q1")]
+    ['2025-01', '2025-03']
+    >>> [str(p) for p in parse_period("2024")]
+    ['2024-01', '2024-12']
+    """
+    text = str(period).strip().upper()
+    expected = "a year such as '2024', a quarter such as '2025-Q1' or a month such as '2025-03'"
+    try:
+        if text.isdigit() and len(text) == 4:
+            year = int(text)
+            return pd.Period(year=year, month=1, freq="M"), pd.Period(year=year, month=12, freq="M")
+        if len(text) == 7 and text[4:6] == "-Q" and text[:4].isdigit() and text[6] in "1234":
+            q = pd.Period(text.replace("-", ""), freq="Q")
+            return q.asfreq("M", "start"), q.asfreq("M", "end")
+        if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
+            m = pd.Period(text, freq="M")
+            return m, m
+    except (ValueError, TypeError):
+        pass
+    raise ParameterError("period", period, expected)
+
+
+def list_plans(directory: str | Path | None = None) -> list[str]:
+    """Return the names of the plans shipped in ``templates/plans`` (or ``directory``).
+
+    Examples
+    --------
+    >>> {"domain_marginal", "domain_whole"} <= set(list_plans())
+    True
+    """
+    folder = Path(directory) if directory else PLANS_DIR
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def load_plan(plan: str | Path | Plan) -> Plan:
+    """Load a plan by name (a file in ``templates/plans``) or from a YAML path.
+
+    Examples
+    --------
+    >>> load_plan("domain_whole").components[0].mode
+    'whole'
+    """
+    if isinstance(plan, Plan):
+        return plan
+    text = str(plan).strip()
+    path = Path(text)
+    if not text.endswith((".yaml", ".yml")):
+        path = PLANS_DIR / f"{text}.yaml"
+    else:
+        path = paths.resolve(path)
+    if not path.is_file():
+        raise ParameterError("plan", plan, "the name of a plan in templates/plans (" + ", ".join(list_plans())
+                             + ") or the path of a plan YAML file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path.name}: not valid YAML: {exc}") from None
+    return parse_plan(data, name=path.stem)
+
+
+def _dec(value: Any, plan: str, rule: str, what: str) -> Decimal:
+    if isinstance(value, bool) or value is None:
+        raise PlanError(plan, rule, f"{what} {value!r} is not a number.")
+    text = str(value).strip().replace(",", "").replace("_", "")
+    pct = text.endswith("%")
+    try:
+        d = Decimal(text[:-1] if pct else text)
+    except InvalidOperation:
+        raise PlanError(plan, rule, f"{what} {value!r} is not a number.") from None
+    if not d.is_finite():
+        raise PlanError(plan, rule, f"{what} {value!r} is not a number.")
+    return d / 100 if pct else d
+
+
+def _ppm(value: Any, plan: str, rule: str, what: str, *, high: Decimal | None = Decimal(1)) -> int:
+    d = _dec(value, plan, rule, what)
+    if d < 0 or (high is not None and d > high):
+        raise PlanError(plan, rule, f"{what} {value!r} is outside [0, {high}].",
+                        "Write rates as fractions (0.08) or percents ('8%').")
+    scaled = d * PPM
+    if scaled != scaled.to_integral_value():
+        raise PlanError(plan, rule, f"{what} {value!r} has more than 6 decimals.")
+    return int(scaled)
+
+
+def _money(value: Any, plan: str, rule: str, what: str, unit: int) -> int:
+    d = _dec(value, plan, rule, what) * unit
+    if d < 0:
+        raise PlanError(plan, rule, f"{what} {value!r} is negative.")
+    cents = d * 100
+    if cents != cents.to_integral_value():
+        raise PlanError(plan, rule, f"{what} {value!r} has fractions of a cent.")
+    return int(cents)
+
+
+def _keys(entry: Any, allowed: set[str], plan: str, rule: str, required: Iterable[str] = ()) -> dict:
+    if not isinstance(entry, dict):
+        raise PlanError(plan, rule, f"expected a mapping, got {entry!r}.")
+    unknown = sorted(set(entry) - allowed)
+    if unknown:
+        raise PlanError(plan, rule, f"unknown key(s) {', '.join(unknown)}.", f"Allowed: {', '.join(sorted(allowed))}.")
+    missing = [k for k in required if entry.get(k) is None]
+    if missing:
+        raise PlanError(plan, rule, f"missing {', '.join(missing)}.")
+    return entry
+
+
+def _parse_tiers(raw: Any, plan: str, rule: str, basis: str, unit: int) -> tuple[Tier, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise PlanError(plan, rule, "needs a non-empty list of tiers.", "Example: - {from: 0, rate: 0.08}")
+    lows, highs, rates = [], [], []
+    for i, entry in enumerate(raw, start=1):
+        where = f"{rule} tier {i}"
+        _keys(entry, {"from", "to", "rate"}, plan, where, required=("from", "rate"))
+        if basis == "amount":
+            lo = _money(entry["from"], plan, where, "'from'", unit)
+            hi = None if entry.get("to") is None else _money(entry["to"], plan, where, "'to'", unit)
+        else:
+            lo = _ppm(entry["from"], plan, where, "'from' attainment", high=Decimal(10))
+            hi = None if entry.get("to") is None else _ppm(entry["to"], plan, where, "'to' attainment",
+                                                           high=Decimal(10))
+        if hi is not None and hi <= lo:
+            raise PlanError(plan, where, f"'to' ({entry['to']}) must be above 'from' ({entry['from']}).")
+        lows.append(lo)
+        highs.append(hi)
+        rates.append(_ppm(entry["rate"], plan, where, "rate"))
+    if lows[0] != 0:
+        raise PlanError(plan, f"{rule} tier 1", f"the first tier must start at 0, not {raw[0]['from']}.")
+    for i in range(1, len(lows)):
+        where = f"{rule} tier {i + 1}"
+        if lows[i] <= lows[i - 1]:
+            raise PlanError(plan, where, f"tiers are not in ascending order: 'from' {raw[i]['from']} is not above "
+                            f"tier {i}'s 'from' {raw[i - 1]['from']}.", "List tiers from the lowest up.")
+        if highs[i - 1] is not None and lows[i] < highs[i - 1]:
+            raise PlanError(plan, where, f"overlaps tier {i}: it starts at {raw[i]['from']} but tier {i} runs to "
+                            f"{raw[i - 1]['to']}.", "Each tier must start where the one before ends.")
+        if highs[i - 1] is not None and lows[i] > highs[i - 1]:
+            raise PlanError(plan, where, f"leaves a gap after tier {i}: tier {i} ends at {raw[i - 1]['to']} but "
+                            f"this one starts at {raw[i]['from']}.", "Each tier must start where the one before ends.")
+    if highs[-1] is not None:
+        raise PlanError(plan, f"{rule} tier {len(lows)}", "the last tier must be open-ended (no 'to').",
+                        "Use 'cap' to limit the commission.")
+    return tuple(Tier(lo, r) for lo, r in zip(lows, rates, strict=True))
+
+
+def _parse_component(entry: Any, i: int, plan: str, unit: int) -> Component:
+    name = str(entry.get("name") or f"component_{i}") if isinstance(entry, dict) else f"component_{i}"
+    rule = f"commission {name!r}"
+    allowed = {"name", "products", "deal_types", "mode", "basis", "tier_period", "tiers", "cap", "renewal_uplift"}
+    _keys(entry, allowed, plan, rule, required=("tiers",))
+    mode = entry.get("mode", "marginal")
+    if mode not in ("marginal", "whole"):
+        raise PlanError(plan, rule, f"mode {mode!r} is not valid.", "Use 'marginal' (each rate on its slice) or "
+                        "'whole' (the reached tier's rate on the whole amount).")
+    basis = entry.get("basis", "amount")
+    if basis not in ("amount", "attainment"):
+        raise PlanError(plan, rule, f"basis {basis!r} is not valid.", "Use 'amount' or 'attainment'.")
+    tier_period = entry.get("tier_period", "year")
+    if tier_period not in ("month", "quarter", "year"):
+        raise PlanError(plan, rule, f"tier_period {tier_period!r} is not valid.", "Use 'month', 'quarter' or 'year'.")
+    products = entry.get("products", "all")
+    if products == "all" or products is None:
+        product_lines = None
+    elif isinstance(products, list) and products and all(isinstance(p, str) and p.strip() for p in products):
+        product_lines = tuple(p.strip() for p in products)
+    else:
+        raise PlanError(plan, rule, f"products {products!r} must be 'all' or a list of product lines.")
+    deals = entry.get("deal_types", "all")
+    deal_types = ("new", "renewal") if deals in ("all", None) else deals
+    if not isinstance(deal_types, (list, tuple)) or not deal_types or not set(deal_types) <= {"new", "renewal"}:
+        raise PlanError(plan, rule, f"deal_types {deals!r} must be 'all' or a list of 'new', 'renewal'.")
+    cap = entry.get("cap")
+    cap_cents = None if cap is None else _money(cap, plan, f"{rule} cap", "cap", unit)
+    uplift = entry.get("renewal_uplift")
+    uplift_ppm = None
+    if uplift is not None:
+        up = _keys(uplift, {"rate"}, plan, f"{rule} renewal_uplift", required=("rate",))
+        uplift_ppm = _ppm(up["rate"], plan, f"{rule} renewal_uplift", "rate")
+        if "renewal" not in deal_types:
+            raise PlanError(plan, f"{rule} renewal_uplift", "the component has no renewal orders to uplift.",
+                            "Add 'renewal' to deal_types or remove the uplift.")
+    tiers = _parse_tiers(entry["tiers"], plan, rule, basis, unit)
+    return Component(name, mode, basis, tier_period, tiers, product_lines, tuple(deal_types), cap_cents, uplift_ppm)
+
+
+def parse_plan(data: Mapping[str, Any], *, name: str = "plan") -> Plan:
+    """Validate a plan given as a mapping (the YAML's content); raise :class:`PlanError`.
+
+    Examples
+    --------
+    >>> p = parse_plan({"commission": [{"tiers": [{"from": 0, "rate": "5%"}]}]}, name="flat")
+    >>> p.components[0].tiers[0].rate_ppm, p.components[0].mode
+    (50000, 'marginal')
+    >>> parse_plan({"commission": [{"tiers": [{"from": 0, "rate": 1.5}]}]}, name="x")
+    Traceback (most recent call last):
+    ...
+    playbook.incentives.plans.PlanError: plan 'x', rule commission 'component_1' tier 1: rate 1.5 is outside [0, 1]. \
+Write rates as fractions (0.08) or percents ('8%').
+    """
+    if not isinstance(data, Mapping):
+        raise PlanError(name, "(plan)", f"expected a mapping of rules, got {type(data).__name__}.")
+    spec = copy.deepcopy(dict(data))
+    name = str(spec.get("name") or name)
+    allowed = {"name", "title", "unit", "commission", "clawback", "bonus", "key_accounts", "referral_award",
+               "mentor_award", "process_awards", "draw"}
+    _keys(spec, allowed, name, "(plan)")
+    unit_name = str(spec.get("unit", "CNY"))
+    if unit_name not in ("CNY", "万元", "wan"):
+        raise PlanError(name, "unit", f"{unit_name!r} is not a unit.", "Use 'CNY' or '万元'.")
+    unit = 1 if unit_name == "CNY" else 10_000
+    title = spec.get("title") or {}
+    if isinstance(title, str):
+        title = {"en": title, "zh": title}
+
+    raw_components = spec.get("commission") or []
+    if isinstance(raw_components, dict):
+        raw_components = [raw_components]
+    components = tuple(_parse_component(c, i, name, unit) for i, c in enumerate(raw_components, start=1))
+    names = [c.name for c in components]
+    if len(set(names)) != len(names):
+        raise PlanError(name, "commission", f"component names repeat: {names}.")
+    for i, a in enumerate(components):
+        for b in components[i + 1:]:
+            lines = (set(a.product_lines) & set(b.product_lines) if a.product_lines and b.product_lines
+                     else set(a.product_lines or b.product_lines or ["all"]))
+            deals = set(a.deal_types) & set(b.deal_types)
+            if lines and deals:
+                raise PlanError(name, f"commission {b.name!r}", f"covers the same orders as {a.name!r} (product "
+                                f"lines {sorted(lines)}, {sorted(deals)} business): they would be paid twice.",
+                                "Make the scopes (products, deal_types) disjoint.")
+
+    clawback = spec.get("clawback", True)
+    if not isinstance(clawback, bool):
+        raise PlanError(name, "clawback", f"{clawback!r} must be true or false.")
+
+    bands = None
+    if spec.get("bonus") is not None:
+        bonus = _keys(spec["bonus"], {"bands"}, name, "bonus", required=("bands",))
+        if not isinstance(bonus["bands"], list) or not bonus["bands"]:
+            raise PlanError(name, "bonus", "needs a non-empty list of bands.")
+        parsed = []
+        for i, band in enumerate(bonus["bands"], start=1):
+            rule = f"bonus band {i}"
+            _keys(band, {"min_attainment", "pct_of_base_salary"}, name, rule,
+                  required=("min_attainment", "pct_of_base_salary"))
+            parsed.append((_ppm(band["min_attainment"], name, rule, "min_attainment", high=Decimal(10)),
+                           _ppm(band["pct_of_base_salary"], name, rule, "pct_of_base_salary")))
+        mins = [b[0] for b in parsed]
+        if len(set(mins)) != len(mins):
+            raise PlanError(name, "bonus", "two bands have the same min_attainment.")
+        bands = tuple(sorted(parsed, reverse=True))
+
+    key_accounts = None
+    if spec.get("key_accounts") is not None:
+        ka = _keys(spec["key_accounts"], {"min_prior_year_sales", "column"}, name, "key_accounts")
+        if (ka.get("column") is None) == (ka.get("min_prior_year_sales") is None):
+            raise PlanError(name, "key_accounts", "give exactly one of min_prior_year_sales or column.")
+        key_accounts = {"column": ka.get("column"), "min_cents": None if ka.get("min_prior_year_sales") is None
+                        else _money(ka["min_prior_year_sales"], name, "key_accounts", "min_prior_year_sales", unit)}
+    if any(c.uplift_ppm is not None for c in components) and key_accounts is None:
+        raise PlanError(name, "key_accounts", "a renewal_uplift needs key accounts defined.",
+                        "Add key_accounts: {min_prior_year_sales: 500000} or {column: <customers column>}.")
+
+    referral = None
+    if spec.get("referral_award") is not None:
+        r = _keys(spec["referral_award"], {"amount", "channel", "rep", "csm_column"}, name, "referral_award",
+                  required=("amount",))
+        referral = {"amount_cents": _money(r["amount"], name, "referral_award", "amount", unit),
+                    "channel": str(r.get("channel", "referral")), "rep": bool(r.get("rep", True)),
+                    "csm_column": r.get("csm_column")}
+    mentor = None
+    if spec.get("mentor_award") is not None:
+        m = _keys(spec["mentor_award"], {"amount", "mentor_column", "within_days"}, name, "mentor_award",
+                  required=("amount",))
+        days = m.get("within_days")
+        if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 0):
+            raise PlanError(name, "mentor_award", f"within_days {days!r} must be a whole number >= 0.")
+        mentor = {"amount_cents": _money(m["amount"], name, "mentor_award", "amount", unit),
+                  "mentor_column": str(m.get("mentor_column", "mentor_id")), "within_days": days}
+    awards = []
+    for i, a in enumerate(spec.get("process_awards") or [], start=1):
+        rule = f"process_awards {a.get('name', i)!r}" if isinstance(a, dict) else f"process_awards {i}"
+        _keys(a, {"name", "amount", "metric", "top", "within"}, name, rule, required=("name", "amount"))
+        metric = a.get("metric")
+        if metric is not None and metric not in _METRICS:
+            raise PlanError(name, rule, f"metric {metric!r} is not an activity count.",
+                            f"Use one of {', '.join(_METRICS)}, or none for winners named by the manager.")
+        top = a.get("top", 1)
+        if not isinstance(top, int) or isinstance(top, bool) or top < 1:
+            raise PlanError(name, rule, f"top {top!r} must be a whole number >= 1.")
+        within = a.get("within", "company")
+        if within not in ("team", "company"):
+            raise PlanError(name, rule, f"within {within!r} must be 'team' or 'company'.")
+        awards.append({"name": str(a["name"]), "amount_cents": _money(a["amount"], name, rule, "amount", unit),
+                       "metric": metric, "top": top, "within": within})
+    if len({a["name"] for a in awards}) != len(awards):
+        raise PlanError(name, "process_awards", "award names repeat.")
+    draw = None
+    if spec.get("draw") is not None:
+        d = _keys(spec["draw"], {"amount", "recoverable"}, name, "draw", required=("amount",))
+        draw = {"amount_cents": _money(d["amount"], name, "draw", "amount", unit),
+                "recoverable": bool(d.get("recoverable", True))}
+    return Plan(name, {str(k): str(v) for k, v in title.items()}, components, clawback, bands, key_accounts,
+                referral, mentor, tuple(awards), draw, spec)
+
+
+def modify_plan(plan: Plan | str, changes: Mapping[str, Any], *, name: str | None = None) -> Plan:
+    """Return a new plan with rules changed (what-if); ``plan`` itself is not changed.
+
+    Keys are dotted paths into the plan's YAML; a list item is chosen by its position
+    (from 0) or by its ``name``. A value of ``None`` removes the rule.
+
+    Examples
+    --------
+    >>> p = modify_plan("domain_marginal", {"commission.all_sales.tiers.2.rate": 0.15, "bonus": None})
+    >>> p.components[0].tiers[2].rate_ppm, p.bonus_bands, p.name
+    (150000, None, 'domain_marginal*')
+    """
+    base = load_plan(plan)
+    spec = copy.deepcopy(base.spec)
+    for key, value in changes.items():
+        parts = str(key).split(".")
+        node: Any = spec
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            if isinstance(node, list):
+                idx = next((i for i, x in enumerate(node) if isinstance(x, dict) and x.get("name") == part), None)
+                if idx is None and part.lstrip("-").isdigit():
+                    idx = int(part)
+                if idx is None or not -len(node) <= idx < len(node):
+                    raise ParameterError("changes", key, f"a path into plan {base.name!r}: no item {part!r}")
+                if last:
+                    node[idx] = value
+                else:
+                    node = node[idx]
+            elif isinstance(node, dict):
+                if last:
+                    if value is None:
+                        node.pop(part, None)
+                    else:
+                        node[part] = value
+                else:
+                    if node.get(part) is None:
+                        node[part] = {}
+                    node = node[part]
+            else:
+                raise ParameterError("changes", key, f"a path into plan {base.name!r}")
+    spec["name"] = name or (base.name if base.name.endswith("*") else base.name + "*")
+    return parse_plan(spec, name=spec["name"])

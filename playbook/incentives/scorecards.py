@@ -1,0 +1,321 @@
+"""Scorecards: monthly KPIs per rep and preset-weighted ranks."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from playbook.core import paths
+from playbook.core.errors import InputError, ParameterError
+from playbook.incentives.engine import (
+    _active_reps,
+    _first_orders,
+    _month_ordinal,
+    _month_ts,
+    _quota_months,
+    _require_frame,
+    _to_cents,
+)
+from playbook.incentives.plans import KPI_COLUMNS, KPIS, PRESETS_PATH, SCORECARD_COLUMNS, parse_period
+
+__all__ = ["ScorecardPreset", "load_presets", "monthly_kpis", "scorecard", "preset_ranks"]
+
+# --------------------------------------------------------------------------- scorecards
+
+
+@dataclass(frozen=True)
+class ScorecardPreset:
+    """Weights of the KPIs (data) and the flags a culture preset raises."""
+
+    name: str
+    title: dict[str, str]
+    weights: dict[str, float]
+    bottom_share: float | None = None
+    reward_metric: str | None = None
+    reward_share: float | None = None
+
+    def label(self, lang: str = "en") -> str:
+        """Return the preset's title in ``lang``."""
+        return str(self.title.get(lang) or self.title.get("en") or self.name)
+
+
+def _parse_preset(name: str, raw: Any) -> ScorecardPreset:
+    where = f"scorecard preset {name!r}"
+    if not isinstance(raw, dict) or not isinstance(raw.get("weights"), dict) or not raw["weights"]:
+        raise InputError(f"{where}: needs 'weights': a mapping of KPI -> weight.")
+    unknown = sorted(set(raw) - {"title", "weights", "flags"})
+    if unknown:
+        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: title, weights, flags.")
+    known = set(KPIS) | {k + "_change" for k in KPIS}
+    weights = {}
+    for kpi, w in raw["weights"].items():
+        if kpi not in known:
+            raise InputError(f"{where}: unknown KPI {kpi!r}; use one of {', '.join(sorted(known))}.")
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
+            raise InputError(f"{where}: weight of {kpi!r} must be a number >= 0, got {w!r}.")
+        weights[kpi] = float(w)
+    if sum(weights.values()) <= 0:
+        raise InputError(f"{where}: at least one weight must be above 0.")
+    flags = raw.get("flags") or {}
+    bad = sorted(set(flags) - {"bottom_share", "reward_metric", "reward_share"})
+    if bad:
+        raise InputError(f"{where}: unknown flag(s) {', '.join(bad)}; allowed: bottom_share, reward_metric, "
+                         "reward_share.")
+    for key in ("bottom_share", "reward_share"):
+        v = flags.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1):
+            raise InputError(f"{where}: flags.{key} must be a share in (0, 1], got {v!r}.")
+    metric = flags.get("reward_metric")
+    if metric is not None and metric not in known:
+        raise InputError(f"{where}: flags.reward_metric {metric!r} is not a KPI.")
+    if (metric is None) != (flags.get("reward_share") is None):
+        raise InputError(f"{where}: give both flags.reward_metric and flags.reward_share, or neither.")
+    title = raw.get("title") or {}
+    return ScorecardPreset(name, {str(k): str(v) for k, v in title.items()}, weights, flags.get("bottom_share"),
+                           metric, flags.get("reward_share"))
+
+
+def load_presets(path: str | Path | None = None) -> dict[str, ScorecardPreset]:
+    """Load the scorecard presets (``templates/scorecard_presets.yaml`` by default).
+
+    Examples
+    --------
+    >>> presets = load_presets()
+    >>> sorted(presets), presets["wolf"].bottom_share
+    (['learning', 'wolf'], 0.1)
+    """
+    file = paths.resolve(path) if path else PRESETS_PATH
+    data = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
+    return {str(k): _parse_preset(str(k), v) for k, v in data.items()}
+
+
+def _kpis(orders: pd.DataFrame, quotas: pd.DataFrame | None, activities: pd.DataFrame | None,
+          first: int, last: int) -> pd.DataFrame:
+    """Monthly KPIs per rep for month ordinals ``first..last`` (index: rep_id, month ordinal)."""
+    _require_frame(orders, ["customer_id", "rep_id", "order_date", "amount"], "orders")
+    o = pd.DataFrame({"rep_id": orders["rep_id"].astype(str).to_numpy(),
+                      "customer_id": orders["customer_id"].astype(str).to_numpy(),
+                      "month": _month_ordinal(orders["order_date"]),
+                      "cents": _to_cents(orders["amount"], "orders.amount")})
+    in_p = (o["month"] >= first) & (o["month"] <= last)
+    sales = o[in_p].groupby(["rep_id", "month"])["cents"].sum()
+    fo = _first_orders(orders)
+    fo = pd.DataFrame({"rep_id": fo["rep_id"].astype(str).to_numpy(), "month": _month_ordinal(fo["order_date"])})
+    new = fo[(fo["month"] >= first) & (fo["month"] <= last)].groupby(["rep_id", "month"]).size()
+    pos = o[o["cents"] > 0]
+    served = pos[(pos["month"] >= first - 1) & (pos["month"] < last)][["rep_id", "customer_id", "month"]]
+    served = served.drop_duplicates().assign(month=lambda f: f["month"] + 1)
+    again = pos[["customer_id", "month"]].drop_duplicates().assign(again=True)
+    served = served.merge(again, on=["customer_id", "month"], how="left")
+    served["again"] = served["again"].fillna(False).astype(bool)
+    prior = served.groupby(["rep_id", "month"]).size()
+    retained = served.groupby(["rep_id", "month"])["again"].sum()
+    q = _quota_months(quotas)
+    q = q[(q["month"] >= first) & (q["month"] <= last)].set_index(["rep_id", "month"])["quota"]
+    visits = pd.Series(dtype=np.int64)
+    if activities is not None:
+        _require_frame(activities, ["rep_id", "week", "visits"], "activities")
+        a = pd.DataFrame({"rep_id": activities["rep_id"].astype(str).to_numpy(),
+                          "month": _month_ordinal(activities["week"]),
+                          "visits": pd.to_numeric(activities["visits"], errors="coerce").fillna(0).astype(np.int64)})
+        visits = a[(a["month"] >= first) & (a["month"] <= last)].groupby(["rep_id", "month"])["visits"].sum()
+    keys = [s.index.to_frame(index=False) for s in (sales, new, prior, q, visits) if len(s)]
+    grid = (pd.concat(keys, ignore_index=True).drop_duplicates() if keys
+            else pd.DataFrame({"rep_id": pd.Series([], dtype=str), "month": np.array([], dtype=np.int64)}))
+    index = pd.MultiIndex.from_frame(grid.astype({"month": np.int64}))
+    out = pd.DataFrame(index=index)
+    out["sales_cents"] = sales.reindex(index).fillna(0).astype(np.int64)
+    out["quota_cents"] = q.reindex(index).fillna(0).astype(np.int64)
+    out["new_customers"] = new.reindex(index).fillna(0).astype(np.int64)
+    out["prior_customers"] = prior.reindex(index).fillna(0).astype(np.int64)
+    out["retained_customers"] = retained.reindex(index).fillna(0).astype(np.int64)
+    out["visits"] = visits.reindex(index).fillna(0).astype(np.int64)
+    return out
+
+
+def monthly_kpis(
+    orders: pd.DataFrame,
+    quotas: pd.DataFrame | None = None,
+    activities: pd.DataFrame | None = None,
+    *,
+    period: str,
+) -> pd.DataFrame:
+    """Department KPIs per rep and month (domain brief section 4).
+
+    ``attainment`` is net sales over quota; ``new_customers`` counts customers whose
+    first-ever order falls in the month (credited to that order's rep); ``retention`` is
+    the share of the customers who ordered from the rep last month that order again
+    this month (from any rep); ``visits`` sums the weeks starting in the month.
+
+    Returns
+    -------
+    DataFrame
+        :data:`KPI_COLUMNS`, one row per rep and month of ``period`` with any data.
+
+    Examples
+    --------
+    >>> orders = pd.DataFrame({"customer_id": ["C1", "C2", "C1", "C3"], "rep_id": ["R1"] * 4,
+    ...     "order_date": pd.to_datetime(["2025-01-05", "2025-01-09", "2025-02-03", "2025-02-04"]),
+    ...     "amount": [10.0, 20.0, 30.0, 40.0]})
+    >>> k = monthly_kpis(orders, period="2025-02")
+    >>> k[["rep_id", "sales_cents", "new_customers", "prior_customers", "retention"]]
+      rep_id  sales_cents  new_customers  prior_customers  retention
+    0     R1         7000              1                2        0.5
+    """
+    first, last = parse_period(period)
+    out = _kpis(orders, quotas, activities, first.ordinal, last.ordinal)
+    out["attainment"] = (out["sales_cents"] / out["quota_cents"].where(out["quota_cents"] > 0)).astype(float)
+    out["retention"] = (out["retained_customers"] / out["prior_customers"].where(out["prior_customers"] > 0)
+                        ).astype(float)
+    out = out.reset_index()
+    out["rep_id"] = out["rep_id"].astype(str)
+    out = out.sort_values(["rep_id", "month"], kind="stable").reset_index(drop=True)
+    out["month"] = _month_ts(out["month"].to_numpy(np.int64))
+    return out[KPI_COLUMNS]
+
+
+def _period_kpis(orders: pd.DataFrame, quotas: pd.DataFrame | None, activities: pd.DataFrame | None,
+                 reps: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
+    """KPIs over months ``first..last`` per rep employed then (counts 0 when nothing happened)."""
+    g = _kpis(orders, quotas, activities, first, last).groupby(level="rep_id")
+    out = g.sum()
+    active = _active_reps(reps, first, last)["rep_id"].astype(str).to_numpy()
+    out = out.reindex(active).fillna(0).astype(np.int64)
+    out["attainment"] = (out["sales_cents"] / out["quota_cents"].where(out["quota_cents"] > 0)).astype(float)
+    out["retention"] = (out["retained_customers"] / out["prior_customers"].where(out["prior_customers"] > 0)
+                        ).astype(float)
+    return out
+
+
+def scorecard(
+    orders: pd.DataFrame,
+    reps: pd.DataFrame,
+    quotas: pd.DataFrame | None = None,
+    activities: pd.DataFrame | None = None,
+    *,
+    period: str,
+    preset: str | ScorecardPreset = "wolf",
+    presets: Mapping[str, ScorecardPreset] | None = None,
+) -> pd.DataFrame:
+    """Weighted KPI scorecard and ranking of the reps employed during ``period``.
+
+    Each KPI (and its change against the period of the same length just before) is
+    scored 0-100 by percentile rank among the reps (ties share a score); the score is
+    the weighted mean over the KPIs a rep has (a missing KPI, such as attainment without
+    a quota, drops out of that rep's mean). ``rank`` 1 is the best. ``flag`` is
+    ``bottom`` for the bottom share (results-driven "wolf" preset, 末位) or
+    ``improvement_award`` for the top improvers with a positive change (growth-driven
+    "learning" preset); empty otherwise.
+
+    Returns
+    -------
+    DataFrame
+        :data:`SCORECARD_COLUMNS`, sorted by rank.
+
+    Examples
+    --------
+    >>> orders = pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "rep_id": ["R1", "R2", "R2"],
+    ...     "order_date": pd.to_datetime(["2025-01-05", "2025-01-09", "2025-01-10"]),
+    ...     "amount": [10.0, 20.0, 30.0]})
+    >>> reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bo"], "team": ["A", "A"]})
+    >>> s = scorecard(orders, reps, period="2025-01", preset=ScorecardPreset("n", {}, {"new_customers": 1.0}))
+    >>> s[["rep_id", "new_customers", "score", "rank"]]
+      rep_id  new_customers  score  rank
+    0     R2              2  100.0     1
+    1     R1              1    0.0     2
+    """
+    _require_frame(reps, ["rep_id"], "reps")
+    if isinstance(preset, str):
+        all_presets = dict(presets) if presets is not None else load_presets()
+        if preset not in all_presets:
+            raise ParameterError("preset", preset, "one of " + ", ".join(sorted(all_presets)))
+        preset = all_presets[preset]
+    first_p, last_p = parse_period(period)
+    first, last = first_p.ordinal, last_p.ordinal
+    length = last - first + 1
+    cur = _period_kpis(orders, quotas, activities, reps, first, last)
+    prev = _period_kpis(orders, quotas, activities, reps, first - length, last - length)
+    out = cur[["sales_cents", "quota_cents", *KPIS]].copy()
+    for k in KPIS:
+        out[k + "_change"] = out[k] - prev[k].reindex(out.index)
+    scores = []
+    for kpi, w in preset.weights.items():
+        values = out[kpi].astype(float)
+        n = values.notna().sum()
+        r = values.rank(method="average")
+        s = (r - 1) / (n - 1) * 100 if n > 1 else r * 0 + 50.0
+        scores.append((s, w))
+    num = sum(s.fillna(0) * w for s, w in scores)
+    den = sum(s.notna() * w for s, w in scores)
+    out["score"] = (num / den.where(den > 0)).round(1)
+    out["rank"] = out["score"].rank(method="min", ascending=False).astype("Int64")
+    flag = pd.Series("", index=out.index, dtype=object)
+    scored = out["score"].notna()
+    if preset.bottom_share is not None and scored.sum() > 0:
+        n_bottom = max(1, int(math.floor(preset.bottom_share * scored.sum())))
+        cutoff = out.loc[scored, "score"].sort_values().iloc[n_bottom - 1]
+        flag[scored & (out["score"] <= cutoff)] = "bottom"
+    if preset.reward_metric is not None:
+        metric = out[preset.reward_metric]
+        pos = metric[metric > 0]
+        if len(pos):
+            n_top = max(1, int(math.floor(preset.reward_share * metric.notna().sum())))
+            cutoff = pos.sort_values(ascending=False).iloc[min(n_top, len(pos)) - 1]
+            award = (metric >= cutoff) & (metric > 0)
+            flag[award] = np.where(flag[award] == "", "improvement_award", flag[award] + ";improvement_award")
+    out["flag"] = flag
+    info = reps.assign(rep_id=reps["rep_id"].astype(str)).drop_duplicates("rep_id").set_index("rep_id")
+    out = out.reset_index(names="rep_id")
+    for col in ("name", "team"):
+        out[col] = out["rep_id"].map(info[col]) if col in info.columns else pd.NA
+    out["sales_cents"] = out["sales_cents"].fillna(0).astype(np.int64)
+    out["quota_cents"] = out["quota_cents"].fillna(0).astype(np.int64)
+    out["new_customers"] = out["new_customers"].fillna(0).astype(np.int64)
+    out["visits"] = out["visits"].fillna(0).astype(np.int64)
+    out = out.sort_values(["rank", "rep_id"], kind="stable", na_position="last").reset_index(drop=True)
+    return out[SCORECARD_COLUMNS]
+
+
+def preset_ranks(
+    orders: pd.DataFrame,
+    reps: pd.DataFrame,
+    quotas: pd.DataFrame | None = None,
+    activities: pd.DataFrame | None = None,
+    *,
+    period: str,
+    presets: Mapping[str, ScorecardPreset] | None = None,
+) -> pd.DataFrame:
+    """Each rep's rank under every preset side by side: how culture changes who is on top.
+
+    Returns
+    -------
+    DataFrame
+        ``rep_id, name, team``, then ``rank_<preset>`` for each preset (in file order),
+        sorted by the first preset's rank.
+
+    Examples
+    --------
+    >>> orders = pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "rep_id": ["R1", "R2", "R2"],
+    ...     "order_date": pd.to_datetime(["2025-01-05", "2025-01-09", "2025-01-10"]),
+    ...     "amount": [10.0, 20.0, 30.0]})
+    >>> reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bo"], "team": ["A", "A"]})
+    >>> list(preset_ranks(orders, reps, period="2025-01").columns)
+    ['rep_id', 'name', 'team', 'rank_wolf', 'rank_learning']
+    """
+    presets = dict(presets) if presets is not None else load_presets()
+    out: pd.DataFrame | None = None
+    for name, preset in presets.items():
+        card = scorecard(orders, reps, quotas, activities, period=period, preset=preset)
+        card = card[["rep_id", "name", "team", "rank"]].rename(columns={"rank": f"rank_{name}"})
+        out = card if out is None else out.merge(card.drop(columns=["name", "team"]), on="rep_id", how="outer")
+    if out is None:
+        raise ParameterError("presets", presets, "at least one scorecard preset")
+    first = f"rank_{next(iter(presets))}"
+    return out.sort_values([first, "rep_id"], kind="stable", na_position="last").reset_index(drop=True)

@@ -1,0 +1,7 @@
+"""Running things: notebook execution, the per-rep batch, snapshots and the plan store.
+
+- :mod:`playbook.pipeline.notebooks` — executing a notebook and publishing it as standalone HTML
+- :mod:`playbook.pipeline.batch` — snapshots, per-rep jobs, the worker pool, the index page, PDFs
+- :mod:`playbook.pipeline.idp_batch` — the IDP batch (one report per rep)
+- :mod:`playbook.pipeline.store` — the plan store (SQLAlchemy): versions, sign-offs, reviews
+"""

@@ -1,0 +1,86 @@
+"""Executing a notebook with Papermill and publishing it as standalone HTML."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from pathlib import Path
+from typing import Any
+
+import papermill as pm
+from nbconvert import HTMLExporter
+from papermill.exceptions import PapermillExecutionError
+
+from playbook.core.errors import PlaybookError
+from playbook.present.html import PRINT_CSS
+
+__all__ = ['RenderError', 'execute_notebook', 'notebook_to_html', 'render_notebook']
+
+class RenderError(PlaybookError):
+    """A report notebook failed to run; the message names the notebook and the cause."""
+
+
+def execute_notebook(
+    notebook: str | Path,
+    parameters: dict[str, Any],
+    *,
+    output: str | Path | None = None,
+    cwd: str | Path | None = None,
+) -> Any:
+    """Run ``notebook`` with Papermill and return the executed notebook node.
+
+    A failure inside the notebook becomes :class:`RenderError` (for a
+    ``PlaybookError`` raised in the notebook, its message is kept as is).
+    """
+    notebook = Path(notebook)
+    try:
+        return pm.execute_notebook(
+            str(notebook),
+            str(output) if output else None,
+            parameters=parameters,
+            cwd=str(cwd or notebook.parent),
+            kernel_name="python3",
+            language="python",
+            progress_bar=False,
+            log_output=False,
+        )
+    except PapermillExecutionError as exc:
+        raise RenderError(f"{notebook.name} failed: {exc.ename}: {exc.evalue}") from exc
+
+
+def notebook_to_html(nb: Any, *, title: str, lang: str = "en", keep_input: bool = False) -> str:
+    """Convert an executed notebook to one standalone HTML page (code hidden unless ``keep_input``).
+
+    Workshop handouts keep the code: participants see the worked cells and the exercise.
+    """
+    exporter = HTMLExporter(
+        template_name="lab", exclude_input=not keep_input, exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    nb.metadata["title"] = title
+    body, _ = exporter.from_notebook_node(nb)
+    body = re.sub(r"<html[^>]*>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', body, count=1)
+    css = PRINT_CSS if not keep_input else PRINT_CSS.replace(".jp-Cell-inputWrapper, ", "")
+    body = body.replace("</head>", css + "</head>", 1)
+    return body
+
+
+def render_notebook(
+    notebook: str | Path,
+    out_html: str | Path,
+    parameters: dict[str, Any],
+    *,
+    title: str,
+    lang: str = "en",
+    keep_input: bool = False,
+) -> Path:
+    """Execute ``notebook`` with ``parameters`` and write standalone HTML to ``out_html``.
+
+    The executed notebook is kept beside the HTML (``.ipynb``) for auditing.
+    """
+    out_html = Path(out_html)
+    out_html.parent.mkdir(parents=True, exist_ok=True)
+    nb = execute_notebook(notebook, parameters, output=out_html.with_suffix(".ipynb"))
+    out_html.write_text(notebook_to_html(nb, title=html_lib.escape(title), lang=lang, keep_input=keep_input),
+                        encoding="utf-8")
+    return out_html

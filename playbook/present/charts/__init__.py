@@ -1,0 +1,120 @@
+"""Charts for notebooks and reports, with Chinese labels that render (no empty boxes).
+
+Every chart function takes a tidy frame from a domain function and ``lang``, and
+returns a matplotlib ``Figure``. Fonts are set up once by :func:`setup_fonts`,
+which prefers Noto Sans CJK SC (Debian package ``fonts-noto-cjk``).
+
+Examples
+--------
+>>> import pandas as pd
+>>> from playbook.present.charts import monthly_sales_chart
+>>> frame = pd.DataFrame({"team": ["A", "A"], "month": pd.to_datetime(["2025-01-01", "2025-02-01"]),
+...                       "net_sales": [1.0e5, 1.2e5]})
+>>> fig = monthly_sales_chart(frame, lang="zh")
+>>> fig.axes[0].get_ylabel()
+'净销售额（万元）'
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import matplotlib
+import matplotlib.font_manager as fm
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+import pandas as pd
+from matplotlib.figure import Figure
+
+from playbook.core.labels import check_lang, t
+
+__all__ = ["CJK_FONTS", "setup_fonts", "cjk_font", "monthly_sales_chart", "attainment_chart"]
+
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+)
+
+
+@lru_cache(maxsize=1)
+def cjk_font() -> str | None:
+    """Return the name of an installed font that has Chinese glyphs, or None.
+
+    Fonts installed after matplotlib built its cache are picked up too.
+    """
+    names = {f.name for f in fm.fontManager.ttflist}
+    if not any(n in names for n in CJK_FONTS):
+        for path in fm.findSystemFonts():
+            if "cjk" in path.lower() or "wqy" in path.lower():
+                try:
+                    fm.fontManager.addfont(path)
+                except (OSError, RuntimeError):  # pragma: no cover - broken font file
+                    continue
+        names = {f.name for f in fm.fontManager.ttflist}
+    return next((n for n in CJK_FONTS if n in names), None)
+
+
+def setup_fonts() -> str | None:
+    """Configure matplotlib to draw Chinese text; return the CJK font used (or None).
+
+    Sets ``font.sans-serif`` to the CJK font followed by DejaVu Sans, and draws the
+    minus sign as ASCII (CJK fonts often lack U+2212).
+    """
+    font = cjk_font()
+    fallback = ["DejaVu Sans"]
+    matplotlib.rcParams["font.family"] = "sans-serif"
+    matplotlib.rcParams["font.sans-serif"] = ([font] if font else []) + fallback
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    return font
+
+
+def _wan(x: float, _pos: object = None) -> str:
+    return f"{x / 1e4:,.0f}"
+
+
+def monthly_sales_chart(monthly: pd.DataFrame, *, lang: str = "en") -> Figure:
+    """Line chart of net sales per month, one line per team, in 万元 (10k CNY).
+
+    ``monthly`` has the columns ``team``, ``month``, ``net_sales`` (as returned by
+    :func:`playbook.targets.overview.monthly_sales`).
+    """
+    check_lang(lang)
+    setup_fonts()
+    fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
+    for team, part in monthly.groupby("team", sort=True):
+        part = part.sort_values("month")
+        ax.plot(part["month"], part["net_sales"], marker="o", markersize=3, label=str(team))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_wan))
+    ax.set_ylabel(t("chart.net_sales_wan", lang))
+    ax.set_xlabel(t("col.month", lang))
+    ax.set_title(t("chart.monthly_sales_by_team", lang))
+    ax.grid(alpha=0.3)
+    ax.legend(title=t("col.team", lang), fontsize=8)
+    plt.close(fig)
+    return fig
+
+
+def attainment_chart(summary: pd.DataFrame, *, lang: str = "en") -> Figure:
+    """Horizontal bars of year-to-date quota attainment per rep, with the 100% line.
+
+    ``summary`` has ``name``, ``team`` and ``attainment`` (a ratio, 1.0 = 100%), as
+    returned by :func:`playbook.targets.overview.rep_summary`.
+    """
+    check_lang(lang)
+    setup_fonts()
+    data = summary.dropna(subset=["attainment"]).sort_values(["team", "attainment"])
+    fig, ax = plt.subplots(figsize=(8, 0.28 * len(data) + 1.2), layout="constrained")
+    colors = {team: f"C{i}" for i, team in enumerate(sorted(data["team"].unique()))}
+    ax.barh(data["name"] + " · " + data["team"], data["attainment"] * 100,
+            color=[colors[x] for x in data["team"]])
+    ax.axvline(100, color="black", linewidth=1, linestyle="--")
+    ax.set_xlabel(t("chart.attainment_pct", lang))
+    ax.set_title(t("chart.ytd_attainment", lang))
+    ax.grid(axis="x", alpha=0.3)
+    plt.close(fig)
+    return fig

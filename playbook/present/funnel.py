@@ -1,0 +1,107 @@
+"""Funnel figures as text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from playbook.core.labels import catalogue, check_lang, t
+from playbook.funnel.rules import MONEY_COLUMNS, PCT_COLUMNS
+
+__all__ = ["channel_ratio_text", "for_display"]
+
+def channel_ratio_text(ratio: pd.DataFrame, *, lang: str = "en") -> str:
+    """One sentence on :func:`channel_ratio`'s result, for notebooks and reports.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"ratio": [3.06], "win_rate": [0.226], "versus_win_rate": [0.074],
+    ...                   "ratio_ci_low": [2.6], "ratio_ci_high": [3.6]})
+    >>> channel_ratio_text(r)
+    'Referral leads win 3.1 times as often as paid-ad leads (23% vs 7%; 95% interval of the ratio 2.6–3.6).'
+    """
+    row = ratio.iloc[0]
+    if pd.isna(row["ratio"]):
+        return t("funnel.chart.no_data", lang)
+    return t("funnel.referral_sentence", lang, ratio=row["ratio"], a=row["win_rate"], b=row["versus_win_rate"],
+             low=row["ratio_ci_low"], high=row["ratio_ci_high"])
+
+
+# --------------------------------------------------------------------------- display
+_VALUE_PREFIX = {"step": "funnel.step.", "status": "funnel.status.", "stage": "funnel.stage.",
+                 "stage_reached": "funnel.stage.", "pending_step": "funnel.step.",
+                 "competency": "competency.", "channel": "channel.", "outcome": "outcome.",
+                 "peers": "funnel.peers.", "test": "funnel.test."}
+
+
+_RATE_COLUMNS = ("rate", "rep_rate", "ci_low", "ci_high", "shrunk_rate", "peer_rate", "peer_median_rate")
+_TWO_DECIMALS = {"roi", "ratio", "ratio_ci_low", "ratio_ci_high", "coverage", "weighted_coverage"}
+
+
+def _fmt_p(p: float) -> str:
+    return "—" if pd.isna(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def for_display(frame: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
+    """Return a copy ready to show: every cell as text in ``lang``.
+
+    Steps, statuses, stages, channels, competencies ... get their labels (values
+    without a label, e.g. a channel the kit does not know, are kept); percentages
+    (:data:`PCT_COLUMNS`) show one decimal, money (:data:`MONEY_COLUMNS`) two with
+    thousands separators; in comparison frames (with a ``unit`` column) per-month rates
+    read "per month" and ``decided`` shows months; dates show as ``YYYY-MM-DD``;
+    booleans become yes/no; other decimals (days, ratios, ROI, p-values) are tidied;
+    missing values show as an em dash. Headers are translated by
+    :func:`playbook.present.html.style_table` (pass ``money=set(), pct=set()``: the cells
+    are formatted already).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"step": ["negotiation_to_deal"], "status": ["not_enough_data"],
+    ...                   "significant": [True], "median_days": [12.5], "win_rate": [0.25],
+    ...                   "won_amount": [12345.6]})
+    >>> for_display(f, lang="zh").iloc[0].tolist()
+    ['谈判→成交', '数据不足', '是', '12.5', '25.0%', '12,345.60']
+    """
+    check_lang(lang)
+    cat = catalogue()
+    out = frame.copy()
+    for col, prefix in _VALUE_PREFIX.items():
+        if col in out.columns:
+            values = out[col].astype("string")
+            mapping = {v: cat[prefix + v][lang] for v in values.dropna().unique() if prefix + v in cat}
+            out[col] = values.replace(mapping) if mapping else values
+    if "unit" in frame.columns:
+        per_month = (frame["unit"] == "per_month").fillna(False).to_numpy(dtype=bool)
+        for col in [c for c in _RATE_COLUMNS if c in out.columns]:
+            values = frame[col].to_numpy(dtype="float64")
+            out[col] = pd.array([
+                "—" if np.isnan(v) else (cat["funnel.per_month"][lang].format(v=v) if pm else f"{v:.1%}")
+                for v, pm in zip(values, per_month, strict=True)], dtype="string")
+        if "decided" in out.columns:
+            values = frame["decided"].to_numpy(dtype="float64")
+            out["decided"] = pd.array([
+                cat["funnel.months"][lang].format(v=v) if pm else f"{v:,.0f}"
+                for v, pm in zip(values, per_month, strict=True)], dtype="string")
+        out["unit"] = frame["unit"].astype("string").replace(
+            {u: cat[f"funnel.unit.{u}"][lang] for u in ("share", "per_month")})
+    if "versus" in out.columns:
+        out["versus"] = pd.array([" + ".join(cat.get(f"channel.{c}", {}).get(lang, c) for c in str(v).split("+"))
+                                  for v in out["versus"]], dtype="string")
+    yes, no = cat["funnel.yes"][lang], cat["funnel.no"][lang]
+    for col in out.columns:
+        series = out[col]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            out[col] = series.dt.strftime("%Y-%m-%d").astype("string").fillna("—")
+        elif pd.api.types.is_bool_dtype(series):
+            out[col] = pd.array(np.where(series.to_numpy(dtype=bool), yes, no), dtype="string")
+        elif col == "p_value":
+            out[col] = pd.array([_fmt_p(p) for p in series], dtype="string")
+        elif pd.api.types.is_numeric_dtype(series) and col in PCT_COLUMNS:
+            out[col] = pd.array([("—" if pd.isna(v) else f"{v:.1%}") for v in series], dtype="string")
+        elif pd.api.types.is_numeric_dtype(series) and col in MONEY_COLUMNS:
+            out[col] = pd.array([("—" if pd.isna(v) else f"{v:,.2f}") for v in series], dtype="string")
+        elif pd.api.types.is_float_dtype(series):
+            digits = 2 if col in _TWO_DECIMALS else 1
+            out[col] = pd.array([("—" if pd.isna(v) else f"{v:,.{digits}f}") for v in series], dtype="string")
+    return out

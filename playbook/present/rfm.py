@@ -1,0 +1,79 @@
+"""RFM tables for display."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from playbook.core.labels import catalogue, check_lang, t
+from playbook.rfm.scores import INACTIVE, TIERS
+from playbook.rfm.segments import SegmentMap, load_segment_map
+
+__all__ = ["display_labels", "channel_verdict"]
+
+# --------------------------------------------------------------------------- display
+
+def display_labels(frame: pd.DataFrame, *,
+                   segment_map: str | Path | Mapping[str, Any] | SegmentMap = "default",
+                   lang: str = "en") -> pd.DataFrame:
+    """Return a copy for display: segment, tier and channel values and segment columns in ``lang``.
+
+    Translates the values of the columns ``segment``, ``from_segment``, ``tier`` and
+    ``channel`` (and the ``rep_id`` "total" of :func:`portfolio_summary`), renames
+    columns named after a segment key (as in :func:`portfolio_matrix` and
+    :func:`migration`), shows datetime columns as dates and booleans as yes / no.
+    Unknown values stay as they are.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"segment": ["sleeping"], "tier": ["growth"], "other": [1]})
+    >>> shown = display_labels(f, segment_map="domain", lang="zh")
+    >>> list(shown.columns), shown["segment"].tolist(), shown["tier"].tolist()
+    (['segment', 'tier', '其他客户'], ['沉睡客户'], ['成长客户'])
+    """
+    check_lang(lang)
+    smap = load_segment_map(segment_map)
+    seg = {k: smap.label(k, lang) for k in (*smap.keys, INACTIVE)}
+    tiers = {k: t(f"rfm.tier.{k}", lang) for k in TIERS}
+    out = frame.copy()
+    for col in ("segment", "from_segment"):
+        if col in out:
+            out[col] = out[col].map(lambda v: seg.get(v, v))
+    if "tier" in out:
+        out["tier"] = out["tier"].map(lambda v: tiers.get(v, v))
+    if "rep_id" in out:
+        total = t("rfm.total", lang)
+        out["rep_id"] = out["rep_id"].map(lambda v: total if v == "total" else v)
+    if "channel" in out:
+        cat = catalogue()
+        out["channel"] = out["channel"].map(
+            lambda v: cat[f"channel.{v}"][lang] if f"channel.{v}" in cat else v)
+    yes_no = {True: t("rfm.yes", lang), False: t("rfm.no", lang)}
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_bool_dtype(out[col]):
+            out[col] = out[col].map(yes_no)
+    return out.rename(columns={c: seg[c] for c in out.columns if c in seg})
+
+
+def channel_verdict(economics: pd.DataFrame, *, lang: str = "en") -> str:
+    """Return one sentence naming the channels with ROI < 1 (to cut), or saying there are none.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"channel": ["paid_social", "referral"], "roi_below_1": [True, False]})
+    >>> channel_verdict(e, lang="zh")
+    'ROI < 1 的渠道：社交媒体广告'
+    """
+    check_lang(lang)
+
+    cat = catalogue()
+    bad = [cat[f"channel.{c}"][lang] if f"channel.{c}" in cat else str(c)
+           for c in economics.loc[economics["roi_below_1"], "channel"]]
+    if not bad:
+        return t("rfm.channels_none_cut", lang)
+    return t("rfm.channels_cut", lang, channels=("、" if lang == "zh" else ", ").join(bad))

@@ -1,0 +1,675 @@
+"""OKRs: load from YAML, progress from the data, SMART check."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from playbook.core import paths
+from playbook.core.dates import parse_date
+from playbook.core.errors import InputError, ParameterError
+from playbook.core.labels import check_lang, t
+from playbook.targets.quotas import QuotaPlan
+from playbook.targets.rules import KEY_ACCOUNT_MIN, METRICS, SMART_CRITERIA, VAGUE_METRICS
+
+__all__ = [
+    "OKR", "parse_okr", "load_okr", "metric_value", "okr_progress", "okr_table", "smart_check", "smart_table",
+    "plan_checks"
+]
+
+# ---------------------------------------------------------------------------------------
+# OKR: load, progress from data, SMART check
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OKR:
+    """Objectives and key results as two frames (see :func:`parse_okr`)."""
+
+    objectives: pd.DataFrame
+    key_results: pd.DataFrame
+    plan_year: int | None = None
+
+
+_OBJ_COLUMNS = ["objective_id", "title_en", "title_zh", "owner", "parent_id", "depth"]
+_KR_COLUMNS = ["kr_id", "objective_id", "title_en", "title_zh", "metric", "baseline", "target", "target_text",
+               "unit", "start", "deadline", "deadline_text", "period", "owner", "scope", "actual", "min_spend"]
+
+
+def _text(value: object) -> str:
+    """Return ``value`` as stripped text; missing values (None, NaN, NA) as ''."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value).strip()
+
+
+def _title(value: object) -> tuple[str, str]:
+    if isinstance(value, Mapping):
+        en, zh = value.get("en"), value.get("zh")
+        en = "" if en is None else str(en)
+        zh = "" if zh is None else str(zh)
+        return en or zh, zh or en
+    text = "" if value is None else str(value)
+    return text, text
+
+
+def _number(value: object) -> float:
+    if value is None or isinstance(value, bool):
+        return np.nan
+    try:
+        x = float(str(value).strip().rstrip("%")) / (100 if str(value).strip().endswith("%") else 1)
+    except ValueError:
+        return np.nan
+    return x if math.isfinite(x) else np.nan
+
+
+def _maybe_date(value: object) -> pd.Timestamp | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return None
+    return None if pd.isna(ts) else ts.normalize()
+
+
+def parse_okr(data: Mapping[str, Any]) -> OKR:
+    """Build an :class:`OKR` from a mapping (a parsed YAML file, see ``templates/okr_example.yaml``).
+
+    ``objectives``: list of ``{id, title, owner, parent, key_results: [...]}``; a
+    key result is ``{id, title, metric, baseline, target, unit, deadline, period,
+    start, owner, scope, actual, min_spend}``. Titles are text or ``{en, zh}``.
+    A top-level ``key_results`` list holds goals not nested in an objective (each
+    may name its ``objective``), e.g. drafts to check with :func:`smart_check`.
+
+    Raises
+    ------
+    InputError
+        Missing or duplicated ids, a parent objective that does not exist, a cycle.
+
+    Examples
+    --------
+    >>> okr = parse_okr({"objectives": [{"id": "O1", "title": "Grow", "key_results": [
+    ...     {"id": "KR1", "metric": "sales_growth", "target": "30%", "deadline": "2025-12-31"}]}]})
+    >>> okr.key_results[["kr_id", "objective_id", "target"]].to_dict("records")
+    [{'kr_id': 'KR1', 'objective_id': 'O1', 'target': 0.3}]
+    """
+    if not isinstance(data, Mapping):
+        raise InputError("okr: expected a mapping with 'objectives' (and optionally 'key_results')")
+    objs, krs = [], []
+
+    def kr_row(kr: Mapping[str, Any], objective: object, where: str) -> dict[str, Any]:
+        if not isinstance(kr, Mapping) or not str(kr.get("id") or "").strip():
+            raise InputError(f"okr: {where} needs an id")
+        en, zh = _title(kr.get("title"))
+        deadline = kr.get("deadline")
+        period = str(kr.get("period") or "").strip()
+        if period not in ("", "year", "quarter", "month"):
+            raise InputError(f"okr: {where}.period must be year, quarter or month (got {period!r})")
+        return {
+            "kr_id": str(kr["id"]).strip(), "objective_id": None if objective is None else str(objective),
+            "title_en": en, "title_zh": zh, "metric": str(kr.get("metric") or "").strip(),
+            "baseline": _number(kr.get("baseline")), "target": _number(kr.get("target")),
+            "target_text": "" if kr.get("target") is None else str(kr.get("target")),
+            "unit": str(kr.get("unit") or ""), "start": _maybe_date(kr.get("start")),
+            "deadline": _maybe_date(deadline), "deadline_text": "" if deadline is None else str(deadline),
+            "period": period, "owner": str(kr.get("owner") or "").strip(),
+            "scope": str(kr.get("scope") or "company").strip(), "actual": _number(kr.get("actual")),
+            "min_spend": _number(kr.get("min_spend")),
+        }
+
+    for i, obj in enumerate(data.get("objectives") or []):
+        if not isinstance(obj, Mapping) or not str(obj.get("id") or "").strip():
+            raise InputError(f"okr: objectives[{i}] needs an id")
+        oid = str(obj["id"]).strip()
+        en, zh = _title(obj.get("title"))
+        parent = obj.get("parent")
+        objs.append({"objective_id": oid, "title_en": en, "title_zh": zh, "owner": str(obj.get("owner") or ""),
+                     "parent_id": None if parent in (None, "") else str(parent), "depth": 0})
+        for j, kr in enumerate(obj.get("key_results") or []):
+            krs.append(kr_row(kr, oid, f"objectives[{i}].key_results[{j}]"))
+    for j, kr in enumerate(data.get("key_results") or []):
+        krs.append(kr_row(kr, kr.get("objective") if isinstance(kr, Mapping) else None, f"key_results[{j}]"))
+    objectives = pd.DataFrame(objs, columns=_OBJ_COLUMNS)
+    key_results = pd.DataFrame(krs, columns=_KR_COLUMNS)
+    for frame, col in ((objectives, "objective_id"), (key_results, "kr_id")):
+        dup = frame.loc[frame[col].duplicated(), col].tolist()
+        if dup:
+            raise InputError(f"okr: {col} must be unique (duplicated: {', '.join(dup)})")
+    parents = {o["objective_id"]: o["parent_id"] for o in objs}
+    unknown = sorted({p for p in parents.values() if p is not None and p not in parents})
+    if unknown:
+        raise InputError(f"okr: parent objective(s) {', '.join(unknown)} do not exist")
+    depth = {}
+    for oid in parents:  # objectives are few: a walk up the tree each
+        seen, node = [oid], parents[oid]
+        while node is not None:
+            if node in seen:
+                raise InputError(f"okr: objectives form a cycle: {' -> '.join([*seen, node])}")
+            seen.append(node)
+            node = parents[node]
+        depth[oid] = len(seen) - 1
+    objectives["depth"] = objectives["objective_id"].map(depth).astype("int64")
+    for col in ["baseline", "target", "actual", "min_spend"]:
+        key_results[col] = key_results[col].astype(float)
+    for col in ["start", "deadline"]:
+        key_results[col] = pd.to_datetime(key_results[col])
+    plan_year = data.get("plan_year")
+    return OKR(objectives, key_results, int(plan_year) if plan_year else None)
+
+
+def load_okr(path: str | Path | None = None) -> OKR:
+    """Read an OKR YAML file (default ``templates/okr_example.yaml``) with :func:`parse_okr`.
+
+    Examples
+    --------
+    >>> okr = load_okr()
+    >>> okr.objectives["objective_id"].tolist()
+    ['O1', 'O2', 'O3']
+    """
+    p = paths.TEMPLATES_DIR / "okr_example.yaml" if path is None else paths.resolve(path)
+    if not Path(p).is_file():
+        raise ParameterError("okr_file", str(path), "a YAML file of objectives and key results")
+    try:
+        data = yaml.safe_load(Path(p).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(f"{Path(p).name}: not valid YAML: {exc}") from None
+    return parse_okr(data or {})
+
+
+def _scope_reps(scope: str, reps: pd.DataFrame | None) -> set[str] | None:
+    """Return the rep ids in scope, or None for the whole company."""
+    if not scope or scope == "company":
+        return None
+    kind, _, value = scope.partition(":")
+    if kind == "rep" and value:
+        return {value}
+    if kind == "team" and value:
+        if reps is None:
+            raise ParameterError("reps", None, f"the reps table, for scope {scope!r}")
+        return set(reps.loc[reps["team"].astype(str) == value, "rep_id"].astype(str))
+    raise ParameterError("scope", scope, "'company', 'team:<team>' or 'rep:<rep_id>'")
+
+
+def metric_value(
+    metric: str,
+    *,
+    start: object,
+    end: object,
+    orders: pd.DataFrame,
+    opportunities: pd.DataFrame | None = None,
+    activities: pd.DataFrame | None = None,
+    reps: pd.DataFrame | None = None,
+    scope: str = "company",
+    min_spend: float = KEY_ACCOUNT_MIN,
+) -> float:
+    """Value of a :data:`METRICS` metric over the days ``start``..``end`` (inclusive).
+
+    - ``sales``: net sales; ``sales_growth``: net sales over the same days a year
+      earlier, minus 1; ``orders``: orders with a positive amount.
+    - ``new_customers``: customers whose first order ever falls in the window;
+      ``new_key_accounts``: those of them who spent at least ``min_spend`` in the window.
+    - ``repurchase_rate``: of the customers who ordered in the 365 days before
+      ``start``, the share who ordered again in the window.
+    - ``repurchase_cycle_days``: median days between a customer's consecutive orders,
+      for repeat orders in the window.
+    - ``cycle_days``: median days from lead created to won, deals won in the window;
+      ``win_rate``: won / closed; ``avg_deal_size``: mean won amount (opportunities).
+    - ``visits``: customer visits (activities, weeks starting in the window).
+
+    ``scope`` is ``company``, ``team:<team>`` (needs ``reps``) or ``rep:<rep_id>``.
+    NaN when there is nothing to measure.
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"customer_id": ["A", "A", "B"], "rep_id": ["R1"] * 3, "amount": [10.0, 20.0, 5.0],
+    ...                   "order_date": pd.to_datetime(["2024-01-10", "2025-01-20", "2025-02-01"])})
+    >>> metric_value("new_customers", start="2025-01-01", end="2025-03-31", orders=o)
+    1.0
+    >>> metric_value("repurchase_cycle_days", start="2025-01-01", end="2025-03-31", orders=o)
+    376.0
+    """
+    if metric not in METRICS:
+        raise ParameterError("metric", metric, "one of " + ", ".join(METRICS))
+    start, end = parse_date(start, "start"), parse_date(end, "end")
+    keep = _scope_reps(scope, reps)
+
+    def scoped(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame if keep is None else frame.loc[frame["rep_id"].astype(str).isin(keep)]
+
+    if metric in ("cycle_days", "win_rate", "avg_deal_size"):
+        if opportunities is None:
+            return np.nan
+        opp = scoped(opportunities)
+        closed = pd.to_datetime(opp["closed_date"])
+        inside = (closed >= start) & (closed <= end)
+        won = inside & (opp["outcome"].astype(str) == "won")
+        if metric == "win_rate":
+            n = int((inside & opp["outcome"].astype(str).isin(["won", "lost"])).sum())
+            return float(won.sum() / n) if n else np.nan
+        if metric == "avg_deal_size":
+            return round(float(opp.loc[won, "amount"].mean()), 2) if won.any() else np.nan
+        days = (closed[won] - pd.to_datetime(opp.loc[won, "created_date"])).dt.days
+        return float(days.median()) if len(days) else np.nan
+    if metric == "visits":
+        if activities is None:
+            return np.nan
+        act = scoped(activities)
+        week = pd.to_datetime(act["week"])
+        return float(act.loc[(week >= start) & (week <= end), "visits"].sum())
+    o = scoped(orders) if metric not in ("new_customers", "new_key_accounts") else orders
+    dates = pd.to_datetime(o["order_date"])
+    inside = (dates >= start) & (dates <= end)
+    if metric == "sales":
+        return round(float(o.loc[inside, "amount"].sum()), 2)
+    if metric == "orders":
+        return float((inside & (o["amount"] > 0)).sum())
+    if metric == "sales_growth":
+        p_start, p_end = start - pd.DateOffset(years=1), end - pd.DateOffset(years=1)
+        prior = float(o.loc[(dates >= p_start) & (dates <= p_end), "amount"].sum())
+        return float(o.loc[inside, "amount"].sum()) / prior - 1 if prior > 0 else np.nan
+    pos = o.loc[o["amount"] > 0].assign(_d=dates[o["amount"] > 0])
+    if metric in ("new_customers", "new_key_accounts"):
+        first = pos.sort_values("_d", kind="stable").drop_duplicates("customer_id")
+        new = first.loc[(first["_d"] >= start) & (first["_d"] <= end)]
+        if keep is not None:  # credited to the rep of the first order
+            new = new.loc[new["rep_id"].astype(str).isin(keep)]
+        if metric == "new_customers":
+            return float(len(new))
+        spend = o.loc[inside].groupby("customer_id")["amount"].sum()
+        return float((new["customer_id"].map(spend).fillna(0) >= min_spend).sum())
+    if metric == "repurchase_rate":
+        before = pos.loc[(pos["_d"] < start) & (pos["_d"] >= start - pd.Timedelta(days=365)), "customer_id"]
+        again = pos.loc[(pos["_d"] >= start) & (pos["_d"] <= end), "customer_id"]
+        base = set(before)
+        return len(base & set(again)) / len(base) if base else np.nan
+    # repurchase_cycle_days
+    pos = pos.sort_values(["customer_id", "_d"], kind="stable")
+    gap = pos.groupby("customer_id")["_d"].diff().dt.days
+    sel = gap[(pos["_d"] >= start) & (pos["_d"] <= end)].dropna()
+    return float(sel.median()) if len(sel) else np.nan
+
+
+def _window(period: str, start: pd.Timestamp | None, deadline: pd.Timestamp | None, as_of: pd.Timestamp,
+            plan_year: int | None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    ref = min(deadline, as_of) if deadline is not None else as_of
+    if start is not None:
+        return start, ref
+    if period == "quarter":
+        return ref.to_period("Q").start_time, ref
+    if period == "month":
+        return ref.to_period("M").start_time, ref
+    year = plan_year or (deadline.year if deadline is not None else as_of.year)
+    return pd.Timestamp(year=year, month=1, day=1), ref
+
+
+def okr_progress(
+    okr: OKR,
+    *,
+    orders: pd.DataFrame | None,
+    opportunities: pd.DataFrame | None = None,
+    activities: pd.DataFrame | None = None,
+    reps: pd.DataFrame | None = None,
+    as_of: object,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """Return the OKR tree with each key result's progress, computed from the data where possible.
+
+    A key result whose ``metric`` is in :data:`METRICS` is measured over its window:
+    ``period: quarter`` / ``month`` = the quarter / month of ``min(deadline, as_of)``,
+    otherwise from ``start`` (default 1 January of the plan year) to ``min(deadline,
+    as_of)``. Other key results use their ``actual`` from the YAML (tracked by hand).
+    ``progress = (actual - baseline) / (target - baseline)`` (baseline 0 when absent), so
+    it also works for targets that go down (cycle 90 -> 60 days). An objective's
+    progress is the mean of its key results' and child objectives' progress, each
+    capped to 0..1.
+
+    Returns
+    -------
+    DataFrame
+        ``kind`` (objective / key_result), ``id, parent_id, depth, title, owner, metric,
+        baseline, target, actual, progress, source`` (data / manual / none),
+        ``window_start, window_end, deadline``; in tree order.
+
+    Examples
+    --------
+    >>> okr = parse_okr({"objectives": [{"id": "O1", "title": "Grow", "key_results": [
+    ...     {"id": "K1", "metric": "orders", "target": 4, "deadline": "2025-12-31"},
+    ...     {"id": "K2", "metric": "reference cases", "target": 3, "actual": 3, "deadline": "2025-09-30"}]}]})
+    >>> o = pd.DataFrame({"customer_id": ["A", "B"], "rep_id": ["R1", "R1"], "amount": [1.0, 2.0],
+    ...                   "order_date": pd.to_datetime(["2025-02-01", "2025-03-01"])})
+    >>> okr_progress(okr, orders=o, as_of="2025-06-30")[["id", "actual", "progress", "source"]]
+       id  actual  progress  source
+    0  O1     NaN      0.75     NaN
+    1  K1     2.0      0.50    data
+    2  K2     3.0      1.00  manual
+    """
+    check_lang(lang)
+    as_of = parse_date(as_of, "as_of")
+    kr = okr.key_results
+    rows = []
+    for rec in kr.itertuples(index=False):  # key results are few (config, not data)
+        start = None if pd.isna(rec.start) else rec.start
+        deadline = None if pd.isna(rec.deadline) else rec.deadline
+        win = _window(rec.period, start, deadline, as_of, okr.plan_year)
+        if rec.metric in METRICS and orders is not None:
+            actual = (metric_value(rec.metric, start=win[0], end=win[1], orders=orders,
+                                   opportunities=opportunities, activities=activities, reps=reps,
+                                   scope=rec.scope, min_spend=KEY_ACCOUNT_MIN if pd.isna(rec.min_spend)
+                                   else rec.min_spend) if win[0] <= win[1] else np.nan)
+            source = "data"
+        elif not pd.isna(rec.actual):  # tracked by hand
+            actual, source = rec.actual, "manual"
+        else:
+            actual, source = np.nan, "none"
+        base = 0.0 if pd.isna(rec.baseline) else rec.baseline
+        den = rec.target - base
+        progress = (actual - base) / den if (not pd.isna(den) and den != 0) else np.nan
+        rows.append({"kind": "key_result", "id": rec.kr_id, "parent_id": rec.objective_id,
+                     "title": rec.title_zh if lang == "zh" else rec.title_en, "owner": rec.owner,
+                     "metric": rec.metric, "baseline": rec.baseline, "target": rec.target, "actual": actual,
+                     "progress": progress, "source": source, "window_start": win[0], "window_end": win[1],
+                     "deadline": deadline})
+    krs = pd.DataFrame(rows, columns=["kind", "id", "parent_id", "title", "owner", "metric", "baseline", "target",
+                                      "actual", "progress", "source", "window_start", "window_end", "deadline"])
+    objs = okr.objectives
+    children: dict[str | None, list[str]] = {}
+    for oid, parent in zip(objs["objective_id"], objs["parent_id"], strict=True):
+        children.setdefault(_text(parent) or None, []).append(oid)
+    kr_of: dict[str, list[int]] = {}
+    for i, parent in enumerate(krs["parent_id"]):
+        kr_of.setdefault(_text(parent), []).append(i)
+    info = objs.set_index("objective_id")
+    ordered: list[dict[str, Any]] = []
+    progress_of: dict[str, float] = {}
+
+    def score(oid: str) -> float:  # objectives are few; recursion over the tree
+        parts = list(krs.loc[kr_of.get(oid, []), "progress"]) + [score(c) for c in children.get(oid, [])]
+        parts = [min(max(p, 0.0), 1.0) for p in parts if not pd.isna(p)]
+        progress_of[oid] = float(np.mean(parts)) if parts else np.nan
+        return progress_of[oid]
+
+    def walk(oid: str, depth: int) -> None:
+        o = info.loc[oid]
+        ordered.append({"kind": "objective", "id": oid, "parent_id": o["parent_id"], "depth": depth,
+                        "title": o["title_zh"] if lang == "zh" else o["title_en"], "owner": o["owner"],
+                        "progress": score(oid)})
+        for i in kr_of.get(oid, []):
+            ordered.append({**krs.iloc[i].to_dict(), "depth": depth + 1})
+        for child in children.get(oid, []):
+            walk(child, depth + 1)
+
+    for root in children.get(None, []):
+        walk(root, 0)
+    known = set(objs["objective_id"])
+    for i, parent in enumerate(krs["parent_id"]):  # goals outside the tree come last
+        if _text(parent) not in known:
+            ordered.append({**krs.iloc[i].to_dict(), "depth": 0})
+    columns = ["kind", "id", "parent_id", "depth", "title", "owner", "metric", "baseline", "target", "actual",
+               "progress", "source", "window_start", "window_end", "deadline"]
+    out = pd.DataFrame(ordered, columns=columns)
+    out["depth"] = out["depth"].astype("int64")
+    for col in ["baseline", "target", "actual", "progress"]:
+        out[col] = out[col].astype(float)
+    for col in ["window_start", "window_end", "deadline"]:
+        out[col] = pd.to_datetime(out[col])
+    return out
+
+
+def _fmt(value: float, kind: str, lang: str) -> str:
+    if pd.isna(value):
+        return "—"
+    if kind == "ratio":
+        return f"{value:.1%}"
+    if kind == "money":
+        return f"{value:,.2f} {t('unit.cny', lang)}"
+    if kind == "days":
+        return t("targets.unit.days", lang, n=f"{value:g}")
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _fmt_gap(value: float, kind: str, lang: str) -> str:
+    if kind == "ratio":
+        return t("targets.unit.points", lang, n=f"{value * 100:.1f}")
+    return _fmt(value, kind, lang)
+
+
+def okr_table(progress: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
+    """Display frame of :func:`okr_progress`: indented titles, values formatted by metric kind.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"kind": ["objective", "key_result"], "id": ["O1", "K1"], "depth": [0, 1],
+    ...     "title": ["Grow", "Sales +30%"], "owner": ["Li", "Li"], "metric": [None, "sales_growth"],
+    ...     "baseline": [np.nan, 0.0], "target": [np.nan, 0.3], "actual": [np.nan, 0.15],
+    ...     "progress": [0.5, 0.5], "deadline": pd.to_datetime([None, "2025-12-31"])})
+    >>> okr_table(p)["target"].tolist()
+    ['', '30.0%']
+    """
+    check_lang(lang)
+    kinds = progress["metric"].map(lambda m: METRICS.get(m, {}).get("kind", "count"))
+    is_kr = progress["kind"] == "key_result"
+
+    def col(name: str) -> list[str]:
+        return [_fmt(v, k, lang) if kr else "" for v, k, kr in zip(progress[name], kinds, is_kr, strict=True)]
+
+    indent = progress["depth"].map(lambda d: "\u3000" * int(d))
+    marker = np.where(is_kr, "▸ ", "◆ ")
+    return pd.DataFrame({
+        "id": progress["id"],
+        "title": indent + marker + progress["title"].astype(str),
+        "owner": progress["owner"],
+        "metric": [t(f"targets.metric.{m}", lang) if m in METRICS else _text(m) for m in progress["metric"]],
+        "baseline": col("baseline"), "target": col("target"), "actual": col("actual"),
+        "progress": progress["progress"],
+        "deadline": pd.to_datetime(progress["deadline"]).dt.strftime("%Y-%m-%d").fillna(""),
+    })
+
+
+def _history_windows(period: str, data_start: pd.Timestamp, data_end: pd.Timestamp, lookback: bool,
+                     before: pd.Timestamp) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
+    """Complete calendar periods inside the data (and before ``before``), for achievability."""
+    freq = {"quarter": "Q", "month": "M"}.get(period, "Y")
+    first = data_start.to_period("M").start_time  # data from 2 January covers January
+    first = first + (pd.DateOffset(years=1) if lookback else pd.DateOffset(days=0))
+    out = []
+    for p in pd.period_range(first, data_end, freq=freq):
+        s, e = p.start_time.normalize(), p.end_time.normalize()
+        if s >= first and e <= data_end and e < before:
+            out.append((str(p), s, e))
+    return out
+
+
+def smart_check(
+    okr: OKR,
+    *,
+    orders: pd.DataFrame | None = None,
+    opportunities: pd.DataFrame | None = None,
+    activities: pd.DataFrame | None = None,
+    reps: pd.DataFrame | None = None,
+    margin: float = 0.10,
+    vague_metrics: Sequence[str] = VAGUE_METRICS,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """Check every key result (goal) against SMART and explain each failure.
+
+    Rules (each explained in the ``issues`` text, in ``lang``):
+
+    - **specific**: an ``owner`` is named and the ``metric`` is named and not vague
+      (not in ``vague_metrics`` such as "performance", "提升").
+    - **measurable**: the ``target`` is a number.
+    - **achievable**: for a metric the kit computes, the target is within what history
+      supports: the best complete past period of the same length (year, quarter or
+      month, by ``period``) plus ``margin`` (10 points for rates and growth, +10% for
+      counts and money; minus for metrics where lower is better, such as cycle days).
+      Periods that start in the data's first year are skipped for metrics that need a
+      year of earlier data (growth, new customers, repurchase). Unknown (NA) when it
+      cannot be assessed; that does not fail the goal.
+    - **relevant**: linked to an objective that exists.
+    - **time_bound**: a valid ``deadline``.
+
+    Returns
+    -------
+    DataFrame
+        ``kr_id, title, specific, measurable, achievable, relevant, time_bound, all_pass,
+        issues`` (boolean columns; ``achievable`` may be NA).
+
+    Examples
+    --------
+    >>> okr = parse_okr({"objectives": [{"id": "O1", "title": "Grow"}], "key_results": [
+    ...     {"id": "G1", "title": "Do better", "metric": "performance", "target": "a lot"}]})
+    >>> r = smart_check(okr).iloc[0]
+    >>> [bool(r[c]) for c in ["specific", "measurable", "relevant", "time_bound", "all_pass"]]
+    [False, False, False, False, False]
+    """
+    check_lang(lang)
+    try:
+        margin = float(margin)
+    except (TypeError, ValueError):
+        raise ParameterError("margin", margin, "a share such as 0.10") from None
+    if not math.isfinite(margin) or margin < 0:
+        raise ParameterError("margin", margin, "a share >= 0 such as 0.10")
+    vague = {v.lower() for v in vague_metrics}
+    kr = okr.key_results
+    known = set(okr.objectives["objective_id"])
+    data_start = data_end = None
+    if orders is not None and len(orders):
+        d = pd.to_datetime(orders["order_date"])
+        data_start, data_end = d.min().normalize(), d.max().normalize()
+    rows = []
+    for rec in kr.itertuples(index=False):  # goals are few (config, not data)
+        issues: list[str] = []
+        specific = True
+        if not rec.owner:
+            specific = False
+            issues.append(t("targets.smart.no_owner", lang))
+        if not rec.metric:
+            specific = False
+            issues.append(t("targets.smart.no_metric", lang))
+        elif rec.metric.lower() in vague:
+            specific = False
+            issues.append(t("targets.smart.vague_metric", lang, metric=rec.metric))
+        measurable = not pd.isna(rec.target)
+        if not measurable:
+            issues.append(t("targets.smart.no_target", lang, target=rec.target_text or "—"))
+        time_bound = not pd.isna(rec.deadline)
+        if not time_bound:
+            issues.append(t("targets.smart.bad_deadline", lang, deadline=rec.deadline_text)
+                          if rec.deadline_text else t("targets.smart.no_deadline", lang))
+        if not _text(rec.objective_id):
+            relevant = False
+            issues.append(t("targets.smart.no_objective", lang))
+        elif rec.objective_id not in known:
+            relevant = False
+            issues.append(t("targets.smart.unknown_objective", lang, objective=rec.objective_id))
+        else:
+            relevant = True
+        achievable: bool | None = None
+        if rec.metric in METRICS and measurable and data_start is not None:
+            spec = METRICS[rec.metric]
+            before = (pd.Timestamp(year=okr.plan_year, month=1, day=1) if okr.plan_year
+                      else (rec.deadline if time_bound else data_end + pd.Timedelta(days=1)))
+            windows = _history_windows(rec.period, data_start, data_end, spec["lookback"], before)
+            values = [(name, metric_value(rec.metric, start=s, end=e, orders=orders, opportunities=opportunities,
+                                          activities=activities, reps=reps, scope=rec.scope,
+                                          min_spend=KEY_ACCOUNT_MIN if pd.isna(rec.min_spend) else rec.min_spend))
+                      for name, s, e in windows]
+            values = [(n, v) for n, v in values if not pd.isna(v)]
+            if values:
+                when, best = (max if spec["higher"] else min)(values, key=lambda nv: nv[1])
+                additive = spec["kind"] == "ratio"
+                sign = 1 if spec["higher"] else -1
+                limit = best + sign * margin if additive else best * (1 + sign * margin)
+                achievable = rec.target <= limit if spec["higher"] else rec.target >= limit
+                if not achievable:
+                    key = "targets.smart.too_high" if spec["higher"] else "targets.smart.too_low"
+                    margin_text = (t("targets.unit.points", lang, n=f"{margin * 100:g}") if additive
+                                   else f"{margin:.0%}")
+                    issues.append(t(key, lang, target=_fmt(rec.target, spec["kind"], lang),
+                                    gap=_fmt_gap(abs(rec.target - limit), spec["kind"], lang),
+                                    period=t(f"targets.period.{rec.period or 'year'}", lang), when=when,
+                                    best=_fmt(best, spec["kind"], lang), margin=margin_text,
+                                    limit=_fmt(limit, spec["kind"], lang)))
+            else:
+                issues.append(t("targets.smart.not_assessed", lang, metric=rec.metric))
+        elif rec.metric and measurable:
+            issues.append(t("targets.smart.not_assessed", lang, metric=rec.metric))
+        passed = specific and measurable and relevant and time_bound and achievable is not False
+        if passed and not issues:
+            issues.append(t("targets.smart.ok", lang))
+        rows.append({"kr_id": rec.kr_id, "title": rec.title_zh if lang == "zh" else rec.title_en,
+                     "specific": specific, "measurable": measurable, "achievable": achievable,
+                     "relevant": relevant, "time_bound": time_bound, "all_pass": passed,
+                     "issues": "; ".join(issues) if lang == "en" else "；".join(issues)})
+    out = pd.DataFrame(rows, columns=["kr_id", "title", *SMART_CRITERIA, "all_pass", "issues"])
+    for col in [*SMART_CRITERIA, "all_pass"]:
+        out[col] = out[col].astype("boolean")
+    return out
+
+
+def smart_table(check: pd.DataFrame) -> pd.DataFrame:
+    """Display frame of :func:`smart_check`: ✓ / ✗ per criterion (– when not assessed).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"kr_id": ["G"], "title": ["x"], "specific": [True], "measurable": [False],
+    ...                   "achievable": pd.array([None], dtype="boolean"), "relevant": [True],
+    ...                   "time_bound": [True], "all_pass": [False], "issues": ["..."]})
+    >>> smart_table(c).iloc[0, 2:8].tolist()
+    ['✓', '✗', '–', '✓', '✓', '✗']
+    """
+    out = check.copy()
+    for col in [*SMART_CRITERIA, "all_pass"]:
+        out[col] = [("–" if pd.isna(v) else ("✓" if v else "✗")) for v in check[col]]
+    return out
+
+
+def plan_checks(plan: QuotaPlan, *, lang: str = "en") -> pd.DataFrame:
+    """Show that every level of ``plan`` adds up to its parent: the largest difference in cents.
+
+    Returns
+    -------
+    DataFrame
+        ``check`` (text in ``lang``), ``parts`` (how many parts were compared),
+        ``difference`` (largest absolute difference between a parent and the sum of its
+        parts, in cents; 0 everywhere for an exact plan).
+
+    Examples
+    --------
+    >>> from playbook.targets import decompose
+    >>> reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "team": ["A", "A", "B"]})
+    >>> plan = decompose(reps, target=1000.0, plan_year=2025, time_method="equal", rep_method="equal")
+    >>> plan_checks(plan)["difference"].tolist()
+    [0, 0, 0, 0, 0, 0]
+    """
+    check_lang(lang)
+
+    def c(values: pd.Series | np.ndarray) -> np.ndarray:
+        return (np.asarray(values, dtype=float) * 100).round().astype("int64")
+
+    total = plan.target.cents
+    months = plan.monthly.assign(_c=c(plan.monthly["target"]))
+    by_quarter = months.groupby("quarter")["_c"].sum()
+    reps = plan.reps.assign(_c=c(plan.reps["quota"]), team=plan.reps["team"].fillna("—"))
+    by_team = reps.groupby("team")["_c"].sum().reindex(plan.teams["team"].to_numpy()).fillna(0)
+    cells = plan.matrix.assign(_c=c(plan.matrix["quota"]))
+    rows = cells.groupby("rep_id")["_c"].sum().reindex(reps["rep_id"].to_numpy()).fillna(0).to_numpy()
+    cols = cells.groupby("month")["_c"].sum().reindex(pd.to_datetime(months["month"])).fillna(0).to_numpy()
+    checks = [
+        ("year_quarters", 4, abs(int(c(plan.quarterly["target"]).sum()) - total)),
+        ("quarter_months", 12, int(np.abs(by_quarter.to_numpy() - c(plan.quarterly["target"])).max())),
+        ("year_teams", len(plan.teams), abs(int(c(plan.teams["quota"]).sum()) - total)),
+        ("team_reps", len(reps), int(np.abs(by_team.to_numpy() - c(plan.teams["quota"])).max())),
+        ("rep_rows", int(cells["_c"].size), int(np.abs(rows - reps["_c"].to_numpy()).max())),
+        ("month_columns", int(cells["_c"].size), int(np.abs(cols - months["_c"].to_numpy()).max())),
+    ]
+    return pd.DataFrame({
+        "check": [t(f"targets.check.{k}", lang) for k, _, _ in checks],
+        "parts": [n for _, n, _ in checks],
+        "difference": [d for _, _, d in checks],
+    })

@@ -1,0 +1,206 @@
+"""Team overview: year-to-date sales, quota attainment and new customers per rep.
+
+Pure functions over the kit's tables (see :mod:`playbook.core.schema`). Net sales are
+orders minus refunds (refund rows carry negative amounts). Year to date (YTD) runs
+from 1 January of the as-of year to the as-of date, inclusive.
+
+Examples
+--------
+>>> import pandas as pd
+>>> reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bo"], "team": ["A", "A"],
+...                      "role": ["rep", "rep"]})
+>>> orders = pd.DataFrame({"order_id": ["1", "2", "3"], "customer_id": ["C1", "C2", "C1"],
+...                        "rep_id": ["R1", "R2", "R1"],
+...                        "order_date": pd.to_datetime(["2025-01-10", "2025-02-03", "2025-02-20"]),
+...                        "amount": [100.0, 50.0, -20.0]})
+>>> quotas = pd.DataFrame({"rep_id": ["R1", "R1", "R2", "R2"],
+...                        "month": pd.to_datetime(["2025-01-01", "2025-02-01"] * 2),
+...                        "quota": [40.0, 40.0, 50.0, 50.0]})
+>>> s = rep_summary(orders, reps, quotas, as_of="2025-02-28")
+>>> s[["rep_id", "ytd_sales", "ytd_quota", "attainment", "new_customers"]]
+  rep_id  ytd_sales  ytd_quota  attainment  new_customers
+0     R1       80.0       80.0         1.0              1
+1     R2       50.0      100.0         0.5              1
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from playbook.core.dates import parse_date, resolve_as_of, ytd_window
+from playbook.core.errors import ParameterError, require_columns
+
+__all__ = [
+    "SUMMARY_COLUMNS", "current_reps", "resolve_as_of", "ytd_window", "rep_summary", "team_summary", "monthly_sales",
+]
+
+SUMMARY_COLUMNS = [
+    "rep_id", "name", "team", "role", "ytd_sales", "ytd_quota", "attainment",
+    "new_customers", "orders", "prior_ytd_sales", "yoy_growth",
+]
+
+
+def _ytd_quota(quotas: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+    """Quota per rep from ``start`` to ``end``; the as-of month is pro-rated by days."""
+    q = quotas.assign(month=pd.to_datetime(quotas["month"]).dt.to_period("M").dt.to_timestamp())
+    q = q[(q["month"] >= start) & (q["month"] <= end)]
+    days_in_month = q["month"].dt.days_in_month
+    elapsed = ((end - q["month"]).dt.days + 1).clip(upper=days_in_month)
+    share = elapsed / days_in_month
+    return (q["quota"] * share).groupby(q["rep_id"]).sum()
+
+
+def current_reps(reps: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
+    """Return the reps still on the team in the as-of year (no leave date before 1 January).
+
+    Examples
+    --------
+    >>> reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3"],
+    ...                      "leave_date": pd.to_datetime([None, "2024-12-31", "2025-03-01"])})
+    >>> current_reps(reps, as_of="2025-09-30")["rep_id"].tolist()
+    ['R1', 'R3']
+    """
+    if "leave_date" not in reps:
+        return reps
+    start, _ = ytd_window(as_of)
+    left = pd.to_datetime(reps["leave_date"])
+    return reps.loc[left.isna() | (left >= start)]
+
+
+def rep_summary(
+    orders: pd.DataFrame,
+    reps: pd.DataFrame,
+    quotas: pd.DataFrame | None = None,
+    *,
+    as_of: object,
+) -> pd.DataFrame:
+    """Per-rep year-to-date sales, quota, attainment, new customers and growth.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        ``order_id, customer_id, rep_id, order_date, amount`` (refunds negative).
+    reps : DataFrame
+        ``rep_id, name, team`` (``role`` optional).
+    quotas : DataFrame, optional
+        ``rep_id, month, quota``; without it, quota and attainment are NaN.
+    as_of : date-like
+        Last day counted.
+
+    Returns
+    -------
+    DataFrame
+        One row per rep, columns :data:`SUMMARY_COLUMNS`, ordered by team then rep.
+        Reps who left before the year started (``leave_date``) are left out.
+        ``attainment`` is a ratio (1.0 = 100%), NaN where the quota is 0 or missing.
+        ``new_customers`` counts customers whose first-ever order (in ``orders``) falls
+        in the YTD window, credited to the rep of that order. ``prior_ytd_sales`` is the
+        same window one year earlier; ``yoy_growth`` the ratio minus 1.
+    """
+    require_columns(orders, ["customer_id", "rep_id", "order_date", "amount"], "orders")
+    require_columns(reps, ["rep_id", "name", "team"], "reps")
+    start, end = ytd_window(as_of)
+    dates = pd.to_datetime(orders["order_date"])
+    in_ytd = (dates >= start) & (dates <= end)
+    prior_start, prior_end = start - pd.DateOffset(years=1), end - pd.DateOffset(years=1)
+    in_prior = (dates >= prior_start) & (dates <= prior_end)
+    ytd = orders.loc[in_ytd].groupby("rep_id")["amount"]
+    sales = ytd.sum()
+    n_orders = orders.loc[in_ytd & (orders["amount"] > 0)].groupby("rep_id").size()
+    prior = orders.loc[in_prior].groupby("rep_id")["amount"].sum()
+
+    positive = orders.loc[(orders["amount"] > 0) & (dates <= end)]
+    first = positive.assign(_d=pd.to_datetime(positive["order_date"])).sort_values(
+        ["_d", "order_id"] if "order_id" in positive else ["_d"], kind="stable"
+    )
+    first = first.drop_duplicates("customer_id")
+    new = first.loc[first["_d"] >= start].groupby("rep_id").size()
+
+    current = current_reps(reps, as_of=end)
+    out = current[["rep_id", "name", "team"]].copy()
+    out["role"] = current["role"] if "role" in current else pd.NA
+    out["ytd_sales"] = out["rep_id"].map(sales).fillna(0.0).round(2)
+    if quotas is not None:
+        require_columns(quotas, ["rep_id", "month", "quota"], "quotas")
+        quota = _ytd_quota(quotas, start, end)
+        out["ytd_quota"] = out["rep_id"].map(quota).fillna(0.0).round(2)
+    else:
+        out["ytd_quota"] = float("nan")
+    out["attainment"] = out["ytd_sales"] / out["ytd_quota"].where(out["ytd_quota"] > 0)
+    out["new_customers"] = out["rep_id"].map(new).fillna(0).astype("int64")
+    out["orders"] = out["rep_id"].map(n_orders).fillna(0).astype("int64")
+    out["prior_ytd_sales"] = out["rep_id"].map(prior).fillna(0.0).round(2)
+    prior_pos = out["prior_ytd_sales"].where(out["prior_ytd_sales"] > 0)
+    out["yoy_growth"] = out["ytd_sales"] / prior_pos - 1
+    return out.sort_values(["team", "rep_id"], kind="stable").reset_index(drop=True)[
+        SUMMARY_COLUMNS
+    ]
+
+
+def team_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """Roll a :func:`rep_summary` frame up to teams (sums, and attainment of the sums).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"team": ["A", "A", "B"], "ytd_sales": [80.0, 50.0, 10.0],
+    ...                   "ytd_quota": [80.0, 100.0, 20.0], "new_customers": [1, 1, 0],
+    ...                   "orders": [2, 1, 1], "prior_ytd_sales": [40.0, 50.0, 0.0],
+    ...                   "rep_id": ["R1", "R2", "R3"]})
+    >>> team_summary(s)[["team", "reps", "ytd_sales", "attainment"]]
+      team  reps  ytd_sales  attainment
+    0    A     2      130.0       0.722
+    1    B     1       10.0       0.500
+    """
+    g = summary.groupby("team", sort=True)
+    out = g.agg(
+        reps=("rep_id", "size"),
+        ytd_sales=("ytd_sales", "sum"),
+        ytd_quota=("ytd_quota", "sum"),
+        new_customers=("new_customers", "sum"),
+        orders=("orders", "sum"),
+        prior_ytd_sales=("prior_ytd_sales", "sum"),
+    ).reset_index()
+    out["attainment"] = (out["ytd_sales"] / out["ytd_quota"].where(out["ytd_quota"] > 0)).round(3)
+    prior = out["prior_ytd_sales"].where(out["prior_ytd_sales"] > 0)
+    out["yoy_growth"] = (out["ytd_sales"] / prior - 1).round(3)
+    return out
+
+
+def monthly_sales(
+    orders: pd.DataFrame, reps: pd.DataFrame, *, as_of: object, months: int = 24
+) -> pd.DataFrame:
+    """Net sales per team and calendar month, for the ``months`` months up to ``as_of``.
+
+    Months without orders appear with 0, so charts show gaps honestly.
+
+    Examples
+    --------
+    >>> reps = pd.DataFrame({"rep_id": ["R1"], "team": ["A"]})
+    >>> orders = pd.DataFrame({"rep_id": ["R1", "R1"], "amount": [5.0, 7.0],
+    ...                        "order_date": pd.to_datetime(["2025-01-03", "2025-03-09"])})
+    >>> monthly_sales(orders, reps, as_of="2025-03-31", months=3)
+      team      month  net_sales
+    0    A 2025-01-01        5.0
+    1    A 2025-02-01        0.0
+    2    A 2025-03-01        7.0
+    """
+    require_columns(orders, ["rep_id", "order_date", "amount"], "orders")
+    require_columns(reps, ["rep_id", "team"], "reps")
+    if months < 1:
+        raise ParameterError("months", months, "a whole number of months >= 1")
+    end = parse_date(as_of)
+    last = end.to_period("M")
+    periods = pd.period_range(last - (months - 1), last, freq="M")
+    dates = pd.to_datetime(orders["order_date"])
+    keep = (dates <= end) & (dates.dt.to_period("M") >= periods[0])
+    o = orders.loc[keep, ["rep_id", "amount"]].assign(
+        month=dates[keep].dt.to_period("M"),
+        team=orders.loc[keep, "rep_id"].map(reps.set_index("rep_id")["team"]),
+    )
+    grid = pd.MultiIndex.from_product(
+        [sorted(reps["team"].dropna().unique()), periods], names=["team", "month"]
+    )
+    out = o.groupby(["team", "month"])["amount"].sum().reindex(grid, fill_value=0.0)
+    out = out.round(2).rename("net_sales").reset_index()
+    out["month"] = out["month"].dt.to_timestamp()
+    return out
