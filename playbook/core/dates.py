@@ -26,6 +26,16 @@ from playbook.core.errors import ParameterError
 __all__ = ["parse_date", "optional_date", "resolve_as_of", "ytd_window"]
 
 
+def _day(value: object, name: str, expected: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if pd.isna(ts):
+        raise ParameterError(name, value, expected)
+    return ts.normalize()
+
+
 def parse_date(value: object, name: str = "as_of") -> pd.Timestamp:
     """Return ``value`` as a day (midnight), or raise :class:`ParameterError` naming ``name``.
 
@@ -38,13 +48,7 @@ def parse_date(value: object, name: str = "as_of") -> pd.Timestamp:
     ...
     playbook.core.errors.ParameterError: parameter plan_date='soon' is not valid: expected a date such as '2025-09-30'.
     """
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        ts = pd.NaT
-    if pd.isna(ts):
-        raise ParameterError(name, value, "a date such as '2025-09-30'")
-    return ts.normalize()
+    return _day(value, name, "a date such as '2025-09-30'")
 
 
 def optional_date(value: object, name: str = "as_of") -> pd.Timestamp | None:
@@ -64,13 +68,7 @@ def optional_date(value: object, name: str = "as_of") -> pd.Timestamp | None:
     """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        ts = pd.NaT
-    if pd.isna(ts):
-        raise ParameterError(name, value, "a date such as '2025-09-30' (or empty)")
-    return ts.normalize()
+    return _day(value, name, "a date such as '2025-09-30' (or empty)")
 
 
 def resolve_as_of(as_of: object, frame: pd.DataFrame, *,
