@@ -58,6 +58,15 @@ def test_under_performer_report_has_the_plan_table(batch):
     assert "import playbook" not in text
 
 
+def test_reports_load_nothing_from_the_internet(batch):
+    """An HR intranet without internet shows the reports complete; no third party learns who read one."""
+    out, _ = batch
+    for page in [*out.glob("idp_*_en.html"), out / "index.html"]:
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(r'<(script|link|img|iframe)[^>]+(src|href)="(https?:)?//', html), page.name
+        assert "cdnjs" not in html and "unpkg" not in html and "mathjax" not in html.lower(), page.name
+
+
 def test_no_report_names_another_rep(batch):
     """Privacy scan: only the rep and the direct supervisor may be named."""
     out, _ = batch

@@ -32,7 +32,9 @@ def test_html_is_standalone_without_code(overview_html):
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 2  # two charts
     assert "import playbook" not in html and "validate_dataset" not in html  # no code shown
     assert "@media print" in html
-    assert not re.search(r'<(script|link)[^>]+(src|href)="https?://(?!cdn)', html)
+    # self-contained: nothing loaded from the internet (no CDN script, style, font or image)
+    assert not re.search(r'<(script|link|img|iframe)[^>]+(src|href)="(https?:)?//', html)
+    assert "cdnjs" not in html and "unpkg" not in html and "mathjax" not in html.lower()
     assert out.with_suffix(".ipynb").exists()  # executed notebook kept for audit
 
 

@@ -12,9 +12,15 @@ from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 
 from playbook.core.errors import PlaybookError
+from playbook.core.paths import TEMPLATES_DIR
 from playbook.present.html import PRINT_CSS
 
-__all__ = ['RenderError', 'execute_notebook', 'notebook_to_html', 'render_notebook']
+__all__ = ["NBCONVERT_TEMPLATES", "RenderError", "execute_notebook", "notebook_to_html", "render_notebook"]
+
+
+NBCONVERT_TEMPLATES = TEMPLATES_DIR / "nbconvert"
+"""nbconvert's ``offline`` template: JupyterLab's look with no script from the internet."""
+
 
 class RenderError(PlaybookError):
     """A report notebook failed to run; the message names the notebook and the cause."""
@@ -54,8 +60,8 @@ def notebook_to_html(nb: Any, *, title: str, lang: str = "en", keep_input: bool 
     Workshop handouts keep the code: participants see the worked cells and the exercise.
     """
     exporter = HTMLExporter(
-        template_name="lab", exclude_input=not keep_input, exclude_input_prompt=True,
-        exclude_output_prompt=True,
+        template_name="offline", extra_template_basedirs=[str(NBCONVERT_TEMPLATES)],
+        exclude_input=not keep_input, exclude_input_prompt=True, exclude_output_prompt=True,
     )
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb)
