@@ -64,8 +64,27 @@ def _friendly(func):
     return wrapper
 
 
-LANG = click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-                    help="Language of messages and reports.")
+def _shared_option(*decls: str, **defaults):
+    """Return a decorator factory for an option declared once: ``option(**overrides)``.
+
+    Each command takes the option with the shared declaration; a command changes only what
+    differs for it (a help text, a default, whether it names a file or a folder).
+    """
+
+    def option(**overrides):
+        return click.option(*decls, **{**defaults, **overrides})
+
+    return option
+
+
+data_option = _shared_option("--data", "data_dir", default="data/sample", show_default=True,
+                             help="Data folder.")
+map_option = _shared_option("--map", "column_map", default="", help="Column map name or YAML path.")
+as_of_option = _shared_option("--as-of", "as_of", default="", help="As-of date; default latest order.")
+lang_option = _shared_option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+                             help="Language of messages and reports.")
+out_option = _shared_option("--out", "out", type=click.Path(file_okay=False, path_type=Path))  # a folder
+OUT_FILE = click.Path(dir_okay=False, path_type=Path)  # out_option(type=OUT_FILE): one file
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,8 +98,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write the CSV tables to.")
+@out_option(required=True, help="Folder to write the CSV tables to.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
 @click.option("--scale", type=float, default=1.0, show_default=True,
               help="Size multiplier (70 gives about 1,000,000 orders).")
@@ -100,11 +118,10 @@ def sample(out: Path, seed: int, scale: float, preset: str) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--map", "column_map", default=None,
-              help="Column map name (see data/column_maps) or YAML path; default: detected.")
+@map_option(default=None, help="Column map name (see data/column_maps) or YAML path; default: detected.")
 @click.option("--table", default=None, help="Kit table of a single file; default: detected.")
-@click.option("--as-of", "as_of", default=None, help="No date may be after this (YYYY-MM-DD).")
-@LANG
+@as_of_option(default=None, help="No date may be after this (YYYY-MM-DD).")
+@lang_option()
 @_friendly
 def validate(paths: tuple[Path, ...], column_map: str | None, table: str | None,
              as_of: str | None, lang: str) -> None:
@@ -115,43 +132,40 @@ def validate(paths: tuple[Path, ...], column_map: str | None, table: str | None,
 
 
 @main.command()
-@click.option("--data", "data_dir", default="data/sample", show_default=True,
-              help="Data folder (reps, customers, orders, quotas …).")
-@click.option("--map", "column_map", default="", help="Column map name or YAML path.")
-@click.option("--as-of", "as_of", default="", help="Last day counted; default latest order.")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("reports"), show_default=True)
-@LANG
+@data_option(help="Data folder (reps, customers, orders, quotas …).")
+@map_option()
+@as_of_option(help="Last day counted; default latest order.")
+@out_option(default=Path("reports"), show_default=True)
+@lang_option()
 @_friendly
 def overview(data_dir: str, column_map: str, as_of: str, out: Path, lang: str) -> None:
     """Render the team overview report to standalone HTML."""
-    data = paths.resolve(data_dir)
-    loading.load_dataset(data, column_map=column_map or None, as_of=as_of or None)  # fail early
+    ds = loading.load_inputs(data_dir, column_map=column_map, as_of=as_of)  # fail early
     target = out / f"team_overview_{lang}.html"
     render_notebook(
         paths.NOTEBOOKS_DIR / "00_team_overview.ipynb", target,
-        {"data_dir": str(data), "column_map": column_map, "as_of": as_of, "lang": lang},
+        {"data_dir": ds.source, "column_map": column_map, "as_of": as_of, "lang": lang},
         title=t("overview.title", lang), lang=lang,
     )
     click.echo(f"{t('cli.report_written', lang)}: {target.resolve()}")
 
 
 @main.command()
-@click.option("--data", "data_dir", default="data/sample", show_default=True, help="Data folder.")
-@click.option("--map", "column_map", default="", help="Column map name or YAML path.")
-@click.option("--as-of", "as_of", default="", help="As-of date; default latest order.")
+@data_option()
+@map_option()
+@as_of_option()
 @click.option("--window-days", type=int, default=365, show_default=True)
 @click.option("--segment-map", default="default", show_default=True,
               help="default (11 segments), domain (high-value/potential/sleeping) or a YAML path.")
 @click.option("--tiers", default="saas", show_default=True, help="Spend tiers: saas or case.")
 @click.option("--export", "export", type=click.Path(path_type=Path), default=None,
               help="Write one customer list per segment: OUT.xlsx, or a folder of CSVs.")
-@LANG
+@lang_option()
 @_friendly
 def rfm(data_dir: str, column_map: str, as_of: str, window_days: int, segment_map: str,
         tiers: str, export: Path | None, lang: str) -> None:
     """Segment customers by RFM and spend tier; print the summary, export the lists."""
-    ds = loading.load_dataset(paths.resolve(data_dir), column_map=column_map or None, as_of=as_of or None)
+    ds = loading.load_inputs(data_dir, column_map=column_map, as_of=as_of)
     when = resolve_as_of(as_of, ds.orders)
     seg = rfm_mod.segment_customers(ds.orders, as_of=when, window_days=window_days,
                                     segment_map=segment_map, tiers=tiers)
@@ -165,8 +179,8 @@ def rfm(data_dir: str, column_map: str, as_of: str, window_days: int, segment_ma
 
 
 @main.command()
-@click.option("--data", "data_dir", default="data/sample", show_default=True, help="Data folder.")
-@click.option("--map", "column_map", default="", help="Column map name or YAML path.")
+@data_option()
+@map_option()
 @click.option("--plan-year", type=int, required=True, help="Year to plan, e.g. 2026.")
 @click.option("--growth", type=float, default=None, help="Growth on the base year, 0.3 = +30%.")
 @click.option("--amount", type=float, default=None, help="Absolute company target in CNY.")
@@ -175,14 +189,13 @@ def rfm(data_dir: str, column_map: str, as_of: str, window_days: int, segment_ma
               type=click.Choice(["equal", "seasonal"]), help="How the year splits into months.")
 @click.option("--reps", "rep_method", default="capacity", show_default=True,
               type=click.Choice(["equal", "history", "capacity"]), help="How the target splits over reps.")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Excel workbook to write (one sheet per level).")
-@LANG
+@out_option(type=OUT_FILE, required=True, help="Excel workbook to write (one sheet per level).")
+@lang_option()
 @_friendly
 def quotas(data_dir: str, column_map: str, plan_year: int, growth: float | None, amount: float | None,
            base_year: int | None, time_method: str, rep_method: str, out: Path, lang: str) -> None:
     """Decompose a company target into quarters, months and per-rep quotas (Excel)."""
-    ds = loading.load_dataset(paths.resolve(data_dir), column_map=column_map or None)
+    ds = loading.load_inputs(data_dir, column_map=column_map)
     target = targets.company_target(ds.orders, plan_year=plan_year, amount=amount, growth=growth,
                                     base_year=base_year)
     plan = targets.decompose(ds.reps, ds.orders, target=target, plan_year=plan_year,
@@ -192,63 +205,58 @@ def quotas(data_dir: str, column_map: str, plan_year: int, growth: float | None,
 
 
 @main.command()
-@click.option("--data", "data_dir", default="data/sample", show_default=True, help="Data folder.")
-@click.option("--map", "column_map", default="", help="Column map name or YAML path.")
-@click.option("--as-of", "as_of", default="", help="As-of date; default latest data.")
+@data_option()
+@map_option()
+@as_of_option(help="As-of date; default latest data.")
 @click.option("--team", default="", help="Only this team; default all.")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("reports"), show_default=True)
-@LANG
+@out_option(default=Path("reports"), show_default=True)
+@lang_option()
 @_friendly
 def funnel(data_dir: str, column_map: str, as_of: str, team: str, out: Path, lang: str) -> None:
     """Render the funnel diagnostics report (leaks, stuck deals, channel ROI) to HTML."""
-    data = paths.resolve(data_dir)
-    loading.load_dataset(data, column_map=column_map or None, as_of=as_of or None)  # fail early
+    ds = loading.load_inputs(data_dir, column_map=column_map, as_of=as_of)  # fail early
     target = out / f"funnel_{lang}.html"
     render_notebook(paths.NOTEBOOKS_DIR / "03_funnel_diagnostics.ipynb", target,
-                    {"data_dir": str(data), "column_map": column_map, "as_of": as_of, "team": team,
+                    {"data_dir": ds.source, "column_map": column_map, "as_of": as_of, "team": team,
                      "lang": lang}, title=t("funnel.title", lang), lang=lang)
     click.echo(f"{t('cli.report_written', lang)}: {target.resolve()}")
 
 
 @main.command()
-@click.option("--data", "data_dir", default="data/sample", show_default=True, help="Data folder.")
-@click.option("--map", "column_map", default="", help="Column map name or YAML path.")
+@data_option()
+@map_option()
 @click.option("--plan", default="domain_marginal", show_default=True,
               help="Plan name in templates/plans, or a YAML path.")
 @click.option("--compare", "compare_plan", default="domain_whole", show_default=True,
               help="Second plan shown side by side.")
 @click.option("--period", default="2024", show_default=True, help="2024, 2025-Q1 or 2025-03.")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("reports"), show_default=True)
-@LANG
+@out_option(default=Path("reports"), show_default=True)
+@lang_option()
 @_friendly
 def incentives(data_dir: str, column_map: str, plan: str, compare_plan: str, period: str, out: Path,
                lang: str) -> None:
     """Render the incentives report (payouts, plan comparison, scorecard) to HTML."""
-    data = paths.resolve(data_dir)
-    loading.load_dataset(data, column_map=column_map or None)  # fail early on bad data
+    ds = loading.load_inputs(data_dir, column_map=column_map)  # fail early on bad data
     inc.load_plan(plan), inc.load_plan(compare_plan), inc.parse_period(period)  # and bad parameters
     target = out / f"incentives_{period}_{lang}.html"
     render_notebook(paths.NOTEBOOKS_DIR / "05_incentives.ipynb", target,
-                    {"data_dir": str(data), "column_map": column_map, "plan": plan,
+                    {"data_dir": ds.source, "column_map": column_map, "plan": plan,
                      "compare_plan": compare_plan, "period": period, "lang": lang},
                     title=t("incentives.title", lang), lang=lang)
     click.echo(f"{t('cli.report_written', lang)}: {target.resolve()}")
 
 
 @main.command()
-@click.option("--data", "data_dir", default="data/sample", show_default=True, help="Data folder.")
-@click.option("--map", "column_map", default="", help="Column map name or YAML path.")
+@data_option()
+@map_option()
 @click.option("--plan", default="domain_marginal", show_default=True, help="Plan name or YAML path.")
 @click.option("--period", required=True, help="2024, 2025-Q1 or 2025-03.")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for one Excel statement per rep.")
-@LANG
+@out_option(required=True, help="Folder for one Excel statement per rep.")
+@lang_option()
 @_friendly
 def statements(data_dir: str, column_map: str, plan: str, period: str, out: Path, lang: str) -> None:
     """Write one payout statement per rep (Excel, every amount with its rule) for HR."""
-    ds = loading.load_dataset(paths.resolve(data_dir), column_map=column_map or None)
+    ds = loading.load_inputs(data_dir, column_map=column_map)
     run = inc.run_plan(ds.orders, ds.reps, ds.quotas, plan=plan, period=period,
                        customers=ds.customers, activities=ds.activities)
     files = present_incentives.write_statements(run, out, lang=lang)
@@ -261,12 +269,11 @@ def idp() -> None:
 
 
 @idp.command("render")
-@click.option("--data", "data_dir", default="data/sample", show_default=True, help="Data folder.")
-@click.option("--map", "column_map", default="", help="Column map name or YAML path.")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("reports/idp"), show_default=True)
+@data_option()
+@map_option()
+@out_option(default=Path("reports/idp"), show_default=True)
 @click.option("--reps", default="", help="Comma-separated rep ids; default every current rep.")
-@click.option("--as-of", "as_of", default="", help="As-of date; default latest order.")
+@as_of_option()
 @click.option("--workers", type=int, default=None, help="Parallel workers (default: CPUs, max 4).")
 @click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786.")
 @click.option("--force", is_flag=True, help="Render every report again, even fresh ones.")
@@ -274,7 +281,7 @@ def idp() -> None:
 @click.option("--from-store", "from_store", is_flag=True,
               help="Show each rep's latest stored plan (as agreed/archived) instead of the data's draft.")
 @click.option("--store", "store_url", default=None, help="IDP store URL; default var/idp.sqlite.")
-@LANG
+@lang_option()
 @_friendly
 def idp_render(data_dir: str, column_map: str, out: Path, reps: str, as_of: str, workers: int | None,
                scheduler: str | None, force: bool, no_pdf: bool, from_store: bool, store_url: str | None,
@@ -294,7 +301,7 @@ def idp_render(data_dir: str, column_map: str, out: Path, reps: str, as_of: str,
 
 @idp.command("export")
 @click.option("--store", "store_url", default=None, help="SQLAlchemy URL; default var/idp.sqlite.")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@out_option(type=OUT_FILE, required=True)
 @_friendly
 def idp_export(store_url: str | None, out: Path) -> None:
     """Export every plan, version, sign-off and review to one Excel workbook."""
@@ -308,8 +315,7 @@ def workshop() -> None:
 
 
 @workshop.command("solutions")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("reports/workshop_solutions"), show_default=True)
+@out_option(default=Path("reports/workshop_solutions"), show_default=True)
 @click.option("--src", "src", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Workshop notebooks; default notebooks/workshop.")
 @click.option("--solutions", "solutions", default=None, help="Solutions YAML; default templates/.")
@@ -321,10 +327,9 @@ def workshop_solutions(out: Path, src: Path | None, solutions: str | None) -> No
 
 
 @workshop.command("handouts")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("reports/workshop_handouts"), show_default=True)
+@out_option(default=Path("reports/workshop_handouts"), show_default=True)
 @click.option("--solved", is_flag=True, help="Render the solved notebooks (the trainer's copy).")
-@LANG
+@lang_option()
 @_friendly
 def workshop_handouts(out: Path, solved: bool, lang: str) -> None:
     """Render each workshop notebook to a static HTML handout (for people without Python)."""
@@ -362,8 +367,7 @@ def app(port: int, ip: str, dry_run: bool) -> None:
 
 
 @main.command()
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("reports/bench.md"), show_default=True)
+@out_option(type=OUT_FILE, default=Path("reports/bench.md"), show_default=True)
 @click.option("--quick", is_flag=True, help="Small sizes, for a smoke run.")
 @_friendly
 def bench(out: Path, quick: bool) -> None:

@@ -1,8 +1,31 @@
-"""Shared pytest fixtures (keep this file small and generic)."""
+"""Shared pytest fixtures: small files, the sample company, and the browser kit.
 
+The browser kit (see ``voila_harness.py``): ``server`` (Voila on the test module's ``APP``),
+``serve`` (Voila on anything, for one test), ``browser`` and ``page`` (headless Debian
+chromium), ``screenshot`` (``reports/screenshots/<test name>.png``). Tests that use the
+browser are skipped when chromium is not installed (``make setup`` installs it).
+"""
+
+import contextlib
+import re
 import textwrap
 
 import pytest
+import voila_harness as harness
+
+from playbook.data import loading
+
+_BROWSER_FIXTURES = {"browser", "page"}
+
+
+def pytest_collection_modifyitems(items):
+    """Skip the browser tests when Debian's chromium is missing (before any server starts)."""
+    if harness.CHROMIUM is not None:
+        return
+    skip = pytest.mark.skip(reason="Debian chromium not installed (make setup)")
+    for item in items:
+        if _BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(skip)
 
 
 @pytest.fixture
@@ -22,3 +45,53 @@ def write_file(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def sample_dataset():
+    """The shipped sample company (``data/sample``), loaded once per session (per xdist worker).
+
+    Shared by every test that asks for it: read it, never change its frames.
+    """
+    return loading.load_inputs("data/sample")
+
+
+@pytest.fixture(scope="module")
+def server(request):
+    """Voila serving the test module's ``APP`` notebook, one server per module; the base URL."""
+    with harness.voila(request.module.APP) as url:
+        yield url
+
+
+@pytest.fixture
+def serve():
+    """Return ``serve(target, *, env=None, extra=())``: Voila on ``target`` until the test ends; the URL."""
+    with contextlib.ExitStack() as servers:
+        yield lambda target, **options: servers.enter_context(harness.voila(target, **options))
+
+
+@pytest.fixture
+def browser():
+    """Headless Debian chromium (Playwright) for one test; closed after it."""
+    with harness.launch_browser() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser):
+    """A new 1280 x 900 page in the test's browser."""
+    return browser.new_page(viewport=harness.VIEWPORT)
+
+
+@pytest.fixture
+def screenshot(request):
+    """Return ``screenshot(page, step="")``: the whole app to ``reports/screenshots/<test name>.png``.
+
+    ``step`` names one of several screenshots of a test: ``<test name>_<step>.png``.
+    """
+    name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
+
+    def shoot(page, step=""):
+        return harness.screenshot(page, f"{name}_{step}" if step else name)
+
+    return shoot

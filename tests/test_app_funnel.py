@@ -5,7 +5,6 @@ import datetime
 import numpy as np
 import pandas as pd
 import pytest
-from voila_harness import CHROMIUM, browser_page, screenshot, voila
 
 from playbook.apps.funnel import FunnelExplorer
 from playbook.core import paths
@@ -138,83 +137,61 @@ def test_chinese_labels(data_dir):
 
 # --------------------------------------------------------------------------- in the browser
 
-FULL_HEIGHT = "Math.max(...Array.from(document.querySelectorAll('*')).map(e => e.scrollHeight))"
-
-
-def _snap(page, name: str) -> None:
-    """Screenshot the whole app: Voila scrolls inside the page, so grow the viewport first."""
-    page.set_viewport_size({"width": 1280, "height": min(page.evaluate(FULL_HEIGHT), 8000)})
-    screenshot(page, name)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 def _open(page, server: str, lang: str) -> None:
     page.goto(f"{server}/?lang={lang}", timeout=90000)
     page.get_by_role("button", name=t("app.show", lang)).wait_for(timeout=60000)
 
 
-@pytest.fixture(scope="module")
-def server():
-    with voila(APP) as url:
-        yield url
-
-
 class TestInBrowser:
     """One Voila server for the app; each test opens its own page (own kernel)."""
 
-    pytestmark = [
-        pytest.mark.slow,
-        pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (make setup)"),
-    ]
+    pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(name="voila_funnel_explorer")]
 
-    def test_team_funnel_heatmap_leaks_and_stuck_deals(self, server):
+    def test_team_funnel_heatmap_leaks_and_stuck_deals(self, server, page, screenshot):
         team = sorted(loading.load_table(paths.SAMPLE_DIR / "reps.csv", "reps")["team"].unique())[0]
         expected = FunnelExplorer(lang="en")  # the same form in Python: the page must show the same
         expected.team.value = team
         expected.period_start.value = datetime.date(2025, 1, 1)
         assert expected.show()
-        with browser_page() as page:
-            _open(page, server, "en")
-            page.get_by_label("Team").select_option(label=team)
-            page.get_by_label("Leads created from").fill("2025-01-01")
-            page.get_by_role("button", name="Show").click()
-            page.get_by_role("heading", name=t("funnel.stuck", "en")).wait_for(timeout=60000)
-            assert page.get_by_role("heading", name=f"team: {team}").count() == 1  # the subtitle names it
-            assert page.locator(".jp-OutputArea-output img").count() == 2  # funnel and heat map
-            body = page.inner_text("body")
-            assert t("funnel.rep_leaks", "en") in body
-            for opp in expected.frames["stuck"]["opportunity_id"]:
-                assert opp in body
-            assert "Traceback" not in page.content() and "import" not in body
-            _snap(page, "app_funnel_explorer_en")
+        _open(page, server, "en")
+        page.get_by_label("Team").select_option(label=team)
+        page.get_by_label("Leads created from").fill("2025-01-01")
+        page.get_by_role("button", name="Show").click()
+        page.get_by_role("heading", name=t("funnel.stuck", "en")).wait_for(timeout=60000)
+        assert page.get_by_role("heading", name=f"team: {team}").count() == 1  # the subtitle names it
+        assert page.locator(".jp-OutputArea-output img").count() == 2  # funnel and heat map
+        body = page.inner_text("body")
+        assert t("funnel.rep_leaks", "en") in body
+        for opp in expected.frames["stuck"]["opportunity_id"]:
+            assert opp in body
+        assert "Traceback" not in page.content() and "import" not in body
+        screenshot(page)
 
-    def test_bad_periods_show_a_message(self, server):
-        with browser_page() as page:
-            _open(page, server, "en")
-            page.get_by_label("Leads created from").fill("2025-06-01")
-            page.get_by_label("to", exact=True).fill("2025-03-31")
-            page.get_by_role("button", name="Show").click()
-            error = page.locator(".pb-error")
-            error.wait_for(timeout=60000)
-            assert "The period ends on 2025-03-31, before it starts on 2025-06-01." in error.inner_text()
-            _snap(page, "app_funnel_explorer_end_before_start_en")
-            page.get_by_label("Leads created from").fill("2020-01-01")
-            page.get_by_label("to", exact=True).fill("2020-12-31")
-            page.get_by_role("button", name="Show").click()
-            page.get_by_text("No opportunities were created from 2020-01-01 to 2020-12-31").wait_for(timeout=60000)
-            assert page.locator(".jp-OutputArea-output img").count() == 0
-            assert "Traceback" not in page.content()
-            _snap(page, "app_funnel_explorer_empty_period_en")
+    def test_bad_periods_show_a_message(self, server, page, screenshot):
+        _open(page, server, "en")
+        page.get_by_label("Leads created from").fill("2025-06-01")
+        page.get_by_label("to", exact=True).fill("2025-03-31")
+        page.get_by_role("button", name="Show").click()
+        error = page.locator(".pb-error")
+        error.wait_for(timeout=60000)
+        assert "The period ends on 2025-03-31, before it starts on 2025-06-01." in error.inner_text()
+        screenshot(page, "end_before_start")
+        page.get_by_label("Leads created from").fill("2020-01-01")
+        page.get_by_label("to", exact=True).fill("2020-12-31")
+        page.get_by_role("button", name="Show").click()
+        page.get_by_text("No opportunities were created from 2020-01-01 to 2020-12-31").wait_for(timeout=60000)
+        assert page.locator(".jp-OutputArea-output img").count() == 0
+        assert "Traceback" not in page.content()
+        screenshot(page, "empty_period")
 
-    def test_chinese_page(self, server):
-        with browser_page() as page:
-            _open(page, server, "zh")
-            page.get_by_role("button", name="显示").click()
-            page.get_by_role("heading", name=t("funnel.stuck", "zh")).wait_for(timeout=60000)
-            body = page.inner_text("body")
-            for label in ("销售漏斗诊断", "全部团队", "各团队环节与全公司对比", "各销售代表与本团队对比",
-                          "各销售代表漏点（供个人发展计划使用）", "漏点"):
-                assert label in body
-            assert page.locator(".jp-OutputArea-output img").count() == 2
-            assert "Traceback" not in page.content()
-            _snap(page, "app_funnel_explorer_zh")
+    def test_chinese_page(self, server, page, screenshot):
+        _open(page, server, "zh")
+        page.get_by_role("button", name="显示").click()
+        page.get_by_role("heading", name=t("funnel.stuck", "zh")).wait_for(timeout=60000)
+        body = page.inner_text("body")
+        for label in ("销售漏斗诊断", "全部团队", "各团队环节与全公司对比", "各销售代表与本团队对比",
+                      "各销售代表漏点（供个人发展计划使用）", "漏点"):
+            assert label in body
+        assert page.locator(".jp-OutputArea-output img").count() == 2
+        assert "Traceback" not in page.content()
+        screenshot(page)

@@ -15,13 +15,11 @@ import time
 
 import pandas as pd
 import pytest
-from voila_harness import CHROMIUM, CHROMIUM_ARGS, browser_page, screenshot, voila
 
 from playbook import idp
 from playbook.apps.idp import IdpForm, plan_page_html
 from playbook.core import paths
 from playbook.core.labels import t
-from playbook.data import loading
 from playbook.data.sample import SIGNALS
 from playbook.pipeline.store import Store
 
@@ -38,11 +36,8 @@ def _text(html_text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def sample():
-    from playbook.data import loading
-
-    ds = loading.load_dataset(paths.resolve("data/sample"))
-    return ds, idp.dataset_evidence(ds)
+def sample(sample_dataset):
+    return sample_dataset, idp.dataset_evidence(sample_dataset)
 
 
 @pytest.fixture
@@ -281,16 +276,6 @@ def test_concurrent_saves_from_five_forms_all_land(form, make_form, store_url):
 
 # --------------------------------------------------------------------------- in the browser
 
-FULL_HEIGHT = "Math.max(...Array.from(document.querySelectorAll('*')).map(e => e.scrollHeight))"
-
-
-def _snap(page, name):
-    """Screenshot the whole app: grow the viewport to the page's height first."""
-    page.set_viewport_size({"width": 1280, "height": min(page.evaluate(FULL_HEIGHT), 9000)})
-    screenshot(page, name)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 def _open(page, url, rep_label, lang="en"):
     page.goto(f"{url}/?lang={lang}", timeout=90000)
     rep = page.get_by_label(t("app_idp.rep", lang), exact=True)
@@ -303,146 +288,132 @@ def _status(page, text):
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(serve, tmp_path):
     """A Voila server on the form with its own temporary store (Voila does not pass notebook parameters)."""
     url = f"sqlite:///{tmp_path / 'browser_store.sqlite'}"
-    with voila(APP, env={"PLAYBOOK_STORE_URL": url}) as base:
-        yield base, url
+    return serve(APP, env={"PLAYBOOK_STORE_URL": url}), url
 
 
 class TestInBrowser:
     """Each test: its own Voila server and temporary store; each page its own kernel."""
 
-    pytestmark = [
-        pytest.mark.slow,
-        pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (make setup)"),
-    ]
+    pytestmark = pytest.mark.slow
 
-    def test_browser_draft_edit_validate_save_sign_review_download(self, server, tmp_path):
+    def test_browser_draft_edit_validate_save_sign_review_download(self, server, page, screenshot, tmp_path):
         url, store_url = server
         started = time.monotonic()
         dialogs = []
-        with browser_page() as page:
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            _open(page, url, f"{REP} · 董文斌")
-            _status(page, "No stored plan for 董文斌 yet")
-            items = page.get_by_label("Development item", exact=True)
-            assert items.count() == 4
-            chosen = items.nth(1).locator("option:checked").text_content()
-            assert chosen.replace("\xa0", " ") == "New-customer development"  # options show spaces as nbsp
-            assert "1,248,191 CNY" in page.locator("table.idp-header").first.inner_text()  # his sales to date
-            _snap(page, "app_idp_form_1_draft_en")
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        _open(page, url, f"{REP} · 董文斌")
+        _status(page, "No stored plan for 董文斌 yet")
+        items = page.get_by_label("Development item", exact=True)
+        assert items.count() == 4
+        chosen = items.nth(1).locator("option:checked").text_content()
+        assert chosen.replace("\xa0", " ") == "New-customer development"  # options show spaces as nbsp
+        assert "1,248,191 CNY" in page.locator("table.idp-header").first.inner_text()  # his sales to date
+        screenshot(page, "1_draft")
 
-            # target below current: every problem listed, nothing saved
-            page.get_by_label("Target level", exact=True).nth(1).select_option(label="1")
-            page.get_by_role("button", name="Validate").click()
-            alert = page.get_by_role("alert")
-            alert.wait_for(timeout=30000)
-            assert "Item 2: the target level 1 is below the current level 2" in alert.inner_text()
-            _snap(page, "app_idp_form_2_problems_en")
+        # target below current: every problem listed, nothing saved
+        page.get_by_label("Target level", exact=True).nth(1).select_option(label="1")
+        page.get_by_role("button", name="Validate").click()
+        alert = page.get_by_role("alert")
+        alert.wait_for(timeout=30000)
+        assert "Item 2: the target level 1 is below the current level 2" in alert.inner_text()
+        screenshot(page, "2_problems")
 
-            # fix it, type a measure with a script, save with a name: version 1
-            page.get_by_label("Target level", exact=True).nth(1).select_option(label="4")
-            page.get_by_label("Other measures", exact=True).nth(1).fill(SCRIPT)
-            page.get_by_label("Your name", exact=True).fill("那振宇")
-            page.get_by_role("button", name="Save").click()
-            _status(page, "Saved as version 1 of plan 1 by 那振宇.")
-            with Store(store_url) as store:
-                hist = store.history(1)
-                assert hist[["version", "author", "status"]].values.tolist() == [[1, "那振宇", "draft"]]
-                assert store.plan(1).items.loc[1, "measures"].endswith("\n" + SCRIPT)
-            _snap(page, "app_idp_form_3_saved_en")
+        # fix it, type a measure with a script, save with a name: version 1
+        page.get_by_label("Target level", exact=True).nth(1).select_option(label="4")
+        page.get_by_label("Other measures", exact=True).nth(1).fill(SCRIPT)
+        page.get_by_label("Your name", exact=True).fill("那振宇")
+        page.get_by_role("button", name="Save").click()
+        _status(page, "Saved as version 1 of plan 1 by 那振宇.")
+        with Store(store_url) as store:
+            hist = store.history(1)
+            assert hist[["version", "author", "status"]].values.tolist() == [[1, "那振宇", "draft"]]
+            assert store.plan(1).items.loc[1, "measures"].endswith("\n" + SCRIPT)
+        screenshot(page, "3_saved")
 
-            # an edit, then a double click on Save: one new version only
-            page.get_by_label("Other measures", exact=True).nth(0).fill("Join two customer meetings a week")
-            page.get_by_role("button", name="Save").dblclick()
-            page.locator(".pb-message", has_text=re.compile("version 2")).first.wait_for(timeout=30000)
-            time.sleep(1.5)                                   # let a second click land, if it does
-            with Store(store_url) as store:
-                assert store.history(1)["version"].tolist() == [1, 2]
+        # an edit, then a double click on Save: one new version only
+        page.get_by_label("Other measures", exact=True).nth(0).fill("Join two customer meetings a week")
+        page.get_by_role("button", name="Save").dblclick()
+        page.locator(".pb-message", has_text=re.compile("version 2")).first.wait_for(timeout=30000)
+        time.sleep(1.5)                                   # let a second click land, if it does
+        with Store(store_url) as store:
+            assert store.history(1)["version"].tolist() == [1, 2]
 
-            # reload: the stored plan comes back, the script is text and runs nowhere
-            page.reload()
-            _open(page, url, f"{REP} · 董文斌")
-            _status(page, "Showing the stored plan 1, version 2")
-            assert page.get_by_label("Other measures", exact=True).nth(1).input_value() == SCRIPT
-            cell = page.locator("table.idp-plan td", has_text="alert(1)")
-            assert SCRIPT in cell.inner_text()
-            _snap(page, "app_idp_form_4_reloaded_en")
+        # reload: the stored plan comes back, the script is text and runs nowhere
+        page.reload()
+        _open(page, url, f"{REP} · 董文斌")
+        _status(page, "Showing the stored plan 1, version 2")
+        assert page.get_by_label("Other measures", exact=True).nth(1).input_value() == SCRIPT
+        cell = page.locator("table.idp-plan td", has_text="alert(1)")
+        assert SCRIPT in cell.inner_text()
+        screenshot(page, "4_reloaded")
 
-            # sign-off: a step out of order is refused, then through to agreed by the supervisor
-            page.get_by_label("Your name", exact=True).fill("那振宇")
-            page.get_by_role("button", name="HR archives").click()
-            _status(page, "it cannot go to “Archived by HR” now")
-            _snap(page, "app_idp_form_5_bad_step_en")
-            page.get_by_role("button", name="Rep agrees").click()
-            _status(page, "The plan is now “Agreed by the rep” (version 3")
-            page.get_by_role("button", name="Supervisor agrees").click()
-            _status(page, "The plan is now “Agreed by the supervisor” (version 4")
+        # sign-off: a step out of order is refused, then through to agreed by the supervisor
+        page.get_by_label("Your name", exact=True).fill("那振宇")
+        page.get_by_role("button", name="HR archives").click()
+        _status(page, "it cannot go to “Archived by HR” now")
+        screenshot(page, "5_bad_step")
+        page.get_by_role("button", name="Rep agrees").click()
+        _status(page, "The plan is now “Agreed by the rep” (version 3")
+        page.get_by_role("button", name="Supervisor agrees").click()
+        _status(page, "The plan is now “Agreed by the supervisor” (version 4")
 
-            # review: the level reached at the review date
-            page.get_by_label("Level reached", exact=True).nth(1).select_option(label="3")
-            page.get_by_role("button", name="Record review").click()
-            _status(page, "Recorded 1 review result(s).")
-            page.get_by_text("Recorded: level 3 on 2026-04-01 (那振宇)").wait_for(timeout=30000)
-            with Store(store_url) as store:
-                assert store.table("reviews")[["competency", "level_reached"]].values.tolist() == [[NCD, 3]]
-            page.get_by_role("button", name="HR archives").click()
-            _status(page, "The plan is now “Archived by HR” (version 5")
-            assert "Plan 1, version 5: Archived by HR" in page.locator(".pb-state").inner_text()
-            _snap(page, "app_idp_form_6_archived_en")
+        # review: the level reached at the review date
+        page.get_by_label("Level reached", exact=True).nth(1).select_option(label="3")
+        page.get_by_role("button", name="Record review").click()
+        _status(page, "Recorded 1 review result(s).")
+        page.get_by_text("Recorded: level 3 on 2026-04-01 (那振宇)").wait_for(timeout=30000)
+        with Store(store_url) as store:
+            assert store.table("reviews")[["competency", "level_reached"]].values.tolist() == [[NCD, 3]]
+        page.get_by_role("button", name="HR archives").click()
+        _status(page, "The plan is now “Archived by HR” (version 5")
+        assert "Plan 1, version 5: Archived by HR" in page.locator(".pb-state").inner_text()
+        screenshot(page, "6_archived")
 
-            # download: the saved plan as HTML (and PDF), plus the evidence report
-            page.get_by_role("button", name="Prepare the download").click()
-            link = page.get_by_role("link", name="Download the plan (HTML)")
-            link.wait_for(timeout=90000)
-            with page.expect_download(timeout=30000) as info:
-                link.click()
-            saved = tmp_path / info.value.suggested_filename
-            info.value.save_as(saved)
-            document = saved.read_text(encoding="utf-8")
-            assert saved.name == "idp_plan_R004_en_v5.html"
-            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document and SCRIPT not in document
-            assert "Version 5: Archived by HR" in document
-            assert page.get_by_role("link", name="Report with the data evidence (HTML)").count() == 1
-            assert page.get_by_role("link", name="Download the plan (PDF)").count() == 1
-            _snap(page, "app_idp_form_7_download_en")
-            assert dialogs == [] and "Traceback" not in page.content()
+        # download: the saved plan as HTML (and PDF), plus the evidence report
+        page.get_by_role("button", name="Prepare the download").click()
+        link = page.get_by_role("link", name="Download the plan (HTML)")
+        link.wait_for(timeout=90000)
+        with page.expect_download(timeout=30000) as info:
+            link.click()
+        saved = tmp_path / info.value.suggested_filename
+        info.value.save_as(saved)
+        document = saved.read_text(encoding="utf-8")
+        assert saved.name == "idp_plan_R004_en_v5.html"
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in document and SCRIPT not in document
+        assert "Version 5: Archived by HR" in document
+        assert page.get_by_role("link", name="Report with the data evidence (HTML)").count() == 1
+        assert page.get_by_role("link", name="Download the plan (PDF)").count() == 1
+        screenshot(page, "7_download")
+        assert dialogs == [] and "Traceback" not in page.content()
         print(f"browser draft/validate/save/sign/review/download: {time.monotonic() - started:.1f} s")
 
-    def test_browser_five_pages_save_the_same_plan_at_once(self, server):
-        from playwright.sync_api import sync_playwright
-
+    def test_browser_five_pages_save_the_same_plan_at_once(self, server, browser, sample, screenshot):
         url, store_url = server
         ds_reps = "R005"
         with Store(store_url) as store:                   # the plan everybody opens: version 1
-
-            evidence = idp.dataset_evidence(loading.load_dataset(paths.resolve("data/sample")))
-            first = store.create_plan(idp.draft_plan(evidence, ds_reps), author="setup")
+            first = store.create_plan(idp.draft_plan(sample[1], ds_reps), author="setup")
         started = time.monotonic()
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            try:
-                pages = [browser.new_context(viewport={"width": 1280, "height": 900}).new_page() for _ in range(5)]
-                for page in pages:                        # five kernels start together
-                    page.goto(f"{url}/?lang=en", timeout=90000)
-                for i, page in enumerate(pages, start=1):
-                    rep = page.get_by_label("Rep", exact=True)
-                    rep.locator("option", has_text=ds_reps).wait_for(state="attached", timeout=90000)
-                    rep.select_option(label=rep.locator("option", has_text=ds_reps).text_content())
-                    _status(page, "Showing the stored plan 1, version 1")
-                    page.get_by_label("Your name", exact=True).fill(f"Saver {i}")
-                    page.get_by_label("Other measures", exact=True).nth(0).fill(f"Extra step {i}")
-                for page in pages:                        # all five press Save at the same moment
-                    page.get_by_role("button", name="Save").click(no_wait_after=True)
-                for page in pages:
-                    page.locator(".pb-message", has_text=re.compile(r"Saved as version \d of plan 1")).wait_for(
-                        timeout=90000)
-                told = [p.locator(".pb-message", has_text="Meanwhile").count() for p in pages]
-                assert sorted(told) == [0, 1, 1, 1, 1]    # the later four are told what came in between
-                _snap(pages[0], "app_idp_form_concurrent_en")
-            finally:
-                browser.close()
+        pages = [browser.new_context(viewport={"width": 1280, "height": 900}).new_page() for _ in range(5)]
+        for page in pages:                                # five kernels start together
+            page.goto(f"{url}/?lang=en", timeout=90000)
+        for i, page in enumerate(pages, start=1):
+            rep = page.get_by_label("Rep", exact=True)
+            rep.locator("option", has_text=ds_reps).wait_for(state="attached", timeout=90000)
+            rep.select_option(label=rep.locator("option", has_text=ds_reps).text_content())
+            _status(page, "Showing the stored plan 1, version 1")
+            page.get_by_label("Your name", exact=True).fill(f"Saver {i}")
+            page.get_by_label("Other measures", exact=True).nth(0).fill(f"Extra step {i}")
+        for page in pages:                                # all five press Save at the same moment
+            page.get_by_role("button", name="Save").click(no_wait_after=True)
+        for page in pages:
+            page.locator(".pb-message", has_text=re.compile(r"Saved as version \d of plan 1")).wait_for(
+                timeout=90000)
+        told = [p.locator(".pb-message", has_text="Meanwhile").count() for p in pages]
+        assert sorted(told) == [0, 1, 1, 1, 1]            # the later four are told what came in between
+        screenshot(pages[0])
         with Store(store_url) as store:
             hist = store.history(first.plan_id)
             assert hist["version"].tolist() == [1, 2, 3, 4, 5, 6]
@@ -455,18 +426,17 @@ class TestInBrowser:
             assert len(store.table("items")) == 6 * 4
         print(f"browser five pages saving at once: {time.monotonic() - started:.1f} s")
 
-    def test_browser_chinese_and_a_save_without_name(self, server):
+    def test_browser_chinese_and_a_save_without_name(self, server, page, screenshot):
         started = time.monotonic()
-        with browser_page() as page:
-            _open(page, server[0], "R011", lang="zh")
-            _status(page, "还没有已保存的计划")
-            for label in ("发展原因", "目前水平", "期望水平", "措施库中的措施", "其他措施", "所需资源", "评估时间"):
-                assert page.get_by_label(label, exact=True).count() >= 1, label
-            page.get_by_role("button", name="保存").click()
-            _status(page, "请先在“您的姓名”中填写姓名")
-            assert page.get_by_role("button", name="员工确认").count() == 1
-            assert page.get_by_label("有待发展项目", exact=True).count() >= 1
-            assert page.locator("table.idp-header th", has_text="直接上级").count() == 1
-            assert "Traceback" not in page.content()
-            _snap(page, "app_idp_form_zh")
+        _open(page, server[0], "R011", lang="zh")
+        _status(page, "还没有已保存的计划")
+        for label in ("发展原因", "目前水平", "期望水平", "措施库中的措施", "其他措施", "所需资源", "评估时间"):
+            assert page.get_by_label(label, exact=True).count() >= 1, label
+        page.get_by_role("button", name="保存").click()
+        _status(page, "请先在“您的姓名”中填写姓名")
+        assert page.get_by_role("button", name="员工确认").count() == 1
+        assert page.get_by_label("有待发展项目", exact=True).count() >= 1
+        assert page.locator("table.idp-header th", has_text="直接上级").count() == 1
+        assert "Traceback" not in page.content()
+        screenshot(page)
         print(f"browser zh: {time.monotonic() - started:.1f} s")

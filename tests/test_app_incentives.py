@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from voila_harness import CHROMIUM, browser_page, screenshot, voila
 
 from playbook import incentives as inc
 from playbook.apps.incentives import CommissionCalculator
@@ -175,10 +174,8 @@ def test_typed_attainment_plan_shows_the_quota_field(calculator):
     assert calculator.quota.layout.display == "none"
 
 
-def test_rep_from_the_data(calculator):
-    from playbook.data import loading
-
-    ds = loading.load_dataset(paths.resolve("data/sample"))
+def test_rep_from_the_data(calculator, sample_dataset):
+    ds = sample_dataset
     calculator.plan.value = "domain_marginal"
     calculator.source.value = "rep"
     calculator.rep.value = "R002"
@@ -231,84 +228,64 @@ def test_missing_data_folder_still_allows_typed_sales(tmp_path):
 
 # --------------------------------------------------------------------------- in the browser
 
-FULL_HEIGHT = "Math.max(...Array.from(document.querySelectorAll('*')).map(e => e.scrollHeight))"
-
-
-def _snap(page, name):
-    """Screenshot the whole app: Voila scrolls inside the page, so grow the viewport first."""
-    page.set_viewport_size({"width": 1280, "height": min(page.evaluate(FULL_HEIGHT), 8000)})
-    screenshot(page, name)
-
-
-@pytest.fixture(scope="module")
-def server():
-    with voila(APP) as url:
-        yield url
-
-
 class TestInBrowser:
     """One Voila server for the app; each test opens its own page (own kernel)."""
 
-    pytestmark = [
-        pytest.mark.slow,
-        pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (make setup)"),
-    ]
+    pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(name="voila_commission_calculator")]
 
-    def test_rep_what_if_domain_check_and_bad_input(self, server):
+    def test_rep_what_if_domain_check_and_bad_input(self, server, page, screenshot):
         started = time.monotonic()
-        with browser_page() as page:
-            page.goto(f"{server}/?lang=en", timeout=90000)
-            rep = page.get_by_label("Rep ID")
-            rep.wait_for(timeout=90000)
-            rep.select_option(label=rep.locator("option", has_text="R002").text_content())
-            page.get_by_role("button", name="This quarter (2025-Q3)").click()
-            page.get_by_label("If I close another (CNY)").fill("300,000")
-            page.get_by_role("button", name="Calculate").click()
-            page.get_by_text("If you close another 300,000.00 CNY:").wait_for(timeout=60000)
-            assert page.get_by_role("heading", name="Line items: now and after the sale").count() == 1
-            assert page.locator("td", has_text="36,000.00").count() >= 1  # 300k x 12% on the commission line
-            assert "Traceback" not in page.content() and "import" not in page.inner_text("body")
-            _snap(page, "app_commission_calculator_rep_en")
+        page.goto(f"{server}/?lang=en", timeout=90000)
+        rep = page.get_by_label("Rep ID")
+        rep.wait_for(timeout=90000)
+        rep.select_option(label=rep.locator("option", has_text="R002").text_content())
+        page.get_by_role("button", name="This quarter (2025-Q3)").click()
+        page.get_by_label("If I close another (CNY)").fill("300,000")
+        page.get_by_role("button", name="Calculate").click()
+        page.get_by_text("If you close another 300,000.00 CNY:").wait_for(timeout=60000)
+        assert page.get_by_role("heading", name="Line items: now and after the sale").count() == 1
+        assert page.locator("td", has_text="36,000.00").count() >= 1  # 300k x 12% on the commission line
+        assert "Traceback" not in page.content() and "import" not in page.inner_text("body")
+        screenshot(page, "rep")
 
-            # the domain check, typed: 2,500,000 CNY -> 240,000 (marginal) and 300,000 (whole)
-            page.get_by_role("button", name="Typed by me").click()
-            page.get_by_label("Sales so far this year (CNY)").fill("2,000,000")
-            page.get_by_label("If I close another (CNY)").fill("500,000")
-            page.get_by_role("button", name="Calculate").click()
-            headline = "If you close another 500,000.00 CNY (2,500,000.00 CNY in all): {} CNY (+60,000.00 CNY)."
-            page.get_by_text(headline.format("240,000.00")).wait_for(timeout=30000)
-            _snap(page, "app_commission_calculator_marginal_en")
-            page.get_by_label("Plan").select_option(label="Tiered 8/10/12% (whole amount) + monthly bonus")
-            page.get_by_role("button", name="Calculate").click()
-            page.get_by_text(headline.format("300,000.00")).wait_for(timeout=30000)
-            assert page.locator("td", has_text="300,000.00").count() >= 1  # the one line: 2,500k x 12%
-            _snap(page, "app_commission_calculator_whole_en")
+        # the domain check, typed: 2,500,000 CNY -> 240,000 (marginal) and 300,000 (whole)
+        page.get_by_role("button", name="Typed by me").click()
+        page.get_by_label("Sales so far this year (CNY)").fill("2,000,000")
+        page.get_by_label("If I close another (CNY)").fill("500,000")
+        page.get_by_role("button", name="Calculate").click()
+        headline = "If you close another 500,000.00 CNY (2,500,000.00 CNY in all): {} CNY (+60,000.00 CNY)."
+        page.get_by_text(headline.format("240,000.00")).wait_for(timeout=30000)
+        screenshot(page, "marginal")
+        page.get_by_label("Plan").select_option(label="Tiered 8/10/12% (whole amount) + monthly bonus")
+        page.get_by_role("button", name="Calculate").click()
+        page.get_by_text(headline.format("300,000.00")).wait_for(timeout=30000)
+        assert page.locator("td", has_text="300,000.00").count() >= 1  # the one line: 2,500k x 12%
+        screenshot(page, "whole")
 
-            # negative and non-numeric input: a readable message, no traceback
-            page.get_by_label("If I close another (CNY)").fill("-100")
-            page.get_by_role("button", name="Calculate").click()
-            alert = page.get_by_role("alert")
-            alert.wait_for(timeout=30000)
-            assert "If I close another (CNY): -100 is below zero. Type 0 or more." in alert.inner_text()
-            _snap(page, "app_commission_calculator_negative_en")
-            page.get_by_label("If I close another (CNY)").fill("a lot")
-            page.get_by_role("button", name="Calculate").click()
-            page.get_by_text("“a lot” is not a number").wait_for(timeout=30000)
-            assert "Traceback" not in page.content()
+        # negative and non-numeric input: a readable message, no traceback
+        page.get_by_label("If I close another (CNY)").fill("-100")
+        page.get_by_role("button", name="Calculate").click()
+        alert = page.get_by_role("alert")
+        alert.wait_for(timeout=30000)
+        assert "If I close another (CNY): -100 is below zero. Type 0 or more." in alert.inner_text()
+        screenshot(page, "negative")
+        page.get_by_label("If I close another (CNY)").fill("a lot")
+        page.get_by_role("button", name="Calculate").click()
+        page.get_by_text("“a lot” is not a number").wait_for(timeout=30000)
+        assert "Traceback" not in page.content()
         print(f"browser rep + domain check + bad input: {time.monotonic() - started:.1f} s")
 
-    def test_chinese(self, server):
+    def test_chinese(self, server, page, screenshot):
         started = time.monotonic()
-        with browser_page() as page:
-            page.goto(f"{server}/?lang=zh", timeout=90000)
-            page.get_by_role("button", name="手动输入").click(timeout=90000)
-            for label in ("提成方案", "目前销售额", "本年至今销售额（元）", "如果再成交（元）"):
-                assert page.get_by_text(label, exact=True).count() >= 1, label
-            page.get_by_label("本年至今销售额（元）").fill("0")
-            page.get_by_label("如果再成交（元）").fill("250万")
-            page.get_by_role("button", name="计算").click()
-            headline = "如果再成交 2,500,000.00 元（合计 2,500,000.00 元）：240,000.00 元"
-            page.get_by_text(headline).wait_for(timeout=60000)
-            assert page.get_by_role("heading", name="明细：目前与成交后对比").count() == 1
-            _snap(page, "app_commission_calculator_zh")
+        page.goto(f"{server}/?lang=zh", timeout=90000)
+        page.get_by_role("button", name="手动输入").click(timeout=90000)
+        for label in ("提成方案", "目前销售额", "本年至今销售额（元）", "如果再成交（元）"):
+            assert page.get_by_text(label, exact=True).count() >= 1, label
+        page.get_by_label("本年至今销售额（元）").fill("0")
+        page.get_by_label("如果再成交（元）").fill("250万")
+        page.get_by_role("button", name="计算").click()
+        headline = "如果再成交 2,500,000.00 元（合计 2,500,000.00 元）：240,000.00 元"
+        page.get_by_text(headline).wait_for(timeout=60000)
+        assert page.get_by_role("heading", name="明细：目前与成交后对比").count() == 1
+        screenshot(page)
         print(f"browser zh: {time.monotonic() - started:.1f} s")

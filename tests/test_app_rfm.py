@@ -5,7 +5,6 @@ import io
 
 import pandas as pd
 import pytest
-from voila_harness import CHROMIUM, browser_page, screenshot, voila
 
 from playbook import rfm
 from playbook.apps.rfm import RfmExplorer
@@ -130,15 +129,6 @@ def test_chinese_form():
 
 # --------------------------------------------------------------------------- in the browser
 
-FULL_HEIGHT = "Math.max(...Array.from(document.querySelectorAll('*')).map(e => e.scrollHeight))"
-
-
-def _snap(page, name: str) -> None:
-    """Screenshot the whole app: Voila scrolls inside the page, so grow the viewport first."""
-    page.set_viewport_size({"width": 1280, "height": min(page.evaluate(FULL_HEIGHT), 8000)})
-    screenshot(page, name)
-
-
 def _open(page, server: str, lang: str) -> None:
     page.goto(f"{server}/?lang={lang}", timeout=90000)
     page.get_by_role("button", name=t("app.show", lang)).wait_for(timeout=60000)
@@ -151,70 +141,58 @@ def _choose_file(page, lang: str, path) -> None:
     page.get_by_text(t("app_rfm.source_upload", lang, name=path.name)).wait_for(timeout=30000)
 
 
-@pytest.fixture(scope="module")
-def server():
-    with voila(APP) as url:
-        yield url
-
-
 class TestInBrowser:
     """One Voila server for the app; each test opens its own page (own kernel)."""
 
-    pytestmark = [
-        pytest.mark.slow,
-        pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (make setup)"),
-    ]
+    pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(name="voila_rfm_explorer")]
 
-    def test_sample_segments_and_download(self, server, tmp_path):
+    def test_sample_segments_and_download(self, server, page, screenshot, tmp_path):
         expected = RfmExplorer(lang="en")  # the same form in Python: the page must show the same
         assert expected.show()
         expected.segment.value = "lost"
-        with browser_page() as page:
-            _open(page, server, "en")
-            page.get_by_role("button", name="Show").click()
-            page.locator(".pb-download").wait_for(timeout=60000)
-            assert page.get_by_role("heading", name="Segments").is_visible()
-            assert page.locator(".jp-OutputArea-output img").count() == 1  # the segment chart
-            page.get_by_label("Segment", exact=True).select_option(label=expected.segment.label)
-            link = page.get_by_role("link", name=t("app_rfm.download", "en", segment="Lost",
-                                                     n=len(expected._lists["lost"])))
-            with page.expect_download() as download:
-                link.click()
-            assert download.value.suggested_filename == "customers_lost_2025-09-30.csv"
-            saved = tmp_path / "lost.csv"
-            download.value.save_as(saved)
-            assert saved.read_bytes() == expected.list_csv()  # UTF-8 with BOM, every customer of the segment
-            assert set(pd.read_csv(saved, encoding="utf-8-sig")["segment"]) == {"lost"}
-            assert "Traceback" not in page.content() and "import" not in page.inner_text("body")
-            _snap(page, "app_rfm_explorer_en")
+        _open(page, server, "en")
+        page.get_by_role("button", name="Show").click()
+        page.locator(".pb-download").wait_for(timeout=60000)
+        assert page.get_by_role("heading", name="Segments").is_visible()
+        assert page.locator(".jp-OutputArea-output img").count() == 1  # the segment chart
+        page.get_by_label("Segment", exact=True).select_option(label=expected.segment.label)
+        link = page.get_by_role("link", name=t("app_rfm.download", "en", segment="Lost",
+                                                 n=len(expected._lists["lost"])))
+        with page.expect_download() as download:
+            link.click()
+        assert download.value.suggested_filename == "customers_lost_2025-09-30.csv"
+        saved = tmp_path / "lost.csv"
+        download.value.save_as(saved)
+        assert saved.read_bytes() == expected.list_csv()  # UTF-8 with BOM, every customer of the segment
+        assert set(pd.read_csv(saved, encoding="utf-8-sig")["segment"]) == {"lost"}
+        assert "Traceback" not in page.content() and "import" not in page.inner_text("body")
+        screenshot(page)
 
-    def test_broken_upload_shows_problem_list(self, server):
-        with browser_page() as page:
-            _open(page, server, "en")
-            _choose_file(page, "en", BROKEN)
-            page.get_by_role("button", name="Show").click()
-            error = page.locator(".pb-error")
-            error.wait_for(timeout=60000)
-            assert error.locator("tbody tr").count() == 10
-            assert "row 3, column order_date: '2025-02-30' is not a date" in error.inner_text()
-            assert page.locator(".pb-download").count() == 0
-            assert "Traceback" not in page.content()
-            _snap(page, "app_rfm_explorer_broken_upload_en")
+    def test_broken_upload_shows_problem_list(self, server, page, screenshot):
+        _open(page, server, "en")
+        _choose_file(page, "en", BROKEN)
+        page.get_by_role("button", name="Show").click()
+        error = page.locator(".pb-error")
+        error.wait_for(timeout=60000)
+        assert error.locator("tbody tr").count() == 10
+        assert "row 3, column order_date: '2025-02-30' is not a date" in error.inner_text()
+        assert page.locator(".pb-download").count() == 0
+        assert "Traceback" not in page.content()
+        screenshot(page)
 
-    def test_chinese_upload_with_column_map(self, server):
-        with browser_page() as page:
-            _open(page, server, "zh")
-            _choose_file(page, "zh", paths.EXAMPLES_DIR / "chinese_crm_orders.xlsx")
-            page.get_by_label(t("app_rfm.column_map", "zh")).select_option(label="chinese_crm")
-            page.get_by_label(t("app_rfm.segment_map", "zh")).select_option(
-                label=rfm.load_segment_map("domain").title("zh"))
-            page.get_by_label(t("app_rfm.tiers", "zh")).select_option(index=1)  # case: 100k / 500k
-            page.get_by_role("button", name="显示").click()
-            page.locator(".pb-download").wait_for(timeout=60000)
-            body = page.inner_text("body")
-            for label in ("客户分群", "各分群行动方案", "各消费分层服务模式", "高价值客户", "战略客户"):
-                assert label in body
-            assert "数据：chinese_crm_orders.xlsx" in body
-            assert page.locator(".pb-download").inner_text().startswith("下载")
-            assert "Traceback" not in page.content()
-            _snap(page, "app_rfm_explorer_zh")
+    def test_chinese_upload_with_column_map(self, server, page, screenshot):
+        _open(page, server, "zh")
+        _choose_file(page, "zh", paths.EXAMPLES_DIR / "chinese_crm_orders.xlsx")
+        page.get_by_label(t("app_rfm.column_map", "zh")).select_option(label="chinese_crm")
+        page.get_by_label(t("app_rfm.segment_map", "zh")).select_option(
+            label=rfm.load_segment_map("domain").title("zh"))
+        page.get_by_label(t("app_rfm.tiers", "zh")).select_option(index=1)  # case: 100k / 500k
+        page.get_by_role("button", name="显示").click()
+        page.locator(".pb-download").wait_for(timeout=60000)
+        body = page.inner_text("body")
+        for label in ("客户分群", "各分群行动方案", "各消费分层服务模式", "高价值客户", "战略客户"):
+            assert label in body
+        assert "数据：chinese_crm_orders.xlsx" in body
+        assert page.locator(".pb-download").inner_text().startswith("下载")
+        assert "Traceback" not in page.content()
+        screenshot(page)

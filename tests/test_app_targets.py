@@ -6,7 +6,6 @@ import time
 
 import pandas as pd
 import pytest
-from voila_harness import CHROMIUM, browser_page, screenshot, voila
 
 from playbook.apps.targets import TargetPlanner, parse_amount, parse_percent
 from playbook.core import paths
@@ -32,16 +31,9 @@ def _text(widget_out) -> str:
     return "\n".join(parts)
 
 
-@pytest.fixture(scope="module")
-def sample():
-    from playbook.data import loading
-
-    return loading.load_dataset(paths.resolve("data/sample"))
-
-
 @pytest.fixture
-def planner(sample):
-    app = TargetPlanner("data/sample", lang="en", plan_year=2025, dataset=sample)
+def planner(sample_dataset):
+    app = TargetPlanner("data/sample", lang="en", plan_year=2025, dataset=sample_dataset)
     app.kind.value = "amount"
     app.amount.value = "12,000,000"
     app.time_method.value = "equal"
@@ -134,14 +126,14 @@ def test_clear_overrides_goes_back_to_the_plain_split(planner):
     assert "No quota is set by hand." in planner.override_status.value
 
 
-def test_growth_target_on_the_base_year(planner, sample):
+def test_growth_target_on_the_base_year(planner, sample_dataset):
     from playbook import targets
 
     planner.kind.value = "growth"
     planner.growth.value = "30"
     assert planner.base_year.value == 2024
     assert planner.show() is True
-    base = targets.base_year_sales(sample.orders, year=2024)
+    base = targets.base_year_sales(sample_dataset.orders, year=2024)
     # target = round(base in cents x 1.3) cents, as company_target defines it
     assert planner.plan.target.amount == round(round(base * 100) * 1.3) / 100
     assert "× (1 + 30%)" in _text(planner.out)
@@ -168,8 +160,8 @@ def test_workbook_reads_back_with_the_override(planner):
     assert float(reps.loc[reps.iloc[:, 0] == "R001", quota].iloc[0]) == 1_000_000.0
 
 
-def test_chinese_labels(sample):
-    app = TargetPlanner("data/sample", lang="zh", plan_year=2025, dataset=sample)
+def test_chinese_labels(sample_dataset):
+    app = TargetPlanner("data/sample", lang="zh", plan_year=2025, dataset=sample_dataset)
     assert app.button.description == "分解" and app.kind.options[0][0] == "基准年增长"
     app.time_method.value = "equal"
     assert app.show() is True
@@ -177,21 +169,6 @@ def test_chinese_labels(sample):
 
 
 # --------------------------------------------------------------------------- in the browser
-
-@pytest.fixture(scope="module")
-def server():
-    with voila(APP) as url:
-        yield url
-
-
-FULL_HEIGHT = "Math.max(...Array.from(document.querySelectorAll('*')).map(e => e.scrollHeight))"
-
-
-def _snap(page, name):
-    """Screenshot the whole app: Voila scrolls inside the page, so grow the viewport first."""
-    page.set_viewport_size({"width": 1280, "height": min(page.evaluate(FULL_HEIGHT), 8000)})
-    screenshot(page, name)
-
 
 def _pick_rep(page, rep_id):
     select = page.get_by_label("Rep", exact=True)
@@ -205,79 +182,74 @@ def _wait_plan(page, lang):
 class TestInBrowser:
     """One Voila server for the app; each test opens its own page (own kernel)."""
 
-    pytestmark = [
-        pytest.mark.slow,
-        pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (make setup)"),
-    ]
+    pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(name="voila_target_planner")]
 
-    def test_browser_plan_override_and_download(self, server, tmp_path):
+    def test_browser_plan_override_and_download(self, server, page, screenshot, tmp_path):
         started = time.monotonic()
-        with browser_page() as page:
-            page.goto(f"{server}/?lang=en", timeout=90000)
-            page.get_by_role("button", name="Amount").click(timeout=90000)
-            page.get_by_label("Target (CNY)").fill("12,000,000")
-            page.get_by_label("Months").select_option(label="Equal (1/12 each)")
-            page.get_by_label("Reps", exact=True).select_option(label="Equal")
-            page.get_by_role("button", name="Plan").click()
-            _wait_plan(page, "en")
-            assert page.get_by_text("24 reps, quotas adding up to 12,000,000.00 CNY.").count() == 1
-            assert page.locator("td", has_text="500,000.00").count() >= N_REPS
-            _snap(page, "app_target_planner_en")
+        page.goto(f"{server}/?lang=en", timeout=90000)
+        page.get_by_role("button", name="Amount").click(timeout=90000)
+        page.get_by_label("Target (CNY)").fill("12,000,000")
+        page.get_by_label("Months").select_option(label="Equal (1/12 each)")
+        page.get_by_label("Reps", exact=True).select_option(label="Equal")
+        page.get_by_role("button", name="Plan").click()
+        _wait_plan(page, "en")
+        assert page.get_by_text("24 reps, quotas adding up to 12,000,000.00 CNY.").count() == 1
+        assert page.locator("td", has_text="500,000.00").count() >= N_REPS
+        screenshot(page)
 
-            # fix R001 at 1,000,000: the others go to 478,260.87 / .86, the total stays 12,000,000.00
-            _pick_rep(page, "R001")
-            page.get_by_label("Annual quota (CNY)").fill("1,000,000")
-            page.get_by_role("button", name="Apply").click()
-            page.get_by_text("Set by hand: R001 = 1,000,000.00").wait_for(timeout=30000)
-            page.get_by_text("Manager overrides kept exactly").wait_for(timeout=30000)
-            assert page.locator("td", has_text="478,260.87").count() >= 22
-            assert page.get_by_text("24 reps, quotas adding up to 12,000,000.00 CNY.").count() == 1
-            _snap(page, "app_target_planner_override_en")
+        # fix R001 at 1,000,000: the others go to 478,260.87 / .86, the total stays 12,000,000.00
+        _pick_rep(page, "R001")
+        page.get_by_label("Annual quota (CNY)").fill("1,000,000")
+        page.get_by_role("button", name="Apply").click()
+        page.get_by_text("Set by hand: R001 = 1,000,000.00").wait_for(timeout=30000)
+        page.get_by_text("Manager overrides kept exactly").wait_for(timeout=30000)
+        assert page.locator("td", has_text="478,260.87").count() >= 22
+        assert page.get_by_text("24 reps, quotas adding up to 12,000,000.00 CNY.").count() == 1
+        screenshot(page, "override")
 
-            # an override that cannot fit: a readable problem in the form, the plan unchanged
-            _pick_rep(page, "R002")
-            page.get_by_label("Annual quota (CNY)").fill("20,000,000")
-            page.get_by_role("button", name="Apply").click()
-            alert = page.get_by_role("alert")
-            alert.wait_for(timeout=30000)
-            assert "R002 = 20,000,000 CNY cannot be applied" in alert.inner_text()
-            assert "at most the company target 12,000,000.00 CNY" in alert.inner_text()
-            assert "Traceback" not in page.content()
-            _snap(page, "app_target_planner_override_error_en")
+        # an override that cannot fit: a readable problem in the form, the plan unchanged
+        _pick_rep(page, "R002")
+        page.get_by_label("Annual quota (CNY)").fill("20,000,000")
+        page.get_by_role("button", name="Apply").click()
+        alert = page.get_by_role("alert")
+        alert.wait_for(timeout=30000)
+        assert "R002 = 20,000,000 CNY cannot be applied" in alert.inner_text()
+        assert "at most the company target 12,000,000.00 CNY" in alert.inner_text()
+        assert "Traceback" not in page.content()
+        screenshot(page, "override_error")
 
-            # the quota sheet: downloaded, read back, R001's override and the exact total in it
-            with page.expect_download(timeout=30000) as info:
-                page.get_by_role("link", name=re.compile(r"Download the quota sheet")).click()
-            download = info.value
-            assert download.suggested_filename == "quotas_2025.xlsx"
-            saved = tmp_path / download.suggested_filename
-            download.save_as(saved)
-            reps = pd.read_excel(saved, sheet_name="Reps")
-            quota = reps.columns[reps.columns.str.startswith("Quota")][0]
-            assert round(float(reps[quota].sum()), 2) == TARGET
-            assert float(reps.loc[reps.iloc[:, 0] == "R001", quota].iloc[0]) == 1_000_000.0
+        # the quota sheet: downloaded, read back, R001's override and the exact total in it
+        with page.expect_download(timeout=30000) as info:
+            page.get_by_role("link", name=re.compile(r"Download the quota sheet")).click()
+        download = info.value
+        assert download.suggested_filename == "quotas_2025.xlsx"
+        saved = tmp_path / download.suggested_filename
+        download.save_as(saved)
+        reps = pd.read_excel(saved, sheet_name="Reps")
+        quota = reps.columns[reps.columns.str.startswith("Quota")][0]
+        assert round(float(reps[quota].sum()), 2) == TARGET
+        assert float(reps.loc[reps.iloc[:, 0] == "R001", quota].iloc[0]) == 1_000_000.0
         print(f"browser plan/override/download: {time.monotonic() - started:.1f} s")
 
-    def test_browser_bad_target_and_chinese(self, server):
+    def test_browser_bad_target_and_chinese(self, server, page, screenshot):
         started = time.monotonic()
-        with browser_page() as page:
-            page.goto(f"{server}/?lang=zh", timeout=90000)
-            page.get_by_role("button", name="直接金额").click(timeout=90000)
-            page.get_by_label("目标金额（元）").fill("很多")
-            page.get_by_role("button", name="分解", exact=True).click()
-            alert = page.get_by_role("alert")
-            alert.wait_for(timeout=60000)
-            assert "目标金额（元）：“很多”不是数字" in alert.inner_text()
-            assert "请检查输入" in alert.inner_text() and "Traceback" not in page.content()
-            _snap(page, "app_target_planner_bad_input_zh")
+        page.goto(f"{server}/?lang=zh", timeout=90000)
+        page.get_by_role("button", name="直接金额").click(timeout=90000)
+        page.get_by_label("目标金额（元）").fill("很多")
+        page.get_by_role("button", name="分解", exact=True).click()
+        alert = page.get_by_role("alert")
+        alert.wait_for(timeout=60000)
+        assert "目标金额（元）：“很多”不是数字" in alert.inner_text()
+        assert "请检查输入" in alert.inner_text() and "Traceback" not in page.content()
+        screenshot(page, "bad_input")
 
-            page.get_by_role("button", name="基准年增长").click()
-            page.get_by_role("button", name="分解", exact=True).click()
-            _wait_plan(page, "zh")
-            for label in ("公司目标", "季度目标", "月度目标", "各销售代表年度指标", "手动调整个人指标"):
-                assert page.get_by_text(label).count() >= 1, label
-            link = page.get_by_role("link", name=re.compile("下载指标表"))
-            link.first.wait_for(timeout=30000)  # the link is refreshed just after the plan shows
-            assert link.count() == 1
-            _snap(page, "app_target_planner_zh")
+        page.get_by_role("button", name="基准年增长").click()
+        page.get_by_role("button", name="分解", exact=True).click()
+        _wait_plan(page, "zh")
+        for label in ("公司目标", "季度目标", "月度目标", "各销售代表年度指标", "手动调整个人指标"):
+            assert page.get_by_text(label).count() >= 1, label
+        link = page.get_by_role("link", name=re.compile("下载指标表"))
+        link.first.wait_for(timeout=30000)  # the link is refreshed just after the plan shows
+        assert link.count() == 1
+        screenshot(page)
         print(f"browser bad input + zh: {time.monotonic() - started:.1f} s")

@@ -1,36 +1,26 @@
 """Voila apps in a real headless browser: served, clicked, checked, screenshotted."""
 
 import pytest
-from voila_harness import CHROMIUM, browser_page, screenshot, voila
 
 from playbook.core import paths
 from playbook.core.labels import t
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (make setup)"),
-]
+pytestmark = pytest.mark.slow
 APP = paths.APPS_DIR / "team_overview.ipynb"
 
 
-@pytest.fixture(scope="module")
-def server():
-    with voila(APP) as url:
-        yield url
-
-
+@pytest.mark.xdist_group(name="voila_team_overview")
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_overview_app_shows_attainment_after_click(server, lang):
-    with browser_page() as page:
-        page.goto(f"{server}/?lang={lang}", timeout=90000)
-        page.get_by_role("button", name=t("app.show", lang)).click(timeout=90000)
-        page.get_by_text(t("col.attainment", lang)).first.wait_for(timeout=60000)
-        page.locator(".jp-OutputArea-output img").first.wait_for(timeout=60000)  # the chart
-        assert page.locator("table tbody tr").count() >= 24
-        # the source code is not served to staff
-        assert "import" not in page.inner_text("body")
-        assert "Traceback" not in page.content()
-        screenshot(page, f"app_team_overview_{lang}")
+def test_overview_app_shows_attainment_after_click(server, page, screenshot, lang):
+    page.goto(f"{server}/?lang={lang}", timeout=90000)
+    page.get_by_role("button", name=t("app.show", lang)).click(timeout=90000)
+    page.get_by_text(t("col.attainment", lang)).first.wait_for(timeout=60000)
+    page.locator(".jp-OutputArea-output img").first.wait_for(timeout=60000)  # the chart
+    assert page.locator("table tbody tr").count() >= 24
+    # the source code is not served to staff
+    assert "import" not in page.inner_text("body")
+    assert "Traceback" not in page.content()
+    screenshot(page)
 
 
 def test_every_app_has_a_title_and_purpose():
@@ -43,16 +33,15 @@ def test_every_app_has_a_title_and_purpose():
     assert missing == []
 
 
-def test_landing_page_lists_apps_and_opens_one():
+def test_landing_page_lists_apps_and_opens_one(serve, page, screenshot):
     from playbook.apps import app_names
 
-    with voila(paths.APPS_DIR, extra=("--strip_sources=True", "--show_tracebacks=False")) as url:
-        with browser_page() as page:
-            page.goto(f"{url}/voila/render/home.ipynb?lang=zh", timeout=90000)
-            page.get_by_text(t("apps.home.title", "zh")).wait_for(timeout=60000)
-            for name in app_names():
-                assert page.get_by_role("link", name=t(f"apps.{name}.title", "zh")).count() == 1
-            screenshot(page, "app_home_zh")
-            page.get_by_role("link", name=t("apps.team_overview.title", "zh")).click()
-            page.get_by_role("button", name=t("app.show", "zh")).wait_for(timeout=90000)
-            assert "lang=zh" in page.url
+    url = serve(paths.APPS_DIR, extra=("--strip_sources=True", "--show_tracebacks=False"))
+    page.goto(f"{url}/voila/render/home.ipynb?lang=zh", timeout=90000)
+    page.get_by_text(t("apps.home.title", "zh")).wait_for(timeout=60000)
+    for name in app_names():
+        assert page.get_by_role("link", name=t(f"apps.{name}.title", "zh")).count() == 1
+    screenshot(page)
+    page.get_by_role("link", name=t("apps.team_overview.title", "zh")).click()
+    page.get_by_role("button", name=t("app.show", "zh")).wait_for(timeout=90000)
+    assert "lang=zh" in page.url

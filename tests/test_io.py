@@ -11,8 +11,17 @@ import pytest
 from playbook.core import paths
 from playbook.core.errors import InputError, ParameterError, ValidationError
 from playbook.core.schema import TABLE_ORDER
+from playbook.data import loading
 from playbook.data.issues import ISSUE_COLUMNS, format_report
-from playbook.data.loading import Dataset, load_dataset, load_table, validate_dataset, validate_paths, validate_table
+from playbook.data.loading import (
+    Dataset,
+    load_dataset,
+    load_inputs,
+    load_table,
+    validate_dataset,
+    validate_paths,
+    validate_table,
+)
 from playbook.data.mapping import detect_table
 from playbook.data.maps import REQUIRED_TABLES, ColumnMap, available_maps, load_column_map
 from playbook.data.reading import read_frame
@@ -575,6 +584,49 @@ def test_sample_company_is_valid():
     ds, issues = validate_dataset(paths.SAMPLE_DIR, as_of=AS_OF)
     assert format_report(issues).endswith("No problems found: the data can be used as it is.")
     assert len(ds.orders) > 0
+
+
+# ---------------------------------------------------------------------------- load_inputs
+@pytest.fixture
+def load_calls(monkeypatch):
+    """The calls load_inputs makes to load_dataset, as ``(directory, column_map, as_of)``."""
+    calls = []
+    monkeypatch.setattr(loading, "load_dataset", lambda directory, *, column_map, as_of: calls.append(
+        (directory, column_map, as_of)) or "dataset")
+    return calls
+
+
+@pytest.mark.parametrize("column_map, as_of, expected", [
+    ("", "", (None, None)),
+    (None, None, (None, None)),
+    ("kingdee", "2025-09-30", ("kingdee", "2025-09-30")),
+    ({}, dt.date(2025, 9, 30), ({}, dt.date(2025, 9, 30))),
+    (" ", " ", (" ", " ")),
+], ids=["empty-is-none", "none", "strings-kept", "empty-dict-and-date-kept", "blank-kept"])
+def test_load_inputs_takes_only_the_empty_string_for_not_given(load_calls, column_map, as_of, expected):
+    assert load_inputs(paths.SAMPLE_DIR, column_map=column_map, as_of=as_of) == "dataset"
+    assert load_calls == [(paths.SAMPLE_DIR, *expected)]
+
+
+def test_load_inputs_resolves_the_folder(load_calls, company, monkeypatch):
+    monkeypatch.chdir(company.parent)
+    load_inputs("co")                                # exists as given: that folder, made absolute
+    load_inputs("data/sample")                       # not here: relative to the repository
+    load_inputs(Path("data") / "sample")
+    load_inputs(str(company))                        # absolute: as it is
+    assert [c[0] for c in load_calls] == [company.resolve(), paths.SAMPLE_DIR, paths.SAMPLE_DIR,
+                                          company.resolve()]
+
+
+def test_load_inputs_loads_the_dataset(company, monkeypatch):
+    monkeypatch.chdir(company.parent)
+    ds = load_inputs("co", column_map="", as_of="")
+    assert ds.source == str(company.resolve()) and ds.as_of == pd.Timestamp("2025-04-01")  # latest order
+    assert list(ds.tables()) == ["reps", "customers", "orders", "quotas"]
+    assert load_inputs("co", column_map="kit", as_of=AS_OF).as_of == pd.Timestamp(AS_OF)
+    with pytest.raises(ValidationError) as caught:
+        load_inputs("nowhere")
+    assert str(caught.value).startswith(f"1 problem(s) found in dataset {paths.ROOT / 'nowhere'}:")
 
 
 # ---------------------------------------------------------------------------- validate_paths

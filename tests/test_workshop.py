@@ -355,4 +355,4 @@ def test_case_preset_is_what_the_notebooks_use():
     assert case_data.PRESET == "saas-turnaround"
     for path in NOTEBOOKS:
         src = "".join("".join(c["source"]) for c in _cells(path))
-        assert "case_data.generate_case(seed=seed)" in src or "loading.load_dataset" in src, path.name
+        assert "case_data.generate_case(seed=seed)" in src or "loading.load_inputs" in src, path.name

@@ -1,6 +1,8 @@
 """Start Voila on a free loopback port and drive it with Debian's chromium (Playwright).
 
 Playwright's own browser download does not work here: we launch the system chromium.
+Tests use these through the fixtures of ``conftest.py`` (``server``, ``serve``,
+``browser``, ``page``, ``screenshot``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"]
+VIEWPORT = {"width": 1280, "height": 900}
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "reports" / "screenshots"
+MAX_SCREENSHOT_HEIGHT = 9000
+# Voila scrolls inside the page: the tallest element, not the document, is the app's height
+FULL_HEIGHT = "Math.max(...Array.from(document.querySelectorAll('*')).map(e => e.scrollHeight))"
 
 
 def free_port() -> int:
@@ -70,21 +76,38 @@ def voila(target: Path, *, timeout: float = 90.0, extra: tuple[str, ...] = (),
 
 
 @contextlib.contextmanager
-def browser_page(width: int = 1280, height: int = 900):
-    """Yield a Playwright page in headless system chromium."""
+def launch_browser():
+    """Yield a Playwright browser: headless system chromium with :data:`CHROMIUM_ARGS`."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            yield page
+            yield browser
         finally:
             browser.close()
 
 
+@contextlib.contextmanager
+def browser_page(width: int = VIEWPORT["width"], height: int = VIEWPORT["height"]):
+    """Yield a Playwright page in headless system chromium."""
+    with launch_browser() as browser:
+        yield browser.new_page(viewport={"width": width, "height": height})
+
+
 def screenshot(page, name: str) -> Path:
+    """Write the whole app to ``reports/screenshots/<name>.png``; return the path.
+
+    The viewport grows to the app's height first (at most :data:`MAX_SCREENSHOT_HEIGHT`),
+    and is put back after.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    size = page.viewport_size or VIEWPORT
+    height = min(max(page.evaluate(FULL_HEIGHT), size["height"]), MAX_SCREENSHOT_HEIGHT)
+    page.set_viewport_size({"width": size["width"], "height": height})
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(size)
     return path

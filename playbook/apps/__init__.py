@@ -29,7 +29,6 @@ import pandas as pd
 from IPython.display import HTML, Image
 from matplotlib.figure import Figure
 
-from playbook.core import paths
 from playbook.core.errors import PlaybookError, PlaybookWarning, ValidationError
 from playbook.core.labels import LANGS, t
 from playbook.core.paths import APPS_DIR
@@ -177,7 +176,7 @@ def overview_app(data_dir: str | Path, *, lang: str = "en") -> W.Widget:
 
     def body() -> list[Any]:
         if "ds" not in loaded:
-            loaded["ds"] = loading.load_dataset(paths.resolve(data_dir))
+            loaded["ds"] = loading.load_inputs(data_dir)
         ds = loaded["ds"]
         when = overview.resolve_as_of(as_of.value.isoformat() if as_of.value else "", ds.orders)
         summary = overview.rep_summary(ds.orders, ds.reps, ds.quotas, as_of=when)

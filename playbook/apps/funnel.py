@@ -117,7 +117,7 @@ class FunnelExplorer:
     def dataset(self) -> Any:
         """Return the data folder's dataset (read on first use, then kept)."""
         if self._dataset is None:
-            self._dataset = loading.load_dataset(paths.resolve(self.data_dir))
+            self._dataset = loading.load_inputs(self.data_dir)
         return self._dataset
 
     def _load_teams(self) -> list[Any]:

@@ -139,6 +139,14 @@ class IdpForm:
         self._store: Any = None
         self._report_dir: Path | None = None  # reports and their snapshot, kept for the form's life
         self.catalogue = idp.load_catalogue()
+        self._init_plan_state()
+        self._build_widgets()
+        self._connect_widgets()
+        self._assemble()
+        self._load_reps()
+
+    def _init_plan_state(self) -> None:
+        """Set the state of the plan shown: nothing picked, nothing stored, no save token used."""
         self._form_id = uuid.uuid4().hex
         self._token_seq = 0
         self._token_digest: str | None = None
@@ -152,15 +160,19 @@ class IdpForm:
         self.rows: list[ItemRow] = []
         self.rep_ids: list[str] = []
         self._history = pd.DataFrame(columns=["version", "status", "author", "created_at", "content_hash", "note"])
-        self._row_args = (self._library(lang), [(self.catalogue.name(k, lang), k) for k in self.catalogue.keys])
+        self._row_args = (self._library(self.lang),
+                          [(self.catalogue.name(k, self.lang), k) for k in self.catalogue.keys])
         self.review_rows: list[tuple[str, W.Dropdown, W.DatePicker, W.HTML]] = []
 
-        def label(key: str, **fields: object) -> str:
-            return t(key, lang, **fields)
+    def _label(self, key: str) -> str:
+        return t(key, self.lang)
 
-        def heading(key: str) -> W.HTML:
-            return W.HTML(f"<h3>{_esc(label(key))}</h3>")
+    def _heading(self, key: str) -> W.HTML:
+        return W.HTML(f"<h3>{_esc(self._label(key))}</h3>")
 
+    def _build_widgets(self) -> None:
+        """Create every widget of the form, labelled in the form's language."""
+        label = self._label
         self.rep = W.Dropdown(options=[(label("app_idp.pick_rep"), None)], value=None,
                               description=label("app_idp.rep"), style=_WIDE, layout=W.Layout(width="360px"),
                               disabled=True)
@@ -193,6 +205,8 @@ class IdpForm:
                                         layout=W.Layout(width="auto"))
         self.download = W.HTML()
 
+    def _connect_widgets(self) -> None:
+        """Bind the rep picker and every button to its method."""
         self.rep.observe(self._rep_changed, names="value")
         self.add_button.on_click(self.add_row)
         self.validate_button.on_click(self.validate)
@@ -203,9 +217,12 @@ class IdpForm:
         self.record_button.on_click(self.record_reviews)
         self.download_button.on_click(self.prepare_download)
 
+    def _assemble(self) -> None:
+        """Lay the widgets out: the editor (hidden until a rep is picked) under the rep picker."""
+        heading = self._heading
         self.editor = W.VBox([
             heading("idp.section.header"), self.header,
-            heading("app_idp.section.edit"), W.HTML(f"<p>{_esc(label('app_idp.edit_help'))}</p>"),
+            heading("app_idp.section.edit"), W.HTML(f"<p>{_esc(self._label('app_idp.edit_help'))}</p>"),
             self.plan_date, self.strengths, self.rows_box, W.HBox([self.add_button]),
             heading("app_idp.section.save"), self.author, W.HBox([self.validate_button, self.save_button]),
             self.check, self.save_status,
@@ -218,16 +235,16 @@ class IdpForm:
         ], layout=W.Layout(display="none"))
         self.problem = W.HTML()
         self.widget = W.VBox([
-            W.HTML(f"<h2>{_esc(label('apps.idp_form.title'))}</h2><p>{_esc(label('app_idp.intro'))}</p>"),
+            W.HTML(f"<h2>{_esc(self._label('apps.idp_form.title'))}</h2>"
+                   f"<p>{_esc(self._label('app_idp.intro'))}</p>"),
             self.rep, self.source, self.problem, self.editor,
         ])
-        self._load_reps()
 
     # ----------------------------------------------------------------- data
     def dataset(self) -> Any:
         """Return the data folder's dataset (loaded once)."""
         if self._dataset is None:
-            self._dataset = loading.load_dataset(paths.resolve(self.data_dir))
+            self._dataset = loading.load_inputs(self.data_dir)
         return self._dataset
 
     def evidence(self) -> pd.DataFrame:

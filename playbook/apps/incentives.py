@@ -48,7 +48,6 @@ from IPython.display import HTML
 from playbook import incentives
 from playbook.apps import render_outputs
 from playbook.apps.targets import parse_amount
-from playbook.core import paths
 from playbook.core.errors import PlaybookError
 from playbook.core.labels import check_lang, t
 from playbook.data import loading
@@ -163,7 +162,7 @@ class CommissionCalculator:
 
     # -- data
     def _load(self) -> None:
-        self._dataset = loading.load_dataset(paths.resolve(self.data_dir))
+        self._dataset = loading.load_inputs(self.data_dir)
         self._as_of = overview.resolve_as_of("", self._dataset.orders)
 
     def _raise_load_error(self) -> list[Any]:

@@ -15,7 +15,6 @@ import pandas as pd
 from IPython.display import HTML
 
 from playbook.apps import render_outputs
-from playbook.core import paths
 from playbook.core.labels import t
 from playbook.data import loading
 from playbook.pipeline.store import DEFAULT_PATH, Store, default_url, export_frames
@@ -49,7 +48,7 @@ class WeeklyReview:
     def dataset(self) -> Any:
         """Load (once) and return the validated dataset."""
         if self._dataset is None:
-            self._dataset = loading.load_dataset(paths.resolve(self.data_dir))
+            self._dataset = loading.load_inputs(self.data_dir)
         return self._dataset
 
     def _load_teams(self) -> list:

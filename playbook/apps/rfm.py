@@ -202,7 +202,7 @@ class RfmExplorer:
         """
         path = uploaded_file(self.upload)
         if path is None:
-            return loading.load_dataset(paths.resolve(self.data_dir)).orders, self._source_name()
+            return loading.load_inputs(self.data_dir).orders, self._source_name()
         try:
             frame, issues = loading.validate_table(path, "orders", column_map=self.column_map.value or None)
         finally:

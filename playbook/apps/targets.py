@@ -276,7 +276,7 @@ class TargetPlanner:
     def dataset(self) -> Any:
         """Return the data folder's dataset (loaded once)."""
         if self._dataset is None:
-            self._dataset = loading.load_dataset(paths.resolve(self.data_dir))
+            self._dataset = loading.load_inputs(self.data_dir)
         return self._dataset
 
     # -- the computation

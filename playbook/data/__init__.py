@@ -14,6 +14,7 @@
 from playbook.data.loading import (  # noqa: F401
     Dataset,
     load_dataset,
+    load_inputs,
     load_table,
     validate_dataset,
     validate_paths,
@@ -22,6 +23,6 @@ from playbook.data.loading import (  # noqa: F401
 from playbook.data.maps import available_maps, load_column_map  # noqa: F401
 
 __all__ = [
-    "Dataset", "load_dataset", "load_table", "validate_dataset", "validate_paths", "validate_table",
+    "Dataset", "load_dataset", "load_inputs", "load_table", "validate_dataset", "validate_paths", "validate_table",
     "available_maps", "load_column_map",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -505,6 +506,159 @@ def _assessments(rng: np.random.Generator, reps: pd.DataFrame) -> pd.DataFrame:
     }).sort_values(["assessed_date", "rep_id", "rater"], kind="stable")
 
 
+def _funnel(rng: np.random.Generator, reps: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Return the won deals and every opportunity (the won ones first), with channel and rep.
+
+    Won deals come first (exact counts and medians), then the other leads.
+    """
+    won = _won_deals(rng)
+    other = _other_leads(rng, won["created"])
+    opps = {k: np.concatenate([won[k], other[k]]) for k in won}
+    _funnel_flags(rng, opps)
+    opps["channel"] = _channels(rng, opps)
+    opps["rep"] = _assign_reps(rng, opps, reps)
+    return won, opps
+
+
+def _customers(rng: np.random.Generator, reps: pd.DataFrame, won: dict[str, np.ndarray],
+               opps: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Return the customers (internal numbers): those from before 2021, then one per won deal.
+
+    Customers from before 2021 come by contract quarter and tier (:data:`_BASE`) and are
+    owned by a veteran of their tier's team. Keys: ``n``, ``n_base``, ``won_ix`` (the
+    customers of the won deals), per customer ``tier``, ``first`` (day of the first order),
+    ``owner``, ``industry``, ``channel``; ``terms`` (the subscription terms), ``churn`` and
+    ``frame`` (tier, ACV and first active day, for :func:`_flex_orders`).
+    """
+    n_won = len(won["created"])
+    base_q = np.repeat(np.tile(np.arange(4), 3), _BASE.T.ravel())
+    base_tier = np.repeat(np.repeat([0, 1, 2], 4), _BASE.T.ravel())
+    n_base = len(base_q)
+    base_due = _Q_START[base_q] + np.floor(rng.random(n_base) * (_Q_END[base_q] - _Q_START[base_q] + 1)).astype(
+        np.int64)
+    base_acv = _log_uniform(rng, _BASE_ACV[base_tier])
+    hire, leave = reps["hire"].to_numpy(), reps["leave"].to_numpy()
+    veteran = (hire <= _START) & (leave > _START)
+    team = reps["team_ix"].to_numpy()
+    base_owner = np.argmax(np.where(veteran[None, :] & (team[None, :] == base_tier[:, None]),
+                                    rng.random((n_base, len(reps))), -1.0), axis=1)
+    n_cust = n_base + n_won
+    tier = np.concatenate([base_tier, won["tier"]])
+    acv = np.concatenate([base_acv, won["amount"]])
+    first = np.concatenate([base_due - _YEAR * rng.integers(1, 6, n_base), won["closed"]])
+    owner = np.concatenate([base_owner, opps["rep"][:n_won]])
+    industry = rng.choice(len(_INDUSTRIES), n_cust)
+    channel = np.concatenate([rng.choice(len(schema.CHANNELS), n_base, p=_CHANNEL_MIX[0]),
+                              opps["channel"][:n_won]])
+    terms, churn = _terms(rng, np.arange(n_cust), np.concatenate([base_due - _YEAR, won["closed"]]), tier, acv,
+                          np.arange(n_cust) >= n_base)
+    frame = pd.DataFrame({"tier": tier, "acv": acv,
+                          "active_from": np.concatenate([np.full(n_base, _START), won["closed"] + 1])})
+    return {"n": n_cust, "n_base": n_base, "won_ix": np.arange(n_base, n_cust), "tier": tier, "first": first,
+            "owner": owner, "industry": industry, "channel": channel, "terms": terms, "churn": churn,
+            "frame": frame}
+
+
+def _orders(rng: np.random.Generator, reps: pd.DataFrame, cust: dict[str, Any],
+            won: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Return the orders (internal numbers) and each rep's successor.
+
+    Subscriptions, implementation of new customers, add-ons and training, calibrated to the
+    case's net sales; ``rep`` is the rep credited: the customer's owner, or the owner's
+    successor after the owner left.
+    """
+    terms, won_ix = cust["terms"], cust["won_ix"]
+    n_won = len(won_ix)
+    flex = _flex_orders(rng, cust["frame"], cust["churn"])
+    orders = {
+        "customer": np.concatenate([terms["customer"].to_numpy(), won_ix, flex["customer"]]),
+        "day": np.concatenate([terms["start"].to_numpy(), won["closed"], flex["day"]]),
+        "amount": np.concatenate([terms["acv"].to_numpy(),
+                                  np.round(won["amount"] * rng.uniform(*_IMPLEMENTATION, n_won), -2),
+                                  flex["amount"]]),
+        "product": np.concatenate([np.zeros(len(terms), np.int64), np.ones(n_won, np.int64), flex["product"]]),
+    }
+    _calibrate(orders, cust["first"])
+    successor = _successor(rng, reps)
+    leave = reps["leave"].to_numpy()
+    o_owner = cust["owner"][orders["customer"]]
+    orders["rep"] = np.where(orders["day"] > leave[o_owner], successor[o_owner], o_owner)
+    return orders, successor
+
+
+def _opportunity_table(rng: np.random.Generator, opps: dict[str, np.ndarray], won_ix: np.ndarray,
+                       c_ids: np.ndarray, rep_ids: np.ndarray) -> pd.DataFrame:
+    """Return the opportunities table: public ids by creation date, a reason for each lost deal."""
+    p = np.lexsort((np.arange(len(opps["created"])), opps["created"]))
+    stop = opps["stop"][p]
+    reason = np.array(_LOST_REASONS)[(rng.random(len(p))[:, None]
+                                      > np.cumsum(_LOST_P[np.minimum(stop, 2)], axis=1)[:, :-1]).sum(axis=1)]
+    lost = opps["outcome"][p] == 1
+    opp_customer = np.full(len(opps["created"]), -1)
+    opp_customer[:len(won_ix)] = won_ix
+    opportunities = pd.DataFrame({
+        "opportunity_id": [f"P{i + 1:05d}" for i in range(len(p))],
+        "customer_id": _text(c_ids[np.maximum(opp_customer[p], 0)], opp_customer[p] < 0),
+        "rep_id": rep_ids[opps["rep"][p]],
+        "channel": np.array(schema.CHANNELS)[opps["channel"][p]],
+        "amount": opps["amount"][p],
+        "created_date": _as_dates(opps["created"][p]),
+        "intent_date": _as_dates(opps["intent"][p]),
+        "negotiation_date": _as_dates(opps["negotiation"][p]),
+        "closed_date": _as_dates(opps["closed"][p]),
+        "outcome": np.array(schema.OUTCOMES)[opps["outcome"][p]],
+        "lost_reason": _text(reason, ~lost),
+        "needs_match": opps["needs_match"][p],
+        "objection": pd.array(np.where(opps["has_nego"][p], opps["objection"][p], False), dtype="boolean"),
+    })
+    opportunities.loc[~opps["has_nego"][p], "objection"] = pd.NA
+    return opportunities
+
+
+def _rep_table(reps: pd.DataFrame) -> pd.DataFrame:
+    """Return the reps table (leave dates only of those gone by the as-of date)."""
+    rep_ids = reps["rep_id"].to_numpy()
+    leave = reps["leave"].to_numpy()
+    return pd.DataFrame({
+        "rep_id": rep_ids, "name": reps["name"], "team": np.array(TEAMS)[reps["team_ix"].to_numpy()],
+        "region": reps["region"], "role": reps["role"],
+        "manager_id": _text(rep_ids[np.maximum(reps["manager_ix"].to_numpy(), 0)],
+                            reps["manager_ix"].to_numpy() < 0),
+        "hire_date": _as_dates(reps["hire"].to_numpy()),
+        "leave_date": _as_dates(np.where(leave <= _AS_OF, leave, _NEVER)),
+        "base_salary": reps["salary"],
+    })
+
+
+def _customer_table(rng: np.random.Generator, reps: pd.DataFrame, cust: dict[str, Any], successor: np.ndarray,
+                    c_order: np.ndarray, c_ids: np.ndarray) -> pd.DataFrame:
+    """Return the customers table in order of first order; a gone owner's customers go to the successor."""
+    owner = cust["owner"]
+    owner_now = np.where(reps["leave"].to_numpy()[owner] <= _AS_OF, successor[owner], owner)
+    return pd.DataFrame({
+        "customer_id": c_ids[c_order],
+        "name": _company_names(rng, cust["industry"])[c_order],
+        "industry": np.array(_INDUSTRIES)[cust["industry"][c_order]],
+        "region": np.array(_REGIONS)[rng.choice(len(_REGIONS), cust["n"])],
+        "channel": np.array(schema.CHANNELS)[cust["channel"][c_order]],
+        "owner_rep_id": reps["rep_id"].to_numpy()[owner_now[c_order]],
+        "first_order_date": _as_dates(cust["first"][c_order]),
+    })
+
+
+def _order_table(orders: dict[str, np.ndarray], c_ids: np.ndarray, rep_ids: np.ndarray) -> pd.DataFrame:
+    """Return the orders table: public ids by date (then product line), amounts to the cent."""
+    o = np.lexsort((orders["product"], orders["day"]))
+    return pd.DataFrame({
+        "order_id": [f"O{i + 1:05d}" for i in range(len(o))],
+        "customer_id": c_ids[orders["customer"][o]],
+        "rep_id": rep_ids[orders["rep"][o]],
+        "order_date": _as_dates(orders["day"][o]),
+        "amount": np.round(orders["amount"][o], 2),
+        "product_line": np.array(PRODUCT_LINES)[orders["product"][o]],
+        "is_refund": np.zeros(len(o), dtype=bool),
+    })
+
 def _tidy(frame: pd.DataFrame, table: str, extra: tuple[str, ...] = ()) -> pd.DataFrame:
     """Put schema columns in order (then ``extra``), text as ``str``, with a fresh RangeIndex."""
     frame = frame[schema.column_names(table) + list(extra)].reset_index(drop=True)
@@ -557,116 +711,20 @@ def generate_case(*, seed: int = 7) -> dict[str, pd.DataFrame]:
     >>> generate_case(seed=7)["orders"].equals(tables["orders"])
     True
     """
-    rng = np.random.default_rng(_check_seed(seed))
+    rng = np.random.default_rng(_check_seed(seed))  # the helpers below draw from it in this order
     reps = _reps(rng)
-
-    # the funnel: won deals first (exact counts and medians), then the other leads
-    won = _won_deals(rng)
-    other = _other_leads(rng, won["created"])
-    opps = {k: np.concatenate([won[k], other[k]]) for k in won}
-    _funnel_flags(rng, opps)
-    opps["channel"] = _channels(rng, opps)
-    opps["rep"] = _assign_reps(rng, opps, reps)
-    n_won = len(won["created"])
-
-    # customers: from before 2021 (by contract quarter and tier), then one per won deal
-    base_q = np.repeat(np.tile(np.arange(4), 3), _BASE.T.ravel())
-    base_tier = np.repeat(np.repeat([0, 1, 2], 4), _BASE.T.ravel())
-    n_base = len(base_q)
-    base_due = _Q_START[base_q] + np.floor(rng.random(n_base) * (_Q_END[base_q] - _Q_START[base_q] + 1)).astype(
-        np.int64)
-    base_acv = _log_uniform(rng, _BASE_ACV[base_tier])
-    hire, leave = reps["hire"].to_numpy(), reps["leave"].to_numpy()
-    veteran = (hire <= _START) & (leave > _START)
-    team = reps["team_ix"].to_numpy()
-    base_owner = np.argmax(np.where(veteran[None, :] & (team[None, :] == base_tier[:, None]),
-                                    rng.random((n_base, len(reps))), -1.0), axis=1)
-    n_cust = n_base + n_won
-    tier = np.concatenate([base_tier, won["tier"]])
-    acv = np.concatenate([base_acv, won["amount"]])
-    first = np.concatenate([base_due - _YEAR * rng.integers(1, 6, n_base), won["closed"]])
-    owner = np.concatenate([base_owner, opps["rep"][:n_won]])
-    industry = rng.choice(len(_INDUSTRIES), n_cust)
-    cust_channel = np.concatenate([rng.choice(len(schema.CHANNELS), n_base, p=_CHANNEL_MIX[0]),
-                                   opps["channel"][:n_won]])
-    terms, churn = _terms(rng, np.arange(n_cust), np.concatenate([base_due - _YEAR, won["closed"]]), tier, acv,
-                          np.arange(n_cust) >= n_base)
-    customers = pd.DataFrame({"tier": tier, "acv": acv,
-                              "active_from": np.concatenate([np.full(n_base, _START), won["closed"] + 1])})
-
-    # orders: subscriptions, implementation of new customers, add-ons and training
-    flex = _flex_orders(rng, customers, churn)
-    won_ix = np.arange(n_base, n_cust)
-    orders = {
-        "customer": np.concatenate([terms["customer"].to_numpy(), won_ix, flex["customer"]]),
-        "day": np.concatenate([terms["start"].to_numpy(), won["closed"], flex["day"]]),
-        "amount": np.concatenate([terms["acv"].to_numpy(),
-                                  np.round(won["amount"] * rng.uniform(*_IMPLEMENTATION, n_won), -2),
-                                  flex["amount"]]),
-        "product": np.concatenate([np.zeros(len(terms), np.int64), np.ones(n_won, np.int64), flex["product"]]),
-    }
-    _calibrate(orders, first)
-    successor = _successor(rng, reps)
-    o_owner = owner[orders["customer"]]
-    credited = np.where(orders["day"] > leave[o_owner], successor[o_owner], o_owner)
-    owner_now = np.where(leave[owner] <= _AS_OF, successor[owner], owner)
-
-    # tables, with public ids (customers by first order, orders and opportunities by date)
+    won, opps = _funnel(rng, reps)
+    cust = _customers(rng, reps, won, opps)
+    orders, successor = _orders(rng, reps, cust, won)
     rep_ids = reps["rep_id"].to_numpy()
-    c_order = np.lexsort((np.arange(n_cust), first))
-    c_ids = np.empty(n_cust, dtype=object)
-    c_ids[c_order] = [f"C{i + 1:04d}" for i in range(n_cust)]
-    o = np.lexsort((orders["product"], orders["day"]))
-    p = np.lexsort((np.arange(len(opps["created"])), opps["created"]))
-    stop = opps["stop"][p]
-    reason = np.array(_LOST_REASONS)[(rng.random(len(p))[:, None]
-                                      > np.cumsum(_LOST_P[np.minimum(stop, 2)], axis=1)[:, :-1]).sum(axis=1)]
-    lost = opps["outcome"][p] == 1
-    opp_customer = np.full(len(opps["created"]), -1)
-    opp_customer[:n_won] = won_ix
-    opportunities = pd.DataFrame({
-        "opportunity_id": [f"P{i + 1:05d}" for i in range(len(p))],
-        "customer_id": _text(c_ids[np.maximum(opp_customer[p], 0)], opp_customer[p] < 0),
-        "rep_id": rep_ids[opps["rep"][p]],
-        "channel": np.array(schema.CHANNELS)[opps["channel"][p]],
-        "amount": opps["amount"][p],
-        "created_date": _as_dates(opps["created"][p]),
-        "intent_date": _as_dates(opps["intent"][p]),
-        "negotiation_date": _as_dates(opps["negotiation"][p]),
-        "closed_date": _as_dates(opps["closed"][p]),
-        "outcome": np.array(schema.OUTCOMES)[opps["outcome"][p]],
-        "lost_reason": _text(reason, ~lost),
-        "needs_match": opps["needs_match"][p],
-        "objection": pd.array(np.where(opps["has_nego"][p], opps["objection"][p], False), dtype="boolean"),
-    })
-    opportunities.loc[~opps["has_nego"][p], "objection"] = pd.NA
+    c_order = np.lexsort((np.arange(cust["n"]), cust["first"]))  # public ids by first order
+    c_ids = np.empty(cust["n"], dtype=object)
+    c_ids[c_order] = [f"C{i + 1:04d}" for i in range(cust["n"])]
+    opportunities = _opportunity_table(rng, opps, cust["won_ix"], c_ids, rep_ids)
     tables = {
-        "reps": pd.DataFrame({
-            "rep_id": rep_ids, "name": reps["name"], "team": np.array(TEAMS)[team],
-            "region": reps["region"], "role": reps["role"],
-            "manager_id": _text(rep_ids[np.maximum(reps["manager_ix"].to_numpy(), 0)],
-                                reps["manager_ix"].to_numpy() < 0),
-            "hire_date": _as_dates(hire), "leave_date": _as_dates(np.where(leave <= _AS_OF, leave, _NEVER)),
-            "base_salary": reps["salary"],
-        }),
-        "customers": pd.DataFrame({
-            "customer_id": c_ids[c_order],
-            "name": _company_names(rng, industry)[c_order],
-            "industry": np.array(_INDUSTRIES)[industry[c_order]],
-            "region": np.array(_REGIONS)[rng.choice(len(_REGIONS), n_cust)],
-            "channel": np.array(schema.CHANNELS)[cust_channel[c_order]],
-            "owner_rep_id": rep_ids[owner_now[c_order]],
-            "first_order_date": _as_dates(first[c_order]),
-        }),
-        "orders": pd.DataFrame({
-            "order_id": [f"O{i + 1:05d}" for i in range(len(o))],
-            "customer_id": c_ids[orders["customer"][o]],
-            "rep_id": rep_ids[credited[o]],
-            "order_date": _as_dates(orders["day"][o]),
-            "amount": np.round(orders["amount"][o], 2),
-            "product_line": np.array(PRODUCT_LINES)[orders["product"][o]],
-            "is_refund": np.zeros(len(o), dtype=bool),
-        }),
+        "reps": _rep_table(reps),
+        "customers": _customer_table(rng, reps, cust, successor, c_order, c_ids),
+        "orders": _order_table(orders, c_ids, rep_ids),
         "opportunities": opportunities,
         "activities": _activities(rng, reps),
         "channel_spend": _channel_spend(rng, opps["created"], opps["channel"]),

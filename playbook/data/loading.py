@@ -17,7 +17,10 @@ from playbook.data.mapping import _check_table_param, _default_as_of, _finish, _
 from playbook.data.maps import REQUIRED_TABLES, SUFFIXES, ColumnMap, load_column_map
 from playbook.data.validation import empty_frame
 
-__all__ = ["validate_table", "load_table", "Dataset", "validate_dataset", "load_dataset", "validate_paths"]
+__all__ = [
+    "validate_table", "load_table", "Dataset", "validate_dataset", "load_dataset", "load_inputs",
+    "validate_paths",
+]
 
 # ---------------------------------------------------------------------------- one table
 def validate_table(
@@ -267,6 +270,54 @@ def load_dataset(
         raise ValidationError(issues, summary=f"{len(issues)} problem(s) found in dataset "
                               f"{directory}")
     return dataset
+
+
+def load_inputs(
+    data: str | Path,
+    *,
+    column_map: str | Path | ColumnMap | Mapping | None = "",
+    as_of: str | date | None = "",
+) -> Dataset:
+    """Load a data folder given as people give it: the one way the CLI, apps and notebooks load.
+
+    :func:`load_dataset` after two conveniences: ``data`` goes through
+    :func:`playbook.core.paths.resolve` (the folder as given if it exists, else relative to
+    the repository, so ``"data/sample"`` works from a notebook's own folder), and an empty
+    string for ``column_map`` or ``as_of`` (a CLI option or notebook parameter left blank)
+    means "not given", like ``None``.
+
+    Parameters
+    ----------
+    data
+        The data folder (``reps``, ``customers``, ``orders`` … one file per table).
+    column_map
+        Map name, YAML path, dict or :class:`ColumnMap`; ``""`` or ``None``: the map that
+        matches each file's headers best.
+    as_of
+        As-of date; ``""`` or ``None``: the latest order date.
+
+    Returns
+    -------
+    Dataset
+        Every table, validated; ``source`` is the resolved folder.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem of every file, as :func:`load_dataset`.
+
+    Examples
+    --------
+    >>> ds = load_inputs("data/sample", column_map="", as_of="")  # as an empty CLI option
+    >>> ds.source == str(_paths.SAMPLE_DIR), ds.as_of  # the folder, and the latest order date
+    (True, Timestamp('2025-09-30 00:00:00'))
+    """
+    return load_dataset(_paths.resolve(data), column_map=_given(column_map), as_of=_given(as_of))
+
+
+def _given(value: object) -> object:
+    """Return ``None`` for ``""`` (a blank option or parameter), else ``value`` unchanged."""
+    return None if isinstance(value, str) and value == "" else value
 
 
 def validate_paths(

@@ -11,7 +11,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from playbook.core.errors import ParameterError
-from playbook.core.schema import TABLES
+from playbook.core.schema import TABLES, Column, Table
 from playbook.data.issues import _BOOL_EXPECTED, _NUMBER_EXPECTED, AS_OF_COLUMNS, _concat, _messages
 from playbook.data.parsing import (
     _as_text,
@@ -214,70 +214,97 @@ def check_table(
     col = _Collector(file, table, index, headers, original)
     typed: dict[str, pd.Series] = {}
     rules: dict[str, tuple[str, object]] = {}  # column -> (pandera rule, argument)
-
     for c in spec.columns:
-        name = c.name
-        if name not in values:
-            typed[name] = _missing_series(c.kind, index)
-            continue
-        s = _as_text(values[name])
-        empty = s.eq("").to_numpy()
-        if c.kind in ("id", "text", "category"):
-            v = s.where(~empty)
-            if c.kind == "category":
-                v = v.str.normalize("NFKC").str.casefold()
-                rules[name] = ("bad_category", c.allowed)
-        elif c.kind == "date":
-            v, amb = _parse_dates(s, fmt)
-            unread = ~empty & v.isna().to_numpy()
-            col.add(unread & ~amb, name, "bad_date", _date_expected(fmt))
-            col.add(amb, name, "ambiguous_date", "YYYY-MM-DD")
-        elif c.kind in ("money", "count", "level"):
-            v = parse_numbers(s)
-            col.add(~empty & v.isna().to_numpy(), name, "bad_number", _NUMBER_EXPECTED)
-            if c.kind == "money":
-                v = (v * amount_factor).round(2)
-                if not (table == "orders" and name == "amount"):
-                    rules[name] = ("negative_amount", None)
-            else:
-                frac = (v.notna() & (v % 1 != 0)).to_numpy()
-                whole = "1 | 2 | 3 | 4 | 5" if c.kind == "level" else "0 | 1 | 2 | …"
-                col.add(frac, name, "not_integer", whole)
-                v = v.where(~frac)
-                rule = "level_out_of_range" if c.kind == "level" else "negative_count"
-                rules[name] = (rule, None)
-        elif c.kind == "bool":
-            v = parse_bools(s)
-            col.add(v.isna().to_numpy(), name, "bad_bool", _BOOL_EXPECTED)
-            v = v.fillna(False)
-        else:  # pragma: no cover - schema kinds are fixed
-            raise ValueError(c.kind)
-        if not c.nullable and c.kind != "bool":
-            col.add(empty, name, "missing_value", "a value")
-        typed[name] = v
-
+        if c.name not in values:
+            typed[c.name] = _missing_series(c.kind, index)
+        else:
+            typed[c.name] = _parse_column(values[c.name], c, table, fmt=fmt, amount_factor=amount_factor,
+                                          col=col, rules=rules)
     frame = pd.DataFrame(typed, index=index)
     if table == "orders" and "amount" in values:
-        refund = frame["is_refund"].fillna(False).to_numpy(dtype=bool)
-        if negate_refunds:
-            frame["amount"] = frame["amount"].where(~refund, -frame["amount"].abs())
-        negative = (frame["amount"] < 0).to_numpy() & ~refund
-        col.add(negative, "amount", "negative_not_refund", "≥ 0 | is_refund = true")
+        _refund_check(frame, negate_refunds, col)
     _pandera_checks(frame, rules, col)
     _unique_check(frame, spec, values, col)
     if table == "opportunities":
         _stage_order(frame, values, col)
     if stamp is not None:
-        limit = f"≤ {stamp:%Y-%m-%d}"
-        for name in AS_OF_COLUMNS.get(table, ()):
-            if name in values:
-                col.add((frame[name] > stamp).to_numpy(), name, "date_after_as_of", limit)
+        _as_of_check(frame, table, values, stamp, col)
+    if references:
+        _reference_check(frame, spec, values, references, col)
+    return TableCheck(table, frame, _sorted_issues(col, spec, headers), pd.Series(col.bad, index=index))
+
+
+def _parse_column(raw: pd.Series, c: Column, table: str, *, fmt: str, amount_factor: float, col: _Collector,
+                  rules: dict[str, tuple[str, object]]) -> pd.Series:
+    """Parse one column of raw text by its kind; report what cannot be read, add its value rules."""
+    name = c.name
+    s = _as_text(raw)
+    empty = s.eq("").to_numpy()
+    if c.kind in ("id", "text", "category"):
+        v = s.where(~empty)
+        if c.kind == "category":
+            v = v.str.normalize("NFKC").str.casefold()
+            rules[name] = ("bad_category", c.allowed)
+    elif c.kind == "date":
+        v, amb = _parse_dates(s, fmt)
+        unread = ~empty & v.isna().to_numpy()
+        col.add(unread & ~amb, name, "bad_date", _date_expected(fmt))
+        col.add(amb, name, "ambiguous_date", "YYYY-MM-DD")
+    elif c.kind in ("money", "count", "level"):
+        v = parse_numbers(s)
+        col.add(~empty & v.isna().to_numpy(), name, "bad_number", _NUMBER_EXPECTED)
+        if c.kind == "money":
+            v = (v * amount_factor).round(2)
+            if not (table == "orders" and name == "amount"):
+                rules[name] = ("negative_amount", None)
+        else:
+            frac = (v.notna() & (v % 1 != 0)).to_numpy()
+            whole = "1 | 2 | 3 | 4 | 5" if c.kind == "level" else "0 | 1 | 2 | …"
+            col.add(frac, name, "not_integer", whole)
+            v = v.where(~frac)
+            rule = "level_out_of_range" if c.kind == "level" else "negative_count"
+            rules[name] = (rule, None)
+    elif c.kind == "bool":
+        v = parse_bools(s)
+        col.add(v.isna().to_numpy(), name, "bad_bool", _BOOL_EXPECTED)
+        v = v.fillna(False)
+    else:  # pragma: no cover - schema kinds are fixed
+        raise ValueError(c.kind)
+    if not c.nullable and c.kind != "bool":
+        col.add(empty, name, "missing_value", "a value")
+    return v
+
+
+def _refund_check(frame: pd.DataFrame, negate_refunds: bool, col: _Collector) -> None:
+    """Negate refunds written as positive (when asked); a negative amount must be a refund."""
+    refund = frame["is_refund"].fillna(False).to_numpy(dtype=bool)
+    if negate_refunds:
+        frame["amount"] = frame["amount"].where(~refund, -frame["amount"].abs())
+    negative = (frame["amount"] < 0).to_numpy() & ~refund
+    col.add(negative, "amount", "negative_not_refund", "≥ 0 | is_refund = true")
+
+
+def _as_of_check(frame: pd.DataFrame, table: str, values: pd.DataFrame, stamp: pd.Timestamp,
+                 col: _Collector) -> None:
+    """Report dates of past events (:data:`AS_OF_COLUMNS`) after the as-of date."""
+    limit = f"≤ {stamp:%Y-%m-%d}"
+    for name in AS_OF_COLUMNS.get(table, ()):
+        if name in values:
+            col.add((frame[name] > stamp).to_numpy(), name, "date_after_as_of", limit)
+
+
+def _reference_check(frame: pd.DataFrame, spec: Table, values: pd.DataFrame,
+                     references: Mapping[str, Iterable[str]], col: _Collector) -> None:
+    """Report ids that refer to a table given in ``references`` but are not among its ids."""
     for name, (ref_table, ref_col) in spec.references.items():
-        if references and ref_table in references and name in values:
+        if ref_table in references and name in values:
             known = pd.Index(list(references[ref_table]), dtype="str")
             unknown = frame[name].notna().to_numpy() & ~frame[name].isin(known).to_numpy()
             col.add(unknown, name, "unknown_reference", f"{ref_table}.{ref_col}")
 
+
+def _sorted_issues(col: _Collector, spec: Table, headers: Mapping[str, str]) -> pd.DataFrame:
+    """Return the issues found, by row and then by column in schema order, with their messages."""
     issues = _concat(col.chunks)
     if len(issues):
         order = {h: i for i, h in enumerate([headers.get(c.name, c.name) for c in spec.columns])}
@@ -286,8 +313,7 @@ def check_table(
         issues = issues.sort_values(["_r", "_c"], kind="stable").drop(columns=["_r", "_c"])
         issues = issues.reset_index(drop=True)
         issues["message"] = _messages(issues, "en")
-    return TableCheck(table, frame, issues, pd.Series(col.bad, index=index))
-
+    return issues
 
 def _missing_series(kind: str, index: pd.Index) -> pd.Series:
     if kind == "bool":

@@ -71,7 +71,7 @@ def build_snapshot(data_dir: str | Path, out_dir: str | Path, *, column_map: str
     except Exception:  # noqa: BLE001 - missing or broken snapshot: rebuild it
         current = None
     if current != fingerprint:  # only then is the data read and validated (a rerun costs nothing)
-        dataset = loading.load_dataset(data_dir, column_map=column_map or None, as_of=as_of or None)
+        dataset = loading.load_inputs(data_dir, column_map=column_map, as_of=as_of)
         when = overview.resolve_as_of(as_of or "", dataset.orders)
         people = overview.current_reps(dataset.reps, as_of=when)
         people = people[[c for c in ("rep_id", "name", "team") if c in people]].astype(str)

@@ -30,7 +30,6 @@ from pathlib import Path
 
 from playbook import idp
 from playbook.bench import Result
-from playbook.core import paths
 from playbook.core.labels import t
 from playbook.core.paths import APPS_DIR
 from playbook.data import loading
@@ -85,7 +84,7 @@ def _serve(apps: Path, port: int, env: dict[str, str], log: Path) -> subprocess.
 
 def _store_baseline(url: str, runs: int) -> float:
     """Median seconds of Store.save_version for R004's draft plan with one edit per run."""
-    evidence = idp.dataset_evidence(loading.load_dataset(paths.resolve("data/sample")))
+    evidence = idp.dataset_evidence(loading.load_inputs("data/sample"))
     plan = idp.draft_plan(evidence, REP)
     samples = []
     with Store(url) as store:
