@@ -4,7 +4,9 @@ Every HTML fragment the kit builds escapes text from data and labels through one
 function, :func:`escape`. Fragments longer than a line are Jinja2 templates under
 ``templates/html/`` (:func:`render`), rendered with autoescape on and every
 ``{{ value }}`` written through :func:`escape`. HTML tables of frames come from
-:func:`playbook.present.tables.style_table` (re-exported here).
+:func:`playbook.present.tables.style_table` (re-exported here), which escapes every
+cell, header and index value through the pandas Styler's own HTML escape (the same
+characters; quotes written as ``&#34;``).
 """
 
 from __future__ import annotations
