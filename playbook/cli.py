@@ -174,7 +174,7 @@ def rfm(data_dir: str, column_map: str, as_of: str, window_days: int, segment_ma
     shown = shown.rename(columns=label_frame(list(shown.columns), lang))
     click.echo(shown.to_string(index=False))
     if export is not None:
-        for f in rfm_mod.write_segment_lists(rfm_mod.segment_lists(seg, segment_map=segment_map), export):
+        for f in present_rfm.write_segment_lists(rfm_mod.segment_lists(seg, segment_map=segment_map), export):
             click.echo(f"wrote {f}")
 
 

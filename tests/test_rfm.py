@@ -567,10 +567,10 @@ def test_segment_lists_and_writers(segmented, tmp_path):
     lists = rfm.segment_lists(segmented, columns=["customer_id", "monetary"])
     assert list(lists) == ["champions", "loyal", "at_risk", "lost"]
     assert lists["champions"].values.tolist() == [["A", 600.0]]
-    written = rfm.write_segment_lists(lists, tmp_path / "csv")
+    written = present_rfm.write_segment_lists(lists, tmp_path / "csv")
     assert [p.name for p in written] == ["champions.csv", "loyal.csv", "at_risk.csv", "lost.csv"]
     assert written[0].read_bytes().startswith(b"\xef\xbb\xbfcustomer_id,monetary")
-    book = rfm.write_segment_lists(lists, tmp_path / "lists.xlsx")[0]
+    book = present_rfm.write_segment_lists(lists, tmp_path / "lists.xlsx")[0]
     back = pd.read_excel(book, sheet_name=None)
     assert list(back) == list(lists) and back["lost"]["customer_id"].tolist() == ["B"]
 

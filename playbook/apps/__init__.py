@@ -14,7 +14,6 @@ Examples
 from __future__ import annotations
 
 import base64
-import html
 import io as _stdio
 import os
 import tempfile
@@ -36,6 +35,7 @@ from playbook.data import loading
 from playbook.data.issues import render_issues
 from playbook.present import charts as plotting
 from playbook.present import html as report
+from playbook.present.excel import neutralise
 from playbook.targets import overview
 
 __all__ = [
@@ -65,12 +65,12 @@ def app_lang(query: str | None = None, default: str = "en") -> str:
 
 def error_html(exc: PlaybookError, lang: str = "en") -> str:
     """Return an escaped HTML box listing what is wrong (every problem for validation)."""
-    title = html.escape(t("app.error_title", lang))
+    title = report.escape(t("app.error_title", lang))
     if isinstance(exc, ValidationError):
         table = render_issues(exc.issues, lang).to_html(index=False, escape=True)
         body = table
     else:
-        body = "<p>" + html.escape(str(exc)).replace("\n", "<br>") + "</p>"
+        body = "<p>" + report.escape(str(exc)).replace("\n", "<br>") + "</p>"
     return (f'<div class="pb-error" role="alert" style="border:1px solid #c0392b;'
             f'background:#fdecea;padding:8px;border-radius:4px"><b>{title}</b>{body}</div>')
 
@@ -78,13 +78,17 @@ def error_html(exc: PlaybookError, lang: str = "en") -> str:
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     r"""Return ``frame`` as CSV bytes, UTF-8 with a byte-order mark (Excel then shows Chinese).
 
+    Text cells that a spreadsheet could read as a formula (``=…``, ``+…``, ``-…``,
+    ``@…``) are neutralised by :func:`playbook.present.excel.neutralise`; numbers stay
+    numbers.
+
     Examples
     --------
-    >>> data = csv_bytes(pd.DataFrame({"客户": ["恒达"], "n": [1]}))
+    >>> data = csv_bytes(pd.DataFrame({"客户": ["恒达", "=1+1"], "n": [1, -2]}))
     >>> data[:3], data[3:].decode("utf-8")
-    (b'\xef\xbb\xbf', '客户,n\n恒达,1\n')
+    (b'\xef\xbb\xbf', "客户,n\n恒达,1\n'=1+1,-2\n")
     """
-    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    return neutralise(frame).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
 
 
 def download_html(data: bytes, filename: str, text: str, *, mime: str = "text/csv") -> str:
@@ -99,9 +103,9 @@ def download_html(data: bytes, filename: str, text: str, *, mime: str = "text/cs
     '>Download &lt;list&gt;</a>'
     """
     b64 = base64.b64encode(data).decode("ascii")
-    return (f'<a class="pb-download" download="{html.escape(filename)}" href="data:{mime};base64,{b64}" '
+    return (f'<a class="pb-download" download="{report.escape(filename)}" href="data:{mime};base64,{b64}" '
             'style="display:inline-block;padding:6px 12px;border-radius:4px;background:#2c7be5;'
-            f'color:white;text-decoration:none">{html.escape(text)}</a>')
+            f'color:white;text-decoration:none">{report.escape(text)}</a>')
 
 
 def figure_png(fig: Figure, *, dpi: int = 100) -> Image:
@@ -119,9 +123,9 @@ def note_html(notes: Sequence[str], lang: str = "en") -> str:
     >>> note_html(["2 rows <left out>"], "zh").split("</b>")[1]
     '<ul><li>2 rows &lt;left out&gt;</li></ul></div>'
     """
-    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    items = "".join(f"<li>{report.escape(n)}</li>" for n in notes)
     return (f'<div class="pb-note" role="status" style="border:1px solid #d4a017;background:#fff8e1;'
-            f'padding:8px;border-radius:4px"><b>{html.escape(t("app_rfm.note", lang))}</b><ul>{items}</ul></div>')
+            f'padding:8px;border-radius:4px"><b>{report.escape(t("app_rfm.note", lang))}</b><ul>{items}</ul></div>')
 
 
 def render_outputs(out: W.Output, build: Callable[[], Iterable[Any]], lang: str = "en") -> bool:
@@ -181,7 +185,7 @@ def overview_app(data_dir: str | Path, *, lang: str = "en") -> W.Widget:
         when = overview.resolve_as_of(as_of.value.isoformat() if as_of.value else "", ds.orders)
         summary = overview.rep_summary(ds.orders, ds.reps, ds.quotas, as_of=when)
         subtitle = t("overview.subtitle", lang, as_of=when.date(), source=Path(data_dir).name)
-        return [HTML(f"<h3>{html.escape(subtitle)}</h3>"),
+        return [HTML(f"<h3>{report.escape(subtitle)}</h3>"),
                 report.style_table(overview.team_summary(summary), lang=lang),
                 report.style_table(summary, lang=lang),
                 figure_png(plotting.attainment_chart(summary, lang=lang))]
@@ -190,7 +194,7 @@ def overview_app(data_dir: str | Path, *, lang: str = "en") -> W.Widget:
         render_outputs(out, body, lang)
 
     button.on_click(show)
-    return W.VBox([W.HTML(f"<h2>{html.escape(t('overview.title', lang))}</h2>"),
+    return W.VBox([W.HTML(f"<h2>{report.escape(t('overview.title', lang))}</h2>"),
                    W.HBox([as_of, button]), out])
 
 
@@ -214,16 +218,16 @@ def home_app(*, lang: str = "en", base: str = "") -> W.Widget:
     other = "zh" if lang == "en" else "en"
     items = []
     for name in app_names():
-        href = html.escape(f"{base or '.'}/{name}.ipynb?lang={lang}")
+        href = report.escape(f"{base or '.'}/{name}.ipynb?lang={lang}")
         items.append(
             f'<li style="margin:0.6em 0"><a href="{href}" style="font-size:1.15em">'
-            f"{html.escape(t(f'apps.{name}.title', lang))}</a><br>"
-            f"<span style=\"color:#555\">{html.escape(t(f'apps.{name}.purpose', lang))}</span></li>"
+            f"{report.escape(t(f'apps.{name}.title', lang))}</a><br>"
+            f"<span style=\"color:#555\">{report.escape(t(f'apps.{name}.purpose', lang))}</span></li>"
         )
-    switch = html.escape(f"?lang={other}")
+    switch = report.escape(f"?lang={other}")
     return W.HTML(
-        f"<h2>{html.escape(t('apps.home.title', lang))}</h2>"
-        f"<p>{html.escape(t('apps.home.intro', lang))} "
-        f'<a href="{switch}">{html.escape(t("lang.name", other))}</a></p>'
+        f"<h2>{report.escape(t('apps.home.title', lang))}</h2>"
+        f"<p>{report.escape(t('apps.home.intro', lang))} "
+        f'<a href="{switch}">{report.escape(t("lang.name", other))}</a></p>'
         f"<ul style=\"list-style:none;padding-left:0\">{''.join(items)}</ul>"
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -25,7 +24,7 @@ LEVELS = (1, 2, 3, 4, 5)
 _WIDE = {"description_width": "initial"}
 
 def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    return report.escape(value)
 
 
 def _box(text: str, kind: str = "ok") -> str:

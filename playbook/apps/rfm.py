@@ -227,7 +227,6 @@ class RfmExplorer:
         summary = rfm.segment_summary(segmented, segment_map=smap)
         actions = rfm.segment_actions(segment_map=smap, lang=lang)
         tier_actions = rfm.tier_actions(preset=self.tiers.value, lang=lang)
-        money, pct = rfm.DECIMAL_COLUMNS, rfm.PCT_COLUMNS
 
         self.frames = {"customers": segmented, "summary": summary}
         self._lists = rfm.segment_lists(segmented, segment_map=smap)
@@ -239,8 +238,7 @@ class RfmExplorer:
                        source=source), 4),
             _para(t("rfm.segment_map", lang, name=smap.title(lang), low=f"{low:,.0f}", high=f"{high:,.0f}")),
             _heading(t("rfm.segments", lang)),
-            _table(report.style_table(present_rfm.display_labels(summary, segment_map=smap, lang=lang), lang=lang,
-                                      money=money, pct=pct)),
+            _table(report.style_table(present_rfm.display_labels(summary, segment_map=smap, lang=lang), lang=lang)),
             figure_png(rfm_plots.segment_chart(summary, segment_map=smap, lang=lang)),
             _heading(t("rfm.actions", lang)),
             _table(report.style_table(present_rfm.display_labels(actions, segment_map=smap, lang=lang), lang=lang)),
@@ -279,7 +277,7 @@ class RfmExplorer:
         shown = present_rfm.display_labels(frame[PREVIEW_COLUMNS].head(PREVIEW_ROWS), segment_map=self._smap,
                                            lang=self.lang)
         self.preview.append_display_data(_para(t("app_rfm.preview", self.lang, n=len(shown), total=len(frame))))
-        self.preview.append_display_data(_table(report.style_table(shown, lang=self.lang, money=rfm.DECIMAL_COLUMNS)))
+        self.preview.append_display_data(_table(report.style_table(shown, lang=self.lang)))
 
 
 def rfm_app(data_dir: str | Path = "data/sample", *, lang: str = "en") -> W.Widget:

@@ -302,14 +302,13 @@ class TargetPlanner:
         plan = self.compute(self.overrides)
         self.plan = plan
         ds = self.dataset()
-        money, pct = targets.MONEY_COLUMNS, targets.PCT_COLUMNS
         year = plan.target.plan_year
         as_of = overview.resolve_as_of("", ds.orders)
         reps = plan.reps.drop(columns=["weight"]).assign(
             is_override=plan.reps["is_override"].map({True: "✓", False: ""}))
-        quarters = report.style_table(plan.quarterly, lang=lang, money=money, pct=pct).to_html()
+        quarters = report.style_table(plan.quarterly, lang=lang).to_html()
         months = report.style_table(plan.monthly.assign(month=plan.monthly["month"].dt.strftime("%Y-%m")),
-                                    lang=lang, money=money, pct=pct).to_html()
+                                    lang=lang).to_html()
         parts: list[Any] = [
             _html(t("targets.subtitle", lang, plan_year=year, as_of=as_of.date(),
                     source=paths.resolve(self.data_dir).name), "h4"),
@@ -328,10 +327,10 @@ class TargetPlanner:
             parts.append(_html(t("targets.override_note", lang, reps=self._override_text())))
         parts += [
             _html(t("targets.teams", lang), "h4"),
-            HTML(report.style_table(plan.teams, lang=lang, money=money, pct=pct).to_html()),
+            HTML(report.style_table(plan.teams, lang=lang).to_html()),
             _html(t("targets.reps", lang), "h4"),
             _html(t("app_targets.reps_total", lang, n=len(plan.reps), total=_money(float(plan.reps["quota"].sum())))),
-            HTML(report.style_table(reps, lang=lang, money=money, pct=pct).to_html()),
+            HTML(report.style_table(reps, lang=lang).to_html()),
             _html(t("targets.matrix", lang), "h3"),
             figure_png(targets_plots.quota_matrix_chart(plan.matrix, plan.reps, lang=lang)),
             _html(t("targets.checks", lang), "h4"),

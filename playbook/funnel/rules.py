@@ -8,8 +8,7 @@ __all__ = [
     "FUNNEL_STAGES", "STEPS", "METRICS", "PER_MONTH", "AD_CHANNELS", "LEAK_MAP_PATH", "STAGE_COLUMNS",
     "STEP_COLUMNS", "FUNNEL_COLUMNS", "PROBLEM_COLUMNS", "COMPARISON_COLUMNS", "TEAM_COMPARISON_COLUMNS",
     "LEAK_COLUMNS", "REPURCHASE_COLUMNS", "DURATION_COLUMNS", "DURATION_SUMMARY_COLUMNS", "STUCK_COLUMNS",
-    "PIPELINE_COLUMNS", "CHANNEL_COLUMNS", "CHANNEL_RATIO_COLUMNS", "PERIOD_COMPARISON_COLUMNS", "MONEY_COLUMNS",
-    "PCT_COLUMNS"
+    "PIPELINE_COLUMNS", "CHANNEL_COLUMNS", "CHANNEL_RATIO_COLUMNS", "PERIOD_COMPARISON_COLUMNS",
 ]
 
 FUNNEL_STAGES = ("lead", "intent", "negotiation", "deal")
@@ -81,15 +80,3 @@ PERIOD_COMPARISON_COLUMNS = [
     "step", "before_passed", "before_decided", "before_rate", "after_passed", "after_decided",
     "after_rate", "change", "p_value", "test", "significant",
 ]
-# money and percentage columns of the module's tables (formatted by for_display)
-MONEY_COLUMNS = {
-    "amount", "won_amount", "avg_deal", "revenue_at_stake", "repurchase_revenue", "open_amount",
-    "expected_value", "velocity_per_day", "quota_horizon", "closed_in_horizon",
-    "remaining_quota", "spend", "cost_per_lead", "cac", "quota", "net_sales",
-}
-PCT_COLUMNS = {
-    "rate", "ci_low", "ci_high", "shrunk_rate", "peer_rate", "peer_median_rate", "rep_rate",
-    "rate_lead_to_intent", "rate_intent_to_negotiation", "rate_negotiation_to_deal",
-    "conv_lead_to_negotiation", "conv_lead_to_deal", "win_rate", "repurchase_rate",
-    "versus_win_rate", "before_rate", "after_rate", "change", "attainment",
-}

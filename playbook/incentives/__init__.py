@@ -28,7 +28,7 @@ rate, amount) and the payout per rep. :func:`plan_summary` and :func:`compare_pl
 answer what-if questions (:func:`modify_plan` changes one rule). :func:`scorecard`
 ranks reps on weighted KPIs with a culture preset from
 ``templates/scorecard_presets.yaml``. :func:`payout_statement` returns one rep's HR
-statement as frames; :func:`write_statement` is the only function here that writes.
+statement as frames (:func:`playbook.present.incentives.write_statement` writes it); nothing here writes.
 
 Examples
 --------

@@ -68,6 +68,7 @@ from playbook.core import paths
 from playbook.core.dates import parse_date
 from playbook.core.errors import ParameterError, PlaybookError
 from playbook.idp import PLAN_ITEM_COLUMNS, Plan, plan_from_dict, plan_to_dict, validate_plan
+from playbook.present.excel import write_workbook
 
 __all__ = [
     "STATUSES",
@@ -729,13 +730,12 @@ def export_frames(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
 
 
 def write_excel(frames: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
-    """Write ``frames`` to an Excel file, one sheet each; return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in frames.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-    return path
+    """Write ``frames`` to an Excel file, one sheet each; return the path.
+
+    Through :func:`playbook.present.excel.write_workbook`: typed texts (measures, names)
+    are neutralised, never live formulas; the file is written atomically.
+    """
+    return write_workbook(frames, path)
 
 
 def export_excel(store: Store, path: str | Path) -> Path:

@@ -9,17 +9,18 @@ from matplotlib.figure import Figure
 
 from playbook.core.labels import check_lang, t
 from playbook.present.charts import setup_fonts
+from playbook.present.tables import MISSING, format_value
 
 __all__ = ["figures_display", "figures_chart"]
 
 def _fmt(value: float, unit: str, lang: str) -> str:
     if pd.isna(value):
-        return "—"
+        return MISSING
     if unit == "pct":
-        return f"{value:+.0%}" if value < 0 else f"{value:.0%}"
+        return format_value(value, "percent0", lang)
     if unit == "days":
-        return t("case.days", lang, n=f"{value:g}")
-    return f"{value:,.0f}"
+        return t("case.days", lang, n=format_value(value, "general", lang))
+    return format_value(value, "count", lang)
 
 
 def figures_display(figures: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
@@ -40,7 +41,7 @@ def figures_display(figures: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
         t("case.col.period", lang): figures["period"].astype(str),
         t("case.col.value", lang): [_fmt(v, u, lang) for v, u in zip(figures["value"], figures["unit"], strict=True)],
         t("case.col.source", lang): figures["source"].astype(str).replace("", "—"),
-        t("case.col.n", lang): [f"{n:,}" for n in figures["n"]],
+        t("case.col.n", lang): [format_value(n, "count", lang) for n in figures["n"]],
         t("case.col.within", lang): ["" if pd.isna(w) else ("✓" if w else "✗") for w in figures["within"]],
     })
     return rows

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.core.labels import catalogue, check_lang, t
-from playbook.funnel.rules import MONEY_COLUMNS, PCT_COLUMNS
+from playbook.present.tables import AREA_KINDS, MISSING, display, format_value
 
 __all__ = ["channel_ratio_text", "for_display"]
 
@@ -35,25 +35,19 @@ _VALUE_PREFIX = {"step": "funnel.step.", "status": "funnel.status.", "stage": "f
 
 
 _RATE_COLUMNS = ("rate", "rep_rate", "ci_low", "ci_high", "shrunk_rate", "peer_rate", "peer_median_rate")
-_TWO_DECIMALS = {"roi", "ratio", "ratio_ci_low", "ratio_ci_high", "coverage", "weighted_coverage"}
-
-
-def _fmt_p(p: float) -> str:
-    return "—" if pd.isna(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
 
 
 def for_display(frame: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     """Return a copy ready to show: every cell as text in ``lang``.
 
     Steps, statuses, stages, channels, competencies ... get their labels (values
-    without a label, e.g. a channel the kit does not know, are kept); percentages
-    (:data:`PCT_COLUMNS`) show one decimal, money (:data:`MONEY_COLUMNS`) two with
-    thousands separators; in comparison frames (with a ``unit`` column) per-month rates
-    read "per month" and ``decided`` shows months; dates show as ``YYYY-MM-DD``;
-    booleans become yes/no; other decimals (days, ratios, ROI, p-values) are tidied;
-    missing values show as an em dash. Headers are translated by
-    :func:`playbook.present.html.style_table` (pass ``money=set(), pct=set()``: the cells
-    are formatted already).
+    without a label, e.g. a channel the kit does not know, are kept); figures are
+    written by their kind (:mod:`playbook.present.tables`: percentages one decimal,
+    money two with thousands separators, ratios and ROI two decimals, p-values);
+    in comparison frames (with a ``unit`` column) per-month rates read "per month" and
+    ``decided`` shows months; dates show as ``YYYY-MM-DD``; booleans become yes/no;
+    other decimals (days …) show one decimal; missing values show as an em dash.
+    Headers are translated by :func:`playbook.present.tables.style_table`.
 
     Examples
     --------
@@ -66,42 +60,23 @@ def for_display(frame: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     check_lang(lang)
     cat = catalogue()
     out = frame.copy()
-    for col, prefix in _VALUE_PREFIX.items():
-        if col in out.columns:
-            values = out[col].astype("string")
-            mapping = {v: cat[prefix + v][lang] for v in values.dropna().unique() if prefix + v in cat}
-            out[col] = values.replace(mapping) if mapping else values
     if "unit" in frame.columns:
         per_month = (frame["unit"] == "per_month").fillna(False).to_numpy(dtype=bool)
         for col in [c for c in _RATE_COLUMNS if c in out.columns]:
             values = frame[col].to_numpy(dtype="float64")
             out[col] = pd.array([
-                "—" if np.isnan(v) else (cat["funnel.per_month"][lang].format(v=v) if pm else f"{v:.1%}")
+                MISSING if np.isnan(v) else (cat["funnel.per_month"][lang].format(v=v) if pm
+                                             else format_value(v, "percent"))
                 for v, pm in zip(values, per_month, strict=True)], dtype="string")
         if "decided" in out.columns:
             values = frame["decided"].to_numpy(dtype="float64")
             out["decided"] = pd.array([
-                cat["funnel.months"][lang].format(v=v) if pm else f"{v:,.0f}"
+                cat["funnel.months"][lang].format(v=v) if pm else format_value(v, "count")
                 for v, pm in zip(values, per_month, strict=True)], dtype="string")
         out["unit"] = frame["unit"].astype("string").replace(
             {u: cat[f"funnel.unit.{u}"][lang] for u in ("share", "per_month")})
     if "versus" in out.columns:
         out["versus"] = pd.array([" + ".join(cat.get(f"channel.{c}", {}).get(lang, c) for c in str(v).split("+"))
                                   for v in out["versus"]], dtype="string")
-    yes, no = cat["funnel.yes"][lang], cat["funnel.no"][lang]
-    for col in out.columns:
-        series = out[col]
-        if pd.api.types.is_datetime64_any_dtype(series):
-            out[col] = series.dt.strftime("%Y-%m-%d").astype("string").fillna("—")
-        elif pd.api.types.is_bool_dtype(series):
-            out[col] = pd.array(np.where(series.to_numpy(dtype=bool), yes, no), dtype="string")
-        elif col == "p_value":
-            out[col] = pd.array([_fmt_p(p) for p in series], dtype="string")
-        elif pd.api.types.is_numeric_dtype(series) and col in PCT_COLUMNS:
-            out[col] = pd.array([("—" if pd.isna(v) else f"{v:.1%}") for v in series], dtype="string")
-        elif pd.api.types.is_numeric_dtype(series) and col in MONEY_COLUMNS:
-            out[col] = pd.array([("—" if pd.isna(v) else f"{v:,.2f}") for v in series], dtype="string")
-        elif pd.api.types.is_float_dtype(series):
-            digits = 2 if col in _TWO_DECIMALS else 1
-            out[col] = pd.array([("—" if pd.isna(v) else f"{v:,.{digits}f}") for v in series], dtype="string")
-    return out
+    return display(out, lang=lang, kinds=AREA_KINDS["funnel"], values=_VALUE_PREFIX,
+                   yes_no=("funnel.yes", "funnel.no"), decimals=1)

@@ -1,4 +1,13 @@
-"""HTML pieces of reports and notebooks: tables, headings, sign-off block, print stylesheet."""
+"""HTML pieces of reports and notebooks: headings, sign-off block, print stylesheet; one escape, Jinja2 templates.
+
+Every HTML fragment the kit builds escapes text from data and labels through one
+function, :func:`escape`. Fragments longer than a line are Jinja2 templates under
+``templates/html/`` (:func:`render`), rendered with autoescape on and every
+``{{ value }}`` written through :func:`escape`. HTML tables of frames come from
+:func:`playbook.present.tables.style_table` (re-exported here), which escapes every
+cell, header and index value through the pandas Styler's own HTML escape (the same
+characters; quotes written as ``&#34;``).
+"""
 
 from __future__ import annotations
 
@@ -7,18 +16,22 @@ from typing import Any
 
 import pandas as pd
 from IPython.display import Markdown, display
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from playbook.core.errors import ValidationError
-from playbook.core.labels import check_lang, label_frame, t
+from playbook.core.labels import check_lang, t
+from playbook.core.paths import TEMPLATES_DIR
 from playbook.data.issues import render_issues
+from playbook.present.tables import style_table
 
 __all__ = [
-    "MONEY_COLUMNS", "PCT_COLUMNS", "PRINT_CSS", "style_table", "heading", "show_issues", "signoff_html", "escape",
+    "PRINT_CSS", "HTML_TEMPLATES_DIR", "style_table", "heading", "show_issues", "signoff_html", "escape",
+    "escape_lines", "render",
 ]
 
-MONEY_COLUMNS = {"ytd_sales", "ytd_quota", "prior_ytd_sales", "net_sales", "amount", "quota",
-                 "spend", "base_salary"}
-PCT_COLUMNS = {"attainment", "yoy_growth"}
+HTML_TEMPLATES_DIR = TEMPLATES_DIR / "html"
+"""Where the HTML fragments' Jinja2 templates live."""
 
 PRINT_CSS = """
 <style>
@@ -41,49 +54,6 @@ PRINT_CSS = """
 """
 
 
-def style_table(
-    frame: pd.DataFrame,
-    *,
-    lang: str = "en",
-    money: set[str] | None = None,
-    pct: set[str] | None = None,
-    decimals: int = 2,
-) -> Any:
-    """Return a pandas ``Styler`` with translated headers, money and percent formats.
-
-    Money columns show two decimals with thousands separators (CNY); percent
-    columns one decimal; other float columns ``decimals`` decimals; text columns are
-    left-aligned; missing values show as an em dash. Columns named in ``money`` or
-    ``pct`` that are not numeric are shown as they are.
-    """
-    check_lang(lang)
-    money = MONEY_COLUMNS if money is None else money
-    pct = PCT_COLUMNS if pct is None else pct
-    numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
-               and not pd.api.types.is_bool_dtype(frame[c])}
-    fmt: dict[str, str] = {}
-    for c in frame.columns:
-        if c not in numeric:
-            continue
-        if c in pct:
-            fmt[c] = "{:.1%}"
-        elif c in money:
-            fmt[c] = "{:,.2f}"
-        elif pd.api.types.is_float_dtype(frame[c]):
-            fmt[c] = "{:,.%df}" % decimals
-    names = label_frame(list(frame.columns), lang)
-    shown = frame.rename(columns=names)
-    text = [names[c] for c in frame.columns if c not in numeric]
-    styler = shown.style.format({names[c]: f for c, f in fmt.items()}, na_rep="—").hide(axis="index")
-    if text:
-        styler = styler.set_properties(subset=text, **{"text-align": "left"})
-        positions = [list(shown.columns).index(c) for c in text]
-        styler = styler.set_table_styles(
-            [{"selector": f"th.col_heading.col{i}", "props": "text-align: left;"} for i in positions],
-            overwrite=False)
-    return styler
-
-
 def heading(key: str, lang: str = "en", level: int = 2, **fields: object) -> Any:
     """Return an IPython Markdown heading for label ``key`` (for notebooks)."""
     return Markdown("#" * level + " " + t(key, lang, **fields))
@@ -99,14 +69,70 @@ def show_issues(issues: pd.DataFrame, lang: str = "en") -> None:
 
 
 def escape(text: object) -> str:
-    """Return ``text`` escaped for HTML (for notebooks that build a line of HTML).
+    """Return ``text`` escaped for HTML: the one escape of every HTML fragment the kit builds.
+
+    ``&``, ``<``, ``>`` and both quotes are replaced, so the result is safe in element
+    text and in quoted attribute values. Markup already escaped (a ``markupsafe.Markup``
+    from a template) is kept as it is.
 
     Examples
     --------
-    >>> escape("<b>a&b</b>")
-    '&lt;b&gt;a&amp;b&lt;/b&gt;'
+    >>> escape("<b>a&b</b>"), escape('say "hi"')
+    ('&lt;b&gt;a&amp;b&lt;/b&gt;', 'say &quot;hi&quot;')
     """
-    return html_lib.escape(str(text))
+    if isinstance(text, Markup):
+        return str(text)
+    return html_lib.escape(str(text), quote=True)
+
+
+def _blank(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        if pd.isna(value):
+            return True
+    except (TypeError, ValueError):
+        pass
+    return isinstance(value, str) and not value.strip()
+
+
+def escape_lines(value: object) -> str:
+    r"""Return a typed text escaped by :func:`escape`; line breaks become ``<br>``; missing values "".
+
+    Examples
+    --------
+    >>> escape_lines('<script>alert("x")</script>\r\nread & learn'), escape_lines(None), escape_lines(4)
+    ('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;<br>read &amp; learn', '', '4')
+    """
+    if _blank(value):
+        return ""
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return "<br>".join(escape(line) for line in text.split("\n"))
+
+
+def _finalize(value: object) -> Markup:
+    return Markup(escape(value))
+
+
+_ENV = Environment(loader=FileSystemLoader(HTML_TEMPLATES_DIR), autoescape=True, finalize=_finalize,
+                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+_ENV.filters["lines"] = lambda value: Markup(escape_lines(value))
+
+
+def render(template: str, /, **context: Any) -> str:
+    """Render the HTML template ``templates/html/<template>`` with ``context``; every value escaped.
+
+    Pass a ``markupsafe.Markup`` for a piece that is HTML already (built by another
+    template); anything else is escaped by :func:`escape`. The filter ``lines``
+    writes a typed text with :func:`escape_lines`.
+
+    Examples
+    --------
+    >>> page = render("signoff.html.j2", rows=[("<b>Rep</b>", "Date")], note="a & b")
+    >>> "<td style='width:30%'>&lt;b&gt;Rep&lt;/b&gt;</td>" in page, page.endswith(">a &amp; b</p>")
+    (True, True)
+    """
+    return _ENV.get_template(template).render(**context).strip("\n")
 
 
 def signoff_html(lang: str = "en") -> str:
@@ -117,12 +143,7 @@ def signoff_html(lang: str = "en") -> str:
     >>> "人力资源部" in signoff_html("zh")
     True
     """
-    rows = "".join(
-        f"<tr><td style='width:30%'>{html_lib.escape(t(f'render.signoff.{who}', lang))}</td>"
-        f"<td style='width:45%;border-bottom:1px solid #333'>&nbsp;</td>"
-        f"<td>{html_lib.escape(t('render.signoff.date', lang))}: ________</td></tr>"
-        for who in ("rep", "supervisor", "hr")
-    )
-    note = html_lib.escape(t("render.signoff.note", lang))
-    return (f'<table class="pb-signoff" style="width:100%;margin-top:1em">{rows}</table>'
-            f'<p style="font-size:0.85em;color:#555">{note}</p>')
+    check_lang(lang)
+    date = t("render.signoff.date", lang)
+    rows = [(t(f"render.signoff.{who}", lang), date) for who in ("rep", "supervisor", "hr")]
+    return render("signoff.html.j2", rows=rows, note=t("render.signoff.note", lang))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -11,18 +9,16 @@ import pandas as pd
 from playbook.core.errors import require_columns
 from playbook.core.labels import catalogue as label_catalogue
 from playbook.core.labels import check_lang, t
-from playbook.idp.catalogue import (
-    PEER_COLUMNS,
-    PLAN_ITEM_COLUMNS,
-    Catalogue,
-    _as_catalogue,
-    _blank,
-    _money,
-    _pct,
-)
+from playbook.idp.catalogue import PEER_COLUMNS, PLAN_ITEM_COLUMNS, Catalogue, _as_catalogue
 from playbook.idp.plan import Plan, _typed_items
+from playbook.present.html import escape_lines, render
+from playbook.present.tables import format_value
 
 __all__ = ["peer_comparison_display", "escape_text", "plan_items_display", "plan_to_html_table", "plan_header_html"]
+
+_METRIC_KINDS = {"actual": "money_unit", "attainment": "percent", "repurchase_rate": "percent"}
+"""The kind (:mod:`playbook.present.tables`) of each metric's figures; others are written as short as exact."""
+
 
 def peer_comparison_display(comparison: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     """Return :func:`peer_comparison` ready to show: names, formatted figures and headers in ``lang``.
@@ -39,15 +35,11 @@ def peer_comparison_display(comparison: pd.DataFrame, *, lang: str = "en") -> pd
     """
     check_lang(lang)
     require_columns(comparison, PEER_COLUMNS, "comparison")
-    money = comparison["metric"].eq("actual")
-    pct = comparison["metric"].isin(["attainment", "repurchase_rate"])
+    kinds = [_METRIC_KINDS.get(m, "general") for m in comparison["metric"]]
     out = pd.DataFrame({"metric": comparison["metric"].map(lambda m: t(f"idp.metric.{m}", lang))})
     for col in ("value", "peer_q1", "peer_median", "peer_q3", "peer_mean"):
-        vals = pd.to_numeric(comparison[col], errors="coerce")
-        out[col] = [
-            "—" if not math.isfinite(v) else _money(v, lang) if m else f"{v:.1%}" if p else f"{v:g}"
-            for v, m, p in zip(vals.astype(float), money, pct, strict=True)
-        ]
+        vals = pd.to_numeric(comparison[col], errors="coerce").astype(float)
+        out[col] = [format_value(v, k, lang) for v, k in zip(vals, kinds, strict=True)]
     out["peer_count"] = comparison["peer_count"].astype("int64")
     return out.rename(columns={c: t(f"idp.col.{c}", lang) for c in PEER_COLUMNS})
 
@@ -56,30 +48,16 @@ def peer_comparison_display(comparison: pd.DataFrame, *, lang: str = "en") -> pd
 def escape_text(value: object) -> str:
     r"""HTML-escape a typed text; line breaks become ``<br>``; missing values become "".
 
+    The same as :func:`playbook.present.html.escape_lines` (the one escape of HTML).
+
     Examples
     --------
     >>> escape_text('<script>alert("x")</script>\nread & learn')
     '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;<br>read &amp; learn'
     """
-    if _blank(value):
-        return ""
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
-    return "<br>".join(html.escape(line, quote=True) for line in text.split("\n"))
+    return escape_lines(value)
 
 
-_CSS = (
-    "<style>"
-    "table.idp-plan, table.idp-header {border-collapse: collapse; margin: 0.5em 0;}"
-    "table.idp-plan th, table.idp-plan td, table.idp-header th, table.idp-header td "
-    "{text-align: left !important; vertical-align: top; padding: 4px 8px; border: 1px solid #ccc;}"
-    "table.idp-plan th {background: #f0f0f0;}"
-    "table.idp-plan td.idp-num {text-align: center !important; white-space: nowrap;}"
-    "table.idp-plan td:first-child {min-width: 6em;}"
-    "table.idp-plan td:nth-child(5), table.idp-plan td:nth-child(6) {min-width: 12em;}"
-    "table.idp-header th {background: #f7f7f7; white-space: nowrap;}"
-    "table.idp-header ul {margin: 0; padding-left: 1.2em;}"
-    "</style>"
-)
 _NUM_COLUMNS = ("current_level", "target_level", "review_date")
 
 _TABLE_COLUMNS = {"competency": "item", "why": "why", "current_level": "current", "target_level": "target",
@@ -132,14 +110,10 @@ def plan_to_html_table(plan: Plan, lang: str | None = None, *,
     """
     lang = check_lang(lang or plan.lang)
     shown = plan_items_display(plan, lang, catalogue=catalogue)
-    head = "".join(f"<th>{escape_text(c)}</th>" for c in shown.columns)
-    cls = ["" if c not in _NUM_COLUMNS else ' class="idp-num"' for c in PLAN_ITEM_COLUMNS]
-    body = "".join(
-        "<tr>" + "".join(f"<td{k}>{escape_text(v)}</td>" for k, v in zip(cls, rec, strict=True)) + "</tr>"
-        for rec in shown.itertuples(index=False)
-    )
-    return (f'{_CSS}<table class="idp-plan" lang="{"zh-CN" if lang == "zh" else "en"}">'
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    numbers = [c in _NUM_COLUMNS for c in PLAN_ITEM_COLUMNS]
+    rows = [list(zip(numbers, rec, strict=True)) for rec in shown.itertuples(index=False)]
+    return render("idp_plan_table.html.j2", lang="zh-CN" if lang == "zh" else "en", head=list(shown.columns),
+                  rows=rows)
 
 
 def plan_header_html(plan: Plan, lang: str | None = None) -> str:
@@ -158,15 +132,12 @@ def plan_header_html(plan: Plan, lang: str | None = None) -> str:
     rows = [
         ("idp.header.name", plan.rep_name), ("idp.header.position", plan.position),
         ("idp.header.department", plan.department), ("idp.header.supervisor", plan.supervisor_name),
-        ("idp.header.plan_date", date), ("idp.header.quota", _money(plan.quota, lang)),
-        ("idp.header.actual", _money(plan.actual, lang)), ("idp.header.attainment", _pct(plan.attainment)),
-        ("idp.header.peer_mean", _money(plan.peer_mean, lang)),
-        ("idp.header.peer_median", _money(plan.peer_median, lang)),
+        ("idp.header.plan_date", date), ("idp.header.quota", format_value(plan.quota, "money_unit", lang)),
+        ("idp.header.actual", format_value(plan.actual, "money_unit", lang)),
+        ("idp.header.attainment", format_value(plan.attainment, "percent0", lang)),
+        ("idp.header.peer_mean", format_value(plan.peer_mean, "money_unit", lang)),
+        ("idp.header.peer_median", format_value(plan.peer_median, "money_unit", lang)),
     ]
-    cells = "".join(f"<tr><th>{escape_text(t(k, lang))}</th><td>{escape_text(v)}</td></tr>" for k, v in rows)
-    strengths = "".join(f"<li>{escape_text(s)}</li>" for s in plan.strengths)
-    cells += (f"<tr><th>{escape_text(t('idp.header.strengths', lang))}</th>"
-              f"<td><ul>{strengths}</ul></td></tr>")
-    if plan.summary:
-        cells += f"<tr><th>{escape_text(t('idp.header.summary', lang))}</th><td>{escape_text(plan.summary)}</td></tr>"
-    return f'{_CSS}<table class="idp-header">{cells}</table>'
+    return render("idp_plan_header.html.j2", rows=[(t(k, lang), v) for k, v in rows],
+                  strengths_label=t("idp.header.strengths", lang), strengths=list(plan.strengths),
+                  summary_label=t("idp.header.summary", lang), summary=plan.summary or "")

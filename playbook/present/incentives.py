@@ -11,6 +11,7 @@ import pandas as pd
 from playbook.core.labels import catalogue, check_lang, t
 from playbook.incentives.payouts import PayoutRun
 from playbook.incentives.statements import payout_statement
+from playbook.present.excel import write_workbook
 
 __all__ = ["column_label", "display_frame", "write_statement", "write_statements"]
 
@@ -70,15 +71,12 @@ def write_statement(statement: Mapping[str, pd.DataFrame], path: str | Path, *, 
     """Write one statement from :func:`payout_statement` to an Excel workbook (three sheets).
 
     Amounts are written in CNY with two decimals; headers and rule names in ``lang``.
+    Through :func:`playbook.present.excel.write_workbook` (text cells neutralised, written
+    atomically).
     """
     check_lang(lang)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        for key in ("summary", "by_rule", "lines"):
-            sheet = t(f"incentives.sheet.{key}", lang)
-            display_frame(statement[key], lang=lang).to_excel(xl, sheet_name=sheet, index=False)
-    return path
+    return write_workbook({t(f"incentives.sheet.{key}", lang): display_frame(statement[key], lang=lang)
+                           for key in ("summary", "by_rule", "lines")}, path)
 
 
 def write_statements(run: PayoutRun, out_dir: str | Path, *, lang: str = "en") -> list[Path]:

@@ -9,10 +9,12 @@ from typing import Any
 import pandas as pd
 
 from playbook.core.labels import catalogue, check_lang, t
+from playbook.present.excel import write_csv, write_workbook
+from playbook.present.tables import display
 from playbook.rfm.scores import INACTIVE, TIERS
 from playbook.rfm.segments import SegmentMap, load_segment_map
 
-__all__ = ["display_labels", "channel_verdict"]
+__all__ = ["display_labels", "channel_verdict", "write_segment_lists"]
 
 # --------------------------------------------------------------------------- display
 
@@ -24,8 +26,9 @@ def display_labels(frame: pd.DataFrame, *,
     Translates the values of the columns ``segment``, ``from_segment``, ``tier`` and
     ``channel`` (and the ``rep_id`` "total" of :func:`portfolio_summary`), renames
     columns named after a segment key (as in :func:`portfolio_matrix` and
-    :func:`migration`), shows datetime columns as dates and booleans as yes / no.
-    Unknown values stay as they are.
+    :func:`migration`), shows datetime columns as dates and booleans as yes / no
+    (through :func:`playbook.present.tables.display`). Unknown values stay as they are;
+    figures stay numbers (:func:`playbook.present.tables.style_table` formats them).
 
     Examples
     --------
@@ -47,16 +50,7 @@ def display_labels(frame: pd.DataFrame, *,
     if "rep_id" in out:
         total = t("rfm.total", lang)
         out["rep_id"] = out["rep_id"].map(lambda v: total if v == "total" else v)
-    if "channel" in out:
-        cat = catalogue()
-        out["channel"] = out["channel"].map(
-            lambda v: cat[f"channel.{v}"][lang] if f"channel.{v}" in cat else v)
-    yes_no = {True: t("rfm.yes", lang), False: t("rfm.no", lang)}
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%d")
-        elif pd.api.types.is_bool_dtype(out[col]):
-            out[col] = out[col].map(yes_no)
+    out = display(out, lang=lang, values={"channel": "channel."}, yes_no=("rfm.yes", "rfm.no"), numbers=False)
     return out.rename(columns={c: seg[c] for c in out.columns if c in seg})
 
 
@@ -77,3 +71,25 @@ def channel_verdict(economics: pd.DataFrame, *, lang: str = "en") -> str:
     if not bad:
         return t("rfm.channels_none_cut", lang)
     return t("rfm.channels_cut", lang, channels=("、" if lang == "zh" else ", ").join(bad))
+
+
+def write_segment_lists(lists: Mapping[str, pd.DataFrame], path: str | Path) -> list[Path]:
+    """Write segment lists (:func:`playbook.rfm.segment_lists`): ``*.xlsx`` -> one workbook, else CSVs.
+
+    A path ending in ``.xlsx`` gets one workbook with a sheet per segment; any other path
+    is a folder that gets one ``<segment>.csv`` per segment, UTF-8 with a byte-order mark
+    so Excel shows Chinese correctly. Both go through :mod:`playbook.present.excel`
+    (text cells neutralised, files written atomically). Returns the paths written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> lists = {"lost": pd.DataFrame({"customer_id": ["=HYPERLINK(1)"], "monetary": [5.0]})}
+    >>> [p.name for p in write_segment_lists(lists, Path(tempfile.mkdtemp()) / "csv")]
+    ['lost.csv']
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        return [write_workbook(lists, path)]
+    path.mkdir(parents=True, exist_ok=True)
+    return [write_csv(frame, path / f"{key}.csv") for key, frame in lists.items()]

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
-from openpyxl.utils import get_column_letter
 
 from playbook.core.labels import check_lang, label_frame, t
+from playbook.present.excel import write_workbook
 from playbook.targets.quotas import QuotaPlan
 
 __all__ = ["quota_sheets", "write_quota_workbook"]
@@ -66,21 +66,10 @@ def quota_sheets(plan: QuotaPlan, *, lang: str = "en") -> dict[str, pd.DataFrame
 
 
 def write_quota_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
-    """Write ``sheets`` (from :func:`quota_sheets`) to an Excel file with openpyxl; return its path.
+    """Write ``sheets`` (from :func:`quota_sheets`) to an Excel file; return its path.
 
-    The module's only I/O. Money cells get a ``#,##0.00`` format; columns are widened
-    to fit their headers.
+    Through :func:`playbook.present.excel.write_workbook` (text cells neutralised, sheet
+    names made safe, written atomically). Money cells get a ``#,##0.00`` format; columns
+    are widened to fit their headers.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=str(name)[:31], index=False)
-            ws = writer.sheets[str(name)[:31]]
-            for i, col in enumerate(frame.columns, start=1):
-                letter = get_column_letter(i)
-                ws.column_dimensions[letter].width = max(10, min(40, len(str(col)) * 2 + 2))
-                if pd.api.types.is_float_dtype(frame[col]):
-                    for cell in ws[letter][1:]:
-                        cell.number_format = "#,##0.00"
-    return path
+    return write_workbook(sheets, path, number_format="#,##0.00", fit_headers=True)

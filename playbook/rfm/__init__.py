@@ -82,7 +82,6 @@ from playbook.rfm.actions import (  # noqa: F401
 )
 from playbook.rfm.export import (  # noqa: F401
     segment_lists,
-    write_segment_lists,
 )
 from playbook.rfm.portfolio import (  # noqa: F401
     migration,
@@ -92,10 +91,7 @@ from playbook.rfm.portfolio import (  # noqa: F401
 )
 from playbook.rfm.scores import (  # noqa: F401
     CUSTOMER_COLUMNS,
-    DECIMAL_COLUMNS,
     INACTIVE,
-    MONEY_COLUMNS,
-    PCT_COLUMNS,
     RFM_COLUMNS,
     SCORE_COLUMNS,
     SCORE_NAMES,
@@ -130,9 +126,6 @@ __all__ = [
     'TIER_PRESETS',
     'SEGMENT_MAPS',
     'INACTIVE',
-    'MONEY_COLUMNS',
-    'DECIMAL_COLUMNS',
-    'PCT_COLUMNS',
     'SegmentMap',
     'rfm_table',
     'quantile_score',
@@ -155,5 +148,4 @@ __all__ = [
     'customer_ltv',
     'channel_economics',
     'segment_lists',
-    'write_segment_lists',
 ]

@@ -1,4 +1,4 @@
-"""One customer list per segment, and its workbook."""
+"""One customer list per segment (written by :func:`playbook.present.rfm.write_segment_lists`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 from playbook.core.errors import require_columns
 from playbook.rfm.segments import SegmentMap, load_segment_map
 
-__all__ = ["segment_lists", "write_segment_lists"]
+__all__ = ["segment_lists"]
 
 # --------------------------------------------------------------------------- export
 
@@ -21,7 +21,7 @@ def segment_lists(segmented: pd.DataFrame, *,
     """Split customers into one frame per segment (map order; empty segments left out).
 
     Each list is sorted by ``monetary`` (highest first), then customer. Pure: nothing
-    is written; see :func:`write_segment_lists`.
+    is written; see :func:`playbook.present.rfm.write_segment_lists`.
 
     Examples
     --------
@@ -37,27 +37,3 @@ def segment_lists(segmented: pd.DataFrame, *,
     ordered = segmented.sort_values(["monetary", "customer_id"], ascending=[False, True], kind="stable")
     return {k: ordered.loc[ordered["segment"] == k, cols].reset_index(drop=True)
             for k in smap.keys if (ordered["segment"] == k).any()}
-
-
-# Writers: the only I/O in this module. ---------------------------------------
-
-def write_segment_lists(lists: Mapping[str, pd.DataFrame], path: str | Path) -> list[Path]:
-    """Write segment lists: ``*.xlsx`` -> one workbook, a sheet per segment; else a folder of CSVs.
-
-    CSV files are UTF-8 with a byte-order mark so Excel shows Chinese correctly.
-    Returns the paths written.
-    """
-    path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with pd.ExcelWriter(path) as writer:
-            for key, frame in lists.items():
-                frame.to_excel(writer, sheet_name=key[:31], index=False)
-        return [path]
-    path.mkdir(parents=True, exist_ok=True)
-    written = []
-    for key, frame in lists.items():
-        target = path / f"{key}.csv"
-        frame.to_csv(target, index=False, encoding="utf-8-sig")
-        written.append(target)
-    return written

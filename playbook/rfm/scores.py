@@ -13,7 +13,7 @@ from playbook.core.errors import InputError, ParameterError, PlaybookWarning, re
 
 __all__ = [
     "RFM_COLUMNS", "SCORE_COLUMNS", "CUSTOMER_COLUMNS", "SCORE_NAMES", "TIERS", "TIER_PRESETS", "SEGMENT_MAPS",
-    "INACTIVE", "MONEY_COLUMNS", "DECIMAL_COLUMNS", "PCT_COLUMNS", "rfm_table", "quantile_score", "score"
+    "INACTIVE", "rfm_table", "quantile_score", "score"
 ]
 
 RFM_COLUMNS = [
@@ -36,16 +36,6 @@ SEGMENT_MAPS = {
 ACTIONS_FILE = paths.TEMPLATES_DIR / "rfm_actions.yaml"
 INACTIVE = "inactive"  # pseudo-segment in migrations: no order in the window
 UNKNOWN_CHANNEL = "unknown"
-# display formats for report.style_table: money (CNY, 2 decimals) ...
-MONEY_COLUMNS = {
-    "gross_sales", "refunds", "monetary", "avg_order_value", "annual_spend", "revenue",
-    "mean_monetary", "high_value_revenue", "spend", "cac", "ltv", "historical_ltv",
-    "annual_value", "net_revenue", "predicted_ltv", "amount",
-}
-# ... and every column shown with 2 decimals: money plus other real numbers
-DECIMAL_COLUMNS = MONEY_COLUMNS | {"mean_recency_days", "mean_frequency", "purchase_rate", "payback_months",
-                                   "ltv_cac"}
-PCT_COLUMNS = {"customer_share", "revenue_share", "high_value_share", "retention"}
 _SCORE_MAX = 5
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_RAMP", "TIME_METHODS", "REP_METHODS", "METRICS", "VAGUE_METRICS", "SMART_CRITERIA", "STATUS_BANDS",
-    "KEY_ACCOUNT_MIN", "MONEY_COLUMNS", "PCT_COLUMNS"
+    "KEY_ACCOUNT_MIN"
 ]
 
 # ---------------------------------------------------------------------------------------
@@ -48,15 +48,4 @@ METRICS: dict[str, dict[str, Any]] = {
 }
 """Key-result metrics the kit computes from the data (others are tracked by hand)."""
 
-MONEY_COLUMNS = {
-    "ytd_sales", "ytd_quota", "prior_ytd_sales", "net_sales", "amount", "quota", "spend",
-    "base_salary", "target", "actual", "expected", "gap", "to_go", "run_rate", "needed_run_rate",
-    "won_amount", "avg_deal_size", "base_actual",
-}
-"""Money columns of this module's frames (pass to ``report.style_table(money=...)``)."""
-PCT_COLUMNS = {
-    "attainment", "yoy_growth", "share", "pace", "growth", "lead_to_intent",
-    "intent_to_negotiation", "negotiation_to_won", "progress", "available", "ramp", "capacity",
-}
-"""Ratio columns shown as percentages (pass to ``report.style_table(pct=...)``)."""
 

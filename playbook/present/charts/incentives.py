@@ -33,16 +33,9 @@ from playbook import incentives as inc
 from playbook.core.labels import check_lang, t
 from playbook.present import incentives as present_incentives
 from playbook.present.charts import setup_fonts
-from playbook.present.html import style_table
+from playbook.present.tables import AREA_KINDS, kind_of, style_table
 
-__all__ = ["MONEY", "PCT", "table", "payout_chart", "comparison_chart", "commission_curve_chart", "scorecard_chart"]
-
-MONEY = {"net_sales", "commission", "clawback", "bonus", "awards", "draw", "total", "base", "amount", "payout_a",
-         "payout_b", "change", "median_payout", "p90_payout", "max_payout", "sales", "quota"}
-"""Columns shown as CNY (after :func:`playbook.present.incentives.display_frame` drops ``_cents``)."""
-PCT = {"effective_rate", "cost_ratio", "top_decile_share", "change_pct", "effective_rate_a", "effective_rate_b",
-       "attainment", "retention", "attainment_change", "retention_change"}
-"""Columns shown as percentages."""
+__all__ = ["table", "payout_chart", "comparison_chart", "commission_curve_chart", "scorecard_chart"]
 
 _CATEGORY_COLORS = {"commission": "C0", "clawback": "C3", "bonus": "C2", "awards": "C1", "draw": "C7"}
 _MAX_BARS = 60
@@ -55,7 +48,9 @@ def _wan(x: float, _pos: object = None) -> str:
 def table(frame: pd.DataFrame, *, lang: str = "en") -> Any:
     """Return a ``Styler`` of an incentives frame: CNY amounts, percentages, translated text.
 
-    Rates show two decimals of a percent (``12.00%``), other ratios one.
+    Figures are formatted by their kind (:mod:`playbook.present.tables`, incentives'
+    meaning of ``rate``, ``change`` and ``score``): rates show two decimals of a percent
+    (``12.00%``), other ratios one.
 
     Examples
     --------
@@ -67,14 +62,8 @@ def table(frame: pd.DataFrame, *, lang: str = "en") -> Any:
     check_lang(lang)
     shown = present_incentives.display_frame(frame, lang=lang)
     plain = [c[: -len("_cents")] if c.endswith("_cents") else c for c in frame.columns]
-    money = {present_incentives.column_label(c, lang) for c in plain if c in MONEY}
-    pct = {present_incentives.column_label(c, lang) for c in plain if c in PCT}
-    styler = style_table(shown, lang=lang, money=money, pct=pct)
-    for col, fmt in (("rate", "{:.2%}"), ("score", "{:.1f}")):
-        if col in plain:
-            label = present_incentives.column_label(col, lang)
-            styler = styler.format(fmt, subset=[label], na_rep="—")
-    return styler
+    kinds = {present_incentives.column_label(c, lang): kind_of(c, AREA_KINDS["incentives"]) for c in plain}
+    return style_table(shown, lang=lang, kinds=kinds)
 
 
 def payout_chart(by_rep: pd.DataFrame, *, lang: str = "en", plan: str = "") -> Figure:
