@@ -75,6 +75,7 @@ Examples
 from __future__ import annotations
 
 from playbook.rfm.actions import (  # noqa: F401
+    ACTION_COLUMNS,
     action_plan,
     load_actions,
     segment_actions,
@@ -143,6 +144,7 @@ __all__ = [
     'assign_tier',
     'segment_customers',
     'segment_summary',
+    'ACTION_COLUMNS',
     'load_actions',
     'segment_actions',
     'tier_actions',

@@ -52,14 +52,14 @@ from playbook.targets.company import (  # noqa: F401
 )
 from playbook.targets.okr import (  # noqa: F401
     OKR,
+    PLAN_CHECKS,
+    SMART_COLUMNS,
     load_okr,
     metric_value,
     okr_progress,
-    okr_table,
     parse_okr,
     plan_checks,
     smart_check,
-    smart_table,
 )
 from playbook.targets.quotas import (  # noqa: F401
     QuotaPlan,
@@ -76,7 +76,9 @@ from playbook.targets.rules import (  # noqa: F401
     PCT_COLUMNS,
     REP_METHODS,
     SMART_CRITERIA,
+    SMART_ISSUES,
     STATUS_BANDS,
+    STATUSES,
     TIME_METHODS,
     VAGUE_METRICS,
 )
@@ -93,6 +95,10 @@ __all__ = [
     'METRICS',
     'VAGUE_METRICS',
     'SMART_CRITERIA',
+    'SMART_ISSUES',
+    'SMART_COLUMNS',
+    'PLAN_CHECKS',
+    'STATUSES',
     'STATUS_BANDS',
     'KEY_ACCOUNT_MIN',
     'MONEY_COLUMNS',
@@ -116,9 +122,7 @@ __all__ = [
     'load_okr',
     'metric_value',
     'okr_progress',
-    'okr_table',
     'smart_check',
-    'smart_table',
     'plan_checks',
     'track',
     'weekly_review',
