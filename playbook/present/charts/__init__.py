@@ -3,8 +3,8 @@
 Every chart function takes a tidy frame from a domain function, ``lang`` and
 ``ax=None``, draws on ``ax`` (or on a new figure when it is None) and returns the
 matplotlib ``Axes``, like lifetimes' ``plotting.py``; a notebook shows ``ax.figure``.
-New figures are not registered with pyplot, so nothing is shown twice and nothing
-needs closing. Fonts are set up once by :func:`setup_fonts`, which prefers Noto Sans
+New figures are closed in pyplot at once, so a notebook shows them once (where it
+displays ``ax.figure``), never twice, and nothing needs closing. Fonts are set up once by :func:`setup_fonts`, which prefers Noto Sans
 CJK SC (Debian package ``fonts-noto-cjk``).
 
 Examples
@@ -24,10 +24,10 @@ from functools import lru_cache
 
 import matplotlib
 import matplotlib.font_manager as fm
+import matplotlib.pyplot as plt
 import matplotlib.ticker
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from playbook.core.labels import check_lang, t
 
@@ -79,8 +79,8 @@ def setup_fonts() -> str | None:
 def ensure_axes(ax: Axes | None = None, *, figsize: tuple[float, float] = (8.0, 4.0)) -> Axes:
     """Return ``ax``, or the Axes of a new ``figsize`` figure (constrained layout) when it is None.
 
-    Sets up the fonts first (:func:`setup_fonts`). The new figure is not registered
-    with pyplot: it is shown only where it is displayed (``ax.figure``), never twice.
+    Sets up the fonts first (:func:`setup_fonts`). The new figure is closed in pyplot
+    at once: a notebook shows it only where it is displayed (``ax.figure``), never twice.
 
     Examples
     --------
@@ -91,7 +91,9 @@ def ensure_axes(ax: Axes | None = None, *, figsize: tuple[float, float] = (8.0, 
     setup_fonts()
     if ax is not None:
         return ax
-    return Figure(figsize=figsize, layout="constrained").add_subplot()
+    fig = plt.figure(figsize=figsize, layout="constrained")
+    plt.close(fig)
+    return fig.add_subplot()
 
 
 def _wan(x: float, _pos: object = None) -> str:

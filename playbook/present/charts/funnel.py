@@ -108,8 +108,7 @@ def leak_heatmap(comparison: pd.DataFrame, *, lang: str = "en", max_pct: float =
     rate = idx["rate"].unstack("step").reindex(index=rows, columns=steps)
     decided = idx["decided"].unstack("step").reindex(index=rows, columns=steps)
     shown = grid.where(status != "not_enough_data").to_numpy(dtype="float64")
-    cmap = matplotlib.colormaps["RdYlGn"].copy()
-    cmap.set_bad("#DDDDDD")
+    cmap = matplotlib.colormaps["RdYlGn"].with_extremes(bad="#DDDDDD")
     image = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, aspect="auto",
                       norm=TwoSlopeNorm(vcenter=0.0, vmin=-max_pct, vmax=max_pct))
     for i in range(len(rows)):
