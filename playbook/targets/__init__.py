@@ -8,8 +8,12 @@ rep x month matrix matches both its row totals (rep quotas) and its column total
 (monthly company targets) exactly. From a rep's monthly quota the reverse funnel gives
 the activity quota (deals, negotiations, intents, leads, visits). OKRs load from YAML,
 their key results get progress from the data, and every goal is checked against the
-five SMART criteria with an explanation. Tracking compares actual with target per rep
-and period and builds the weekly-review table (周复盘).
+five SMART criteria, each failure named by a code with the figures behind it. Tracking
+compares actual with target per rep and period and builds the weekly-review table (周复盘).
+
+The package computes only: it returns keys, codes and figures in fixed, documented
+columns (bilingual titles from YAML as ``title_en`` / ``title_zh``), never wording in a
+language; :mod:`playbook.present.targets` says it in the reader's language.
 
 Money is exact: every split works on integer cents with largest-remainder rounding
 (:func:`allocate_cents`), so each level sums to its parent to the cent. Amounts are

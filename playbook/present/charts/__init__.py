@@ -4,8 +4,9 @@ Every chart function takes a tidy frame from a domain function, ``lang`` and
 ``ax=None``, draws on ``ax`` (or on a new figure when it is None) and returns the
 matplotlib ``Axes``, like lifetimes' ``plotting.py``; a notebook shows ``ax.figure``.
 New figures are closed in pyplot at once, so a notebook shows them once (where it
-displays ``ax.figure``), never twice, and nothing needs closing. Fonts are set up once by :func:`setup_fonts`, which prefers Noto Sans
-CJK SC (Debian package ``fonts-noto-cjk``).
+displays ``ax.figure``), never twice, and nothing needs closing. Fonts are set up
+once by :func:`setup_fonts`, which prefers Noto Sans CJK SC (Debian package
+``fonts-noto-cjk``).
 
 Examples
 --------
