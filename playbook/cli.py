@@ -200,7 +200,7 @@ def quotas(data_dir: str, column_map: str, plan_year: int, growth: float | None,
                                     base_year=base_year)
     plan = targets.decompose(ds.reps, ds.orders, target=target, plan_year=plan_year,
                              time_method=time_method, rep_method=rep_method, base_year=base_year)
-    click.echo(target.describe(lang))
+    click.echo(present_targets.describe_target(target, lang=lang))
     click.echo(f"wrote {present_targets.write_quota_workbook(present_targets.quota_sheets(plan, lang=lang), out)}")
 
 

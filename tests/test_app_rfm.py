@@ -10,6 +10,7 @@ from playbook import rfm
 from playbook.apps.rfm import RfmExplorer
 from playbook.core import paths
 from playbook.core.labels import t
+from playbook.present import rfm as present_rfm
 
 APP = paths.APPS_DIR / "rfm_explorer.ipynb"
 BROKEN = paths.EXAMPLES_DIR / "broken_orders.csv"
@@ -185,7 +186,7 @@ class TestInBrowser:
         _choose_file(page, "zh", paths.EXAMPLES_DIR / "chinese_crm_orders.xlsx")
         page.get_by_label(t("app_rfm.column_map", "zh")).select_option(label="chinese_crm")
         page.get_by_label(t("app_rfm.segment_map", "zh")).select_option(
-            label=rfm.load_segment_map("domain").title("zh"))
+            label=present_rfm.segment_map_title("domain", lang="zh"))
         page.get_by_label(t("app_rfm.tiers", "zh")).select_option(index=1)  # case: 100k / 500k
         page.get_by_role("button", name="显示").click()
         page.locator(".pb-download").wait_for(timeout=60000)

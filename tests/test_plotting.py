@@ -46,8 +46,8 @@ def test_setup_fonts_puts_cjk_font_first():
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_monthly_chart_renders_every_glyph(lang):
-    fig = monthly_sales_chart(MONTHLY, lang=lang)
-    ax = fig.axes[0]
+    ax = monthly_sales_chart(MONTHLY, lang=lang)
+    fig = ax.figure
     assert len(ax.get_lines()) == 2
     assert {t.get_text() for t in ax.get_legend().get_texts()} == {"华东一组", "华北一组"}
     # values are shown in 万元: 150,000 CNY -> 15
@@ -56,8 +56,8 @@ def test_monthly_chart_renders_every_glyph(lang):
 
 
 def test_attainment_chart_skips_missing_and_marks_100():
-    fig = attainment_chart(SUMMARY, lang="zh")
-    ax = fig.axes[0]
+    ax = attainment_chart(SUMMARY, lang="zh")
+    fig = ax.figure
     widths = sorted(round(p.get_width(), 1) for p in ax.patches)
     assert widths == [80.0, 109.5]
     assert ax.get_xlabel() == "指标达成率（%）"

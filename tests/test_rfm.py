@@ -11,12 +11,10 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matplotlib.figure import Figure
 
 from playbook import rfm
 from playbook.core.errors import InputError, MissingColumnsError, ParameterError, PlaybookWarning
 from playbook.present import rfm as present_rfm
-from playbook.present.charts import rfm as rfm_plots
 
 AS_OF = "2025-06-30"  # with window_days=90 the window starts on 2025-04-02
 
@@ -264,11 +262,12 @@ def test_default_map_matches_documented_grid():
             fm = (f + m + 1) // 2
             for r in range(1, 6):
                 assert smap.assign([r], [f], [m])[0] == GRID[r][fm - 1], (r, f, m)
-    assert smap.label("cannot_lose_them", "zh") == "不能失去的客户"
-    assert smap.label(rfm.INACTIVE, "en") == "No order in window"
-    assert smap.title("zh") == "RFM 标准 11 类客户分群"
-    assert rfm.load_segment_map({"name": "mine", "segments": [{"key": "a", "en": "A", "zh": "甲",
-                                                                "when": [{}]}]}).title("en") == "mine"
+    assert smap.labels["cannot_lose_them"] == {"en": "Cannot Lose Them", "zh": "不能失去的客户"}
+    assert present_rfm.segment_labels(smap, lang="zh")["cannot_lose_them"] == "不能失去的客户"
+    assert present_rfm.segment_labels(smap, lang="en")[rfm.INACTIVE] == "No order in window"
+    assert present_rfm.segment_map_title(smap, lang="zh") == "RFM 标准 11 类客户分群"
+    assert present_rfm.segment_map_title({"name": "mine", "segments": [{"key": "a", "en": "A", "zh": "甲",
+                                                                        "when": [{}]}]}, lang="en") == "mine"
 
 
 def test_domain_map():
@@ -376,31 +375,45 @@ def test_bad_tiers_fail_before_any_work(orders):
 @pytest.mark.parametrize("map_name", ["default", "domain"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_segment_and_tier_has_an_action(map_name, lang):
-    acts = rfm.segment_actions(segment_map=map_name, lang=lang)
+    acts = rfm.segment_actions(segment_map=map_name)
+    assert list(acts.columns) == ["segment", "action_en", "action_zh"]
     assert list(acts["segment"]) == list(rfm.load_segment_map(map_name).keys)
-    assert acts["action"].notna().all() and (acts["action"].str.len() > 5).all()
+    col = f"action_{lang}"
+    assert acts[col].notna().all() and (acts[col].str.len() > 5).all()
     for preset in rfm.TIER_PRESETS:
-        tiers = rfm.tier_actions(preset=preset, lang=lang)
-        assert list(tiers["tier"]) == list(rfm.TIERS) and tiers["action"].notna().all()
+        tiers = rfm.tier_actions(preset=preset)
+        assert list(tiers["tier"]) == list(rfm.TIERS) and tiers[col].notna().all()
+    shown = present_rfm.actions_display(acts, segment_map=map_name, lang=lang)
+    assert list(shown.columns) == ["segment", "action"] and shown["action"].tolist() == acts[col].tolist()
+    labels = present_rfm.segment_labels(map_name, lang=lang)
+    assert shown["segment"].tolist() == [labels[k] for k in acts["segment"]]
 
 
 def test_actions_follow_the_domain():
-    assert "self-service" in rfm.tier_actions(preset="saas").set_index("tier").loc["basic", "action"]
-    assert "200k" in rfm.tier_actions(preset="case").set_index("tier").loc["growth", "action"]
-    domain = rfm.segment_actions(segment_map="domain", lang="zh").set_index("segment")["action"]
+    assert "self-service" in rfm.tier_actions(preset="saas").set_index("tier").loc["basic", "action_en"]
+    assert "200k" in rfm.tier_actions(preset="case").set_index("tier").loc["growth", "action_en"]
+    domain = rfm.segment_actions(segment_map="domain").set_index("segment")["action_zh"]
     assert "白皮书" in domain["potential"] and "唤醒" in domain["sleeping"] and "交叉销售" in domain["high_value"]
 
 
 def test_action_plan_and_missing_entries():
     s = pd.DataFrame({"segment": ["lost", "champions", "champions", "lost"],
                       "tier": ["basic", "growth", "strategic", "basic"], "monetary": [1.0, 5.0, 9.0, 2.0]})
-    plan = rfm.action_plan(s, tier_preset="case", lang="en")
+    plan = rfm.action_plan(s, tier_preset="case")
     assert plan[["segment", "tier", "customers", "revenue"]].values.tolist() == [
         ["champions", "strategic", 1, 9.0], ["champions", "growth", 1, 5.0], ["lost", "basic", 2, 3.0]]
-    assert plan["tier_action"].iloc[0].startswith("Over 500k")
-    partial = {"segments": {"champions": {"en": "Call them", "zh": "致电"}}, "tiers": {"saas": {}}}
-    acts = rfm.segment_actions(actions=partial)
-    assert acts.set_index("segment")["action"].isna().sum() == 10
+    assert plan.columns[4:].tolist() == ["segment_action_en", "segment_action_zh", "tier_action_en",
+                                         "tier_action_zh"]
+    assert plan["tier_action_en"].iloc[0].startswith("Over 500k")
+    shown = present_rfm.actions_display(plan, lang="zh")
+    assert shown.columns.tolist() == ["segment", "tier", "customers", "revenue", "segment_action", "tier_action"]
+    assert shown["tier_action"].tolist() == plan["tier_action_zh"].tolist()
+    assert shown["segment"].iloc[0] == "重要价值客户" and shown["tier"].iloc[0] == "战略客户"
+    partial = {"segments": {"champions": {"en": "Call them", "zh": "致电"}, "lost": {"en": "Let go"}},
+               "tiers": {"saas": {}}}
+    acts = rfm.segment_actions(actions=partial).set_index("segment")
+    assert acts["action_en"].isna().sum() == 9 and acts["action_zh"].isna().sum() == 10
+    assert acts.loc["champions", "action_zh"] == "致电"
     with pytest.raises(ParameterError, match=r"parameter tier_preset='gold' is not valid: expected one of 'saas'"):
         rfm.tier_actions(preset="gold")
     with pytest.raises(InputError, match="needs the sections 'segments' and 'tiers'"):
@@ -573,17 +586,6 @@ def test_segment_lists_and_writers(segmented, tmp_path):
     book = present_rfm.write_segment_lists(lists, tmp_path / "lists.xlsx")[0]
     back = pd.read_excel(book, sheet_name=None)
     assert list(back) == list(lists) and back["lost"]["customer_id"].tolist() == ["B"]
-
-
-def test_charts_return_figures(segmented):
-    seg = segmented.assign(r_score=[5, 1, 3, 2], fm_score=[5, 1, 4, 3])
-    for lang in ("en", "zh"):
-        assert isinstance(rfm_plots.rfm_grid_chart(seg, lang=lang), Figure)
-        summary = rfm.segment_summary(seg.assign(recency_days=1, frequency=1))
-        assert isinstance(rfm_plots.segment_chart(summary, lang=lang), Figure)
-        assert isinstance(rfm_plots.migration_chart(rfm.migration(seg, seg), lang=lang), Figure)
-    fig = rfm_plots.rfm_grid_chart(seg, lang="zh")
-    assert fig.axes[0].get_ylabel() == "R 得分（5 = 最近）"
 
 
 # ----------------------------------------------------------------------------- cross-check

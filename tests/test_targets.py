@@ -8,7 +8,16 @@ from hypothesis import strategies as st
 
 from playbook.core.errors import InputError, MissingColumnsError, ParameterError, PlaybookWarning
 from playbook.core.money import MAX_CENTS, allocate, allocate_cents, allocate_matrix, to_cents
-from playbook.present.targets import quota_sheets, write_quota_workbook
+from playbook.present.targets import (
+    describe_target,
+    okr_table,
+    plan_checks_table,
+    quota_sheets,
+    review_table,
+    smart_issues,
+    smart_table,
+    write_quota_workbook,
+)
 from playbook.targets import (
     DEFAULT_RAMP,
     CompanyTarget,
@@ -20,8 +29,8 @@ from playbook.targets import (
     load_okr,
     metric_value,
     okr_progress,
-    okr_table,
     parse_okr,
+    plan_checks,
     quarterly,
     rep_capacity,
     rep_month_matrix,
@@ -596,7 +605,7 @@ def test_okr_progress_from_data_by_hand_and_going_down():
             {"id": "K3", "metric": "reference_cases", "target": 3, "actual": 1, "deadline": "2025-09-30"}]},
         {"id": "O2", "parent": "O1", "title": "Child", "key_results": [
             {"id": "K4", "metric": "interviews", "target": 20, "deadline": "2025-12-31"}]}]})
-    p = okr_progress(okr, orders=METRIC_ORDERS, opportunities=OPPS, as_of="2025-03-31", lang="zh")
+    p = okr_progress(okr, orders=METRIC_ORDERS, opportunities=OPPS, as_of="2025-03-31")
     assert p["id"].tolist() == ["O1", "K1", "K2", "K3", "O2", "K4"]
     assert p["depth"].tolist() == [0, 1, 1, 1, 1, 2]
     got = p.set_index("id")
@@ -607,10 +616,12 @@ def test_okr_progress_from_data_by_hand_and_going_down():
     assert got.loc["K4", "source"] == "none" and np.isnan(got.loc["K4", "progress"])
     # O1: mean of K1..K3 and O2 (no progress: skipped) = (0.5 + 0.9 + 1/3) / 3
     assert got.loc["O1", "progress"] == pytest.approx((0.5 + 0.9 + 1 / 3) / 3)
-    assert got.loc["O1", "title"] == "增长"
+    assert got.loc["O1", ["title_en", "title_zh"]].tolist() == ["Grow", "增长"]
+    assert okr_table(p, lang="zh").set_index("id").loc["O1", "title"] == "◆ 增长"
     table = okr_table(p, lang="en")
     assert table.set_index("id").loc["K2", ["baseline", "target", "actual"]].tolist() == [
         "45 days", "25 days", "27 days"]
+    assert table.set_index("id").loc["O2", "title"] == "\u3000◆ Child"
 
 
 SMART_ORDERS = pd.DataFrame({
@@ -625,52 +636,59 @@ SMART_OPPS = pd.DataFrame({
 })  # cycles: 2023 60 and 60 days; 2024 30, 40, 50 days -> best year 2024, median 40
 
 
-def smart_of(kr: dict, **kw) -> pd.Series:
+def smart_of(kr: dict, lang: str = "en", **kw) -> pd.Series:
+    """The SMART check of one goal, with its issues in words (``issues``) and as codes (``codes``)."""
     okr = parse_okr({"plan_year": 2025, "objectives": [{"id": "O1", "title": "Grow"}],
                      "key_results": [{"objective": "O1", "owner": "Li", "deadline": "2025-12-31", **kr}]})
-    return smart_check(okr, orders=SMART_ORDERS, opportunities=SMART_OPPS, **kw).iloc[0]
+    check = smart_check(okr, orders=SMART_ORDERS, opportunities=SMART_OPPS, **kw)
+    return check.assign(codes=check["issues"], issues=smart_issues(check, lang=lang)).iloc[0]
 
 
 def test_smart_check_a_good_goal_passes():
     r = smart_of({"id": "G", "metric": "sales_growth", "target": 0.15})
     assert r[["specific", "measurable", "achievable", "relevant", "time_bound", "all_pass"]].tolist() == [True] * 6
+    assert r["codes"] == ()
     assert r["issues"] == "passes all five criteria"
 
 
 @pytest.mark.parametrize(
-    ("kr", "criterion", "message"),
+    ("kr", "criterion", "code", "message"),
     [
-        ({"id": "G", "metric": "sales", "target": "a lot"}, "measurable",
+        ({"id": "G", "metric": "sales", "target": "a lot"}, "measurable", "no_target",
          "not measurable: the target 'a lot' is not a number"),
-        ({"id": "G", "metric": "sales", "target": 5, "deadline": None}, "time_bound", "not time-bound: no deadline"),
-        ({"id": "G", "metric": "sales", "target": 5, "deadline": "soon"}, "time_bound",
+        ({"id": "G", "metric": "sales", "target": 5, "deadline": None}, "time_bound", "no_deadline",
+         "not time-bound: no deadline"),
+        ({"id": "G", "metric": "sales", "target": 5, "deadline": "soon"}, "time_bound", "bad_deadline",
          "not time-bound: the deadline 'soon' is not a date"),
-        ({"id": "G", "metric": "orders", "target": 2, "owner": ""}, "specific", "not specific: no owner named"),
-        ({"id": "G", "metric": "performance", "target": 5}, "specific",
+        ({"id": "G", "metric": "orders", "target": 2, "owner": ""}, "specific", "no_owner",
+         "not specific: no owner named"),
+        ({"id": "G", "metric": "performance", "target": 5}, "specific", "vague_metric",
          "not specific: the metric 'performance' is vague"),
-        ({"id": "G", "metric": "提升", "target": 5}, "specific", "the metric '提升' is vague"),
-        ({"id": "G", "target": 5}, "specific", "not specific: no metric named"),
-        ({"id": "G", "metric": "orders", "target": 2, "objective": None}, "relevant",
+        ({"id": "G", "metric": "提升", "target": 5}, "specific", "vague_metric", "the metric '提升' is vague"),
+        ({"id": "G", "target": 5}, "specific", "no_metric", "not specific: no metric named"),
+        ({"id": "G", "metric": "orders", "target": 2, "objective": None}, "relevant", "no_objective",
          "not relevant: not linked to any objective"),
-        ({"id": "G", "metric": "orders", "target": 2, "objective": "O9"}, "relevant",
+        ({"id": "G", "metric": "orders", "target": 2, "objective": "O9"}, "relevant", "unknown_objective",
          "not relevant: linked to objective 'O9', which does not exist"),
         # best year 2024 +10%, plus 10 points = 20%; 30% is 10 points above
-        ({"id": "G", "metric": "sales_growth", "target": 0.30}, "achievable",
+        ({"id": "G", "metric": "sales_growth", "target": 0.30}, "achievable", "too_high",
          "not achievable: the target 30.0% is 10.0 points above what history supports (best year so far: 10.0% "
          "in 2024; plus a margin of 10 points = 20.0%)"),
         # best year 2024: median cycle 40 days, minus 10% = 36; 20 is 16 days below
-        ({"id": "G", "metric": "cycle_days", "target": 20}, "achievable",
+        ({"id": "G", "metric": "cycle_days", "target": 20}, "achievable", "too_low",
          "not achievable: the target 20 days is 16 days below what history supports (best year so far: 40 days "
          "in 2024; minus a margin of 10% = 36 days)"),
         # best year 2024 sales 110, +10% = 121; 200 is 79 above
-        ({"id": "G", "metric": "sales", "target": 200}, "achievable", "the target 200.00 CNY is 79.00 CNY above"),
+        ({"id": "G", "metric": "sales", "target": 200}, "achievable", "too_high",
+         "the target 200.00 CNY is 79.00 CNY above"),
     ],
     ids=["no-number", "no-deadline", "bad-deadline", "no-owner", "vague-metric", "vague-metric-zh", "no-metric",
          "no-objective", "unknown-objective", "growth-too-high", "cycle-too-short", "sales-too-high"],
 )
-def test_smart_check_each_failing_criterion(kr, criterion, message):
+def test_smart_check_each_failing_criterion(kr, criterion, code, message):
     r = smart_of(kr)
     assert not r[criterion] and not r["all_pass"]
+    assert code in r["codes"]
     assert message in r["issues"]
     failed = [c for c in ["specific", "measurable", "achievable", "relevant", "time_bound"]
               if not pd.isna(r[c]) and not r[c]]
@@ -680,9 +698,13 @@ def test_smart_check_each_failing_criterion(kr, criterion, message):
 def test_smart_check_unknown_history_and_chinese_messages():
     r = smart_of({"id": "G", "metric": "interviews", "target": 20})
     assert pd.isna(r["achievable"]) and bool(r["all_pass"])
+    assert r["codes"] == ("not_assessed",)
     assert "achievability not assessed" in r["issues"]
     zh = smart_of({"id": "G", "metric": "sales_growth", "target": 0.30}, lang="zh")
     assert zh["issues"].startswith("难以达成：目标 30.0% 比历史可支撑的水平高出 10.0 个百分点")
+    # the figures behind the words: best year 2024 +10%, limit 20%, 10 points above it
+    assert zh[["kind", "period", "best_period"]].tolist() == ["ratio", "year", "2024"]
+    assert zh[["best", "limit", "gap", "margin"]].astype(float).tolist() == pytest.approx([0.1, 0.2, 0.1, 0.1])
     with pytest.raises(ParameterError, match="parameter margin=-0.1"):
         smart_of({"id": "G", "metric": "sales", "target": 1}, margin=-0.1)
 
@@ -736,11 +758,13 @@ def test_track_quarter_ytd_team_and_company():
 
 
 def test_weekly_review_status_gap_and_run_rate():
-    w = weekly_review(T_QUOTAS, T_ORDERS, T_REPS, as_of=AS_OF, lang="zh").set_index("rep_id")
+    w = weekly_review(T_QUOTAS, T_ORDERS, T_REPS, as_of=AS_OF).set_index("rep_id")
     # paces: R2 0/20 = 0, R1 10/100 = 0.1, R4 9.5/10 = 0.95, R3 10/10 = 1.0
     assert w.index.tolist() == ["R2", "R1", "R4", "R3"]
     assert w["status"].tolist() == ["behind", "behind", "at_risk", "on_track"]
-    assert w["status_text"].tolist() == ["落后", "落后", "有风险", "进度正常"]
+    shown = review_table(w, lang="zh")
+    assert shown["status_text"].tolist() == ["落后", "落后", "有风险", "进度正常"]
+    assert "status" not in shown and list(shown.columns).index("status_text") == list(w.columns).index("status")
     assert w.loc["R1", ["to_go", "days_left", "run_rate", "needed_run_rate"]].tolist() == [300.0, 21, 7.0, 100.0]
     assert w.loc["R2", "needed_run_rate"] == pytest.approx(62 / 21 * 7, abs=0.005)
     with pytest.raises(ParameterError, match="parameter bands"):
@@ -801,3 +825,45 @@ def test_weekly_review_after_the_period_has_ended():
     # Q1 is over: no days left, no weekly rate can be needed; R1 sold 180 of 690
     assert w.loc["R1", ["to_go", "days_left"]].tolist() == [510.0, 0]
     assert w["needed_run_rate"].isna().all()
+
+
+# --------------------------------------------------------------------------------------
+# The target domain in words (playbook.present.targets)
+# --------------------------------------------------------------------------------------
+def test_smart_table_in_both_languages():
+    okr = parse_okr({"plan_year": 2025, "objectives": [{"id": "O1", "title": {"en": "Grow", "zh": "增长"}}],
+                     "key_results": [{"id": "G", "objective": "O1", "owner": "Li", "metric": "sales_growth",
+                                      "target": 0.30, "deadline": "2025-12-31",
+                                      "title": {"en": "Sales +30%", "zh": "销售额增长 30%"}}]})
+    check = smart_check(okr, orders=SMART_ORDERS)
+    assert check.columns.tolist() == [
+        "kr_id", "title_en", "title_zh", "specific", "measurable", "achievable", "relevant", "time_bound",
+        "all_pass", "issues", "metric", "kind", "target", "target_text", "deadline_text", "objective_id", "period",
+        "best_period", "best", "limit", "gap", "margin"]
+    en, zh = smart_table(check, lang="en"), smart_table(check, lang="zh")
+    assert en.columns.tolist() == ["kr_id", "title", "specific", "measurable", "achievable", "relevant",
+                                   "time_bound", "all_pass", "issues"]
+    assert en.iloc[0, :8].tolist() == ["G", "Sales +30%", "✓", "✓", "✗", "✓", "✓", "✗"]
+    assert zh.iloc[0]["title"] == "销售额增长 30%"
+    assert zh.iloc[0]["issues"] == ("难以达成：目标 30.0% 比历史可支撑的水平高出 10.0 个百分点"
+                                    "（历史最佳年度 2024 为 10.0%，加 10 个百分点 余量 = 20.0%）")
+    # several issues: joined with the language's separator
+    two = smart_check(parse_okr({"key_results": [{"id": "X", "metric": "sales", "target": 1}]}))
+    assert two.iloc[0]["issues"] == ("no_owner", "no_deadline", "no_objective", "not_assessed")
+    assert smart_issues(two, lang="en")[0].count("; ") == 3 and smart_issues(two, lang="zh")[0].count("；") == 3
+
+
+def test_plan_checks_and_the_target_sentence():
+    reps = pd.DataFrame({"rep_id": ["A", "B", "C"], "team": ["T", "T", "U"]})
+    plan = decompose(reps, target=1000.0, plan_year=2025, time_method="equal", rep_method="equal")
+    checks = plan_checks(plan)
+    assert checks["check"].tolist() == ["year_quarters", "quarter_months", "year_teams", "team_reps", "rep_rows",
+                                        "month_columns"]
+    assert checks["parts"].tolist() == [4, 12, 2, 3, 36, 36] and checks["difference"].tolist() == [0] * 6
+    assert plan_checks_table(checks, lang="en")["check"].iloc[-1] == "Each month = sum over reps"
+    assert plan_checks_table(checks, lang="zh")["check"].iloc[0] == "年度 = 各季度之和"
+    target = CompanyTarget(2025, 1_300_000.0, "growth", 2024, 1_000_000.0, 0.3)
+    assert describe_target(target, lang="zh") == (
+        "2025 年目标 = 2024 年净销售额（1,000,000.00 元）×（1 + 30%）= **1,300,000.00 元**")
+    assert describe_target(company_target(plan_year=2025, amount=5), lang="en") == (
+        "Target 2025: **5.00 CNY** (set as an amount)")

@@ -188,7 +188,7 @@ def overview_app(data_dir: str | Path, *, lang: str = "en") -> W.Widget:
         return [HTML(f"<h3>{report.escape(subtitle)}</h3>"),
                 report.style_table(overview.team_summary(summary), lang=lang),
                 report.style_table(summary, lang=lang),
-                figure_png(plotting.attainment_chart(summary, lang=lang))]
+                figure_png(plotting.attainment_chart(summary, lang=lang).figure)]
 
     def show(_: object = None) -> None:
         render_outputs(out, body, lang)

@@ -136,7 +136,7 @@ class RfmExplorer:
                                          for name, (low, high) in rfm.TIER_PRESETS.items()],
                                 value="saas", description=t("app_rfm.tiers", lang), style=_WIDE,
                                 layout=W.Layout(width="auto"))
-        self.segment_map = W.Dropdown(options=[(rfm.load_segment_map(name).title(lang), name)
+        self.segment_map = W.Dropdown(options=[(present_rfm.segment_map_title(name, lang=lang), name)
                                                for name in rfm.SEGMENT_MAPS],
                                       value="default", description=t("app_rfm.segment_map", lang), style=_WIDE,
                                       layout=W.Layout(width="auto"))
@@ -225,25 +225,27 @@ class RfmExplorer:
         segmented = rfm.segment_customers(orders, as_of=as_of, window_days=int(self.window_days.value),
                                           segment_map=smap, tiers=self.tiers.value)
         summary = rfm.segment_summary(segmented, segment_map=smap)
-        actions = rfm.segment_actions(segment_map=smap, lang=lang)
-        tier_actions = rfm.tier_actions(preset=self.tiers.value, lang=lang)
+        actions = rfm.segment_actions(segment_map=smap)
+        tier_actions = rfm.tier_actions(preset=self.tiers.value)
 
         self.frames = {"customers": segmented, "summary": summary}
         self._lists = rfm.segment_lists(segmented, segment_map=smap)
-        self._list_names = {key: smap.label(key, lang) for key in self._lists}
+        names = present_rfm.segment_labels(smap, lang=lang)
+        self._list_names = {key: names[key] for key in self._lists}
         self._smap = smap
         self._stamp = f"{as_of:%Y-%m-%d}"
         return [
             _heading(t("rfm.subtitle", lang, as_of=as_of.date(), window_days=int(self.window_days.value),
                        source=source), 4),
-            _para(t("rfm.segment_map", lang, name=smap.title(lang), low=f"{low:,.0f}", high=f"{high:,.0f}")),
+            _para(t("rfm.segment_map", lang, name=present_rfm.segment_map_title(smap, lang=lang), low=f"{low:,.0f}",
+                     high=f"{high:,.0f}")),
             _heading(t("rfm.segments", lang)),
             _table(report.style_table(present_rfm.display_labels(summary, segment_map=smap, lang=lang), lang=lang)),
-            figure_png(rfm_plots.segment_chart(summary, segment_map=smap, lang=lang)),
+            figure_png(rfm_plots.segment_chart(summary, segment_map=smap, lang=lang).figure),
             _heading(t("rfm.actions", lang)),
-            _table(report.style_table(present_rfm.display_labels(actions, segment_map=smap, lang=lang), lang=lang)),
+            _table(report.style_table(present_rfm.actions_display(actions, segment_map=smap, lang=lang), lang=lang)),
             _heading(t("rfm.tier_actions", lang), 4),
-            _table(report.style_table(present_rfm.display_labels(tier_actions, lang=lang), lang=lang)),
+            _table(report.style_table(present_rfm.actions_display(tier_actions, lang=lang), lang=lang)),
             _heading(t("rfm.export", lang)),  # the segment picker and download link follow
         ]
 

@@ -313,7 +313,7 @@ class TargetPlanner:
             _html(t("targets.subtitle", lang, plan_year=year, as_of=as_of.date(),
                     source=paths.resolve(self.data_dir).name), "h4"),
             _html(t("targets.company", lang), "h3"),
-            Markdown(plan.target.describe(lang)),
+            Markdown(present_targets.describe_target(plan.target, lang=lang)),
             _html(t("targets.time_split", lang), "h3"),
             _html(t(f"targets.time_note.{self.time_method.value}", lang, years=2)),
             HTML('<div style="display:flex;gap:2em;flex-wrap:wrap;align-items:flex-start">'
@@ -332,9 +332,10 @@ class TargetPlanner:
             _html(t("app_targets.reps_total", lang, n=len(plan.reps), total=_money(float(plan.reps["quota"].sum())))),
             HTML(report.style_table(reps, lang=lang).to_html()),
             _html(t("targets.matrix", lang), "h3"),
-            figure_png(targets_plots.quota_matrix_chart(plan.matrix, plan.reps, lang=lang)),
+            figure_png(targets_plots.quota_matrix_chart(plan.matrix, plan.reps, lang=lang).figure),
             _html(t("targets.checks", lang), "h4"),
-            HTML(report.style_table(targets.plan_checks(plan, lang=lang), lang=lang).to_html()),
+            HTML(report.style_table(present_targets.plan_checks_table(targets.plan_checks(plan), lang=lang),
+                                    lang=lang).to_html()),
         ]
         return parts
 

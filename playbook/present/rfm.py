@@ -39,7 +39,7 @@ def display_labels(frame: pd.DataFrame, *,
     """
     check_lang(lang)
     smap = load_segment_map(segment_map)
-    seg = {k: smap.label(k, lang) for k in (*smap.keys, INACTIVE)}
+    seg = segment_labels(smap, lang=lang)
     tiers = {k: t(f"rfm.tier.{k}", lang) for k in TIERS}
     out = frame.copy()
     for col in ("segment", "from_segment"):
@@ -93,3 +93,62 @@ def write_segment_lists(lists: Mapping[str, pd.DataFrame], path: str | Path) -> 
         return [write_workbook(lists, path)]
     path.mkdir(parents=True, exist_ok=True)
     return [write_csv(frame, path / f"{key}.csv") for key, frame in lists.items()]
+# --------------------------------------------------------------------------- segment maps and actions in words
+__all__ += ["segment_labels", "segment_map_title", "actions_display"]
+
+
+def segment_labels(segment_map: str | Path | Mapping[str, Any] | SegmentMap = "default", *,
+                   lang: str = "en") -> dict[str, str]:
+    """Return ``{segment key: label in lang}`` for every segment of the map and :data:`~playbook.rfm.INACTIVE`.
+
+    Examples
+    --------
+    >>> segment_labels("default", lang="zh")["cannot_lose_them"]
+    '不能失去的客户'
+    >>> segment_labels("default")["inactive"]
+    'No order in window'
+    """
+    check_lang(lang)
+    smap = load_segment_map(segment_map)
+    return {**{k: smap.labels[k][lang] for k in smap.keys}, INACTIVE: t("rfm.inactive", lang)}
+
+
+def segment_map_title(segment_map: str | Path | Mapping[str, Any] | SegmentMap = "default", *,
+                      lang: str = "en") -> str:
+    """Return the map's title in ``lang`` (its ``title`` in the YAML, else its name).
+
+    Examples
+    --------
+    >>> segment_map_title("default", lang="zh")
+    'RFM 标准 11 类客户分群'
+    >>> segment_map_title({"name": "mine", "segments": [{"key": "a", "en": "A", "zh": "甲", "when": [{}]}]})
+    'mine'
+    """
+    check_lang(lang)
+    smap = load_segment_map(segment_map)
+    return smap.titles.get(lang) or smap.name
+
+
+def actions_display(frame: pd.DataFrame, *,
+                    segment_map: str | Path | Mapping[str, Any] | SegmentMap = "default",
+                    lang: str = "en") -> pd.DataFrame:
+    """Show a frame of :func:`playbook.rfm.segment_actions`, ``tier_actions`` or ``action_plan`` in ``lang``.
+
+    Each pair of text columns ``<name>_en`` / ``<name>_zh`` becomes one column
+    ``<name>`` in ``lang`` (where the ``_en`` column was); then :func:`display_labels`
+    translates segments and tiers.
+
+    Examples
+    --------
+    >>> from playbook import rfm
+    >>> shown = actions_display(rfm.tier_actions(preset="case"), lang="zh")
+    >>> list(shown.columns), shown["tier"].iloc[0]
+    (['tier', 'action'], '战略客户')
+    """
+    check_lang(lang)
+    out = frame.copy()
+    for col in [c for c in frame.columns if c.endswith("_en") and f"{c[:-3]}_zh" in frame.columns]:
+        base = col[:-3]
+        out.insert(out.columns.get_loc(col), base, frame[f"{base}_{lang}"])
+        out = out.drop(columns=[col, f"{base}_zh"])
+    return display_labels(out, segment_map=segment_map, lang=lang)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from playbook.core.labels import check_lang, label_frame, t
 from playbook.present.excel import write_workbook
+from playbook.targets.company import CompanyTarget
 from playbook.targets.quotas import QuotaPlan
+from playbook.targets.rules import METRICS, SMART_CRITERIA
 
 __all__ = ["quota_sheets", "write_quota_workbook"]
 
@@ -73,3 +76,185 @@ def write_quota_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path) -
     are widened to fit their headers.
     """
     return write_workbook(sheets, path, number_format="#,##0.00", fit_headers=True)
+
+
+# ---------------------------------------------------------------------------------------
+# The target domain in words: the company target, OKRs, SMART, plan checks, weekly review
+# ---------------------------------------------------------------------------------------
+__all__ += ["describe_target", "okr_table", "smart_issues", "smart_table", "plan_checks_table", "review_table"]
+
+
+def describe_target(target: CompanyTarget, *, lang: str = "en") -> str:
+    """One sentence (Markdown) saying how the company target was set.
+
+    Examples
+    --------
+    >>> describe_target(CompanyTarget(2025, 1_300_000.0, "growth", 2024, 1_000_000.0, 0.3))
+    'Target 2025 = net sales 2024 (1,000,000.00 CNY) × (1 + 30%) = **1,300,000.00 CNY**'
+    >>> describe_target(CompanyTarget(2025, 2_000_000.0, "absolute"), lang="zh")
+    '2025 年目标：**2,000,000.00 元**（直接设定金额）'
+    """
+    if target.method == "growth":
+        return t("targets.company_growth", lang, plan_year=target.plan_year, base_year=target.base_year,
+                 base_actual=f"{target.base_actual:,.2f}", growth=f"{target.growth:.0%}",
+                 target=f"{target.amount:,.2f}")
+    return t("targets.company_absolute", lang, plan_year=target.plan_year, target=f"{target.amount:,.2f}")
+
+
+def _fmt(value: float, kind: str, lang: str) -> str:
+    """Format a key-result value by its metric kind (ratio, money, days, count)."""
+    if pd.isna(value):
+        return "—"
+    if kind == "ratio":
+        return f"{value:.1%}"
+    if kind == "money":
+        return f"{value:,.2f} {t('unit.cny', lang)}"
+    if kind == "days":
+        return t("targets.unit.days", lang, n=f"{value:g}")
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _fmt_gap(value: float, kind: str, lang: str) -> str:
+    """Format a difference: percentage points for ratios, else as :func:`_fmt`."""
+    if kind == "ratio":
+        return t("targets.unit.points", lang, n=f"{value * 100:.1f}")
+    return _fmt(value, kind, lang)
+
+
+def okr_table(progress: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
+    """Display frame of :func:`playbook.targets.okr_progress`: indented titles in ``lang``, values by metric kind.
+
+    Columns ``id, title, owner, metric, baseline, target, actual, progress, deadline``;
+    ``progress`` stays a ratio (show it with ``style_table(pct={"progress"})``).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"kind": ["objective", "key_result"], "id": ["O1", "K1"], "depth": [0, 1],
+    ...     "title_en": ["Grow", "Sales +30%"], "title_zh": ["增长", "销售额 +30%"], "owner": ["Li", "Li"],
+    ...     "metric": [None, "sales_growth"], "baseline": [np.nan, 0.0], "target": [np.nan, 0.3],
+    ...     "actual": [np.nan, 0.15], "progress": [0.5, 0.5], "deadline": pd.to_datetime([None, "2025-12-31"])})
+    >>> okr_table(p)["target"].tolist()
+    ['', '30.0%']
+    >>> okr_table(p, lang="zh")[["title", "metric"]].iloc[1].tolist()
+    ['\u3000▸ 销售额 +30%', '销售增长率']
+    """
+    check_lang(lang)
+    kinds = progress["metric"].map(lambda m: METRICS.get(m, {}).get("kind", "count"))
+    is_kr = progress["kind"] == "key_result"
+
+    def col(name: str) -> list[str]:
+        return [_fmt(v, k, lang) if kr else "" for v, k, kr in zip(progress[name], kinds, is_kr, strict=True)]
+
+    indent = progress["depth"].map(lambda d: "\u3000" * int(d))
+    marker = np.where(is_kr, "▸ ", "◆ ")
+    metric = [t(f"targets.metric.{m}", lang) if m in METRICS else ("" if pd.isna(m) else str(m).strip())
+              for m in progress["metric"]]
+    return pd.DataFrame({
+        "id": progress["id"],
+        "title": indent + marker + progress[f"title_{lang}"].astype(str),
+        "owner": progress["owner"],
+        "metric": metric,
+        "baseline": col("baseline"), "target": col("target"), "actual": col("actual"),
+        "progress": progress["progress"],
+        "deadline": pd.to_datetime(progress["deadline"]).dt.strftime("%Y-%m-%d").fillna(""),
+    })
+
+
+def _smart_issue(code: str, row: pd.Series, lang: str) -> str:
+    """Return the sentence of one issue code of :func:`playbook.targets.smart_check`."""
+    key = f"targets.smart.{code}"
+    if code in ("vague_metric", "not_assessed"):
+        return t(key, lang, metric=row["metric"])
+    if code == "no_target":
+        return t(key, lang, target=row["target_text"] or "—")
+    if code == "bad_deadline":
+        return t(key, lang, deadline=row["deadline_text"])
+    if code == "unknown_objective":
+        return t(key, lang, objective=row["objective_id"])
+    if code in ("too_high", "too_low"):
+        kind = row["kind"]
+        margin = (t("targets.unit.points", lang, n=f"{row['margin'] * 100:g}") if kind == "ratio"
+                  else f"{row['margin']:.0%}")
+        return t(key, lang, target=_fmt(row["target"], kind, lang), gap=_fmt_gap(row["gap"], kind, lang),
+                 period=t(f"targets.period.{row['period']}", lang), when=row["best_period"],
+                 best=_fmt(row["best"], kind, lang), margin=margin, limit=_fmt(row["limit"], kind, lang))
+    return t(key, lang)
+
+
+def smart_issues(check: pd.DataFrame, *, lang: str = "en") -> list[str]:
+    """Explain each goal of :func:`playbook.targets.smart_check` in ``lang``: its issues, one sentence each.
+
+    A goal that passes and was fully assessed reads "passes all five criteria".
+
+    Examples
+    --------
+    >>> from playbook.targets import parse_okr, smart_check
+    >>> okr = parse_okr({"objectives": [{"id": "O1", "title": "Grow"}], "key_results": [
+    ...     {"id": "G1", "objective": "O1", "owner": "Li", "metric": "提升", "target": 5, "deadline": "2025-12-31"}]})
+    >>> smart_issues(smart_check(okr), lang="zh")[0][:22]
+    '不够具体：指标“提升”含糊，应写可计数的内容'
+    """
+    check_lang(lang)
+    sep = "; " if lang == "en" else "；"
+    out = []
+    for _, row in check.iterrows():  # goals are few (config, not data)
+        codes = list(row["issues"])
+        if not codes and bool(row["all_pass"]):
+            codes = ["ok"]
+        out.append(sep.join(_smart_issue(code, row, lang) for code in codes))
+    return out
+
+
+def smart_table(check: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
+    """Display frame of :func:`playbook.targets.smart_check`: ✓ / ✗ per criterion, the reasons in ``lang``.
+
+    A criterion not assessed shows –.
+
+    Columns ``kr_id, title, specific, measurable, achievable, relevant, time_bound,
+    all_pass, issues``.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"kr_id": ["G"], "title_en": ["x"], "title_zh": ["甲"], "specific": [True],
+    ...                   "measurable": [False], "achievable": pd.array([None], dtype="boolean"),
+    ...                   "relevant": [True], "time_bound": [True], "all_pass": [False],
+    ...                   "issues": [("no_target",)], "target_text": ["a lot"]})
+    >>> smart_table(c).iloc[0].tolist()
+    ['G', 'x', '✓', '✗', '–', '✓', '✓', '✗', "not measurable: the target 'a lot' is not a number"]
+    """
+    out = pd.DataFrame({"kr_id": check["kr_id"], "title": check[f"title_{check_lang(lang)}"]})
+    for col in [*SMART_CRITERIA, "all_pass"]:
+        out[col] = [("–" if pd.isna(v) else ("✓" if v else "✗")) for v in check[col]]
+    out["issues"] = smart_issues(check, lang=lang)
+    return out
+
+
+def plan_checks_table(checks: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
+    """Display frame of :func:`playbook.targets.plan_checks`: each check in words.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"check": ["year_quarters"], "parts": [4], "difference": [0]})
+    >>> plan_checks_table(c, lang="zh")["check"].tolist()
+    ['年度 = 各季度之和']
+    """
+    check_lang(lang)
+    return checks.assign(check=[t(f"targets.check.{k}", lang) for k in checks["check"]])
+
+
+def review_table(review: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
+    """Display frame of :func:`playbook.targets.weekly_review`: the ``status`` in words, as ``status_text``.
+
+    Examples
+    --------
+    >>> w = pd.DataFrame({"rep_id": ["R1", "R2"], "pace": [0.5, 1.2], "status": ["behind", "on_track"],
+    ...                   "to_go": [10.0, 0.0]})
+    >>> review_table(w, lang="zh")
+      rep_id  pace status_text  to_go
+    0     R1   0.5          落后   10.0
+    1     R2   1.2        进度正常    0.0
+    """
+    check_lang(lang)
+    out = review.rename(columns={"status": "status_text"})
+    out["status_text"] = [t(f"targets.status.{s}", lang) for s in review["status"]]
+    return out

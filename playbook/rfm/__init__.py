@@ -49,6 +49,10 @@ Spend tiers
     By ``annual_spend`` with thresholds ``(low, high)``: basic ``< low``, growth from
     ``low`` to ``high`` (both included), strategic ``> high``. Presets
     :data:`TIER_PRESETS`: ``"saas"`` (30k / 100k CNY) and ``"case"`` (100k / 500k CNY).
+Words
+    Segment keys, tiers and channels are codes; the segment maps' labels and the
+    action catalogue are data in both languages (``labels[key]["zh"]``, ``action_en``
+    / ``action_zh``). :mod:`playbook.present.rfm` picks the reader's language.
 
 Examples
 --------
@@ -75,6 +79,7 @@ Examples
 from __future__ import annotations
 
 from playbook.rfm.actions import (  # noqa: F401
+    ACTION_COLUMNS,
     action_plan,
     load_actions,
     segment_actions,
@@ -136,6 +141,7 @@ __all__ = [
     'assign_tier',
     'segment_customers',
     'segment_summary',
+    'ACTION_COLUMNS',
     'load_actions',
     'segment_actions',
     'tier_actions',

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +11,14 @@ import yaml
 
 from playbook.core import paths
 from playbook.core.errors import InputError, ParameterError, require_columns
-from playbook.core.labels import check_lang
+from playbook.core.labels import LANGS
 from playbook.rfm.scores import ACTIONS_FILE, TIERS
 from playbook.rfm.segments import SegmentMap, load_segment_map
 
-__all__ = ["load_actions", "segment_actions", "tier_actions", "action_plan"]
+__all__ = ["ACTION_COLUMNS", "load_actions", "segment_actions", "tier_actions", "action_plan"]
+
+ACTION_COLUMNS = tuple(f"action_{lang}" for lang in LANGS)
+"""The action text columns, one per language of the catalogue (``action_en``, ``action_zh``)."""
 
 # --------------------------------------------------------------------------- actions
 
@@ -42,55 +45,58 @@ def load_actions(actions: str | Path | Mapping[str, Any] | None = None) -> dict[
     return dict(data)
 
 
-def _text(entry: object, lang: str) -> Any:
-    if isinstance(entry, Mapping) and entry.get(lang):
-        return str(entry[lang])
-    return pd.NA
+def _texts(entry: object) -> dict[str, Any]:
+    """``{"action_en": ..., "action_zh": ...}`` of a catalogue entry (NA where a language is missing)."""
+    entry = entry if isinstance(entry, Mapping) else {}
+    return {f"action_{lang}": str(entry[lang]) if entry.get(lang) else pd.NA for lang in LANGS}
+
+
+def _frame(key: str, keys: Sequence[str], entries: Mapping[str, Any]) -> pd.DataFrame:
+    texts = [_texts(entries.get(k)) for k in keys]
+    return pd.DataFrame({key: list(keys), **{col: pd.array([x[col] for x in texts], dtype="str")
+                                              for col in ACTION_COLUMNS}})
 
 
 def segment_actions(*, segment_map: str | Path | Mapping[str, Any] | SegmentMap = "default",
-                    lang: str = "en", actions: str | Path | Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Return the playbook action for every segment of ``segment_map`` (``segment, action``).
+                    actions: str | Path | Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Return the playbook action for every segment of ``segment_map`` (``segment, action_en, action_zh``).
 
-    A segment without an entry in the catalogue gets an empty (NA) action.
+    A segment without an entry in the catalogue gets an empty (NA) action; so does a
+    language the entry lacks. :func:`playbook.present.rfm.actions_display` shows the
+    reader's language.
 
     Examples
     --------
-    >>> segment_actions(segment_map="domain", lang="zh")["action"].iloc[0]
+    >>> segment_actions(segment_map="domain")["action_zh"].iloc[0]
     '资深销售 + 定制化服务；定期需求回访；交叉销售。'
     """
-    check_lang(lang)
     smap = load_segment_map(segment_map)
-    cat = load_actions(actions)["segments"]
-    return pd.DataFrame({"segment": list(smap.keys),
-                         "action": pd.array([_text(cat.get(k), lang) for k in smap.keys], dtype="str")})
+    return _frame("segment", smap.keys, load_actions(actions)["segments"])
 
 
-def tier_actions(*, preset: str = "saas", lang: str = "en",
-                 actions: str | Path | Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Return the service model for each spend tier of a preset (``tier, action``).
+def tier_actions(*, preset: str = "saas", actions: str | Path | Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Return the service model for each spend tier of a preset (``tier, action_en, action_zh``).
 
     Examples
     --------
-    >>> tier_actions(preset="saas")["action"].iloc[-1]
+    >>> tier_actions(preset="saas")["action_en"].iloc[-1]
     'Under 30k CNY/yr: online self-service.'
     """
-    check_lang(lang)
     tiers = load_actions(actions)["tiers"]
     if preset not in tiers:
         raise ParameterError("tier_preset", preset, "one of " + ", ".join(repr(k) for k in tiers))
-    return pd.DataFrame({"tier": list(TIERS),
-                         "action": pd.array([_text(tiers[preset].get(k), lang) for k in TIERS], dtype="str")})
+    return _frame("tier", TIERS, tiers[preset])
 
 
 def action_plan(segmented: pd.DataFrame, *,
                 segment_map: str | Path | Mapping[str, Any] | SegmentMap = "default",
-                tier_preset: str = "saas", lang: str = "en",
+                tier_preset: str = "saas",
                 actions: str | Path | Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Plan actions: one row per segment and tier that has customers: counts, revenue and both actions.
 
-    Columns ``segment, tier, customers, revenue, segment_action, tier_action``, in
-    the map's segment order and tier order strategic, growth, basic.
+    Columns ``segment, tier, customers, revenue, segment_action_en, segment_action_zh,
+    tier_action_en, tier_action_zh``, in the map's segment order and tier order
+    strategic, growth, basic.
 
     Examples
     --------
@@ -103,13 +109,15 @@ def action_plan(segmented: pd.DataFrame, *,
     """
     require_columns(segmented, ["segment", "tier", "monetary"], "segmented customers")
     smap = load_segment_map(segment_map)
-    seg_act = segment_actions(segment_map=smap, lang=lang, actions=actions).set_index("segment")["action"]
-    tier_act = tier_actions(preset=tier_preset, lang=lang, actions=actions).set_index("tier")["action"]
+    seg_act = segment_actions(segment_map=smap, actions=actions).set_index("segment")
+    tier_act = tier_actions(preset=tier_preset, actions=actions).set_index("tier")
     g = segmented.groupby(["segment", "tier"])
     out = pd.DataFrame({"customers": g.size(), "revenue": g["monetary"].sum().round(2)}).reset_index()
     out["_s"] = out["segment"].map({k: i for i, k in enumerate(smap.keys)})
     out["_t"] = out["tier"].map({k: i for i, k in enumerate(TIERS)})
     out = out.sort_values(["_s", "_t"], kind="stable").reset_index(drop=True)
-    out["segment_action"] = out["segment"].map(seg_act)
-    out["tier_action"] = out["tier"].map(tier_act)
-    return out[["segment", "tier", "customers", "revenue", "segment_action", "tier_action"]]
+    for col in ACTION_COLUMNS:
+        out[f"segment_{col}"] = out["segment"].map(seg_act[col])
+        out[f"tier_{col}"] = out["tier"].map(tier_act[col])
+    return out[["segment", "tier", "customers", "revenue", "segment_action_en", "segment_action_zh",
+                "tier_action_en", "tier_action_zh"]]

@@ -14,7 +14,6 @@ import yaml
 
 from playbook.core import paths
 from playbook.core.errors import InputError, ParameterError, require_columns
-from playbook.core.labels import check_lang, t
 from playbook.rfm.scores import (
     _SCORE_MAX,
     CUSTOMER_COLUMNS,
@@ -37,6 +36,8 @@ __all__ = [
 class SegmentMap:
     """A segment map: ordered segment keys, their labels and the score lookup.
 
+    ``labels[key]`` and ``titles`` hold the texts of the YAML in both languages
+    (``{"en": ..., "zh": ...}``); :mod:`playbook.present.rfm` picks the reader's.
     ``lookup[r-1, f-1, m-1]`` is the index in ``keys`` of the segment of a customer
     with scores ``(r, f, m)``; every cell is filled (checked on load).
     """
@@ -47,18 +48,6 @@ class SegmentMap:
     high_value: tuple[str, ...]
     lookup: np.ndarray = field(repr=False)
     titles: Mapping[str, str] = field(default_factory=dict)
-
-    def title(self, lang: str = "en") -> str:
-        """Return the map's title in ``lang`` (its ``title`` in the YAML, else its name)."""
-        check_lang(lang)
-        return self.titles.get(lang) or self.name
-
-    def label(self, key: str, lang: str = "en") -> str:
-        """Return the label of segment ``key`` (or of :data:`INACTIVE`) in ``lang``."""
-        check_lang(lang)
-        if key == INACTIVE:
-            return t("rfm.inactive", lang)
-        return self.labels[key][lang]
 
     def assign(self, r: Any, f: Any, m: Any) -> np.ndarray:
         """Return the segment key for each (r, f, m) score triple."""
@@ -142,7 +131,7 @@ def load_segment_map(spec: str | Path | Mapping[str, Any] | SegmentMap = "defaul
     >>> m = load_segment_map("domain")
     >>> m.keys
     ('high_value', 'potential', 'sleeping', 'other')
-    >>> m.label("potential", "zh"), m.assign([5], [5], [5])[0]
+    >>> m.labels["potential"]["zh"], m.assign([5], [5], [5])[0]
     ('潜力客户', 'high_value')
     >>> len(load_segment_map().keys)
     11

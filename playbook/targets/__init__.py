@@ -8,8 +8,12 @@ rep x month matrix matches both its row totals (rep quotas) and its column total
 (monthly company targets) exactly. From a rep's monthly quota the reverse funnel gives
 the activity quota (deals, negotiations, intents, leads, visits). OKRs load from YAML,
 their key results get progress from the data, and every goal is checked against the
-five SMART criteria with an explanation. Tracking compares actual with target per rep
-and period and builds the weekly-review table (周复盘).
+five SMART criteria, each failure named by a code with the figures behind it. Tracking
+compares actual with target per rep and period and builds the weekly-review table (周复盘).
+
+The package computes only: it returns keys, codes and figures in fixed, documented
+columns (bilingual titles from YAML as ``title_en`` / ``title_zh``), never wording in a
+language; :mod:`playbook.present.targets` says it in the reader's language.
 
 Money is exact: every split works on integer cents with largest-remainder rounding
 (:func:`allocate_cents`), so each level sums to its parent to the cent. Amounts are
@@ -52,14 +56,14 @@ from playbook.targets.company import (  # noqa: F401
 )
 from playbook.targets.okr import (  # noqa: F401
     OKR,
+    PLAN_CHECKS,
+    SMART_COLUMNS,
     load_okr,
     metric_value,
     okr_progress,
-    okr_table,
     parse_okr,
     plan_checks,
     smart_check,
-    smart_table,
 )
 from playbook.targets.quotas import (  # noqa: F401
     QuotaPlan,
@@ -74,7 +78,9 @@ from playbook.targets.rules import (  # noqa: F401
     METRICS,
     REP_METHODS,
     SMART_CRITERIA,
+    SMART_ISSUES,
     STATUS_BANDS,
+    STATUSES,
     TIME_METHODS,
     VAGUE_METRICS,
 )
@@ -91,6 +97,10 @@ __all__ = [
     'METRICS',
     'VAGUE_METRICS',
     'SMART_CRITERIA',
+    'SMART_ISSUES',
+    'SMART_COLUMNS',
+    'PLAN_CHECKS',
+    'STATUSES',
     'STATUS_BANDS',
     'KEY_ACCOUNT_MIN',
     'CompanyTarget',
@@ -112,9 +122,7 @@ __all__ = [
     'load_okr',
     'metric_value',
     'okr_progress',
-    'okr_table',
     'smart_check',
-    'smart_table',
     'plan_checks',
     'track',
     'weekly_review',

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from playbook.core.errors import InputError, ParameterError, PlaybookWarning, require_columns
-from playbook.core.labels import t
 from playbook.core.money import allocate_cents, shorten, to_cents, weights_array
 from playbook.targets.rules import TIME_METHODS
 
@@ -37,19 +36,6 @@ class CompanyTarget:
     def cents(self) -> int:
         """The target in whole cents."""
         return to_cents(self.amount)
-
-    def describe(self, lang: str = "en") -> str:
-        """One sentence (Markdown) saying how the target was set.
-
-        Examples
-        --------
-        >>> CompanyTarget(2025, 1_300_000.0, "growth", 2024, 1_000_000.0, 0.3).describe()
-        'Target 2025 = net sales 2024 (1,000,000.00 CNY) × (1 + 30%) = **1,300,000.00 CNY**'
-        """
-        if self.method == "growth":
-            return t("targets.company_growth", lang, plan_year=self.plan_year, base_year=self.base_year,
-                     base_actual=f"{self.base_actual:,.2f}", growth=f"{self.growth:.0%}", target=f"{self.amount:,.2f}")
-        return t("targets.company_absolute", lang, plan_year=self.plan_year, target=f"{self.amount:,.2f}")
 
     def to_frame(self) -> pd.DataFrame:
         """Return a one-row frame: plan_year, base_year, base_actual, growth, target.

@@ -15,12 +15,11 @@ import yaml
 from playbook.core import paths
 from playbook.core.dates import parse_date
 from playbook.core.errors import InputError, ParameterError
-from playbook.core.labels import check_lang, t
 from playbook.targets.quotas import QuotaPlan
 from playbook.targets.rules import KEY_ACCOUNT_MIN, METRICS, SMART_CRITERIA, VAGUE_METRICS
 
 __all__ = [
-    "OKR", "parse_okr", "load_okr", "metric_value", "okr_progress", "okr_table", "smart_check", "smart_table",
+    "OKR", "SMART_COLUMNS", "PLAN_CHECKS", "parse_okr", "load_okr", "metric_value", "okr_progress", "smart_check",
     "plan_checks"
 ]
 
@@ -308,6 +307,72 @@ def _window(period: str, start: pd.Timestamp | None, deadline: pd.Timestamp | No
     return pd.Timestamp(year=year, month=1, day=1), ref
 
 
+def _kr_progress(okr: OKR, *, tables: Mapping[str, pd.DataFrame | None], as_of: pd.Timestamp) -> pd.DataFrame:
+    """One row per key result: its window, actual (from the data or by hand) and progress."""
+    rows = []
+    for rec in okr.key_results.itertuples(index=False):  # key results are few (config, not data)
+        start = None if pd.isna(rec.start) else rec.start
+        deadline = None if pd.isna(rec.deadline) else rec.deadline
+        win = _window(rec.period, start, deadline, as_of, okr.plan_year)
+        if rec.metric in METRICS and tables["orders"] is not None:
+            actual = (metric_value(rec.metric, start=win[0], end=win[1], **tables, scope=rec.scope,
+                                   min_spend=KEY_ACCOUNT_MIN if pd.isna(rec.min_spend) else rec.min_spend)
+                      if win[0] <= win[1] else np.nan)
+            source = "data"
+        elif not pd.isna(rec.actual):  # tracked by hand
+            actual, source = rec.actual, "manual"
+        else:
+            actual, source = np.nan, "none"
+        base = 0.0 if pd.isna(rec.baseline) else rec.baseline
+        den = rec.target - base
+        progress = (actual - base) / den if (not pd.isna(den) and den != 0) else np.nan
+        rows.append({"kind": "key_result", "id": rec.kr_id, "parent_id": rec.objective_id,
+                     "title_en": rec.title_en, "title_zh": rec.title_zh, "owner": rec.owner,
+                     "metric": rec.metric, "baseline": rec.baseline, "target": rec.target, "actual": actual,
+                     "progress": progress, "source": source, "window_start": win[0], "window_end": win[1],
+                     "deadline": deadline})
+    return pd.DataFrame(rows, columns=[c for c in _PROGRESS_COLUMNS if c != "depth"])
+
+
+def _tree_rows(objectives: pd.DataFrame, krs: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the objectives and key results in tree order, each objective with its mean progress."""
+    children: dict[str | None, list[str]] = {}
+    for oid, parent in zip(objectives["objective_id"], objectives["parent_id"], strict=True):
+        children.setdefault(_text(parent) or None, []).append(oid)
+    kr_of: dict[str, list[int]] = {}
+    for i, parent in enumerate(krs["parent_id"]):
+        kr_of.setdefault(_text(parent), []).append(i)
+    info = objectives.set_index("objective_id")
+    ordered: list[dict[str, Any]] = []
+
+    def score(oid: str) -> float:  # objectives are few; recursion over the tree
+        parts = list(krs.loc[kr_of.get(oid, []), "progress"]) + [score(c) for c in children.get(oid, [])]
+        parts = [min(max(p, 0.0), 1.0) for p in parts if not pd.isna(p)]
+        return float(np.mean(parts)) if parts else np.nan
+
+    def walk(oid: str, depth: int) -> None:
+        o = info.loc[oid]
+        ordered.append({"kind": "objective", "id": oid, "parent_id": o["parent_id"], "depth": depth,
+                        "title_en": o["title_en"], "title_zh": o["title_zh"], "owner": o["owner"],
+                        "progress": score(oid)})
+        for i in kr_of.get(oid, []):
+            ordered.append({**krs.iloc[i].to_dict(), "depth": depth + 1})
+        for child in children.get(oid, []):
+            walk(child, depth + 1)
+
+    for root in children.get(None, []):
+        walk(root, 0)
+    known = set(objectives["objective_id"])
+    for i, parent in enumerate(krs["parent_id"]):  # goals outside the tree come last
+        if _text(parent) not in known:
+            ordered.append({**krs.iloc[i].to_dict(), "depth": 0})
+    return ordered
+
+
+_PROGRESS_COLUMNS = ["kind", "id", "parent_id", "depth", "title_en", "title_zh", "owner", "metric", "baseline",
+                     "target", "actual", "progress", "source", "window_start", "window_end", "deadline"]
+
+
 def okr_progress(
     okr: OKR,
     *,
@@ -316,7 +381,6 @@ def okr_progress(
     activities: pd.DataFrame | None = None,
     reps: pd.DataFrame | None = None,
     as_of: object,
-    lang: str = "en",
 ) -> pd.DataFrame:
     """Return the OKR tree with each key result's progress, computed from the data where possible.
 
@@ -332,9 +396,10 @@ def okr_progress(
     Returns
     -------
     DataFrame
-        ``kind`` (objective / key_result), ``id, parent_id, depth, title, owner, metric,
-        baseline, target, actual, progress, source`` (data / manual / none),
-        ``window_start, window_end, deadline``; in tree order.
+        ``kind`` (objective / key_result), ``id, parent_id, depth, title_en, title_zh,
+        owner, metric, baseline, target, actual, progress, source`` (data / manual / none),
+        ``window_start, window_end, deadline``; in tree order. Both titles are kept;
+        :func:`playbook.present.targets.okr_table` shows the one in the reader's language.
 
     Examples
     --------
@@ -349,126 +414,15 @@ def okr_progress(
     1  K1     2.0      0.50    data
     2  K2     3.0      1.00  manual
     """
-    check_lang(lang)
-    as_of = parse_date(as_of, "as_of")
-    kr = okr.key_results
-    rows = []
-    for rec in kr.itertuples(index=False):  # key results are few (config, not data)
-        start = None if pd.isna(rec.start) else rec.start
-        deadline = None if pd.isna(rec.deadline) else rec.deadline
-        win = _window(rec.period, start, deadline, as_of, okr.plan_year)
-        if rec.metric in METRICS and orders is not None:
-            actual = (metric_value(rec.metric, start=win[0], end=win[1], orders=orders,
-                                   opportunities=opportunities, activities=activities, reps=reps,
-                                   scope=rec.scope, min_spend=KEY_ACCOUNT_MIN if pd.isna(rec.min_spend)
-                                   else rec.min_spend) if win[0] <= win[1] else np.nan)
-            source = "data"
-        elif not pd.isna(rec.actual):  # tracked by hand
-            actual, source = rec.actual, "manual"
-        else:
-            actual, source = np.nan, "none"
-        base = 0.0 if pd.isna(rec.baseline) else rec.baseline
-        den = rec.target - base
-        progress = (actual - base) / den if (not pd.isna(den) and den != 0) else np.nan
-        rows.append({"kind": "key_result", "id": rec.kr_id, "parent_id": rec.objective_id,
-                     "title": rec.title_zh if lang == "zh" else rec.title_en, "owner": rec.owner,
-                     "metric": rec.metric, "baseline": rec.baseline, "target": rec.target, "actual": actual,
-                     "progress": progress, "source": source, "window_start": win[0], "window_end": win[1],
-                     "deadline": deadline})
-    krs = pd.DataFrame(rows, columns=["kind", "id", "parent_id", "title", "owner", "metric", "baseline", "target",
-                                      "actual", "progress", "source", "window_start", "window_end", "deadline"])
-    objs = okr.objectives
-    children: dict[str | None, list[str]] = {}
-    for oid, parent in zip(objs["objective_id"], objs["parent_id"], strict=True):
-        children.setdefault(_text(parent) or None, []).append(oid)
-    kr_of: dict[str, list[int]] = {}
-    for i, parent in enumerate(krs["parent_id"]):
-        kr_of.setdefault(_text(parent), []).append(i)
-    info = objs.set_index("objective_id")
-    ordered: list[dict[str, Any]] = []
-    progress_of: dict[str, float] = {}
-
-    def score(oid: str) -> float:  # objectives are few; recursion over the tree
-        parts = list(krs.loc[kr_of.get(oid, []), "progress"]) + [score(c) for c in children.get(oid, [])]
-        parts = [min(max(p, 0.0), 1.0) for p in parts if not pd.isna(p)]
-        progress_of[oid] = float(np.mean(parts)) if parts else np.nan
-        return progress_of[oid]
-
-    def walk(oid: str, depth: int) -> None:
-        o = info.loc[oid]
-        ordered.append({"kind": "objective", "id": oid, "parent_id": o["parent_id"], "depth": depth,
-                        "title": o["title_zh"] if lang == "zh" else o["title_en"], "owner": o["owner"],
-                        "progress": score(oid)})
-        for i in kr_of.get(oid, []):
-            ordered.append({**krs.iloc[i].to_dict(), "depth": depth + 1})
-        for child in children.get(oid, []):
-            walk(child, depth + 1)
-
-    for root in children.get(None, []):
-        walk(root, 0)
-    known = set(objs["objective_id"])
-    for i, parent in enumerate(krs["parent_id"]):  # goals outside the tree come last
-        if _text(parent) not in known:
-            ordered.append({**krs.iloc[i].to_dict(), "depth": 0})
-    columns = ["kind", "id", "parent_id", "depth", "title", "owner", "metric", "baseline", "target", "actual",
-               "progress", "source", "window_start", "window_end", "deadline"]
-    out = pd.DataFrame(ordered, columns=columns)
+    tables = {"orders": orders, "opportunities": opportunities, "activities": activities, "reps": reps}
+    krs = _kr_progress(okr, tables=tables, as_of=parse_date(as_of, "as_of"))
+    out = pd.DataFrame(_tree_rows(okr.objectives, krs), columns=_PROGRESS_COLUMNS)
     out["depth"] = out["depth"].astype("int64")
     for col in ["baseline", "target", "actual", "progress"]:
         out[col] = out[col].astype(float)
     for col in ["window_start", "window_end", "deadline"]:
         out[col] = pd.to_datetime(out[col])
     return out
-
-
-def _fmt(value: float, kind: str, lang: str) -> str:
-    if pd.isna(value):
-        return "—"
-    if kind == "ratio":
-        return f"{value:.1%}"
-    if kind == "money":
-        return f"{value:,.2f} {t('unit.cny', lang)}"
-    if kind == "days":
-        return t("targets.unit.days", lang, n=f"{value:g}")
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-
-
-def _fmt_gap(value: float, kind: str, lang: str) -> str:
-    if kind == "ratio":
-        return t("targets.unit.points", lang, n=f"{value * 100:.1f}")
-    return _fmt(value, kind, lang)
-
-
-def okr_table(progress: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
-    """Display frame of :func:`okr_progress`: indented titles, values formatted by metric kind.
-
-    Examples
-    --------
-    >>> p = pd.DataFrame({"kind": ["objective", "key_result"], "id": ["O1", "K1"], "depth": [0, 1],
-    ...     "title": ["Grow", "Sales +30%"], "owner": ["Li", "Li"], "metric": [None, "sales_growth"],
-    ...     "baseline": [np.nan, 0.0], "target": [np.nan, 0.3], "actual": [np.nan, 0.15],
-    ...     "progress": [0.5, 0.5], "deadline": pd.to_datetime([None, "2025-12-31"])})
-    >>> okr_table(p)["target"].tolist()
-    ['', '30.0%']
-    """
-    check_lang(lang)
-    kinds = progress["metric"].map(lambda m: METRICS.get(m, {}).get("kind", "count"))
-    is_kr = progress["kind"] == "key_result"
-
-    def col(name: str) -> list[str]:
-        return [_fmt(v, k, lang) if kr else "" for v, k, kr in zip(progress[name], kinds, is_kr, strict=True)]
-
-    indent = progress["depth"].map(lambda d: "\u3000" * int(d))
-    marker = np.where(is_kr, "▸ ", "◆ ")
-    return pd.DataFrame({
-        "id": progress["id"],
-        "title": indent + marker + progress["title"].astype(str),
-        "owner": progress["owner"],
-        "metric": [t(f"targets.metric.{m}", lang) if m in METRICS else _text(m) for m in progress["metric"]],
-        "baseline": col("baseline"), "target": col("target"), "actual": col("actual"),
-        "progress": progress["progress"],
-        "deadline": pd.to_datetime(progress["deadline"]).dt.strftime("%Y-%m-%d").fillna(""),
-    })
 
 
 def _history_windows(period: str, data_start: pd.Timestamp, data_end: pd.Timestamp, lookback: bool,
@@ -485,6 +439,75 @@ def _history_windows(period: str, data_start: pd.Timestamp, data_end: pd.Timesta
     return out
 
 
+def _smart_margin(margin: object) -> float:
+    try:
+        value = float(margin)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ParameterError("margin", margin, "a share such as 0.10") from None
+    if not math.isfinite(value) or value < 0:
+        raise ParameterError("margin", margin, "a share >= 0 such as 0.10")
+    return value
+
+
+def _specific(rec: Any, vague: set[str]) -> tuple[bool, list[str]]:
+    """Specific: an owner is named and the metric is named and not vague."""
+    issues = [] if rec.owner else ["no_owner"]
+    if not rec.metric:
+        issues.append("no_metric")
+    elif rec.metric.lower() in vague:
+        issues.append("vague_metric")
+    return not issues, issues
+
+
+def _relevant(rec: Any, known: set[str]) -> tuple[bool, list[str]]:
+    """Relevant: linked to an objective that exists."""
+    if not _text(rec.objective_id):
+        return False, ["no_objective"]
+    if rec.objective_id not in known:
+        return False, ["unknown_objective"]
+    return True, []
+
+
+def _achievable(rec: Any, *, okr: OKR, margin: float, span: tuple[pd.Timestamp, pd.Timestamp] | None,
+                tables: Mapping[str, pd.DataFrame | None]) -> dict[str, Any]:
+    """Achievable: the target against the best complete past period (plus ``margin``).
+
+    Returns ``achievable`` (True / False / None when not assessed), the issue codes and
+    the figures behind them: ``best_period, best, limit, gap``.
+    """
+    out: dict[str, Any] = {"achievable": None, "issues": [], "best_period": "", "best": np.nan,
+                           "limit": np.nan, "gap": np.nan}
+    if pd.isna(rec.target) or not rec.metric:
+        return out
+    if rec.metric not in METRICS or span is None:  # tracked by hand, or no orders to learn from
+        out["issues"] = ["not_assessed"]
+        return out
+    spec = METRICS[rec.metric]
+    data_start, data_end = span
+    before = (pd.Timestamp(year=okr.plan_year, month=1, day=1) if okr.plan_year
+              else (rec.deadline if not pd.isna(rec.deadline) else data_end + pd.Timedelta(days=1)))
+    min_spend = KEY_ACCOUNT_MIN if pd.isna(rec.min_spend) else rec.min_spend
+    values = [(name, metric_value(rec.metric, start=s, end=e, **tables, scope=rec.scope, min_spend=min_spend))
+              for name, s, e in _history_windows(rec.period, data_start, data_end, spec["lookback"], before)]
+    values = [(n, v) for n, v in values if not pd.isna(v)]
+    if not values:
+        out["issues"] = ["not_assessed"]
+        return out
+    when, best = (max if spec["higher"] else min)(values, key=lambda nv: nv[1])
+    sign = 1 if spec["higher"] else -1
+    limit = best + sign * margin if spec["kind"] == "ratio" else best * (1 + sign * margin)
+    achievable = bool(rec.target <= limit) if spec["higher"] else bool(rec.target >= limit)
+    issues = [] if achievable else ["too_high" if spec["higher"] else "too_low"]
+    return {"achievable": achievable, "issues": issues, "best_period": when, "best": float(best),
+            "limit": float(limit), "gap": float(abs(rec.target - limit))}
+
+
+SMART_COLUMNS = ["kr_id", "title_en", "title_zh", *SMART_CRITERIA, "all_pass", "issues", "metric", "kind",
+                 "target", "target_text", "deadline_text", "objective_id", "period", "best_period", "best", "limit",
+                 "gap", "margin"]
+"""Columns of :func:`smart_check`."""
+
+
 def smart_check(
     okr: OKR,
     *,
@@ -494,30 +517,40 @@ def smart_check(
     reps: pd.DataFrame | None = None,
     margin: float = 0.10,
     vague_metrics: Sequence[str] = VAGUE_METRICS,
-    lang: str = "en",
 ) -> pd.DataFrame:
-    """Check every key result (goal) against SMART and explain each failure.
+    """Check every key result (goal) against SMART; say which rule failed and the figures why.
 
-    Rules (each explained in the ``issues`` text, in ``lang``):
+    Rules (each failure is an issue code of :data:`SMART_ISSUES`):
 
-    - **specific**: an ``owner`` is named and the ``metric`` is named and not vague
-      (not in ``vague_metrics`` such as "performance", "提升").
-    - **measurable**: the ``target`` is a number.
+    - **specific**: an ``owner`` is named (else ``no_owner``) and the ``metric`` is named
+      (``no_metric``) and not vague (``vague_metric``: in ``vague_metrics`` such as
+      "performance", "提升").
+    - **measurable**: the ``target`` is a number (``no_target``).
     - **achievable**: for a metric the kit computes, the target is within what history
       supports: the best complete past period of the same length (year, quarter or
       month, by ``period``) plus ``margin`` (10 points for rates and growth, +10% for
-      counts and money; minus for metrics where lower is better, such as cycle days).
-      Periods that start in the data's first year are skipped for metrics that need a
-      year of earlier data (growth, new customers, repurchase). Unknown (NA) when it
-      cannot be assessed; that does not fail the goal.
-    - **relevant**: linked to an objective that exists.
-    - **time_bound**: a valid ``deadline``.
+      counts and money; minus for metrics where lower is better, such as cycle days):
+      ``too_high`` / ``too_low`` otherwise. Periods that start in the data's first year
+      are skipped for metrics that need a year of earlier data (growth, new customers,
+      repurchase). Unknown (NA, ``not_assessed``) when it cannot be assessed; that does
+      not fail the goal.
+    - **relevant**: linked to an objective (``no_objective``) that exists
+      (``unknown_objective``).
+    - **time_bound**: a valid ``deadline`` (``no_deadline``, ``bad_deadline``).
 
     Returns
     -------
     DataFrame
-        ``kr_id, title, specific, measurable, achievable, relevant, time_bound, all_pass,
-        issues`` (boolean columns; ``achievable`` may be NA).
+        Columns :data:`SMART_COLUMNS`: ``kr_id, title_en, title_zh``; the boolean
+        columns ``specific, measurable, achievable, relevant, time_bound, all_pass``
+        (``achievable`` may be NA); ``issues`` (a tuple of issue codes, in the order of
+        the rules above; empty when the goal passes and was fully assessed); and the
+        figures the issues refer to: ``metric``, ``kind`` (of :data:`METRICS`, "" for
+        other metrics), ``target``, ``target_text`` and ``deadline_text`` (as written),
+        ``objective_id``, ``period`` (year, quarter or month), ``best_period`` and
+        ``best`` (the best past period and its value), ``limit`` (``best`` plus or minus
+        the margin), ``gap`` (``|target - limit|``), ``margin``.
+        :func:`playbook.present.targets.smart_table` explains them in words.
 
     Examples
     --------
@@ -526,128 +559,71 @@ def smart_check(
     >>> r = smart_check(okr).iloc[0]
     >>> [bool(r[c]) for c in ["specific", "measurable", "relevant", "time_bound", "all_pass"]]
     [False, False, False, False, False]
+    >>> r["issues"]
+    ('no_owner', 'vague_metric', 'no_target', 'no_deadline', 'no_objective')
     """
-    check_lang(lang)
-    try:
-        margin = float(margin)
-    except (TypeError, ValueError):
-        raise ParameterError("margin", margin, "a share such as 0.10") from None
-    if not math.isfinite(margin) or margin < 0:
-        raise ParameterError("margin", margin, "a share >= 0 such as 0.10")
+    margin = _smart_margin(margin)
     vague = {v.lower() for v in vague_metrics}
-    kr = okr.key_results
     known = set(okr.objectives["objective_id"])
-    data_start = data_end = None
+    tables = {"orders": orders, "opportunities": opportunities, "activities": activities, "reps": reps}
+    span = None
     if orders is not None and len(orders):
         d = pd.to_datetime(orders["order_date"])
-        data_start, data_end = d.min().normalize(), d.max().normalize()
+        span = (d.min().normalize(), d.max().normalize())
     rows = []
-    for rec in kr.itertuples(index=False):  # goals are few (config, not data)
-        issues: list[str] = []
-        specific = True
-        if not rec.owner:
-            specific = False
-            issues.append(t("targets.smart.no_owner", lang))
-        if not rec.metric:
-            specific = False
-            issues.append(t("targets.smart.no_metric", lang))
-        elif rec.metric.lower() in vague:
-            specific = False
-            issues.append(t("targets.smart.vague_metric", lang, metric=rec.metric))
+    for rec in okr.key_results.itertuples(index=False):  # goals are few (config, not data)
+        specific, issues = _specific(rec, vague)
         measurable = not pd.isna(rec.target)
-        if not measurable:
-            issues.append(t("targets.smart.no_target", lang, target=rec.target_text or "—"))
         time_bound = not pd.isna(rec.deadline)
-        if not time_bound:
-            issues.append(t("targets.smart.bad_deadline", lang, deadline=rec.deadline_text)
-                          if rec.deadline_text else t("targets.smart.no_deadline", lang))
-        if not _text(rec.objective_id):
-            relevant = False
-            issues.append(t("targets.smart.no_objective", lang))
-        elif rec.objective_id not in known:
-            relevant = False
-            issues.append(t("targets.smart.unknown_objective", lang, objective=rec.objective_id))
-        else:
-            relevant = True
-        achievable: bool | None = None
-        if rec.metric in METRICS and measurable and data_start is not None:
-            spec = METRICS[rec.metric]
-            before = (pd.Timestamp(year=okr.plan_year, month=1, day=1) if okr.plan_year
-                      else (rec.deadline if time_bound else data_end + pd.Timedelta(days=1)))
-            windows = _history_windows(rec.period, data_start, data_end, spec["lookback"], before)
-            values = [(name, metric_value(rec.metric, start=s, end=e, orders=orders, opportunities=opportunities,
-                                          activities=activities, reps=reps, scope=rec.scope,
-                                          min_spend=KEY_ACCOUNT_MIN if pd.isna(rec.min_spend) else rec.min_spend))
-                      for name, s, e in windows]
-            values = [(n, v) for n, v in values if not pd.isna(v)]
-            if values:
-                when, best = (max if spec["higher"] else min)(values, key=lambda nv: nv[1])
-                additive = spec["kind"] == "ratio"
-                sign = 1 if spec["higher"] else -1
-                limit = best + sign * margin if additive else best * (1 + sign * margin)
-                achievable = rec.target <= limit if spec["higher"] else rec.target >= limit
-                if not achievable:
-                    key = "targets.smart.too_high" if spec["higher"] else "targets.smart.too_low"
-                    margin_text = (t("targets.unit.points", lang, n=f"{margin * 100:g}") if additive
-                                   else f"{margin:.0%}")
-                    issues.append(t(key, lang, target=_fmt(rec.target, spec["kind"], lang),
-                                    gap=_fmt_gap(abs(rec.target - limit), spec["kind"], lang),
-                                    period=t(f"targets.period.{rec.period or 'year'}", lang), when=when,
-                                    best=_fmt(best, spec["kind"], lang), margin=margin_text,
-                                    limit=_fmt(limit, spec["kind"], lang)))
-            else:
-                issues.append(t("targets.smart.not_assessed", lang, metric=rec.metric))
-        elif rec.metric and measurable:
-            issues.append(t("targets.smart.not_assessed", lang, metric=rec.metric))
-        passed = specific and measurable and relevant and time_bound and achievable is not False
-        if passed and not issues:
-            issues.append(t("targets.smart.ok", lang))
-        rows.append({"kr_id": rec.kr_id, "title": rec.title_zh if lang == "zh" else rec.title_en,
-                     "specific": specific, "measurable": measurable, "achievable": achievable,
-                     "relevant": relevant, "time_bound": time_bound, "all_pass": passed,
-                     "issues": "; ".join(issues) if lang == "en" else "；".join(issues)})
-    out = pd.DataFrame(rows, columns=["kr_id", "title", *SMART_CRITERIA, "all_pass", "issues"])
+        issues += [] if measurable else ["no_target"]
+        issues += [] if time_bound else ["bad_deadline" if rec.deadline_text else "no_deadline"]
+        relevant, why = _relevant(rec, known)
+        ach = _achievable(rec, okr=okr, margin=margin, span=span, tables=tables)
+        rows.append({
+            "kr_id": rec.kr_id, "title_en": rec.title_en, "title_zh": rec.title_zh, "specific": specific,
+            "measurable": measurable, "achievable": ach["achievable"], "relevant": relevant,
+            "time_bound": time_bound,
+            "all_pass": specific and measurable and relevant and time_bound and ach["achievable"] is not False,
+            "issues": tuple(issues + why + ach["issues"]), "metric": rec.metric,
+            "kind": METRICS.get(rec.metric, {}).get("kind", ""), "target": rec.target,
+            "target_text": rec.target_text, "deadline_text": rec.deadline_text,
+            "objective_id": _text(rec.objective_id), "period": rec.period or "year",
+            "best_period": ach["best_period"], "best": ach["best"], "limit": ach["limit"], "gap": ach["gap"],
+            "margin": margin,
+        })
+    out = pd.DataFrame(rows, columns=SMART_COLUMNS)
     for col in [*SMART_CRITERIA, "all_pass"]:
         out[col] = out[col].astype("boolean")
+    for col in ["target", "best", "limit", "gap", "margin"]:
+        out[col] = out[col].astype(float)
     return out
 
 
-def smart_table(check: pd.DataFrame) -> pd.DataFrame:
-    """Display frame of :func:`smart_check`: ✓ / ✗ per criterion (– when not assessed).
-
-    Examples
-    --------
-    >>> c = pd.DataFrame({"kr_id": ["G"], "title": ["x"], "specific": [True], "measurable": [False],
-    ...                   "achievable": pd.array([None], dtype="boolean"), "relevant": [True],
-    ...                   "time_bound": [True], "all_pass": [False], "issues": ["..."]})
-    >>> smart_table(c).iloc[0, 2:8].tolist()
-    ['✓', '✗', '–', '✓', '✓', '✗']
-    """
-    out = check.copy()
-    for col in [*SMART_CRITERIA, "all_pass"]:
-        out[col] = [("–" if pd.isna(v) else ("✓" if v else "✗")) for v in check[col]]
-    return out
+PLAN_CHECKS = ("year_quarters", "quarter_months", "year_teams", "team_reps", "rep_rows", "month_columns")
+"""The checks of :func:`plan_checks`, in order."""
 
 
-def plan_checks(plan: QuotaPlan, *, lang: str = "en") -> pd.DataFrame:
+def plan_checks(plan: QuotaPlan) -> pd.DataFrame:
     """Show that every level of ``plan`` adds up to its parent: the largest difference in cents.
 
     Returns
     -------
     DataFrame
-        ``check`` (text in ``lang``), ``parts`` (how many parts were compared),
-        ``difference`` (largest absolute difference between a parent and the sum of its
-        parts, in cents; 0 everywhere for an exact plan).
+        ``check`` (a key of :data:`PLAN_CHECKS`: year = sum of quarters, each quarter =
+        sum of its months, year = sum of teams, each team = sum of its reps, each rep's
+        year = sum of his months, each month = sum over reps), ``parts`` (how many parts
+        were compared), ``difference`` (largest absolute difference between a parent and
+        the sum of its parts, in cents; 0 everywhere for an exact plan).
 
     Examples
     --------
     >>> from playbook.targets import decompose
     >>> reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "team": ["A", "A", "B"]})
     >>> plan = decompose(reps, target=1000.0, plan_year=2025, time_method="equal", rep_method="equal")
-    >>> plan_checks(plan)["difference"].tolist()
-    [0, 0, 0, 0, 0, 0]
+    >>> checks = plan_checks(plan)
+    >>> checks["check"].iloc[0], checks["difference"].tolist()
+    ('year_quarters', [0, 0, 0, 0, 0, 0])
     """
-    check_lang(lang)
 
     def c(values: pd.Series | np.ndarray) -> np.ndarray:
         return (np.asarray(values, dtype=float) * 100).round().astype("int64")
@@ -661,15 +637,15 @@ def plan_checks(plan: QuotaPlan, *, lang: str = "en") -> pd.DataFrame:
     rows = cells.groupby("rep_id")["_c"].sum().reindex(reps["rep_id"].to_numpy()).fillna(0).to_numpy()
     cols = cells.groupby("month")["_c"].sum().reindex(pd.to_datetime(months["month"])).fillna(0).to_numpy()
     checks = [
-        ("year_quarters", 4, abs(int(c(plan.quarterly["target"]).sum()) - total)),
-        ("quarter_months", 12, int(np.abs(by_quarter.to_numpy() - c(plan.quarterly["target"])).max())),
-        ("year_teams", len(plan.teams), abs(int(c(plan.teams["quota"]).sum()) - total)),
-        ("team_reps", len(reps), int(np.abs(by_team.to_numpy() - c(plan.teams["quota"])).max())),
-        ("rep_rows", int(cells["_c"].size), int(np.abs(rows - reps["_c"].to_numpy()).max())),
-        ("month_columns", int(cells["_c"].size), int(np.abs(cols - months["_c"].to_numpy()).max())),
+        (4, abs(int(c(plan.quarterly["target"]).sum()) - total)),
+        (12, int(np.abs(by_quarter.to_numpy() - c(plan.quarterly["target"])).max())),
+        (len(plan.teams), abs(int(c(plan.teams["quota"]).sum()) - total)),
+        (len(reps), int(np.abs(by_team.to_numpy() - c(plan.teams["quota"])).max())),
+        (int(cells["_c"].size), int(np.abs(rows - reps["_c"].to_numpy()).max())),
+        (int(cells["_c"].size), int(np.abs(cols - months["_c"].to_numpy()).max())),
     ]
     return pd.DataFrame({
-        "check": [t(f"targets.check.{k}", lang) for k, _, _ in checks],
-        "parts": [n for _, n, _ in checks],
-        "difference": [d for _, _, d in checks],
+        "check": list(PLAN_CHECKS),
+        "parts": [n for n, _ in checks],
+        "difference": [d for _, d in checks],
     })

@@ -9,9 +9,8 @@ import pandas as pd
 
 from playbook.core.dates import parse_date
 from playbook.core.errors import ParameterError, require_columns
-from playbook.core.labels import check_lang, t
 from playbook.targets.company import _year
-from playbook.targets.rules import STATUS_BANDS
+from playbook.targets.rules import STATUS_BANDS, STATUSES
 
 __all__ = ["track", "weekly_review", "default_month"]
 
@@ -143,7 +142,6 @@ def weekly_review(
     as_of: object,
     period: str = "month",
     bands: Sequence[float] = STATUS_BANDS,
-    lang: str = "en",
 ) -> pd.DataFrame:
     """Build the weekly-review table (周复盘): per rep, the running period's pace, status, gap and run rate.
 
@@ -156,8 +154,9 @@ def weekly_review(
     Returns
     -------
     DataFrame
-        ``rep_id, name, team, period, target, expected, actual, pace, status, status_text,
-        to_go, days_left, run_rate, needed_run_rate``, the most behind first.
+        ``rep_id, name, team, period, target, expected, actual, pace, status`` (a key of
+        :data:`STATUSES`), ``to_go, days_left, run_rate, needed_run_rate``, the most behind
+        first.
 
     Examples
     --------
@@ -171,7 +170,6 @@ def weekly_review(
     0     R2  0.666667    behind  200.0         15            93.33
     1     R1  1.066667  on_track  140.0         15            65.33
     """
-    check_lang(lang)
     if period not in ("month", "quarter", "ytd"):
         raise ParameterError("period", period, "'month', 'quarter' or 'ytd'")
     try:
@@ -192,13 +190,14 @@ def weekly_review(
         days_left = int((last_day.normalize() - end).days)
     days_done = int((end - cur["period_start"].min()).days) + 1 if len(cur) else 0
     pace = cur["actual"] / cur["expected"].where(cur["expected"] > 0)
-    status = np.select([pace >= on_track, pace >= at_risk], ["on_track", "at_risk"], "behind")
-    status = np.where(pace.isna(), "on_track", status)
+    on, risk, behind = STATUSES
+    status = np.select([pace >= on_track, pace >= at_risk], [on, risk], behind)
+    status = np.where(pace.isna(), on, status)
     to_go = (cur["target"] - cur["actual"]).clip(lower=0).round(2)
     out = pd.DataFrame({
         "rep_id": cur["rep_id"], "name": cur["name"], "team": cur["team"], "period": cur["period"],
         "target": cur["target"], "expected": cur["expected"], "actual": cur["actual"], "pace": pace,
-        "status": status, "status_text": [t(f"targets.status.{s}", lang) for s in status],
+        "status": status,
         "to_go": to_go, "days_left": np.full(len(cur), days_left, dtype="int64"),
         "run_rate": (cur["actual"] / max(days_done, 1) * 7).round(2),
         "needed_run_rate": (to_go / days_left * 7).round(2) if days_left else np.nan,

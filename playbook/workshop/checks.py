@@ -47,6 +47,7 @@ from playbook.core.errors import InputError, ParameterError, PlaybookError
 from playbook.core.labels import check_lang, t
 from playbook.data import case_study as case_data
 from playbook.present import case_study as case_display
+from playbook.present import targets as present_targets
 
 __all__ = [
     "SOLUTIONS_PATH",
@@ -323,13 +324,14 @@ def check_smart_kr(answer: object, tables: Mapping[str, pd.DataFrame] | None = N
         return _result("smart_kr", "not_yet", "workshop.hint.smart_format", lang, error=str(exc))
     tables = tables or {}
     check = targets.smart_check(parsed, orders=tables.get("orders"), opportunities=tables.get("opportunities"),
-                                activities=tables.get("activities"), reps=tables.get("reps"), lang=lang)
+                                activities=tables.get("activities"), reps=tables.get("reps"))
     row = check.iloc[0]
+    issues = present_targets.smart_issues(check, lang=lang)[0]
     if bool(row["all_pass"]):
-        return _result("smart_kr", "right", "workshop.right.smart_kr", lang, issues=row["issues"])
+        return _result("smart_kr", "right", "workshop.right.smart_kr", lang, issues=issues)
     failed = [c for c in targets.SMART_CRITERIA if row[c] is False or (not pd.isna(row[c]) and not bool(row[c]))]
     return _result("smart_kr", "not_yet", "workshop.hint.smart", lang,
-                   criteria=_join([t(f"col.{c}", lang) for c in failed], lang), issues=row["issues"])
+                   criteria=_join([t(f"col.{c}", lang) for c in failed], lang), issues=issues)
 
 
 # --------------------------------------------------------------------------- module 3

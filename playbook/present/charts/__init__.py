@@ -1,8 +1,12 @@
 """Charts for notebooks and reports, with Chinese labels that render (no empty boxes).
 
-Every chart function takes a tidy frame from a domain function and ``lang``, and
-returns a matplotlib ``Figure``. Fonts are set up once by :func:`setup_fonts`,
-which prefers Noto Sans CJK SC (Debian package ``fonts-noto-cjk``).
+Every chart function takes a tidy frame from a domain function, ``lang`` and
+``ax=None``, draws on ``ax`` (or on a new figure when it is None) and returns the
+matplotlib ``Axes``, like lifetimes' ``plotting.py``; a notebook shows ``ax.figure``.
+New figures are closed in pyplot at once, so a notebook shows them once (where it
+displays ``ax.figure``), never twice, and nothing needs closing. Fonts are set up
+once by :func:`setup_fonts`, which prefers Noto Sans CJK SC (Debian package
+``fonts-noto-cjk``).
 
 Examples
 --------
@@ -10,8 +14,8 @@ Examples
 >>> from playbook.present.charts import monthly_sales_chart
 >>> frame = pd.DataFrame({"team": ["A", "A"], "month": pd.to_datetime(["2025-01-01", "2025-02-01"]),
 ...                       "net_sales": [1.0e5, 1.2e5]})
->>> fig = monthly_sales_chart(frame, lang="zh")
->>> fig.axes[0].get_ylabel()
+>>> ax = monthly_sales_chart(frame, lang="zh")
+>>> ax.get_ylabel()
 '净销售额（万元）'
 """
 
@@ -24,11 +28,11 @@ import matplotlib.font_manager as fm
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import pandas as pd
-from matplotlib.figure import Figure
+from matplotlib.axes import Axes
 
 from playbook.core.labels import check_lang, t
 
-__all__ = ["CJK_FONTS", "setup_fonts", "cjk_font", "monthly_sales_chart", "attainment_chart"]
+__all__ = ["CJK_FONTS", "setup_fonts", "cjk_font", "ensure_axes", "monthly_sales_chart", "attainment_chart"]
 
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -73,19 +77,39 @@ def setup_fonts() -> str | None:
     return font
 
 
+def ensure_axes(ax: Axes | None = None, *, figsize: tuple[float, float] = (8.0, 4.0)) -> Axes:
+    """Return ``ax``, or the Axes of a new ``figsize`` figure (constrained layout) when it is None.
+
+    Sets up the fonts first (:func:`setup_fonts`). The new figure is closed in pyplot
+    at once: a notebook shows it only where it is displayed (``ax.figure``), never twice.
+
+    Examples
+    --------
+    >>> ax = ensure_axes(figsize=(4, 3))
+    >>> ensure_axes(ax) is ax, ax.figure.get_size_inches().tolist()
+    (True, [4.0, 3.0])
+    """
+    setup_fonts()
+    if ax is not None:
+        return ax
+    fig = plt.figure(figsize=figsize, layout="constrained")
+    plt.close(fig)
+    return fig.add_subplot()
+
+
 def _wan(x: float, _pos: object = None) -> str:
     return f"{x / 1e4:,.0f}"
 
 
-def monthly_sales_chart(monthly: pd.DataFrame, *, lang: str = "en") -> Figure:
+def monthly_sales_chart(monthly: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Line chart of net sales per month, one line per team, in 万元 (10k CNY).
 
     ``monthly`` has the columns ``team``, ``month``, ``net_sales`` (as returned by
-    :func:`playbook.targets.overview.monthly_sales`).
+    :func:`playbook.targets.overview.monthly_sales`). Draws on ``ax`` (a new figure when
+    None) and returns it.
     """
     check_lang(lang)
-    setup_fonts()
-    fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
+    ax = ensure_axes(ax, figsize=(9, 4))
     for team, part in monthly.groupby("team", sort=True):
         part = part.sort_values("month")
         ax.plot(part["month"], part["net_sales"], marker="o", markersize=3, label=str(team))
@@ -95,20 +119,19 @@ def monthly_sales_chart(monthly: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.set_title(t("chart.monthly_sales_by_team", lang))
     ax.grid(alpha=0.3)
     ax.legend(title=t("col.team", lang), fontsize=8)
-    plt.close(fig)
-    return fig
+    return ax
 
 
-def attainment_chart(summary: pd.DataFrame, *, lang: str = "en") -> Figure:
+def attainment_chart(summary: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Horizontal bars of year-to-date quota attainment per rep, with the 100% line.
 
     ``summary`` has ``name``, ``team`` and ``attainment`` (a ratio, 1.0 = 100%), as
-    returned by :func:`playbook.targets.overview.rep_summary`.
+    returned by :func:`playbook.targets.overview.rep_summary`. Draws on ``ax`` (a new
+    figure when None) and returns it.
     """
     check_lang(lang)
-    setup_fonts()
     data = summary.dropna(subset=["attainment"]).sort_values(["team", "attainment"])
-    fig, ax = plt.subplots(figsize=(8, 0.28 * len(data) + 1.2), layout="constrained")
+    ax = ensure_axes(ax, figsize=(8, 0.28 * len(data) + 1.2))
     colors = {team: f"C{i}" for i, team in enumerate(sorted(data["team"].unique()))}
     ax.barh(data["name"] + " · " + data["team"], data["attainment"] * 100,
             color=[colors[x] for x in data["team"]])
@@ -116,5 +139,4 @@ def attainment_chart(summary: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.set_xlabel(t("chart.attainment_pct", lang))
     ax.set_title(t("chart.ytd_attainment", lang))
     ax.grid(axis="x", alpha=0.3)
-    plt.close(fig)
-    return fig
+    return ax

@@ -1,8 +1,8 @@
 """Charts of the funnel diagnostics: funnel, rep x step heat map, stage durations, channel ROI.
 
-Each function takes a frame from :mod:`playbook.funnel` and ``lang`` and returns a
-matplotlib ``Figure`` (closed, so notebooks show it once). Chinese text renders through
-:func:`playbook.present.charts.setup_fonts`.
+Each function takes a frame from :mod:`playbook.funnel`, ``lang`` and ``ax=None``,
+draws on ``ax`` (a new figure when None) and returns the ``Axes``. Chinese text renders
+through :func:`playbook.present.charts.setup_fonts`.
 
 Examples
 --------
@@ -11,24 +11,24 @@ Examples
 >>> steps = pd.DataFrame({"step": ["lead_to_intent", "intent_to_negotiation", "negotiation_to_deal"],
 ...                       "entered": [100, 40, 20], "passed": [40, 20, 10], "pending": [0, 0, 2],
 ...                       "decided": [100, 40, 18], "rate": [0.4, 0.5, 10 / 18]})
->>> fig = funnel_chart(steps, lang="zh")
->>> fig.axes[0].get_title()
+>>> ax = funnel_chart(steps, lang="zh")
+>>> ax.get_title()
 '销售漏斗'
 """
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.colors import TwoSlopeNorm
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Patch, Rectangle
 
 from playbook.core.errors import require_columns
 from playbook.core.labels import catalogue, check_lang, t
 from playbook.funnel import FUNNEL_STAGES, METRICS, PER_MONTH, STEPS
-from playbook.present.charts import setup_fonts
+from playbook.present.charts import ensure_axes
 
 __all__ = ["funnel_chart", "leak_heatmap", "duration_boxplot", "channel_roi_chart"]
 
@@ -39,24 +39,24 @@ def _label(prefix: str, value: object, lang: str) -> str:
     return cat[key][lang] if key in cat else str(value)
 
 
-def _empty(ax: plt.Axes, lang: str) -> None:
+def _empty(ax: Axes, lang: str) -> None:
     ax.text(0.5, 0.5, t("funnel.chart.no_data", lang), ha="center", va="center", transform=ax.transAxes)
     ax.set_axis_off()
 
 
-def funnel_chart(steps: pd.DataFrame, *, lang: str = "en") -> Figure:
+def funnel_chart(steps: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Funnel of stage counts with the drop-off of each step between the bars.
 
     ``steps`` is :func:`playbook.funnel.step_table` without grouping (three rows). The
     drop-off is ``1 - rate`` of the step, so open deals still sitting in a step are not
-    counted as lost; their number is shown beside it.
+    counted as lost; their number is shown beside it. Draws on ``ax`` (a new figure when
+    None) and returns it.
     """
     check_lang(lang)
     require_columns(steps, ["step", "entered", "passed", "pending", "rate"], "steps")
-    setup_fonts()
     s = steps.set_index("step").reindex(list(STEPS))
     counts = [int(s["entered"].iloc[0])] + [int(x) for x in s["passed"]]
-    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
+    ax = ensure_axes(ax, figsize=(8, 4.2))
     top = max(counts) or 1
     colors = ["#4C72B0", "#55A868", "#C4A000", "#C44E52"]
     for i, (stage, n) in enumerate(zip(FUNNEL_STAGES, counts, strict=True)):
@@ -75,32 +75,31 @@ def funnel_chart(steps: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.set_ylim(-0.6, len(counts) - 0.4)
     ax.set_axis_off()
     ax.set_title(t("funnel.chart.title", lang))
-    plt.close(fig)
-    return fig
+    return ax
 
 
-def leak_heatmap(comparison: pd.DataFrame, *, lang: str = "en", max_pct: float = 50.0) -> Figure:
+def leak_heatmap(comparison: pd.DataFrame, *, lang: str = "en", max_pct: float = 50.0,
+                 ax: Axes | None = None) -> Axes:
     """Heat map of reps x steps: colour = rep rate against the peer rate, leaks framed in black.
 
     ``comparison`` is :func:`playbook.funnel.rep_comparison`. The colour is the relative
     difference ``rate / peer_rate - 1`` (one scale for shares and per-month rates),
     saturating at ``max_pct`` percent. Each cell shows the rep's rate; cells with
     ``not_enough_data`` are grey and show ``n`` (decided, or months); leaks get a thick
-    black frame.
+    black frame. Draws on ``ax`` (a new figure when None, with a colour bar) and returns
+    it.
     """
     check_lang(lang)
     require_columns(comparison, ["rep_id", "team", "step", "rate", "peer_rate", "status", "decided"], "comparison")
-    setup_fonts()
     c = comparison.copy()
     name = c["name"].astype("string") if "name" in c else c["rep_id"].astype("string")
     c["_row"] = name.fillna(c["rep_id"].astype("string")) + " · " + c["team"].astype("string").fillna("")
     steps = [m for m in METRICS if m in set(c["step"])]
     rows = list(dict.fromkeys(c.sort_values(["team", "rep_id"], kind="stable")["_row"]))
-    fig, ax = plt.subplots(figsize=(1.6 * len(steps) + 3.2, 0.34 * len(rows) + 1.8), layout="constrained")
+    ax = ensure_axes(ax, figsize=(1.6 * len(steps) + 3.2, 0.34 * len(rows) + 1.8))
     if not rows or not steps:
         _empty(ax, lang)
-        plt.close(fig)
-        return fig
+        return ax
     idx = c.set_index(["_row", "step"])
     relative = (idx["rate"] / idx["peer_rate"].where(idx["peer_rate"] > 0) - 1) * 100
     grid = relative.unstack("step").reindex(index=rows, columns=steps)
@@ -109,8 +108,7 @@ def leak_heatmap(comparison: pd.DataFrame, *, lang: str = "en", max_pct: float =
     rate = idx["rate"].unstack("step").reindex(index=rows, columns=steps)
     decided = idx["decided"].unstack("step").reindex(index=rows, columns=steps)
     shown = grid.where(status != "not_enough_data").to_numpy(dtype="float64")
-    cmap = plt.get_cmap("RdYlGn").copy()
-    cmap.set_bad("#DDDDDD")
+    cmap = matplotlib.colormaps["RdYlGn"].with_extremes(bad="#DDDDDD")
     image = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, aspect="auto",
                       norm=TwoSlopeNorm(vcenter=0.0, vmin=-max_pct, vmax=max_pct))
     for i in range(len(rows)):
@@ -134,58 +132,68 @@ def leak_heatmap(comparison: pd.DataFrame, *, lang: str = "en", max_pct: float =
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     ax.set_title(t("funnel.chart.heatmap_title", lang))
     ax.set_xlabel(t("funnel.chart.heatmap_legend", lang), fontsize=8)
-    fig.colorbar(image, ax=ax, shrink=0.6, label=t("funnel.chart.diff_rel", lang))
-    plt.close(fig)
-    return fig
+    ax.figure.colorbar(image, ax=ax, shrink=0.6, label=t("funnel.chart.diff_rel", lang))
+    return ax
 
 
-def duration_boxplot(durations: pd.DataFrame, *, lang: str = "en", by: str | None = "team") -> Figure:
+def duration_boxplot(durations: pd.DataFrame, *, lang: str = "en", by: str | None = "team",
+                     ax: Axes | None = None) -> Axes:
     """Box plots of completed days per stage (and the sales cycle), one box per ``by`` group.
 
     ``durations`` is :func:`playbook.funnel.stage_durations`; ongoing stays are left out
-    (they have not ended). Whiskers at the 5th and 95th percentiles; outliers hidden.
+    (they have not ended). Stages run along the x axis; within a stage, one box per
+    group (coloured, with a legend). Whiskers at the 5th and 95th percentiles; outliers
+    hidden. Draws on ``ax`` (a new figure when None) and returns it.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"stage": ["lead", "lead", "cycle"], "days": [3, 5, 40], "ongoing": [False] * 3,
+    ...                   "team": ["A", "B", "A"]})
+    >>> ax = duration_boxplot(d, lang="zh")
+    >>> [x.get_text() for x in ax.get_xticklabels()], len(ax.get_legend().get_texts())
+    (['线索', '销售周期'], 2)
     """
     check_lang(lang)
     require_columns(durations, ["stage", "days", "ongoing"], "durations")
-    setup_fonts()
     done = durations.loc[~durations["ongoing"].astype(bool)]
     stages = [s for s in ("lead", "intent", "negotiation", "cycle") if s in set(done["stage"])]
     groups = sorted(done[by].dropna().unique()) if by else [None]
-    fig, axes = plt.subplots(1, max(len(stages), 1), figsize=(3 * max(len(stages), 1) + 1, 3.8),
-                             layout="constrained", squeeze=False)
+    ax = ensure_axes(ax, figsize=(2.4 * max(len(stages), 1) + 0.6 * len(groups) + 1.5, 3.8))
     if not stages:
-        _empty(axes[0, 0], lang)
-    for ax, stage in zip(axes[0], stages, strict=False):
-        part = done.loc[done["stage"] == stage]
-        data = [part.loc[part[by] == g, "days"].to_numpy() if by else part["days"].to_numpy() for g in groups]
+        _empty(ax, lang)
+        return ax
+    width = 0.8 / len(groups)
+    for k, group in enumerate(groups):
+        data = [done.loc[(done["stage"] == stage) & (done[by] == group if by else True), "days"].to_numpy()
+                for stage in stages]
         data = [d if len(d) else np.array([np.nan]) for d in data]
-        ax.boxplot(data, whis=(5, 95), showfliers=False, patch_artist=True,
-                   boxprops={"facecolor": "#AFC8E8"}, medianprops={"color": "black"})
-        ax.set_xticks(range(1, len(groups) + 1), [str(g) if g is not None else "" for g in groups],
-                      rotation=20, fontsize=8)
-        ax.set_title(_label("funnel.stage.", stage, lang), fontsize=10)
-        ax.grid(axis="y", alpha=0.3)
-    axes[0, 0].set_ylabel(t("funnel.chart.days", lang))
-    fig.suptitle(t("funnel.chart.durations_title", lang))
-    plt.close(fig)
-    return fig
+        ax.boxplot(data, positions=np.arange(len(stages)) - 0.4 + width * (k + 0.5), widths=width * 0.85,
+                   whis=(5, 95), showfliers=False, patch_artist=True, manage_ticks=False,
+                   boxprops={"facecolor": f"C{k % 10}", "alpha": 0.6}, medianprops={"color": "black"})
+    ax.set_xticks(range(len(stages)), [_label("funnel.stage.", s, lang) for s in stages])
+    ax.set_ylabel(t("funnel.chart.days", lang))
+    ax.set_title(t("funnel.chart.durations_title", lang))
+    ax.grid(axis="y", alpha=0.3)
+    if by:
+        ax.legend([Patch(facecolor=f"C{k % 10}", alpha=0.6) for k in range(len(groups))], [str(g) for g in groups],
+                  fontsize=8, title=t(f"col.{by}", lang) if f"col.{by}" in catalogue() else by)
+    return ax
 
 
-def channel_roi_chart(channels: pd.DataFrame, *, lang: str = "en", min_roi: float = 1.0) -> Figure:
+def channel_roi_chart(channels: pd.DataFrame, *, lang: str = "en", min_roi: float = 1.0,
+                      ax: Axes | None = None) -> Axes:
     """Horizontal bars of ROI per channel with the ``min_roi`` line; low-ROI channels in red.
 
     ``channels`` is :func:`playbook.funnel.channel_table`; channels with unknown ROI are
-    left out.
+    left out. Draws on ``ax`` (a new figure when None) and returns it.
     """
     check_lang(lang)
     require_columns(channels, ["channel", "roi"], "channels")
-    setup_fonts()
     data = channels.dropna(subset=["roi"]).sort_values("roi")
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(data) + 1.4), layout="constrained")
+    ax = ensure_axes(ax, figsize=(7, 0.45 * len(data) + 1.4))
     if data.empty:
         _empty(ax, lang)
-        plt.close(fig)
-        return fig
+        return ax
     labels = [_label("channel.", c, lang) for c in data["channel"]]
     colors = ["#C44E52" if r < min_roi else "#55A868" for r in data["roi"]]
     ax.barh(labels, data["roi"], color=colors)
@@ -195,5 +203,4 @@ def channel_roi_chart(channels: pd.DataFrame, *, lang: str = "en", min_roi: floa
     ax.set_xlabel(t("funnel.chart.roi", lang))
     ax.set_title(t("funnel.chart.roi_title", lang))
     ax.grid(axis="x", alpha=0.3)
-    plt.close(fig)
-    return fig
+    return ax
