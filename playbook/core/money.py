@@ -134,8 +134,8 @@ def cents(values: object, *, name: str = "amount") -> np.ndarray:
 def round_money(values: object) -> Any:
     """Return amounts rounded to the cent by the one rule, as float CNY (``cents / 100``).
 
-    A Series gives a Series (same index and name), a single number a float, anything
-    else an array. Missing values stay missing (NaN).
+    A Series gives a Series and a DataFrame a DataFrame (same index, columns and name),
+    a single number a float, anything else an array. Missing values stay missing (NaN).
 
     Examples
     --------
@@ -146,6 +146,8 @@ def round_money(values: object) -> Any:
     >>> round_money(1.005)
     1.01
     """
+    if isinstance(values, pd.DataFrame):
+        return values.apply(round_money)
     series = values if isinstance(values, pd.Series) else None
     x = np.asarray(values.to_numpy(dtype="float64", na_value=np.nan) if series is not None else values,
                    dtype="float64")

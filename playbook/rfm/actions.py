@@ -12,6 +12,7 @@ import yaml
 from playbook.core import paths
 from playbook.core.errors import InputError, ParameterError, require_columns
 from playbook.core.labels import check_lang
+from playbook.core.money import round_money
 from playbook.rfm.scores import ACTIONS_FILE, TIERS
 from playbook.rfm.segments import SegmentMap, load_segment_map
 
@@ -106,7 +107,7 @@ def action_plan(segmented: pd.DataFrame, *,
     seg_act = segment_actions(segment_map=smap, lang=lang, actions=actions).set_index("segment")["action"]
     tier_act = tier_actions(preset=tier_preset, lang=lang, actions=actions).set_index("tier")["action"]
     g = segmented.groupby(["segment", "tier"])
-    out = pd.DataFrame({"customers": g.size(), "revenue": g["monetary"].sum().round(2)}).reset_index()
+    out = pd.DataFrame({"customers": g.size(), "revenue": round_money(g["monetary"].sum())}).reset_index()
     out["_s"] = out["segment"].map({k: i for i, k in enumerate(smap.keys)})
     out["_t"] = out["tier"].map({k: i for i, k in enumerate(TIERS)})
     out = out.sort_values(["_s", "_t"], kind="stable").reset_index(drop=True)

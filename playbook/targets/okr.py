@@ -16,6 +16,7 @@ from playbook.core import paths
 from playbook.core.dates import parse_date
 from playbook.core.errors import InputError, ParameterError
 from playbook.core.labels import check_lang, t
+from playbook.core.money import cents, round_money
 from playbook.targets.quotas import QuotaPlan
 from playbook.targets.rules import KEY_ACCOUNT_MIN, METRICS, SMART_CRITERIA, VAGUE_METRICS
 
@@ -253,7 +254,7 @@ def metric_value(
             n = int((inside & opp["outcome"].astype(str).isin(["won", "lost"])).sum())
             return float(won.sum() / n) if n else np.nan
         if metric == "avg_deal_size":
-            return round(float(opp.loc[won, "amount"].mean()), 2) if won.any() else np.nan
+            return round_money(float(opp.loc[won, "amount"].mean())) if won.any() else np.nan
         days = (closed[won] - pd.to_datetime(opp.loc[won, "created_date"])).dt.days
         return float(days.median()) if len(days) else np.nan
     if metric == "visits":
@@ -266,7 +267,7 @@ def metric_value(
     dates = pd.to_datetime(o["order_date"])
     inside = (dates >= start) & (dates <= end)
     if metric == "sales":
-        return round(float(o.loc[inside, "amount"].sum()), 2)
+        return round_money(float(o.loc[inside, "amount"].sum()))
     if metric == "orders":
         return float((inside & (o["amount"] > 0)).sum())
     if metric == "sales_growth":
@@ -650,7 +651,7 @@ def plan_checks(plan: QuotaPlan, *, lang: str = "en") -> pd.DataFrame:
     check_lang(lang)
 
     def c(values: pd.Series | np.ndarray) -> np.ndarray:
-        return (np.asarray(values, dtype=float) * 100).round().astype("int64")
+        return cents(values)
 
     total = plan.target.cents
     months = plan.monthly.assign(_c=c(plan.monthly["target"]))
