@@ -15,6 +15,8 @@ The functions that apply the rule (and so agree with each other to the cent):
   :func:`to_cents` on every float below the cap);
 - :func:`round_money`: float amounts -> float CNY rounded to the cent (``cents / 100``;
   missing values stay missing);
+- :func:`div_money`: an amount over a count (an average of money) -> float CNY to the
+  cent, the half cent of the exact quotient away from zero (integer arithmetic on cents);
 - :func:`mul_ppm`: cents x a rate in parts per million -> cents (the half cent of the
   product goes away from zero);
 - :func:`allocate`: its total, through :func:`to_cents`.
@@ -49,8 +51,8 @@ import pandas as pd
 
 from playbook.core.errors import InputError, ParameterError
 
-__all__ = ["MAX_CENTS", "PPM", "to_cents", "cents", "round_money", "mul_ppm", "weights_array", "shorten",
-           "allocate_cents", "allocate", "allocate_matrix"]
+__all__ = ["MAX_CENTS", "PPM", "to_cents", "cents", "round_money", "div_money", "mul_ppm", "weights_array",
+           "shorten", "allocate_cents", "allocate", "allocate_matrix"]
 
 MAX_CENTS = 9 * 10**12
 """The one cap: 9e12 cents = 90 billion CNY (cents x parts-per-million stays inside int64)."""
@@ -156,6 +158,43 @@ def round_money(values: object) -> Any:
     out[ok] = cents(x[ok]) / 100
     if series is not None:
         return pd.Series(out, index=series.index, name=series.name)
+    return float(out) if out.ndim == 0 else out
+
+
+def div_money(amounts: object, divisors: object) -> Any:
+    """Return ``amounts / divisors`` in CNY, rounded to the cent by the one rule, exactly: for averages.
+
+    An average of money (a sum over a count of orders, customers, deals or days) is
+    computed on whole cents with integer arithmetic, so the half cent of the exact
+    quotient goes away from zero even when float division would land a hair below it:
+    the mean of 15.93 and 15.94 is 15.94 (in floats, ``(15.93 + 15.94) / 2`` is
+    15.934999999999999, which would round to 15.93).
+    ``amounts`` are first turned into cents by :func:`cents`; ``divisors`` must be whole
+    numbers. A missing amount, or a divisor that is missing or not above 0, gives NaN.
+    Series in, Series out (the index of the first Series), a single pair gives a float.
+
+    Examples
+    --------
+    >>> div_money([50.25, 31.87, -31.87, 10.0], [2, 2, 2, 0]).tolist()
+    [25.13, 15.94, -15.94, nan]
+    >>> div_money(pd.Series([31.87], index=["a"]), pd.Series([2], index=["a"])).to_dict()
+    {'a': 15.94}
+    >>> div_money(1.0, 8)
+    0.13
+    """
+    series = next((v for v in (amounts, divisors) if isinstance(v, pd.Series)), None)
+    x, d = (np.asarray(v.to_numpy(dtype="float64", na_value=np.nan) if isinstance(v, pd.Series) else v,
+                       dtype="float64") for v in (amounts, divisors))
+    x, d = np.broadcast_arrays(x, d)
+    ok = ~np.isnan(x) & np.isfinite(d) & (d > 0)
+    if (d[ok] != np.floor(d[ok])).any():
+        raise ParameterError("divisors", shorten(d[ok][d[ok] != np.floor(d[ok])]), "whole numbers (counts or days)")
+    c = cents(x[ok])
+    n = d[ok].astype(np.int64)
+    out = np.full(x.shape, np.nan)
+    out[ok] = np.sign(c) * ((2 * np.abs(c) + n) // (2 * n)) / 100
+    if series is not None:
+        return pd.Series(out, index=series.index, name=getattr(amounts, "name", None))
     return float(out) if out.ndim == 0 else out
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from playbook.core.dates import optional_date
 from playbook.core.errors import ParameterError, require_columns
-from playbook.core.money import round_money
+from playbook.core.money import div_money, round_money
 from playbook.funnel.rules import (
     _DATE_COLUMNS,
     DURATION_COLUMNS,
@@ -299,7 +299,7 @@ def pipeline_table(
     out["open_deals"] = g["open_deals"].astype("int64").to_numpy()
     out["open_amount"] = round_money(g["open_amount"].astype("float64").to_numpy())
     out["win_rate"] = _ratio(g["_won"], g["_won"] + g["_lost"])
-    out["avg_deal"] = round_money(_ratio(g["_won_amount"], g["_won"]))
+    out["avg_deal"] = div_money(g["_won_amount"], g["_won"]).to_numpy()
     out["cycle_days"] = _ratio(g["_cycle"], g["_won"]).round(1)
     out["expected_value"] = round_money(out["open_deals"] * out["win_rate"] * out["avg_deal"])
     out["velocity_per_day"] = round_money(out["expected_value"] / out["cycle_days"].where(out["cycle_days"] > 0))

@@ -9,7 +9,7 @@ import pandas as pd
 
 from playbook.core.dates import parse_date
 from playbook.core.errors import ParameterError, require_columns
-from playbook.core.money import round_money
+from playbook.core.money import div_money, round_money
 from playbook.rfm.scores import UNKNOWN_CHANNEL, _amounts, _dates, _positive_int, _window
 
 __all__ = ["retention_rate", "customer_ltv", "channel_economics"]
@@ -230,12 +230,12 @@ def channel_economics(orders: pd.DataFrame, customers: pd.DataFrame, channel_spe
     out = pd.DataFrame(index=pd.Index(channels, name="channel", dtype="str"))
     out["spend"] = round_money(spend.reindex(out.index, fill_value=0.0))
     out["new_customers"] = new.reindex(out.index, fill_value=0).astype("int64")
-    out["cac"] = round_money(out["spend"] / out["new_customers"].where(out["new_customers"] > 0))
+    out["cac"] = div_money(out["spend"], out["new_customers"])
     out["active_customers"] = active.reindex(out.index, fill_value=0).astype("int64")
     years = days / 365.0
     act = out["active_customers"].where(out["active_customers"] > 0)
     out["purchase_rate"] = (n_orders.reindex(out.index, fill_value=0) / act / years).round(3)
-    out["avg_order_value"] = round_money(net.reindex(out.index) / n_orders.reindex(out.index))
+    out["avg_order_value"] = div_money(net.reindex(out.index), n_orders.reindex(out.index))
     out["annual_value"] = round_money(net.reindex(out.index) / act / years)
     out["retention"] = by_chan.reindex(out.index).fillna(overall).clip(upper=max_retention).round(4)
     out["ltv"] = round_money(margin * out["annual_value"] / (1.0 - out["retention"]))

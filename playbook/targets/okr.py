@@ -16,7 +16,7 @@ from playbook.core import paths
 from playbook.core.dates import parse_date
 from playbook.core.errors import InputError, ParameterError
 from playbook.core.labels import check_lang, t
-from playbook.core.money import cents, round_money
+from playbook.core.money import cents, div_money, round_money
 from playbook.targets.quotas import QuotaPlan
 from playbook.targets.rules import KEY_ACCOUNT_MIN, METRICS, SMART_CRITERIA, VAGUE_METRICS
 
@@ -254,7 +254,7 @@ def metric_value(
             n = int((inside & opp["outcome"].astype(str).isin(["won", "lost"])).sum())
             return float(won.sum() / n) if n else np.nan
         if metric == "avg_deal_size":
-            return round_money(float(opp.loc[won, "amount"].mean())) if won.any() else np.nan
+            return div_money(float(opp.loc[won, "amount"].sum()), int(won.sum())) if won.any() else np.nan
         days = (closed[won] - pd.to_datetime(opp.loc[won, "created_date"])).dt.days
         return float(days.median()) if len(days) else np.nan
     if metric == "visits":

@@ -10,7 +10,7 @@ import pandas as pd
 from playbook.core.dates import parse_date
 from playbook.core.errors import ParameterError, require_columns
 from playbook.core.labels import check_lang, t
-from playbook.core.money import round_money
+from playbook.core.money import div_money, round_money
 from playbook.targets.company import _year
 from playbook.targets.rules import STATUS_BANDS
 
@@ -201,8 +201,8 @@ def weekly_review(
         "target": cur["target"], "expected": cur["expected"], "actual": cur["actual"], "pace": pace,
         "status": status, "status_text": [t(f"targets.status.{s}", lang) for s in status],
         "to_go": to_go, "days_left": np.full(len(cur), days_left, dtype="int64"),
-        "run_rate": round_money(cur["actual"] / max(days_done, 1) * 7),
-        "needed_run_rate": round_money(to_go / days_left * 7) if days_left else np.nan,
+        "run_rate": div_money(cur["actual"] * 7, max(days_done, 1)),
+        "needed_run_rate": div_money(to_go * 7, days_left) if days_left else np.nan,
     })
     order = out.assign(_p=out["pace"].fillna(np.inf)).sort_values(["_p", "rep_id"], kind="stable").index
     return out.loc[order].reset_index(drop=True)
