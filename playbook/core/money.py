@@ -73,15 +73,14 @@ def to_cents(amount: object, *, name: str = "amount") -> int:
     playbook.core.errors.ParameterError: parameter amount=90000000000.0 is not valid: expected an amount below ...
     """
     try:
-        value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        value = Decimal(str(amount))
     except (InvalidOperation, ValueError, TypeError):
         raise ParameterError(name, amount, "an amount in CNY such as 1250000.00") from None
     if not value.is_finite():
         raise ParameterError(name, amount, "a finite amount in CNY")
-    result = int(value * 100)
-    if abs(result) >= MAX_CENTS:
+    if abs(value) * 100 >= MAX_CENTS - Decimal("0.5"):  # it would round to the cap or above
         raise ParameterError(name, amount, "an amount below 90,000,000,000 CNY (the kit's exact range)")
-    return result
+    return int(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100)
 
 
 def cents(values: object, *, name: str = "amount") -> np.ndarray:
