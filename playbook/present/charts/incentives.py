@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import matplotlib.patches
 import matplotlib.pyplot as plt
 import matplotlib.ticker
+import matplotlib.transforms
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -157,8 +158,8 @@ def comparison_chart(compare: pd.DataFrame, *, lang: str = "en", plan_a: str = "
     ax.set_xlabel(t("incentives.chart.payout_wan", lang))
     ax.set_title(t("incentives.chart.compare", lang, plan_a=plan_a, plan_b=plan_b), fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.2 / (len(data) + 6)), ncols=2,
-              frameon=False)
+    below = ax.transAxes + matplotlib.transforms.ScaledTranslation(0, -0.45, ax.figure.dpi_scale_trans)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below, ncols=2, frameon=False)
     return ax
 
 
