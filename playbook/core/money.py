@@ -21,9 +21,11 @@ The functions that apply the rule (and so agree with each other to the cent):
   product goes away from zero);
 - :func:`allocate`: its total, through :func:`to_cents`.
 
-Everything in the kit that rounds money goes through these: the quota workbook's sheets,
-payouts and HR statements (``*_cents`` columns), RFM and funnel amounts, targets. Rates,
-ratios and day counts are not money and keep their own precision.
+The domain packages and their presentation round money only through these: targets,
+quotas and the quota workbook's sheets (:mod:`playbook.present.targets`), payouts and HR
+statements (``*_cents`` columns), RFM, funnel and overview amounts and their averages
+(``tests/test_money.py`` checks that they agree to the cent). Rates, ratios and day
+counts are not money and keep their own precision.
 
 Splits use largest-remainder rounding (:func:`allocate_cents`): the parts sum to the
 total exactly and each is within one cent of its exact share.
