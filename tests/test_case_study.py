@@ -349,5 +349,5 @@ def test_display_and_chart(tables):
     shown = case_display.figures_display(figures, lang="en")
     assert shown.shape == (len(figures), 7) and shown.iloc[3].tolist()[:4] == [
         "Key-account renewal rate", "Before", "2023-Q1", "68%"]
-    fig = case_display.figures_chart(figures, lang="zh")
-    assert len(fig.axes) == 2 and fig.axes[1].get_title() == "成交周期"
+    ax = case_display.figures_chart(figures, lang="zh")
+    assert len(ax.child_axes) == 1 and ax.child_axes[0].get_title() == "成交周期"

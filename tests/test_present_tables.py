@@ -9,9 +9,9 @@ from playbook.data.case_study import generate_case
 from playbook.present import case_study as case_display
 from playbook.present import funnel as present_funnel
 from playbook.present import idp as present_idp
+from playbook.present import incentives as incentive_tables
 from playbook.present import rfm as present_rfm
 from playbook.present import tables
-from playbook.present.charts import incentives as incentive_tables
 from playbook.present.html import style_table as reexported
 
 HOSTILE = ["<img src=x onerror=alert(1)>", '=HYPERLINK("http://x","y")', "+1", "-2+3", "@SUM(A1)"]

@@ -50,8 +50,9 @@ from playbook.apps import render_outputs
 from playbook.apps.targets import parse_amount
 from playbook.core.errors import PlaybookError
 from playbook.core.labels import check_lang, t
+from playbook.core.money import to_cents
 from playbook.data import loading
-from playbook.present.charts import incentives as plots
+from playbook.present import incentives as present_incentives
 from playbook.targets import overview
 from playbook.targets.overview import current_reps
 
@@ -112,7 +113,8 @@ class CommissionCalculator:
             self._load_error = exc
 
         names = incentives.list_plans()
-        self.plan = W.Dropdown(options=[(incentives.load_plan(n).label(lang), n) for n in names],
+        titles = [present_incentives.plan_label(incentives.load_plan(n), lang) for n in names]
+        self.plan = W.Dropdown(options=list(zip(titles, names, strict=True)),
                                value="domain_marginal" if "domain_marginal" in names else names[0],
                                description=t("app_incentives.plan", lang), style=_WIDE,
                                layout=W.Layout(width="640px"))
@@ -219,7 +221,7 @@ class CommissionCalculator:
         lang = self.lang
         plan = incentives.load_plan(self.plan.value)
         extra = self._amount(self.extra, "app_incentives.extra")
-        extra_cents = round(extra * 100)
+        extra_cents = to_cents(extra)
         if self.source.value == "typed":
             so_far = parse_amount(self.sales_so_far.value, field=self.sales_so_far.description, lang=lang)
             comp = plan.components[self.component.value] if plan.components else None
@@ -229,7 +231,8 @@ class CommissionCalculator:
             now = incentives.commission_lines(so_far, **kwargs)
             after = incentives.commission_lines(so_far + extra, **kwargs)
             now_c, after_c = int(now["amount_cents"].sum()), int(after["amount_cents"].sum())
-            summary = pd.DataFrame({"sales_cents": [round(so_far * 100), round((so_far + extra) * 100)],
+            sales_cents = to_cents(so_far)
+            summary = pd.DataFrame({"sales_cents": [sales_cents, sales_cents + extra_cents],
                                     "commission_cents": [now_c, after_c]})
             headline = t("app_incentives.headline_typed", lang, sales=f"{so_far:,.2f}", now=_money(now_c),
                          extra=f"{extra:,.2f}", total=f"{so_far + extra:,.2f}", after=_money(after_c),
@@ -271,12 +274,12 @@ class CommissionCalculator:
                                      t("app_incentives.difference", lang)])
         shown = changes.drop(columns=drop)
         changed = (changes["change_cents"] != 0).to_numpy()
-        lines = plots.table(shown, lang=lang).apply(
+        lines = present_incentives.table(shown, lang=lang).apply(
             lambda col: ["background-color:#fff3cd;font-weight:bold" if c else "" for c in changed], axis=0)
         return [
             _html(headline, "p", "font-size:1.25em;padding:8px;background:#eef5ff;border-radius:4px"),
             _html(t("app_incentives.summary", lang), "h3"),
-            HTML(plots.table(table, lang=lang).to_html()),
+            HTML(present_incentives.table(table, lang=lang).to_html()),
             _html(t("app_incentives.lines", lang), "h3"),
             HTML(lines.to_html()),
             _html(note, "p", "color:#555"),

@@ -1,12 +1,31 @@
 """Exact money: one rounding rule, one cap, allocations that sum to the cent.
 
-Every amount the kit computes with is first turned into whole cents (fen, 分) by **one
-rule: half-up to the cent, away from zero for negative amounts** (四舍五入; ``0.125`` ->
+Every amount the kit computes with is turned into whole cents (fen, 分) by **one rule:
+half-up to the cent, away from zero for negative amounts** (四舍五入; ``0.125`` ->
 ``0.13``, ``-0.125`` -> ``-0.13``), applied to the amount as written in decimal (so
-``1.005`` -> ``1.01`` although the float is a hair below it). Quota sheets, payouts,
-statements and RFM averages all round through :func:`to_cents` / :func:`cents`, so they
-agree to the cent on the same amounts. Amounts must stay below :data:`MAX_CENTS`
-(90 billion CNY): within it, cents times a rate in parts per million fit in int64 exactly.
+``1.005`` -> ``1.01`` and ``2.675`` -> ``2.68`` although those floats are a hair below
+the half cent). Amounts must stay below :data:`MAX_CENTS` (90 billion CNY): within it,
+cents times a rate in parts per million fit in int64 exactly; an amount at or above it
+raises :class:`~playbook.core.errors.ParameterError`.
+
+The functions that apply the rule (and so agree with each other to the cent):
+
+- :func:`to_cents`: one amount (float, int, text or ``Decimal``) -> int cents;
+- :func:`cents`: many float amounts -> int64 cents (vectorised, the same result as
+  :func:`to_cents` on every float below the cap);
+- :func:`round_money`: float amounts -> float CNY rounded to the cent (``cents / 100``;
+  missing values stay missing);
+- :func:`div_money`: an amount over a count (an average of money) -> float CNY to the
+  cent, the half cent of the exact quotient away from zero (integer arithmetic on cents);
+- :func:`mul_ppm`: cents x a rate in parts per million -> cents (the half cent of the
+  product goes away from zero);
+- :func:`allocate`: its total, through :func:`to_cents`.
+
+The domain packages and their presentation round money only through these: targets,
+quotas and the quota workbook's sheets (:mod:`playbook.present.targets`), payouts and HR
+statements (``*_cents`` columns), RFM, funnel and overview amounts and their averages
+(``tests/test_money.py`` checks that they agree to the cent). Rates, ratios and day
+counts are not money and keep their own precision.
 
 Splits use largest-remainder rounding (:func:`allocate_cents`): the parts sum to the
 total exactly and each is within one cent of its exact share.
@@ -14,8 +33,8 @@ total exactly and each is within one cent of its exact share.
 Examples
 --------
 >>> from playbook.core.money import cents, round_money, to_cents
->>> to_cents(0.125), to_cents(-0.125), to_cents(1.005)
-(13, -13, 101)
+>>> to_cents(0.125), to_cents(-0.125), to_cents(1.005), to_cents(2.675)
+(13, -13, 101, 268)
 >>> cents([25.125, 15.935, -2.5]).tolist()
 [2513, 1594, -250]
 >>> round_money([25.125, 15.935]).tolist()
@@ -27,14 +46,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from playbook.core.errors import InputError, ParameterError
 
-__all__ = ["MAX_CENTS", "PPM", "to_cents", "cents", "round_money", "mul_ppm", "weights_array", "shorten",
-           "allocate_cents", "allocate", "allocate_matrix"]
+__all__ = ["MAX_CENTS", "PPM", "to_cents", "cents", "round_money", "div_money", "mul_ppm", "weights_array",
+           "shorten", "allocate_cents", "allocate", "allocate_matrix"]
 
 MAX_CENTS = 9 * 10**12
 """The one cap: 9e12 cents = 90 billion CNY (cents x parts-per-million stays inside int64)."""
@@ -55,46 +75,128 @@ def to_cents(amount: object, *, name: str = "amount") -> int:
     playbook.core.errors.ParameterError: parameter amount=90000000000.0 is not valid: expected an amount below ...
     """
     try:
-        value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        value = Decimal(str(amount))
     except (InvalidOperation, ValueError, TypeError):
         raise ParameterError(name, amount, "an amount in CNY such as 1250000.00") from None
     if not value.is_finite():
         raise ParameterError(name, amount, "a finite amount in CNY")
-    result = int(value * 100)
-    if abs(result) >= MAX_CENTS:
+    if abs(value) * 100 >= MAX_CENTS - Decimal("0.5"):  # it would round to the cap or above
         raise ParameterError(name, amount, "an amount below 90,000,000,000 CNY (the kit's exact range)")
-    return result
+    return int(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100)
 
 
-def cents(values: object) -> np.ndarray:
+def cents(values: object, *, name: str = "amount") -> np.ndarray:
     """Return float amounts (CNY) as int64 cents by the same rule as :func:`to_cents`.
 
-    Vectorised: the amount times 100 is first rounded to 6 decimals (so float noise such
-    as ``1.005 * 100 = 100.49999999999999`` does not decide), then halves go away from
-    zero. Missing values are not accepted here (check them at the boundary).
+    Vectorised and exact: for each amount ``a`` the cent below, ``m = floor(|a| x 100)``,
+    is kept when ``|a|`` lies below the float of the half cent ``(m + 0.5) / 100`` and
+    raised by one otherwise, so a half cent as written (``1.005``, ``2.675``) goes up
+    even when its float is a hair below it; negative amounts mirror positive ones. The
+    result equals :func:`to_cents` on every float below :data:`MAX_CENTS`.
+
+    Parameters
+    ----------
+    values : array-like of float
+        Amounts in CNY, finite (check missing values at the boundary).
+    name : str
+        Parameter name used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 cents, the shape of ``values``.
+
+    Raises
+    ------
+    ParameterError
+        An amount is missing, infinite, or at or above the cap (90 billion CNY).
 
     Examples
     --------
-    >>> cents([1234.565, 0.1, 7, -0.005, 1.005]).tolist()
-    [123457, 10, 700, -1, 101]
-    """
-    x = np.round(np.asarray(values, dtype="float64") * 100, 6)
-    return (np.sign(x) * np.floor(np.abs(x) + 0.5)).astype(np.int64)
-
-
-def round_money(values: object) -> np.ndarray:
-    """Return amounts rounded to the cent by the one rule, as float CNY.
-
-    Examples
-    --------
-    >>> round_money([0.125, 2.675, -0.125]).tolist()
-    [0.13, 2.68, -0.13]
+    >>> cents([1234.565, 0.1, 7, -0.005, 1.005, 2.675]).tolist()
+    [123457, 10, 700, -1, 101, 268]
+    >>> cents([float("nan")])
+    Traceback (most recent call last):
+    ...
+    playbook.core.errors.ParameterError: parameter amount=nan is not valid: expected finite amounts in CNY ...
     """
     x = np.asarray(values, dtype="float64")
+    a = np.abs(x)
+    bad = ~np.isfinite(a)
+    if bad.any():
+        raise ParameterError(name, float(x[bad].flat[0]), "finite amounts in CNY (fill in or drop missing ones)")
+    below = np.floor(a * 100)
+    whole = below + (a >= (below + 0.5) / 100)  # exact: whole cents below 2**53 are exact floats
+    over = whole >= MAX_CENTS
+    if over.any():
+        raise ParameterError(name, float(x[over].flat[0]),
+                             "amounts below 90,000,000,000 CNY (the kit's exact range)")
+    return (np.sign(x) * whole).astype(np.int64)
+
+
+def round_money(values: object) -> Any:
+    """Return amounts rounded to the cent by the one rule, as float CNY (``cents / 100``).
+
+    A Series gives a Series and a DataFrame a DataFrame (same index, columns and name),
+    a single number a float, anything else an array. Missing values stay missing (NaN).
+
+    Examples
+    --------
+    >>> round_money([0.125, 2.675, -0.125, float("nan")]).tolist()
+    [0.13, 2.68, -0.13, nan]
+    >>> round_money(pd.Series([25.125, 15.935], index=["a", "b"], name="avg")).to_dict()
+    {'a': 25.13, 'b': 15.94}
+    >>> round_money(1.005)
+    1.01
+    """
+    if isinstance(values, pd.DataFrame):
+        return values.apply(round_money)
+    series = values if isinstance(values, pd.Series) else None
+    x = np.asarray(values.to_numpy(dtype="float64", na_value=np.nan) if series is not None else values,
+                   dtype="float64")
     out = np.full(x.shape, np.nan)
-    ok = np.isfinite(x)
+    ok = ~np.isnan(x)
     out[ok] = cents(x[ok]) / 100
-    return out
+    if series is not None:
+        return pd.Series(out, index=series.index, name=series.name)
+    return float(out) if out.ndim == 0 else out
+
+
+def div_money(amounts: object, divisors: object) -> Any:
+    """Return ``amounts / divisors`` in CNY, rounded to the cent by the one rule, exactly: for averages.
+
+    An average of money (a sum over a count of orders, customers, deals or days) is
+    computed on whole cents with integer arithmetic, so the half cent of the exact
+    quotient goes away from zero even when float division would land a hair below it:
+    the mean of 15.93 and 15.94 is 15.94 (in floats, ``(15.93 + 15.94) / 2`` is
+    15.934999999999999, which would round to 15.93).
+    ``amounts`` are first turned into cents by :func:`cents`; ``divisors`` must be whole
+    numbers. A missing amount, or a divisor that is missing or not above 0, gives NaN.
+    Series in, Series out (the index of the first Series), a single pair gives a float.
+
+    Examples
+    --------
+    >>> div_money([50.25, 31.87, -31.87, 10.0], [2, 2, 2, 0]).tolist()
+    [25.13, 15.94, -15.94, nan]
+    >>> div_money(pd.Series([31.87], index=["a"]), pd.Series([2], index=["a"])).to_dict()
+    {'a': 15.94}
+    >>> div_money(1.0, 8)
+    0.13
+    """
+    series = next((v for v in (amounts, divisors) if isinstance(v, pd.Series)), None)
+    x, d = (np.asarray(v.to_numpy(dtype="float64", na_value=np.nan) if isinstance(v, pd.Series) else v,
+                       dtype="float64") for v in (amounts, divisors))
+    x, d = np.broadcast_arrays(x, d)
+    ok = ~np.isnan(x) & np.isfinite(d) & (d > 0)
+    if (d[ok] != np.floor(d[ok])).any():
+        raise ParameterError("divisors", shorten(d[ok][d[ok] != np.floor(d[ok])]), "whole numbers (counts or days)")
+    c = cents(x[ok])
+    n = d[ok].astype(np.int64)
+    out = np.full(x.shape, np.nan)
+    out[ok] = np.sign(c) * ((2 * np.abs(c) + n) // (2 * n)) / 100
+    if series is not None:
+        return pd.Series(out, index=series.index, name=getattr(amounts, "name", None))
+    return float(out) if out.ndim == 0 else out
 
 
 def mul_ppm(amount_cents: object, ppm: object) -> np.ndarray:

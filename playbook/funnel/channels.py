@@ -11,6 +11,7 @@ import pandas as pd
 
 from playbook.core.dates import optional_date
 from playbook.core.errors import InputError, ParameterError, PlaybookWarning, require_columns
+from playbook.core.money import div_money
 from playbook.funnel.rules import AD_CHANNELS, CHANNEL_COLUMNS, CHANNEL_RATIO_COLUMNS, PERIOD_COMPARISON_COLUMNS, STEPS
 from playbook.funnel.stages import (
     _as_dates,
@@ -97,8 +98,8 @@ def channel_table(
     out["spend"] = out["channel"].map(spend).astype("float64")
     out["spend"] = out["spend"].mask(out["channel"].isin(known) & out["spend"].isna(), 0.0)
     positive = out["spend"].where(out["spend"] > 0)
-    out["cost_per_lead"] = (positive / out["leads"].where(out["leads"] > 0)).round(2)
-    out["cac"] = (positive / out["deals"].where(out["deals"] > 0)).round(2)
+    out["cost_per_lead"] = div_money(positive, out["leads"])
+    out["cac"] = div_money(positive, out["deals"])
     out["roi"] = (out["won_amount"] / positive).round(3)
     out["low_roi"] = (out["roi"] < float(min_roi)).fillna(False).astype(bool)
     unknown = sorted(set(f["channel"].dropna()) - known)

@@ -12,6 +12,7 @@ import yaml
 from playbook.core import paths
 from playbook.core.dates import optional_date
 from playbook.core.errors import InputError, ParameterError, require_columns
+from playbook.core.money import round_money
 from playbook.funnel.rules import (
     COMPARISON_COLUMNS,
     LEAK_COLUMNS,
@@ -68,7 +69,7 @@ def _won_customers(stages: pd.DataFrame, orders: pd.DataFrame, *, as_of: pd.Time
         revenue = cum_at(won["end"]) - cum_at(won["closed_date"])
     else:
         revenue = np.zeros(0)
-    won["revenue"] = np.round(revenue, 2)
+    won["revenue"] = round_money(revenue)
     won["repurchased"] = won["revenue"] > 0
     return won
 
@@ -144,7 +145,7 @@ def repurchase_table(
         out = won[cols].sum().to_frame().T
         out = out.astype({c: "int64" for c in cols[:3]})
     out["repurchase_rate"] = _ratio(out["repurchased"], out["eligible"])
-    out["repurchase_revenue"] = out["repurchase_revenue"].astype("float64").round(2)
+    out["repurchase_revenue"] = round_money(out["repurchase_revenue"].astype("float64"))
     return out[[*keys, *REPURCHASE_COLUMNS]].reset_index(drop=True)
 
 
@@ -291,7 +292,7 @@ def _compare(counts: pd.DataFrame, values: pd.DataFrame, *, unit: list[str], pee
         ["not_enough_data", "leak", "strong"], "ok")
     c["status"] = pd.array(status, dtype="string")
     gap = (c["peer_median_rate"] - c["rate"]).clip(lower=0)
-    stake = (gap * c["decided"] * c["value"]).round(2)
+    stake = round_money(gap * c["decided"] * c["value"])
     c["revenue_at_stake"] = stake.where(c["status"] == "leak")
     order = {s: i for i, s in enumerate(METRICS)}
     c["_o"] = c["step"].map(order)

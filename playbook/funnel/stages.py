@@ -11,6 +11,7 @@ import pandas as pd
 from playbook.core import dates
 from playbook.core.dates import optional_date
 from playbook.core.errors import InputError, ParameterError, PlaybookWarning, require_columns
+from playbook.core.money import div_money, round_money
 from playbook.core.schema import OUTCOMES
 from playbook.funnel.rules import (
     _DATE_COLUMNS,
@@ -453,8 +454,8 @@ def _wide(sums: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     out["conv_lead_to_negotiation"] = r1 * r2
     out["conv_lead_to_deal"] = r1 * r2 * r3
     out["win_rate"] = _ratio(sums["passed_3"], sums["passed_3"] + sums["lost"])
-    out["won_amount"] = sums["won_amount"].to_numpy().round(2)
-    out["avg_deal"] = _ratio(sums["won_amount"], sums["passed_3"]).round(2)
+    out["won_amount"] = round_money(sums["won_amount"].to_numpy())
+    out["avg_deal"] = div_money(sums["won_amount"], sums["passed_3"]).to_numpy()
     return out.reset_index(drop=True)
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from playbook.core.dates import optional_date
 from playbook.core.errors import ParameterError, require_columns
+from playbook.core.money import div_money, round_money
 from playbook.funnel.rules import (
     _DATE_COLUMNS,
     DURATION_COLUMNS,
@@ -193,12 +194,12 @@ _HORIZONS = {"month": "M", "quarter": "Q", "year": "Y"}
 def _per_group(per_rep: pd.Series, out: pd.DataFrame, keys: list[str], lookup: pd.Series | None) -> object:
     """Map totals per rep onto the groups of ``out`` (one key column or none)."""
     if not keys:
-        return round(float(per_rep.sum()), 2)
+        return round_money(float(per_rep.sum()))
     if keys == ["rep_id"]:
         total = per_rep
     else:
         total = per_rep.groupby(per_rep.index.map(lookup)).sum()
-    return out[keys[0]].map(total).fillna(0.0).astype("float64").round(2)
+    return round_money(out[keys[0]].map(total).fillna(0.0).astype("float64"))
 
 
 def pipeline_table(
@@ -296,12 +297,12 @@ def pipeline_table(
         g = f.sum().to_frame().T
     out = g[keys].copy()
     out["open_deals"] = g["open_deals"].astype("int64").to_numpy()
-    out["open_amount"] = g["open_amount"].astype("float64").round(2).to_numpy()
+    out["open_amount"] = round_money(g["open_amount"].astype("float64").to_numpy())
     out["win_rate"] = _ratio(g["_won"], g["_won"] + g["_lost"])
-    out["avg_deal"] = _ratio(g["_won_amount"], g["_won"]).round(2)
+    out["avg_deal"] = div_money(g["_won_amount"], g["_won"]).to_numpy()
     out["cycle_days"] = _ratio(g["_cycle"], g["_won"]).round(1)
-    out["expected_value"] = (out["open_deals"] * out["win_rate"] * out["avg_deal"]).round(2)
-    out["velocity_per_day"] = (out["expected_value"] / out["cycle_days"].where(out["cycle_days"] > 0)).round(2)
+    out["expected_value"] = round_money(out["open_deals"] * out["win_rate"] * out["avg_deal"])
+    out["velocity_per_day"] = round_money(out["expected_value"] / out["cycle_days"].where(out["cycle_days"] > 0))
 
     lookup = None
     if keys and keys != ["rep_id"]:
@@ -326,7 +327,7 @@ def pipeline_table(
         in_h = (month >= h_start) & (month <= h_end)
         out["quota_horizon"] = _per_group(amount[in_h].groupby(q["rep_id"].astype("string")[in_h]).sum(),
                                           out, keys, lookup)
-        remaining = (out["quota_horizon"] - out["closed_in_horizon"]).clip(lower=0).round(2)
+        remaining = round_money((out["quota_horizon"] - out["closed_in_horizon"]).clip(lower=0))
         out["remaining_quota"] = remaining
         positive = remaining.where(remaining > 0)
         out["coverage"] = (out["open_amount"] / positive).round(2)

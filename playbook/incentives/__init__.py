@@ -19,16 +19,20 @@ A *plan* is a YAML file in ``templates/plans/`` (see :func:`list_plans`), valida
   (most visits, or winners named by the manager), a ``draw`` (a monthly advance against
   commission, recovered from later commission) and ``clawback`` of refunded orders.
 
-Money is exact: amounts are integer cents (``*_cents`` columns, ``int64``); rates are
-held in parts per million. Each line item is ``base x rate`` rounded half away from
-zero to the cent, and every total is the sum of its line items, to the cent.
+Money is exact: amounts are integer cents (``*_cents`` columns, ``int64``) by the kit's
+one rule (:mod:`playbook.core.money`: half-up to the cent, away from zero); rates are
+held in parts per million. Each line item is ``base x rate`` rounded by the same rule
+(:func:`playbook.core.money.mul_ppm`), and every total is the sum of its line items, to
+the cent.
 
 :func:`run_plan` gives a :class:`PayoutRun`: the line items (rep, month, rule, base,
 rate, amount) and the payout per rep. :func:`plan_summary` and :func:`compare_plans`
 answer what-if questions (:func:`modify_plan` changes one rule). :func:`scorecard`
 ranks reps on weighted KPIs with a culture preset from
 ``templates/scorecard_presets.yaml``. :func:`payout_statement` returns one rep's HR
-statement as frames (:func:`playbook.present.incentives.write_statement` writes it); nothing here writes.
+statement as frames. The package computes only: it returns figures and keys (plan and
+preset names, rule names); titles, wording, tables, charts and the statement workbooks
+are in :mod:`playbook.present.incentives` and :mod:`playbook.present.charts.incentives`.
 
 Examples
 --------

@@ -132,16 +132,21 @@ def _rename(frame: pd.DataFrame | None, columns: Mapping[str, str] | None) -> pd
 
 
 def _to_cents(values: pd.Series, where: str) -> np.ndarray:
+    """Amounts of an input column as int64 cents (:func:`playbook.core.money.cents`), checked."""
     numbers = pd.to_numeric(values, errors="coerce")
     bad = numbers.isna()
     if bad.any():
         raise InputError(f"{where}: {int(bad.sum())} value(s) missing or not a number (first: "
                          f"{values[bad].iloc[0]!r}). Fill in the amounts or drop those rows.")
-    amounts = cents(numbers.to_numpy(dtype=float))
-    if np.abs(amounts).sum() > MAX_CENTS:
-        raise InputError(f"{where}: the amounts add up to more than 90 billion CNY, beyond what the kit "
+    amounts = numbers.to_numpy(dtype=float)
+    too_big = InputError(f"{where}: the amounts add up to more than 90 billion CNY, beyond what the kit "
                          "computes exactly. Split the data by team or period.")
-    return amounts
+    if not np.abs(amounts).sum() * 100 < MAX_CENTS:  # also an infinite amount
+        raise too_big
+    out = cents(amounts, name=where)
+    if np.abs(out).sum() > MAX_CENTS:
+        raise too_big
+    return out
 
 
 def _first_orders(orders: pd.DataFrame) -> pd.DataFrame:

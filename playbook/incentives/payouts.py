@@ -7,7 +7,7 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,7 @@ from playbook.incentives.plans import (
     RULE_CATEGORY,
     RULES,
     SUMMARY_COLUMNS,
+    Component,
     Plan,
     PlanError,
     load_plan,
@@ -73,6 +74,228 @@ def _frame(parts: list[dict]) -> pd.DataFrame:
             "amount": np.asarray(p["amount"], dtype=np.int64),
         }))
     return pd.concat(frames, ignore_index=True)
+
+
+def _commission_parts(plan: Plan, o: pd.DataFrame, q: pd.DataFrame, start: int, last: int) -> list[dict]:
+    """Commission, clawback, cap and uplift lines of every component, months ``start..last``."""
+    in_range = (o["month"] >= start) & (o["month"] <= last)
+    parts: list[dict] = []
+    for i, comp in enumerate(plan.components):
+        mine = o[in_range & (o["comp"] == i)]
+        if not plan.clawback:
+            mine = mine[~mine["refund"]]
+        agg = mine.assign(
+            gross=np.where(mine["refund"], 0, mine["cents"]), refund=np.where(mine["refund"], mine["cents"], 0),
+            key_renewal=np.where(mine["key"] & (mine["deal_type"] == "renewal"), mine["cents"], 0),
+        ).groupby(["rep_id", "month"], as_index=False, sort=True)[["gross", "refund", "key_renewal"]].sum()
+        agg["net"] = agg["gross"] + agg["refund"]
+        agg["window"] = _window(agg["month"].to_numpy(np.int64), comp.tier_period)
+        window_quota = None if comp.basis != "attainment" else _window_quota(plan, comp, agg, q, start)
+        parts += _component_lines(agg, comp, window_quota)
+    return parts
+
+
+def _window_quota(plan: Plan, comp: Component, agg: pd.DataFrame, q: pd.DataFrame, start: int) -> np.ndarray:
+    """Quota (cents) of each aggregate row's tier period; warns about reps without one."""
+    wq = q[(q["month"] >= start) & (q["month"] <= start + 11)]
+    wq = wq.assign(window=_window(wq["month"].to_numpy(np.int64), comp.tier_period))
+    wq = wq.groupby(["rep_id", "window"])["quota"].sum()
+    idx = pd.MultiIndex.from_arrays([agg["rep_id"], agg["window"]])
+    window_quota = wq.reindex(idx).fillna(0).to_numpy(np.int64)
+    if (window_quota <= 0).any():
+        who = sorted(agg.loc[window_quota <= 0, "rep_id"].unique())
+        warnings.warn(f"plan {plan.name!r}, rule commission {comp.name!r}: no quota for rep(s) "
+                      f"{', '.join(who[:10])}; only the first tier's rate applies to them.",
+                      PlaybookWarning, stacklevel=4)  # the caller of payout_lines
+    return window_quota
+
+
+def _draw_parts(plan: Plan, commission: list[dict], reps: pd.DataFrame, start: int, last: int) -> list[dict]:
+    """Draw against commission: advances up to the draw, recovered within the year when recoverable."""
+    d = plan.draw["amount_cents"]
+    earned = _frame(commission).groupby(["rep_id", "month"])["amount"].sum()
+    grid = _employed_months(reps, start, last)
+    e = earned.reindex(pd.MultiIndex.from_frame(grid)).fillna(0).to_numpy(np.int64)
+    if plan.draw["recoverable"]:
+        g = grid.assign(e=e, year=grid["month"] // 12)
+        keys = [g["rep_id"], g["year"]]
+        ce = g.groupby(keys)["e"].cumsum().to_numpy(np.int64)
+        k = g.groupby(keys).cumcount().to_numpy(np.int64) + 1
+        x = pd.Series(ce - k * d).groupby([g["rep_id"].to_numpy(), g["year"].to_numpy()]).cummax()
+        paid = k * d + np.maximum(x.to_numpy(np.int64), 0)  # P_m = max(P_m-1 + draw, cumulative earned)
+        paid_month = paid - pd.Series(paid).groupby([g["rep_id"].to_numpy(), g["year"].to_numpy()]).shift(
+            fill_value=0).to_numpy(np.int64)
+        line = paid_month - e
+    else:
+        line = np.maximum(d - e, 0)
+    parts = []
+    for rule, m in (("draw", line > 0), ("draw_recovery", line < 0)):
+        if m.any():
+            parts.append({"rep_id": grid["rep_id"].to_numpy()[m], "month": grid["month"].to_numpy()[m],
+                          "rule": rule, "base": e[m], "amount": line[m], "ref": str(Decimal(d) / 100)})
+    return parts
+
+
+def _base_salary_cents(plan: Plan, reps: pd.DataFrame, rep_ids: pd.Series) -> np.ndarray:
+    """Monthly base salary (cents) of each of ``rep_ids``; the bonus rule needs every one."""
+    if "base_salary" not in reps.columns:
+        raise PlanError(plan.name, "bonus", "pays a share of the monthly base salary but reps have no "
+                        "base_salary column.", "Add base_salary to the reps table or remove the bonus rule.")
+    salary = reps.set_index(reps["rep_id"].astype(str))["base_salary"]
+    sal = pd.to_numeric(rep_ids.map(salary), errors="coerce")
+    if sal.isna().any():
+        who = sorted(rep_ids[sal.isna().to_numpy()].unique())
+        raise PlanError(plan.name, "bonus", f"base salary missing for rep(s) {', '.join(who[:10])}"
+                        + (" …" if len(who) > 10 else "") + ".",
+                        "Fill reps.base_salary (monthly, CNY) or remove the bonus rule.")
+    return cents(sal.to_numpy(dtype=float), name="reps.base_salary")
+
+
+def _bonus_parts(plan: Plan, o: pd.DataFrame, q: pd.DataFrame, reps: pd.DataFrame, first: int,
+                 last: int) -> list[dict]:
+    """Pay the monthly bonus: a share of the base salary by the band of the month's attainment."""
+    qm = q[(q["month"] >= first) & (q["month"] <= last) & (q["quota"] > 0)]
+    net = o.groupby(["rep_id", "month"])["cents"].sum()
+    qm = qm.assign(net=net.reindex(pd.MultiIndex.from_frame(qm[["rep_id", "month"]])).fillna(0).to_numpy(np.int64))
+    if not len(qm):
+        return []
+    sal_cents = _base_salary_cents(plan, reps, qm["rep_id"])
+    lhs = qm["net"].to_numpy(np.int64) * PPM
+    quota = qm["quota"].to_numpy(np.int64)
+    pct = np.zeros(len(qm), dtype=np.int64)
+    band = np.zeros(len(qm), dtype=np.int64)
+    for j, (min_ppm, share) in enumerate(reversed(plan.bonus_bands)):  # ascending: higher bands win
+        hit = lhs >= min_ppm * quota
+        pct = np.where(hit, share, pct)
+        band = np.where(hit, len(plan.bonus_bands) - j, band)
+    att = (qm["net"].to_numpy(np.int64) * 10_000) // quota
+    ref = np.char.add(np.char.mod("%.2f", att / 100), "%")
+    m = pct > 0
+    return [{"rep_id": qm["rep_id"].to_numpy()[m], "month": qm["month"].to_numpy()[m], "rule": "bonus",
+             "tier": band[m], "ref": ref[m].astype(object), "base": sal_cents[m], "rate": pct[m],
+             "amount": mul_ppm(sal_cents[m], pct[m])}]
+
+
+def _referral_parts(plan: Plan, orders: pd.DataFrame, customers: pd.DataFrame | None, reps: pd.DataFrame,
+                    first: int, last: int) -> list[dict]:
+    """Referral award: a fixed amount each to the rep and the CSM when a referred customer first orders."""
+    ref_rule = plan.referral
+    _require_frame(customers, ["customer_id", "channel"], "customers (needed by rule referral_award)")
+    csm_col = ref_rule["csm_column"]
+    if csm_col and csm_col not in customers.columns:
+        raise PlanError(plan.name, "referral_award", f"the CSM column {csm_col!r} is not in customers.",
+                        "Set referral_award.csm_column to the customers column naming the CSM.")
+    firsts = _first_orders(orders)
+    firsts = firsts.assign(month=_month_ordinal(firsts["order_date"]))
+    cust = customers.set_index(customers["customer_id"].astype(str))
+    firsts = firsts[(firsts["month"] >= first) & (firsts["month"] <= last)]
+    channel = firsts["customer_id"].astype(str).map(cust["channel"].astype(str))
+    firsts = firsts[(channel == ref_rule["channel"]).to_numpy()]
+    payees = []
+    if ref_rule["rep"]:
+        payees.append(("rep", firsts["rep_id"].astype(str)))
+    if csm_col:
+        payees.append(("csm", firsts["customer_id"].astype(str).map(cust[csm_col])))
+    employed = pd.MultiIndex.from_frame(_employed_months(reps, first, last))
+    rep_ids = reps["rep_id"].astype(str)
+    parts = []
+    for role, who in payees:
+        # a payee who is a rep must be employed that month (an account may change owner later)
+        pair = pd.MultiIndex.from_arrays([who.astype(str).to_numpy(), firsts["month"].to_numpy(np.int64)])
+        ok = who.notna().to_numpy() & (~who.astype(str).isin(rep_ids).to_numpy() | pair.isin(employed))
+        parts.append({"rep_id": who.to_numpy()[ok], "month": firsts["month"].to_numpy()[ok],
+                      "rule": "referral_award", "component": role,
+                      "ref": firsts["customer_id"].astype(str).to_numpy()[ok].astype(object),
+                      "amount": np.full(int(ok.sum()), ref_rule["amount_cents"])})
+    return parts
+
+
+def _mentor_parts(plan: Plan, orders: pd.DataFrame, reps: pd.DataFrame, first: int, last: int) -> list[dict]:
+    """Mentor award (伯乐奖): the mentor of a rep whose first deal falls in the period."""
+    col = plan.mentor["mentor_column"]
+    if col not in reps.columns:
+        raise PlanError(plan.name, "mentor_award", f"the mentor column {col!r} is not in reps.",
+                        "Set mentor_award.mentor_column (e.g. manager_id) or add the column.")
+    pos = orders.loc[orders["amount"] > 0, ["rep_id", "order_date"]]
+    first_deal = pd.to_datetime(pos["order_date"]).groupby(pos["rep_id"].astype(str)).min()
+    r = reps.assign(rep_id=reps["rep_id"].astype(str))
+    r = r[r[col].notna()]
+    r = r.assign(first_deal=pd.to_datetime(first_deal).reindex(r["rep_id"]).to_numpy())
+    r = r[r["first_deal"].notna()]
+    if plan.mentor["within_days"] is not None and "hire_date" in r.columns:
+        days = (r["first_deal"] - pd.to_datetime(r["hire_date"])).dt.days
+        r = r[days.isna() | (days <= plan.mentor["within_days"])]
+    month = _month_ordinal(r["first_deal"]) if len(r) else np.array([], dtype=np.int64)
+    m = (month >= first) & (month <= last)
+    return [{"rep_id": r[col].astype(str).to_numpy()[m], "month": month[m], "rule": "mentor_award",
+             "ref": r["rep_id"].to_numpy()[m].astype(object),
+             "amount": np.full(int(m.sum()), plan.mentor["amount_cents"])}]
+
+
+def _metric_winners(award: dict[str, Any], activities: pd.DataFrame | None, reps: pd.DataFrame, first: int,
+                    last: int) -> dict:
+    """Lines of a process award won by the top reps on an activity metric, per month (and team)."""
+    rule = f"process_awards {award['name']!r}"
+    _require_frame(activities, ["rep_id", "week", award["metric"]], f"activities (needed by rule {rule})")
+    act = pd.DataFrame({"rep_id": activities["rep_id"].astype(str).to_numpy(),
+                        "month": _month_ordinal(activities["week"]),
+                        "value": pd.to_numeric(activities[award["metric"]], errors="coerce").fillna(0)})
+    act = act[(act["month"] >= first) & (act["month"] <= last)]
+    act = act.groupby(["rep_id", "month"], as_index=False)["value"].sum()
+    act = act[act["value"] > 0]
+    if award["within"] == "team":
+        _require_frame(reps, ["rep_id", "team"], f"reps (needed by rule {rule})")
+        act["group"] = act["rep_id"].map(reps.set_index(reps["rep_id"].astype(str))["team"]).astype(str)
+    else:
+        act["group"] = ""
+    rank = act.groupby(["group", "month"])["value"].rank(method="min", ascending=False)
+    win = act[(rank <= award["top"]).to_numpy()]
+    refs = np.char.mod("%g", win["value"].to_numpy(float)).astype(object)
+    return {"rep_id": win["rep_id"].to_numpy(), "month": win["month"].to_numpy(), "rule": "process_award",
+            "component": award["name"], "ref": refs, "amount": np.full(len(win), award["amount_cents"])}
+
+
+def _process_award_parts(plan: Plan, activities: pd.DataFrame | None, award_winners: pd.DataFrame | None,
+                         reps: pd.DataFrame, first: int, last: int) -> list[dict]:
+    """Process awards: top reps on an activity metric, or winners named by the manager."""
+    parts = []
+    if award_winners is not None:
+        _require_frame(award_winners, ["rep_id", "month", "award"], "award_winners")
+    for award in plan.process_awards:
+        if award["metric"]:
+            parts.append(_metric_winners(award, activities, reps, first, last))
+        elif award_winners is not None:
+            w = award_winners[award_winners["award"].astype(str) == award["name"]]
+            month = _month_ordinal(w["month"])
+            m = (month >= first) & (month <= last)
+            parts.append({"rep_id": w["rep_id"].astype(str).to_numpy()[m], "month": month[m],
+                          "rule": "process_award", "component": award["name"],
+                          "amount": np.full(int(m.sum()), award["amount_cents"])})
+    if award_winners is not None:
+        known = {a["name"] for a in plan.process_awards if not a["metric"]}
+        unknown = sorted(set(award_winners["award"].astype(str)) - known)
+        if unknown:
+            raise ParameterError("award_winners", unknown, "award names of the plan's process_awards without a "
+                                 f"metric ({', '.join(sorted(known)) or 'none'})")
+    return parts
+
+
+def _line_items(parts: list[dict], first: int, last: int) -> pd.DataFrame:
+    """Return the parts as :data:`LINE_COLUMNS`: months ``first..last``, in statement order."""
+    lines = _frame(parts)
+    lines = lines[(lines["month"] >= first) & (lines["month"] <= last)]
+    order = {r: i for i, r in enumerate(RULES)}
+    lines = lines.assign(_r=lines["rule"].map(order)).sort_values(
+        ["rep_id", "month", "_r", "component", "tier"], kind="stable").reset_index(drop=True)
+    rate = (lines["rate"].to_numpy(np.int64) / PPM).astype(float)
+    rate[lines["rate_na"].to_numpy(bool)] = np.nan
+    return pd.DataFrame({
+        "rep_id": lines["rep_id"].astype(str), "month": _month_ts(lines["month"].to_numpy(np.int64)),
+        "rule": lines["rule"].astype(str), "component": lines["component"].astype(str),
+        "tier": lines["tier"].astype("Int64"), "ref": lines["ref"].fillna("").astype(str),
+        "base_cents": lines["base"].astype("Int64"), "rate": rate,
+        "amount_cents": lines["amount"].astype(np.int64),
+    })[LINE_COLUMNS]
 
 
 def payout_lines(
@@ -173,196 +396,17 @@ def payout_lines(
     start = first - first % 12  # tiers and draws count from the start of their year at most
     o = _prepare_orders(orders, plan, customers, key_accounts)
     q = _quota_months(quotas)
-    in_range = (o["month"] >= start) & (o["month"] <= last)
-    parts: list[dict] = []
-
-    # commission components
-    for i, comp in enumerate(plan.components):
-        mine = o[in_range & (o["comp"] == i)]
-        if not plan.clawback:
-            mine = mine[~mine["refund"]]
-        agg = mine.assign(
-            gross=np.where(mine["refund"], 0, mine["cents"]), refund=np.where(mine["refund"], mine["cents"], 0),
-            key_renewal=np.where(mine["key"] & (mine["deal_type"] == "renewal"), mine["cents"], 0),
-        ).groupby(["rep_id", "month"], as_index=False, sort=True)[["gross", "refund", "key_renewal"]].sum()
-        agg["net"] = agg["gross"] + agg["refund"]
-        agg["window"] = _window(agg["month"].to_numpy(np.int64), comp.tier_period)
-        window_quota = None
-        if comp.basis == "attainment":
-            wq = q[(q["month"] >= start) & (q["month"] <= start + 11)]
-            wq = wq.assign(window=_window(wq["month"].to_numpy(np.int64), comp.tier_period))
-            wq = wq.groupby(["rep_id", "window"])["quota"].sum()
-            idx = pd.MultiIndex.from_arrays([agg["rep_id"], agg["window"]])
-            window_quota = wq.reindex(idx).fillna(0).to_numpy(np.int64)
-            if (window_quota <= 0).any():
-                who = sorted(agg.loc[window_quota <= 0, "rep_id"].unique())
-                warnings.warn(f"plan {plan.name!r}, rule commission {comp.name!r}: no quota for rep(s) "
-                              f"{', '.join(who[:10])}; only the first tier's rate applies to them.",
-                              PlaybookWarning, stacklevel=2)
-        parts += _component_lines(agg, comp, window_quota)
-
-    # draw against commission (recoverable: advanced and recovered within the year)
+    parts = _commission_parts(plan, o, q, start, last)
     if plan.draw is not None:
-        d = plan.draw["amount_cents"]
-        earned = _frame(parts)
-        earned = earned.groupby(["rep_id", "month"])["amount"].sum()
-        grid = _employed_months(reps, start, last)
-        e = earned.reindex(pd.MultiIndex.from_frame(grid)).fillna(0).to_numpy(np.int64)
-        if plan.draw["recoverable"]:
-            g = grid.assign(e=e, year=grid["month"] // 12)
-            keys = [g["rep_id"], g["year"]]
-            ce = g.groupby(keys)["e"].cumsum().to_numpy(np.int64)
-            k = g.groupby(keys).cumcount().to_numpy(np.int64) + 1
-            x = pd.Series(ce - k * d).groupby([g["rep_id"].to_numpy(), g["year"].to_numpy()]).cummax()
-            paid = k * d + np.maximum(x.to_numpy(np.int64), 0)  # P_m = max(P_m-1 + draw, cumulative earned)
-            paid_month = paid - pd.Series(paid).groupby([g["rep_id"].to_numpy(), g["year"].to_numpy()]).shift(
-                fill_value=0).to_numpy(np.int64)
-            line = paid_month - e
-        else:
-            line = np.maximum(d - e, 0)
-        for rule, m in (("draw", line > 0), ("draw_recovery", line < 0)):
-            if m.any():
-                parts.append({"rep_id": grid["rep_id"].to_numpy()[m], "month": grid["month"].to_numpy()[m],
-                              "rule": rule, "base": e[m], "amount": line[m],
-                              "ref": str(Decimal(d) / 100)})
-
-    # monthly bonus rule
+        parts += _draw_parts(plan, parts, reps, start, last)
     if plan.bonus_bands is not None:
-        qm = q[(q["month"] >= first) & (q["month"] <= last) & (q["quota"] > 0)]
-        net = o.groupby(["rep_id", "month"])["cents"].sum()
-        qm = qm.assign(net=net.reindex(pd.MultiIndex.from_frame(qm[["rep_id", "month"]])).fillna(0)
-                       .to_numpy(np.int64))
-        if len(qm):
-            if "base_salary" not in reps.columns:
-                raise PlanError(plan.name, "bonus", "pays a share of the monthly base salary but reps have no "
-                                "base_salary column.", "Add base_salary to the reps table or remove the bonus rule.")
-            salary = reps.set_index(reps["rep_id"].astype(str))["base_salary"]
-            sal = pd.to_numeric(qm["rep_id"].map(salary), errors="coerce")
-            if sal.isna().any():
-                who = sorted(qm.loc[sal.isna().to_numpy(), "rep_id"].unique())
-                raise PlanError(plan.name, "bonus", f"base salary missing for rep(s) {', '.join(who[:10])}"
-                                + (" …" if len(who) > 10 else "") + ".",
-                                "Fill reps.base_salary (monthly, CNY) or remove the bonus rule.")
-            sal_cents = cents(sal.to_numpy(dtype=float))
-            lhs = qm["net"].to_numpy(np.int64) * PPM
-            quota = qm["quota"].to_numpy(np.int64)
-            pct = np.zeros(len(qm), dtype=np.int64)
-            band = np.zeros(len(qm), dtype=np.int64)
-            for j, (min_ppm, share) in enumerate(reversed(plan.bonus_bands)):  # ascending: higher bands win
-                hit = lhs >= min_ppm * quota
-                pct = np.where(hit, share, pct)
-                band = np.where(hit, len(plan.bonus_bands) - j, band)
-            att = (qm["net"].to_numpy(np.int64) * 10_000) // quota
-            ref = np.char.add(np.char.mod("%.2f", att / 100), "%")
-            m = pct > 0
-            parts.append({"rep_id": qm["rep_id"].to_numpy()[m], "month": qm["month"].to_numpy()[m], "rule": "bonus",
-                          "tier": band[m], "ref": ref[m].astype(object), "base": sal_cents[m], "rate": pct[m],
-                          "amount": mul_ppm(sal_cents[m], pct[m])})
-
-    # referral award: a fixed amount each to the rep and the CSM when a referred customer first orders
+        parts += _bonus_parts(plan, o, q, reps, first, last)
     if plan.referral is not None:
-        ref_rule = plan.referral
-        _require_frame(customers, ["customer_id", "channel"], "customers (needed by rule referral_award)")
-        csm_col = ref_rule["csm_column"]
-        if csm_col and csm_col not in customers.columns:
-            raise PlanError(plan.name, "referral_award", f"the CSM column {csm_col!r} is not in customers.",
-                            "Set referral_award.csm_column to the customers column naming the CSM.")
-        firsts = _first_orders(orders)
-        firsts = firsts.assign(month=_month_ordinal(firsts["order_date"]))
-        cust = customers.set_index(customers["customer_id"].astype(str))
-        firsts = firsts[(firsts["month"] >= first) & (firsts["month"] <= last)]
-        channel = firsts["customer_id"].astype(str).map(cust["channel"].astype(str))
-        firsts = firsts[(channel == ref_rule["channel"]).to_numpy()]
-        amount = ref_rule["amount_cents"]
-        payees = []
-        if ref_rule["rep"]:
-            payees.append(("rep", firsts["rep_id"].astype(str)))
-        if csm_col:
-            payees.append(("csm", firsts["customer_id"].astype(str).map(cust[csm_col])))
-        employed = pd.MultiIndex.from_frame(_employed_months(reps, first, last))
-        rep_ids = reps["rep_id"].astype(str)
-        for role, who in payees:
-            # a payee who is a rep must be employed that month (an account may change owner later)
-            pair = pd.MultiIndex.from_arrays([who.astype(str).to_numpy(), firsts["month"].to_numpy(np.int64)])
-            ok = who.notna().to_numpy() & (~who.astype(str).isin(rep_ids).to_numpy() | pair.isin(employed))
-            parts.append({"rep_id": who.to_numpy()[ok], "month": firsts["month"].to_numpy()[ok],
-                          "rule": "referral_award", "component": role,
-                          "ref": firsts["customer_id"].astype(str).to_numpy()[ok].astype(object),
-                          "amount": np.full(int(ok.sum()), amount)})
-
-    # mentor award (伯乐奖): the mentor of a rep whose first deal falls in the period
+        parts += _referral_parts(plan, orders, customers, reps, first, last)
     if plan.mentor is not None:
-        col = plan.mentor["mentor_column"]
-        if col not in reps.columns:
-            raise PlanError(plan.name, "mentor_award", f"the mentor column {col!r} is not in reps.",
-                            "Set mentor_award.mentor_column (e.g. manager_id) or add the column.")
-        pos = orders.loc[orders["amount"] > 0, ["rep_id", "order_date"]]
-        first_deal = pd.to_datetime(pos["order_date"]).groupby(pos["rep_id"].astype(str)).min()
-        r = reps.assign(rep_id=reps["rep_id"].astype(str))
-        r = r[r[col].notna()]
-        r = r.assign(first_deal=pd.to_datetime(first_deal).reindex(r["rep_id"]).to_numpy())
-        r = r[r["first_deal"].notna()]
-        if plan.mentor["within_days"] is not None and "hire_date" in r.columns:
-            days = (r["first_deal"] - pd.to_datetime(r["hire_date"])).dt.days
-            r = r[days.isna() | (days <= plan.mentor["within_days"])]
-        month = _month_ordinal(r["first_deal"]) if len(r) else np.array([], dtype=np.int64)
-        m = (month >= first) & (month <= last)
-        parts.append({"rep_id": r[col].astype(str).to_numpy()[m], "month": month[m], "rule": "mentor_award",
-                      "ref": r["rep_id"].to_numpy()[m].astype(object),
-                      "amount": np.full(int(m.sum()), plan.mentor["amount_cents"])})
-
-    # process awards: top reps on an activity metric, or winners named by the manager
-    for award in plan.process_awards:
-        rule = f"process_awards {award['name']!r}"
-        if award["metric"]:
-            _require_frame(activities, ["rep_id", "week", award["metric"]], f"activities (needed by rule {rule})")
-            act = pd.DataFrame({"rep_id": activities["rep_id"].astype(str).to_numpy(),
-                                "month": _month_ordinal(activities["week"]),
-                                "value": pd.to_numeric(activities[award["metric"]], errors="coerce").fillna(0)})
-            act = act[(act["month"] >= first) & (act["month"] <= last)]
-            act = act.groupby(["rep_id", "month"], as_index=False)["value"].sum()
-            act = act[act["value"] > 0]
-            if award["within"] == "team":
-                _require_frame(reps, ["rep_id", "team"], f"reps (needed by rule {rule})")
-                act["group"] = act["rep_id"].map(reps.set_index(reps["rep_id"].astype(str))["team"]).astype(str)
-            else:
-                act["group"] = ""
-            rank = act.groupby(["group", "month"])["value"].rank(method="min", ascending=False)
-            win = act[(rank <= award["top"]).to_numpy()]
-            refs = np.char.mod("%g", win["value"].to_numpy(float)).astype(object)
-            parts.append({"rep_id": win["rep_id"].to_numpy(), "month": win["month"].to_numpy(),
-                          "rule": "process_award", "component": award["name"], "ref": refs,
-                          "amount": np.full(len(win), award["amount_cents"])})
-        elif award_winners is not None:
-            _require_frame(award_winners, ["rep_id", "month", "award"], "award_winners")
-            w = award_winners[award_winners["award"].astype(str) == award["name"]]
-            month = _month_ordinal(w["month"])
-            m = (month >= first) & (month <= last)
-            parts.append({"rep_id": w["rep_id"].astype(str).to_numpy()[m], "month": month[m],
-                          "rule": "process_award", "component": award["name"],
-                          "amount": np.full(int(m.sum()), award["amount_cents"])})
-    if award_winners is not None:
-        _require_frame(award_winners, ["rep_id", "month", "award"], "award_winners")
-        known = {a["name"] for a in plan.process_awards if not a["metric"]}
-        unknown = sorted(set(award_winners["award"].astype(str)) - known)
-        if unknown:
-            raise ParameterError("award_winners", unknown, "award names of the plan's process_awards without a "
-                                 f"metric ({', '.join(sorted(known)) or 'none'})")
-
-    lines = _frame(parts)
-    lines = lines[(lines["month"] >= first) & (lines["month"] <= last)]
-    order = {r: i for i, r in enumerate(RULES)}
-    lines = lines.assign(_r=lines["rule"].map(order)).sort_values(
-        ["rep_id", "month", "_r", "component", "tier"], kind="stable").reset_index(drop=True)
-    rate = (lines["rate"].to_numpy(np.int64) / PPM).astype(float)
-    rate[lines["rate_na"].to_numpy(bool)] = np.nan
-    return pd.DataFrame({
-        "rep_id": lines["rep_id"].astype(str), "month": _month_ts(lines["month"].to_numpy(np.int64)),
-        "rule": lines["rule"].astype(str), "component": lines["component"].astype(str),
-        "tier": lines["tier"].astype("Int64"), "ref": lines["ref"].fillna("").astype(str),
-        "base_cents": lines["base"].astype("Int64"), "rate": rate,
-        "amount_cents": lines["amount"].astype(np.int64),
-    })[LINE_COLUMNS]
+        parts += _mentor_parts(plan, orders, reps, first, last)
+    parts += _process_award_parts(plan, activities, award_winners, reps, first, last)
+    return _line_items(parts, first, last)
 
 
 def rep_payouts(
@@ -439,9 +483,9 @@ class PayoutRun:
     lines: pd.DataFrame
     by_rep: pd.DataFrame
 
-    def summary(self, lang: str = "en") -> pd.DataFrame:
+    def summary(self) -> pd.DataFrame:
         """Return :func:`plan_summary` of this run."""
-        return plan_summary(self, lang=lang)
+        return plan_summary(self)
 
 
 def run_plan(
@@ -477,13 +521,15 @@ def run_plan(
     return PayoutRun(plan, period, lines, by_rep)
 
 
-def plan_summary(*runs: PayoutRun, lang: str = "en") -> pd.DataFrame:
+def plan_summary(*runs: PayoutRun) -> pd.DataFrame:
     """One row per run: total cost, cost-of-sales ratio, effective rate, payout distribution.
 
     Pass two runs of the same period to see the plans side by side.
 
-    ``cost_ratio`` is the total payout over net sales; ``top_decile_share`` the share of
-    the total paid to the best-paid 10% of payees (at least one).
+    ``plan`` is the plan's name (a key: :func:`playbook.present.incentives.summary_table`
+    shows the plans' titles); ``cost_ratio`` is the total payout over net sales;
+    ``top_decile_share`` the share of the total paid to the best-paid 10% of payees (at
+    least one).
 
     Examples
     --------
@@ -498,14 +544,14 @@ def plan_summary(*runs: PayoutRun, lang: str = "en") -> pd.DataFrame:
     """
     if not runs:
         raise ParameterError("runs", runs, "at least one PayoutRun")
-    return pd.DataFrame([_summary_row(run, lang) for run in runs])[SUMMARY_COLUMNS]
+    return pd.DataFrame([_summary_row(run) for run in runs])[SUMMARY_COLUMNS]
 
 
-def _summary_row(run: PayoutRun, lang: str) -> dict[str, Any]:
+def _summary_row(run: PayoutRun) -> dict[str, Any]:
     b = run.by_rep
     total = int(b["total_cents"].sum())
     sales = int(b["net_sales_cents"].sum())
-    row: dict[str, Any] = {"plan": run.plan.label(lang), "payees": int((b["total_cents"] != 0).sum())}
+    row: dict[str, Any] = {"plan": run.plan.name, "payees": int((b["total_cents"] != 0).sum())}
     row["net_sales_cents"] = sales
     for c in _CATEGORIES:
         row[f"{c}_cents"] = int(b[f"{c}_cents"].sum())
@@ -622,6 +668,6 @@ def commission_for_sales(
     >>> commission_for_sales("1000000", plan="domain_whole"), commission_for_sales(999_990, plan="domain_whole")
     (Decimal('100000.00'), Decimal('79999.20'))
     """
-    amount = Decimal(str(sales)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    table = commission_table([float(amount)], plan=plan, component=component, quota=quota)
-    return (Decimal(int(table["commission_cents"].iloc[0])) / 100).quantize(Decimal("0.01"))
+    amount = to_cents(sales, name="sales") / 100
+    table = commission_table([amount], plan=plan, component=component, quota=quota)
+    return Decimal(int(table["commission_cents"].iloc[0])).scaleb(-2)

@@ -110,7 +110,11 @@ class Component:
 
 @dataclass(frozen=True, eq=False)
 class Plan:
-    """A validated commission plan; ``spec`` keeps the normalised YAML for :func:`modify_plan`."""
+    """A validated commission plan; ``spec`` keeps the normalised YAML for :func:`modify_plan`.
+
+    ``title`` maps a language to the plan's title, as data (shown by
+    :func:`playbook.present.incentives.plan_label`).
+    """
 
     name: str
     title: dict[str, str]
@@ -123,10 +127,6 @@ class Plan:
     process_awards: tuple[dict[str, Any], ...]
     draw: dict[str, Any] | None
     spec: dict[str, Any] = field(repr=False)
-
-    def label(self, lang: str = "en") -> str:
-        """Return the plan's title in ``lang`` (the name when it has none)."""
-        return str(self.title.get(lang) or self.title.get("en") or self.name)
 
 
 def parse_period(period: str) -> tuple[pd.Period, pd.Period]:
@@ -319,6 +319,93 @@ def _parse_component(entry: Any, i: int, plan: str, unit: int) -> Component:
     return Component(name, mode, basis, tier_period, tiers, product_lines, tuple(deal_types), cap_cents, uplift_ppm)
 
 
+def _parse_components(raw: Any, plan: str, unit: int) -> tuple[Component, ...]:
+    """Parse the commission components and check that no two cover the same orders."""
+    raw_components = [raw] if isinstance(raw, dict) else raw
+    components = tuple(_parse_component(c, i, plan, unit) for i, c in enumerate(raw_components, start=1))
+    names = [c.name for c in components]
+    if len(set(names)) != len(names):
+        raise PlanError(plan, "commission", f"component names repeat: {names}.")
+    for i, a in enumerate(components):
+        for b in components[i + 1:]:
+            lines = (set(a.product_lines) & set(b.product_lines) if a.product_lines and b.product_lines
+                     else set(a.product_lines or b.product_lines or ["all"]))
+            deals = set(a.deal_types) & set(b.deal_types)
+            if lines and deals:
+                raise PlanError(plan, f"commission {b.name!r}", f"covers the same orders as {a.name!r} (product "
+                                f"lines {sorted(lines)}, {sorted(deals)} business): they would be paid twice.",
+                                "Make the scopes (products, deal_types) disjoint.")
+    return components
+
+
+def _parse_bonus(raw: Any, plan: str) -> tuple[tuple[int, int], ...]:
+    """Parse the bonus bands: (min attainment ppm, share of base salary ppm), highest band first."""
+    bonus = _keys(raw, {"bands"}, plan, "bonus", required=("bands",))
+    if not isinstance(bonus["bands"], list) or not bonus["bands"]:
+        raise PlanError(plan, "bonus", "needs a non-empty list of bands.")
+    parsed = []
+    for i, band in enumerate(bonus["bands"], start=1):
+        rule = f"bonus band {i}"
+        _keys(band, {"min_attainment", "pct_of_base_salary"}, plan, rule,
+              required=("min_attainment", "pct_of_base_salary"))
+        parsed.append((_ppm(band["min_attainment"], plan, rule, "min_attainment", high=Decimal(10)),
+                       _ppm(band["pct_of_base_salary"], plan, rule, "pct_of_base_salary")))
+    mins = [b[0] for b in parsed]
+    if len(set(mins)) != len(mins):
+        raise PlanError(plan, "bonus", "two bands have the same min_attainment.")
+    return tuple(sorted(parsed, reverse=True))
+
+
+def _parse_key_accounts(raw: Any, plan: str, unit: int) -> dict[str, Any]:
+    """Parse the key-account rule: a customers column, or a minimum of prior-year sales."""
+    ka = _keys(raw, {"min_prior_year_sales", "column"}, plan, "key_accounts")
+    if (ka.get("column") is None) == (ka.get("min_prior_year_sales") is None):
+        raise PlanError(plan, "key_accounts", "give exactly one of min_prior_year_sales or column.")
+    return {"column": ka.get("column"), "min_cents": None if ka.get("min_prior_year_sales") is None
+            else _money(ka["min_prior_year_sales"], plan, "key_accounts", "min_prior_year_sales", unit)}
+
+
+def _parse_referral(raw: Any, plan: str, unit: int) -> dict[str, Any]:
+    """Parse the referral award: amount, channel, whether the rep is paid, the CSM column."""
+    r = _keys(raw, {"amount", "channel", "rep", "csm_column"}, plan, "referral_award", required=("amount",))
+    return {"amount_cents": _money(r["amount"], plan, "referral_award", "amount", unit),
+            "channel": str(r.get("channel", "referral")), "rep": bool(r.get("rep", True)),
+            "csm_column": r.get("csm_column")}
+
+
+def _parse_mentor(raw: Any, plan: str, unit: int) -> dict[str, Any]:
+    """Parse the mentor award (伯乐奖): amount, mentor column, days from hire to the first deal."""
+    m = _keys(raw, {"amount", "mentor_column", "within_days"}, plan, "mentor_award", required=("amount",))
+    days = m.get("within_days")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 0):
+        raise PlanError(plan, "mentor_award", f"within_days {days!r} must be a whole number >= 0.")
+    return {"amount_cents": _money(m["amount"], plan, "mentor_award", "amount", unit),
+            "mentor_column": str(m.get("mentor_column", "mentor_id")), "within_days": days}
+
+
+def _parse_process_awards(raw: Any, plan: str, unit: int) -> tuple[dict[str, Any], ...]:
+    """Parse the process awards: name, amount, and the metric, top and scope of the winners."""
+    awards = []
+    for i, a in enumerate(raw, start=1):
+        rule = f"process_awards {a.get('name', i)!r}" if isinstance(a, dict) else f"process_awards {i}"
+        _keys(a, {"name", "amount", "metric", "top", "within"}, plan, rule, required=("name", "amount"))
+        metric = a.get("metric")
+        if metric is not None and metric not in _METRICS:
+            raise PlanError(plan, rule, f"metric {metric!r} is not an activity count.",
+                            f"Use one of {', '.join(_METRICS)}, or none for winners named by the manager.")
+        top = a.get("top", 1)
+        if not isinstance(top, int) or isinstance(top, bool) or top < 1:
+            raise PlanError(plan, rule, f"top {top!r} must be a whole number >= 1.")
+        within = a.get("within", "company")
+        if within not in ("team", "company"):
+            raise PlanError(plan, rule, f"within {within!r} must be 'team' or 'company'.")
+        awards.append({"name": str(a["name"]), "amount_cents": _money(a["amount"], plan, rule, "amount", unit),
+                       "metric": metric, "top": top, "within": within})
+    if len({a["name"] for a in awards}) != len(awards):
+        raise PlanError(plan, "process_awards", "award names repeat.")
+    return tuple(awards)
+
+
 def parse_plan(data: Mapping[str, Any], *, name: str = "plan") -> Plan:
     """Validate a plan given as a mapping (the YAML's content); raise :class:`PlanError`.
 
@@ -347,97 +434,26 @@ Write rates as fractions (0.08) or percents ('8%').
     title = spec.get("title") or {}
     if isinstance(title, str):
         title = {"en": title, "zh": title}
-
-    raw_components = spec.get("commission") or []
-    if isinstance(raw_components, dict):
-        raw_components = [raw_components]
-    components = tuple(_parse_component(c, i, name, unit) for i, c in enumerate(raw_components, start=1))
-    names = [c.name for c in components]
-    if len(set(names)) != len(names):
-        raise PlanError(name, "commission", f"component names repeat: {names}.")
-    for i, a in enumerate(components):
-        for b in components[i + 1:]:
-            lines = (set(a.product_lines) & set(b.product_lines) if a.product_lines and b.product_lines
-                     else set(a.product_lines or b.product_lines or ["all"]))
-            deals = set(a.deal_types) & set(b.deal_types)
-            if lines and deals:
-                raise PlanError(name, f"commission {b.name!r}", f"covers the same orders as {a.name!r} (product "
-                                f"lines {sorted(lines)}, {sorted(deals)} business): they would be paid twice.",
-                                "Make the scopes (products, deal_types) disjoint.")
-
+    components = _parse_components(spec.get("commission") or [], name, unit)
     clawback = spec.get("clawback", True)
     if not isinstance(clawback, bool):
         raise PlanError(name, "clawback", f"{clawback!r} must be true or false.")
-
-    bands = None
-    if spec.get("bonus") is not None:
-        bonus = _keys(spec["bonus"], {"bands"}, name, "bonus", required=("bands",))
-        if not isinstance(bonus["bands"], list) or not bonus["bands"]:
-            raise PlanError(name, "bonus", "needs a non-empty list of bands.")
-        parsed = []
-        for i, band in enumerate(bonus["bands"], start=1):
-            rule = f"bonus band {i}"
-            _keys(band, {"min_attainment", "pct_of_base_salary"}, name, rule,
-                  required=("min_attainment", "pct_of_base_salary"))
-            parsed.append((_ppm(band["min_attainment"], name, rule, "min_attainment", high=Decimal(10)),
-                           _ppm(band["pct_of_base_salary"], name, rule, "pct_of_base_salary")))
-        mins = [b[0] for b in parsed]
-        if len(set(mins)) != len(mins):
-            raise PlanError(name, "bonus", "two bands have the same min_attainment.")
-        bands = tuple(sorted(parsed, reverse=True))
-
-    key_accounts = None
-    if spec.get("key_accounts") is not None:
-        ka = _keys(spec["key_accounts"], {"min_prior_year_sales", "column"}, name, "key_accounts")
-        if (ka.get("column") is None) == (ka.get("min_prior_year_sales") is None):
-            raise PlanError(name, "key_accounts", "give exactly one of min_prior_year_sales or column.")
-        key_accounts = {"column": ka.get("column"), "min_cents": None if ka.get("min_prior_year_sales") is None
-                        else _money(ka["min_prior_year_sales"], name, "key_accounts", "min_prior_year_sales", unit)}
+    bands = None if spec.get("bonus") is None else _parse_bonus(spec["bonus"], name)
+    key_accounts = None if spec.get("key_accounts") is None else _parse_key_accounts(spec["key_accounts"], name,
+                                                                                        unit)
     if any(c.uplift_ppm is not None for c in components) and key_accounts is None:
         raise PlanError(name, "key_accounts", "a renewal_uplift needs key accounts defined.",
                         "Add key_accounts: {min_prior_year_sales: 500000} or {column: <customers column>}.")
-
-    referral = None
-    if spec.get("referral_award") is not None:
-        r = _keys(spec["referral_award"], {"amount", "channel", "rep", "csm_column"}, name, "referral_award",
-                  required=("amount",))
-        referral = {"amount_cents": _money(r["amount"], name, "referral_award", "amount", unit),
-                    "channel": str(r.get("channel", "referral")), "rep": bool(r.get("rep", True)),
-                    "csm_column": r.get("csm_column")}
-    mentor = None
-    if spec.get("mentor_award") is not None:
-        m = _keys(spec["mentor_award"], {"amount", "mentor_column", "within_days"}, name, "mentor_award",
-                  required=("amount",))
-        days = m.get("within_days")
-        if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 0):
-            raise PlanError(name, "mentor_award", f"within_days {days!r} must be a whole number >= 0.")
-        mentor = {"amount_cents": _money(m["amount"], name, "mentor_award", "amount", unit),
-                  "mentor_column": str(m.get("mentor_column", "mentor_id")), "within_days": days}
-    awards = []
-    for i, a in enumerate(spec.get("process_awards") or [], start=1):
-        rule = f"process_awards {a.get('name', i)!r}" if isinstance(a, dict) else f"process_awards {i}"
-        _keys(a, {"name", "amount", "metric", "top", "within"}, name, rule, required=("name", "amount"))
-        metric = a.get("metric")
-        if metric is not None and metric not in _METRICS:
-            raise PlanError(name, rule, f"metric {metric!r} is not an activity count.",
-                            f"Use one of {', '.join(_METRICS)}, or none for winners named by the manager.")
-        top = a.get("top", 1)
-        if not isinstance(top, int) or isinstance(top, bool) or top < 1:
-            raise PlanError(name, rule, f"top {top!r} must be a whole number >= 1.")
-        within = a.get("within", "company")
-        if within not in ("team", "company"):
-            raise PlanError(name, rule, f"within {within!r} must be 'team' or 'company'.")
-        awards.append({"name": str(a["name"]), "amount_cents": _money(a["amount"], name, rule, "amount", unit),
-                       "metric": metric, "top": top, "within": within})
-    if len({a["name"] for a in awards}) != len(awards):
-        raise PlanError(name, "process_awards", "award names repeat.")
+    referral = None if spec.get("referral_award") is None else _parse_referral(spec["referral_award"], name, unit)
+    mentor = None if spec.get("mentor_award") is None else _parse_mentor(spec["mentor_award"], name, unit)
+    awards = _parse_process_awards(spec.get("process_awards") or [], name, unit)
     draw = None
     if spec.get("draw") is not None:
         d = _keys(spec["draw"], {"amount", "recoverable"}, name, "draw", required=("amount",))
         draw = {"amount_cents": _money(d["amount"], name, "draw", "amount", unit),
                 "recoverable": bool(d.get("recoverable", True))}
     return Plan(name, {str(k): str(v) for k, v in title.items()}, components, clawback, bands, key_accounts,
-                referral, mentor, tuple(awards), draw, spec)
+                referral, mentor, awards, draw, spec)
 
 
 def modify_plan(plan: Plan | str, changes: Mapping[str, Any], *, name: str | None = None) -> Plan:

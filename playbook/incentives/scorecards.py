@@ -32,7 +32,11 @@ __all__ = ["ScorecardPreset", "load_presets", "monthly_kpis", "scorecard", "pres
 
 @dataclass(frozen=True)
 class ScorecardPreset:
-    """Weights of the KPIs (data) and the flags a culture preset raises."""
+    """Weights of the KPIs (data) and the flags a culture preset raises.
+
+    ``title`` maps a language to the preset's title, as data (shown by
+    :func:`playbook.present.incentives.preset_label`).
+    """
 
     name: str
     title: dict[str, str]
@@ -40,10 +44,6 @@ class ScorecardPreset:
     bottom_share: float | None = None
     reward_metric: str | None = None
     reward_share: float | None = None
-
-    def label(self, lang: str = "en") -> str:
-        """Return the preset's title in ``lang``."""
-        return str(self.title.get(lang) or self.title.get("en") or self.name)
 
 
 def _parse_preset(name: str, raw: Any) -> ScorecardPreset:

@@ -72,7 +72,7 @@ def commission_lines(
     agg = pd.DataFrame({"rep_id": ["0"], "month": np.zeros(1, dtype=np.int64), "gross": [max(cents, 0)],
                         "refund": [min(cents, 0)], "key_renewal": [0], "window": np.zeros(1, dtype=np.int64)})
     agg["net"] = agg["gross"] + agg["refund"]
-    wq = None if quota is None else np.array([int(round(float(quota) * 100))], dtype=np.int64)
+    wq = None if quota is None else np.array([to_cents(quota, name="quota")], dtype=np.int64)
     lines = _frame(_component_lines(agg, dataclasses.replace(comp, uplift_ppm=None), wq))
     order = {r: i for i, r in enumerate(RULES)}
     lines = lines.assign(_r=lines["rule"].map(order)).sort_values(["_r", "tier"], kind="stable")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+from matplotlib.axes import Axes
 
 from playbook.core.labels import check_lang, t
 from playbook.present.charts import setup_fonts
@@ -48,26 +48,47 @@ def figures_display(figures: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
 
 
 _COLORS = {"before": "#9e9e9e", "after": "#1f77b4"}
+_RATES = ["key_account_renewal", "needs_match", "objection_rate", "existing_share", "first_deal_rate"]
 
 
-def figures_chart(figures: pd.DataFrame, *, lang: str = "en") -> Figure:
+def figures_chart(figures: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Before/after bars of the case's rates, and of the sales cycle in days.
 
-    ``figures`` is :func:`case_figures` output (or its rows of one stage: then only
-    those bars are drawn). For a figure measured twice before, the later value is used.
+    The rates are drawn on ``ax``; the sales cycle (days) on a small Axes inset at its
+    right (``ax.child_axes``), so the whole chart lives on one Axes like every chart.
+
+    Parameters
+    ----------
+    figures : DataFrame
+        :func:`playbook.case.case_figures` output (or its rows of one stage: then only
+        those bars are drawn). For a figure measured twice before, the later value is used.
+    lang : {"en", "zh"}
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure (closed from pyplot: show ``ax.figure``).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> figures = pd.DataFrame({"figure": ["needs_match", "needs_match", "cycle_days", "cycle_days"],
+    ...                         "stage": ["before", "after"] * 2, "value": [0.45, 0.72, 52.0, 36.0]})
+    >>> ax = figures_chart(figures, lang="zh")
+    >>> [x.get_text() for x in ax.get_yticklabels()], ax.child_axes[0].get_title()
+    (['需求匹配率'], '成交周期')
     """
     check_lang(lang)
     setup_fonts()
-    shown = figures[figures["figure"].isin(["key_account_renewal", "needs_match", "objection_rate",
-                                            "existing_share", "first_deal_rate", "cycle_days"])]
+    shown = figures[figures["figure"].isin([*_RATES, "cycle_days"])]
     shown = shown.drop_duplicates(["figure", "stage"], keep="last")
     wide = shown.pivot(index="figure", columns="stage", values="value")
-    order = [f for f in ["key_account_renewal", "needs_match", "objection_rate", "existing_share",
-                         "first_deal_rate", "cycle_days"] if f in wide.index]
-    wide = wide.reindex(order)
+    wide = wide.reindex([f for f in [*_RATES, "cycle_days"] if f in wide.index])
     stages = [s for s in ("before", "after") if s in wide.columns]
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained",
-                                  gridspec_kw={"width_ratios": [4, 1]})
+    if ax is None:  # the layout leaves the right fifth of the figure to the inset
+        fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
+        fig.get_layout_engine().set(rect=(0, 0, 0.78, 1))
+        plt.close(fig)
     rates = wide.drop(index="cycle_days", errors="ignore")
     y = np.arange(len(rates))
     height = 0.8 / max(len(stages), 1)
@@ -82,12 +103,13 @@ def figures_chart(figures: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.set_xlabel("%")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
+    ax.set_title(t("case.chart_title", lang))
+    days = ax.inset_axes((1.2, 0.0, 0.27, 1.0))
     if "cycle_days" in wide.index:
         vals = wide.loc["cycle_days", stages].to_numpy(dtype=float)
-        bars = ax2.bar([t(f"case.stage.{s}", lang) for s in stages], vals, color=[_COLORS[s] for s in stages])
-        ax2.bar_label(bars, labels=[f"{v:g}" for v in vals], fontsize=8)
-    ax2.set_title(t("case.figure.cycle_days", lang), fontsize=10)
-    ax2.set_ylabel(t("case.days_axis", lang))
-    fig.suptitle(t("case.chart_title", lang))
-    plt.close(fig)
-    return fig
+        bars = days.bar(np.arange(len(stages)), vals, color=[_COLORS[s] for s in stages])
+        days.bar_label(bars, labels=[f"{v:g}" for v in vals], fontsize=8)
+        days.set_xticks(np.arange(len(stages)), [t(f"case.stage.{s}", lang) for s in stages])
+    days.set_title(t("case.figure.cycle_days", lang), fontsize=10)
+    days.set_ylabel(t("case.days_axis", lang))
+    return ax

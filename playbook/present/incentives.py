@@ -9,11 +9,15 @@ from typing import Any
 import pandas as pd
 
 from playbook.core.labels import catalogue, check_lang, t
-from playbook.incentives.payouts import PayoutRun
+from playbook.incentives.payouts import PayoutRun, plan_summary
+from playbook.incentives.plans import Plan
+from playbook.incentives.scorecards import ScorecardPreset
 from playbook.incentives.statements import payout_statement
 from playbook.present.excel import write_workbook
+from playbook.present.tables import AREA_KINDS, kind_of, style_table
 
-__all__ = ["column_label", "display_frame", "write_statement", "write_statements"]
+__all__ = ["column_label", "display_frame", "write_statement", "write_statements",
+           "plan_label", "preset_label", "table", "summary_frame", "summary_table"]
 
 def column_label(column: str, lang: str = "en") -> str:
     """Header for ``column`` in ``lang`` (``incentives.col.*``, then the shared ``col.*``).
@@ -83,3 +87,87 @@ def write_statements(run: PayoutRun, out_dir: str | Path, *, lang: str = "en") -
     """Write one Excel statement per payee of ``run`` to ``out_dir`` (``<rep_id>_<period>.xlsx``)."""
     return [write_statement(payout_statement(run, rep_id=r), Path(out_dir) / f"{r}_{run.period}.xlsx", lang=lang)
             for r in run.by_rep["rep_id"].astype(str)]
+
+
+# ---------------------------------------------------------------------------------------
+# Wording of plans and presets; the incentives table (Styler)
+# ---------------------------------------------------------------------------------------
+def _title(title: Mapping[str, str], name: str, lang: str) -> str:
+    check_lang(lang)
+    return str(title.get(lang) or title.get("en") or name)
+
+
+def plan_label(plan: Plan, lang: str = "en") -> str:
+    """Return the plan's title in ``lang`` (the English title, or the plan's name, when it has none).
+
+    Examples
+    --------
+    >>> from playbook.incentives import load_plan, parse_plan
+    >>> plan_label(parse_plan({"title": {"en": "Flat", "zh": "固定比例"}}, name="flat"), "zh")
+    '固定比例'
+    >>> plan_label(parse_plan({}, name="flat"), "zh")
+    'flat'
+    """
+    return _title(plan.title, plan.name, lang)
+
+
+def preset_label(preset: ScorecardPreset, lang: str = "en") -> str:
+    """Return the scorecard preset's title in ``lang`` (the English title, or its name, when it has none).
+
+    Examples
+    --------
+    >>> from playbook.incentives import ScorecardPreset
+    >>> preset_label(ScorecardPreset("n", {"en": "New logos", "zh": "新客户"}, {"new_customers": 1.0}), "zh")
+    '新客户'
+    """
+    return _title(preset.title, preset.name, lang)
+
+
+def table(frame: pd.DataFrame, *, lang: str = "en") -> Any:
+    """Return a ``Styler`` of an incentives frame: CNY amounts, percentages, translated text.
+
+    Figures are formatted by their kind (:mod:`playbook.present.tables`, incentives'
+    meaning of ``rate``, ``change`` and ``score``): rates show two decimals of a percent
+    (``12.00%``), other ratios one.
+
+    Examples
+    --------
+    >>> html = table(pd.DataFrame({"rule": ["commission"], "rate": [0.12], "amount_cents": [1234567]}),
+    ...              lang="zh").to_html()
+    >>> "12,345.67" in html and "12.00%" in html and "提成" in html
+    True
+    """
+    check_lang(lang)
+    shown = display_frame(frame, lang=lang)
+    plain = [c[: -len("_cents")] if c.endswith("_cents") else c for c in frame.columns]
+    kinds = {column_label(c, lang): kind_of(c, AREA_KINDS["incentives"]) for c in plain}
+    return style_table(shown, lang=lang, kinds=kinds)
+
+
+def summary_frame(*runs: PayoutRun, lang: str = "en") -> pd.DataFrame:
+    """Return :func:`playbook.incentives.plan_summary` of ``runs`` with each plan's title in ``lang``.
+
+    Examples
+    --------
+    >>> from playbook.incentives import REP_COLUMNS, parse_plan
+    >>> by_rep = pd.DataFrame({c: [0] for c in REP_COLUMNS})
+    >>> run = PayoutRun(parse_plan({"title": {"en": "Flat", "zh": "固定"}}, name="p"), "2024", pd.DataFrame(), by_rep)
+    >>> summary_frame(run, lang="zh")["plan"].tolist()
+    ['固定']
+    """
+    summary = plan_summary(*runs)
+    return summary.assign(plan=[plan_label(run.plan, lang) for run in runs])
+
+
+def summary_table(*runs: PayoutRun, lang: str = "en") -> Any:
+    """Return :func:`summary_frame` of ``runs`` as a :func:`table` (a ``Styler``), one row per plan.
+
+    Examples
+    --------
+    >>> from playbook.incentives import REP_COLUMNS, parse_plan
+    >>> by_rep = pd.DataFrame({c: [0] for c in REP_COLUMNS})
+    >>> run = PayoutRun(parse_plan({}, name="flat"), "2024", pd.DataFrame(), by_rep)
+    >>> "flat" in summary_table(run, lang="en").to_html()
+    True
+    """
+    return table(summary_frame(*runs, lang=lang), lang=lang)

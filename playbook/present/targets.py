@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.core.labels import check_lang, label_frame, t
+from playbook.core.money import cents
 from playbook.present.excel import write_workbook
 from playbook.targets.company import CompanyTarget
 from playbook.targets.quotas import QuotaPlan
@@ -45,7 +46,7 @@ def quota_sheets(plan: QuotaPlan, *, lang: str = "en") -> dict[str, pd.DataFrame
     monthly = plan.monthly.assign(month=plan.monthly["month"].dt.strftime("%Y-%m"))
     reps = plan.reps.drop(columns=["weight"])
     wide = plan.matrix.assign(month=pd.to_datetime(plan.matrix["month"]).dt.strftime("%Y-%m"),
-                              _c=(plan.matrix["quota"] * 100).round().astype("int64"))
+                              _c=cents(plan.matrix["quota"]))
     pivot = wide.pivot_table(index="rep_id", columns="month", values="_c", aggfunc="sum", sort=False)
     pivot = pivot.reindex(plan.reps["rep_id"]).fillna(0).astype("int64")
     pivot["total"] = pivot.sum(axis=1)

@@ -12,6 +12,7 @@ import yaml
 from playbook.core import paths
 from playbook.core.errors import InputError, ParameterError, require_columns
 from playbook.core.labels import LANGS
+from playbook.core.money import round_money
 from playbook.rfm.scores import ACTIONS_FILE, TIERS
 from playbook.rfm.segments import SegmentMap, load_segment_map
 
@@ -112,7 +113,7 @@ def action_plan(segmented: pd.DataFrame, *,
     seg_act = segment_actions(segment_map=smap, actions=actions).set_index("segment")
     tier_act = tier_actions(preset=tier_preset, actions=actions).set_index("tier")
     g = segmented.groupby(["segment", "tier"])
-    out = pd.DataFrame({"customers": g.size(), "revenue": g["monetary"].sum().round(2)}).reset_index()
+    out = pd.DataFrame({"customers": g.size(), "revenue": round_money(g["monetary"].sum())}).reset_index()
     out["_s"] = out["segment"].map({k: i for i, k in enumerate(smap.keys)})
     out["_t"] = out["tier"].map({k: i for i, k in enumerate(TIERS)})
     out = out.sort_values(["_s", "_t"], kind="stable").reset_index(drop=True)

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from playbook.core.errors import ParameterError, require_columns
+from playbook.core.money import round_money
 from playbook.rfm.scores import INACTIVE, TIERS
 from playbook.rfm.segments import SegmentMap, load_segment_map
 
@@ -53,7 +54,7 @@ def rep_portfolio(segmented: pd.DataFrame, *, customers: pd.DataFrame | None = N
     require_columns(segmented, ["customer_id", "rep_id", "segment", "tier", "monetary"], "segmented customers")
     frame = segmented.assign(rep_id=_owners(segmented, customers, customer_col, owner_col))
     g = frame.groupby(["rep_id", "segment", "tier"], sort=True)
-    out = pd.DataFrame({"customers": g.size(), "revenue": g["monetary"].sum().round(2)})
+    out = pd.DataFrame({"customers": g.size(), "revenue": round_money(g["monetary"].sum())})
     return out.reset_index()
 
 
@@ -93,8 +94,8 @@ def portfolio_summary(segmented: pd.DataFrame, *,
         out[f"{tier}_customers"] = long["customers"].where(long["tier"] == tier, 0).groupby(long["rep_id"]).sum()
     out.loc["total"] = out.sum()
     out = out.rename_axis("rep_id").reset_index()
-    out["revenue"] = out["revenue"].round(2)
-    out["high_value_revenue"] = out["high_value_revenue"].round(2)
+    out["revenue"] = round_money(out["revenue"])
+    out["high_value_revenue"] = round_money(out["high_value_revenue"])
     out["high_value_share"] = (out["high_value_revenue"] / out["revenue"].where(out["revenue"] > 0)).round(4)
     out["name"] = pd.array(out["rep_id"].map(_rep_names(reps)), dtype="str")
     cols = ["customers", "high_value_customers"] + [f"{t_}_customers" for t_ in TIERS]
@@ -130,7 +131,7 @@ def portfolio_matrix(segmented: pd.DataFrame, *,
     if value == "customers":
         wide = wide.astype("int64")
     else:
-        wide = wide.astype("float64").round(2)
+        wide = round_money(wide.astype("float64"))
     wide = wide.rename_axis("rep_id").reset_index()
     wide.insert(1, "name", pd.array(wide["rep_id"].map(_rep_names(reps)), dtype="str"))
     return wide

@@ -10,6 +10,7 @@ import pandas as pd
 from playbook.core import paths
 from playbook.core.dates import parse_date
 from playbook.core.errors import InputError, ParameterError, PlaybookWarning, require_columns
+from playbook.core.money import div_money, round_money
 
 __all__ = [
     "RFM_COLUMNS", "SCORE_COLUMNS", "CUSTOMER_COLUMNS", "SCORE_NAMES", "TIERS", "TIER_PRESETS", "SEGMENT_MAPS",
@@ -178,11 +179,11 @@ def rfm_table(
     out["recency_days"] = (end - out["last_order_date"]).dt.days.astype("int64")
     out["frequency"] = freq.to_numpy().astype("int64")
     out["repeat_orders"] = out["frequency"] - 1
-    out["gross_sales"] = gross.round(2).to_numpy()
-    out["refunds"] = refunds.reindex(last.index, fill_value=0.0).round(2).to_numpy() + 0.0
-    out["monetary"] = (out["gross_sales"] + out["refunds"]).round(2)
-    out["avg_order_value"] = (out["monetary"] / out["frequency"]).round(2)
-    out["annual_spend"] = (out["monetary"] * 365.0 / days).round(2)
+    out["gross_sales"] = round_money(gross.to_numpy())
+    out["refunds"] = round_money(refunds.reindex(last.index, fill_value=0.0).to_numpy()) + 0.0
+    out["monetary"] = round_money(out["gross_sales"] + out["refunds"])
+    out["avg_order_value"] = div_money(out["monetary"], out["frequency"])
+    out["annual_spend"] = div_money(out["monetary"] * 365, days)
     return out[RFM_COLUMNS]
 
 

@@ -14,6 +14,7 @@ import yaml
 
 from playbook.core import paths
 from playbook.core.errors import InputError, ParameterError, require_columns
+from playbook.core.money import div_money, round_money
 from playbook.rfm.scores import (
     _SCORE_MAX,
     CUSTOMER_COLUMNS,
@@ -283,15 +284,15 @@ def segment_summary(segmented: pd.DataFrame, *,
         "revenue": g["monetary"].sum(),
         "mean_recency_days": g["recency_days"].mean(),
         "mean_frequency": g["frequency"].mean(),
-        "mean_monetary": g["monetary"].mean(),
+        "mean_monetary": div_money(g["monetary"].sum(), g["monetary"].count()),
     }).reindex(list(smap.keys))
     out[["customers", "revenue"]] = out[["customers", "revenue"]].fillna(0)
     out["customers"] = out["customers"].astype("int64")
     total_c, total_r = out["customers"].sum(), out["revenue"].sum()
     out["customer_share"] = out["customers"] / total_c if total_c else np.nan
     out["revenue_share"] = out["revenue"] / total_r if total_r > 0 else np.nan
-    out = out.round({"revenue": 2, "mean_recency_days": 1, "mean_frequency": 2, "mean_monetary": 2,
-                     "customer_share": 4, "revenue_share": 4})
+    out = out.round({"mean_recency_days": 1, "mean_frequency": 2, "customer_share": 4, "revenue_share": 4})
+    out["revenue"] = round_money(out["revenue"])
     out = out.rename_axis("segment").reset_index()
     return out[["segment", "customers", "customer_share", "revenue", "revenue_share",
                 "mean_recency_days", "mean_frequency", "mean_monetary"]]

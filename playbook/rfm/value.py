@@ -9,6 +9,7 @@ import pandas as pd
 
 from playbook.core.dates import parse_date
 from playbook.core.errors import ParameterError, require_columns
+from playbook.core.money import div_money, round_money
 from playbook.rfm.scores import UNKNOWN_CHANNEL, _amounts, _dates, _positive_int, _window
 
 __all__ = ["retention_rate", "customer_ltv", "channel_economics"]
@@ -102,11 +103,11 @@ def customer_ltv(orders: pd.DataFrame, *, as_of: object, margin: float = 1.0,
     period_net = amount[recent].groupby(orders.loc[recent, customer_col]).sum()
     period_orders = orders.loc[recent & (amount > 0)].groupby(customer_col)[order_col].nunique()
     out = pd.DataFrame({"customer_id": first.index.to_numpy(), "first_order_date": first.to_numpy()})
-    out["net_revenue"] = net.reindex(first.index, fill_value=0.0).round(2).to_numpy()
-    out["historical_ltv"] = (out["net_revenue"] * margin).round(2)
+    out["net_revenue"] = round_money(net.reindex(first.index, fill_value=0.0).to_numpy())
+    out["historical_ltv"] = round_money(out["net_revenue"] * margin)
     out["period_orders"] = period_orders.reindex(first.index, fill_value=0).to_numpy().astype("int64")
-    out["annual_value"] = (period_net.reindex(first.index, fill_value=0.0) * 365.0 / days).round(2).to_numpy()
-    out["predicted_ltv"] = (margin * out["annual_value"] / (1.0 - rate)).round(2)
+    out["annual_value"] = round_money((period_net.reindex(first.index, fill_value=0.0) * 365.0 / days).to_numpy())
+    out["predicted_ltv"] = round_money(margin * out["annual_value"] / (1.0 - rate))
     return out
 
 
@@ -227,18 +228,18 @@ def channel_economics(orders: pd.DataFrame, customers: pd.DataFrame, channel_spe
 
     channels = sorted(set(spend.index) | set(chan.unique()) | set(first_chan.unique()))
     out = pd.DataFrame(index=pd.Index(channels, name="channel", dtype="str"))
-    out["spend"] = spend.reindex(out.index, fill_value=0.0).round(2)
+    out["spend"] = round_money(spend.reindex(out.index, fill_value=0.0))
     out["new_customers"] = new.reindex(out.index, fill_value=0).astype("int64")
-    out["cac"] = (out["spend"] / out["new_customers"].where(out["new_customers"] > 0)).round(2)
+    out["cac"] = div_money(out["spend"], out["new_customers"])
     out["active_customers"] = active.reindex(out.index, fill_value=0).astype("int64")
     years = days / 365.0
     act = out["active_customers"].where(out["active_customers"] > 0)
     out["purchase_rate"] = (n_orders.reindex(out.index, fill_value=0) / act / years).round(3)
-    out["avg_order_value"] = (net.reindex(out.index) / n_orders.reindex(out.index)).round(2)
-    out["annual_value"] = (net.reindex(out.index) / act / years).round(2)
+    out["avg_order_value"] = div_money(net.reindex(out.index), n_orders.reindex(out.index))
+    out["annual_value"] = round_money(net.reindex(out.index) / act / years)
     out["retention"] = by_chan.reindex(out.index).fillna(overall).clip(upper=max_retention).round(4)
-    out["ltv"] = (margin * out["annual_value"] / (1.0 - out["retention"])).round(2)
-    out["historical_ltv"] = (margin * hist.reindex(out.index)).round(2)
+    out["ltv"] = round_money(margin * out["annual_value"] / (1.0 - out["retention"]))
+    out["historical_ltv"] = round_money(margin * hist.reindex(out.index))
     value = out["ltv"].fillna(0.0) * out["new_customers"]
     out["ltv_cac"] = (value / out["spend"].where(out["spend"] > 0)).round(2)
     monthly = margin * out["annual_value"] / 12.0

@@ -7,6 +7,7 @@ import pandas as pd
 
 from playbook.core.dates import parse_date
 from playbook.core.errors import InputError, ParameterError, require_columns
+from playbook.core.money import div_money, round_money
 from playbook.targets.tracking import _rep_info
 
 __all__ = ["funnel_rates", "activity_quota"]
@@ -92,10 +93,10 @@ def _with_rates(counts: pd.DataFrame) -> pd.DataFrame:
     out = counts.copy()
     for col in ["leads", "intents", "negotiations", "won", "leads_created", "visits"]:
         out[col] = out[col].astype("int64")
-    out["won_amount"] = out["won_amount"].astype(float).round(2)
+    out["won_amount"] = round_money(out["won_amount"].astype(float))
     for rate, (num, den) in _RATES.items():
         out[rate] = out[num] / out[den].where(out[den] > 0)
-    out["avg_deal_size"] = (out["won_amount"] / out["won"].where(out["won"] > 0)).round(2)
+    out["avg_deal_size"] = div_money(out["won_amount"], out["won"])
     out["visits_per_lead"] = (out["visits"] / out["leads_created"].where(out["leads_created"] > 0)).round(2)
     return out[["rep_id", *_FUNNEL_COUNTS, *_RATES, "avg_deal_size", "visits_per_lead"]]
 

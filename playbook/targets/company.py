@@ -6,12 +6,13 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from playbook.core.errors import InputError, ParameterError, PlaybookWarning, require_columns
-from playbook.core.money import allocate_cents, shorten, to_cents, weights_array
+from playbook.core.money import allocate_cents, cents, round_money, shorten, to_cents, weights_array
 from playbook.targets.rules import TIME_METHODS
 
 __all__ = [
@@ -76,7 +77,7 @@ def base_year_sales(
     require_columns(orders, [date_col, amount_col], "orders")
     year = _year(year, "base_year")
     dates = pd.to_datetime(orders[date_col])
-    return round(float(orders.loc[dates.dt.year == year, amount_col].sum()), 2)
+    return round_money(float(orders.loc[dates.dt.year == year, amount_col].sum()))
 
 
 def company_target(
@@ -155,7 +156,7 @@ def company_target(
             PlaybookWarning,
             stacklevel=2,
         )
-    cents = round(to_cents(actual) * (1 + g))
+    cents = to_cents(Decimal(to_cents(actual)) * (1 + Decimal(str(g))) / 100, name="growth")  # the one rule
     if cents <= 0:
         raise ParameterError("growth", growth, "a growth rate that leaves a target above 0")
     return CompanyTarget(plan_year, cents / 100, "growth", base_year, actual, g)
@@ -237,7 +238,7 @@ def yearly_shares(
     bad = sorted({y for y, v in totals.groupby(level="year").first().items() if v <= 0})
     if bad:
         raise InputError(f"orders: no net sales in {', '.join(map(str, bad))} to learn seasonality from")
-    out = pd.DataFrame({"net_sales": sales.round(2), "share": clipped / totals}).reset_index()
+    out = pd.DataFrame({"net_sales": round_money(sales), "share": clipped / totals}).reset_index()
     out["year"] = out["year"].astype("int64")
     out["month_of_year"] = out["month_of_year"].astype("int64")
     return out
@@ -351,8 +352,8 @@ def quarterly(monthly: pd.DataFrame) -> pd.DataFrame:
     [250.0, 250.0, 250.0, 250.0]
     """
     require_columns(monthly, ["quarter", "share", "target"], "monthly")
-    cents = (monthly["target"] * 100).round().astype("int64")
-    g = monthly.assign(_c=cents).groupby("quarter", sort=True)
+    target_cents = cents(monthly["target"])
+    g = monthly.assign(_c=target_cents).groupby("quarter", sort=True)
     out = g.agg(share=("share", "sum"), _c=("_c", "sum")).reset_index()
     out["target"] = out.pop("_c") / 100
     return out

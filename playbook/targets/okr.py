@@ -15,6 +15,7 @@ import yaml
 from playbook.core import paths
 from playbook.core.dates import parse_date
 from playbook.core.errors import InputError, ParameterError
+from playbook.core.money import cents, div_money, round_money
 from playbook.targets.quotas import QuotaPlan
 from playbook.targets.rules import KEY_ACCOUNT_MIN, METRICS, SMART_CRITERIA, VAGUE_METRICS
 
@@ -252,7 +253,7 @@ def metric_value(
             n = int((inside & opp["outcome"].astype(str).isin(["won", "lost"])).sum())
             return float(won.sum() / n) if n else np.nan
         if metric == "avg_deal_size":
-            return round(float(opp.loc[won, "amount"].mean()), 2) if won.any() else np.nan
+            return div_money(float(opp.loc[won, "amount"].sum()), int(won.sum())) if won.any() else np.nan
         days = (closed[won] - pd.to_datetime(opp.loc[won, "created_date"])).dt.days
         return float(days.median()) if len(days) else np.nan
     if metric == "visits":
@@ -265,7 +266,7 @@ def metric_value(
     dates = pd.to_datetime(o["order_date"])
     inside = (dates >= start) & (dates <= end)
     if metric == "sales":
-        return round(float(o.loc[inside, "amount"].sum()), 2)
+        return round_money(float(o.loc[inside, "amount"].sum()))
     if metric == "orders":
         return float((inside & (o["amount"] > 0)).sum())
     if metric == "sales_growth":
@@ -626,7 +627,7 @@ def plan_checks(plan: QuotaPlan) -> pd.DataFrame:
     """
 
     def c(values: pd.Series | np.ndarray) -> np.ndarray:
-        return (np.asarray(values, dtype=float) * 100).round().astype("int64")
+        return cents(values)
 
     total = plan.target.cents
     months = plan.monthly.assign(_c=c(plan.monthly["target"]))

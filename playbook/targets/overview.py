@@ -29,6 +29,7 @@ import pandas as pd
 
 from playbook.core.dates import parse_date, resolve_as_of, ytd_window
 from playbook.core.errors import ParameterError, require_columns
+from playbook.core.money import round_money
 
 __all__ = [
     "SUMMARY_COLUMNS", "current_reps", "resolve_as_of", "ytd_window", "rep_summary", "team_summary", "monthly_sales",
@@ -119,17 +120,17 @@ def rep_summary(
     current = current_reps(reps, as_of=end)
     out = current[["rep_id", "name", "team"]].copy()
     out["role"] = current["role"] if "role" in current else pd.NA
-    out["ytd_sales"] = out["rep_id"].map(sales).fillna(0.0).round(2)
+    out["ytd_sales"] = round_money(out["rep_id"].map(sales).fillna(0.0))
     if quotas is not None:
         require_columns(quotas, ["rep_id", "month", "quota"], "quotas")
         quota = _ytd_quota(quotas, start, end)
-        out["ytd_quota"] = out["rep_id"].map(quota).fillna(0.0).round(2)
+        out["ytd_quota"] = round_money(out["rep_id"].map(quota).fillna(0.0))
     else:
         out["ytd_quota"] = float("nan")
     out["attainment"] = out["ytd_sales"] / out["ytd_quota"].where(out["ytd_quota"] > 0)
     out["new_customers"] = out["rep_id"].map(new).fillna(0).astype("int64")
     out["orders"] = out["rep_id"].map(n_orders).fillna(0).astype("int64")
-    out["prior_ytd_sales"] = out["rep_id"].map(prior).fillna(0.0).round(2)
+    out["prior_ytd_sales"] = round_money(out["rep_id"].map(prior).fillna(0.0))
     prior_pos = out["prior_ytd_sales"].where(out["prior_ytd_sales"] > 0)
     out["yoy_growth"] = out["ytd_sales"] / prior_pos - 1
     return out.sort_values(["team", "rep_id"], kind="stable").reset_index(drop=True)[
@@ -201,6 +202,6 @@ def monthly_sales(
         [sorted(reps["team"].dropna().unique()), periods], names=["team", "month"]
     )
     out = o.groupby(["team", "month"])["amount"].sum().reindex(grid, fill_value=0.0)
-    out = out.round(2).rename("net_sales").reset_index()
+    out = round_money(out).rename("net_sales").reset_index()
     out["month"] = out["month"].dt.to_timestamp()
     return out

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.core.errors import InputError, ParameterError, PlaybookWarning, require_columns
-from playbook.core.money import allocate_cents, allocate_matrix, shorten, to_cents, weights_array
+from playbook.core.money import allocate_cents, allocate_matrix, cents, shorten, to_cents, weights_array
 from playbook.targets.company import CompanyTarget, _months, _year, company_target, quarterly, split_year
 from playbook.targets.rules import DEFAULT_RAMP, REP_METHODS
 
@@ -320,8 +320,8 @@ def rep_month_matrix(
     require_columns(quotas, [id_col, "quota"], "quotas")
     require_columns(monthly, ["month", "target"], "monthly")
     plan_year = _year(plan_year, "plan_year")
-    rows = (quotas["quota"] * 100).round().astype("int64").to_numpy()
-    cols = (monthly["target"] * 100).round().astype("int64").to_numpy()
+    rows = cents(quotas["quota"])
+    cols = cents(monthly["target"])
     if len(cols) != 12:
         raise ParameterError("monthly", len(cols), "12 months")
     if rows.sum() != cols.sum():
@@ -427,9 +427,9 @@ def decompose(
                               hire_col=hire_col, leave_col=leave_col)
     capacity = rep_capacity(reps, plan_year=plan_year, ramp=ramp, id_col=id_col, hire_col=hire_col,
                             leave_col=leave_col)
-    cents = (quotas["quota"] * 100).round().astype("int64")
+    quota_cents = cents(quotas["quota"])
     teams = (
-        quotas.assign(_c=cents, team=quotas["team"].fillna("—") if quotas["team"].notna().any() else "—")
+        quotas.assign(_c=quota_cents, team=quotas["team"].fillna("—") if quotas["team"].notna().any() else "—")
         .groupby("team", sort=True)
         .agg(reps=("rep_id", "size"), _c=("_c", "sum"))
         .reset_index()

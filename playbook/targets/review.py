@@ -17,6 +17,7 @@ import pandas as pd
 from playbook import funnel
 from playbook.core.dates import parse_date
 from playbook.core.errors import ParameterError, require_columns
+from playbook.core.money import round_money
 from playbook.targets.tracking import track
 
 __all__ = [
@@ -187,7 +188,7 @@ def sleeping_key_accounts(
     g = window.assign(_d=wdates).groupby("customer_id")
     spend = g["amount"].sum()
     last = window.loc[window["amount"] > 0].assign(_d=wdates).groupby("customer_id")["_d"].max()
-    out = pd.DataFrame({"spend": spend.round(2), "last_order": last}).dropna(subset=["last_order"])
+    out = pd.DataFrame({"spend": round_money(spend), "last_order": last}).dropna(subset=["last_order"])
     out["days_quiet"] = (when - out["last_order"]).dt.days.astype("int64")
     out = out.loc[(out["spend"] >= min_spend) & (out["days_quiet"] >= quiet_days)]
     out = out.rename_axis("customer_id").reset_index()

@@ -9,6 +9,7 @@ import pandas as pd
 
 from playbook.core.dates import parse_date
 from playbook.core.errors import ParameterError, require_columns
+from playbook.core.money import div_money, round_money
 from playbook.targets.company import _year
 from playbook.targets.rules import STATUS_BANDS, STATUSES
 
@@ -119,9 +120,9 @@ def track(
     if period == "ytd":
         out["period_start"] = year_start
     for col in ["target", "expected", "actual"]:
-        out[col] = out[col].round(2)
+        out[col] = round_money(out[col])
     out["attainment"] = out["actual"] / out["expected"].where(out["expected"] > 0)
-    out["gap"] = (out["expected"] - out["actual"]).round(2)
+    out["gap"] = round_money(out["expected"] - out["actual"])
     if level == "rep":
         out["name"] = out["rep_id"].map(pd.Series(name, index=ids)).astype("string")
         out["team"] = out["rep_id"].map(team_of).astype("string")
@@ -193,14 +194,14 @@ def weekly_review(
     on, risk, behind = STATUSES
     status = np.select([pace >= on_track, pace >= at_risk], [on, risk], behind)
     status = np.where(pace.isna(), on, status)
-    to_go = (cur["target"] - cur["actual"]).clip(lower=0).round(2)
+    to_go = round_money((cur["target"] - cur["actual"]).clip(lower=0))
     out = pd.DataFrame({
         "rep_id": cur["rep_id"], "name": cur["name"], "team": cur["team"], "period": cur["period"],
         "target": cur["target"], "expected": cur["expected"], "actual": cur["actual"], "pace": pace,
         "status": status,
         "to_go": to_go, "days_left": np.full(len(cur), days_left, dtype="int64"),
-        "run_rate": (cur["actual"] / max(days_done, 1) * 7).round(2),
-        "needed_run_rate": (to_go / days_left * 7).round(2) if days_left else np.nan,
+        "run_rate": div_money(cur["actual"] * 7, max(days_done, 1)),
+        "needed_run_rate": div_money(to_go * 7, days_left) if days_left else np.nan,
     })
     order = out.assign(_p=out["pace"].fillna(np.inf)).sort_values(["_p", "rep_id"], kind="stable").index
     return out.loc[order].reset_index(drop=True)

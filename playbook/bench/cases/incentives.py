@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.bench import Result, timed
+from playbook.core.money import mul_ppm, to_cents
 from playbook.incentives import load_plan, parse_period, run_plan
 
 __all__ = ["CASES", "synthetic_company", "naive_payouts"]
@@ -56,11 +57,6 @@ def synthetic_company(n_reps: int, orders_per_rep: int, *, year: int = 2024, see
     return {"reps": reps, "orders": orders, "quotas": quotas}
 
 
-def _round(cents_times_ppm: int) -> int:
-    sign = -1 if cents_times_ppm < 0 else 1
-    return sign * ((abs(cents_times_ppm) + 500_000) // 1_000_000)
-
-
 def naive_payouts(orders: pd.DataFrame, reps: pd.DataFrame, quotas: pd.DataFrame, *, plan: object,
                   period: str) -> pd.DataFrame:
     """Baseline: commission and bonus per rep with Python loops over reps, months and tiers.
@@ -92,10 +88,10 @@ def naive_payouts(orders: pd.DataFrame, reps: pd.DataFrame, quotas: pd.DataFrame
                 hi = lows[k + 1] if k + 1 < len(lows) else 2**62
                 piece = min(max(b, lo), hi) - min(max(a, lo), hi)
                 if piece:
-                    total += _round(piece * rates[k])
+                    total += int(mul_ppm(piece, rates[k]))
             return total
         ra, rb = rates[tier(a)], rates[tier(b)]
-        return _round((b - a) * rb) + (_round(a * (rb - ra)) if a and rb != ra else 0)
+        return int(mul_ppm(b - a, rb)) + (int(mul_ppm(a, rb - ra)) if a and rb != ra else 0)
 
     rows = []
     for rep_id, salary in zip(reps["rep_id"], reps["base_salary"], strict=True):
@@ -105,7 +101,7 @@ def naive_payouts(orders: pd.DataFrame, reps: pd.DataFrame, quotas: pd.DataFrame
         month = start
         while month <= last:
             in_month = mine[mine["order_date"].dt.to_period("M") == month]
-            cents = [int(round(a * 100)) for a in in_month["amount"]]
+            cents = [to_cents(a) for a in in_month["amount"]]
             gross = sum(c for c in cents if c > 0)
             refunds = sum(c for c in cents if c < 0) if plan.clawback else 0
             paid = move(cum, cum + gross) + move(cum + gross, cum + gross + refunds)
@@ -114,11 +110,11 @@ def naive_payouts(orders: pd.DataFrame, reps: pd.DataFrame, quotas: pd.DataFrame
                 commission += paid
                 q = my_quota[my_quota["month"].dt.to_period("M") == month]
                 if plan.bonus_bands and len(q) and q["quota"].iloc[0] > 0:
-                    quota = int(round(q["quota"].iloc[0] * 100))
+                    quota = to_cents(q["quota"].iloc[0])
                     net = sum(cents)
                     for min_ppm, share in plan.bonus_bands:
                         if net * 1_000_000 >= min_ppm * quota:
-                            bonus += _round(int(round(salary * 100)) * share)
+                            bonus += int(mul_ppm(to_cents(salary), share))
                             break
             month += 1
         rows.append({"rep_id": rep_id, "commission_cents": commission, "bonus_cents": bonus,
