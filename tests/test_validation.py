@@ -272,7 +272,7 @@ def test_thousands_separators_round_trip(n):
 
 def test_amounts_rounded_to_the_cent(check):
     _, frame, _ = check(ORDERS + "O1,C1,R1,2025-03-07,100.005\nO2,C1,R1,2025-03-07,1.234\n")
-    assert frame.amount.tolist() == [100.0, 1.23]
+    assert frame.amount.tolist() == [100.01, 1.23]  # the one money rule: half-up, as written
 
 
 def test_negative_amount_must_be_a_refund(check):

@@ -33,7 +33,6 @@ True
 from __future__ import annotations
 
 import datetime as dt
-import html
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +49,7 @@ from playbook.data import loading
 from playbook.present import funnel as present_funnel
 from playbook.present import html as report
 from playbook.present.charts import funnel as funnel_plots
+from playbook.present.html import escape
 
 __all__ = ["MIN_N", "FunnelExplorer", "funnel_app"]
 
@@ -105,8 +105,8 @@ class FunnelExplorer:
         if render_outputs(self.out, self._load_teams, lang):
             self.out.outputs = ()
         self.widget = W.VBox([
-            W.HTML(f"<h2>{html.escape(t('funnel.title', lang))}</h2>"
-                   f"<p>{html.escape(t('app_funnel.intro', lang))}</p>"),
+            W.HTML(f"<h2>{escape(t('funnel.title', lang))}</h2>"
+                   f"<p>{escape(t('app_funnel.intro', lang))}</p>"),
             W.HBox([self.team, self.as_of]),
             W.HBox([self.period_start, self.period_end]),
             self.button,
@@ -164,12 +164,12 @@ class FunnelExplorer:
             self.frames["teams"] = teams
 
         def heading(text: str, level: int = 3) -> HTML:
-            return HTML(f"<h{level}>{html.escape(text)}</h{level}>")
+            return HTML(f"<h{level}>{escape(text)}</h{level}>")
 
         def table(frame: pd.DataFrame, empty_key: str) -> HTML:
             if len(frame):
                 return HTML(report.style_table(present_funnel.for_display(frame, lang=lang), **fmt).to_html())
-            return HTML(f"<p>{html.escape(t(empty_key, lang))}</p>")
+            return HTML(f"<p>{escape(t(empty_key, lang))}</p>")
 
         subtitle = t("funnel.subtitle", lang, as_of=as_of.date(),
                      start=_iso(self.period_start.value) or t("funnel.period_all", lang),
@@ -183,7 +183,7 @@ class FunnelExplorer:
             table(overall, "funnel.chart.no_data"),
             *([] if teams is None else [heading(t("funnel.team_leaks", lang)), table(teams, "funnel.chart.no_data")]),
             heading(t("funnel.rep_heatmap", lang)),
-            HTML(f"<p>{html.escape(t('funnel.leak_rule', lang, min_n=MIN_N, confidence='95%'))}</p>"),
+            HTML(f"<p>{escape(t('funnel.leak_rule', lang, min_n=MIN_N, confidence='95%'))}</p>"),
             figure_png(funnel_plots.leak_heatmap(comparison, lang=lang).figure),
             heading(t("funnel.rep_leaks", lang)),
             table(leaks, "funnel.no_leaks"),

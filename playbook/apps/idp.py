@@ -662,7 +662,7 @@ class IdpForm:
         lang = self.lang
         try:
             suffix = f"_v{self.version}" if self.version else ""
-            html_path = folder / f"{render.safe_filename(f'idp_plan_{rep_id}_{lang}{suffix}')}.html"
+            html_path = folder / f"{paths.safe_filename(f'idp_plan_{rep_id}_{lang}{suffix}')}.html"
             html_path.write_text(page, encoding="utf-8")
             docs = [("app_idp.link.plan_html", html_path.name, html_path.read_bytes(), _HTML_MIME)]
             chromium = shutil.which("chromium") or shutil.which("chromium-browser")

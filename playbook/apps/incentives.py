@@ -37,7 +37,6 @@ True
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +52,7 @@ from playbook.core.labels import check_lang, t
 from playbook.core.money import to_cents
 from playbook.data import loading
 from playbook.present import incentives as present_incentives
+from playbook.present.html import escape
 from playbook.targets import overview
 from playbook.targets.overview import current_reps
 
@@ -70,7 +70,7 @@ def _money(cents: int, sign: bool = False) -> str:
 
 def _html(text: str, tag: str = "p", style: str = "") -> HTML:
     attr = f' style="{style}"' if style else ""
-    return HTML(f"<{tag}{attr}>{html.escape(text)}</{tag}>")
+    return HTML(f"<{tag}{attr}>{escape(text)}</{tag}>")
 
 
 class CommissionCalculator:
@@ -148,8 +148,8 @@ class CommissionCalculator:
         self.button.on_click(self.show)
         self._plan_changed()
         self.widget = W.VBox([
-            W.HTML(f"<h2>{html.escape(t('apps.commission_calculator.title', lang))}</h2>"
-                   f"<p>{html.escape(t('app_incentives.intro', lang))}</p>"),
+            W.HTML(f"<h2>{escape(t('apps.commission_calculator.title', lang))}</h2>"
+                   f"<p>{escape(t('app_incentives.intro', lang))}</p>"),
             self.plan,
             self.source,
             self._rep_box,

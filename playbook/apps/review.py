@@ -6,7 +6,6 @@ Binds :mod:`playbook.targets.review` to a few controls (as-of date, team). The a
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from playbook.core.labels import t
 from playbook.data import loading
 from playbook.pipeline.store import DEFAULT_PATH, Store, default_url, export_frames
 from playbook.present import funnel as present_funnel
-from playbook.present.html import style_table
+from playbook.present.html import escape, style_table
 from playbook.targets import overview
 from playbook.targets import review as cockpit
 
@@ -41,7 +40,7 @@ class WeeklyReview:
         self.out = W.Output()
         self.button.on_click(lambda _: self.show())
         self._dataset = None
-        self.widget = W.VBox([W.HTML(f"<h2>{html.escape(t('review.title', lang))}</h2>"),
+        self.widget = W.VBox([W.HTML(f"<h2>{escape(t('review.title', lang))}</h2>"),
                               W.HBox([self.as_of, self.team, self.button]), self.out])
         render_outputs(self.out, self._load_teams, lang)
 
@@ -70,12 +69,12 @@ class WeeklyReview:
         when = overview.resolve_as_of(self.as_of.value.isoformat() if self.as_of.value else "", ds.orders)
         team = self.team.value or None
         subtitle = t("overview.subtitle", lang, as_of=when.date(), source=Path(str(self.data_dir)).name)
-        parts: list[Any] = [HTML(f"<h4>{html.escape(subtitle)}</h4>")]
+        parts: list[Any] = [HTML(f"<h4>{escape(subtitle)}</h4>")]
 
         def section(key: str, frame: pd.DataFrame, empty_key: str, **kw: Any) -> None:
-            parts.append(HTML(f"<h3>{html.escape(t(key, lang))}</h3>"))
+            parts.append(HTML(f"<h3>{escape(t(key, lang))}</h3>"))
             parts.append(style_table(frame, lang=lang, **kw) if len(frame)
-                         else HTML(f"<p>{html.escape(t(empty_key, lang))}</p>"))
+                         else HTML(f"<p>{escape(t(empty_key, lang))}</p>"))
 
         att = cockpit.period_attainment(ds.quotas, ds.orders, ds.reps, as_of=when)
         if team:

@@ -32,7 +32,6 @@ True
 
 from __future__ import annotations
 
-import html
 import shutil
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ from playbook.data import loading, maps
 from playbook.present import html as report
 from playbook.present import rfm as present_rfm
 from playbook.present.charts import rfm as rfm_plots
+from playbook.present.html import escape
 from playbook.targets import overview
 
 __all__ = [
@@ -78,11 +78,11 @@ _WIDE = {"description_width": "initial"}
 
 
 def _heading(text: str, level: int = 3) -> HTML:
-    return HTML(f"<h{level}>{html.escape(text)}</h{level}>")
+    return HTML(f"<h{level}>{escape(text)}</h{level}>")
 
 
 def _para(text: str) -> HTML:
-    return HTML(f"<p>{html.escape(text)}</p>")
+    return HTML(f"<p>{escape(text)}</p>")
 
 
 def _table(styler: Any) -> HTML:
@@ -159,8 +159,8 @@ class RfmExplorer:
         self.button.on_click(self.show)
         self._show_source()
         self.widget = W.VBox([
-            W.HTML(f"<h2>{html.escape(t('rfm.title', lang))}</h2>"
-                   f"<p>{html.escape(t('app_rfm.intro', lang))}</p>"),
+            W.HTML(f"<h2>{escape(t('rfm.title', lang))}</h2>"
+                   f"<p>{escape(t('app_rfm.intro', lang))}</p>"),
             W.HBox([self.upload, self.column_map, self.use_sample]),
             self.source,
             W.HBox([self.as_of, self.window_days]),
@@ -185,7 +185,7 @@ class RfmExplorer:
             text = t("app_rfm.source_upload", self.lang, name=Path(str(self.upload.value[0]["name"])).name)
         else:
             text = t("app_rfm.source_sample", self.lang, name=self._source_name())
-        self.source.value = f'<p class="pb-source"><i>{html.escape(text)}</i></p>'
+        self.source.value = f'<p class="pb-source"><i>{escape(text)}</i></p>'
 
     def _clear_upload(self, _: object = None) -> None:
         self.upload.value = ()

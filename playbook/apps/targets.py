@@ -35,7 +35,6 @@ True
 
 from __future__ import annotations
 
-import html
 import shutil
 import tempfile
 import warnings
@@ -56,6 +55,7 @@ from playbook.data import loading
 from playbook.present import html as report
 from playbook.present import targets as present_targets
 from playbook.present.charts import targets as targets_plots
+from playbook.present.html import escape
 from playbook.targets import overview
 
 __all__ = [
@@ -146,7 +146,7 @@ def parse_percent(text: str, *, field: str, lang: str = "en") -> float:
 
 
 def _html(text: str, tag: str = "p") -> HTML:
-    return HTML(f"<{tag}>{html.escape(text)}</{tag}>")
+    return HTML(f"<{tag}>{escape(text)}</{tag}>")
 
 
 def _money(value: float) -> str:
@@ -230,8 +230,8 @@ class TargetPlanner:
         self.override_status = W.HTML()
         self.download = W.HTML()
         self.override_box = W.VBox([
-            W.HTML(f"<h3>{html.escape(label('app_targets.overrides'))}</h3>"
-                   f"<p>{html.escape(label('app_targets.override_help'))}</p>"),
+            W.HTML(f"<h3>{escape(label('app_targets.overrides'))}</h3>"
+                   f"<p>{escape(label('app_targets.override_help'))}</p>"),
             W.HBox([self.override_rep, self.override_amount, self.apply, self.clear]),
             self.override_status,
         ], layout=W.Layout(display="none"))
@@ -244,8 +244,8 @@ class TargetPlanner:
         self.clear.on_click(self.clear_overrides)
         self._show_kind()
         self.widget = W.VBox([
-            W.HTML(f"<h2>{html.escape(label('apps.target_planner.title'))}</h2>"
-                   f"<p>{html.escape(label('app_targets.intro'))}</p>"),
+            W.HTML(f"<h2>{escape(label('apps.target_planner.title'))}</h2>"
+                   f"<p>{escape(label('app_targets.intro'))}</p>"),
             self.plan_year,
             self.kind,
             self._growth_box,
@@ -317,8 +317,8 @@ class TargetPlanner:
             _html(t("targets.time_split", lang), "h3"),
             _html(t(f"targets.time_note.{self.time_method.value}", lang, years=2)),
             HTML('<div style="display:flex;gap:2em;flex-wrap:wrap;align-items:flex-start">'
-                 f"<div><h4>{html.escape(t('targets.quarters', lang))}</h4>{quarters}</div>"
-                 f"<div><h4>{html.escape(t('targets.months', lang))}</h4>{months}</div></div>"),
+                 f"<div><h4>{escape(t('targets.quarters', lang))}</h4>{quarters}</div>"
+                 f"<div><h4>{escape(t('targets.months', lang))}</h4>{months}</div></div>"),
             _html(t("targets.rep_split", lang), "h3"),
             _html(t(f"targets.rep_note.{self.rep_method.value}", lang, base_year=int(self.base_year.value),
                     plan_year=year, ramp=" → ".join(f"{r:.0%}" for r in targets.DEFAULT_RAMP))),
@@ -370,7 +370,7 @@ class TargetPlanner:
                      total=_money(float(self.plan.reps["quota"].sum())))
         else:
             text = t("app_targets.override_none", self.lang)
-        self.override_status.value = f'<p class="pb-status">{html.escape(text)}</p>'
+        self.override_status.value = f'<p class="pb-status">{escape(text)}</p>'
 
     def apply_override(self, _: object = None) -> bool:
         """Fix the picked rep's quota to the typed amount and re-plan; show why when it cannot fit.

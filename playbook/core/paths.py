@@ -22,6 +22,8 @@ __all__ = [
     "TEMPLATES_DIR",
     "REPORTS_DIR",
     "resolve",
+    "safe_filename",
+    "file_in",
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,3 +52,39 @@ def resolve(path: str | Path) -> Path:
     if p.is_absolute() or p.exists():
         return p.resolve()
     return ROOT / p
+
+
+def safe_filename(text: object, *, default: str = "file") -> str:
+    """Return ``text`` usable as one file name: the one rule for names built from data.
+
+    Letters and digits of any script (CJK kept), ``-``, ``_`` and ``.`` stay; everything
+    else (path separators, spaces, control characters) becomes ``_``; leading and trailing
+    dots and underscores go, so ``..`` cannot climb a folder. At most 150 characters.
+
+    Examples
+    --------
+    >>> safe_filename("R001 董某某/x")
+    'R001_董某某_x'
+    >>> safe_filename("../../etc/passwd"), safe_filename(".."), safe_filename("")
+    ('etc_passwd', 'file', 'file')
+    """
+    keep = [ch if (ch.isalnum() or ch in "-_.") else "_" for ch in str(text).strip()]
+    return "".join(keep).strip("._")[:150].strip("._") or default
+
+
+def file_in(folder: str | Path, name: object) -> Path:
+    """Return ``folder / safe_filename(name)``, checked to lie inside ``folder``.
+
+    Every file whose name comes from data (a rep id, a period, a segment) is placed
+    through this function, so no id such as ``../x`` can write outside the folder.
+
+    Examples
+    --------
+    >>> file_in("/tmp/out", "../R1_2025-Q1.xlsx").as_posix()
+    '/tmp/out/R1_2025-Q1.xlsx'
+    """
+    base = Path(folder).resolve()
+    path = (base / safe_filename(name)).resolve()
+    if path.parent != base:  # pragma: no cover - safe_filename already prevents it
+        raise ValueError(f"{name!r} would leave {base}")
+    return path

@@ -11,6 +11,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from playbook.core.errors import ParameterError
+from playbook.core.money import round_money
 from playbook.core.schema import TABLES, Column, Table
 from playbook.data.issues import _BOOL_EXPECTED, _NUMBER_EXPECTED, AS_OF_COLUMNS, _concat, _messages
 from playbook.data.parsing import (
@@ -254,7 +255,7 @@ def _parse_column(raw: pd.Series, c: Column, table: str, *, fmt: str, amount_fac
         v = parse_numbers(s)
         col.add(~empty & v.isna().to_numpy(), name, "bad_number", _NUMBER_EXPECTED)
         if c.kind == "money":
-            v = (v * amount_factor).round(2)
+            v = round_money(v * amount_factor)
             if not (table == "orders" and name == "amount"):
                 rules[name] = ("negative_amount", None)
         else:

@@ -21,7 +21,6 @@ Each report notebook reads only its own slice of the snapshot
 from __future__ import annotations
 
 import hashlib
-import html as html_lib
 import json
 import os
 import shutil
@@ -38,8 +37,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from playbook.core.errors import ParameterError, PlaybookError
 from playbook.core.labels import t
-from playbook.core.paths import TEMPLATES_DIR
+from playbook.core.paths import TEMPLATES_DIR, safe_filename
 from playbook.pipeline.notebooks import execute_notebook, notebook_to_html
+from playbook.present.html import escape
 
 __all__ = [
     "Job",
@@ -54,7 +54,6 @@ __all__ = [
     "run_batch",
     "write_index",
     "html_to_pdf",
-    "safe_filename",
     "results_frame",
 ]
 
@@ -132,18 +131,6 @@ def read_slice(directory: str | Path, table: str, rep_id: str | None = None) -> 
     except (KeyError, ValueError):
         # pyarrow refuses a filter on a missing column: a team-level table
         return pd.read_parquet(path)
-
-
-def safe_filename(text: str) -> str:
-    """Return ``text`` usable as a file name (keeps CJK, drops path separators).
-
-    Examples
-    --------
-    >>> safe_filename("R001 董某某/x")
-    'R001_董某某_x'
-    """
-    keep = [ch if (ch.isalnum() or ch in "-_.") else "_" for ch in text.strip()]
-    return "".join(keep).strip("._") or "report"
 
 
 @dataclass(frozen=True)
@@ -237,7 +224,7 @@ def run_job(job: Job) -> JobResult:
     tmp = html.with_name(html.name + ".part")
     try:
         nb = execute_notebook(job.notebook, job.parameters)
-        tmp.write_text(notebook_to_html(nb, title=html_lib.escape(job.title), lang=job.lang),
+        tmp.write_text(notebook_to_html(nb, title=escape(job.title), lang=job.lang),
                        encoding="utf-8")
         os.replace(tmp, html)
         fingerprint, template_sha = job.fingerprint.split(":")

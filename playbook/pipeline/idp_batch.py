@@ -168,7 +168,7 @@ def render_idps(
                               "max_items": max_items, "stored": stored.get(r, ""),
                               "store_url": str(store_url or "")},
         title=lambda r: f"{t('idp.title', lang)} · {names.get(r, r)}",
-        filename=lambda r: render.safe_filename(f"idp_{r}_{lang}"), force=force, volatile=("snapshot",),
+        filename=lambda r: paths.safe_filename(f"idp_{r}_{lang}"), force=force, volatile=("snapshot",),
     )
     results = render.run_batch(jobs, workers=workers, scheduler=scheduler, progress=progress,
                                log=out_dir / "render.log")

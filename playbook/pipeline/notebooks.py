@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html as html_lib
 import re
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from playbook.core.errors import PlaybookError
 from playbook.core.paths import TEMPLATES_DIR
-from playbook.present.html import PRINT_CSS
+from playbook.present.html import PRINT_CSS, escape
 
 __all__ = ["NBCONVERT_TEMPLATES", "RenderError", "execute_notebook", "notebook_to_html", "render_notebook"]
 
@@ -87,6 +86,6 @@ def render_notebook(
     out_html = Path(out_html)
     out_html.parent.mkdir(parents=True, exist_ok=True)
     nb = execute_notebook(notebook, parameters, output=out_html.with_suffix(".ipynb"))
-    out_html.write_text(notebook_to_html(nb, title=html_lib.escape(title), lang=lang, keep_input=keep_input),
+    out_html.write_text(notebook_to_html(nb, title=escape(title), lang=lang, keep_input=keep_input),
                         encoding="utf-8")
     return out_html

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from playbook.core.labels import catalogue, check_lang, t
+from playbook.core.paths import file_in
 from playbook.incentives.payouts import PayoutRun, plan_summary
 from playbook.incentives.plans import Plan
 from playbook.incentives.scorecards import ScorecardPreset
@@ -85,7 +86,7 @@ def write_statement(statement: Mapping[str, pd.DataFrame], path: str | Path, *, 
 
 def write_statements(run: PayoutRun, out_dir: str | Path, *, lang: str = "en") -> list[Path]:
     """Write one Excel statement per payee of ``run`` to ``out_dir`` (``<rep_id>_<period>.xlsx``)."""
-    return [write_statement(payout_statement(run, rep_id=r), Path(out_dir) / f"{r}_{run.period}.xlsx", lang=lang)
+    return [write_statement(payout_statement(run, rep_id=r), file_in(out_dir, f"{r}_{run.period}.xlsx"), lang=lang)
             for r in run.by_rep["rep_id"].astype(str)]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from playbook.core.labels import catalogue, check_lang, t
+from playbook.core.paths import file_in
 from playbook.present.excel import write_csv, write_workbook
 from playbook.present.tables import display
 from playbook.rfm.scores import INACTIVE, TIERS
@@ -92,7 +93,7 @@ def write_segment_lists(lists: Mapping[str, pd.DataFrame], path: str | Path) -> 
     if path.suffix.lower() == ".xlsx":
         return [write_workbook(lists, path)]
     path.mkdir(parents=True, exist_ok=True)
-    return [write_csv(frame, path / f"{key}.csv") for key, frame in lists.items()]
+    return [write_csv(frame, file_in(path, f"{key}.csv")) for key, frame in lists.items()]
 # --------------------------------------------------------------------------- segment maps and actions in words
 __all__ += ["segment_labels", "segment_map_title", "actions_display"]
 
