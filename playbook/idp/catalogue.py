@@ -284,16 +284,35 @@ def parse_catalogue(data: object, *, where: str = "catalogue") -> Catalogue:
       - competencies.grit.measures[1].resources: unknown resource 'shoes'; add it under 'resources' (known: none).
     Fix the file and load it again.
     """
-    problems: list[str] = []
     if not isinstance(data, Mapping):
         raise InputError(f"{where}: expected a mapping with 'competencies' (and 'resources', 'rules').")
+    problems, resources, comps = _section_problems(data)
+    for ckey, comp in comps.items():
+        problems += _competency_problems(comp, f"competencies.{ckey}", resources)
+    if problems:
+        raise InputError(f"{where}: {len(problems)} problem(s) in the competency catalogue:\n"
+                         + "\n".join(f"  - {p}" for p in problems) + "\nFix the file and load it again.")
+    return Catalogue(
+        competencies=MappingProxyType({str(ckey): _competency(str(ckey), comp) for ckey, comp in comps.items()}),
+        resources=MappingProxyType({str(k): _texts(v) for k, v in resources.items()}),
+        rules=PlanRules.from_mapping(data.get("rules"), where="rules"),
+        min_level=_SCALE[0], max_level=_SCALE[1], source=where,
+    )
+
+
+_SCALE = (1, 5)
+"""The kit's level scale (min, max); a catalogue must use it."""
+
+
+def _section_problems(data: Mapping) -> tuple[list[str], Mapping, Mapping]:
+    """Problems of the top-level sections; return them with the resources and competencies usable."""
+    problems: list[str] = []
     for key in sorted(set(map(str, data)) - {"scale", "rules", "resources", "competencies"}):
         problems.append(f"{key}: unknown section; sections are scale, rules, resources, competencies.")
-    scale = data.get("scale") or {"min": 1, "max": 5}
-    lo, hi = (scale.get("min"), scale.get("max")) if isinstance(scale, Mapping) else (None, None)
-    if (lo, hi) != (1, 5):
+    scale = data.get("scale") or {"min": _SCALE[0], "max": _SCALE[1]}
+    bounds = (scale.get("min"), scale.get("max")) if isinstance(scale, Mapping) else (None, None)
+    if bounds != _SCALE:
         problems.append(f"scale: {scale!r} is not supported; the kit's scale is min: 1, max: 5.")
-        lo, hi = 1, 5
     resources = data.get("resources") or {}
     if not isinstance(resources, Mapping):
         problems.append("resources: expected a mapping key: {en: ..., zh: ...}.")
@@ -305,72 +324,72 @@ def parse_catalogue(data: object, *, where: str = "catalogue") -> Catalogue:
         problems.append("competencies: expected at least one competency.")
         comps = {}
     problems += _rule_problems(data.get("rules"), "rules")
-    for ckey, comp in comps.items():
-        w = f"competencies.{ckey}"
-        if not isinstance(comp, Mapping):
-            problems.append(f"{w}: expected name, levels and measures.")
-            continue
-        problems += _text_problems(comp.get("name"), f"{w}.name")
-        levels = comp.get("levels")
-        if not isinstance(levels, Mapping):
-            problems.append(f"{w}.levels: expected descriptors for the levels {lo}-{hi}.")
-        else:
-            got = {int(k) if str(k).isdigit() else k for k in levels}
-            missing = [str(i) for i in range(lo, hi + 1) if i not in got]
-            extra = sorted(str(k) for k in got if k not in range(lo, hi + 1))
-            if missing:
-                problems.append(f"{w}.levels: missing level(s) {', '.join(missing)}; describe each level {lo}-{hi}.")
-            if extra:
-                problems.append(f"{w}.levels: level(s) {', '.join(extra)} outside the scale {lo}-{hi}.")
-            for k, entry in levels.items():
-                problems += _text_problems(entry, f"{w}.levels.{k}")
-        measures = comp.get("measures")
-        if not isinstance(measures, Sequence) or isinstance(measures, str) or not measures:
-            problems.append(f"{w}.measures: expected a list of at least one measure.")
-            continue
-        n_default = 0
-        for i, m in enumerate(measures, start=1):
-            mw = f"{w}.measures[{i}]"
-            if not isinstance(m, Mapping):
-                problems.append(f"{mw}: expected key, en, zh, months, resources, default.")
-                continue
-            problems += _text_problems(m, mw)
-            months = m.get("months")
-            if isinstance(months, bool) or not isinstance(months, (int, float)) or not months > 0:
-                problems.append(f"{mw}.months: {months!r} is not valid; expected a typical duration in months > 0.")
-            res = m.get("resources", [])
-            if not isinstance(res, Sequence) or isinstance(res, str):
-                problems.append(f"{mw}.resources: expected a list of resource keys.")
-            else:
-                known = ", ".join(map(str, resources)) or "none"
-                for r in res:
-                    if r not in resources:
-                        problems.append(f"{mw}.resources: unknown resource {r!r}; add it under 'resources' "
-                                        f"(known: {known}).")
-            if not isinstance(m.get("default", False), bool):
-                problems.append(f"{mw}.default: expected true or false.")
-            n_default += m.get("default") is True
-        if n_default == 0:
-            problems.append(f"{w}.measures: mark at least one measure 'default: true' (proposed in drafts).")
-    if problems:
-        raise InputError(f"{where}: {len(problems)} problem(s) in the competency catalogue:\n"
-                         + "\n".join(f"  - {p}" for p in problems) + "\nFix the file and load it again.")
-    out = {}
-    for ckey, comp in comps.items():
-        measures = tuple(
-            Measure(key=str(m.get("key", i)), text=_texts(m), months=float(m["months"]),
-                    resources=tuple(m.get("resources", [])), default=bool(m.get("default", False)))
-            for i, m in enumerate(comp["measures"], start=1)
-        )
-        levels = MappingProxyType({int(k): _texts(v) for k, v in sorted(comp["levels"].items(),
-                                                                          key=lambda kv: int(kv[0]))})
-        out[str(ckey)] = Competency(str(ckey), _texts(comp["name"]), levels, measures)
-    return Catalogue(
-        competencies=MappingProxyType(out),
-        resources=MappingProxyType({str(k): _texts(v) for k, v in resources.items()}),
-        rules=PlanRules.from_mapping(data.get("rules"), where="rules"),
-        min_level=lo, max_level=hi, source=where,
+    return problems, resources, comps
+
+
+def _competency_problems(comp: object, w: str, resources: Mapping) -> list[str]:
+    """Problems of one competency entry (``w`` names it in messages)."""
+    if not isinstance(comp, Mapping):
+        return [f"{w}: expected name, levels and measures."]
+    problems = _text_problems(comp.get("name"), f"{w}.name") + _level_problems(comp.get("levels"), w)
+    measures = comp.get("measures")
+    if not isinstance(measures, Sequence) or isinstance(measures, str) or not measures:
+        return [*problems, f"{w}.measures: expected a list of at least one measure."]
+    for i, m in enumerate(measures, start=1):
+        problems += _measure_problems(m, f"{w}.measures[{i}]", resources)
+    if not any(isinstance(m, Mapping) and m.get("default") is True for m in measures):
+        problems.append(f"{w}.measures: mark at least one measure 'default: true' (proposed in drafts).")
+    return problems
+
+
+def _level_problems(levels: object, w: str) -> list[str]:
+    """Problems of a competency's level descriptors: each level of the scale, in each language."""
+    lo, hi = _SCALE
+    if not isinstance(levels, Mapping):
+        return [f"{w}.levels: expected descriptors for the levels {lo}-{hi}."]
+    problems = []
+    got = {int(k) if str(k).isdigit() else k for k in levels}
+    missing = [str(i) for i in range(lo, hi + 1) if i not in got]
+    extra = sorted(str(k) for k in got if k not in range(lo, hi + 1))
+    if missing:
+        problems.append(f"{w}.levels: missing level(s) {', '.join(missing)}; describe each level {lo}-{hi}.")
+    if extra:
+        problems.append(f"{w}.levels: level(s) {', '.join(extra)} outside the scale {lo}-{hi}.")
+    for k, entry in levels.items():
+        problems += _text_problems(entry, f"{w}.levels.{k}")
+    return problems
+
+
+def _measure_problems(m: object, mw: str, resources: Mapping) -> list[str]:
+    """Problems of one measure: texts, a duration, known resources, a true/false default."""
+    if not isinstance(m, Mapping):
+        return [f"{mw}: expected key, en, zh, months, resources, default."]
+    problems = _text_problems(m, mw)
+    months = m.get("months")
+    if isinstance(months, bool) or not isinstance(months, (int, float)) or not months > 0:
+        problems.append(f"{mw}.months: {months!r} is not valid; expected a typical duration in months > 0.")
+    res = m.get("resources", [])
+    if not isinstance(res, Sequence) or isinstance(res, str):
+        problems.append(f"{mw}.resources: expected a list of resource keys.")
+    else:
+        known = ", ".join(map(str, resources)) or "none"
+        problems += [f"{mw}.resources: unknown resource {r!r}; add it under 'resources' (known: {known})."
+                     for r in res if r not in resources]
+    if not isinstance(m.get("default", False), bool):
+        problems.append(f"{mw}.default: expected true or false.")
+    return problems
+
+
+def _competency(key: str, comp: Mapping) -> Competency:
+    """Build a checked competency entry."""
+    measures = tuple(
+        Measure(key=str(m.get("key", i)), text=_texts(m), months=float(m["months"]),
+                resources=tuple(m.get("resources", [])), default=bool(m.get("default", False)))
+        for i, m in enumerate(comp["measures"], start=1)
     )
+    levels = MappingProxyType({int(k): _texts(v) for k, v in sorted(comp["levels"].items(),
+                                                                      key=lambda kv: int(kv[0]))})
+    return Competency(key, _texts(comp["name"]), levels, measures)
 
 
 @lru_cache(maxsize=8)
