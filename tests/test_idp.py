@@ -1,4 +1,5 @@
 import textwrap
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -281,23 +282,33 @@ class TestValidation:
     def test_each_problem(self, change, code, message):
         issues = plan_issues(plan_with(change))
         assert issues["code"].tolist() == [code]
-        assert issues["message"].tolist() == [message]
+        assert present_idp.word_plan_issues(issues, "en")["message"].tolist() == [message]
         with pytest.raises(ValidationError, match="The plan of R1 has 1 problem"):
             validate_plan(plan_with(change))
+        with pytest.raises(ValidationError, match="The plan of R1 has 1 problem") as info:
+            present_idp.check_plan(plan_with(change))
+        assert info.value.issues["message"].tolist() == [message]
 
     def test_unknown_rep_and_missing_plan_date(self):
         plan = Plan("R9", plan_date=None, items=good_items())
         issues = plan_issues(plan, rep_ids=["R1", "R2"])
         assert issues["code"].tolist() == ["unknown_rep", "missing_plan_date"]
-        assert issues["message"][0] == "The rep R9 is not in the data; choose a rep_id from the reps table."
+        assert present_idp.word_plan_issues(issues)["message"][0] == (
+            "The rep R9 is not in the data; choose a rep_id from the reps table.")
 
     def test_all_problems_at_once_in_chinese(self):
         plan = plan_with({(0, "current_level"): 0, (1, "measures"): "", (1, "competency"): "negotiation"})
         with pytest.raises(ValidationError) as info:
-            validate_plan(plan, lang="zh")
+            present_idp.check_plan(plan, lang="zh")
         assert info.value.issues["code"].tolist() == ["level_out_of_range", "empty_measures", "duplicate_item"]
         assert str(info.value).splitlines()[0] == "R1 的计划有 3 个问题:"
         assert "第 2 项：negotiation 与第 1 项重复；请合并这两行。" in str(info.value)
+
+    def test_messages_default_to_the_plans_language(self):
+        plan = replace(plan_with({(0, "measures"): ""}), lang="zh")
+        with pytest.raises(ValidationError) as info:
+            present_idp.check_plan(plan)
+        assert str(info.value) == "R1 的计划有 1 个问题:\n  - 第 1 项：没有发展措施；请至少填写一项措施。"
 
     def test_missing_columns(self):
         plan = Plan("R1", plan_date=pd.Timestamp("2025-10-08"), items=good_items().drop(columns="measures"))

@@ -8,7 +8,8 @@ dropdown of the catalogue), why, current and target level (1–5), the measures 
 from the library of the catalogue, :func:`playbook.idp.catalogue_frame`, or typed, one
 per line), the resources and the review date. Rows can be added and removed.
 
-- **Validate** lists every problem at once (:func:`playbook.idp.plan_issues`).
+- **Validate** lists every problem at once (:func:`playbook.idp.plan_issues`, worded by
+  :func:`playbook.present.idp.word_plan_issues`).
 - **Save** stores the plan as a new version with its author ("your name") and shows
   the version number (:class:`playbook.pipeline.store.Store`). The button is disabled while
   saving, and each submission carries a client token of this form: a double click or a
@@ -381,7 +382,7 @@ class IdpForm:
         if self.base is None:
             self.check.value = _box(t("app_idp.pick_first", self.lang), "warn")
             return pd.DataFrame()
-        issues = idp.plan_issues(self.current_plan(), rep_ids=self.rep_ids, lang=self.lang)
+        issues = present_idp.word_plan_issues(idp.plan_issues(self.current_plan(), rep_ids=self.rep_ids), self.lang)
         bad = set(issues["row"].dropna().astype(int))
         for n, row in enumerate(self.rows, start=1):
             row.mark(n in bad)

@@ -44,7 +44,7 @@ def _failure(exc: BaseException, lang: str) -> str:
 
 
 def _problems_html(issues: pd.DataFrame, lang: str) -> str:
-    """Every problem of :func:`playbook.idp.plan_issues` as an escaped list in an alert box."""
+    """Every problem of :func:`playbook.present.idp.word_plan_issues` as an escaped list in an alert box."""
     items = "".join(f"<li>{_esc(m)}</li>" for m in issues["message"])
     return (f'<div class="pb-error" role="alert" style="border:1px solid #c0392b;background:#fdecea;'
             f'padding:8px;border-radius:4px"><b>{_esc(t("app_idp.problems", lang, n=len(issues)))}</b>'

@@ -11,9 +11,11 @@ a plan in four steps:
    (:func:`playbook.funnel.rep_leaks`, when that module is installed).
 2. :func:`draft_plan` turns one rep's evidence into a :class:`Plan` with the rules
    below and the competency catalogue (``templates/competencies.yaml``, edited by HR).
-3. People edit the plan; :func:`validate_plan` lists every problem at once.
-4. :func:`plan_to_html_table` renders the plan table in the source's layout, with every
-   typed text escaped. :mod:`playbook.pipeline.store` keeps the versions and sign-offs.
+3. People edit the plan; :func:`plan_issues` lists every problem at once (as codes;
+   :func:`playbook.present.idp.word_plan_issues` words them).
+4. :func:`playbook.present.idp.plan_to_html_table` renders the plan table in the source's
+   layout, with every typed text escaped. :mod:`playbook.pipeline.store` keeps the versions
+   and sign-offs.
 
 Draft rules (defaults in the catalogue's ``rules`` block, see :class:`PlanRules`)
 ---------------------------------------------------------------------------------
@@ -76,6 +78,8 @@ from playbook.idp.catalogue import (  # noqa: F401
     parse_catalogue,
 )
 from playbook.idp.checks import (  # noqa: F401
+    PLAN_ISSUE_CODES,
+    PLAN_ISSUE_COLUMNS,
     plan_issues,
     validate_plan,
 )
@@ -128,6 +132,8 @@ __all__ = [
     'Plan',
     'draft_plan',
     'empty_items',
+    'PLAN_ISSUE_COLUMNS',
+    'PLAN_ISSUE_CODES',
     'plan_issues',
     'validate_plan',
     'plan_to_dict',

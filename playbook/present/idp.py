@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from playbook.core.errors import require_columns
+from playbook.core.errors import ValidationError, require_columns
 from playbook.core.labels import catalogue as label_catalogue
 from playbook.core.labels import check_lang, t
+from playbook.data.issues import ISSUE_COLUMNS
 from playbook.idp.catalogue import (
     PEER_COLUMNS,
     PLAN_ITEM_COLUMNS,
@@ -20,9 +22,11 @@ from playbook.idp.catalogue import (
     _money,
     _pct,
 )
+from playbook.idp.checks import PLAN_ISSUE_COLUMNS, plan_issues, validate_plan
 from playbook.idp.plan import Plan, _typed_items
 
-__all__ = ["peer_comparison_display", "escape_text", "plan_items_display", "plan_to_html_table", "plan_header_html"]
+__all__ = ["peer_comparison_display", "escape_text", "plan_items_display", "plan_to_html_table", "plan_header_html",
+           "word_plan_issues", "check_plan"]
 
 def peer_comparison_display(comparison: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     """Return :func:`peer_comparison` ready to show: names, formatted figures and headers in ``lang``.
@@ -170,3 +174,85 @@ def plan_header_html(plan: Plan, lang: str | None = None) -> str:
     if plan.summary:
         cells += f"<tr><th>{escape_text(t('idp.header.summary', lang))}</th><td>{escape_text(plan.summary)}</td></tr>"
     return f'{_CSS}<table class="idp-header">{cells}</table>'
+
+
+# --------------------------------------------------------------------------- wording (the domain's data in a language)
+_AGAINST_FIELD = {"target_below_current": "current", "review_in_past": "plan_date", "duplicate_item": "first"}
+"""Issue code -> the name of its ``against`` value in the message (label ``idp.issue.<code>``)."""
+
+
+def word_plan_issues(issues: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    r"""Return :func:`playbook.idp.plan_issues` with a message per problem in ``lang``.
+
+    Parameters
+    ----------
+    issues : DataFrame
+        :data:`playbook.idp.PLAN_ISSUE_COLUMNS`.
+    lang : {"en", "zh"}
+
+    Returns
+    -------
+    DataFrame
+        :data:`playbook.data.issues.ISSUE_COLUMNS` (``message`` worded; ``against`` dropped).
+
+    Examples
+    --------
+    >>> from playbook.idp import Plan, plan_issues
+    >>> items = pd.DataFrame({"competency": ["negotiation", "Negotiation"], "why": "",
+    ...                       "current_level": [3, 4], "target_level": [2, 5], "measures": "Course",
+    ...                       "resources": "", "review_date": pd.to_datetime(["2026-03-01", "2026-06-01"])})
+    >>> issues = plan_issues(Plan("R1", plan_date=pd.Timestamp("2025-10-08"), items=items))
+    >>> print("\n".join(word_plan_issues(issues, "en")["message"]))
+    Item 1: the target level 2 is below the current level 3; expected ≥ 3.
+    Item 2: Negotiation is already item 1; merge the two rows.
+    >>> print("\n".join(word_plan_issues(issues, "zh")["message"]))
+    第 1 项：期望水平 2 低于目前水平 3；应为 ≥ 3。
+    第 2 项：Negotiation 与第 1 项重复；请合并这两行。
+    """
+    check_lang(lang)
+    require_columns(issues, PLAN_ISSUE_COLUMNS, "issues")
+    messages = []
+    for rec in issues.itertuples(index=False):
+        fields = {"row": "" if pd.isna(rec.row) else int(rec.row), "value": rec.value, "expected": rec.expected}
+        if rec.code in _AGAINST_FIELD:
+            fields[_AGAINST_FIELD[rec.code]] = rec.against
+        messages.append(t(f"idp.issue.{rec.code}", lang, **fields))
+    out = issues.drop(columns="against").assign(message=pd.Series(messages, index=issues.index, dtype="object"))
+    return out[ISSUE_COLUMNS]
+
+
+def check_plan(plan: Plan, *, rep_ids: Sequence[str] | None = None, lang: str | None = None) -> Plan:
+    """Return ``plan`` with typed items (:func:`playbook.idp.validate_plan`), else raise its problems worded.
+
+    Parameters
+    ----------
+    plan : Plan
+    rep_ids : sequence of str, optional
+        The known reps, to reject an unknown ``rep_id``.
+    lang : {"en", "zh"}, optional
+        Language of the messages; default the plan's.
+
+    Raises
+    ------
+    ValidationError
+        ``issues`` holds :func:`word_plan_issues`; the message lists each problem.
+
+    Examples
+    --------
+    >>> from playbook.idp import Plan
+    >>> items = pd.DataFrame({"competency": ["negotiation"], "why": "", "current_level": [3],
+    ...                       "target_level": [5], "measures": [""], "resources": "",
+    ...                       "review_date": ["2025-01-01"]})
+    >>> check_plan(Plan("R1", plan_date=pd.Timestamp("2025-10-08"), items=items))
+    Traceback (most recent call last):
+    ...
+    playbook.core.errors.ValidationError: The plan of R1 has 2 problem(s):
+      - Item 1: the review date 2025-01-01 is not after the plan date 2025-10-08; set a later review date.
+      - Item 1: no development measure; write at least one measure.
+    """
+    lang = check_lang(lang or plan.lang)
+    issues = plan_issues(plan, rep_ids=rep_ids)
+    if len(issues):
+        raise ValidationError(word_plan_issues(issues, lang),
+                              summary=t("idp.invalid", lang, rep=plan.rep_id, n=len(issues)))
+    return validate_plan(plan, rep_ids=rep_ids)
