@@ -24,6 +24,7 @@ from playbook.core.labels import t
 from playbook.data import loading
 from playbook.data.sample import SIGNALS
 from playbook.pipeline.store import Store
+from playbook.present import idp as present_idp
 
 APP = paths.APPS_DIR / "idp_form.ipynb"
 REP = "R004"
@@ -418,7 +419,7 @@ class TestInBrowser:
         with Store(store_url) as store:                   # the plan everybody opens: version 1
 
             evidence = idp.dataset_evidence(loading.load_dataset(paths.resolve("data/sample")))
-            first = store.create_plan(idp.draft_plan(evidence, ds_reps), author="setup")
+            first = store.create_plan(present_idp.word_plan(idp.draft_plan(evidence, ds_reps)), author="setup")
         started = time.monotonic()
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

@@ -126,7 +126,7 @@ class ItemRow:
     Parameters
     ----------
     library : DataFrame
-        :func:`playbook.idp.catalogue_frame` in the plan's language.
+        :func:`playbook.present.idp.catalogue_frame` in the plan's language.
     competencies : sequence of (label, key)
         The competency dropdown's options.
     lang : {"en", "zh"}

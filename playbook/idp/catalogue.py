@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -16,13 +15,12 @@ import yaml
 
 from playbook.core import paths
 from playbook.core.errors import InputError, ParameterError
-from playbook.core.labels import LANGS, check_lang
-from playbook.core.labels import catalogue as label_catalogue
+from playbook.core.labels import LANGS
 
 __all__ = [
     "CATALOGUE_PATH", "MIN_GROUP", "COMPETENCY_FIELDS", "EVIDENCE_COLUMNS", "LEVEL_COLUMNS", "REP_LEVEL_COLUMNS",
     "PEER_COLUMNS", "PLAN_ITEM_COLUMNS", "PlanRules", "Measure", "Competency", "Catalogue", "parse_catalogue",
-    "load_catalogue", "catalogue_frame"
+    "load_catalogue",
 ]
 
 CATALOGUE_PATH = paths.TEMPLATES_DIR / "competencies.yaml"
@@ -49,8 +47,6 @@ PLAN_ITEM_COLUMNS = ["competency", "why", "current_level", "target_level", "meas
                      "review_date"]
 """Columns of :attr:`Plan.items`, the source's plan table (有待发展项目 … 评估时间)."""
 
-_SEP = {"en": "; ", "zh": "；"}
-_LINE = "\n"  # measures and resources: one entry per line
 _RATERS = ("manager", "self")
 _ORDERS = ("catalogue", "priority")
 _DEFAULT_SIGNALS = MappingProxyType({"new_customers": "new_customer_development",
@@ -204,10 +200,13 @@ class Competency:
 class Catalogue:
     """The competency catalogue: competencies, the resource library and the draft rules.
 
+    Texts (names, level descriptors, measures, resources) are data in each language;
+    :mod:`playbook.present.idp` picks one (``competency_name``, ``level_descriptor``).
+
     Examples
     --------
     >>> cat = load_catalogue()
-    >>> cat.name("new_customer_development", "zh"), cat.descriptor("negotiation", 1, "en")
+    >>> cat.competencies["new_customer_development"].name["zh"], cat.competencies["negotiation"].levels[1]["en"]
     ('开发新客户', 'Gives discounts as soon as the customer pushes back.')
     """
 
@@ -222,21 +221,6 @@ class Catalogue:
     def keys(self) -> tuple[str, ...]:
         """Competency keys in catalogue order."""
         return tuple(self.competencies)
-
-    def name(self, key: str, lang: str = "en") -> str:
-        """Name of competency ``key`` (the catalogue's, else the label, else ``key`` itself)."""
-        check_lang(lang)
-        if key in self.competencies:
-            return self.competencies[key].name[lang]
-        entry = label_catalogue().get(f"competency.{key}")
-        return entry[lang] if entry else str(key)
-
-    def descriptor(self, key: str, level: int, lang: str = "en") -> str:
-        """Return what level ``level`` of competency ``key`` looks like (empty when unknown)."""
-        comp = self.competencies.get(key)
-        if comp is None or int(level) not in comp.levels:
-            return ""
-        return comp.levels[int(level)][check_lang(lang)]
 
 
 def _text_problems(entry: object, where: str) -> list[str]:
@@ -432,51 +416,3 @@ def _as_catalogue(catalogue: Catalogue | str | Path | None) -> Catalogue:
     if isinstance(catalogue, Catalogue):
         return catalogue
     return load_catalogue(catalogue)
-
-
-def catalogue_frame(
-    catalogue: Catalogue | str | Path | None = None,
-    *,
-    competencies: Sequence[str] | None = None,
-    lang: str = "en",
-) -> pd.DataFrame:
-    """Return the measures library as a table: one row per measure, texts in ``lang``.
-
-    Parameters
-    ----------
-    catalogue : Catalogue or path, optional
-        Default ``templates/competencies.yaml``.
-    competencies : sequence of str, optional
-        Only these competencies (in this order); default all.
-    lang : {"en", "zh"}
-
-    Returns
-    -------
-    DataFrame
-        ``competency, name, measure, months, resources, default`` (resources one per line).
-
-    Examples
-    --------
-    >>> lib = catalogue_frame(lang="zh")
-    >>> lib.loc[lib["competency"] == "product_knowledge", ["measure", "months"]].head(2).values.tolist()
-    [['阅读产品手册和相关书籍', 3.0], ['参加产品培训课程', 2.0]]
-    """
-    check_lang(lang)
-    cat = _as_catalogue(catalogue)
-    keys = cat.keys if competencies is None else [k for k in competencies if k in cat.competencies]
-    rows = [
-        {"competency": c.key, "name": c.name[lang], "measure": m.text[lang], "months": m.months,
-         "resources": _LINE.join(cat.resources[r][lang] for r in m.resources), "default": m.default}
-        for c in (cat.competencies[k] for k in keys) for m in c.measures
-    ]
-    return pd.DataFrame(rows, columns=["competency", "name", "measure", "months", "resources", "default"])
-
-
-def _money(value: float, lang: str) -> str:
-    if not math.isfinite(value):
-        return "—"
-    return f"{value / 1e4:,.2f} 万元" if lang == "zh" else f"{value:,.0f} CNY"
-
-
-def _pct(value: float) -> str:
-    return f"{value:.0%}" if math.isfinite(value) else "—"

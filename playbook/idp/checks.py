@@ -66,12 +66,12 @@ def plan_issues(plan: Plan, *, rep_ids: Sequence[str] | None = None) -> pd.DataF
     ...                       "current_level": [3, 6], "target_level": [2, 5], "measures": ["Course", " "],
     ...                       "resources": "", "review_date": pd.to_datetime(["2026-03-01", "2026-06-01"])})
     >>> plan = Plan("R1", plan_date=pd.Timestamp("2025-10-08"), items=items)
-    >>> plan_issues(plan)[["row", "column", "value", "code", "against"]]
-       row         column        value                  code against
-    0    1   target_level            2  target_below_current       3
-    1    2  current_level            6    level_out_of_range
-    2    2       measures                     empty_measures
-    3    2     competency  negotiation        duplicate_item       1
+    >>> plan_issues(plan)[["row", "column", "value", "against", "code"]]
+       row         column        value against                  code
+    0    1   target_level            2       3  target_below_current
+    1    2  current_level            6            level_out_of_range
+    2    2       measures                             empty_measures
+    3    2     competency  negotiation       1        duplicate_item
     """
     issues: list[dict[str, object]] = []
     if rep_ids is not None and str(plan.rep_id) not in set(map(str, rep_ids)):

@@ -31,6 +31,7 @@ from matplotlib.axes import Axes
 from playbook.core.labels import check_lang, t
 from playbook.idp import MIN_GROUP, Catalogue, Plan, load_catalogue
 from playbook.present.charts import setup_fonts
+from playbook.present.idp import competency_name
 
 __all__ = ["levels_chart", "peer_position_chart"]
 
@@ -86,7 +87,7 @@ def levels_chart(
     setup_fonts()
     cat = catalogue or load_catalogue()
     data = levels.loc[levels["level"].notna()].iloc[::-1]
-    names = [cat.name(k, lang) for k in data["competency"]]
+    names = [competency_name(cat, k, lang) for k in data["competency"]]
     ax = _new_axes(ax, (8, 0.45 * len(data) + 1.4))
     y = list(range(len(data)))
     if plan is not None and len(plan.items):
