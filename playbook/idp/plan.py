@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -305,7 +305,7 @@ def _candidates(row_frame: pd.DataFrame, levels: object, rep_id: str, when: pd.T
     return cand
 
 
-def _signals(get: Any, rule: PlanRules) -> dict[str, tuple[str, ...]]:
+def _signals(get: Callable[[str], object], rule: PlanRules) -> dict[str, tuple[str, ...]]:
     """Map each data signal (few new customers, low repurchase against peers) -> the competency they point at."""
     margin = 1 - rule.signal_margin
     signals: dict[str, tuple[str, ...]] = {}
