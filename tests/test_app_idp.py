@@ -22,6 +22,7 @@ from playbook.core import paths
 from playbook.core.labels import t
 from playbook.data.sample import SIGNALS
 from playbook.pipeline.store import Store
+from playbook.present import idp as present_idp
 
 APP = paths.APPS_DIR / "idp_form.ipynb"
 REP = "R004"
@@ -394,7 +395,7 @@ class TestInBrowser:
         url, store_url = server
         ds_reps = "R005"
         with Store(store_url) as store:                   # the plan everybody opens: version 1
-            first = store.create_plan(idp.draft_plan(sample[1], ds_reps), author="setup")
+            first = store.create_plan(present_idp.word_plan(idp.draft_plan(sample[1], ds_reps)), author="setup")
         started = time.monotonic()
         pages = [browser.new_context(viewport={"width": 1280, "height": 900}).new_page() for _ in range(5)]
         for page in pages:                                # five kernels start together

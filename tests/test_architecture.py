@@ -65,3 +65,21 @@ def test_no_module_over_800_lines():
     long = {str(p.relative_to(ROOT)): n for p in PACKAGE.rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > 800}
     assert long == {}
+
+
+def _long_functions(path: Path, limit: int = 80) -> list[str]:
+    """Functions whose body (docstring excluded) is longer than ``limit`` lines."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = node.body[0]
+            doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            start = first.end_lineno + 1 if doc and len(node.body) > 1 else first.lineno
+            if node.end_lineno - start + 1 > limit:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    return found
+
+
+def test_no_function_over_80_lines():
+    assert [hit for path in sorted(PACKAGE.rglob("*.py")) for hit in _long_functions(path)] == []

@@ -1,4 +1,5 @@
 import textwrap
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ from playbook.idp import (
     validate_plan,
 )
 from playbook.present import idp as present_idp
-from playbook.present.idp import plan_to_html_table
+from playbook.present.idp import plan_to_html_table, word_plan
 
 WORKED_LEVELS = {"product_knowledge": 4, "customer_communication": 3, "market_awareness": 4,
                  "new_customer_development": 2}
@@ -40,6 +41,11 @@ def worked_evidence(**extra):
     return pd.DataFrame({k: [v] for k, v in row.items()})
 
 
+def drafted(evidence, rep_id, *, lang="en", **options):
+    """The plan people see: :func:`draft_plan` worded by :func:`word_plan`."""
+    return word_plan(draft_plan(evidence, rep_id, **options), lang)
+
+
 def months(series):
     return series.dt.strftime("%Y-%m").tolist()
 
@@ -49,8 +55,8 @@ class TestWorkedExample:
     """domain.md, section 5: the IDP of 董某某 (plan of 2011-11-25)."""
 
     def test_items_levels_and_review_months(self):
-        plan = draft_plan(worked_evidence(), "D1", levels=WORKED_LEVELS, plan_date="2011-11-25", lang="zh",
-                          strengths=WORKED_STRENGTHS)
+        plan = drafted(worked_evidence(), "D1", levels=WORKED_LEVELS, plan_date="2011-11-25", lang="zh",
+                       strengths=WORKED_STRENGTHS)
         items = plan.items
         # source table: 4->5, 3->5, 4->5, 2->4; reviews 2012-03, 2012-06, 2012-03, 2012-06
         assert items["competency"].tolist() == list(WORKED_LEVELS)
@@ -59,7 +65,7 @@ class TestWorkedExample:
         assert months(items["review_date"]) == ["2012-03", "2012-06", "2012-03", "2012-06"]
 
     def test_measures_and_resources_follow_the_source(self):
-        plan = draft_plan(worked_evidence(), "D1", levels=WORKED_LEVELS, plan_date="2011-11-25", lang="zh")
+        plan = drafted(worked_evidence(), "D1", levels=WORKED_LEVELS, plan_date="2011-11-25", lang="zh")
         measures = [m.split("\n") for m in plan.items["measures"]]
         resources = [r.split("\n") for r in plan.items["resources"]]
         # source: read, product training course, ask colleagues | books, training time
@@ -74,8 +80,8 @@ class TestWorkedExample:
         assert resources[3] == ["同事辅导", "培训时间", "书籍"]
 
     def test_header(self):
-        plan = draft_plan(worked_evidence(), "D1", levels=WORKED_LEVELS, plan_date="2011-11-25", lang="zh",
-                          strengths=WORKED_STRENGTHS)
+        plan = drafted(worked_evidence(), "D1", levels=WORKED_LEVELS, plan_date="2011-11-25", lang="zh",
+                       strengths=WORKED_STRENGTHS)
         assert (plan.rep_name, plan.position, plan.department, plan.supervisor_name) == (
             "董某某", "销售专员", "销售部", "那某某")
         assert plan.plan_date == pd.Timestamp("2011-11-25")
@@ -86,7 +92,7 @@ class TestWorkedExample:
         assert "68%" in plan.summary and "32.00 万元" in plan.summary
 
     def test_html_in_the_source_layout(self):
-        plan = draft_plan(worked_evidence(), "D1", levels=WORKED_LEVELS, plan_date="2011-11-25", lang="zh")
+        plan = drafted(worked_evidence(), "D1", levels=WORKED_LEVELS, plan_date="2011-11-25", lang="zh")
         html = plan_to_html_table(plan)
         heads = ["有待发展项目", "发展原因", "目前水平", "期望水平", "发展措施", "所需资源", "评估时间"]
         positions = [html.index(f"<th>{h}</th>") for h in heads]
@@ -117,11 +123,52 @@ class TestWorkedExample:
         assert (row["quota"], row["actual"], row["peer_count"], row["peer_mean"], row["peer_median"]) == (
             200_000.0, 219_000.0, 5, 320_000.0, 320_000.0)
         assert row["supervisor_name"] == "那某某"
-        plan = draft_plan(ev, "D", plan_date="2011-11-25", lang="zh")
+        plan = drafted(ev, "D", plan_date="2011-11-25", lang="zh")
         assert plan.items["competency"].tolist() == list(WORKED_LEVELS)
         assert plan.items["target_level"].tolist() == [5, 5, 5, 4]
         assert months(plan.items["review_date"]) == ["2012-03", "2012-06", "2012-03", "2012-06"]
         assert plan.items["why"][0].startswith("上级评定 4/5 级")
+
+
+# --------------------------------------------------------------------------- the draft as data
+class TestDraftData:
+    """draft_plan keeps no language: reasons, measures and resources are codes and figures."""
+
+    def test_worked_example_as_data(self):
+        draft = draft_plan(worked_evidence(), "D1", levels=WORKED_LEVELS, plan_date="2011-11-25",
+                           strengths=[" 合作意识强 ", ""])
+        items = draft.items
+        assert list(items.columns) == idp.DRAFT_ITEM_COLUMNS
+        assert items["measures"][0] == ("read", "course", "ask")
+        assert items["resources"][0] == ("books", "training_time")
+        assert items["source"].tolist() == ["", "", "", ""]  # levels given as a mapping
+        assert (draft.given_strengths, draft.strong_levels, draft.quota_met) == (("合作意识强",), (), True)
+        assert draft.attainment == pytest.approx(1.095)
+        # no peer median: the sales are compared with the peers' mean, 219 / 320
+        assert (draft.peer_basis, draft.peer_ratio) == ("mean", pytest.approx(219 / 320))
+
+    def test_signals_and_leaks_are_codes_with_figures(self):
+        ev = evidence_with_levels({"new_customer_development": 3, "negotiation": 4}, new_customers=3,
+                                  peer_new_customers_median=10.0)
+        ev["leak_step__negotiation"] = pd.array(["negotiation_to_deal"], dtype="string")
+        ev["leak_rate__negotiation"], ev["leak_peer_rate__negotiation"] = 0.25, 0.5
+        items = draft_plan(ev, "D1", plan_date="2025-01-10").items.set_index("competency")
+        assert items.loc["new_customer_development", "signals"] == ("new_customers",)
+        assert items.loc["negotiation", ["source", "leak_step", "leak_rate", "leak_peer_rate"]].tolist() == [
+            "manager", "negotiation_to_deal", 0.25, 0.5]
+
+    @pytest.mark.parametrize("lang", ["en", "zh"])
+    def test_the_same_draft_in_each_language(self, lang):
+        draft = draft_plan(worked_evidence(), "D1", levels=WORKED_LEVELS, plan_date="2011-11-25")
+        plan = word_plan(draft, lang)
+        assert plan.lang == lang
+        cat = load_catalogue()
+        first = cat.competencies["product_knowledge"]
+        assert plan.items["measures"][0].split("\n") == [m.text[lang] for m in first.measures if m.default][:3]
+        assert plan.items["why"][0].endswith(first.levels[4][lang].rstrip(".。"))
+        pd.testing.assert_frame_equal(plan.items[["competency", "current_level", "target_level", "review_date"]],
+                                      word_plan(draft, "en").items[["competency", "current_level",
+                                                                   "target_level", "review_date"]])
 
 
 # --------------------------------------------------------------------------- draft rules
@@ -137,23 +184,23 @@ class TestDraftRules:
         ids=["1->3", "2->4", "3->5", "4->5"])
     def test_target_is_current_plus_two_capped_at_five(self, current, target, review):
         # target = min(5, current + 2); review = plan month + 4 months + 3 per extra level
-        plan = draft_plan(worked_evidence(), "D1", levels={"negotiation": current}, plan_date="2011-11-25")
+        plan = drafted(worked_evidence(), "D1", levels={"negotiation": current}, plan_date="2011-11-25")
         assert plan.items["target_level"].tolist() == [target]
         assert months(plan.items["review_date"]) == [review]
 
     def test_level_five_is_never_an_item(self):
-        plan = draft_plan(worked_evidence(), "D1", levels={"negotiation": 5}, plan_date="2011-11-25")
+        plan = drafted(worked_evidence(), "D1", levels={"negotiation": 5}, plan_date="2011-11-25")
         assert plan.items.empty and list(plan.items.columns) == PLAN_ITEM_COLUMNS
         assert "Negotiation: level 5 of 5" in plan.strengths
 
     def test_max_items_keeps_the_largest_gaps_in_catalogue_order(self):
         levels = {"product_knowledge": 4, "customer_communication": 2, "market_awareness": 3,
                   "negotiation": 1, "customer_retention": 3}
-        plan = draft_plan(worked_evidence(), "D1", levels=levels, plan_date="2025-01-10", max_items=3)
+        plan = drafted(worked_evidence(), "D1", levels=levels, plan_date="2025-01-10", max_items=3)
         # gaps 4 (negotiation), 3 (communication), 2 and 2 (market awareness first in the catalogue)
         assert plan.items["competency"].tolist() == ["customer_communication", "market_awareness", "negotiation"]
-        by_priority = draft_plan(worked_evidence(), "D1", levels=levels, plan_date="2025-01-10", max_items=3,
-                                 rules={"order": "priority"})
+        by_priority = drafted(worked_evidence(), "D1", levels=levels, plan_date="2025-01-10", max_items=3,
+                              rules={"order": "priority"})
         assert by_priority.items["competency"].tolist() == ["negotiation", "customer_communication",
                                                             "market_awareness"]
 
@@ -161,7 +208,7 @@ class TestDraftRules:
         ev = evidence_with_levels({"product_knowledge": 3, "negotiation": 4})
         ev["leak_step__negotiation"] = pd.array(["negotiation_to_deal"], dtype="string")
         ev["leak_rate__negotiation"], ev["leak_peer_rate__negotiation"] = 0.25, 0.5
-        plan = draft_plan(ev, "D1", plan_date="2025-01-10", max_items=1)
+        plan = drafted(ev, "D1", plan_date="2025-01-10", max_items=1)
         # priorities: product knowledge 5-3 = 2; negotiation 5-4 + leak weight 2 = 3
         assert plan.items["competency"].tolist() == ["negotiation"]
         assert "Negotiation → deal: 25% against 50% for peers" in plan.items["why"][0]
@@ -169,55 +216,55 @@ class TestDraftRules:
     def test_few_new_customers_point_at_new_customer_development(self):
         levels = {"new_customer_development": 4, "needs_diagnosis": 3}
         ev = evidence_with_levels(levels, new_customers=3, peer_new_customers_median=10.0)
-        plan = draft_plan(ev, "D1", plan_date="2025-01-10", max_items=1)
+        plan = drafted(ev, "D1", plan_date="2025-01-10", max_items=1)
         # 3 < 0.8 x 10: priority 1 + 1 = 2 ties needs diagnosis (2); new-customer development comes first
         assert plan.items["competency"].tolist() == ["new_customer_development"]
         assert "3 new customers this year against a peers' median of 10" in plan.items["why"][0]
-        fine = draft_plan(evidence_with_levels(levels, new_customers=9, peer_new_customers_median=10.0), "D1",
-                          plan_date="2025-01-10", max_items=1)
+        fine = drafted(evidence_with_levels(levels, new_customers=9, peer_new_customers_median=10.0), "D1",
+                       plan_date="2025-01-10", max_items=1)
         # 9 >= 0.8 x 10: no signal, so needs diagnosis (priority 2) beats new customers (1)
         assert fine.items["competency"].tolist() == ["needs_diagnosis"]
 
     def test_low_repurchase_points_at_customer_retention(self):
         ev = evidence_with_levels({"customer_retention": 4, "negotiation": 4}, repurchase_rate=0.4,
                                   peer_repurchase_median=0.8)
-        plan = draft_plan(ev, "D1", plan_date="2025-01-10", max_items=1)
+        plan = drafted(ev, "D1", plan_date="2025-01-10", max_items=1)
         assert plan.items["competency"].tolist() == ["customer_retention"]
         # 4 -> 5: 4-month horizon; only the 3-month default measure fits (the others take 6)
         assert plan.items["measures"][0] == "Send a value-proof plan within 30 days after each deal"
 
     def test_rules_are_configurable(self):
-        plan = draft_plan(worked_evidence(), "D1", levels={"negotiation": 2}, plan_date="2025-01-10",
-                          rules={"target_step": 1, "first_level_months": 2})
+        plan = drafted(worked_evidence(), "D1", levels={"negotiation": 2}, plan_date="2025-01-10",
+                       rules={"target_step": 1, "first_level_months": 2})
         assert plan.items["target_level"].tolist() == [3]
         assert months(plan.items["review_date"]) == ["2025-03"]
         with pytest.raises(InputError, match=r"rules.target_step: -1 is not valid; expected a whole number >= 0"):
-            draft_plan(worked_evidence(), "D1", levels={"negotiation": 2}, plan_date="2025-01-10",
-                       rules={"target_step": -1})
+            drafted(worked_evidence(), "D1", levels={"negotiation": 2}, plan_date="2025-01-10",
+                    rules={"target_step": -1})
 
     def test_no_measure_fits_the_horizon_takes_the_shortest(self):
         cat = parse_catalogue(catalogue_dict(measures=[measure("slow", 12), measure("slower", 18)]))
-        plan = draft_plan(worked_evidence(), "D1", levels={"grit": 4}, plan_date="2025-01-10", catalogue=cat)
+        plan = drafted(worked_evidence(), "D1", levels={"grit": 4}, plan_date="2025-01-10", catalogue=cat)
         assert plan.items["measures"].tolist() == ["slow"]
 
     def test_self_assessment_is_the_fallback_and_said_so(self):
         ev = worked_evidence()
         ev["level__negotiation"] = pd.array([2], dtype="Int64")
         ev["self_level__negotiation"] = pd.array([2], dtype="Int64")
-        plan = draft_plan(ev, "D1", plan_date="2025-01-10")
+        plan = drafted(ev, "D1", plan_date="2025-01-10")
         assert plan.items["why"][0].startswith("Self-assessed 2 of 5 (no supervisor rating yet)")
 
     def test_unknown_competency_warns_and_is_left_out(self):
         with pytest.warns(PlaybookWarning, match="left out of the plan: charisma"):
-            plan = draft_plan(worked_evidence(), "D1", levels={"charisma": 2, "negotiation": 3},
-                              plan_date="2025-01-10")
+            plan = drafted(worked_evidence(), "D1", levels={"charisma": 2, "negotiation": 3},
+                           plan_date="2025-01-10")
         assert plan.items["competency"].tolist() == ["negotiation"]
 
     def test_plan_date_defaults_to_the_evidence_date(self):
-        plan = draft_plan(worked_evidence(as_of=pd.Timestamp("2025-09-30")), "D1", levels={"negotiation": 3})
+        plan = drafted(worked_evidence(as_of=pd.Timestamp("2025-09-30")), "D1", levels={"negotiation": 3})
         assert plan.plan_date == pd.Timestamp("2025-09-30")
         with pytest.raises(ParameterError, match="plan_date"):
-            draft_plan(worked_evidence(), "D1", levels={"negotiation": 3})
+            drafted(worked_evidence(), "D1", levels={"negotiation": 3})
 
     @pytest.mark.parametrize(("kwargs", "match"), [
         ({"rep_id": "X"}, r"parameter rep_id='X' is not valid: expected a rep_id of the data \(e.g. D1\)"),
@@ -230,12 +277,12 @@ class TestDraftRules:
         args = {"rep_id": "D1", "levels": {"negotiation": 3}, "plan_date": "2025-01-10"} | kwargs
         rep_id = args.pop("rep_id")
         with pytest.raises(ParameterError, match=match):
-            draft_plan(worked_evidence(), rep_id, **args)
+            drafted(worked_evidence(), rep_id, **args)
 
     def test_input_is_not_mutated(self):
         ev = evidence_with_levels(WORKED_LEVELS)
         before = ev.copy()
-        draft_plan(ev, "D1", plan_date="2011-11-25")
+        drafted(ev, "D1", plan_date="2011-11-25")
         pd.testing.assert_frame_equal(ev, before)
 
 
@@ -281,23 +328,33 @@ class TestValidation:
     def test_each_problem(self, change, code, message):
         issues = plan_issues(plan_with(change))
         assert issues["code"].tolist() == [code]
-        assert issues["message"].tolist() == [message]
+        assert present_idp.word_plan_issues(issues, "en")["message"].tolist() == [message]
         with pytest.raises(ValidationError, match="The plan of R1 has 1 problem"):
             validate_plan(plan_with(change))
+        with pytest.raises(ValidationError, match="The plan of R1 has 1 problem") as info:
+            present_idp.check_plan(plan_with(change))
+        assert info.value.issues["message"].tolist() == [message]
 
     def test_unknown_rep_and_missing_plan_date(self):
         plan = Plan("R9", plan_date=None, items=good_items())
         issues = plan_issues(plan, rep_ids=["R1", "R2"])
         assert issues["code"].tolist() == ["unknown_rep", "missing_plan_date"]
-        assert issues["message"][0] == "The rep R9 is not in the data; choose a rep_id from the reps table."
+        assert present_idp.word_plan_issues(issues)["message"][0] == (
+            "The rep R9 is not in the data; choose a rep_id from the reps table.")
 
     def test_all_problems_at_once_in_chinese(self):
         plan = plan_with({(0, "current_level"): 0, (1, "measures"): "", (1, "competency"): "negotiation"})
         with pytest.raises(ValidationError) as info:
-            validate_plan(plan, lang="zh")
+            present_idp.check_plan(plan, lang="zh")
         assert info.value.issues["code"].tolist() == ["level_out_of_range", "empty_measures", "duplicate_item"]
         assert str(info.value).splitlines()[0] == "R1 的计划有 3 个问题:"
         assert "第 2 项：negotiation 与第 1 项重复；请合并这两行。" in str(info.value)
+
+    def test_messages_default_to_the_plans_language(self):
+        plan = replace(plan_with({(0, "measures"): ""}), lang="zh")
+        with pytest.raises(ValidationError) as info:
+            present_idp.check_plan(plan)
+        assert str(info.value) == "R1 的计划有 1 个问题:\n  - 第 1 项：没有发展措施；请至少填写一项措施。"
 
     def test_missing_columns(self):
         plan = Plan("R1", plan_date=pd.Timestamp("2025-10-08"), items=good_items().drop(columns="measures"))
@@ -372,7 +429,7 @@ class TestCatalogue:
             """))
         cat = load_catalogue(good)
         assert cat.keys == ("grit",) and cat.rules.target_step == 1
-        assert idp.catalogue_frame(cat, lang="zh")["resources"].tolist() == ["书籍"]
+        assert present_idp.catalogue_frame(cat, lang="zh")["resources"].tolist() == ["书籍"]
 
 
 # --------------------------------------------------------------------------- evidence
@@ -522,8 +579,8 @@ class TestRendering:
         assert shown["Review"].tolist() == ["2026-05", "2026-02"]
 
     def test_dict_round_trip(self):
-        plan = draft_plan(worked_evidence(), "D1", levels=WORKED_LEVELS, plan_date="2011-11-25", lang="zh",
-                          strengths=WORKED_STRENGTHS)
+        plan = drafted(worked_evidence(), "D1", levels=WORKED_LEVELS, plan_date="2011-11-25", lang="zh",
+                       strengths=WORKED_STRENGTHS)
         back = idp.plan_from_dict(idp.plan_to_dict(plan))
         pd.testing.assert_frame_equal(back.items, plan.items)
         assert idp.plan_to_dict(back) == idp.plan_to_dict(plan)
@@ -537,7 +594,7 @@ class TestRendering:
        st.integers(1, 6), st.dates(min_value=pd.Timestamp("2000-01-01").date(),
                                    max_value=pd.Timestamp("2040-12-31").date()))
 def test_a_draft_always_passes_its_own_checks(levels, max_items, day):
-    plan = draft_plan(worked_evidence(), "D1", levels=levels, plan_date=day, max_items=max_items)
+    plan = drafted(worked_evidence(), "D1", levels=levels, plan_date=day, max_items=max_items)
     items = plan.items
     assert len(items) <= max_items and len(items) <= sum(v < 5 for v in levels.values())
     assert (items["current_level"] < items["target_level"]).all() and (items["target_level"] <= 5).all()

@@ -129,11 +129,12 @@ def test_stored_plan_is_rendered_and_a_new_version_makes_it_stale(tmp_path):
     from playbook.pipeline.batch import read_slice
     from playbook.pipeline.idp_batch import build_snapshot
     from playbook.pipeline.store import Store
+    from playbook.present import idp as present_idp
 
     url = f"sqlite:///{tmp_path / 'idp.sqlite'}"
     out = tmp_path / "out"
     snap, _ = build_snapshot(paths.SAMPLE_DIR, out)
-    plan = idp.draft_plan(read_slice(snap, "evidence", "R004"), "R004", lang="en")
+    plan = present_idp.word_plan(idp.draft_plan(read_slice(snap, "evidence", "R004"), "R004"), "en")
     items = plan.items.copy()
     items.loc[0, "measures"] = "<script>alert(1)</script> shadow 那振宇 twice a month"
     plan.items = items

@@ -19,6 +19,7 @@ from playbook.pipeline.store import (
     export_frames,
     next_plan_start_levels,
 )
+from playbook.present.idp import word_plan
 
 
 def make_plan(measure="Negotiation course", rep_id="R1", plan_date="2025-10-08"):
@@ -270,7 +271,7 @@ class TestPDCA:
             ["negotiation", 5, "review", 5], ["market_awareness", 4, "plan", 5]]
         # the next draft starts from there: negotiation reached 5, so market awareness is the item
         ev = pd.DataFrame({"rep_id": ["R1"], "name": ["Ann"]})
-        nxt = draft_plan(ev, "R1", levels=start, plan_date="2026-06-01")
+        nxt = word_plan(draft_plan(ev, "R1", levels=start, plan_date="2026-06-01"))
         assert nxt.items["competency"].tolist() == ["market_awareness"]
         assert nxt.items["current_level"].tolist() == [4]
         assert "Negotiation: level 5 of 5" in nxt.strengths

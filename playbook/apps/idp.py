@@ -2,13 +2,15 @@
 
 A supervisor (or the rep, or HR) picks a rep. The form shows the rep's latest stored
 plan when there is one (and says so), else the draft the data suggest
-(:func:`playbook.idp.draft_plan` on :func:`playbook.idp.dataset_evidence`). The plan
+(:func:`playbook.idp.draft_plan` on :func:`playbook.idp.dataset_evidence`, worded by
+:func:`playbook.present.idp.word_plan`). The plan
 table is a grid of widgets, one block per development item: the competency (a
 dropdown of the catalogue), why, current and target level (1–5), the measures (chosen
-from the library of the catalogue, :func:`playbook.idp.catalogue_frame`, or typed, one
+from the library of the catalogue, :func:`playbook.present.idp.catalogue_frame`, or typed, one
 per line), the resources and the review date. Rows can be added and removed.
 
-- **Validate** lists every problem at once (:func:`playbook.idp.plan_issues`).
+- **Validate** lists every problem at once (:func:`playbook.idp.plan_issues`, worded by
+  :func:`playbook.present.idp.word_plan_issues`).
 - **Save** stores the plan as a new version with its author ("your name") and shows
   the version number (:class:`playbook.pipeline.store.Store`). The button is disabled while
   saving, and each submission carries a client token of this form: a double click or a
@@ -161,7 +163,8 @@ class IdpForm:
         self.rep_ids: list[str] = []
         self._history = pd.DataFrame(columns=["version", "status", "author", "created_at", "content_hash", "note"])
         self._row_args = (self._library(self.lang),
-                          [(self.catalogue.name(k, self.lang), k) for k in self.catalogue.keys])
+                          [(present_idp.competency_name(self.catalogue, k, self.lang), k)
+                           for k in self.catalogue.keys])
         self.review_rows: list[tuple[str, W.Dropdown, W.DatePicker, W.HTML]] = []
 
     def _label(self, key: str) -> str:
@@ -275,7 +278,7 @@ class IdpForm:
         self.rep.disabled = False
 
     def _library(self, plan_lang: str) -> pd.DataFrame:
-        return idp.catalogue_frame(self.catalogue, lang=plan_lang)
+        return present_idp.catalogue_frame(self.catalogue, lang=plan_lang)
 
     # ----------------------------------------------------------------- choosing a rep
     def _rep_changed(self, change: dict) -> None:
@@ -301,7 +304,7 @@ class IdpForm:
                     when=_when(latest["updated_at"])), "info")
             else:
                 self.plan_id = None
-                plan = idp.draft_plan(self.evidence(), str(rep_id), lang=self.lang)
+                plan = present_idp.word_plan(idp.draft_plan(self.evidence(), str(rep_id)), self.lang)
                 self._show(plan)
                 as_of = pd.Timestamp(plan.plan_date).date() if plan.plan_date is not None else ""
                 self.source.value = _box(t("app_idp.drafted", self.lang, rep=plan.rep_name or rep_id,
@@ -325,8 +328,9 @@ class IdpForm:
         try:
             start = next_plan_start_levels(self.store(), str(rep_id))
             levels = start[["competency", "level", "source"]] if len(start) else None
-            plan = idp.draft_plan(self.evidence(), str(rep_id), lang=self.lang, levels=levels,
-                                  plan_date=pd.Timestamp.today().normalize())
+            draft = idp.draft_plan(self.evidence(), str(rep_id), levels=levels,
+                                   plan_date=pd.Timestamp.today().normalize())
+            plan = present_idp.word_plan(draft, self.lang)
         except Exception as exc:  # noqa: BLE001 - a form shows every failure
             self.review_status.value = _failure(exc, self.lang)
             return False
@@ -344,7 +348,7 @@ class IdpForm:
         self.plan_date.value = _day(plan.plan_date)
         self.strengths.value = "\n".join(plan.strengths)
         library = self._library(plan.lang)
-        choices = [(self.catalogue.name(k, self.lang), k) for k in self.catalogue.keys]
+        choices = [(present_idp.competency_name(self.catalogue, k, self.lang), k) for k in self.catalogue.keys]
         self._row_args = (library, choices)
         self.rows = [self._new_row(rec) for rec in idp.plan_from_dict(idp.plan_to_dict(plan)).items.to_dict("records")]
         self._layout_rows()
@@ -398,7 +402,7 @@ class IdpForm:
         if self.base is None:
             self.check.value = _box(t("app_idp.pick_first", self.lang), "warn")
             return pd.DataFrame()
-        issues = idp.plan_issues(self.current_plan(), rep_ids=self.rep_ids, lang=self.lang)
+        issues = present_idp.word_plan_issues(idp.plan_issues(self.current_plan(), rep_ids=self.rep_ids), self.lang)
         bad = set(issues["row"].dropna().astype(int))
         for n, row in enumerate(self.rows, start=1):
             row.mark(n in bad)
@@ -536,7 +540,8 @@ class IdpForm:
         children = []
         for rec in self.saved.items.to_dict("records"):
             comp = str(rec["competency"])
-            name = self.catalogue.name(comp, lang) if comp in self.catalogue.competencies else comp
+            known = comp in self.catalogue.competencies
+            name = present_idp.competency_name(self.catalogue, comp, lang) if known else comp
             level = W.Dropdown(options=[("—", None)] + [(str(v), v) for v in LEVELS], value=None,
                                description=t("app_idp.reached", lang), style=_WIDE, layout=W.Layout(width="190px"))
             when = W.DatePicker(value=_day(rec["review_date"]), description=t("app_idp.review_date", lang),
@@ -623,8 +628,8 @@ class IdpForm:
                 return []
             missing = [c for c, _, d in chosen if d is None]
             if missing:
-                names = ", ".join(self.catalogue.name(c, lang) if c in self.catalogue.competencies else c
-                                  for c in missing)
+                names = ", ".join(present_idp.competency_name(self.catalogue, c, lang)
+                                  if c in self.catalogue.competencies else c for c in missing)
                 self.review_status.value = _box(t("app_idp.review_need_date", lang, items=names), "warn")
                 return []
             ids = [self.store().record_review(

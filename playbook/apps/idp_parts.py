@@ -43,7 +43,7 @@ def _failure(exc: BaseException, lang: str) -> str:
 
 
 def _problems_html(issues: pd.DataFrame, lang: str) -> str:
-    """Every problem of :func:`playbook.idp.plan_issues` as an escaped list in an alert box."""
+    """Every problem of :func:`playbook.present.idp.word_plan_issues` as an escaped list in an alert box."""
     items = "".join(f"<li>{_esc(m)}</li>" for m in issues["message"])
     return (f'<div class="pb-error" role="alert" style="border:1px solid #c0392b;background:#fdecea;'
             f'padding:8px;border-radius:4px"><b>{_esc(t("app_idp.problems", lang, n=len(issues)))}</b>'
@@ -125,7 +125,7 @@ class ItemRow:
     Parameters
     ----------
     library : DataFrame
-        :func:`playbook.idp.catalogue_frame` in the plan's language.
+        :func:`playbook.present.idp.catalogue_frame` in the plan's language.
     competencies : sequence of (label, key)
         The competency dropdown's options.
     lang : {"en", "zh"}

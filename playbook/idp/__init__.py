@@ -9,11 +9,15 @@ a plan in four steps:
    rating preferred, self-assessment as fallback, both kept), the team's median level,
    new customers and repurchase against peers, and funnel leaks
    (:func:`playbook.funnel.rep_leaks`, when that module is installed).
-2. :func:`draft_plan` turns one rep's evidence into a :class:`Plan` with the rules
-   below and the competency catalogue (``templates/competencies.yaml``, edited by HR).
-3. People edit the plan; :func:`validate_plan` lists every problem at once.
-4. :func:`plan_to_html_table` renders the plan table in the source's layout, with every
-   typed text escaped. :mod:`playbook.pipeline.store` keeps the versions and sign-offs.
+2. :func:`draft_plan` turns one rep's evidence into a :class:`PlanDraft` with the rules
+   below and the competency catalogue (``templates/competencies.yaml``, edited by HR):
+   the items and the reasons as data. :func:`playbook.present.idp.word_plan` words it
+   into a :class:`Plan` in English or Chinese.
+3. People edit the plan; :func:`plan_issues` lists every problem at once (as codes;
+   :func:`playbook.present.idp.word_plan_issues` words them).
+4. :func:`playbook.present.idp.plan_to_html_table` renders the plan table in the source's
+   layout, with every typed text escaped. :mod:`playbook.pipeline.store` keeps the versions
+   and sign-offs.
 
 Draft rules (defaults in the catalogue's ``rules`` block, see :class:`PlanRules`)
 ---------------------------------------------------------------------------------
@@ -44,16 +48,18 @@ Examples
 >>> evidence = pd.DataFrame({"rep_id": ["R4"], "name": ["董某某"], "role": ["销售专员"],
 ...                          "team": ["销售部"], "supervisor_name": ["那某某"],
 ...                          "quota": [200_000.0], "actual": [219_000.0], "peer_mean": [320_000.0]})
->>> plan = draft_plan(evidence, "R4", plan_date="2011-11-25", lang="zh",
-...                   levels={"product_knowledge": 4, "customer_communication": 3,
-...                           "market_awareness": 4, "new_customer_development": 2})
->>> items = plan.items.assign(review=plan.items["review_date"].dt.strftime("%Y-%m"))
+>>> draft = draft_plan(evidence, "R4", plan_date="2011-11-25",
+...                    levels={"product_knowledge": 4, "customer_communication": 3,
+...                            "market_awareness": 4, "new_customer_development": 2})
+>>> items = draft.items.assign(review=draft.items["review_date"].dt.strftime("%Y-%m"))
 >>> items[["competency", "current_level", "target_level", "review"]]
                  competency  current_level  target_level   review
 0         product_knowledge              4             5  2012-03
 1    customer_communication              3             5  2012-06
 2          market_awareness              4             5  2012-03
 3  new_customer_development              2             4  2012-06
+>>> draft.items.loc[3, "measures"]
+('learn', 'course', 'read')
 """
 
 from __future__ import annotations
@@ -71,11 +77,12 @@ from playbook.idp.catalogue import (  # noqa: F401
     Competency,
     Measure,
     PlanRules,
-    catalogue_frame,
     load_catalogue,
     parse_catalogue,
 )
 from playbook.idp.checks import (  # noqa: F401
+    PLAN_ISSUE_CODES,
+    PLAN_ISSUE_COLUMNS,
     plan_issues,
     validate_plan,
 )
@@ -91,7 +98,9 @@ from playbook.idp.evidence import (  # noqa: F401
     team_evidence,
 )
 from playbook.idp.plan import (  # noqa: F401
+    DRAFT_ITEM_COLUMNS,
     Plan,
+    PlanDraft,
     draft_plan,
     empty_items,
 )
@@ -115,7 +124,6 @@ __all__ = [
     'Catalogue',
     'parse_catalogue',
     'load_catalogue',
-    'catalogue_frame',
     'leave_one_out_stats',
     'latest_levels',
     'funnel_leaks',
@@ -126,8 +134,12 @@ __all__ = [
     'rep_levels',
     'peer_comparison',
     'Plan',
+    'PlanDraft',
+    'DRAFT_ITEM_COLUMNS',
     'draft_plan',
     'empty_items',
+    'PLAN_ISSUE_COLUMNS',
+    'PLAN_ISSUE_CODES',
     'plan_issues',
     'validate_plan',
     'plan_to_dict',

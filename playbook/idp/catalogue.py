@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -16,13 +15,12 @@ import yaml
 
 from playbook.core import paths
 from playbook.core.errors import InputError, ParameterError
-from playbook.core.labels import LANGS, check_lang
-from playbook.core.labels import catalogue as label_catalogue
+from playbook.core.labels import LANGS
 
 __all__ = [
     "CATALOGUE_PATH", "MIN_GROUP", "COMPETENCY_FIELDS", "EVIDENCE_COLUMNS", "LEVEL_COLUMNS", "REP_LEVEL_COLUMNS",
     "PEER_COLUMNS", "PLAN_ITEM_COLUMNS", "PlanRules", "Measure", "Competency", "Catalogue", "parse_catalogue",
-    "load_catalogue", "catalogue_frame"
+    "load_catalogue",
 ]
 
 CATALOGUE_PATH = paths.TEMPLATES_DIR / "competencies.yaml"
@@ -49,8 +47,6 @@ PLAN_ITEM_COLUMNS = ["competency", "why", "current_level", "target_level", "meas
                      "review_date"]
 """Columns of :attr:`Plan.items`, the source's plan table (有待发展项目 … 评估时间)."""
 
-_SEP = {"en": "; ", "zh": "；"}
-_LINE = "\n"  # measures and resources: one entry per line
 _RATERS = ("manager", "self")
 _ORDERS = ("catalogue", "priority")
 _DEFAULT_SIGNALS = MappingProxyType({"new_customers": "new_customer_development",
@@ -204,10 +200,13 @@ class Competency:
 class Catalogue:
     """The competency catalogue: competencies, the resource library and the draft rules.
 
+    Texts (names, level descriptors, measures, resources) are data in each language;
+    :mod:`playbook.present.idp` picks one (``competency_name``, ``level_descriptor``).
+
     Examples
     --------
     >>> cat = load_catalogue()
-    >>> cat.name("new_customer_development", "zh"), cat.descriptor("negotiation", 1, "en")
+    >>> cat.competencies["new_customer_development"].name["zh"], cat.competencies["negotiation"].levels[1]["en"]
     ('开发新客户', 'Gives discounts as soon as the customer pushes back.')
     """
 
@@ -222,21 +221,6 @@ class Catalogue:
     def keys(self) -> tuple[str, ...]:
         """Competency keys in catalogue order."""
         return tuple(self.competencies)
-
-    def name(self, key: str, lang: str = "en") -> str:
-        """Name of competency ``key`` (the catalogue's, else the label, else ``key`` itself)."""
-        check_lang(lang)
-        if key in self.competencies:
-            return self.competencies[key].name[lang]
-        entry = label_catalogue().get(f"competency.{key}")
-        return entry[lang] if entry else str(key)
-
-    def descriptor(self, key: str, level: int, lang: str = "en") -> str:
-        """Return what level ``level`` of competency ``key`` looks like (empty when unknown)."""
-        comp = self.competencies.get(key)
-        if comp is None or int(level) not in comp.levels:
-            return ""
-        return comp.levels[int(level)][check_lang(lang)]
 
 
 def _text_problems(entry: object, where: str) -> list[str]:
@@ -284,16 +268,35 @@ def parse_catalogue(data: object, *, where: str = "catalogue") -> Catalogue:
       - competencies.grit.measures[1].resources: unknown resource 'shoes'; add it under 'resources' (known: none).
     Fix the file and load it again.
     """
-    problems: list[str] = []
     if not isinstance(data, Mapping):
         raise InputError(f"{where}: expected a mapping with 'competencies' (and 'resources', 'rules').")
+    problems, resources, comps = _section_problems(data)
+    for ckey, comp in comps.items():
+        problems += _competency_problems(comp, f"competencies.{ckey}", resources)
+    if problems:
+        raise InputError(f"{where}: {len(problems)} problem(s) in the competency catalogue:\n"
+                         + "\n".join(f"  - {p}" for p in problems) + "\nFix the file and load it again.")
+    return Catalogue(
+        competencies=MappingProxyType({str(ckey): _competency(str(ckey), comp) for ckey, comp in comps.items()}),
+        resources=MappingProxyType({str(k): _texts(v) for k, v in resources.items()}),
+        rules=PlanRules.from_mapping(data.get("rules"), where="rules"),
+        min_level=_SCALE[0], max_level=_SCALE[1], source=where,
+    )
+
+
+_SCALE = (1, 5)
+"""The kit's level scale (min, max); a catalogue must use it."""
+
+
+def _section_problems(data: Mapping) -> tuple[list[str], Mapping, Mapping]:
+    """Problems of the top-level sections; return them with the resources and competencies usable."""
+    problems: list[str] = []
     for key in sorted(set(map(str, data)) - {"scale", "rules", "resources", "competencies"}):
         problems.append(f"{key}: unknown section; sections are scale, rules, resources, competencies.")
-    scale = data.get("scale") or {"min": 1, "max": 5}
-    lo, hi = (scale.get("min"), scale.get("max")) if isinstance(scale, Mapping) else (None, None)
-    if (lo, hi) != (1, 5):
+    scale = data.get("scale") or {"min": _SCALE[0], "max": _SCALE[1]}
+    bounds = (scale.get("min"), scale.get("max")) if isinstance(scale, Mapping) else (None, None)
+    if bounds != _SCALE:
         problems.append(f"scale: {scale!r} is not supported; the kit's scale is min: 1, max: 5.")
-        lo, hi = 1, 5
     resources = data.get("resources") or {}
     if not isinstance(resources, Mapping):
         problems.append("resources: expected a mapping key: {en: ..., zh: ...}.")
@@ -305,72 +308,72 @@ def parse_catalogue(data: object, *, where: str = "catalogue") -> Catalogue:
         problems.append("competencies: expected at least one competency.")
         comps = {}
     problems += _rule_problems(data.get("rules"), "rules")
-    for ckey, comp in comps.items():
-        w = f"competencies.{ckey}"
-        if not isinstance(comp, Mapping):
-            problems.append(f"{w}: expected name, levels and measures.")
-            continue
-        problems += _text_problems(comp.get("name"), f"{w}.name")
-        levels = comp.get("levels")
-        if not isinstance(levels, Mapping):
-            problems.append(f"{w}.levels: expected descriptors for the levels {lo}-{hi}.")
-        else:
-            got = {int(k) if str(k).isdigit() else k for k in levels}
-            missing = [str(i) for i in range(lo, hi + 1) if i not in got]
-            extra = sorted(str(k) for k in got if k not in range(lo, hi + 1))
-            if missing:
-                problems.append(f"{w}.levels: missing level(s) {', '.join(missing)}; describe each level {lo}-{hi}.")
-            if extra:
-                problems.append(f"{w}.levels: level(s) {', '.join(extra)} outside the scale {lo}-{hi}.")
-            for k, entry in levels.items():
-                problems += _text_problems(entry, f"{w}.levels.{k}")
-        measures = comp.get("measures")
-        if not isinstance(measures, Sequence) or isinstance(measures, str) or not measures:
-            problems.append(f"{w}.measures: expected a list of at least one measure.")
-            continue
-        n_default = 0
-        for i, m in enumerate(measures, start=1):
-            mw = f"{w}.measures[{i}]"
-            if not isinstance(m, Mapping):
-                problems.append(f"{mw}: expected key, en, zh, months, resources, default.")
-                continue
-            problems += _text_problems(m, mw)
-            months = m.get("months")
-            if isinstance(months, bool) or not isinstance(months, (int, float)) or not months > 0:
-                problems.append(f"{mw}.months: {months!r} is not valid; expected a typical duration in months > 0.")
-            res = m.get("resources", [])
-            if not isinstance(res, Sequence) or isinstance(res, str):
-                problems.append(f"{mw}.resources: expected a list of resource keys.")
-            else:
-                known = ", ".join(map(str, resources)) or "none"
-                for r in res:
-                    if r not in resources:
-                        problems.append(f"{mw}.resources: unknown resource {r!r}; add it under 'resources' "
-                                        f"(known: {known}).")
-            if not isinstance(m.get("default", False), bool):
-                problems.append(f"{mw}.default: expected true or false.")
-            n_default += m.get("default") is True
-        if n_default == 0:
-            problems.append(f"{w}.measures: mark at least one measure 'default: true' (proposed in drafts).")
-    if problems:
-        raise InputError(f"{where}: {len(problems)} problem(s) in the competency catalogue:\n"
-                         + "\n".join(f"  - {p}" for p in problems) + "\nFix the file and load it again.")
-    out = {}
-    for ckey, comp in comps.items():
-        measures = tuple(
-            Measure(key=str(m.get("key", i)), text=_texts(m), months=float(m["months"]),
-                    resources=tuple(m.get("resources", [])), default=bool(m.get("default", False)))
-            for i, m in enumerate(comp["measures"], start=1)
-        )
-        levels = MappingProxyType({int(k): _texts(v) for k, v in sorted(comp["levels"].items(),
-                                                                          key=lambda kv: int(kv[0]))})
-        out[str(ckey)] = Competency(str(ckey), _texts(comp["name"]), levels, measures)
-    return Catalogue(
-        competencies=MappingProxyType(out),
-        resources=MappingProxyType({str(k): _texts(v) for k, v in resources.items()}),
-        rules=PlanRules.from_mapping(data.get("rules"), where="rules"),
-        min_level=lo, max_level=hi, source=where,
+    return problems, resources, comps
+
+
+def _competency_problems(comp: object, w: str, resources: Mapping) -> list[str]:
+    """Problems of one competency entry (``w`` names it in messages)."""
+    if not isinstance(comp, Mapping):
+        return [f"{w}: expected name, levels and measures."]
+    problems = _text_problems(comp.get("name"), f"{w}.name") + _level_problems(comp.get("levels"), w)
+    measures = comp.get("measures")
+    if not isinstance(measures, Sequence) or isinstance(measures, str) or not measures:
+        return [*problems, f"{w}.measures: expected a list of at least one measure."]
+    for i, m in enumerate(measures, start=1):
+        problems += _measure_problems(m, f"{w}.measures[{i}]", resources)
+    if not any(isinstance(m, Mapping) and m.get("default") is True for m in measures):
+        problems.append(f"{w}.measures: mark at least one measure 'default: true' (proposed in drafts).")
+    return problems
+
+
+def _level_problems(levels: object, w: str) -> list[str]:
+    """Problems of a competency's level descriptors: each level of the scale, in each language."""
+    lo, hi = _SCALE
+    if not isinstance(levels, Mapping):
+        return [f"{w}.levels: expected descriptors for the levels {lo}-{hi}."]
+    problems = []
+    got = {int(k) if str(k).isdigit() else k for k in levels}
+    missing = [str(i) for i in range(lo, hi + 1) if i not in got]
+    extra = sorted(str(k) for k in got if k not in range(lo, hi + 1))
+    if missing:
+        problems.append(f"{w}.levels: missing level(s) {', '.join(missing)}; describe each level {lo}-{hi}.")
+    if extra:
+        problems.append(f"{w}.levels: level(s) {', '.join(extra)} outside the scale {lo}-{hi}.")
+    for k, entry in levels.items():
+        problems += _text_problems(entry, f"{w}.levels.{k}")
+    return problems
+
+
+def _measure_problems(m: object, mw: str, resources: Mapping) -> list[str]:
+    """Problems of one measure: texts, a duration, known resources, a true/false default."""
+    if not isinstance(m, Mapping):
+        return [f"{mw}: expected key, en, zh, months, resources, default."]
+    problems = _text_problems(m, mw)
+    months = m.get("months")
+    if isinstance(months, bool) or not isinstance(months, (int, float)) or not months > 0:
+        problems.append(f"{mw}.months: {months!r} is not valid; expected a typical duration in months > 0.")
+    res = m.get("resources", [])
+    if not isinstance(res, Sequence) or isinstance(res, str):
+        problems.append(f"{mw}.resources: expected a list of resource keys.")
+    else:
+        known = ", ".join(map(str, resources)) or "none"
+        problems += [f"{mw}.resources: unknown resource {r!r}; add it under 'resources' (known: {known})."
+                     for r in res if r not in resources]
+    if not isinstance(m.get("default", False), bool):
+        problems.append(f"{mw}.default: expected true or false.")
+    return problems
+
+
+def _competency(key: str, comp: Mapping) -> Competency:
+    """Build a checked competency entry."""
+    measures = tuple(
+        Measure(key=str(m.get("key", i)), text=_texts(m), months=float(m["months"]),
+                resources=tuple(m.get("resources", [])), default=bool(m.get("default", False)))
+        for i, m in enumerate(comp["measures"], start=1)
     )
+    levels = MappingProxyType({int(k): _texts(v) for k, v in sorted(comp["levels"].items(),
+                                                                      key=lambda kv: int(kv[0]))})
+    return Competency(key, _texts(comp["name"]), levels, measures)
 
 
 @lru_cache(maxsize=8)
@@ -413,51 +416,3 @@ def _as_catalogue(catalogue: Catalogue | str | Path | None) -> Catalogue:
     if isinstance(catalogue, Catalogue):
         return catalogue
     return load_catalogue(catalogue)
-
-
-def catalogue_frame(
-    catalogue: Catalogue | str | Path | None = None,
-    *,
-    competencies: Sequence[str] | None = None,
-    lang: str = "en",
-) -> pd.DataFrame:
-    """Return the measures library as a table: one row per measure, texts in ``lang``.
-
-    Parameters
-    ----------
-    catalogue : Catalogue or path, optional
-        Default ``templates/competencies.yaml``.
-    competencies : sequence of str, optional
-        Only these competencies (in this order); default all.
-    lang : {"en", "zh"}
-
-    Returns
-    -------
-    DataFrame
-        ``competency, name, measure, months, resources, default`` (resources one per line).
-
-    Examples
-    --------
-    >>> lib = catalogue_frame(lang="zh")
-    >>> lib.loc[lib["competency"] == "product_knowledge", ["measure", "months"]].head(2).values.tolist()
-    [['阅读产品手册和相关书籍', 3.0], ['参加产品培训课程', 2.0]]
-    """
-    check_lang(lang)
-    cat = _as_catalogue(catalogue)
-    keys = cat.keys if competencies is None else [k for k in competencies if k in cat.competencies]
-    rows = [
-        {"competency": c.key, "name": c.name[lang], "measure": m.text[lang], "months": m.months,
-         "resources": _LINE.join(cat.resources[r][lang] for r in m.resources), "default": m.default}
-        for c in (cat.competencies[k] for k in keys) for m in c.measures
-    ]
-    return pd.DataFrame(rows, columns=["competency", "name", "measure", "months", "resources", "default"])
-
-
-def _money(value: float, lang: str) -> str:
-    if not math.isfinite(value):
-        return "—"
-    return f"{value / 1e4:,.2f} 万元" if lang == "zh" else f"{value:,.0f} CNY"
-
-
-def _pct(value: float) -> str:
-    return f"{value:.0%}" if math.isfinite(value) else "—"

@@ -299,6 +299,20 @@ def team_evidence(
     start, _ = ytd_window(end)
     summary = rep_summary(orders, reps, quotas, as_of=end)
     r = reps.assign(rep_id=reps["rep_id"].astype("str")).drop_duplicates("rep_id").set_index("rep_id")
+    if peer_by not in r.columns and peer_by != "team":
+        raise ParameterError("peer_by", peer_by, "a column of reps, e.g. 'role' or 'team'")
+    ev, eligible = _rep_frame(summary, r, start=start, end=end)
+    ev = _peer_figures(ev, orders, r, eligible, peer_by=peer_by, min_group=min_group, start=start, end=end)
+    grid = _level_grid(ev, keys, assessments, as_of=end, min_group=min_group)
+    if leaks is None and opportunities is not None:
+        leaks = funnel_leaks(opportunities, reps, orders=orders, as_of=end, reference=leak_reference)
+    ev, grid = _with_leaks(ev, grid, leaks)
+    return _widen(ev, grid, keys)
+
+
+def _rep_frame(summary: pd.DataFrame, r: pd.DataFrame, *, start: pd.Timestamp,
+               end: pd.Timestamp) -> tuple[pd.DataFrame, pd.Series]:
+    """Each rep's identity, supervisor, employment and year-to-date figures; and who may be a peer."""
     ids = summary["rep_id"].astype("str")
     ev = pd.DataFrame({"rep_id": ids, "name": summary["name"], "team": summary["team"],
                        "role": summary["role"]})
@@ -312,32 +326,41 @@ def team_evidence(
     ev["quota"] = summary["ytd_quota"]
     ev["actual"] = summary["ytd_sales"]
     ev["attainment"] = summary["attainment"]
-    if peer_by not in r.columns and peer_by != "team":
-        raise ParameterError("peer_by", peer_by, "a column of reps, e.g. 'role' or 'team'")
+    ev["new_customers"] = summary["new_customers"]
+    return ev, eligible
+
+
+def _peer_figures(ev: pd.DataFrame, orders: pd.DataFrame, r: pd.DataFrame, eligible: pd.Series, *, peer_by: str,
+                  min_group: int, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Add the peer group, anonymous statistics of sales, attainment, new customers and repurchase."""
+    ids = ev["rep_id"]
     group = (ev["team"] if peer_by == "team" else ids.map(r[peer_by])).astype("string")
     ev["peer_group"] = group
-    stats = leave_one_out_stats(ev["actual"], group, eligible=eligible, min_group=min_group)
-    ev = pd.concat([ev, stats], axis=1)
+
+    def peers(values: pd.Series) -> pd.DataFrame:
+        return leave_one_out_stats(values, group, eligible=eligible, min_group=min_group)
+
+    ev = pd.concat([ev, peers(ev["actual"])], axis=1)
     ev["gap_to_peer_median"] = ev["actual"] - ev["peer_median"]
     ev["ratio_to_peer_median"] = ev["actual"] / ev["peer_median"].where(ev["peer_median"] > 0)
-    ev["peer_attainment_median"] = leave_one_out_stats(ev["attainment"], group, eligible=eligible,
-                                                       min_group=min_group)["peer_median"]
-    ev["new_customers"] = summary["new_customers"]
-    ev["peer_new_customers_median"] = leave_one_out_stats(ev["new_customers"], group, eligible=eligible,
-                                                          min_group=min_group)["peer_median"]
+    ev["peer_attainment_median"] = peers(ev["attainment"])["peer_median"]
+    ev["peer_new_customers_median"] = peers(ev["new_customers"])["peer_median"]
     ev["repurchase_rate"] = ids.map(_repurchase(orders.assign(rep_id=orders["rep_id"].astype("str")),
                                                 start, end)).astype(float)
-    ev["peer_repurchase_median"] = leave_one_out_stats(ev["repurchase_rate"], group, eligible=eligible,
-                                                       min_group=min_group)["peer_median"]
+    ev["peer_repurchase_median"] = peers(ev["repurchase_rate"])["peer_median"]
+    return ev
 
-    # competency levels, long: one row per (rep, competency)
-    grid = pd.MultiIndex.from_product([ids, keys], names=["rep_id", "competency"]).to_frame(index=False)
+
+def _level_grid(ev: pd.DataFrame, keys: Sequence[str], assessments: pd.DataFrame | None, *,
+                as_of: pd.Timestamp, min_group: int) -> pd.DataFrame:
+    """Competency levels, long: one row per (rep, competency), with the team's anonymous median."""
+    grid = pd.MultiIndex.from_product([ev["rep_id"], keys], names=["rep_id", "competency"]).to_frame(index=False)
     if assessments is not None:
-        lv = latest_levels(assessments, as_of=end)
+        lv = latest_levels(assessments, as_of=as_of)
         unknown = sorted(set(lv["competency"]) - set(keys))
         if unknown:
             warnings.warn(t("idp.warn.unknown_competencies", "en", keys=", ".join(unknown)), PlaybookWarning,
-                          stacklevel=2)
+                          stacklevel=3)
         grid = grid.merge(lv.drop(columns="assessed_date"), on=["rep_id", "competency"], how="left")
     else:
         grid = grid.assign(level=pd.NA, manager_level=pd.NA, self_level=pd.NA)
@@ -346,23 +369,29 @@ def team_evidence(
     grid["team_median"] = leave_one_out_stats(
         pd.to_numeric(grid["level"], errors="coerce"), grid["team"] + "\x1f" + grid["competency"],
         eligible=peer_ok, min_group=min_group)["peer_median"]
+    return grid
 
-    # funnel leaks
-    if leaks is None and opportunities is not None:
-        leaks = funnel_leaks(opportunities, reps, orders=orders, as_of=end, reference=leak_reference)
-    ev["funnel_checked"] = leaks is not None
-    if leaks is not None and len(leaks):
-        require_columns(leaks, ["rep_id", "step", "competency", "rep_rate", "peer_rate"], "leaks")
-        lk = leaks.assign(rep_id=leaks["rep_id"].astype("str"), competency=leaks["competency"].astype("string"))
-        steps = lk.groupby("rep_id")["step"].agg(lambda s: ";".join(map(str, s)))
-        ev["leak_steps"] = ids.map(steps).fillna("").astype("str")
-        first = lk.dropna(subset=["competency"]).drop_duplicates(["rep_id", "competency"])
-        first = first.rename(columns={"step": "leak_step", "rep_rate": "leak_rate", "peer_rate": "leak_peer_rate"})
-        grid = grid.merge(first[["rep_id", "competency", "leak_step", "leak_rate", "leak_peer_rate"]],
-                          on=["rep_id", "competency"], how="left")
-    else:
+
+def _with_leaks(ev: pd.DataFrame, grid: pd.DataFrame,
+                leaks: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add the funnel leaks: all steps per rep in ``ev``, the step of each competency in ``grid``."""
+    ev = ev.assign(funnel_checked=leaks is not None)
+    if leaks is None or not len(leaks):
         ev["leak_steps"] = ""
-        grid = grid.assign(leak_step=pd.NA, leak_rate=np.nan, leak_peer_rate=np.nan)
+        return ev, grid.assign(leak_step=pd.NA, leak_rate=np.nan, leak_peer_rate=np.nan)
+    require_columns(leaks, ["rep_id", "step", "competency", "rep_rate", "peer_rate"], "leaks")
+    lk = leaks.assign(rep_id=leaks["rep_id"].astype("str"), competency=leaks["competency"].astype("string"))
+    steps = lk.groupby("rep_id")["step"].agg(lambda s: ";".join(map(str, s)))
+    ev["leak_steps"] = ev["rep_id"].map(steps).fillna("").astype("str")
+    first = lk.dropna(subset=["competency"]).drop_duplicates(["rep_id", "competency"])
+    first = first.rename(columns={"step": "leak_step", "rep_rate": "leak_rate", "peer_rate": "leak_peer_rate"})
+    grid = grid.merge(first[["rep_id", "competency", "leak_step", "leak_rate", "leak_peer_rate"]],
+                      on=["rep_id", "competency"], how="left")
+    return ev, grid
+
+
+def _widen(ev: pd.DataFrame, grid: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """One column per (field, competency), typed; the columns of :func:`evidence_columns`."""
     wide = grid.set_index(["rep_id", "competency"])[list(COMPETENCY_FIELDS)].unstack("competency")
     wide.columns = [f"{f}__{c}" for f, c in wide.columns]
     ev = ev.merge(wide, left_on="rep_id", right_index=True, how="left")

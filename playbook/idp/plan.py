@@ -1,10 +1,15 @@
-"""The development plan: a data-driven draft from the evidence."""
+"""The development plan: a data-driven draft from the evidence.
+
+:func:`draft_plan` returns a :class:`PlanDraft`: what the rules chose and the figures
+behind each choice (reason sources, evidence, measure and resource keys), in no language.
+:func:`playbook.present.idp.word_plan` words it into a :class:`Plan` in English or Chinese.
+"""
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -14,22 +19,27 @@ import pandas as pd
 
 from playbook.core.dates import parse_date
 from playbook.core.errors import ParameterError, PlaybookWarning, require_columns
-from playbook.core.labels import catalogue as label_catalogue
-from playbook.core.labels import check_lang, t
+from playbook.core.labels import t
 from playbook.idp.catalogue import (
-    _LINE,
-    _SEP,
     PLAN_ITEM_COLUMNS,
     Catalogue,
     PlanRules,
     _as_catalogue,
     _blank,
-    _money,
-    _pct,
 )
 from playbook.idp.evidence import latest_levels, rep_evidence, rep_levels
 
-__all__ = ["Plan", "draft_plan", "empty_items"]
+__all__ = ["DRAFT_ITEM_COLUMNS", "Plan", "PlanDraft", "draft_plan", "empty_items"]
+
+DRAFT_ITEM_COLUMNS = ["competency", "current_level", "target_level", "review_date", "source", "team_median",
+                      "leak_step", "leak_rate", "leak_peer_rate", "signals", "measures", "resources"]
+"""Columns of :attr:`PlanDraft.items`: one row per development item, as data.
+
+``source`` says where the current level comes from (``manager``, ``self``, ``review`` or
+""); ``team_median`` and ``leak_*`` are the rep's evidence on the competency; ``signals``
+is a tuple of the data signals pointing at it (``new_customers``, ``repurchase``);
+``measures`` a tuple of measure keys of the catalogue, ``resources`` a tuple of resource
+keys (in order, each once)."""
 
 # --------------------------------------------------------------------------- plan
 @dataclass
@@ -121,23 +131,40 @@ def _levels_input(levels: object, rep_id: str, as_of: pd.Timestamp | None) -> pd
     return frame.drop_duplicates("competency", keep="last").reset_index(drop=True)
 
 
-def _why(rec: Mapping[str, Any], cat: Catalogue, lang: str, *, max_level: int) -> str:
-    parts = []
-    descriptor = cat.descriptor(rec["competency"], int(rec["level"]), lang).rstrip(".。")
-    fields_ = {"level": int(rec["level"]), "max": max_level, "descriptor": descriptor}
-    source = rec.get("source") or ""
-    key = {"manager": "idp.why.rated_manager", "self": "idp.why.rated_self",
-           "review": "idp.why.reached"}.get(source, "idp.why.rated")
-    parts.append(t(key, lang, **fields_))
-    if math.isfinite(_num(rec.get("team_median"))):
-        parts.append(t("idp.why.team_median", lang, median=f"{_num(rec['team_median']):g}"))
-    if not _blank(rec.get("leak_step")):
-        step = str(rec["leak_step"])
-        entry = label_catalogue().get(f"funnel.step.{step}")
-        parts.append(t("idp.why.leak", lang, step=entry[lang] if entry else step,
-                       rate=_pct(_num(rec.get("leak_rate"))), peer_rate=_pct(_num(rec.get("leak_peer_rate")))))
-    parts += [text for _signal, text in rec.get("signals", ())]
-    return _SEP[lang].join(parts)
+@dataclass(frozen=True)
+class PlanDraft:
+    """A drafted IDP as data: the header's figures, the items and the reasons behind them.
+
+    Word it with :func:`playbook.present.idp.word_plan` (the same draft in English or
+    Chinese). ``peer_basis`` is ``"median"`` or ``"mean"`` (the peer figure the rep's sales
+    are compared with, ``peer_ratio`` = actual / that figure), or "" when there is none.
+    ``strong_levels`` are (competency, level) rated at least the strength level that are not
+    items; ``quota_met`` says whether the attainment reaches the rules' strength attainment.
+    """
+
+    rep_id: str
+    catalogue: Catalogue
+    items: pd.DataFrame
+    rep_name: str = ""
+    position: str = ""
+    department: str = ""
+    supervisor_name: str = ""
+    plan_date: pd.Timestamp | None = None
+    quota: float = float("nan")
+    actual: float = float("nan")
+    attainment: float = float("nan")
+    peer_mean: float = float("nan")
+    peer_median: float = float("nan")
+    peer_count: int = 0
+    peer_basis: str = ""
+    peer_ratio: float = float("nan")
+    new_customers: float = float("nan")
+    peer_new_customers_median: float = float("nan")
+    repurchase_rate: float = float("nan")
+    peer_repurchase_median: float = float("nan")
+    given_strengths: tuple[str, ...] = ()
+    strong_levels: tuple[tuple[str, int], ...] = ()
+    quota_met: bool = False
 
 
 def draft_plan(
@@ -147,11 +174,10 @@ def draft_plan(
     levels: Mapping[str, int] | pd.DataFrame | None = None,
     catalogue: Catalogue | str | Path | None = None,
     plan_date: object = None,
-    lang: str = "en",
     strengths: Sequence[str] = (),
     max_items: int = 4,
     rules: PlanRules | Mapping[str, Any] | None = None,
-) -> Plan:
+) -> PlanDraft:
     """Draft the IDP of ``rep_id`` from the team evidence (rules in the module notes).
 
     Parameters
@@ -173,8 +199,6 @@ def draft_plan(
         Default ``templates/competencies.yaml``.
     plan_date : date-like, optional
         Default the evidence's ``as_of``.
-    lang : {"en", "zh"}
-        Language of the texts (why, measures, resources, strengths).
     strengths : sequence of str
         Strengths written by the supervisor (kept first, as written).
     max_items : int
@@ -184,51 +208,87 @@ def draft_plan(
 
     Returns
     -------
-    Plan
+    PlanDraft
+        Items in :data:`DRAFT_ITEM_COLUMNS`; :func:`playbook.present.idp.word_plan` turns
+        it into a :class:`Plan` in a language.
 
     Examples
     --------
     >>> ev = pd.DataFrame({"rep_id": ["R1"], "name": ["Ann"], "level__negotiation": pd.array([3], dtype="Int64")})
-    >>> p = draft_plan(ev, "R1", plan_date="2025-10-08", max_items=2)
-    >>> p.items[["competency", "current_level", "target_level", "review_date"]]
+    >>> d = draft_plan(ev, "R1", plan_date="2025-10-08", max_items=2)
+    >>> d.items[["competency", "current_level", "target_level", "review_date"]]
         competency  current_level  target_level review_date
     0  negotiation              3             5  2026-05-01
-    >>> print(p.items["resources"][0])
-    Training time
-    Price ladder and ROI calculator
-    Supervisor's coaching time
+    >>> d.items.loc[0, "resources"]
+    ('training_time', 'price_ladder', 'manager_time')
     """
-    check_lang(lang)
     if isinstance(max_items, bool) or not isinstance(max_items, (int, np.integer)) or max_items < 1:
         raise ParameterError("max_items", max_items, "a whole number >= 1")
     cat = _as_catalogue(catalogue)
-    if rules is None:
-        rule = cat.rules
-    elif isinstance(rules, PlanRules):
-        rule = rules
-    else:
-        overrides = dict(rules)
-        checked = PlanRules.from_mapping(overrides, where="rules")
-        rule = replace(cat.rules, **{k: getattr(checked, k) for k in overrides})
+    rule = _rules(cat, rules)
     row_frame = rep_evidence(evidence, rep_id)
     row = row_frame.iloc[0]
 
     def get(col: str) -> object:
         return row[col] if col in row.index else None
 
-    if plan_date is None or _blank(plan_date):
-        if _blank(get("as_of")):
-            raise ParameterError("plan_date", plan_date, "a date such as '2025-10-08' (the evidence has no as_of)")
-        when = parse_date(get("as_of"), "as_of")
-    else:
-        when = parse_date(plan_date, "plan_date")
+    when = _plan_when(plan_date, get("as_of"))
+    cand = _candidates(row_frame, levels, str(rep_id), when, cat)
+    signals = _signals(get, rule)
+    chosen = _choose(cand, signals, rule, cat, int(max_items))
+    items = _draft_items(chosen, signals, cat, rule, when)
+    figures = {k: _num(get(k)) for k in ("quota", "actual", "attainment", "peer_mean", "peer_median",
+                                         "new_customers", "peer_new_customers_median", "repurchase_rate",
+                                         "peer_repurchase_median")}
+    quota, actual, attainment = figures["quota"], figures["actual"], figures["attainment"]
+    if not math.isfinite(attainment) and math.isfinite(quota) and quota > 0 and math.isfinite(actual):
+        figures["attainment"] = attainment = actual / quota
+    strong = cand.loc[(cand["level"] >= rule.strength_level) & ~cand["competency"].isin(chosen["competency"])]
+    n = get("peer_count")
 
-    # candidates: evidence levels, replaced by the given ones
+    def text(col: str) -> str:
+        v = get(col)
+        return "" if _blank(v) else str(v)
+
+    return PlanDraft(
+        rep_id=str(rep_id), catalogue=cat, items=items, rep_name=text("name"), position=text("role"),
+        department=text("team"), supervisor_name=text("supervisor_name"), plan_date=when,
+        peer_count=0 if _blank(n) else int(n), **figures, **_peer_reference(figures),
+        given_strengths=tuple(s.strip() for s in strengths if isinstance(s, str) and s.strip()),
+        strong_levels=tuple((str(k), int(v)) for k, v in
+                            strong.sort_values("pos")[["competency", "level"]].itertuples(index=False)),
+        quota_met=bool(math.isfinite(attainment) and attainment >= rule.strength_attainment),
+    )
+
+
+def _rules(cat: Catalogue, rules: PlanRules | Mapping[str, Any] | None) -> PlanRules:
+    """Return the catalogue's rules, replaced by ``rules`` or with single rules overridden by a mapping."""
+    if rules is None:
+        return cat.rules
+    if isinstance(rules, PlanRules):
+        return rules
+    overrides = dict(rules)
+    checked = PlanRules.from_mapping(overrides, where="rules")
+    return replace(cat.rules, **{k: getattr(checked, k) for k in overrides})
+
+
+def _plan_when(plan_date: object, as_of: object) -> pd.Timestamp:
+    """Return the plan date: ``plan_date``, else the evidence's ``as_of``."""
+    if plan_date is None or _blank(plan_date):
+        if _blank(as_of):
+            raise ParameterError("plan_date", plan_date, "a date such as '2025-10-08' (the evidence has no as_of)")
+        return parse_date(as_of, "as_of")
+    return parse_date(plan_date, "plan_date")
+
+
+def _candidates(row_frame: pd.DataFrame, levels: object, rep_id: str, when: pd.Timestamp,
+                cat: Catalogue) -> pd.DataFrame:
+    """Competencies of the catalogue with a current level: the evidence's, replaced by the given ``levels``."""
     cand = rep_levels(row_frame)
     cand = cand.assign(source=np.where(cand["manager_level"].notna(), "manager",
                                        np.where(cand["self_level"].notna(), "self", "")))
     if levels is not None:
-        given = _levels_input(levels, str(rep_id), when)
+        given = _levels_input(levels, rep_id, when)
         cand = cand.set_index("competency")
         cand = cand.reindex(cand.index.union(given["competency"], sort=False))
         cand.loc[given["competency"], "level"] = given["level"].to_numpy()
@@ -237,87 +297,74 @@ def draft_plan(
     unknown = sorted(set(cand.loc[cand["level"].notna(), "competency"]) - set(cat.keys))
     if unknown:
         warnings.warn(t("idp.warn.unknown_competencies", "en", keys=", ".join(unknown)), PlaybookWarning,
-                      stacklevel=2)
+                      stacklevel=3)
     pos = {k: i for i, k in enumerate(cat.keys)}
     cand = cand.loc[cand["competency"].isin(pos) & cand["level"].notna()].copy()
     cand["level"] = cand["level"].astype("int64")
     cand["pos"] = cand["competency"].map(pos)
+    return cand
 
-    # data signals -> the competency they point at
+
+def _signals(get: Callable[[str], object], rule: PlanRules) -> dict[str, tuple[str, ...]]:
+    """Map each data signal (few new customers, low repurchase against peers) -> the competency they point at."""
     margin = 1 - rule.signal_margin
-    signals: dict[str, list[tuple[str, str]]] = {}
-    nc, nc_med = _num(get("new_customers")), _num(get("peer_new_customers_median"))
-    if math.isfinite(nc) and math.isfinite(nc_med) and nc < margin * nc_med:
-        comp = rule.signal_competencies.get("new_customers")
-        if comp:
-            signals.setdefault(comp, []).append(
-                ("new_customers", t("idp.why.new_customers", lang, n=f"{nc:g}", median=f"{nc_med:g}")))
-    rr, rr_med = _num(get("repurchase_rate")), _num(get("peer_repurchase_median"))
-    if math.isfinite(rr) and math.isfinite(rr_med) and rr < margin * rr_med:
-        comp = rule.signal_competencies.get("repurchase")
-        if comp:
-            signals.setdefault(comp, []).append(
-                ("repurchase", t("idp.why.repurchase", lang, rate=_pct(rr), median=_pct(rr_med))))
-    cand["signals"] = cand["competency"].map(lambda k: tuple(signals.get(k, ())))
+    signals: dict[str, tuple[str, ...]] = {}
+    for signal, col, peer_col in (("new_customers", "new_customers", "peer_new_customers_median"),
+                                  ("repurchase", "repurchase_rate", "peer_repurchase_median")):
+        value, median = _num(get(col)), _num(get(peer_col))
+        comp = rule.signal_competencies.get(signal)
+        if math.isfinite(value) and math.isfinite(median) and value < margin * median and comp:
+            signals[comp] = (*signals.get(comp, ()), signal)
+    return signals
+
+
+def _choose(cand: pd.DataFrame, signals: Mapping[str, tuple[str, ...]], rule: PlanRules, cat: Catalogue,
+            max_items: int) -> pd.DataFrame:
+    """Choose the ``max_items`` candidates below the top level with the highest priority, in the rules' order."""
     has_leak = cand["leak_step"].notna().to_numpy(dtype=float)
     has_signal = np.array([k in signals for k in cand["competency"]], dtype=float)
-    cand["priority"] = ((cat.max_level - cand["level"].to_numpy(dtype=float)) + rule.leak_weight * has_leak
-                        + rule.signal_weight * has_signal)
+    cand = cand.assign(priority=(cat.max_level - cand["level"].to_numpy(dtype=float)) + rule.leak_weight * has_leak
+                       + rule.signal_weight * has_signal)
     grow = cand.loc[cand["level"] < cat.max_level]
-    chosen = grow.sort_values(["priority", "pos"], ascending=[False, True], kind="stable").head(int(max_items))
+    chosen = grow.sort_values(["priority", "pos"], ascending=[False, True], kind="stable").head(max_items)
     if rule.order == "catalogue":
         chosen = chosen.sort_values("pos", kind="stable")
+    return chosen
 
+
+def _draft_items(chosen: pd.DataFrame, signals: Mapping[str, tuple[str, ...]], cat: Catalogue, rule: PlanRules,
+                 when: pd.Timestamp) -> pd.DataFrame:
+    """One row per chosen competency: target, review month, default measures that fit, their resources."""
     records = []
     plan_month = when.to_period("M")
     for rec in chosen.to_dict("records"):
-        comp = cat.competencies[rec["competency"]]
         target = rule.target(rec["level"], cat.max_level)
         months = rule.review_months(target - rec["level"])
-        defaults = [m for m in comp.measures if m.default]
+        defaults = [m for m in cat.competencies[rec["competency"]].measures if m.default]
         fit = [m for m in defaults if m.months <= months] or sorted(defaults, key=lambda m: m.months)[:1]
         fit = fit[: rule.max_measures]
-        res = list(dict.fromkeys(r for m in fit for r in m.resources))
         records.append({
-            "competency": rec["competency"],
-            "why": _why(rec, cat, lang, max_level=cat.max_level),
-            "current_level": rec["level"],
-            "target_level": target,
-            "measures": _LINE.join(m.text[lang] for m in fit),
-            "resources": _LINE.join(cat.resources[r][lang] for r in res),
-            "review_date": (plan_month + months).to_timestamp(),
+            "competency": rec["competency"], "current_level": rec["level"], "target_level": target,
+            "review_date": (plan_month + months).to_timestamp(), "source": rec.get("source") or "",
+            "team_median": _num(rec.get("team_median")),
+            "leak_step": "" if _blank(rec.get("leak_step")) else str(rec["leak_step"]),
+            "leak_rate": _num(rec.get("leak_rate")), "leak_peer_rate": _num(rec.get("leak_peer_rate")),
+            "signals": tuple(signals.get(rec["competency"], ())), "measures": tuple(m.key for m in fit),
+            "resources": tuple(dict.fromkeys(r for m in fit for r in m.resources)),
         })
-    items = _typed_items(pd.DataFrame(records, columns=PLAN_ITEM_COLUMNS))
+    items = pd.DataFrame(records, columns=DRAFT_ITEM_COLUMNS)
+    items["current_level"] = items["current_level"].astype("int64")
+    items["target_level"] = items["target_level"].astype("int64")
+    items["review_date"] = pd.to_datetime(items["review_date"]).astype("datetime64[us]")
+    for c in ("team_median", "leak_rate", "leak_peer_rate"):
+        items[c] = items[c].astype(float)
+    return items
 
-    # strengths: given texts, high ratings that are not items, quota met
-    found = [s.strip() for s in strengths if isinstance(s, str) and s.strip()]
-    strong = cand.loc[(cand["level"] >= rule.strength_level) & ~cand["competency"].isin(chosen["competency"])]
-    found += [t("idp.strength.level", lang, competency=cat.name(k, lang), level=int(v), max=cat.max_level)
-              for k, v in strong.sort_values("pos")[["competency", "level"]].itertuples(index=False)]
-    attainment = _num(get("attainment"))
-    quota, actual = _num(get("quota")), _num(get("actual"))
-    if not math.isfinite(attainment) and math.isfinite(quota) and quota > 0 and math.isfinite(actual):
-        attainment = actual / quota
-    if math.isfinite(attainment) and attainment >= rule.strength_attainment:
-        found.append(t("idp.strength.quota", lang, attainment=_pct(attainment)))
 
-    peer_mean, peer_median = _num(get("peer_mean")), _num(get("peer_median"))
-    summary = t("idp.summary", lang, actual=_money(actual, lang), quota=_money(quota, lang),
-                attainment=_pct(attainment))
-    peer_ref = peer_median if math.isfinite(peer_median) else peer_mean
-    if math.isfinite(peer_ref) and peer_ref > 0 and math.isfinite(actual):
-        key = "idp.summary_peers_median" if math.isfinite(peer_median) else "idp.summary_peers_mean"
-        summary += " " + t(key, lang, ratio=_pct(actual / peer_ref), peers=_money(peer_ref, lang))
-    n = get("peer_count")
-
-    def text(col: str) -> str:
-        v = get(col)
-        return "" if _blank(v) else str(v)
-
-    return Plan(
-        rep_id=str(rep_id), rep_name=text("name"), position=text("role"), department=text("team"),
-        supervisor_name=text("supervisor_name"), plan_date=when, quota=quota, actual=actual,
-        attainment=attainment, peer_mean=peer_mean, peer_median=peer_median,
-        peer_count=0 if _blank(n) else int(n), strengths=tuple(dict.fromkeys(found)), summary=summary,
-        lang=lang, items=items,
-    )
+def _peer_reference(figures: Mapping[str, float]) -> dict[str, object]:
+    """Return the peer figure the sales are compared with (median, else mean) and the ratio to it."""
+    basis = "median" if math.isfinite(figures["peer_median"]) else "mean"
+    ref, actual = figures[f"peer_{basis}"], figures["actual"]
+    if math.isfinite(ref) and ref > 0 and math.isfinite(actual):
+        return {"peer_basis": basis, "peer_ratio": actual / ref}
+    return {"peer_basis": "", "peer_ratio": float("nan")}

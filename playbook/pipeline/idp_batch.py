@@ -24,6 +24,7 @@ from playbook.core.paths import TEMPLATES_DIR
 from playbook.data import loading
 from playbook.pipeline import batch as render
 from playbook.pipeline.store import Store
+from playbook.present import idp as present_idp
 from playbook.targets import overview
 
 __all__ = ["TEMPLATE", "BatchReport", "build_snapshot", "snapshot_for", "stored_versions", "report_plan", "render_idps"]
@@ -121,7 +122,8 @@ def report_plan(evidence: pd.DataFrame, rep_id: str, *, stored: str = "", store_
             plan = store.plan(int(plan_id), int(version))
         note = t("render.stored_plan", lang, plan=plan_id, version=version, status=t(f"idp.status.{status}", lang))
         return plan, note
-    return idp.draft_plan(evidence, rep_id, plan_date=plan_date or None, lang=lang, max_items=max_items), ""
+    draft = idp.draft_plan(evidence, rep_id, plan_date=plan_date or None, max_items=max_items)
+    return present_idp.word_plan(draft, lang), ""
 
 
 def render_idps(

@@ -67,8 +67,9 @@ from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from playbook.core import paths
 from playbook.core.dates import parse_date
 from playbook.core.errors import ParameterError, PlaybookError
-from playbook.idp import PLAN_ITEM_COLUMNS, Plan, plan_from_dict, plan_to_dict, validate_plan
+from playbook.idp import PLAN_ITEM_COLUMNS, Plan, plan_from_dict, plan_to_dict
 from playbook.present.excel import write_workbook
+from playbook.present.idp import check_plan
 
 __all__ = [
     "STATUSES",
@@ -480,7 +481,7 @@ class Store:
             Known reps, to reject an unknown ``rep_id``.
         """
         who, token = _author(author), _token(client_token)
-        content = plan_to_dict(validate_plan(plan, rep_ids=rep_ids))
+        content = plan_to_dict(check_plan(plan, rep_ids=rep_ids))
         digest = content_hash(content)
 
         def work(conn: Connection) -> PlanVersion:
@@ -510,7 +511,7 @@ class Store:
             ``client_token`` was used for other content.
         """
         who, token, plan_id = _author(author), _token(client_token), int(plan_id)
-        content = plan_to_dict(validate_plan(plan, rep_ids=rep_ids))
+        content = plan_to_dict(check_plan(plan, rep_ids=rep_ids))
         digest = content_hash(content)
 
         def work(conn: Connection) -> PlanVersion:

@@ -519,9 +519,9 @@ def check_idp_priority(answer: object, evidence: pd.DataFrame, rep_id: str, *, l
     if not isinstance(answer, Mapping) or _blank(answer.get("competency")) or _blank(answer.get("target_level")):
         return _result("idp_priority", "not_yet", "workshop.hint.mapping", lang, keys="competency, target_level")
     has_date = "as_of" in evidence.columns and evidence["as_of"].notna().any()
-    plan = idp.draft_plan(evidence, rep_id, max_items=1, rules={"order": "priority"}, lang=lang,
-                          plan_date=None if has_date else "2000-01-01")  # the date moves only review dates
-    first = plan.items.iloc[0]
+    draft = idp.draft_plan(evidence, rep_id, max_items=1, rules={"order": "priority"},
+                           plan_date=None if has_date else "2000-01-01")  # the date moves only review dates
+    first = draft.items.iloc[0]
     levels = idp.rep_levels(evidence, rep_id).set_index("competency")["level"]
     comp = str(answer["competency"]).strip()
     if comp not in levels.index:

@@ -8,6 +8,7 @@ import pandas as pd
 from playbook import idp
 from playbook.bench import Result, timed
 from playbook.data.sample import SAMPLE_AS_OF, generate
+from playbook.present import idp as present_idp
 
 __all__ = ["CASES", "naive_evidence"]
 
@@ -43,7 +44,8 @@ def _bench_evidence(scale: float) -> list[Result]:
     base, _ = timed(lambda: naive_evidence(orders, reps, assessments, as_of=SAMPLE_AS_OF))
     cat = idp.load_catalogue()
     ids = list(ev["rep_id"])
-    drafts, _ = timed(lambda: [idp.draft_plan(idp.rep_evidence(ev, r), r, catalogue=cat) for r in ids])
+    drafts, _ = timed(lambda: [present_idp.word_plan(idp.draft_plan(idp.rep_evidence(ev, r), r, catalogue=cat))
+                               for r in ids])
     return [
         Result(f"IDP evidence, all {len(reps)} reps in one pass", len(orders), seconds,
                "per-rep Python loop", base),

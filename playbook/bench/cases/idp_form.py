@@ -34,6 +34,7 @@ from playbook.core.labels import t
 from playbook.core.paths import APPS_DIR
 from playbook.data import loading
 from playbook.pipeline.store import Store
+from playbook.present import idp as present_idp
 
 __all__ = ["CASES", "REP", "median_seconds"]
 
@@ -85,7 +86,7 @@ def _serve(apps: Path, port: int, env: dict[str, str], log: Path) -> subprocess.
 def _store_baseline(url: str, runs: int) -> float:
     """Median seconds of Store.save_version for R004's draft plan with one edit per run."""
     evidence = idp.dataset_evidence(loading.load_inputs("data/sample"))
-    plan = idp.draft_plan(evidence, REP)
+    plan = present_idp.word_plan(idp.draft_plan(evidence, REP))
     samples = []
     with Store(url) as store:
         first = store.create_plan(plan, author="bench")

@@ -1,8 +1,11 @@
 """Charts of an Individual Development Plan: one rep's evidence, never another rep's figures.
 
 Each function takes the output of a :mod:`playbook.idp` function for **one** rep (a
-one-row evidence slice, or :func:`playbook.idp.rep_levels`) and ``lang``, and returns a
-matplotlib ``Figure``. Team figures are anonymous statistics only (median, quartiles).
+one-row evidence slice, or :func:`playbook.idp.rep_levels`), ``lang`` and ``ax=None``, and
+returns the matplotlib ``Axes`` it drew on (like lifetimes' ``plotting.py``): given no
+``ax``, it makes a figure of a fitting size (closed from pyplot, so a notebook shows it
+once, through ``ax.figure``). Team figures are anonymous statistics only (median,
+quartiles).
 
 Examples
 --------
@@ -11,8 +14,8 @@ Examples
 >>> row = pd.DataFrame({"rep_id": ["R1"], "actual": [219_000.0], "quota": [200_000.0], "peer_count": [5],
 ...                     "peer_q1": [300_000.0], "peer_median": [320_000.0], "peer_q3": [340_000.0],
 ...                     "peer_mean": [320_000.0]})
->>> fig = peer_position_chart(row, lang="zh")
->>> fig.axes[0].get_title()
+>>> ax = peer_position_chart(row, lang="zh")
+>>> ax.get_title()
 '年初至今销售额与同事对比（匿名）'
 """
 
@@ -23,11 +26,12 @@ import math
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import pandas as pd
-from matplotlib.figure import Figure
+from matplotlib.axes import Axes
 
 from playbook.core.labels import check_lang, t
 from playbook.idp import MIN_GROUP, Catalogue, Plan, load_catalogue
 from playbook.present.charts import setup_fonts
+from playbook.present.idp import competency_name
 
 __all__ = ["levels_chart", "peer_position_chart"]
 
@@ -36,13 +40,23 @@ def _wan(x: float, _pos: object = None) -> str:
     return f"{x / 1e4:,.0f}"
 
 
+def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    """Return ``ax``, or the Axes of a new figure (closed from pyplot: the caller shows ``ax.figure``)."""
+    if ax is not None:
+        return ax
+    fig, new = plt.subplots(figsize=figsize, layout="constrained")
+    plt.close(fig)
+    return new
+
+
 def levels_chart(
     levels: pd.DataFrame,
     *,
     plan: Plan | None = None,
     catalogue: Catalogue | None = None,
     lang: str = "en",
-) -> Figure:
+    ax: Axes | None = None,
+) -> Axes:
     """Bars of the rep's current level per competency, the team median, and the plan's targets.
 
     Parameters
@@ -54,21 +68,27 @@ def levels_chart(
     catalogue : Catalogue, optional
         For the competency names (default: the shipped catalogue).
     lang : {"en", "zh"}
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure sized to the number of competencies.
+
+    Returns
+    -------
+    matplotlib Axes
 
     Examples
     --------
     >>> lv = pd.DataFrame({"competency": ["negotiation", "product_knowledge"],
     ...                    "level": pd.array([2, 4], dtype="Int64"), "team_median": [3.0, float("nan")]})
-    >>> fig = levels_chart(lv, lang="en")
-    >>> [x.get_text() for x in fig.axes[0].get_yticklabels()]  # bottom to top
+    >>> ax = levels_chart(lv, lang="en")
+    >>> [x.get_text() for x in ax.get_yticklabels()]  # bottom to top
     ['Product knowledge', 'Negotiation']
     """
     check_lang(lang)
     setup_fonts()
     cat = catalogue or load_catalogue()
     data = levels.loc[levels["level"].notna()].iloc[::-1]
-    names = [cat.name(k, lang) for k in data["competency"]]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(data) + 1.4), layout="constrained")
+    names = [competency_name(cat, k, lang) for k in data["competency"]]
+    ax = _new_axes(ax, (8, 0.45 * len(data) + 1.4))
     y = list(range(len(data)))
     if plan is not None and len(plan.items):
         target = data["competency"].map(plan.items.set_index("competency")["target_level"])
@@ -89,11 +109,10 @@ def levels_chart(
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.6 / (len(data) + 3)), ncol=3,
               frameon=False)
-    plt.close(fig)
-    return fig
+    return ax
 
 
-def peer_position_chart(evidence: pd.DataFrame, *, lang: str = "en") -> Figure:
+def peer_position_chart(evidence: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Draw the rep's year-to-date sales and quota against the peers' anonymous quartiles (万元).
 
     Parameters
@@ -104,6 +123,12 @@ def peer_position_chart(evidence: pd.DataFrame, *, lang: str = "en") -> Figure:
         the peer statistics are missing and only the rep's own figures are drawn, with a
         note.
     lang : {"en", "zh"}
+    ax : matplotlib Axes, optional
+        Where to draw; default a new figure.
+
+    Returns
+    -------
+    matplotlib Axes
     """
     check_lang(lang)
     setup_fonts()
@@ -113,7 +138,7 @@ def peer_position_chart(evidence: pd.DataFrame, *, lang: str = "en") -> Figure:
         v = row.get(col, float("nan"))
         return float(v) if v is not None and not pd.isna(v) else float("nan")
 
-    fig, ax = plt.subplots(figsize=(8, 2.4), layout="constrained")
+    ax = _new_axes(ax, (8, 2.4))
     q1, med, q3, mean = get("peer_q1"), get("peer_median"), get("peer_q3"), get("peer_mean")
     values = [get("actual"), get("quota")]
     if math.isfinite(q1) and math.isfinite(q3):
@@ -142,5 +167,4 @@ def peer_position_chart(evidence: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.set_title(t("idp.chart.peer_sales", lang))
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=5, frameon=False)
-    plt.close(fig)
-    return fig
+    return ax
