@@ -9,7 +9,7 @@ from playbook.core.errors import ParameterError
 from playbook.core.labels import LANGS, catalogue, check_lang, label_frame, t
 from playbook.core.schema import COMPETENCIES, TABLES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KEY_USE = re.compile(r"""(?:\bt|heading)\(\s*["']([a-z_]+\.[A-Za-z0-9_.]+)["']""")
 
 

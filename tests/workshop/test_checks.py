@@ -345,7 +345,7 @@ def test_solutions_variant_runs_and_every_check_is_right(solved, name, lang, tmp
 
 @pytest.mark.slow
 def test_committed_notebook_runs_with_placeholders_and_says_not_answered(tmp_path):
-    """The committed notebooks themselves run in both languages in tests/test_notebooks.py."""
+    """The committed notebooks themselves run in both languages in tests/pipeline/test_notebooks.py."""
     nb = execute_notebook(WORKSHOP_DIR / "03_rfm_tiers.ipynb", {"lang": "zh", "seed": 11},
                           output=tmp_path / "03.ipynb")
     assert _statuses(nb) == {"tier_share": "missing", "tier_plays": "missing"}
