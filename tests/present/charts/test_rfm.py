@@ -5,17 +5,13 @@ labels come from the label catalogue (and the segment map's own labels) in the c
 language.
 """
 
-import matplotlib
-import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
-from matplotlib.axes import Axes
+from chart_contract import test_draws_on_the_given_axes, test_returns_axes_of_a_new_figure  # noqa: F401
 
 from playbook import rfm
 from playbook.core.labels import t
 from playbook.present.charts import rfm as charts
-
-matplotlib.use("Agg")
 
 LANGS = ["en", "zh"]
 
@@ -38,11 +34,6 @@ CHARTS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
 
 def _ticks(labels) -> list[str]:
     return [x.get_text() for x in labels]
@@ -53,21 +44,6 @@ def _segment(key: str, lang: str) -> str:
     return t("rfm.inactive", lang) if key == rfm.INACTIVE else rfm.load_segment_map("default").labels[key][lang]
 
 
-@pytest.mark.parametrize("name", list(CHARTS))
-def test_returns_axes_of_a_new_figure(name):
-    ax = CHARTS[name](lang="en")
-    assert isinstance(ax, Axes)
-    assert ax in ax.figure.axes
-    plt.close(ax.figure)
-
-
-@pytest.mark.parametrize("name", list(CHARTS))
-def test_draws_on_the_given_axes(name):
-    fig, (left, right) = plt.subplots(1, 2)
-    got = CHARTS[name](lang="zh", ax=right)
-    assert got is right
-    assert right.get_title() != "" and left.get_title() == ""
-    assert right.has_data() and not left.has_data()
 
 
 @pytest.mark.parametrize("lang", LANGS)
