@@ -15,7 +15,10 @@ from playbook.present.tables import display
 from playbook.rfm.scores import INACTIVE, TIERS
 from playbook.rfm.segments import SegmentMap, load_segment_map
 
-__all__ = ["display_labels", "channel_verdict", "write_segment_lists"]
+__all__ = [
+    "display_labels", "channel_verdict", "write_segment_lists", "segment_labels", "segment_map_title",
+    "actions_display"
+]
 
 # --------------------------------------------------------------------------- display
 
@@ -95,7 +98,6 @@ def write_segment_lists(lists: Mapping[str, pd.DataFrame], path: str | Path) -> 
     path.mkdir(parents=True, exist_ok=True)
     return [write_csv(frame, file_in(path, f"{key}.csv")) for key, frame in lists.items()]
 # --------------------------------------------------------------------------- segment maps and actions in words
-__all__ += ["segment_labels", "segment_map_title", "actions_display"]
 
 
 def segment_labels(segment_map: str | Path | Mapping[str, Any] | SegmentMap = "default", *,

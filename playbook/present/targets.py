@@ -15,7 +15,10 @@ from playbook.targets.company import CompanyTarget
 from playbook.targets.quotas import QuotaPlan
 from playbook.targets.rules import METRICS, SMART_CRITERIA
 
-__all__ = ["quota_sheets", "write_quota_workbook"]
+__all__ = [
+    "quota_sheets", "write_quota_workbook", "describe_target", "okr_table", "smart_issues", "smart_table",
+    "plan_checks_table", "review_table"
+]
 
 # ---------------------------------------------------------------------------------------
 # Excel export: pure sheets + one small writer
@@ -82,7 +85,6 @@ def write_quota_workbook(sheets: Mapping[str, pd.DataFrame], path: str | Path) -
 # ---------------------------------------------------------------------------------------
 # The target domain in words: the company target, OKRs, SMART, plan checks, weekly review
 # ---------------------------------------------------------------------------------------
-__all__ += ["describe_target", "okr_table", "smart_issues", "smart_table", "plan_checks_table", "review_table"]
 
 
 def describe_target(target: CompanyTarget, *, lang: str = "en") -> str:
