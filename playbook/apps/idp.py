@@ -647,7 +647,8 @@ class IdpForm:
             parts.append(t("app_idp.role.supervisor", lang, n=len(who.reports)))
         if who.hr:
             parts.append(t("app_idp.role.hr", lang))
-        text = t("app_idp.logged_in", lang, user=user, source=t(f"app_idp.source.{self.identity.source or 'server'}", lang),
+        source = t(f"app_idp.source.{self.identity.source or 'server'}", lang)
+        text = t("app_idp.logged_in", lang, user=user, source=source,
                  roles="; ".join(parts) if parts else t("app_idp.role.none", lang))
         self.who.value = _box(text, "info" if parts else "warn")
 

@@ -18,8 +18,10 @@ import time
 
 import pandas as pd
 import pytest
+from voila_harness import VIEWPORT
 
 from playbook import idp
+from playbook.apps import identity
 from playbook.apps.idp import IdpForm, plan_page_html
 from playbook.core import paths
 from playbook.core.labels import t
@@ -326,11 +328,33 @@ def _status(page, text):
     page.locator(".pb-message", has_text=text).first.wait_for(timeout=60000)
 
 
+HEADER = identity.DEFAULT_USER_HEADER
+SAVERS = [f"Saver {i}" for i in range(1, 6)]
+
+
 @pytest.fixture
 def server(serve, tmp_path):
-    """A Voila server on the form with its own temporary store (Voila does not pass notebook parameters)."""
+    """Voila on the form as ``playbook app --trusted-proxy --hr R001,Saver 1,…`` serves it, with its own store.
+
+    Voila does not pass notebook parameters: the store comes in ``PLAYBOOK_STORE_URL``; the
+    user in the proxy's header, which each test's browser context sends (``extra_http_headers``).
+    """
     url = f"sqlite:///{tmp_path / 'browser_store.sqlite'}"
-    return serve(APP, env={"PLAYBOOK_STORE_URL": url}), url
+    env = identity.server_env(trusted_proxy=True, hr=",".join([BOSS, *SAVERS]), environ={})
+    return serve(APP, env={"PLAYBOOK_STORE_URL": url, **env}), url
+
+
+@pytest.fixture
+def plain_server(serve, tmp_path):
+    """Voila on the form as plain ``playbook app`` serves it: no trusted proxy, no Jupyter login."""
+    url = f"sqlite:///{tmp_path / 'browser_store.sqlite'}"
+    env = identity.server_env(trusted_proxy=False, hr=BOSS, environ={})
+    return serve(APP, env={"PLAYBOOK_STORE_URL": url, **env}), url
+
+
+def _as(browser, user):
+    """A page whose requests carry ``user`` in the proxy's header (as the proxy would add it)."""
+    return browser.new_context(viewport=VIEWPORT, extra_http_headers={HEADER: user}).new_page()
 
 
 class TestInBrowser:
@@ -338,8 +362,9 @@ class TestInBrowser:
 
     pytestmark = pytest.mark.slow
 
-    def test_browser_draft_edit_validate_save_sign_review_download(self, server, page, screenshot, tmp_path):
+    def test_browser_draft_edit_validate_save_sign_review_download(self, server, browser, screenshot, tmp_path):
         url, store_url = server
+        page = _as(browser, BOSS)                         # 那振宇: R004's supervisor, and on the HR list
         started = time.monotonic()
         dialogs = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -363,12 +388,12 @@ class TestInBrowser:
         # fix it, type a measure with a script, save with a name: version 1
         page.get_by_label("Target level", exact=True).nth(1).select_option(label="4")
         page.get_by_label("Other measures", exact=True).nth(1).fill(SCRIPT)
-        page.get_by_label("Your name", exact=True).fill("那振宇")
+        assert "Logged in as R001 (from the sign-in proxy)" in page.locator(".pb-message").first.inner_text()
         page.get_by_role("button", name="Save").click()
-        _status(page, "Saved as version 1 of plan 1 by 那振宇.")
+        _status(page, "Saved as version 1 of plan 1 by R001.")
         with Store(store_url) as store:
             hist = store.history(1)
-            assert hist[["version", "author", "status"]].values.tolist() == [[1, "那振宇", "draft"]]
+            assert hist[["version", "author", "status"]].values.tolist() == [[1, BOSS, "draft"]]
             assert store.plan(1).items.loc[1, "measures"].endswith("\n" + SCRIPT)
         screenshot(page, "3_saved")
 
@@ -389,13 +414,20 @@ class TestInBrowser:
         assert SCRIPT in cell.inner_text()
         screenshot(page, "4_reloaded")
 
-        # sign-off: a step out of order is refused, then through to agreed by the supervisor
-        page.get_by_label("Your name", exact=True).fill("那振宇")
+        # sign-off: a step out of order is refused, the rep's step by another is refused
         page.get_by_role("button", name="HR archives").click()
         _status(page, "it cannot go to “Archived by HR” now")
         screenshot(page, "5_bad_step")
         page.get_by_role("button", name="Rep agrees").click()
-        _status(page, "The plan is now “Agreed by the rep” (version 3")
+        _status(page, "Only R004 can take the step “Agreed by the rep” on their own plan")
+        # the rep agrees in their own browser; then the supervisor
+        rep_page = _as(browser, REP)
+        _open(rep_page, url, f"{REP} · 董文斌")
+        rep_page.get_by_role("button", name="Rep agrees").click()
+        _status(rep_page, "The plan is now “Agreed by the rep” (version 3, by R004)")
+        page.reload()
+        _open(page, url, f"{REP} · 董文斌")
+        _status(page, "Showing the stored plan 1, version 3")
         page.get_by_role("button", name="Supervisor agrees").click()
         _status(page, "The plan is now “Agreed by the supervisor” (version 4")
 
@@ -429,13 +461,43 @@ class TestInBrowser:
         assert dialogs == [] and "Traceback" not in page.content()
         print(f"browser draft/validate/save/sign/review/download: {time.monotonic() - started:.1f} s")
 
+    def test_browser_the_rep_signs_their_own_plan_only_and_the_audit_shows_it(self, server, browser, sample,
+                                                                               screenshot):
+        url, store_url = server
+        with Store(store_url) as store:                   # plans of R004 and R005, saved by their supervisor
+            for rep_id in (REP, "R005"):
+                store.create_plan(present_idp.word_plan(idp.draft_plan(sample[1], rep_id)), author=BOSS)
+        page = _as(browser, REP)
+        _open(page, url, f"{REP} · 董文斌")
+        assert "Logged in as R004 (from the sign-in proxy): rep R004 · 董文斌." in page.locator(
+            ".pb-message").first.inner_text()
+        page.get_by_role("button", name="Rep agrees").click()
+        _status(page, "The plan is now “Agreed by the rep” (version 2, by R004)")
+        audit = page.locator("table.pb-audit")
+        audit.locator("td", has_text="Signed: Agreed by the rep").wait_for(timeout=30000)
+        rows = [r.inner_text().split("\t") for r in audit.locator("tbody tr").all()]
+        assert [(r[1], r[2], r[3]) for r in rows] == [(BOSS, "Saved", "1"), (REP, "Signed: Agreed by the rep", "2")]
+        screenshot(page, "1_signed")
+        rep = page.get_by_label("Rep", exact=True)
+        rep.select_option(label=rep.locator("option", has_text="R005").text_content())
+        _status(page, "Showing the stored plan 2, version 1")
+        page.get_by_role("button", name="Rep agrees").click()
+        _status(page, "Only R005 can take the step “Agreed by the rep” on their own plan; you are logged in as R004. "
+                      "Nothing was stored.")
+        screenshot(page, "2_refused")
+        with Store(store_url) as store:
+            assert store.history(1)[["version", "status", "author"]].values.tolist() == [
+                [1, "draft", BOSS], [2, "agreed_by_rep", REP]]
+            assert store.history(2)["status"].tolist() == ["draft"]
+        assert "Traceback" not in page.content()
+
     def test_browser_five_pages_save_the_same_plan_at_once(self, server, browser, sample, screenshot):
         url, store_url = server
         ds_reps = "R005"
         with Store(store_url) as store:                   # the plan everybody opens: version 1
             first = store.create_plan(present_idp.word_plan(idp.draft_plan(sample[1], ds_reps)), author="setup")
         started = time.monotonic()
-        pages = [browser.new_context(viewport={"width": 1280, "height": 900}).new_page() for _ in range(5)]
+        pages = [_as(browser, saver) for saver in SAVERS]  # five HR people, each in their own browser
         for page in pages:                                # five kernels start together
             page.goto(f"{url}/?lang=en", timeout=90000)
         for i, page in enumerate(pages, start=1):
@@ -443,7 +505,6 @@ class TestInBrowser:
             rep.locator("option", has_text=ds_reps).wait_for(state="attached", timeout=90000)
             rep.select_option(label=rep.locator("option", has_text=ds_reps).text_content())
             _status(page, "Showing the stored plan 1, version 1")
-            page.get_by_label("Your name", exact=True).fill(f"Saver {i}")
             page.get_by_label("Other measures", exact=True).nth(0).fill(f"Extra step {i}")
         for page in pages:                                # all five press Save at the same moment
             page.get_by_role("button", name="Save").click(no_wait_after=True)
@@ -465,15 +526,18 @@ class TestInBrowser:
             assert len(store.table("items")) == 6 * 4
         print(f"browser five pages saving at once: {time.monotonic() - started:.1f} s")
 
-    def test_browser_chinese_and_a_save_without_name(self, server, page, screenshot):
+    def test_browser_chinese_without_identity_is_read_only(self, plain_server, browser, screenshot):
+        """No --trusted-proxy: a header sent by the client is nobody's word; save and sign are disabled."""
         started = time.monotonic()
-        _open(page, server[0], "R011", lang="zh")
+        page = _as(browser, "R011")
+        _open(page, plain_server[0], "R011", lang="zh")
         _status(page, "还没有已保存的计划")
         for label in ("发展原因", "目前水平", "期望水平", "措施库中的措施", "其他措施", "所需资源", "评估时间"):
             assert page.get_by_label(label, exact=True).count() >= 1, label
-        page.get_by_role("button", name="保存").click()
-        _status(page, "请先在“您的姓名”中填写姓名")
-        assert page.get_by_role("button", name="员工确认").count() == 1
+        _status(page, "当前无人登录")
+        assert "playbook app --trusted-proxy" in page.locator(".pb-message", has_text="当前无人登录").inner_text()
+        for name in ("保存", "员工确认", "上级确认", "人力资源部存档", "记录评估"):
+            assert page.get_by_role("button", name=name).is_disabled(), name
         assert page.get_by_label("有待发展项目", exact=True).count() >= 1
         assert page.locator("table.idp-header th", has_text="直接上级").count() == 1
         assert "Traceback" not in page.content()
