@@ -232,6 +232,27 @@ def test_sign_off_runs_through_the_states_and_refuses_steps_out_of_order(make_fo
     assert form.save() is None and "archived by HR and cannot change" in _text(form.save_status.value)
 
 
+def test_the_audit_lists_who_did_what_when(form, make_form, store_url):
+    assert form.audit_frame().empty and form.audit.value == ""
+    form.save()
+    rep = make_form(user=REP)
+    rep.rep.value = REP
+    rep.sign("agreed_by_rep")
+    assert rep.sign("agreed_by_supervisor") is None       # refused: nothing stored, nothing audited
+    form.pick(REP)
+    form.sign("agreed_by_supervisor")
+    form.review_rows[1][1].value = 3
+    form.record_reviews()
+    audit = form.audit_frame()
+    assert audit[["who", "action", "version"]].astype(object).values.tolist() == [
+        [BOSS, "Saved", 1], [REP, "Signed: Agreed by the rep", 2], [BOSS, "Signed: Agreed by the supervisor", 3],
+        [BOSS, "Review: New-customer development reached level 3", pd.NA]]
+    assert audit["when"].is_monotonic_increasing
+    shown = _text(form.audit.value)
+    assert shown.startswith("Who did what, when (4) When (UTC) By What Version")
+    assert "R004 Signed: Agreed by the rep 2" in shown
+
+
 def test_review_records_the_level_reached_and_the_next_plan_starts_from_it(form, store_url):
     form.save()
     form.review_rows[1][1].value = 3
