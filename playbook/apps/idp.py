@@ -74,7 +74,11 @@ from playbook.apps.idp_parts import (
     _lines,
     _problems_html,
     _when,
+    audit_frame,
+    audit_html,
+    identity_html,
     plan_page_html,
+    refusal_text,
 )
 from playbook.core import paths
 from playbook.core.errors import PlaybookError
@@ -466,7 +470,7 @@ class IdpForm:
         if self.base is None:
             self.save_status.value = _box(t("app_idp.pick_first", lang), "warn")
             return None
-        author = self._allowed_author(self.save_status)
+        author = self._permitted(self.save_status)
         if author is None:
             return None
         if self.validate().shape[0]:
@@ -599,7 +603,7 @@ class IdpForm:
             if self.plan_id is None:
                 self.sign_status.value = _box(t("app_idp.save_first", lang), "warn")
                 return None
-            author = self._signer(status)
+            author = self._permitted(self.sign_status, status)
             if author is None:
                 return None
             if self.dirty():
@@ -632,94 +636,28 @@ class IdpForm:
     # ----------------------------------------------------------------- who is logged in
     def _show_identity(self) -> None:
         """Say who is logged in and as what (or how to enable identity); lock the buttons without identity."""
-        lang, who = self.lang, self.roles
-        user = self.identity.user
-        read_only = not user
         for button in (self.save_button, self.record_button, *self.sign_buttons.values()):
-            button.disabled = read_only
-        if read_only:
-            self.who.value = _box(t("app_idp.no_identity", lang), "warn")
-            return
-        parts = []
-        if who.rep_id:
-            parts.append(t("app_idp.role.rep", lang, rep=f"{who.rep_id} · {who.name}" if who.name else who.rep_id))
-        if who.reports:
-            parts.append(t("app_idp.role.supervisor", lang, n=len(who.reports)))
-        if who.hr:
-            parts.append(t("app_idp.role.hr", lang))
-        source = t(f"app_idp.source.{self.identity.source or 'server'}", lang)
-        text = t("app_idp.logged_in", lang, user=user, source=source,
-                 roles="; ".join(parts) if parts else t("app_idp.role.none", lang))
-        self.who.value = _box(text, "info" if parts else "warn")
+            button.disabled = not self.identity.user
+        self.who.value = identity_html(self.identity, self.roles, self.lang)
 
-    def _plan_rep(self) -> str:
-        return str(self.base.rep_id) if self.base is not None else str(self.rep.value or "")
-
-    def _allowed_author(self, box: W.HTML) -> str | None:
-        """Return the logged-in user when they may change this plan; else show why not in ``box`` and return None."""
-        lang = self.lang
-        if not self.identity.user:
-            box.value = _box(t("app_idp.no_identity", lang), "warn")
-            return None
-        if not ident.may_edit(self.roles, self._plan_rep()):
-            box.value = _box(t("app_idp.not_yours", lang, user=self.identity.user, rep=self._plan_rep()), "warn")
+    def _permitted(self, box: W.HTML, step: str | None = None) -> str | None:
+        """Return the user when they may change the plan (``step`` None) or take ``step``; else say why in ``box``."""
+        rep_id = str(self.base.rep_id) if self.base is not None else str(self.rep.value or "")
+        text = refusal_text(self.identity, self.roles, rep_id, step=step, lang=self.lang)
+        if text:
+            box.value = _box(text, "warn")
             return None
         return self.identity.user
 
-    def _signer(self, status: str) -> str | None:
-        """Return the logged-in user when their role takes the step ``status``; else show why not and return None."""
-        lang = self.lang
-        why = ident.refusal(self.roles, status, self._plan_rep())
-        if why is None:
-            return self.identity.user
-        key = "app_idp.no_identity" if why == "no_identity" else f"app_idp.refused.{why}"
-        self.sign_status.value = _box(t(key, lang, user=self.identity.user, rep=self._plan_rep(),
-                                        step=t(f"idp.status.{status}", lang)), "warn")
-        return None
-
     # ----------------------------------------------------------------- audit
     def audit_frame(self) -> pd.DataFrame:
-        """Return who did what when on the stored plan: ``when, who, action, version`` (oldest first).
-
-        From the store: each version (a save, or a sign-off: the step taken) and each
-        review recorded. Empty when the plan is not stored.
-        """
-        columns = ["when", "who", "action", "version"]
+        """Return who did what when on the stored plan (:func:`~playbook.apps.idp_parts.audit_frame`)."""
         if self.plan_id is None:
-            return pd.DataFrame(columns=columns)
-        lang, store = self.lang, self.store()
-        versions = store.table("versions")
-        versions = versions.loc[versions["plan_id"] == self.plan_id]
-        signed = store.table("signoffs")
-        signed = set(signed.loc[signed["plan_id"] == self.plan_id, "version_id"])
-        rows = [(c, a, t("app_idp.audit.signed", lang, status=t(f"idp.status.{st}", lang)) if vid in signed
-                 else t("app_idp.audit.saved", lang), int(v), 0, vid)
-                for vid, v, st, a, c in versions[["id", "version", "status", "author", "created_at"]].itertuples(
-                    index=False)]
-        reviews = store.table("reviews")
-        reviews = reviews.loc[reviews["plan_id"] == self.plan_id]
-        for rid, comp, level, a, c in reviews[["id", "competency", "level_reached", "author", "created_at"]].itertuples(
-                index=False):
-            name = present_idp.competency_name(self.catalogue, comp, lang) if comp in self.catalogue.competencies \
-                else comp
-            rows.append((c, a, t("app_idp.audit.review", lang, item=name, level=int(level)), None, 1, rid))
-        rows.sort(key=lambda r: (pd.Timestamp(r[0]), r[4], r[5]))
-        frame = pd.DataFrame([r[:4] for r in rows], columns=columns)
-        frame["version"] = frame["version"].astype("Int64")
-        return frame
+            return audit_frame(None, None, self.catalogue, self.lang)
+        return audit_frame(self.store(), self.plan_id, self.catalogue, self.lang)
 
     def _show_audit(self) -> None:
-        """Show :meth:`audit_frame` as a table (escaped) under the versions."""
-        lang = self.lang
-        audit = self.audit_frame()
-        shown = pd.DataFrame({
-            t("app_idp.col.created_at", lang): audit["when"].map(_when),
-            t("app_idp.col.author", lang): audit["who"].astype(str),
-            t("app_idp.audit.col.action", lang): audit["action"],
-            t("app_idp.col.version", lang): audit["version"].map(lambda v: "" if pd.isna(v) else str(v)),
-        })
-        table = shown.to_html(index=False, escape=True, border=0, justify="left", classes="idp-header pb-audit")
-        self.audit.value = f"<h4>{_esc(t('app_idp.audit.title', lang, n=len(audit)))}</h4>{table}"
+        self.audit.value = audit_html(self.audit_frame(), self.lang)
 
     # ----------------------------------------------------------------- review
     def record_reviews(self, _: object = None) -> list[int]:
@@ -730,7 +668,7 @@ class IdpForm:
             if self.plan_id is None:
                 self.review_status.value = _box(t("app_idp.review_save_first", lang), "warn")
                 return []
-            author = self._allowed_author(self.review_status)
+            author = self._permitted(self.review_status)
             if author is None:
                 return []
             status = self.store().status(self.plan_id)
