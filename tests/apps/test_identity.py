@@ -5,8 +5,10 @@ from types import SimpleNamespace
 import nbformat
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from tornado.httputil import HTTPHeaders
 
+from playbook import cli
 from playbook.apps import identity
 from playbook.apps.identity import Identity, Roles, may_edit, refusal, request_identity, roles
 from playbook.core import paths
@@ -135,3 +137,23 @@ def test_who_may_take_each_sign_off_step(user, step, plan_rep, expected):
 def test_who_may_change_a_plan():
     got = {u: may_edit(roles(u, REPS, hr_users=["hr"]), "R2") for u in ("R1", "R2", "R3", "R4", "hr", "x", "")}
     assert got == {"R1": True, "R2": True, "R3": False, "R4": False, "hr": True, "x": False, "": False}
+
+
+# --------------------------------------------------------------------------- playbook app
+
+def test_playbook_app_passes_the_identity_settings_to_voila(monkeypatch):
+    calls = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, cwd, env: calls.append((cmd, cwd, env)) or 0)
+    monkeypatch.setenv(identity.ENV_TRUSTED_PROXY, "1")          # left in the shell: not trusted by itself
+    monkeypatch.setenv(identity.ENV_HR_USERS, "hr.wu")
+    plain = CliRunner().invoke(cli.main, ["app"])
+    trusted = CliRunner().invoke(cli.main, ["app", "--trusted-proxy", "--user-header", "X-Remote-User",
+                                            "--hr", "hr.li"])
+    assert (plain.exit_code, trusted.exit_code) == (0, 0)
+    assert "Identity: the Jupyter login, if one is set; HR: hr.wu" in plain.output
+    assert "Identity: the X-Remote-User header of the proxy; HR: hr.wu,hr.li" in trusted.output
+    (_, cwd, env_plain), (_, _, env_trusted) = calls
+    assert cwd == str(paths.APPS_DIR)                             # where voila.py installs the hook
+    assert env_plain[identity.ENV_TRUSTED_PROXY] == "" and env_trusted[identity.ENV_TRUSTED_PROXY] == "1"
+    assert (env_trusted[identity.ENV_USER_HEADER], env_trusted[identity.ENV_HR_USERS]) == (
+        "X-Remote-User", "hr.wu,hr.li")
