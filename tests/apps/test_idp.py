@@ -512,6 +512,16 @@ class TestInBrowser:
             assert store.history(2)["status"].tolist() == ["draft"]
         assert "Traceback" not in page.content()
 
+    def test_browser_jupyter_login_is_the_user_when_the_server_requires_one(self, serve, tmp_path, page):
+        """Voila's own token login: the hook reads ``handler.current_user``; a token names nobody in the data."""
+        env = identity.server_env(environ={})
+        url = serve(APP, env={"PLAYBOOK_STORE_URL": f"sqlite:///{tmp_path / 's.sqlite'}", **env},
+                    extra=("--token=team-secret",))
+        page.goto(f"{url}/?lang=en&token=team-secret", timeout=90000)
+        who = page.locator(".pb-message", has_text="Logged in as")
+        who.wait_for(timeout=90000)
+        assert "(from the Jupyter login): not a rep, supervisor or HR in the data" in who.inner_text()
+
     def test_browser_five_pages_save_the_same_plan_at_once(self, server, browser, sample, screenshot):
         url, store_url = server
         ds_reps = "R005"
