@@ -156,7 +156,8 @@ class IdpForm:
                  dataset: Any = None, evidence: pd.DataFrame | None = None, user: str = "",
                  identity_source: str = "", hr_users: Sequence[str] | None = None) -> None:
         check_lang(lang)
-        self.identity = ident.Identity(ident.clean_user(user), identity_source if user else "")
+        login = ident.clean_user(user)
+        self.identity = ident.Identity(login, identity_source if login else "")
         self.hr_users = ident.hr_users(hr_users)
         self.roles = ident.Roles()
         self.data_dir = data_dir
