@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from playbook import incentives as inc
 from playbook import rfm as rfm_mod
 from playbook import targets
 from playbook import workshop as ws
+from playbook.apps import identity
 from playbook.bench import run, to_markdown
 from playbook.core import paths
 from playbook.core.dates import resolve_as_of
@@ -349,9 +351,19 @@ def workshop_handouts(out: Path, solved: bool, lang: str) -> None:
 @click.option("--port", type=int, default=8866, show_default=True)
 @click.option("--ip", default="127.0.0.1", show_default=True,
               help="Address to listen on; keep loopback unless behind an authenticating proxy.")
+@click.option("--trusted-proxy", is_flag=True,
+              help="Take the user from the authenticating proxy's header (only behind a proxy that sets it).")
+@click.option("--user-header", default=identity.DEFAULT_USER_HEADER, show_default=True,
+              help="The proxy's header naming the user (with --trusted-proxy).")
+@click.option("--hr", "hr", default="", help="HR logins, comma-separated (added to $PLAYBOOK_HR_USERS).")
 @click.option("--dry-run", is_flag=True, help="Print the Voila command instead of running it.")
-def app(port: int, ip: str, dry_run: bool) -> None:
-    """Serve the staff apps with Voila (landing page lists them, EN / 中文)."""
+def app(port: int, ip: str, trusted_proxy: bool, user_header: str, hr: str, dry_run: bool) -> None:
+    """Serve the staff apps with Voila (landing page lists them, EN / 中文).
+
+    Who is logged in comes from the proxy's header (--trusted-proxy) or from Jupyter
+    Server's login; without either the IDP form is read-only.
+    """
+    env = identity.server_env(trusted_proxy=trusted_proxy, user_header=user_header, hr=hr)
     exe = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
     # Kernels of closed pages are culled after 15 idle minutes: Voila's own shutdown request
     # on page close is refused (voila-dashboards/voila#1458, "_xsrf argument missing").
@@ -360,10 +372,12 @@ def app(port: int, ip: str, dry_run: bool) -> None:
            "--MappingKernelManager.cull_idle_timeout=900", "--MappingKernelManager.cull_interval=60"]
     host = "127.0.0.1" if ip in ("0.0.0.0", "") else ip
     click.echo(f"Apps: http://{host}:{port}/voila/render/home.ipynb   (中文: ...?lang=zh)")
+    who = (f"the {user_header} header of the proxy" if trusted_proxy else "the Jupyter login, if one is set")
+    click.echo(f"Identity: {who}; HR: {env[identity.ENV_HR_USERS] or '(none)'}")
     if dry_run:
         click.echo(" ".join(cmd))
         return
-    sys.exit(subprocess.call(cmd, cwd=str(paths.APPS_DIR)))
+    sys.exit(subprocess.call(cmd, cwd=str(paths.APPS_DIR), env={**os.environ, **env}))
 
 
 @main.command()

@@ -11,12 +11,20 @@ per line), the resources and the review date. Rows can be added and removed.
 
 - **Validate** lists every problem at once (:func:`playbook.idp.plan_issues`, worded by
   :func:`playbook.present.idp.word_plan_issues`).
-- **Save** stores the plan as a new version with its author ("your name") and shows
+- **Who is logged in** comes from a trusted source, never from a text box
+  (:mod:`playbook.apps.identity`: an authenticating proxy's header with
+  ``playbook app --trusted-proxy``, or Jupyter Server's login); roles come from the data:
+  the rep signs their own plan, their direct supervisor (``reps.manager_id``) signs as
+  supervisor, HR (``--hr`` / ``$PLAYBOOK_HR_USERS``) archives. Without identity the form is
+  read-only and says how to enable it.
+- **Save** stores the plan as a new version with the logged-in user as author and shows
   the version number (:class:`playbook.pipeline.store.Store`). The button is disabled while
   saving, and each submission carries a client token of this form: a double click or a
   resend stores nothing twice.
 - **Sign-off** buttons move the saved plan through ``draft -> agreed_by_rep ->
-  agreed_by_supervisor -> archived_by_hr``; a step out of order gets a clear message.
+  agreed_by_supervisor -> archived_by_hr``; a step out of order, or by someone whose role
+  it is not, gets a clear message and stores nothing. The **audit** table lists who did
+  what, when (saves, sign-offs, reviews).
 - **Review** records the level each item reached at its review date (PDCA); a new plan
   can start from those levels (:func:`playbook.pipeline.store.next_plan_start_levels`).
 - **Download** offers the plan as a printable HTML page (and PDF when chromium is
@@ -28,15 +36,14 @@ writes escapes it (:func:`playbook.present.idp.escape_text`).
 Examples
 --------
 >>> from playbook.apps.idp import IdpForm
->>> form = IdpForm("data/sample", lang="en", store_url="sqlite://")
+>>> form = IdpForm("data/sample", lang="en", store_url="sqlite://", user="R001", hr_users=())
 >>> form.rep.value = "R004"
 >>> [row.competency.value for row in form.rows][:2]
 ['customer_communication', 'new_customer_development']
->>> form.author.value = "那振宇"
->>> form.save().version
-1
->>> form.sign("agreed_by_rep").status
-'agreed_by_rep'
+>>> form.save().author          # R001 (那振宇) is R004's direct supervisor
+'R001'
+>>> form.sign("agreed_by_rep") is None     # only R004 agrees as the rep
+True
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -54,6 +62,7 @@ import pandas as pd
 
 from playbook import idp
 from playbook.apps import download_html
+from playbook.apps import identity as ident
 from playbook.apps.idp_parts import (
     _WIDE,
     LEVELS,
@@ -65,7 +74,11 @@ from playbook.apps.idp_parts import (
     _lines,
     _problems_html,
     _when,
+    audit_frame,
+    audit_html,
+    identity_html,
     plan_page_html,
+    refusal_text,
 )
 from playbook.core import paths
 from playbook.core.errors import PlaybookError
@@ -106,6 +119,13 @@ class IdpForm:
         Data already loaded from ``data_dir``.
     evidence : DataFrame, optional
         :func:`playbook.idp.dataset_evidence` already computed (default: on first pick).
+    user : str
+        The authenticated user (:mod:`playbook.apps.identity`; the app notebook receives it
+        from the server, never from the page). Empty: nobody is logged in, the form is read-only.
+    identity_source : str
+        Where ``user`` comes from: ``"proxy"`` or ``"jupyter"`` (shown in the form).
+    hr_users : sequence of str, optional
+        HR logins; default ``$PLAYBOOK_HR_USERS`` (comma-separated).
 
     Attributes
     ----------
@@ -115,11 +135,13 @@ class IdpForm:
         Says whether the form shows the stored plan (which version) or the data's draft.
     plan_date, strengths, rows, add_button
         The plan's date, its strengths (one per line) and the grid of :class:`ItemRow`.
-    author, validate_button, save_button, check, save_status
-        "Your name", the two buttons and their messages.
-    state, sign_buttons, sign_status, history
+    who, validate_button, save_button, check, save_status
+        Who is logged in (and their roles), the two buttons and their messages.
+    roles : playbook.apps.identity.Roles
+        The logged-in user's roles in the data.
+    state, sign_buttons, sign_status, history, audit
         The current sign-off state, one button per step of :data:`SIGN_STEPS`, the
-        message, and the versions stored.
+        message, the versions stored and who did what when.
     review_rows, record_button, review_status
         Level reached and review date per item of the saved plan.
     download_button, download
@@ -131,8 +153,13 @@ class IdpForm:
     """
 
     def __init__(self, data_dir: str | Path = "data/sample", *, lang: str = "en", store_url: str = "",
-                 dataset: Any = None, evidence: pd.DataFrame | None = None) -> None:
+                 dataset: Any = None, evidence: pd.DataFrame | None = None, user: str = "",
+                 identity_source: str = "", hr_users: Sequence[str] | None = None) -> None:
         check_lang(lang)
+        login = ident.clean_user(user)
+        self.identity = ident.Identity(login, identity_source if login else "")
+        self.hr_users = ident.hr_users(hr_users)
+        self.roles = ident.Roles()
         self.data_dir = data_dir
         self.lang = lang
         self.store_url = store_url or ""
@@ -187,8 +214,7 @@ class IdpForm:
                                     layout=W.Layout(width="70%", height="80px"))
         self.rows_box = W.VBox()
         self.add_button = W.Button(description=label("app_idp.add"), icon="plus")
-        self.author = W.Text(description=label("app_idp.author"), style=_WIDE,
-                             placeholder=label("app_idp.author_placeholder"), layout=W.Layout(width="360px"))
+        self.who = W.HTML()
         self.validate_button = W.Button(description=label("app_idp.validate"), icon="check")
         self.save_button = W.Button(description=label("app_idp.save"), button_style="primary", icon="save")
         self.check = W.HTML()
@@ -198,6 +224,7 @@ class IdpForm:
                                          layout=W.Layout(width="auto")) for s in SIGN_STEPS}
         self.sign_status = W.HTML()
         self.history = W.HTML()
+        self.audit = W.HTML()
         self.new_plan_button = W.Button(description=label("app_idp.new_plan"), icon="file",
                                         layout=W.Layout(width="auto"))
         self.review_help = W.HTML()
@@ -227,11 +254,11 @@ class IdpForm:
             heading("idp.section.header"), self.header,
             heading("app_idp.section.edit"), W.HTML(f"<p>{_esc(self._label('app_idp.edit_help'))}</p>"),
             self.plan_date, self.strengths, self.rows_box, W.HBox([self.add_button]),
-            heading("app_idp.section.save"), self.author, W.HBox([self.validate_button, self.save_button]),
+            heading("app_idp.section.save"), W.HBox([self.validate_button, self.save_button]),
             self.check, self.save_status,
             heading("app_idp.section.signoff"), self.state, self.preview,
             W.HBox([*self.sign_buttons.values()], layout=W.Layout(flex_flow="row wrap")),
-            self.sign_status, self.history,
+            self.sign_status, self.history, self.audit,
             heading("app_idp.section.review"), self.review_help, self.review_box, W.HBox([self.record_button]),
             self.review_status, W.HBox([self.new_plan_button]),
             heading("app_idp.section.download"), W.HBox([self.download_button]), self.download,
@@ -240,8 +267,9 @@ class IdpForm:
         self.widget = W.VBox([
             W.HTML(f"<h2>{_esc(self._label('apps.idp_form.title'))}</h2>"
                    f"<p>{_esc(self._label('app_idp.intro'))}</p>"),
-            self.rep, self.source, self.problem, self.editor,
+            self.who, self.rep, self.source, self.problem, self.editor,
         ])
+        self._show_identity()
 
     # ----------------------------------------------------------------- data
     def dataset(self) -> Any:
@@ -270,6 +298,8 @@ class IdpForm:
         except Exception as exc:  # noqa: BLE001 - a form shows every failure
             self.problem.value = _failure(exc, self.lang)
             return
+        self.roles = ident.roles(self.identity.user, reps, hr_users=self.hr_users)
+        self._show_identity()
         reps = overview.current_reps(reps, as_of=when)
         self.rep_ids = reps["rep_id"].astype(str).tolist()
         names = reps["name"].astype(str).tolist() if "name" in reps else self.rep_ids
@@ -433,7 +463,7 @@ class IdpForm:
             self.save_status.value = _failure(exc, self.lang)
             return None
         finally:
-            self.save_button.disabled = False
+            self.save_button.disabled = not self.identity.user
 
     def _save(self) -> Any:
         lang = self.lang
@@ -441,9 +471,8 @@ class IdpForm:
         if self.base is None:
             self.save_status.value = _box(t("app_idp.pick_first", lang), "warn")
             return None
-        author = str(self.author.value).strip()
-        if not author:
-            self.save_status.value = _box(t("app_idp.need_name", lang), "warn")
+        author = self._permitted(self.save_status)
+        if author is None:
             return None
         if self.validate().shape[0]:
             self.save_status.value = _box(t("app_idp.not_saved_problems", lang), "warn")
@@ -492,6 +521,7 @@ class IdpForm:
             self.saved, self.version, self.status = None, None, None
             self.state.value = _box(t("app_idp.not_stored", lang), "info")
             self.history.value = ""
+            self.audit.value = ""
             self.header.value = present_idp.plan_header_html(self.base, lang) if self.base is not None else ""
             self.preview.value = ""
             self._review_rows()
@@ -520,6 +550,7 @@ class IdpForm:
         table = shown.to_html(index=False, escape=True, border=0, justify="left", classes="idp-header pb-history")
         self.history.value = (f"<details><summary>{_esc(t('app_idp.history', lang, n=len(hist)))}</summary>"
                               f"{table}</details>")
+        self._show_audit()
         self.header.value = present_idp.plan_header_html(self.saved, lang)
         table = present_idp.plan_to_html_table(self.saved, lang) if len(self.saved.items) else _box(
             t("idp.no_items", lang), "info")
@@ -573,9 +604,8 @@ class IdpForm:
             if self.plan_id is None:
                 self.sign_status.value = _box(t("app_idp.save_first", lang), "warn")
                 return None
-            author = str(self.author.value).strip()
-            if not author:
-                self.sign_status.value = _box(t("app_idp.need_name", lang), "warn")
+            author = self._permitted(self.sign_status, status)
+            if author is None:
                 return None
             if self.dirty():
                 self.sign_status.value = _box(t("app_idp.unsaved_changes", lang), "warn")
@@ -604,6 +634,32 @@ class IdpForm:
             self.sign_status.value = _failure(exc, lang)
             return None
 
+    # ----------------------------------------------------------------- who is logged in
+    def _show_identity(self) -> None:
+        """Say who is logged in and as what (or how to enable identity); lock the buttons without identity."""
+        for button in (self.save_button, self.record_button, *self.sign_buttons.values()):
+            button.disabled = not self.identity.user
+        self.who.value = identity_html(self.identity, self.roles, self.lang)
+
+    def _permitted(self, box: W.HTML, step: str | None = None) -> str | None:
+        """Return the user when they may change the plan (``step`` None) or take ``step``; else say why in ``box``."""
+        rep_id = str(self.base.rep_id) if self.base is not None else str(self.rep.value or "")
+        text = refusal_text(self.identity, self.roles, rep_id, step=step, lang=self.lang)
+        if text:
+            box.value = _box(text, "warn")
+            return None
+        return self.identity.user
+
+    # ----------------------------------------------------------------- audit
+    def audit_frame(self) -> pd.DataFrame:
+        """Return who did what when on the stored plan (:func:`~playbook.apps.idp_parts.audit_frame`)."""
+        if self.plan_id is None:
+            return audit_frame(None, None, self.catalogue, self.lang)
+        return audit_frame(self.store(), self.plan_id, self.catalogue, self.lang)
+
+    def _show_audit(self) -> None:
+        self.audit.value = audit_html(self.audit_frame(), self.lang)
+
     # ----------------------------------------------------------------- review
     def record_reviews(self, _: object = None) -> list[int]:
         """Record the level reached for each item where one is chosen; return the review row ids."""
@@ -613,9 +669,8 @@ class IdpForm:
             if self.plan_id is None:
                 self.review_status.value = _box(t("app_idp.review_save_first", lang), "warn")
                 return []
-            author = str(self.author.value).strip()
-            if not author:
-                self.review_status.value = _box(t("app_idp.need_name", lang), "warn")
+            author = self._permitted(self.review_status)
+            if author is None:
                 return []
             status = self.store().status(self.plan_id)
             if status not in _reviewable():
@@ -640,6 +695,7 @@ class IdpForm:
             self.review_status.value = _failure(exc, lang)
             return []
         self._review_rows()
+        self._show_audit()
         self.review_status.value = _box(t("app_idp.reviews_recorded", lang, n=len(ids)), "ok")
         return ids
 
@@ -729,6 +785,10 @@ def _reviewable() -> tuple[str, ...]:
     return REVIEWABLE
 
 
-def idp_form_app(data_dir: str | Path = "data/sample", *, lang: str = "en", store_url: str = "") -> W.Widget:
-    """Return the IDP form (see :class:`IdpForm`), ready to display in Voila."""
-    return IdpForm(data_dir, lang=lang, store_url=store_url).widget
+def idp_form_app(data_dir: str | Path = "data/sample", *, lang: str = "en", store_url: str = "", user: str = "",
+                 identity_source: str = "") -> W.Widget:
+    """Return the IDP form (see :class:`IdpForm`), ready to display in Voila.
+
+    ``user`` and ``identity_source`` come from the server (:func:`playbook.apps.identity.prelaunch_hook`).
+    """
+    return IdpForm(data_dir, lang=lang, store_url=store_url, user=user, identity_source=identity_source).widget

@@ -11,12 +11,13 @@ import pandas as pd
 
 from playbook import idp
 from playbook.apps import error_html
+from playbook.apps import identity as ident
 from playbook.core.errors import PlaybookError
 from playbook.core.labels import check_lang, t
 from playbook.present import html as report
 from playbook.present import idp as present_idp
 
-__all__ = ["LEVELS", "plan_page_html", "ItemRow"]
+__all__ = ["LEVELS", "plan_page_html", "ItemRow", "audit_frame", "audit_html", "identity_html", "refusal_text"]
 
 LEVELS = (1, 2, 3, 4, 5)
 """The level scale of the plan table."""
@@ -115,6 +116,101 @@ def plan_page_html(plan: idp.Plan, *, lang: str = "en", status: str = "", versio
         f"<h2>{_esc(t('app_idp.section.plan_table', lang))}</h2>{present_idp.plan_to_html_table(plan, lang)}"
         f"{signed}<h2>{_esc(t('render.signoff', lang))}</h2>{report.signoff_html(lang)}</body></html>"
     )
+
+
+# --------------------------------------------------------------------------- who, and who did what
+
+def identity_html(who: ident.Identity, roles: ident.Roles, lang: str = "en") -> str:
+    """Return the box saying who is logged in and as what (or, without identity, how to enable it).
+
+    Examples
+    --------
+    >>> _text = lambda h: h.split(">", 1)[1].rsplit("<", 1)[0]
+    >>> _text(identity_html(ident.Identity("li", "proxy"), ident.Roles("li", "R1", "Li", frozenset({"R2"}))))
+    'Logged in as li (from the sign-in proxy): rep R1 · Li; direct supervisor of 1 rep(s).'
+    >>> "Nobody is logged in" in identity_html(ident.Identity(), ident.Roles())
+    True
+    """
+    if not who.user:
+        return _box(t("app_idp.no_identity", lang), "warn")
+    parts = []
+    if roles.rep_id:
+        parts.append(t("app_idp.role.rep", lang, rep=f"{roles.rep_id} · {roles.name}" if roles.name else roles.rep_id))
+    if roles.reports:
+        parts.append(t("app_idp.role.supervisor", lang, n=len(roles.reports)))
+    if roles.hr:
+        parts.append(t("app_idp.role.hr", lang))
+    text = t("app_idp.logged_in", lang, user=who.user, source=t(f"app_idp.source.{who.source or 'server'}", lang),
+             roles="; ".join(parts) if parts else t("app_idp.role.none", lang))
+    return _box(text, "info" if parts else "warn")
+
+
+def refusal_text(who: ident.Identity, roles: ident.Roles, plan_rep_id: str, *, step: str | None = None,
+                 lang: str = "en") -> str:
+    """Return why the user may not change a plan of ``plan_rep_id`` (``step`` None) or take ``step`` ("" if they may).
+
+    Examples
+    --------
+    >>> boss = ident.Roles("R1", "R1", reports=frozenset({"R2"}))
+    >>> refusal_text(ident.Identity("R1"), boss, "R2"), refusal_text(ident.Identity("R1"), boss, "R2",
+    ...                                                               step="agreed_by_supervisor")
+    ('', '')
+    >>> refusal_text(ident.Identity("R1"), boss, "R2", step="agreed_by_rep")[:44]
+    'Only R2 can take the step “Agreed by the rep'
+    """
+    if not who.user:
+        return t("app_idp.no_identity", lang)
+    if step is None:
+        return "" if ident.may_edit(roles, plan_rep_id) else t("app_idp.not_yours", lang, user=who.user,
+                                                                 rep=plan_rep_id)
+    why = ident.refusal(roles, step, plan_rep_id)
+    return "" if why is None else t(f"app_idp.refused.{why}", lang, user=who.user, rep=plan_rep_id,
+                                    step=t(f"idp.status.{step}", lang))
+
+
+AUDIT_COLUMNS = ["when", "who", "action", "version"]
+
+
+def audit_frame(store: Any, plan_id: int | None, catalogue: idp.Catalogue, lang: str = "en") -> pd.DataFrame:
+    """Return who did what when on a stored plan: ``when, who, action, version``, oldest first.
+
+    From the store's raw tables: each version (a save, or a sign-off: the step taken) and
+    each review recorded (no version). Empty when ``plan_id`` is None.
+    """
+    if plan_id is None:
+        return pd.DataFrame(columns=AUDIT_COLUMNS)
+    versions = store.table("versions")
+    versions = versions.loc[versions["plan_id"] == plan_id]
+    signed = store.table("signoffs")
+    signed = set(signed.loc[signed["plan_id"] == plan_id, "version_id"])
+    rows = [(c, a, t("app_idp.audit.signed", lang, status=t(f"idp.status.{st}", lang)) if vid in signed
+             else t("app_idp.audit.saved", lang), int(v), 0, vid)
+            for vid, v, st, a, c in versions[["id", "version", "status", "author", "created_at"]].itertuples(
+                index=False)]
+    reviews = store.table("reviews")
+    reviews = reviews.loc[reviews["plan_id"] == plan_id]
+    for rid, comp, level, a, c in reviews[["id", "competency", "level_reached", "author",
+                                           "created_at"]].itertuples(index=False):
+        name = present_idp.competency_name(catalogue, comp, lang) if comp in catalogue.competencies else comp
+        rows.append((c, a, t("app_idp.audit.review", lang, item=name, level=int(level)), None, 1, rid))
+    rows.sort(key=lambda r: (pd.Timestamp(r[0]), r[4], r[5]))
+    frame = pd.DataFrame([r[:4] for r in rows], columns=AUDIT_COLUMNS)
+    frame["version"] = frame["version"].astype("Int64")
+    return frame
+
+
+def audit_html(audit: pd.DataFrame, lang: str = "en") -> str:
+    """Return :func:`audit_frame` as an escaped table under its heading ("" when empty)."""
+    if audit.empty:
+        return ""
+    shown = pd.DataFrame({
+        t("app_idp.col.created_at", lang): audit["when"].map(_when),
+        t("app_idp.col.author", lang): audit["who"].astype(str),
+        t("app_idp.audit.col.action", lang): audit["action"],
+        t("app_idp.col.version", lang): audit["version"].map(lambda v: "" if pd.isna(v) else str(v)),
+    })
+    table = shown.to_html(index=False, escape=True, border=0, justify="left", classes="idp-header pb-audit")
+    return f"<h4>{_esc(t('app_idp.audit.title', lang, n=len(audit)))}</h4>{table}"
 
 
 # --------------------------------------------------------------------------- one item of the grid

@@ -6,6 +6,9 @@ customer communication, needs diagnosis and negotiation; the data run to 2025-09
 draft's rules (``templates/competencies.yaml``): target = current + 2 (at most 5); review =
 first day of the month 4 + 3 x (gap - 1) months after the plan month, so a two-level step
 planned in 2025-09 is reviewed on 2026-04-01.
+
+Who is logged in comes from the server (``playbook.apps.identity``); the sample has no
+``login`` column, so a login is a ``rep_id``: ``R001`` is 那振宇, R004's direct supervisor.
 """
 
 import datetime
@@ -15,8 +18,10 @@ import time
 
 import pandas as pd
 import pytest
+from voila_harness import VIEWPORT
 
 from playbook import idp
+from playbook.apps import identity
 from playbook.apps.idp import IdpForm, plan_page_html
 from playbook.core import paths
 from playbook.core.labels import t
@@ -26,6 +31,7 @@ from playbook.present import idp as present_idp
 
 APP = paths.APPS_DIR / "idp_form.ipynb"
 REP = "R004"
+BOSS = "R001"                                             # 那振宇, R004's direct supervisor
 SCRIPT = "<script>alert(1)</script>"
 NCD = "new_customer_development"
 REVIEW = datetime.date(2026, 4, 1)
@@ -50,8 +56,9 @@ def store_url(tmp_path):
 def make_form(sample, store_url):
     ds, evidence = sample
 
-    def make(lang="en", url=store_url):
-        return IdpForm("data/sample", lang=lang, store_url=url, dataset=ds, evidence=evidence)
+    def make(lang="en", url=store_url, user=BOSS, hr=()):
+        return IdpForm("data/sample", lang=lang, store_url=url, dataset=ds, evidence=evidence, user=user,
+                       hr_users=hr)
 
     return make
 
@@ -111,9 +118,35 @@ def test_validate_lists_every_problem_at_once(form):
     assert form.validate().empty and "No problem found" in form.check.value
 
 
-def test_save_needs_a_name_and_a_valid_plan(form, store_url):
-    assert form.save() is None and "Type your name" in _text(form.save_status.value)
-    form.author.value = "那振宇"
+def test_without_identity_the_form_is_read_only_and_says_how_to_enable_it(make_form, store_url):
+    f = make_form(user="")
+    f.rep.value = REP
+    assert "Nobody is logged in" in _text(f.who.value) and "playbook app --trusted-proxy" in _text(f.who.value)
+    buttons = [f.save_button, f.record_button, *f.sign_buttons.values()]
+    assert [b.disabled for b in buttons] == [True] * 5
+    assert f.save() is None and "Nobody is logged in" in _text(f.save_status.value)
+    assert f.save_button.disabled is True and Store(store_url).plans().empty
+    with Store(store_url) as store:                       # a plan saved by someone logged in
+        store.create_plan(f.base, author=BOSS)
+    f.pick(REP)
+    assert f.sign("agreed_by_rep") is None and "Nobody is logged in" in _text(f.sign_status.value)
+    assert Store(store_url).history(1)["status"].tolist() == ["draft"]
+
+
+def test_the_form_says_who_is_logged_in_and_as_what(make_form):
+    assert _text(make_form().who.value) == (
+        "Logged in as R001 (set by the server): rep R001 · 那振宇; direct supervisor of 8 rep(s).")
+    hr = make_form(user="hr.li", hr=("hr.li",))
+    assert _text(hr.who.value) == "Logged in as hr.li (set by the server): HR."
+    stranger = make_form(user="guest")
+    assert "not a rep, supervisor or HR in the data" in _text(stranger.who.value)
+    stranger.rep.value = REP
+    assert stranger.save() is None
+    assert ("You (guest) may not change the plan of R004: only the rep, their direct supervisor or HR. "
+            "Nothing was stored.") in _text(stranger.save_status.value)
+
+
+def test_save_needs_a_valid_plan(form, store_url):
     form.rows[1].target.value = 1
     assert form.save() is None and "Not saved: fix the problems" in _text(form.save_status.value)
     assert Store(store_url).plans().empty
@@ -121,7 +154,6 @@ def test_save_needs_a_name_and_a_valid_plan(form, store_url):
 
 
 def test_save_stores_version_1_and_a_resend_stores_nothing(form, store_url, monkeypatch):
-    form.author.value = "那振宇"
     form.rows[1].target.value = 3
     store, pressed = form.store(), []
     create = store.create_plan
@@ -133,8 +165,8 @@ def test_save_stores_version_1_and_a_resend_stores_nothing(form, store_url, monk
     monkeypatch.setattr(store, "create_plan", spy)
     v1 = form.save()
     assert pressed == [True] and form.save_button.disabled is False  # disabled while saving only
-    assert (v1.version, v1.created, v1.author) == (1, True, "那振宇")
-    assert "Saved as version 1 of plan 1 by 那振宇." in _text(form.save_status.value)
+    assert (v1.version, v1.created, v1.author) == (1, True, BOSS)
+    assert "Saved as version 1 of plan 1 by R001." in _text(form.save_status.value)
     again = form.save()                                   # double click: same token, same content
     assert (again.version, again.created) == (1, False)
     assert "Already saved as version 1" in _text(form.save_status.value)
@@ -143,29 +175,28 @@ def test_save_stores_version_1_and_a_resend_stores_nothing(form, store_url, monk
     assert (v2.version, v2.created) == (2, True)
     with Store(store_url) as store:
         hist = store.history(v1.plan_id)
-        assert hist["version"].tolist() == [1, 2] and hist["author"].tolist() == ["那振宇"] * 2
+        assert hist["version"].tolist() == [1, 2] and hist["author"].tolist() == [BOSS] * 2
         assert store.plan(v1.plan_id, 1).items.loc[1, "target_level"] == 3
         assert store.plan(v1.plan_id).items.loc[1, "measures"].endswith("\nWeekly prospecting call list")
     assert "Plan 1, version 2: Draft" in _text(form.state.value)
 
 
 def test_a_stored_plan_is_loaded_again_and_unchanged_content_is_not_saved(form, make_form):
-    form.author.value = "那振宇"
     form.rows[1].typed.value = SCRIPT
     form.save()
-    other = make_form()
+    other = make_form(user="HR", hr=("HR",))
     other.rep.value = REP
-    assert "Showing the stored plan 1, version 1 (Draft), last saved by 那振宇" in _text(other.source.value)
+    assert "Showing the stored plan 1, version 1 (Draft), last saved by R001" in _text(other.source.value)
     assert other.rows[1].typed.value == SCRIPT            # a text widget: kept as the text typed
-    other.author.value = "HR"
     assert other.save() is None and "No changes to save: version 1" in _text(other.save_status.value)
 
 
-def test_typed_html_is_escaped_in_everything_the_form_writes(form, store_url):
-    form.author.value = "<b>Boss</b>"
+def test_typed_html_is_escaped_in_everything_the_form_writes(make_form, store_url):
+    form = make_form(user="<b>Boss</b>", hr=("<b>Boss</b>",))  # a login the proxy sends is data too
+    form.rep.value = REP
     form.rows[1].typed.value = SCRIPT
     form.save()
-    form.sign("agreed_by_rep")
+    form.sign("agreed_by_rep")                            # refused: the message names the user
     page = plan_page_html(form.saved, lang="en", status=form.status, version=form.version,
                           history=Store(store_url).history(form.plan_id))
     for html_text in (form.preview.value, form.history.value, form.save_status.value, form.sign_status.value,
@@ -175,8 +206,9 @@ def test_typed_html_is_escaped_in_everything_the_form_writes(form, store_url):
     assert "&lt;b&gt;Boss&lt;/b&gt;" in form.history.value and "&lt;script&gt;" in page
 
 
-def test_sign_off_runs_through_the_states_and_refuses_steps_out_of_order(form):
-    form.author.value = "那振宇"
+def test_sign_off_runs_through_the_states_and_refuses_steps_out_of_order(make_form):
+    form = make_form(user=REP, hr=(REP,))                 # the rep, who is also on the HR list here
+    form.rep.value = REP
     assert form.sign("agreed_by_rep") is None and "Save the plan first" in _text(form.sign_status.value)
     form.save()
     assert form.sign("archived_by_hr") is None
@@ -185,22 +217,49 @@ def test_sign_off_runs_through_the_states_and_refuses_steps_out_of_order(form):
     assert form.sign("agreed_by_rep").version == 2
     assert form.sign("agreed_by_rep") is None and "already “Agreed by the rep”" in _text(form.sign_status.value)
     form.rows[0].why.value = "Edited after the rep agreed"
-    assert form.sign("agreed_by_supervisor") is None and "not saved" in _text(form.sign_status.value)
+    assert form.sign("archived_by_hr") is None and "not saved" in _text(form.sign_status.value)
     v = form.save()                                       # an edit after agreement: a new draft
     assert (v.version, v.status) == (3, "draft") and "has to be agreed again" in _text(form.save_status.value)
-    assert [form.sign(s).version for s in ("agreed_by_rep", "agreed_by_supervisor", "archived_by_hr")] == [4, 5, 6]
+    assert form.sign("agreed_by_rep").version == 4
+    boss = make_form()                                    # the supervisor agrees in their own form
+    boss.rep.value = REP
+    assert boss.sign("agreed_by_supervisor").version == 5
+    form.pick(REP)
+    assert form.sign("archived_by_hr").version == 6
     assert "Plan 1, version 6: Archived by HR" in _text(form.state.value)
     assert form.sign("agreed_by_rep") is None and "that is the last step" in _text(form.sign_status.value)
     form.rows[0].why.value = "Too late"
     assert form.save() is None and "archived by HR and cannot change" in _text(form.save_status.value)
 
 
+def test_the_audit_lists_who_did_what_when(form, make_form, store_url):
+    assert form.audit_frame().empty and form.audit.value == ""
+    form.save()
+    rep = make_form(user=REP)
+    rep.rep.value = REP
+    rep.sign("agreed_by_rep")
+    assert rep.sign("agreed_by_supervisor") is None       # refused: nothing stored, nothing audited
+    form.pick(REP)
+    form.sign("agreed_by_supervisor")
+    form.review_rows[1][1].value = 3
+    form.record_reviews()
+    audit = form.audit_frame()
+    assert audit[["who", "action", "version"]].astype(object).values.tolist() == [
+        [BOSS, "Saved", 1], [REP, "Signed: Agreed by the rep", 2], [BOSS, "Signed: Agreed by the supervisor", 3],
+        [BOSS, "Review: New-customer development reached level 3", pd.NA]]
+    assert audit["when"].is_monotonic_increasing
+    shown = _text(form.audit.value)
+    assert shown.startswith("Who did what, when (4) When (UTC) By What Version")
+    assert "R004 Signed: Agreed by the rep 2" in shown
+
+
 def test_review_records_the_level_reached_and_the_next_plan_starts_from_it(form, store_url):
-    form.author.value = "那振宇"
     form.save()
     form.review_rows[1][1].value = 3
     assert form.record_reviews() == [] and "once the supervisor has agreed" in _text(form.review_status.value)
-    form.sign("agreed_by_rep")
+    with Store(store_url) as store:                       # the rep agrees (in their own form)
+        store.sign(form.plan_id, "agreed_by_rep", author=REP)
+    form.pick(REP)
     form.sign("agreed_by_supervisor")
     assert form.record_reviews() == [] and "Choose the level reached" in _text(form.review_status.value)
     comp, level, when, _note = form.review_rows[1]
@@ -208,9 +267,9 @@ def test_review_records_the_level_reached_and_the_next_plan_starts_from_it(form,
     level.value = 3
     ids = form.record_reviews()
     assert len(ids) == 1 and "Recorded 1 review result(s)." in _text(form.review_status.value)
-    assert form.review_rows[1][3].value == "Recorded: level 3 on 2026-04-01 (那振宇)"
+    assert form.review_rows[1][3].value == "Recorded: level 3 on 2026-04-01 (R001)"
     reviews = Store(store_url).table("reviews")
-    assert reviews[["competency", "level_reached", "author"]].values.tolist() == [[NCD, 3, "那振宇"]]
+    assert reviews[["competency", "level_reached", "author"]].values.tolist() == [[NCD, 3, BOSS]]
     assert str(reviews.loc[0, "review_date"]) == "2026-04-01"
     form.review_rows[1][1].value = 3
     assert form.record_reviews() == ids                   # the same record again: nothing new
@@ -229,7 +288,11 @@ def test_chinese_form(make_form):
     f.rows[1].target.value = 1
     f.validate()
     assert "第 2 项" in _text(f.check.value) and "计划中有 1 个问题" in _text(f.check.value)
-    assert f.save() is None and "请先在“您的姓名”中填写姓名" in _text(f.save_status.value)
+    assert f.save() is None and "计划中有 1 个问题" in _text(f.check.value)
+    assert "当前登录：R001" in _text(f.who.value)
+    nobody = make_form(lang="zh", user="")
+    nobody.rep.value = REP
+    assert nobody.save() is None and "当前无人登录" in _text(nobody.save_status.value)
 
 
 def test_a_bad_data_folder_is_a_readable_problem(tmp_path):
@@ -250,13 +313,11 @@ def test_a_store_that_is_not_an_idp_store_is_a_readable_problem(make_form, tmp_p
 
 
 def test_concurrent_saves_from_five_forms_all_land(form, make_form, store_url):
-    form.author.value = "setup"
     plan_id = form.save().plan_id                         # plan 1, version 1
     forms = []
     for i in range(1, 6):                                 # five people open it ...
-        f = make_form()
+        f = make_form(user=f"Saver {i}", hr=(f"Saver {i}",))
         f.rep.value = REP
-        f.author.value = f"Saver {i}"
         f.rows[0].typed.value = f"Extra step {i}"
         forms.append(f)
     threads = [threading.Thread(target=f.save) for f in forms]
@@ -288,11 +349,33 @@ def _status(page, text):
     page.locator(".pb-message", has_text=text).first.wait_for(timeout=60000)
 
 
+HEADER = identity.DEFAULT_USER_HEADER
+SAVERS = [f"Saver {i}" for i in range(1, 6)]
+
+
 @pytest.fixture
 def server(serve, tmp_path):
-    """A Voila server on the form with its own temporary store (Voila does not pass notebook parameters)."""
+    """Voila on the form as ``playbook app --trusted-proxy --hr R001,Saver 1,…`` serves it, with its own store.
+
+    Voila does not pass notebook parameters: the store comes in ``PLAYBOOK_STORE_URL``; the
+    user in the proxy's header, which each test's browser context sends (``extra_http_headers``).
+    """
     url = f"sqlite:///{tmp_path / 'browser_store.sqlite'}"
-    return serve(APP, env={"PLAYBOOK_STORE_URL": url}), url
+    env = identity.server_env(trusted_proxy=True, hr=",".join([BOSS, *SAVERS]), environ={})
+    return serve(APP, env={"PLAYBOOK_STORE_URL": url, **env}), url
+
+
+@pytest.fixture
+def plain_server(serve, tmp_path):
+    """Voila on the form as plain ``playbook app`` serves it: no trusted proxy, no Jupyter login."""
+    url = f"sqlite:///{tmp_path / 'browser_store.sqlite'}"
+    env = identity.server_env(trusted_proxy=False, hr=BOSS, environ={})
+    return serve(APP, env={"PLAYBOOK_STORE_URL": url, **env}), url
+
+
+def _as(browser, user):
+    """A page whose requests carry ``user`` in the proxy's header (as the proxy would add it)."""
+    return browser.new_context(viewport=VIEWPORT, extra_http_headers={HEADER: user}).new_page()
 
 
 class TestInBrowser:
@@ -300,8 +383,9 @@ class TestInBrowser:
 
     pytestmark = pytest.mark.slow
 
-    def test_browser_draft_edit_validate_save_sign_review_download(self, server, page, screenshot, tmp_path):
+    def test_browser_draft_edit_validate_save_sign_review_download(self, server, browser, screenshot, tmp_path):
         url, store_url = server
+        page = _as(browser, BOSS)                         # 那振宇: R004's supervisor, and on the HR list
         started = time.monotonic()
         dialogs = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -325,12 +409,12 @@ class TestInBrowser:
         # fix it, type a measure with a script, save with a name: version 1
         page.get_by_label("Target level", exact=True).nth(1).select_option(label="4")
         page.get_by_label("Other measures", exact=True).nth(1).fill(SCRIPT)
-        page.get_by_label("Your name", exact=True).fill("那振宇")
+        assert "Logged in as R001 (from the sign-in proxy)" in page.locator(".pb-message").first.inner_text()
         page.get_by_role("button", name="Save").click()
-        _status(page, "Saved as version 1 of plan 1 by 那振宇.")
+        _status(page, "Saved as version 1 of plan 1 by R001.")
         with Store(store_url) as store:
             hist = store.history(1)
-            assert hist[["version", "author", "status"]].values.tolist() == [[1, "那振宇", "draft"]]
+            assert hist[["version", "author", "status"]].values.tolist() == [[1, BOSS, "draft"]]
             assert store.plan(1).items.loc[1, "measures"].endswith("\n" + SCRIPT)
         screenshot(page, "3_saved")
 
@@ -351,13 +435,20 @@ class TestInBrowser:
         assert SCRIPT in cell.inner_text()
         screenshot(page, "4_reloaded")
 
-        # sign-off: a step out of order is refused, then through to agreed by the supervisor
-        page.get_by_label("Your name", exact=True).fill("那振宇")
+        # sign-off: a step out of order is refused, the rep's step by another is refused
         page.get_by_role("button", name="HR archives").click()
         _status(page, "it cannot go to “Archived by HR” now")
         screenshot(page, "5_bad_step")
         page.get_by_role("button", name="Rep agrees").click()
-        _status(page, "The plan is now “Agreed by the rep” (version 3")
+        _status(page, "Only R004 can take the step “Agreed by the rep” on their own plan")
+        # the rep agrees in their own browser; then the supervisor
+        rep_page = _as(browser, REP)
+        _open(rep_page, url, f"{REP} · 董文斌")
+        rep_page.get_by_role("button", name="Rep agrees").click()
+        _status(rep_page, "The plan is now “Agreed by the rep” (version 3, by R004)")
+        page.reload()
+        _open(page, url, f"{REP} · 董文斌")
+        _status(page, "Showing the stored plan 1, version 3")
         page.get_by_role("button", name="Supervisor agrees").click()
         _status(page, "The plan is now “Agreed by the supervisor” (version 4")
 
@@ -365,7 +456,7 @@ class TestInBrowser:
         page.get_by_label("Level reached", exact=True).nth(1).select_option(label="3")
         page.get_by_role("button", name="Record review").click()
         _status(page, "Recorded 1 review result(s).")
-        page.get_by_text("Recorded: level 3 on 2026-04-01 (那振宇)").wait_for(timeout=30000)
+        page.get_by_text("Recorded: level 3 on 2026-04-01 (R001)").wait_for(timeout=30000)
         with Store(store_url) as store:
             assert store.table("reviews")[["competency", "level_reached"]].values.tolist() == [[NCD, 3]]
         page.get_by_role("button", name="HR archives").click()
@@ -391,13 +482,53 @@ class TestInBrowser:
         assert dialogs == [] and "Traceback" not in page.content()
         print(f"browser draft/validate/save/sign/review/download: {time.monotonic() - started:.1f} s")
 
+    def test_browser_the_rep_signs_their_own_plan_only_and_the_audit_shows_it(self, server, browser, sample,
+                                                                               screenshot):
+        url, store_url = server
+        with Store(store_url) as store:                   # plans of R004 and R005, saved by their supervisor
+            for rep_id in (REP, "R005"):
+                store.create_plan(present_idp.word_plan(idp.draft_plan(sample[1], rep_id)), author=BOSS)
+        page = _as(browser, REP)
+        _open(page, url, f"{REP} · 董文斌")
+        assert "Logged in as R004 (from the sign-in proxy): rep R004 · 董文斌." in page.locator(
+            ".pb-message").first.inner_text()
+        page.get_by_role("button", name="Rep agrees").click()
+        _status(page, "The plan is now “Agreed by the rep” (version 2, by R004)")
+        audit = page.locator("table.pb-audit")
+        audit.locator("td", has_text="Signed: Agreed by the rep").wait_for(timeout=30000)
+        rows = [r.inner_text().split("\t") for r in audit.locator("tbody tr").all()]
+        assert [(r[1], r[2], r[3]) for r in rows] == [(BOSS, "Saved", "1"), (REP, "Signed: Agreed by the rep", "2")]
+        screenshot(page, "1_signed")
+        rep = page.get_by_label("Rep", exact=True)
+        rep.select_option(label=rep.locator("option", has_text="R005").text_content())
+        _status(page, "Showing the stored plan 2, version 1")
+        page.get_by_role("button", name="Rep agrees").click()
+        _status(page, "Only R005 can take the step “Agreed by the rep” on their own plan; you are logged in as R004. "
+                      "Nothing was stored.")
+        screenshot(page, "2_refused")
+        with Store(store_url) as store:
+            assert store.history(1)[["version", "status", "author"]].values.tolist() == [
+                [1, "draft", BOSS], [2, "agreed_by_rep", REP]]
+            assert store.history(2)["status"].tolist() == ["draft"]
+        assert "Traceback" not in page.content()
+
+    def test_browser_jupyter_login_is_the_user_when_the_server_requires_one(self, serve, tmp_path, page):
+        """Voila's own token login: the hook reads ``handler.current_user``; a token names nobody in the data."""
+        env = identity.server_env(environ={})
+        url = serve(APP, env={"PLAYBOOK_STORE_URL": f"sqlite:///{tmp_path / 's.sqlite'}", **env},
+                    extra=("--token=team-secret",))
+        page.goto(f"{url}/?lang=en&token=team-secret", timeout=90000)
+        who = page.locator(".pb-message", has_text="Logged in as")
+        who.wait_for(timeout=90000)
+        assert "(from the Jupyter login): not a rep, supervisor or HR in the data" in who.inner_text()
+
     def test_browser_five_pages_save_the_same_plan_at_once(self, server, browser, sample, screenshot):
         url, store_url = server
         ds_reps = "R005"
         with Store(store_url) as store:                   # the plan everybody opens: version 1
             first = store.create_plan(present_idp.word_plan(idp.draft_plan(sample[1], ds_reps)), author="setup")
         started = time.monotonic()
-        pages = [browser.new_context(viewport={"width": 1280, "height": 900}).new_page() for _ in range(5)]
+        pages = [_as(browser, saver) for saver in SAVERS]  # five HR people, each in their own browser
         for page in pages:                                # five kernels start together
             page.goto(f"{url}/?lang=en", timeout=90000)
         for i, page in enumerate(pages, start=1):
@@ -405,7 +536,6 @@ class TestInBrowser:
             rep.locator("option", has_text=ds_reps).wait_for(state="attached", timeout=90000)
             rep.select_option(label=rep.locator("option", has_text=ds_reps).text_content())
             _status(page, "Showing the stored plan 1, version 1")
-            page.get_by_label("Your name", exact=True).fill(f"Saver {i}")
             page.get_by_label("Other measures", exact=True).nth(0).fill(f"Extra step {i}")
         for page in pages:                                # all five press Save at the same moment
             page.get_by_role("button", name="Save").click(no_wait_after=True)
@@ -427,15 +557,18 @@ class TestInBrowser:
             assert len(store.table("items")) == 6 * 4
         print(f"browser five pages saving at once: {time.monotonic() - started:.1f} s")
 
-    def test_browser_chinese_and_a_save_without_name(self, server, page, screenshot):
+    def test_browser_chinese_without_identity_is_read_only(self, plain_server, browser, screenshot):
+        """No --trusted-proxy: a header sent by the client is nobody's word; save and sign are disabled."""
         started = time.monotonic()
-        _open(page, server[0], "R011", lang="zh")
+        page = _as(browser, "R011")
+        _open(page, plain_server[0], "R011", lang="zh")
         _status(page, "还没有已保存的计划")
         for label in ("发展原因", "目前水平", "期望水平", "措施库中的措施", "其他措施", "所需资源", "评估时间"):
             assert page.get_by_label(label, exact=True).count() >= 1, label
-        page.get_by_role("button", name="保存").click()
-        _status(page, "请先在“您的姓名”中填写姓名")
-        assert page.get_by_role("button", name="员工确认").count() == 1
+        _status(page, "当前无人登录")
+        assert "playbook app --trusted-proxy" in page.locator(".pb-message", has_text="当前无人登录").inner_text()
+        for name in ("保存", "员工确认", "上级确认", "人力资源部存档", "记录评估"):
+            assert page.get_by_role("button", name=name).is_disabled(), name
         assert page.get_by_label("有待发展项目", exact=True).count() >= 1
         assert page.locator("table.idp-header th", has_text="直接上级").count() == 1
         assert "Traceback" not in page.content()

@@ -1,0 +1,159 @@
+"""Who is logged in (the prelaunch hook, with fake request handlers) and what they may sign (roles from the data)."""
+
+from types import SimpleNamespace
+
+import nbformat
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from tornado.httputil import HTTPHeaders
+
+from playbook import cli
+from playbook.apps import identity
+from playbook.apps.identity import Identity, Roles, may_edit, refusal, request_identity, roles
+from playbook.core import paths
+
+REPS = pd.DataFrame({
+    "rep_id": ["R1", "R2", "R3", "R4"],
+    "name": ["Li", "Wu", "Zhao", "Qian"],
+    "manager_id": [None, "R1", "R1", "R2"],
+})
+
+
+def _handler(headers=None, *, user=None, auth=False):
+    """A stand-in for Voila's request handler: its request's headers, current_user, identity provider."""
+    return SimpleNamespace(request=SimpleNamespace(headers=HTTPHeaders(headers or {})), current_user=user,
+                           identity_provider=SimpleNamespace(auth_enabled=auth))
+
+
+# --------------------------------------------------------------------------- the request
+
+def test_the_proxy_header_is_the_user_only_with_a_trusted_proxy():
+    h = _handler({"X-Forwarded-User": " ann@corp "}, user=SimpleNamespace(username="jupyter-ann"), auth=True)
+    assert request_identity(h, trusted_proxy=True) == Identity("ann@corp", "proxy")
+    assert request_identity(h) == Identity("jupyter-ann", "jupyter")     # the header is not read ...
+    assert "X-Forwarded-User" not in h.request.headers                  # ... and is removed
+
+
+def test_a_configured_header_name_is_read_case_insensitively():
+    h = _handler({"x-remote-user": "wu"})
+    assert request_identity(h, trusted_proxy=True, user_header="X-Remote-User") == Identity("wu", "proxy")
+    assert request_identity(h, trusted_proxy=True) == Identity()         # the default header is absent
+
+
+def test_a_stripped_header_never_falls_back_and_bad_values_are_nobody():
+    assert request_identity(_handler({}, user=SimpleNamespace(username="x"), auth=True),
+                            trusted_proxy=True) == Identity()
+    for bad in ("", "   ", "ann\nbob", "a" * 201):
+        assert request_identity(_handler({"X-Forwarded-User": bad}), trusted_proxy=True) == Identity(), bad
+
+
+@pytest.mark.parametrize(("user", "auth", "expected"), [
+    (SimpleNamespace(username="li", name="Li"), True, Identity("li", "jupyter")),
+    ({"name": "hub-user"}, True, Identity("hub-user", "jupyter")),           # JupyterHub's user model
+    ("plain", True, Identity("plain", "jupyter")),
+    (SimpleNamespace(username="3f2a"), False, Identity()),                   # no login required: a guest
+    (None, True, Identity()),
+], ids=["user", "hub", "str", "no-login", "none"])
+def test_jupyter_servers_login_is_the_user_when_the_server_requires_one(user, auth, expected):
+    assert request_identity(_handler(user=user, auth=auth)) == expected
+
+
+def _notebook():
+    return nbformat.read(paths.APPS_DIR / "idp_form.ipynb", as_version=4)
+
+
+def test_the_hook_injects_the_user_after_the_parameters_cell(monkeypatch):
+    monkeypatch.setenv(identity.ENV_TRUSTED_PROXY, "1")
+    monkeypatch.setenv(identity.ENV_USER_HEADER, "X-Forwarded-User")
+    nb = identity.prelaunch_hook(_handler({"X-Forwarded-User": 'o"brien\\'}), _notebook(), "")
+    cell = nb.cells[1]
+    assert cell.metadata["tags"] == ["injected-parameters"]
+    scope = {}
+    exec(nb.cells[0].source + "\n" + cell.source, scope)                 # noqa: S102 - our own cells
+    assert (scope["user"], scope["identity_source"]) == ('o"brien\\', "proxy")
+
+
+def test_the_hook_without_a_trusted_proxy_injects_nobody(monkeypatch):
+    monkeypatch.delenv(identity.ENV_TRUSTED_PROXY, raising=False)
+    nb = identity.prelaunch_hook(_handler({"X-Forwarded-User": "R001"}), _notebook(), "")
+    scope = {}
+    exec(nb.cells[0].source + "\n" + nb.cells[1].source, scope)          # noqa: S102 - our own cells
+    assert (scope["user"], scope["identity_source"]) == ("", "")
+
+
+def test_a_notebook_without_a_user_parameter_is_left_alone():
+    nb = nbformat.read(paths.APPS_DIR / "home.ipynb", as_version=4)
+    before = len(nb.cells)
+    assert identity.inject_identity(nb, Identity("R001", "proxy")) is False and len(nb.cells) == before
+
+
+def test_the_app_folder_installs_the_hook():
+    assert "c.VoilaConfiguration.prelaunch_hook = prelaunch_hook" in (paths.APPS_DIR / "voila.py").read_text()
+
+
+def test_server_env_trusts_the_proxy_only_when_asked():
+    assert identity.server_env(environ={identity.ENV_TRUSTED_PROXY: "1"})[identity.ENV_TRUSTED_PROXY] == ""
+    env = identity.server_env(trusted_proxy=True, user_header="X-Remote-User", hr="b, a", environ={})
+    assert env == {"PLAYBOOK_TRUSTED_PROXY": "1", "PLAYBOOK_USER_HEADER": "X-Remote-User",
+                   "PLAYBOOK_HR_USERS": "b,a"}
+
+
+def test_hr_users_come_from_the_environment_by_default(monkeypatch):
+    monkeypatch.setenv(identity.ENV_HR_USERS, "hr.li,hr.wu,hr.li")
+    assert identity.hr_users() == ("hr.li", "hr.wu") and identity.hr_users([]) == ()
+
+
+# --------------------------------------------------------------------------- the roles
+
+def test_roles_from_rep_id_direct_reports_and_the_hr_list():
+    assert roles("R1", REPS, hr_users=["hr"]) == Roles("R1", "R1", "Li", frozenset({"R2", "R3"}), False)
+    assert roles(" r2 ", REPS) == Roles("r2", "R2", "Wu", frozenset({"R4"}), False)
+    assert roles("hr", REPS, hr_users=["HR"]) == Roles("hr", hr=True)
+    assert roles("", REPS, hr_users=[""]) == Roles() and roles("nobody", REPS) == Roles("nobody")
+
+
+def test_a_login_column_replaces_the_rep_id_and_a_duplicate_login_is_nobodys():
+    reps = REPS.assign(login=["li@corp", "wu@corp", "dup@corp", "dup@corp"])
+    assert roles("LI@CORP", reps).rep_id == "R1" and roles("R1", reps).rep_id is None
+    assert roles("dup@corp", reps) == Roles("dup@corp")
+
+
+@pytest.mark.parametrize(("user", "step", "plan_rep", "expected"), [
+    ("R2", "agreed_by_rep", "R2", None),
+    ("R3", "agreed_by_rep", "R2", "not_own_plan"),
+    ("R1", "agreed_by_rep", "R2", "not_own_plan"),            # the supervisor does not sign for the rep
+    ("R1", "agreed_by_supervisor", "R2", None),
+    ("R1", "agreed_by_supervisor", "R4", "not_direct_report"),  # R4 reports to R2, not R1
+    ("R2", "agreed_by_supervisor", "R2", "not_direct_report"),  # nobody agrees as their own supervisor
+    ("hr", "archived_by_hr", "R2", None),
+    ("R1", "archived_by_hr", "R2", "not_hr"),
+    ("", "agreed_by_rep", "R2", "no_identity"),
+], ids=["own", "other-rep", "boss-as-rep", "boss", "skip-level", "self-as-boss", "hr", "not-hr", "nobody"])
+def test_who_may_take_each_sign_off_step(user, step, plan_rep, expected):
+    assert refusal(roles(user, REPS, hr_users=["hr"]), step, plan_rep) == expected
+
+
+def test_who_may_change_a_plan():
+    got = {u: may_edit(roles(u, REPS, hr_users=["hr"]), "R2") for u in ("R1", "R2", "R3", "R4", "hr", "x", "")}
+    assert got == {"R1": True, "R2": True, "R3": False, "R4": False, "hr": True, "x": False, "": False}
+
+
+# --------------------------------------------------------------------------- playbook app
+
+def test_playbook_app_passes_the_identity_settings_to_voila(monkeypatch):
+    calls = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, cwd, env: calls.append((cmd, cwd, env)) or 0)
+    monkeypatch.setenv(identity.ENV_TRUSTED_PROXY, "1")          # left in the shell: not trusted by itself
+    monkeypatch.setenv(identity.ENV_HR_USERS, "hr.wu")
+    plain = CliRunner().invoke(cli.main, ["app"])
+    trusted = CliRunner().invoke(cli.main, ["app", "--trusted-proxy", "--user-header", "X-Remote-User",
+                                            "--hr", "hr.li"])
+    assert (plain.exit_code, trusted.exit_code) == (0, 0)
+    assert "Identity: the Jupyter login, if one is set; HR: hr.wu" in plain.output
+    assert "Identity: the X-Remote-User header of the proxy; HR: hr.wu,hr.li" in trusted.output
+    (_, cwd, env_plain), (_, _, env_trusted) = calls
+    assert cwd == str(paths.APPS_DIR)                             # where voila.py installs the hook
+    assert env_plain[identity.ENV_TRUSTED_PROXY] == "" and env_trusted[identity.ENV_TRUSTED_PROXY] == "1"
+    assert (env_trusted[identity.ENV_USER_HEADER], env_trusted[identity.ENV_HR_USERS]) == (
+        "X-Remote-User", "hr.wu,hr.li")
