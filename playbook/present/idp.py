@@ -238,6 +238,7 @@ def check_plan(plan: Plan, *, rep_ids: Sequence[str] | None = None, lang: str | 
 
 # --------------------------------------------------------------------------- figures and catalogue texts in a language
 _SEP = {"en": "; ", "zh": "；"}  # between the reasons of one item
+_SENTENCE = {"en": " ", "zh": ""}  # between two sentences
 _LINE = "\n"  # measures and resources: one entry per line
 
 
@@ -434,6 +435,6 @@ def _summary(draft: PlanDraft, lang: str) -> str:
                 attainment=_pct(draft.attainment))
     if draft.peer_basis:
         peers = draft.peer_median if draft.peer_basis == "median" else draft.peer_mean
-        summary += " " + t(f"idp.summary_peers_{draft.peer_basis}", lang, ratio=_pct(draft.peer_ratio),
-                           peers=_money(peers, lang))
+        summary += _SENTENCE[lang] + t(f"idp.summary_peers_{draft.peer_basis}", lang, ratio=_pct(draft.peer_ratio),
+                                       peers=_money(peers, lang))
     return summary
