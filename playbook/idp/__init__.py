@@ -39,8 +39,12 @@ Worked example (domain brief, section 5): plan of 2011-11-25, levels 4, 3, 4 and
 the targets 5, 5, 5 and 4 and the reviews 2012-03, 2012-06, 2012-03 and 2012-06.
 
 Privacy: evidence holds only the rep's own figures and anonymous statistics of the
-others (count, mean, quartiles). Statistics of fewer than ``min_group`` (5) other reps
-are hidden (missing). A peer statistic never includes the rep.
+others (count, mean, quartiles). A peer statistic never includes the rep. Statistics of
+fewer than :data:`MIN_GROUP` (5) other reps are hidden (missing), by one rule in one
+place, :func:`hide_small_groups` (each statistic with the count of its group,
+:data:`PEER_STATISTICS`; a figure without a count is hidden too): in the evidence, in
+each rep's slice (:func:`rep_evidence`, :func:`rep_levels`, :func:`peer_comparison`), in a
+:class:`PlanDraft` and so in the worded plan, and in the report's tables and charts.
 
 Examples
 --------
@@ -87,14 +91,18 @@ from playbook.idp.checks import (  # noqa: F401
     validate_plan,
 )
 from playbook.idp.evidence import (  # noqa: F401
+    PEER_STATISTICS,
     dataset_evidence,
     evidence_columns,
     funnel_leaks,
+    hide_small_groups,
     latest_levels,
+    leak_unit,
     leave_one_out_stats,
     peer_comparison,
     rep_evidence,
     rep_levels,
+    shows_peers,
     team_evidence,
 )
 from playbook.idp.plan import (  # noqa: F401
@@ -124,6 +132,10 @@ __all__ = [
     'Catalogue',
     'parse_catalogue',
     'load_catalogue',
+    'PEER_STATISTICS',
+    'shows_peers',
+    'hide_small_groups',
+    'leak_unit',
     'leave_one_out_stats',
     'latest_levels',
     'funnel_leaks',

@@ -36,12 +36,16 @@ EVIDENCE_COLUMNS = [
     "quota", "actual", "attainment", "peer_group", "peer_count", "peer_mean", "peer_q1",
     "peer_median", "peer_q3", "gap_to_peer_median", "ratio_to_peer_median",
     "peer_attainment_median", "new_customers", "peer_new_customers_median", "repurchase_rate",
-    "peer_repurchase_median", "leak_steps", "funnel_checked",
+    "peer_repurchase_median", "team_peer_count", "leak_steps", "leak_peer_count", "funnel_checked",
 ]
-"""Fixed columns of :func:`team_evidence` (then the per-competency columns)."""
+"""Fixed columns of :func:`team_evidence` (then the per-competency columns).
+
+``peer_count``, ``team_peer_count`` and ``leak_peer_count`` are the other reps behind the
+peer statistics, the team medians and the funnel peers' rates (see
+:data:`playbook.idp.evidence.PEER_STATISTICS`)."""
 
 LEVEL_COLUMNS = ["rep_id", "competency", "level", "manager_level", "self_level", "assessed_date"]
-REP_LEVEL_COLUMNS = ["competency", *COMPETENCY_FIELDS]
+REP_LEVEL_COLUMNS = ["competency", *COMPETENCY_FIELDS, "team_peer_count", "leak_peer_count"]
 PEER_COLUMNS = ["metric", "value", "peer_q1", "peer_median", "peer_q3", "peer_mean", "peer_count"]
 PLAN_ITEM_COLUMNS = ["competency", "why", "current_level", "target_level", "measures", "resources",
                      "review_date"]

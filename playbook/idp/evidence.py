@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -29,9 +30,93 @@ from playbook.idp.catalogue import (
 from playbook.targets.overview import rep_summary, resolve_as_of, ytd_window
 
 __all__ = [
-    "leave_one_out_stats", "latest_levels", "funnel_leaks", "team_evidence", "dataset_evidence", "evidence_columns",
-    "rep_evidence", "rep_levels", "peer_comparison"
+    "PEER_STATISTICS", "shows_peers", "hide_small_groups", "leak_unit", "leave_one_out_stats", "latest_levels",
+    "funnel_leaks", "team_evidence", "dataset_evidence", "evidence_columns", "rep_evidence", "rep_levels",
+    "peer_comparison",
 ]
+
+# --------------------------------------------------------------------------- privacy: the one threshold rule
+PEER_STATISTICS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "peer_count": ("peer_mean", "peer_q1", "peer_median", "peer_q3", "gap_to_peer_median", "ratio_to_peer_median",
+                   "peer_attainment_median", "peer_new_customers_median", "peer_repurchase_median"),
+    "team_peer_count": ("team_median",),
+    "leak_peer_count": ("leak_peer_rate",),
+})
+"""Each count of other reps -> the anonymous statistics of that group.
+
+A statistic is a column of that name or ``<name>__<competency>``: ``peer_*`` describe the
+peers in the same position (``peer_count``), ``team_median`` the other active reps of the
+team (``team_peer_count``), ``leak_peer_rate`` the reps pooled in the funnel peers' rate
+(``leak_peer_count``). :func:`hide_small_groups` hides them below :data:`MIN_GROUP`."""
+
+
+def shows_peers(count: object, *, min_group: int = MIN_GROUP) -> bool:
+    """Whether anonymous statistics of ``count`` other reps may be shown: at least ``min_group``.
+
+    The one privacy threshold of the IDP; a missing or unreadable count shows nothing.
+
+    Examples
+    --------
+    >>> shows_peers(5), shows_peers(4), shows_peers(None), shows_peers(float("nan"))
+    (True, False, False, False)
+    """
+    if _blank(count):
+        return False
+    try:
+        return float(count) >= min_group  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def hide_small_groups(frame: pd.DataFrame, *, min_group: int = MIN_GROUP) -> pd.DataFrame:
+    """Return a copy of ``frame`` with every peer statistic of a group below ``min_group`` missing.
+
+    The one home of the privacy rule of per-rep reports: for each count of
+    :data:`PEER_STATISTICS`, the statistics of that group (also per competency,
+    ``team_median__<key>``) are hidden in the rows where the count is below ``min_group``,
+    missing or absent (a figure nobody can say how many reps it describes is not shown).
+    Works on evidence (:func:`team_evidence`, :func:`rep_evidence`), :func:`rep_levels`,
+    :func:`peer_comparison` and the items of a :class:`~playbook.idp.PlanDraft`.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"rep_id": ["R1", "R2"], "peer_count": [5, 4], "peer_median": [320.0, 300.0],
+    ...                    "team_median__negotiation": [3.0, 2.0], "team_peer_count": [4, 6]})
+    >>> hide_small_groups(ev)
+      rep_id  peer_count  peer_median  team_median__negotiation  team_peer_count
+    0     R1           5        320.0                       NaN                4
+    1     R2           4          NaN                       2.0                6
+    >>> hide_small_groups(pd.DataFrame({"leak_peer_rate": [0.5]}))  # no count: hidden
+       leak_peer_rate
+    0             NaN
+    """
+    if isinstance(min_group, bool) or not isinstance(min_group, (int, np.integer)) or min_group < 1:
+        raise ParameterError("min_group", min_group, "a whole number >= 1")
+    out = frame.copy()
+    for count_col, stats in PEER_STATISTICS.items():
+        cols = [c for c in out.columns if str(c) in stats or str(c).split("__", 1)[0] in stats]
+        if not cols:
+            continue
+        count = (pd.to_numeric(out[count_col], errors="coerce").astype(float) if count_col in out.columns
+                 else pd.Series(np.nan, index=out.index))
+        shown = (count >= min_group).to_numpy(dtype=bool)
+        for c in cols:
+            out[c] = pd.to_numeric(out[c], errors="coerce").astype(float).where(shown)
+    return out
+
+
+def leak_unit(step: object) -> str:
+    """Return the unit of a funnel step's rates: ``per_month`` (a count a month) or ``share``; "" for none.
+
+    Examples
+    --------
+    >>> leak_unit("new_customers"), leak_unit("negotiation_to_deal"), leak_unit(None)
+    ('per_month', 'share', '')
+    """
+    if _blank(step):
+        return ""
+    return "per_month" if str(step) in funnel.PER_MONTH else "share"
+
 
 # --------------------------------------------------------------------------- evidence
 def leave_one_out_stats(
@@ -178,22 +263,41 @@ def funnel_leaks(
     reference: str = "company",
     competency_map: Mapping[str, str] | str | Path | None = None,
 ) -> pd.DataFrame | None:
-    """Return the funnel's flagged leaks per rep (:func:`playbook.funnel.rep_leaks`), or None.
+    """Return the funnel's flagged leaks per rep (:func:`playbook.funnel.rep_leaks`) with their peer counts.
 
-    Imports :mod:`playbook.funnel` lazily: without it, warns
-    (:class:`~playbook.core.errors.PlaybookWarning`) and returns None, and plans are drafted
-    from ratings and the other signals only. Opportunities with problems are left out
-    (with the funnel's warning).
+    Opportunities with problems are left out (with the funnel's warning).
 
     Parameters
     ----------
     reference : {"company", "team"}
         Peers of the funnel comparison. ``company`` (default) also flags reps of a team
         that leaks as a whole: each of them gets the step's competency as a candidate.
+
+    Returns
+    -------
+    DataFrame
+        :data:`playbook.funnel.LEAK_COLUMNS` and ``peer_count``: the other reps whose data
+        make up the pooled ``peer_rate`` (reps of the peer group with data in the step,
+        without the rep himself); :func:`team_evidence` hides rates of fewer than
+        :data:`MIN_GROUP`.
     """
     stages = funnel.stage_table(opportunities, reps=reps, as_of=as_of, invalid="drop")
     comparison = funnel.rep_comparison(stages, reps, orders=orders, as_of=as_of, reference=reference)
-    return funnel.rep_leaks(comparison, competency_map=competency_map)
+    leaks = funnel.rep_leaks(comparison, competency_map=competency_map)
+    return leaks.assign(peer_count=_pooled_others(comparison, leaks))
+
+
+def _pooled_others(comparison: pd.DataFrame, leaks: pd.DataFrame) -> np.ndarray:
+    """For each leak: how many other reps have data in the pooled peer rate of its step (team or company)."""
+    group = comparison["team"].astype("string").where(comparison["peers"] == "team", "\x1fcompany").fillna("")
+    has = pd.to_numeric(comparison["decided"], errors="coerce").fillna(0).to_numpy() > 0
+    size = pd.Series(has.astype("int64"), index=comparison.index).groupby(
+        [group, comparison["step"].astype("string")]).transform("sum")
+    others = pd.Series((size.to_numpy() - has).astype("int64"), index=pd.MultiIndex.from_arrays(
+        [comparison["rep_id"].astype("str"), comparison["step"].astype("str")]))
+    others = others[~others.index.duplicated()]
+    wanted = pd.MultiIndex.from_arrays([leaks["rep_id"].astype("str"), leaks["step"].astype("str")])
+    return others.reindex(wanted).fillna(0).astype("int64").to_numpy()
 
 
 def evidence_columns(competencies: Sequence[str]) -> list[str]:
@@ -259,7 +363,8 @@ def team_evidence(
         employed for the whole year-to-date window (hired on or before 1 January, not
         left), never the rep himself.
     min_group : int
-        Fewest other reps behind an anonymous statistic; else it is missing.
+        Fewest other reps behind an anonymous statistic; else it is missing. At least
+        :data:`MIN_GROUP` (the privacy threshold: per-rep reports never go below it).
     leak_reference : {"company", "team"}
         Peers of the funnel comparison.
 
@@ -272,6 +377,10 @@ def team_evidence(
         ``self_level__<key>``, ``team_median__<key>`` (median of the other team members'
         levels), ``leak_step__<key>``, ``leak_rate__<key>``, ``leak_peer_rate__<key>``
         (the funnel step flagged for that competency, the rep's and the peers' rate).
+        ``team_peer_count``: the other active reps of the team (behind ``team_median``);
+        ``leak_peer_count``: the fewest other reps behind the rep's shown funnel peers'
+        rates (missing without a leak). Every peer statistic of fewer than ``min_group``
+        other reps is missing (:func:`hide_small_groups`).
         ``quota`` and ``actual`` are year-to-date CNY; ``peer_*`` describe ``actual``
         among peers; ``repurchase_rate`` is the share of the rep's customers of the
         previous 12 months before 1 January who ordered from him again this year;
@@ -293,6 +402,8 @@ def team_evidence(
     """
     cat = _as_catalogue(catalogue)
     keys = list(cat.keys if competencies is None else competencies)
+    if isinstance(min_group, bool) or not isinstance(min_group, (int, np.integer)) or min_group < MIN_GROUP:
+        raise ParameterError("min_group", min_group, f"a whole number >= {MIN_GROUP} (the privacy threshold)")
     if leak_reference not in ("company", "team"):
         raise ParameterError("leak_reference", leak_reference, "'company' or 'team'")
     end = resolve_as_of(as_of, orders)
@@ -306,8 +417,8 @@ def team_evidence(
     grid = _level_grid(ev, keys, assessments, as_of=end, min_group=min_group)
     if leaks is None and opportunities is not None:
         leaks = funnel_leaks(opportunities, reps, orders=orders, as_of=end, reference=leak_reference)
-    ev, grid = _with_leaks(ev, grid, leaks)
-    return _widen(ev, grid, keys)
+    ev, grid = _with_leaks(ev, grid, leaks, min_group=min_group)
+    return hide_small_groups(_widen(ev, grid, keys), min_group=min_group)
 
 
 def _rep_frame(summary: pd.DataFrame, r: pd.DataFrame, *, start: pd.Timestamp,
@@ -348,6 +459,10 @@ def _peer_figures(ev: pd.DataFrame, orders: pd.DataFrame, r: pd.DataFrame, eligi
     ev["repurchase_rate"] = ids.map(_repurchase(orders.assign(rep_id=orders["rep_id"].astype("str")),
                                                 start, end)).astype(float)
     ev["peer_repurchase_median"] = peers(ev["repurchase_rate"])["peer_median"]
+    team = ev["team"].astype("string")
+    active = ev["active"].fillna(False).astype("int64")
+    in_team = active.groupby(team.fillna("\x1f")).transform("sum")
+    ev["team_peer_count"] = (in_team - active).where(team.notna(), 0).astype("int64")
     return ev
 
 
@@ -372,22 +487,46 @@ def _level_grid(ev: pd.DataFrame, keys: Sequence[str], assessments: pd.DataFrame
     return grid
 
 
-def _with_leaks(ev: pd.DataFrame, grid: pd.DataFrame,
-                leaks: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Add the funnel leaks: all steps per rep in ``ev``, the step of each competency in ``grid``."""
-    ev = ev.assign(funnel_checked=leaks is not None)
+def _with_leaks(ev: pd.DataFrame, grid: pd.DataFrame, leaks: pd.DataFrame | None, *,
+                min_group: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add the funnel leaks: all steps per rep in ``ev``, the step of each competency in ``grid``.
+
+    A peer rate pooled over fewer than ``min_group`` other reps is hidden; the counts are
+    the leaks' ``peer_count`` (:func:`funnel_leaks`), else the reps of the peer group in ``ev``.
+    """
+    ev = ev.assign(funnel_checked=leaks is not None, leak_peer_count=pd.array([pd.NA] * len(ev), dtype="Int64"))
     if leaks is None or not len(leaks):
         ev["leak_steps"] = ""
         return ev, grid.assign(leak_step=pd.NA, leak_rate=np.nan, leak_peer_rate=np.nan)
     require_columns(leaks, ["rep_id", "step", "competency", "rep_rate", "peer_rate"], "leaks")
     lk = leaks.assign(rep_id=leaks["rep_id"].astype("str"), competency=leaks["competency"].astype("string"))
+    lk["leak_peer_count"] = _leak_peer_counts(ev, lk)
     steps = lk.groupby("rep_id")["step"].agg(lambda s: ";".join(map(str, s)))
     ev["leak_steps"] = ev["rep_id"].map(steps).fillna("").astype("str")
     first = lk.dropna(subset=["competency"]).drop_duplicates(["rep_id", "competency"])
     first = first.rename(columns={"step": "leak_step", "rep_rate": "leak_rate", "peer_rate": "leak_peer_rate"})
-    grid = grid.merge(first[["rep_id", "competency", "leak_step", "leak_rate", "leak_peer_rate"]],
-                      on=["rep_id", "competency"], how="left")
+    first = hide_small_groups(first[["rep_id", "competency", "leak_step", "leak_rate", "leak_peer_rate",
+                                     "leak_peer_count"]], min_group=min_group)
+    count = first["leak_peer_count"]
+    fewest = count.where(count >= min_group).groupby(first["rep_id"]).min().combine_first(
+        count.groupby(first["rep_id"]).min())  # fewest behind a shown rate, else behind any
+    ev["leak_peer_count"] = pd.array(ev["rep_id"].map(fewest), dtype="Int64")
+    grid = grid.merge(first.drop(columns="leak_peer_count"), on=["rep_id", "competency"], how="left")
     return ev, grid
+
+
+def _leak_peer_counts(ev: pd.DataFrame, lk: pd.DataFrame) -> pd.Series:
+    """Other reps behind each leak's peer rate: its ``peer_count``, else the reps of its peer group in ``ev``.
+
+    The peer group is the rep's team, or every rep when the leak's ``peers`` is ``company``.
+    """
+    if "peer_count" in lk.columns:
+        return pd.to_numeric(lk["peer_count"], errors="coerce").astype(float)
+    team = ev.set_index("rep_id")["team"].astype("string")
+    sizes = team.value_counts()
+    of_team = lk["rep_id"].map(team).map(sizes).fillna(1).astype(float) - 1
+    company = (lk["peers"] == "company").fillna(False) if "peers" in lk.columns else False
+    return of_team.where(~pd.Series(company, index=lk.index), float(len(ev) - 1))
 
 
 def _widen(ev: pd.DataFrame, grid: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
@@ -422,6 +561,8 @@ def dataset_evidence(dataset: Any, *, as_of: object = None, **options: Any) -> p
 def rep_evidence(evidence: pd.DataFrame, rep_id: str) -> pd.DataFrame:
     """Return the one-row slice of ``evidence`` for ``rep_id`` (all a per-rep report may read).
 
+    Peer statistics of groups below :data:`MIN_GROUP` are hidden (:func:`hide_small_groups`).
+
     Examples
     --------
     >>> ev = pd.DataFrame({"rep_id": ["R1", "R2"], "actual": [1.0, 2.0]})
@@ -438,7 +579,12 @@ def rep_evidence(evidence: pd.DataFrame, rep_id: str) -> pd.DataFrame:
     if hit.empty:
         shown = ", ".join(map(str, evidence["rep_id"].head(3)))
         raise ParameterError("rep_id", rep_id, f"a rep_id of the data (e.g. {shown})")
-    return hit.head(1).reset_index(drop=True)
+    return hide_small_groups(hit.head(1).reset_index(drop=True))
+
+
+def _one_rep(evidence: pd.DataFrame, rep_id: str | None) -> pd.DataFrame:
+    """Return the rep's slice (:func:`rep_evidence`), or the first row when ``rep_id`` is None; small groups hidden."""
+    return hide_small_groups(evidence.head(1)) if rep_id is None else rep_evidence(evidence, rep_id)
 
 
 def _competencies_in(columns: Sequence[str]) -> list[str]:
@@ -456,17 +602,21 @@ def rep_levels(evidence: pd.DataFrame, rep_id: str | None = None) -> pd.DataFram
     Returns
     -------
     DataFrame
-        :data:`REP_LEVEL_COLUMNS`, in the evidence's competency order.
+        :data:`REP_LEVEL_COLUMNS`, in the evidence's competency order; ``team_peer_count``
+        and ``leak_peer_count`` repeat the rep's counts on every row. Team medians and
+        peers' rates of groups below :data:`MIN_GROUP` are missing.
 
     Examples
     --------
     >>> ev = pd.DataFrame({"rep_id": ["R1"], "level__negotiation": pd.array([2], dtype="Int64"),
-    ...                    "team_median__negotiation": [3.5]})
+    ...                    "team_median__negotiation": [3.5], "team_peer_count": [6]})
     >>> rep_levels(ev)[["competency", "level", "team_median", "leak_step"]]
         competency  level  team_median leak_step
     0  negotiation      2          3.5      <NA>
+    >>> rep_levels(ev.assign(team_peer_count=3))["team_median"].tolist()  # 3 others: hidden
+    [nan]
     """
-    row = evidence.head(1) if rep_id is None else rep_evidence(evidence, rep_id)
+    row = _one_rep(evidence, rep_id)
     keys = _competencies_in(row.columns)
     rec = row.iloc[0].to_dict()
     out = pd.DataFrame({"competency": pd.Series(keys, dtype="str")})
@@ -478,7 +628,10 @@ def rep_levels(evidence: pd.DataFrame, rep_id: str | None = None) -> pd.DataFram
             out[f] = pd.Series(vals, dtype="object").astype("string")
         else:
             out[f] = pd.to_numeric(pd.Series(vals, dtype="object"), errors="coerce").astype(float)
-    return out[REP_LEVEL_COLUMNS]
+    for c in ("team_peer_count", "leak_peer_count"):
+        v = rec.get(c, pd.NA)
+        out[c] = pd.array([pd.NA if _blank(v) else int(v)] * len(out), dtype="Int64")
+    return hide_small_groups(out)[REP_LEVEL_COLUMNS]
 
 
 def peer_comparison(evidence: pd.DataFrame, rep_id: str | None = None) -> pd.DataFrame:
@@ -502,7 +655,7 @@ def peer_comparison(evidence: pd.DataFrame, rep_id: str | None = None) -> pd.Dat
     2    new_customers      NaN          NaN
     3  repurchase_rate      NaN          NaN
     """
-    row = (evidence.head(1) if rep_id is None else rep_evidence(evidence, rep_id)).iloc[0]
+    row = _one_rep(evidence, rep_id).iloc[0]
 
     def get(col: str) -> float:
         v = row.get(col, np.nan)
@@ -519,4 +672,4 @@ def peer_comparison(evidence: pd.DataFrame, rep_id: str | None = None) -> pd.Dat
     rows = [{"metric": m, "value": get(col), "peer_q1": np.nan, "peer_median": np.nan, "peer_q3": np.nan,
              "peer_mean": np.nan, "peer_count": int(n) if not _blank(n) else 0, **stats}
             for m, col, stats in metrics]
-    return pd.DataFrame(rows, columns=PEER_COLUMNS)
+    return hide_small_groups(pd.DataFrame(rows, columns=PEER_COLUMNS))

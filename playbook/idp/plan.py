@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +27,31 @@ from playbook.idp.catalogue import (
     _as_catalogue,
     _blank,
 )
-from playbook.idp.evidence import latest_levels, rep_evidence, rep_levels
+from playbook.idp.evidence import (
+    PEER_STATISTICS,
+    hide_small_groups,
+    latest_levels,
+    leak_unit,
+    rep_evidence,
+    rep_levels,
+    shows_peers,
+)
 
 __all__ = ["DRAFT_ITEM_COLUMNS", "Plan", "PlanDraft", "draft_plan", "empty_items"]
 
 DRAFT_ITEM_COLUMNS = ["competency", "current_level", "target_level", "review_date", "source", "team_median",
-                      "leak_step", "leak_rate", "leak_peer_rate", "signals", "measures", "resources"]
+                      "team_peer_count", "leak_step", "leak_unit", "leak_rate", "leak_peer_rate", "leak_peer_count",
+                      "signals", "measures", "resources"]
 """Columns of :attr:`PlanDraft.items`: one row per development item, as data.
 
 ``source`` says where the current level comes from (``manager``, ``self``, ``review`` or
-""); ``team_median`` and ``leak_*`` are the rep's evidence on the competency; ``signals``
-is a tuple of the data signals pointing at it (``new_customers``, ``repurchase``);
-``measures`` a tuple of measure keys of the catalogue, ``resources`` a tuple of resource
-keys (in order, each once)."""
+""); ``team_median`` and ``leak_*`` are the rep's evidence on the competency, with the
+counts of other reps behind the anonymous figures (``team_peer_count``,
+``leak_peer_count``; the figures are missing below :data:`~playbook.idp.MIN_GROUP`);
+``leak_unit`` is ``share`` (rates of decided opportunities), ``per_month`` (a count a
+month, e.g. new customers) or ""; ``signals`` is a tuple of the data signals pointing at it
+(``new_customers``, ``repurchase``); ``measures`` a tuple of measure keys of the catalogue,
+``resources`` a tuple of resource keys (in order, each once)."""
 
 # --------------------------------------------------------------------------- plan
 @dataclass
@@ -102,6 +114,12 @@ def _num(value: object) -> float:
     return v
 
 
+def _count(value: object) -> object:
+    """Return a count of reps as an int, or ``pd.NA`` when missing."""
+    v = _num(value)
+    return int(v) if math.isfinite(v) else pd.NA
+
+
 def _levels_input(levels: object, rep_id: str, as_of: pd.Timestamp | None) -> pd.DataFrame:
     """Normalise ``levels`` (mapping, assessments, or a competency/level frame) to competency, level, source."""
     if isinstance(levels, Mapping):
@@ -140,6 +158,19 @@ class PlanDraft:
     are compared with, ``peer_ratio`` = actual / that figure), or "" when there is none.
     ``strong_levels`` are (competency, level) rated at least the strength level that are not
     items; ``quota_met`` says whether the attainment reaches the rules' strength attainment.
+
+    A draft holds no peer figure of a group below :data:`~playbook.idp.MIN_GROUP`: on
+    creation, the peer statistics are hidden when ``peer_count`` is below it, and the items'
+    team medians and peers' rates by their own counts
+    (:func:`~playbook.idp.evidence.hide_small_groups`).
+
+    Examples
+    --------
+    >>> from playbook.idp import load_catalogue
+    >>> d = PlanDraft("R1", load_catalogue(), pd.DataFrame(), peer_median=320.0, peer_count=3,
+    ...               peer_basis="median", peer_ratio=0.7)
+    >>> d.peer_median, d.peer_basis, d.peer_ratio
+    (nan, '', nan)
     """
 
     rep_id: str
@@ -165,6 +196,16 @@ class PlanDraft:
     given_strengths: tuple[str, ...] = ()
     strong_levels: tuple[tuple[str, int], ...] = ()
     quota_met: bool = False
+
+    def __post_init__(self) -> None:
+        """Hide every peer figure of a group below the privacy threshold (the draft cannot hold one)."""
+        if not shows_peers(self.peer_count):
+            for f in fields(self):
+                if f.name in PEER_STATISTICS["peer_count"]:
+                    object.__setattr__(self, f.name, float("nan"))
+            object.__setattr__(self, "peer_basis", "")
+            object.__setattr__(self, "peer_ratio", float("nan"))
+        object.__setattr__(self, "items", hide_small_groups(self.items))
 
 
 def draft_plan(
@@ -346,9 +387,11 @@ def _draft_items(chosen: pd.DataFrame, signals: Mapping[str, tuple[str, ...]], c
         records.append({
             "competency": rec["competency"], "current_level": rec["level"], "target_level": target,
             "review_date": (plan_month + months).to_timestamp(), "source": rec.get("source") or "",
-            "team_median": _num(rec.get("team_median")),
+            "team_median": _num(rec.get("team_median")), "team_peer_count": _count(rec.get("team_peer_count")),
             "leak_step": "" if _blank(rec.get("leak_step")) else str(rec["leak_step"]),
+            "leak_unit": leak_unit(rec.get("leak_step")),
             "leak_rate": _num(rec.get("leak_rate")), "leak_peer_rate": _num(rec.get("leak_peer_rate")),
+            "leak_peer_count": _count(rec.get("leak_peer_count")),
             "signals": tuple(signals.get(rec["competency"], ())), "measures": tuple(m.key for m in fit),
             "resources": tuple(dict.fromkeys(r for m in fit for r in m.resources)),
         })
@@ -358,7 +401,9 @@ def _draft_items(chosen: pd.DataFrame, signals: Mapping[str, tuple[str, ...]], c
     items["review_date"] = pd.to_datetime(items["review_date"]).astype("datetime64[us]")
     for c in ("team_median", "leak_rate", "leak_peer_rate"):
         items[c] = items[c].astype(float)
-    return items
+    for c in ("team_peer_count", "leak_peer_count"):
+        items[c] = pd.array(items[c], dtype="Int64")
+    return hide_small_groups(items)
 
 
 def _peer_reference(figures: Mapping[str, float]) -> dict[str, object]:

@@ -14,6 +14,7 @@ from playbook.core.labels import check_lang, t
 from playbook.data.issues import ISSUE_COLUMNS
 from playbook.idp.catalogue import PEER_COLUMNS, PLAN_ITEM_COLUMNS, Catalogue, _as_catalogue
 from playbook.idp.checks import PLAN_ISSUE_COLUMNS, plan_issues, validate_plan
+from playbook.idp.evidence import hide_small_groups, leak_unit, shows_peers
 from playbook.idp.plan import Plan, PlanDraft, _typed_items
 from playbook.present.html import escape_lines, render
 from playbook.present.tables import format_value
@@ -28,7 +29,9 @@ _METRIC_KINDS = {"actual": "money_unit", "attainment": "percent", "repurchase_ra
 def peer_comparison_display(comparison: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     """Return :func:`peer_comparison` ready to show: names, formatted figures and headers in ``lang``.
 
-    Money in CNY (en) or 万元 (zh), rates in percent, hidden statistics as "—".
+    Money in CNY (en) or 万元 (zh), rates in percent, hidden statistics as "—": those
+    missing, and every peer statistic of fewer than :data:`~playbook.idp.MIN_GROUP` peers
+    (:func:`~playbook.idp.evidence.hide_small_groups`).
 
     Examples
     --------
@@ -40,6 +43,7 @@ def peer_comparison_display(comparison: pd.DataFrame, *, lang: str = "en") -> pd
     """
     check_lang(lang)
     require_columns(comparison, PEER_COLUMNS, "comparison")
+    comparison = hide_small_groups(comparison)
     kinds = [_METRIC_KINDS.get(m, "general") for m in comparison["metric"]]
     out = pd.DataFrame({"metric": comparison["metric"].map(lambda m: t(f"idp.metric.{m}", lang))})
     for col in ("value", "peer_q1", "peer_median", "peer_q3", "peer_mean"):
@@ -124,7 +128,8 @@ def plan_to_html_table(plan: Plan, lang: str | None = None, *,
 def plan_header_html(plan: Plan, lang: str | None = None) -> str:
     """Return the plan's header (rep, position, department, supervisor, date, figures, strengths) as HTML.
 
-    Peer figures are anonymous statistics; hidden (—) for fewer than 5 peers.
+    Peer figures are anonymous statistics; hidden (—) for fewer than
+    :data:`~playbook.idp.MIN_GROUP` peers (``plan.peer_count``).
 
     Examples
     --------
@@ -134,14 +139,15 @@ def plan_header_html(plan: Plan, lang: str | None = None) -> str:
     """
     lang = check_lang(lang or plan.lang)
     date = "" if plan.plan_date is None or pd.isna(plan.plan_date) else pd.Timestamp(plan.plan_date).date()
+    peers = shows_peers(plan.peer_count)
     rows = [
         ("idp.header.name", plan.rep_name), ("idp.header.position", plan.position),
         ("idp.header.department", plan.department), ("idp.header.supervisor", plan.supervisor_name),
         ("idp.header.plan_date", date), ("idp.header.quota", format_value(plan.quota, "money_unit", lang)),
         ("idp.header.actual", format_value(plan.actual, "money_unit", lang)),
         ("idp.header.attainment", format_value(plan.attainment, "percent0", lang)),
-        ("idp.header.peer_mean", format_value(plan.peer_mean, "money_unit", lang)),
-        ("idp.header.peer_median", format_value(plan.peer_median, "money_unit", lang)),
+        ("idp.header.peer_mean", format_value(plan.peer_mean if peers else math.nan, "money_unit", lang)),
+        ("idp.header.peer_median", format_value(plan.peer_median if peers else math.nan, "money_unit", lang)),
     ]
     return render("idp_plan_header.html.j2", rows=[(t(k, lang), v) for k, v in rows],
                   strengths_label=t("idp.header.strengths", lang), strengths=list(plan.strengths),
@@ -232,6 +238,7 @@ def check_plan(plan: Plan, *, rep_ids: Sequence[str] | None = None, lang: str | 
 
 # --------------------------------------------------------------------------- figures and catalogue texts in a language
 _SEP = {"en": "; ", "zh": "；"}  # between the reasons of one item
+_SENTENCE = {"en": " ", "zh": ""}  # between two sentences
 _LINE = "\n"  # measures and resources: one entry per line
 
 
@@ -245,6 +252,16 @@ def _money(value: float, lang: str) -> str:
 def _pct(value: float) -> str:
     """Format a ratio as a whole percent; "—" when missing."""
     return f"{value:.0%}" if math.isfinite(value) else "—"
+
+
+def _per_month(value: float) -> str:
+    """Format a count a month with two decimals (0.45); "—" when missing."""
+    return f"{value:.2f}" if math.isfinite(value) else "—"
+
+
+def _count(value: float) -> str:
+    """Format a count as short as exact (3, 8.5); "—" when missing."""
+    return f"{value:g}" if math.isfinite(value) else "—"
 
 
 def competency_name(catalogue: Catalogue, key: str, lang: str = "en") -> str:
@@ -325,7 +342,9 @@ def word_plan(draft: PlanDraft, lang: str = "en") -> Plan:
     """Word a :class:`~playbook.idp.PlanDraft` in ``lang``: the plan people read, edit and store.
 
     The reasons (发展原因) say the current level and its descriptor, the team median, the
-    funnel leak and the data signals; measures and resources are the catalogue's texts,
+    funnel leak and the data signals, each with its peer figure only when the draft shows
+    one (a group of at least :data:`~playbook.idp.MIN_GROUP`): rates in percent, counts a
+    month as counts ("0.45 a month"); measures and resources are the catalogue's texts,
     one per line; strengths are the supervisor's words, then high ratings and "quota met";
     the summary compares sales with the quota and the peers. Money in CNY (en) or 万元 (zh).
 
@@ -384,17 +403,30 @@ def _why(rec: dict, draft: PlanDraft, lang: str) -> str:
     if math.isfinite(rec["team_median"]):
         parts.append(t("idp.why.team_median", lang, median=f"{rec['team_median']:g}"))
     if rec["leak_step"]:
-        entry = label_catalogue().get(f"funnel.step.{rec['leak_step']}")
-        parts.append(t("idp.why.leak", lang, step=entry[lang] if entry else rec["leak_step"],
-                       rate=_pct(rec["leak_rate"]), peer_rate=_pct(rec["leak_peer_rate"])))
+        parts.append(_why_leak(rec, lang))
     for signal in rec["signals"]:
         if signal == "new_customers":
-            parts.append(t("idp.why.new_customers", lang, n=f"{draft.new_customers:g}",
-                           median=f"{draft.peer_new_customers_median:g}"))
+            n, median = draft.new_customers, draft.peer_new_customers_median
+            parts.append(t("idp.why.new_customers" + _alone(median), lang, n=_count(n), median=_count(median)))
         else:
-            parts.append(t("idp.why.repurchase", lang, rate=_pct(draft.repurchase_rate),
-                           median=_pct(draft.peer_repurchase_median)))
+            rate, median = draft.repurchase_rate, draft.peer_repurchase_median
+            parts.append(t("idp.why.repurchase" + _alone(median), lang, rate=_pct(rate), median=_pct(median)))
     return _SEP[lang].join(parts)
+
+
+def _alone(peer_figure: float) -> str:
+    """Label suffix of a reason without its peer figure (hidden for a small group, or missing)."""
+    return "" if math.isfinite(peer_figure) else "_alone"
+
+
+def _why_leak(rec: dict, lang: str) -> str:
+    """Word a funnel leak: a rate in percent, or a count a month; the peers' figure only when shown."""
+    entry = label_catalogue().get(f"funnel.step.{rec['leak_step']}")
+    step = entry[lang] if entry else rec["leak_step"]
+    per_month = (rec.get("leak_unit") or leak_unit(rec["leak_step"])) == "per_month"
+    fmt = _per_month if per_month else _pct
+    key = ("idp.why.leak_per_month" if per_month else "idp.why.leak") + _alone(rec["leak_peer_rate"])
+    return t(key, lang, step=step, rate=fmt(rec["leak_rate"]), peer_rate=fmt(rec["leak_peer_rate"]))
 
 
 def _summary(draft: PlanDraft, lang: str) -> str:
@@ -403,6 +435,6 @@ def _summary(draft: PlanDraft, lang: str) -> str:
                 attainment=_pct(draft.attainment))
     if draft.peer_basis:
         peers = draft.peer_median if draft.peer_basis == "median" else draft.peer_mean
-        summary += " " + t(f"idp.summary_peers_{draft.peer_basis}", lang, ratio=_pct(draft.peer_ratio),
-                           peers=_money(peers, lang))
+        summary += _SENTENCE[lang] + t(f"idp.summary_peers_{draft.peer_basis}", lang, ratio=_pct(draft.peer_ratio),
+                                       peers=_money(peers, lang))
     return summary

@@ -34,9 +34,14 @@ WORKED_STRENGTHS = ["合作意识强", "乐于帮助同事", "学习意愿强", 
 
 
 def worked_evidence(**extra):
-    """The rep of the source's worked example, as a hand-made one-row evidence frame."""
+    """The rep of the source's worked example, as a hand-made one-row evidence frame.
+
+    Five peers (the source's 销售专员 selling 280k..360k) stand behind every anonymous
+    figure: below that, peer figures are hidden (see TestSmallGroups).
+    """
     row = {"rep_id": "D1", "name": "董某某", "role": "销售专员", "team": "销售部", "supervisor_name": "那某某",
-           "quota": 200_000.0, "actual": 219_000.0, "peer_mean": 320_000.0}
+           "quota": 200_000.0, "actual": 219_000.0, "peer_mean": 320_000.0, "peer_count": 5,
+           "team_peer_count": 5, "leak_peer_count": 5}
     row.update(extra)
     return pd.DataFrame({k: [v] for k, v in row.items()})
 

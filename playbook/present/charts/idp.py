@@ -5,7 +5,9 @@ one-row evidence slice, or :func:`playbook.idp.rep_levels`), ``lang`` and ``ax=N
 returns the matplotlib ``Axes`` it drew on (like lifetimes' ``plotting.py``): given no
 ``ax``, it makes a figure of a fitting size (closed from pyplot, so a notebook shows it
 once, through ``ax.figure``). Team figures are anonymous statistics only (median,
-quartiles).
+quartiles), drawn only for groups of at least :data:`~playbook.idp.MIN_GROUP` other reps
+(:func:`playbook.idp.hide_small_groups` on the input: a figure without its count is not
+drawn).
 
 Examples
 --------
@@ -29,7 +31,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from playbook.core.labels import check_lang, t
-from playbook.idp import MIN_GROUP, Catalogue, Plan, load_catalogue
+from playbook.idp import MIN_GROUP, Catalogue, Plan, hide_small_groups, load_catalogue
 from playbook.present.charts import setup_fonts
 from playbook.present.idp import competency_name
 
@@ -62,7 +64,8 @@ def levels_chart(
     Parameters
     ----------
     levels : DataFrame
-        :func:`playbook.idp.rep_levels` of one rep (``competency, level, team_median``).
+        :func:`playbook.idp.rep_levels` of one rep (``competency, level, team_median,
+        team_peer_count``); a team median of fewer than 5 other reps is not drawn.
     plan : Plan, optional
         Draws each item's target level as an outlined bar.
     catalogue : Catalogue, optional
@@ -78,7 +81,8 @@ def levels_chart(
     Examples
     --------
     >>> lv = pd.DataFrame({"competency": ["negotiation", "product_knowledge"],
-    ...                    "level": pd.array([2, 4], dtype="Int64"), "team_median": [3.0, float("nan")]})
+    ...                    "level": pd.array([2, 4], dtype="Int64"), "team_median": [3.0, float("nan")],
+    ...                    "team_peer_count": [6, 6]})
     >>> ax = levels_chart(lv, lang="en")
     >>> [x.get_text() for x in ax.get_yticklabels()]  # bottom to top
     ['Product knowledge', 'Negotiation']
@@ -86,7 +90,7 @@ def levels_chart(
     check_lang(lang)
     setup_fonts()
     cat = catalogue or load_catalogue()
-    data = levels.loc[levels["level"].notna()].iloc[::-1]
+    data = hide_small_groups(levels).loc[lambda d: d["level"].notna()].iloc[::-1]
     names = [competency_name(cat, k, lang) for k in data["competency"]]
     ax = _new_axes(ax, (8, 0.45 * len(data) + 1.4))
     y = list(range(len(data)))
@@ -132,7 +136,7 @@ def peer_position_chart(evidence: pd.DataFrame, *, lang: str = "en", ax: Axes | 
     """
     check_lang(lang)
     setup_fonts()
-    row = evidence.iloc[0]
+    row = hide_small_groups(evidence.head(1)).iloc[0]
 
     def get(col: str) -> float:
         v = row.get(col, float("nan"))

@@ -13,7 +13,8 @@ from playbook.present.charts.idp import levels_chart, peer_position_chart
 matplotlib.use("Agg")
 
 LEVELS = pd.DataFrame({"competency": ["negotiation", "product_knowledge", "market_awareness"],
-                       "level": pd.array([2, 4, None], dtype="Int64"), "team_median": [3.0, float("nan"), 2.0]})
+                       "level": pd.array([2, 4, None], dtype="Int64"), "team_median": [3.0, float("nan"), 2.0],
+                       "team_peer_count": 5})  # as rep_levels gives it: 5 other reps behind the team medians
 ROW = pd.DataFrame({"rep_id": ["R1"], "actual": [219_000.0], "quota": [200_000.0], "peer_count": [5],
                     "peer_q1": [300_000.0], "peer_median": [320_000.0], "peer_q3": [340_000.0],
                     "peer_mean": [320_000.0]})
@@ -71,6 +72,26 @@ def test_peer_position_chart_hides_small_groups_with_a_note():
     ax = peer_position_chart(HIDDEN, lang="zh")
     assert [x.get_text() for x in ax.texts] == [t("idp.peers_hidden", "zh", min=5)]
     assert legend_texts(ax) == sorted([t("idp.chart.quota", "zh"), t("idp.chart.rep", "zh")])
+
+
+def test_peer_position_chart_draws_no_peer_line_of_a_small_group_even_when_given_one():
+    """The chart applies the privacy rule itself: figures of 4 peers, or of an unknown count, are not drawn."""
+    for row in (ROW.assign(peer_count=4), ROW.drop(columns="peer_count")):
+        ax = peer_position_chart(row, lang="en")
+        drawn = {x for line in ax.get_lines() for x in line.get_xdata()}
+        drawn |= {p.get_x() for p in ax.patches} | {p.get_x() + p.get_width() for p in ax.patches}
+        assert not drawn & {300_000.0, 320_000.0, 340_000.0}
+        assert [x.get_text() for x in ax.texts] == [t("idp.peers_hidden", "en", min=5)]
+        assert legend_texts(ax) == sorted([t("idp.chart.quota", "en"), t("idp.chart.rep", "en")])
+
+
+def test_levels_chart_draws_no_team_median_of_a_small_team():
+    for levels in (LEVELS.assign(team_peer_count=4), LEVELS.drop(columns="team_peer_count")):
+        ax = levels_chart(levels, lang="en")
+        assert [c for c in ax.collections if len(c.get_offsets())] == []  # no median marker
+        assert t("idp.chart.team_median", "en") not in legend_texts(ax)
+    shown = levels_chart(LEVELS, lang="en")
+    assert shown.collections[0].get_offsets().tolist() == [[3.0, 1.0]]  # negotiation (top row): median 3
 
 
 def test_charts_draw_on_a_given_axes():
