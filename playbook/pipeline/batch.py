@@ -423,20 +423,27 @@ def _exit_with_children(signum: int = signal.SIGTERM, frame: object = None) -> N
 
 
 def _end_tree(pid: int, grace: float = 2.0) -> None:
-    """Send SIGTERM to every descendant of ``pid``; SIGKILL those still running after ``grace`` s."""
-    kids = _descendants(pid)
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for kid in kids:
+    """End every descendant of ``pid``: SIGTERM to its children, SIGKILL to what runs after ``grace`` s.
+
+    The children go first and alone, so each can end its own (the browser's driver
+    closes chromium and removes its profile folder); what is left is killed.
+    """
+    tree = _descendants(pid)
+    for kid, parent in tree:
+        if parent == pid:
             with contextlib.suppress(OSError):
-                os.kill(kid, sig)
-        deadline = time.monotonic() + grace
-        while sig == signal.SIGTERM and any(map(_running, kids)) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        kids = [k for k in kids if _running(k)]
+                os.kill(kid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while any(_running(kid) for kid, _ in tree) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for kid, _ in tree:
+        if _running(kid):
+            with contextlib.suppress(OSError):
+                os.kill(kid, signal.SIGKILL)
 
 
-def _descendants(pid: int) -> list[int]:
-    """Return the pids of every descendant of ``pid`` (from /proc, else psutil, else none)."""
+def _descendants(pid: int) -> list[tuple[int, int]]:
+    """Return ``(pid, parent pid)`` of every descendant of ``pid`` (from /proc, else psutil, else none)."""
     proc = Path("/proc")
     if not (proc / str(pid) / "stat").exists():
         try:
@@ -444,7 +451,7 @@ def _descendants(pid: int) -> list[int]:
         except ImportError:
             return []
         with contextlib.suppress(psutil.Error):
-            return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+            return [(p.pid, p.ppid()) for p in psutil.Process(pid).children(recursive=True)]
         return []
     children: dict[int, list[int]] = {}
     for entry in proc.iterdir():
@@ -454,9 +461,9 @@ def _descendants(pid: int) -> list[int]:
                 children.setdefault(ppid, []).append(int(entry.name))
     found, todo = [], [pid]
     while todo:
-        kids = children.get(todo.pop(), [])
-        found += kids
-        todo += kids
+        parent = todo.pop()
+        found += [(kid, parent) for kid in children.get(parent, [])]
+        todo += children.get(parent, [])
     return found
 
 
