@@ -302,8 +302,8 @@ def _job_pdf(job: Job, html: Path, wrote: list[str]) -> str | None:
     pdf = html.with_suffix(".pdf")
     if not (job.stale or job.pdf_stale):
         return str(pdf)
-    exe = _chromium()
-    if not job.pdf or exe is None:
+    exe = _chromium() if job.pdf else None
+    if exe is None:  # no PDF asked for, or no chromium to print with
         return None
     with _browser(exe) as browser:
         _print_pdf(browser, html)
@@ -324,7 +324,7 @@ def run_batch(
 
     A job runs when its HTML is stale, or when it asks for a PDF that is stale (then
     only the PDF is printed). Local workers end when this process ends, however it
-    ends (:func:`_worker_init`), and take their kernels and browsers along.
+    ends (even by ``kill -9``), and take their kernels and browsers along.
 
     Parameters
     ----------

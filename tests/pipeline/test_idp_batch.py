@@ -1,4 +1,4 @@
-"""`playbook idp render` on the sample company: every report, privacy, reruns, failures."""
+"""`playbook idp render` on the sample company: every report, privacy, reruns, failures, PDFs, kill -9."""
 
 import contextlib
 import json
