@@ -7,12 +7,19 @@ The flow (design.md, "How data flows"):
    inputs' fingerprint);
 2. :func:`plan_jobs` makes one job per rep; a job whose report exists and was
    made from the same snapshot fingerprint and template is skipped (rerun renders
-   only what is missing or stale);
+   only what is missing or stale); a PDF is fresh only when it is complete
+   (:func:`valid_pdf`) and was printed from that very HTML (:func:`pdf_is_fresh`);
 3. :func:`run_batch` executes the template notebook per rep with Papermill in a
-   local process pool (or a Dask cluster given ``scheduler``); one rep's failure is
-   recorded and the batch goes on;
-4. :func:`write_index` links every report; :func:`html_to_pdf` prints them to PDF
-   with one headless chromium.
+   local process pool (or a Dask cluster given ``scheduler``) and each worker prints
+   its own PDFs with a headless chromium it keeps warm; one rep's failure is recorded
+   and the batch goes on; the workers, their kernels and browsers end with the batch
+   process, even when it is killed;
+4. :func:`write_index` links every report (and its PDF when fresh);
+   :func:`html_to_pdf` prints pages to PDF outside a batch.
+
+Every file is written to a temporary name in its folder and moved into place when
+complete; a report's ``.meta.json`` is written after the file it describes, so a run
+killed at any moment leaves nothing that a rerun takes for finished.
 
 Each report notebook reads only its own slice of the snapshot
 (:func:`read_slice`), so N reports over D rows cost O(D + N), not O(D x N).
@@ -20,14 +27,21 @@ Each report notebook reads only its own slice of the snapshot
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import json
 import os
+import re
 import shutil
+import signal
+import sys
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
+from multiprocessing import util as mp_util
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +68,15 @@ __all__ = [
     "run_batch",
     "write_index",
     "html_to_pdf",
+    "valid_pdf",
+    "pdf_is_fresh",
     "results_frame",
 ]
 
 META = "meta.json"
+_KEY = ("fingerprint", "template", "parameters")  # what a report's meta file records
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_WORKER: dict[str, Any] = {"warm": False}  # this process's state as a pool worker (its warm browser)
 
 
 def file_sha(path: str | Path) -> str:
@@ -135,7 +154,7 @@ def read_slice(directory: str | Path, table: str, rep_id: str | None = None) -> 
 
 @dataclass(frozen=True)
 class Job:
-    """One report to render."""
+    """One report to render: its HTML when ``stale``, its PDF when ``pdf`` and ``pdf_stale``."""
 
     rep_id: str
     notebook: str
@@ -146,11 +165,19 @@ class Job:
     lang: str = "en"
     stale: bool = True
     volatile: tuple[str, ...] = ()
+    pdf: bool = False
+    pdf_stale: bool = True
 
 
 @dataclass
 class JobResult:
-    """What happened to one job."""
+    """What happened to one job.
+
+    ``status`` is ``rendered`` when this run wrote a file for the rep (``wrote`` says
+    which: ``"html"``, ``"pdf"``), ``skipped`` when everything was fresh, ``failed``
+    otherwise (``html`` then names the report only if it is complete and fresh). ``pdf``
+    names the rep's PDF only when it is complete and printed from the current HTML.
+    """
 
     rep_id: str
     status: str  # rendered | skipped | failed
@@ -158,10 +185,28 @@ class JobResult:
     error: str | None = None
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    pdf: str | None = None
+    wrote: tuple[str, ...] = ()
 
 
 def _meta_path(html: Path) -> Path:
     return html.with_suffix(".meta.json")
+
+
+def _read_meta(html: Path) -> dict[str, Any] | None:
+    """Return a report's meta file, or None when it is missing or unreadable (then nothing is fresh)."""
+    try:
+        meta = json.loads(_meta_path(html).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _write_json(path: Path, value: dict[str, Any]) -> None:
+    """Write ``value`` as JSON to a temporary name beside ``path``, then move it into place."""
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def plan_jobs(
@@ -176,6 +221,7 @@ def plan_jobs(
     lang: str = "en",
     force: bool = False,
     volatile: Sequence[str] = (),
+    pdf: bool = False,
 ) -> list[Job]:
     """Make one job per rep; mark as fresh (``stale=False``) those already rendered.
 
@@ -183,6 +229,8 @@ def plan_jobs(
     snapshot fingerprint and template hash and parameters. Parameters named in
     ``volatile`` (e.g. the snapshot's path, whose content the fingerprint covers) are
     left out of the comparison, so a moved or copied reports folder stays fresh.
+    Its PDF is fresh (``pdf_stale=False``) when the HTML is and :func:`pdf_is_fresh`;
+    with ``pdf``, the batch prints the PDFs that are not.
     """
     if not rep_ids:
         raise ParameterError("reps", list(rep_ids), "at least one rep id")
@@ -194,16 +242,11 @@ def plan_jobs(
         name = (filename or (lambda r: safe_filename(f"idp_{r}_{lang}")))(rep)
         html = out_dir / f"{name}.html"
         params = parameters(rep)
-        stale = True
-        if not force and html.exists() and _meta_path(html).exists():
-            try:
-                meta = json.loads(_meta_path(html).read_text(encoding="utf-8"))
-                stale = meta != {"fingerprint": fingerprint, "template": template_sha,
-                                 "parameters": _stable(params, volatile)}
-            except (OSError, ValueError):
-                stale = True
-        jobs.append(Job(str(rep), str(notebook), params, str(html),
-                        f"{fingerprint}:{template_sha}", title(rep), lang, stale, tuple(volatile)))
+        meta = None if force or not html.exists() else _read_meta(html)
+        key = {"fingerprint": fingerprint, "template": template_sha, "parameters": _stable(params, volatile)}
+        stale = meta is None or {k: meta.get(k) for k in _KEY} != key
+        jobs.append(Job(str(rep), str(notebook), params, str(html), f"{fingerprint}:{template_sha}",
+                        title(rep), lang, stale, tuple(volatile), pdf, stale or not pdf_is_fresh(html)))
     return jobs
 
 
@@ -215,29 +258,57 @@ def _stable(params: dict[str, Any], volatile: Sequence[str]) -> dict[str, Any]:
 def run_job(job: Job) -> JobResult:
     """Render one job (runs in a worker process). Never raises: failures are results.
 
-    The HTML is written to a temporary name and moved into place only when complete,
-    so a failed or interrupted run never leaves a report that looks finished.
+    The HTML (when stale) and the PDF (when asked for and stale) are written to
+    temporary names and moved into place only when complete, each before the meta
+    file that says what it was made from, so a failed or interrupted run never leaves
+    a report or PDF that looks finished.
     """
     start = time.perf_counter()
     html = Path(job.html)
+    wrote: list[str] = []
+    try:
+        if job.stale:
+            _render_html(job, html)
+            wrote.append("html")
+        pdf = _job_pdf(job, html, wrote)
+        return JobResult(job.rep_id, "rendered" if wrote else "skipped", str(html), None,
+                         time.perf_counter() - start, pdf=pdf, wrote=tuple(wrote))
+    except Exception as exc:  # noqa: BLE001 - one rep's failure must not stop the batch
+        message = str(exc) if isinstance(exc, PlaybookError) else f"{type(exc).__name__}: {exc}"
+        message = message.strip().splitlines()[-1][:500] if message.strip() else type(exc).__name__
+        html_ok = bool(wrote) or not job.stale  # the HTML is complete; its PDF failed
+        return JobResult(job.rep_id, "failed", str(html) if html_ok else None,
+                         f"PDF: {message}" if html_ok else message, time.perf_counter() - start,
+                         wrote=tuple(wrote))
+
+
+def _render_html(job: Job, html: Path) -> None:
+    """Execute the job's notebook and write its HTML, then the meta file (which has no PDF record)."""
     html.parent.mkdir(parents=True, exist_ok=True)
     tmp = html.with_name(html.name + ".part")
     try:
         nb = execute_notebook(job.notebook, job.parameters)
-        tmp.write_text(notebook_to_html(nb, title=escape(job.title), lang=job.lang),
-                       encoding="utf-8")
+        tmp.write_text(notebook_to_html(nb, title=escape(job.title), lang=job.lang), encoding="utf-8")
         os.replace(tmp, html)
-        fingerprint, template_sha = job.fingerprint.split(":")
-        _meta_path(html).write_text(json.dumps(
-            {"fingerprint": fingerprint, "template": template_sha,
-             "parameters": _stable(job.parameters, job.volatile)},
-            ensure_ascii=False), encoding="utf-8")
-        return JobResult(job.rep_id, "rendered", str(html), None, time.perf_counter() - start)
-    except Exception as exc:  # noqa: BLE001 - one rep's failure must not stop the batch
+    finally:
         tmp.unlink(missing_ok=True)
-        message = str(exc) if isinstance(exc, PlaybookError) else f"{type(exc).__name__}: {exc}"
-        return JobResult(job.rep_id, "failed", None, message.strip().splitlines()[-1][:500],
-                         time.perf_counter() - start)
+    fingerprint, template_sha = job.fingerprint.split(":")
+    _write_json(_meta_path(html), {"fingerprint": fingerprint, "template": template_sha,
+                                   "parameters": _stable(job.parameters, job.volatile)})
+
+
+def _job_pdf(job: Job, html: Path, wrote: list[str]) -> str | None:
+    """Print the job's PDF when asked for and stale; return its path when it is fresh."""
+    pdf = html.with_suffix(".pdf")
+    if not (job.stale or job.pdf_stale):
+        return str(pdf)
+    exe = _chromium() if job.pdf else None
+    if exe is None:  # no PDF asked for, or no chromium to print with
+        return None
+    with _browser(exe) as browser:
+        _print_pdf(browser, html)
+    wrote.append("pdf")
+    return str(pdf)
 
 
 def run_batch(
@@ -250,6 +321,10 @@ def run_batch(
     log: str | Path | None = None,
 ) -> list[JobResult]:
     """Run the stale jobs in parallel; return one result per job, in job order.
+
+    A job runs when its HTML is stale, or when it asks for a PDF that is stale (then
+    only the PDF is printed). Local workers end when this process ends, however it
+    ends (even by ``kill -9``), and take their kernels and browsers along.
 
     Parameters
     ----------
@@ -265,9 +340,11 @@ def run_batch(
         terminal shows only the progress bar and the failures.
     """
     results: dict[str, JobResult] = {
-        j.rep_id: JobResult(j.rep_id, "skipped", j.html) for j in jobs if not j.stale
+        j.rep_id: JobResult(j.rep_id, "skipped", j.html,
+                            pdf=None if j.pdf_stale else str(Path(j.html).with_suffix(".pdf")))
+        for j in jobs if not _todo(j)
     }
-    todo = [j for j in jobs if j.stale]
+    todo = [j for j in jobs if _todo(j)]
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise ParameterError("workers", workers, "a whole number >= 1")
@@ -287,9 +364,9 @@ def run_batch(
                     res = fut.result()
                     results[res.rep_id] = res
                     bar and bar.advance(res)
-        else:
-            with ProcessPoolExecutor(max_workers=workers, initializer=_quiet,
-                                     initargs=(str(log) if log else None,)) as pool:
+        elif todo:
+            with ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_worker_init,
+                                     initargs=(os.getpid(), str(log) if log else None)) as pool:
                 futures = [pool.submit(runner, job) for job in todo]
                 for fut in as_completed(futures):
                     res = fut.result()
@@ -300,8 +377,112 @@ def run_batch(
     return [results[j.rep_id] for j in jobs]
 
 
+def _todo(job: Job) -> bool:
+    return job.stale or (job.pdf and job.pdf_stale)
+
+
+def _worker_init(parent: int, log: str | None) -> None:
+    """Pool worker initialiser: end with ``parent``, keep a warm browser, send stderr to ``log``.
+
+    The worker gets SIGTERM when its parent dies (Linux ``prctl(PR_SET_PDEATHSIG)``;
+    elsewhere a thread watching ``os.getppid()``); on SIGTERM it ends its own children
+    (kernels, the browser's driver and chromium) and exits. The death signal fires
+    when the *thread* that forked the worker ends: the pool lives inside one
+    :func:`run_batch` call, so that thread outlives its workers.
+    """
+    signal.signal(signal.SIGTERM, _exit_with_children)
+    if not _parent_death_signal(signal.SIGTERM):
+        threading.Thread(target=_watch_parent, args=(parent,), name="playbook-parent", daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        _exit_with_children()
+    _WORKER["warm"] = True
+    _quiet(log)
+
+
+def _parent_death_signal(sig: int) -> bool:
+    """Ask Linux to send ``sig`` to this process when its parent dies; False where it cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    """Portable fallback: poll the parent's pid and end this worker when it changes."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    _exit_with_children()
+
+
+def _exit_with_children(signum: int = signal.SIGTERM, frame: object = None) -> None:
+    """End this process's children (SIGTERM, then SIGKILL after a grace period) and exit."""
+    _end_tree(os.getpid())
+    os._exit(128 + int(signum))
+
+
+def _end_tree(pid: int, grace: float = 2.0) -> None:
+    """End every descendant of ``pid``: SIGTERM to its children, SIGKILL to what runs after ``grace`` s.
+
+    The children go first and alone, so each can end its own (the browser's driver
+    closes chromium and removes its profile folder); what is left is killed.
+    """
+    tree = _descendants(pid)
+    for kid, parent in tree:
+        if parent == pid:
+            with contextlib.suppress(OSError):
+                os.kill(kid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while any(_running(kid) for kid, _ in tree) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for kid, _ in tree:
+        if _running(kid):
+            with contextlib.suppress(OSError):
+                os.kill(kid, signal.SIGKILL)
+
+
+def _descendants(pid: int) -> list[tuple[int, int]]:
+    """Return ``(pid, parent pid)`` of every descendant of ``pid`` (from /proc, else psutil, else none)."""
+    proc = Path("/proc")
+    if not (proc / str(pid) / "stat").exists():
+        try:
+            import psutil  # optional dependency: only where /proc is missing
+        except ImportError:
+            return []
+        with contextlib.suppress(psutil.Error):
+            return [(p.pid, p.ppid()) for p in psutil.Process(pid).children(recursive=True)]
+        return []
+    children: dict[int, list[int]] = {}
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        found += [(kid, parent) for kid in children.get(parent, [])]
+        todo += children.get(parent, [])
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Tell whether ``pid`` runs (a zombie, dead but not yet reaped, does not count)."""
+    if Path("/proc").is_dir():
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
 def _quiet(log: str | None) -> None:
-    """Worker initialiser: send this process's (and its kernels') stderr to ``log``."""
+    """Send this process's (and its kernels') stderr to ``log``."""
     if log is None:
         return
     Path(log).parent.mkdir(parents=True, exist_ok=True)
@@ -348,11 +529,10 @@ def write_index(
     rows = []
     for res in results:
         rel = os.path.relpath(res.html, out_dir) if res.html else None
-        pdf = Path(res.html).with_suffix(".pdf") if res.html else None
         rows.append({
             "cells": [res.rep_id] + [str(info.loc[res.rep_id, c]) if res.rep_id in info.index
                                      and c in info.columns else "" for c in columns[1:]],
-            "href": rel, "pdf": os.path.relpath(pdf, out_dir) if pdf and pdf.exists() else None,
+            "href": rel, "pdf": os.path.relpath(res.pdf, out_dir) if res.pdf else None,
             "status": t(f"render.status.{res.status}", lang), "failed": res.status == "failed",
             "error": res.error or "",
         })
@@ -375,29 +555,123 @@ def write_index(
 def html_to_pdf(pages: Iterable[str | Path], *, chromium: str | None = None) -> list[Path]:
     """Print each HTML page to an A4 PDF beside it, with one headless chromium.
 
-    Returns the PDFs written; an empty list (and no error) when chromium is missing.
+    Each PDF is written to a temporary name, checked (:func:`valid_pdf`) and moved into
+    place; a page with a report meta file gets its PDF recorded there. Returns the PDFs
+    written; an empty list (and no error) when chromium is missing.
     """
-    exe = chromium or shutil.which("chromium") or shutil.which("chromium-browser")
+    exe = _chromium(chromium)
     pages = [Path(p) for p in pages]
     if not exe or not pages:
         return []
+    with _browser(exe) as browser:
+        return [_print_pdf(browser, html) for html in pages]
+
+
+def _chromium(exe: str | None = None) -> str | None:
+    """Return the chromium to print with: ``exe``, else the one on the PATH, else None."""
+    return exe or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@contextlib.contextmanager
+def _browser(exe: str) -> Iterator[Any]:
+    """Yield a headless chromium: a pool worker's warm one, else one for this call only.
+
+    A worker's browser is closed when the worker exits normally (a multiprocessing
+    finaliser) and ended with the worker's other children otherwise.
+    """
     from playwright.sync_api import sync_playwright  # optional dependency: the test extra
 
-    written = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        try:
-            page = browser.new_page()
-            for html in pages:
-                page.goto(html.resolve().as_uri())
-                pdf = html.with_suffix(".pdf")
-                page.pdf(path=str(pdf), format="A4", print_background=True)
-                written.append(pdf)
-        finally:
-            browser.close()
-    return written
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"]
+    if not _WORKER["warm"]:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=exe, headless=True, args=args)
+            try:
+                yield browser
+            finally:
+                browser.close()
+        return
+    if "browser" not in _WORKER or not _WORKER["browser"].is_connected():
+        driver = sync_playwright().start()
+        _WORKER.update(driver=driver, browser=driver.chromium.launch(executable_path=exe, headless=True,
+                                                                     args=args))
+        mp_util.Finalize(None, _close_browser, exitpriority=10)
+    yield _WORKER["browser"]
+
+
+def _close_browser() -> None:
+    """Close a worker's warm browser and its driver."""
+    with contextlib.suppress(Exception):
+        _WORKER.pop("browser").close()
+    with contextlib.suppress(Exception):
+        _WORKER.pop("driver").stop()
+
+
+def _print_pdf(browser: Any, html: Path) -> Path:
+    """Print ``html`` to the PDF beside it: a temporary name, checked, moved into place, then recorded."""
+    pdf = html.with_suffix(".pdf")
+    tmp = pdf.with_name(pdf.name + ".part")
+    source = file_sha(html)
+    page = browser.new_page()
+    try:
+        page.goto(html.resolve().as_uri())
+        page.pdf(path=str(tmp), format="A4", print_background=True)
+        if not valid_pdf(tmp):
+            raise PlaybookError(f"{pdf.name}: chromium wrote an incomplete PDF; run the batch again.")
+        os.replace(tmp, pdf)
+    finally:
+        page.close()
+        tmp.unlink(missing_ok=True)
+    meta = _read_meta(html)
+    if meta is not None:  # a batch report: record what the PDF shows, after the PDF
+        meta["pdf"] = {**{k: meta.get(k) for k in _KEY}, "html": source}
+        _write_json(_meta_path(html), meta)
+    return pdf
+
+
+def valid_pdf(path: str | Path) -> bool:
+    r"""Return True when ``path`` looks like a complete PDF with at least one page.
+
+    A structural check, not a parser: the file starts with ``%PDF-``, ends with
+    ``%%EOF`` and has a page object. An empty, truncated or half-written file fails.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "a.pdf"
+    >>> good = b"%PDF-1.4\n1 0 obj <</Type /Page>> endobj\ntrailer\n%%EOF\n"
+    >>> _ = f.write_bytes(good); valid_pdf(f)
+    True
+    >>> _ = f.write_bytes(good[:30]); valid_pdf(f)  # truncated
+    False
+    >>> _ = f.write_bytes(b""); valid_pdf(f), valid_pdf(f.with_name("missing.pdf"))
+    (False, False)
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return False
+    return (data.startswith(b"%PDF-") and data[-1024:].rstrip().endswith(b"%%EOF")
+            and re.search(rb"/Type\s*/Page(?![A-Za-z])", data) is not None)
+
+
+def pdf_is_fresh(html: str | Path) -> bool:
+    """Return True when the PDF beside ``html`` is complete and was printed from it.
+
+    The report's meta file must record the PDF with the report's own fingerprint,
+    template, parameters and the HTML's hash: a PDF left from an older plan version
+    (a run killed between the HTML and the PDF) or an older HTML is not fresh.
+    """
+    html = Path(html)
+    meta = _read_meta(html)
+    if meta is None or not isinstance(meta.get("pdf"), dict):
+        return False
+    try:
+        source = file_sha(html)
+    except OSError:
+        return False
+    return (meta["pdf"] == {**{k: meta.get(k) for k in _KEY}, "html": source}
+            and valid_pdf(html.with_suffix(".pdf")))
 
 
 def results_frame(results: Sequence[JobResult]) -> pd.DataFrame:

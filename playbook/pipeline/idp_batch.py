@@ -3,8 +3,10 @@
 Team evidence is computed once for all reps (:func:`playbook.idp.dataset_evidence`)
 and saved as a Parquet snapshot with the inputs' fingerprint. Each report runs
 ``templates/idp_report.ipynb`` with Papermill and reads only its rep's slice. Rendering
-runs in parallel; one rep's failure is reported and the batch goes on; a rerun renders
-only missing or stale reports (see :mod:`playbook.pipeline.batch`).
+runs in parallel, each worker printing its reps' PDFs; one rep's failure is reported and
+the batch goes on; a rerun renders only missing or stale reports, and prints again only
+the PDFs that are missing, incomplete or older than their report (see
+:mod:`playbook.pipeline.batch`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ TEMPLATE = TEMPLATES_DIR / "idp_report.ipynb"
 
 @dataclass
 class BatchReport:
-    """What a batch did: results per rep, the index page, PDFs written."""
+    """What a batch did: results per rep, the index page, PDFs written by this run."""
 
     results: list
     index: Path
@@ -147,7 +149,8 @@ def render_idps(
 
     With ``from_store``, a rep who has a stored plan gets its latest version (the one
     agreed and archived, with everything people typed), the others the data's draft; a
-    new stored version makes that rep's report out of date.
+    new stored version makes that rep's report out of date, and its PDF with it: a PDF
+    is reused only when it is complete and was printed from the current report.
 
     Raises :class:`~playbook.core.errors.ParameterError` for unknown rep ids before anything
     runs; failures of single reports are in the returned results, not raised.
@@ -171,13 +174,11 @@ def render_idps(
                               "store_url": str(store_url or "")},
         title=lambda r: f"{t('idp.title', lang)} · {names.get(r, r)}",
         filename=lambda r: paths.safe_filename(f"idp_{r}_{lang}"), force=force, volatile=("snapshot",),
+        pdf=pdf,
     )
     results = render.run_batch(jobs, workers=workers, scheduler=scheduler, progress=progress,
                                log=out_dir / "render.log")
-    fresh = [r.html for r in results if r.status == "rendered"]
-    missing_pdf = [r.html for r in results if r.status == "skipped"
-                   and not Path(r.html).with_suffix(".pdf").exists()]
-    pdfs = render.html_to_pdf(fresh + missing_pdf) if pdf else []
+    pdfs = [Path(r.pdf) for r in results if "pdf" in r.wrote]
     index = render.write_index(results, people.assign(rep_id=people["rep_id"].astype(str)), out_dir,
                                lang=lang, title=t("render.idp_index_title", lang))
     return BatchReport(results, index, pdfs, snap)

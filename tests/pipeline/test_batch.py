@@ -1,5 +1,8 @@
-"""Batch machinery: slices, failure isolation, rerun of only stale reports, index."""
+"""Batch machinery: slices, failure isolation, rerun of only stale reports and PDFs, index."""
 
+import json
+import shutil
+import subprocess
 
 import nbformat
 import pandas as pd
@@ -8,10 +11,12 @@ import pytest
 from playbook.core.errors import ParameterError, PlaybookError
 from playbook.pipeline.batch import (
     html_to_pdf,
+    pdf_is_fresh,
     plan_jobs,
     read_slice,
     read_snapshot_meta,
     run_batch,
+    valid_pdf,
     write_index,
     write_snapshot,
 )
@@ -43,9 +48,9 @@ def template(tmp_path):
     return path
 
 
-def _jobs(template, snapshot, out, fingerprint="abc", reps=("R1", "R2", "R3"), **kw):
+def _jobs(template, snapshot, out, fingerprint="abc", reps=("R1", "R2", "R3"), params=None, **kw):
     return plan_jobs(list(reps), notebook=template, out_dir=out,
-                     parameters=lambda r: {"rep_id": r, "snapshot": str(snapshot)},
+                     parameters=params or (lambda r: {"rep_id": r, "snapshot": str(snapshot)}),
                      fingerprint=fingerprint, title=lambda r: f"Plan {r}", **kw)
 
 
@@ -130,3 +135,69 @@ def test_volatile_parameters_do_not_make_a_moved_folder_stale(template, snapshot
     strict = plan_jobs(["R1"], notebook=template, out_dir=tmp_path / "b", fingerprint="abc", title=lambda r: r,
                        parameters=lambda r: {"rep_id": r, "snapshot": "/elsewhere"})
     assert [j.stale for j in strict] == [True]
+
+
+def test_valid_pdf_is_a_structural_check(tmp_path):
+    pdf = tmp_path / "a.pdf"
+    good = b"%PDF-1.4\n1 0 obj\n<< /Type /Pages /Kids [2 0 R] /Count 1 >>\nendobj\n" \
+           b"2 0 obj\n<< /Type /Page /Parent 1 0 R >>\nendobj\ntrailer\n%%EOF\n"
+    cases = {"good": good, "empty": b"", "truncated": good[:-8], "not a pdf": b"<html>" + good[5:],
+             "no page": good.replace(b"/Type /Page /Parent", b"/Type /Font /Parent")}
+    checked = {}
+    for name, data in cases.items():
+        pdf.write_bytes(data)
+        checked[name] = valid_pdf(pdf)
+    assert checked == {"good": True, "empty": False, "truncated": False, "not a pdf": False, "no page": False}
+    assert not valid_pdf(tmp_path / "missing.pdf")
+
+
+def _pages(pdf):
+    """Pages of a PDF by poppler's pdfinfo (tests only), or 1 when poppler is missing."""
+    if not shutil.which("pdfinfo"):
+        return 1
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(next(line.split()[1] for line in out.splitlines() if line.startswith("Pages:")))
+
+
+@pytest.mark.slow
+def test_missing_broken_or_older_pdf_is_printed_again_and_nothing_else(template, snapshot, tmp_path):
+    out = tmp_path / "out"
+    first = run_batch(_jobs(template, snapshot, out, reps=("R1", "R3"), pdf=True), workers=1, progress=False)
+    if not all(r.pdf for r in first):
+        pytest.skip("chromium not installed")
+    assert [(r.status, r.wrote) for r in first] == [("rendered", ("html", "pdf"))] * 2
+    r1, r3 = (out / "idp_R1_en.html", out / "idp_R3_en.html")
+    good = r1.with_suffix(".pdf").read_bytes()
+    assert valid_pdf(r1.with_suffix(".pdf")) and _pages(r1.with_suffix(".pdf")) == 1
+    assert [(j.stale, j.pdf_stale) for j in _jobs(template, snapshot, out, reps=("R1", "R3"))] == [(False, False)] * 2
+
+    for broken in (None, b"", good[: len(good) // 2]):  # missing, empty, truncated (a killed printer)
+        r1.with_suffix(".pdf").unlink()
+        if broken is not None:
+            r1.with_suffix(".pdf").write_bytes(broken)
+        jobs = _jobs(template, snapshot, out, reps=("R1", "R3"))
+        assert [(j.stale, j.pdf_stale) for j in jobs] == [(False, True), (False, False)], broken
+        r1.with_suffix(".pdf").write_bytes(good)
+
+    # killed between the HTML of a new version and its PDF: HTML meta new, PDF record old
+    old = json.loads(r1.with_suffix(".meta.json").read_text(encoding="utf-8"))
+    v2 = lambda r: {"rep_id": r, "snapshot": str(snapshot), **({"lang": "zh"} if r == "R1" else {})}  # noqa: E731
+    html_only = run_batch(_jobs(template, snapshot, out, reps=("R1", "R3"), params=v2), workers=1, progress=False)
+    assert [(r.status, r.wrote, bool(r.pdf)) for r in html_only] == [("rendered", ("html",), False),
+                                                                    ("skipped", (), True)]
+    new = json.loads(r1.with_suffix(".meta.json").read_text(encoding="utf-8"))
+    assert "pdf" not in new and new["parameters"]["lang"] == "zh"
+    r1.with_suffix(".meta.json").write_text(json.dumps({**new, "pdf": old["pdf"]}), encoding="utf-8")
+    assert not pdf_is_fresh(r1) and pdf_is_fresh(r3)
+    jobs = _jobs(template, snapshot, out, reps=("R1", "R3"), params=v2, pdf=True)
+    assert [(j.stale, j.pdf_stale) for j in jobs] == [(False, True), (False, False)]
+
+    before = {p.name: p.stat().st_mtime_ns for p in (r1, r3, r3.with_suffix(".pdf"))}
+    again = run_batch(jobs, workers=1, progress=False)
+    assert [(r.status, r.wrote) for r in again] == [("rendered", ("pdf",)), ("skipped", ())]
+    assert {p.name: p.stat().st_mtime_ns for p in (r1, r3, r3.with_suffix(".pdf"))} == before  # HTML kept
+    assert pdf_is_fresh(r1) and _pages(r1.with_suffix(".pdf")) == 1
+    assert not list(out.glob("*.part"))
+    people = pd.DataFrame({"rep_id": ["R1", "R3"], "name": ["A", "C"], "team": ["T", "T"]})
+    assert write_index(again, people, out, title="Plans").read_text(encoding="utf-8").count('.pdf"') == 2
+    assert all(j.stale for j in _jobs(template, snapshot, out, reps=("R1", "R3"), params=v2, force=True, pdf=True))

@@ -1,6 +1,16 @@
-"""`playbook idp render` on the sample company: every report, privacy, reruns, failures."""
+"""`playbook idp render` on the sample company: every report, privacy, reruns, failures, PDFs, kill -9."""
 
+import contextlib
+import json
+import os
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -9,6 +19,7 @@ from click.testing import CliRunner
 from playbook.cli import main
 from playbook.core import paths
 from playbook.core.errors import ParameterError
+from playbook.pipeline.batch import pdf_is_fresh, valid_pdf
 from playbook.pipeline.idp_batch import render_idps
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(name="idp_batch")]
@@ -155,3 +166,126 @@ def test_stored_plan_is_rendered_and_a_new_version_makes_it_stale(tmp_path):
     again = render_idps(paths.SAMPLE_DIR, out, **kw)
     assert {r.rep_id: r.status for r in again.results} == {"R004": "rendered", "R005": "skipped"}
     assert t("idp.status.agreed_by_rep", "en") in _text(out / "idp_R004_en.html")
+
+
+def _stored_r004(tmp_path, out):
+    """A store holding R004's draft plan (version 1); returns its URL and the plan."""
+    from playbook import idp
+    from playbook.pipeline.batch import read_slice
+    from playbook.pipeline.idp_batch import build_snapshot
+    from playbook.pipeline.store import Store
+    from playbook.present import idp as present_idp
+
+    url = f"sqlite:///{tmp_path / 'idp.sqlite'}"
+    snap, _ = build_snapshot(paths.SAMPLE_DIR, out)
+    plan = present_idp.word_plan(idp.draft_plan(read_slice(snap, "evidence", "R004"), "R004"), "en")
+    with Store(url) as store:
+        return url, store.create_plan(plan, author="那振宇")
+
+
+def test_pdf_of_an_older_plan_version_is_printed_again(tmp_path):
+    """Killed between a new version's HTML and its PDF: the rerun prints the PDF, keeps the HTML."""
+    from playbook.core.labels import t
+    from playbook.pipeline.store import Store
+
+    out = tmp_path / "out"
+    url, first = _stored_r004(tmp_path, out)
+    kw = dict(reps=["R004"], lang="en", workers=1, progress=False, from_store=True, store_url=url)
+    if not render_idps(paths.SAMPLE_DIR, out, **kw).pdfs:
+        pytest.skip("chromium not installed")
+    html, meta = out / "idp_R004_en.html", out / "idp_R004_en.meta.json"
+    old = json.loads(meta.read_text(encoding="utf-8"))
+    with Store(url) as store:
+        store.sign(first.plan_id, "agreed_by_rep", author="董文斌")
+    assert render_idps(paths.SAMPLE_DIR, out, pdf=False, **kw).counts()["rendered"] == 1  # the HTML only
+    meta.write_text(json.dumps({**json.loads(meta.read_text(encoding="utf-8")), "pdf": old["pdf"]}), encoding="utf-8")
+    before = html.stat().st_mtime_ns
+
+    again = render_idps(paths.SAMPLE_DIR, out, **kw)
+    assert [(r.status, r.wrote) for r in again.results] == [("rendered", ("pdf",))]
+    assert again.pdfs == [html.with_suffix(".pdf")] and html.stat().st_mtime_ns == before
+    assert pdf_is_fresh(html)
+    if shutil.which("pdftotext"):  # poppler-utils, tests only: the PDF shows the agreed version
+        text = subprocess.run(["pdftotext", str(html.with_suffix(".pdf")), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert t("idp.status.agreed_by_rep", "en") in text
+    assert render_idps(paths.SAMPLE_DIR, out, **kw).counts() == {"rendered": 0, "skipped": 1, "failed": 0}
+
+
+_MARK = "PLAYBOOK_TEST_RUN"
+
+
+def _processes(token):
+    """``{pid: (ppid, name, carries token)}`` of the live processes (psutil if installed, else /proc)."""
+    table = {}
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    if psutil is not None:
+        for proc in psutil.process_iter(["ppid", "name", "status"]):
+            with contextlib.suppress(psutil.Error):
+                if proc.info["status"] != psutil.STATUS_ZOMBIE:
+                    table[proc.pid] = (proc.info["ppid"], proc.info["name"], proc.environ().get(_MARK) == token)
+        return table
+    for folder in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, ValueError):
+            stat = (folder / "stat").read_text()
+            state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+            if state != "Z":
+                marked = f"{_MARK}={token}".encode() in (folder / "environ").read_bytes()
+                table[int(folder.name)] = (int(ppid), stat[stat.index("(") + 1:stat.rindex(")")], marked)
+    return table
+
+
+def _tree(table, root):
+    found, todo = {}, [root]
+    while todo:
+        parent = todo.pop()
+        for pid, (ppid, name, _) in table.items():
+            if ppid == parent and pid not in found:
+                found[pid] = name
+                todo.append(pid)
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts processes the Linux way")
+def test_kill_9_leaves_no_worker_or_browser_and_a_rerun_completes(tmp_path):
+    """`kill -9` of `playbook idp render` after its first report: its workers, kernels and chromium end too."""
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        pytest.skip("chromium not installed")
+    out, token, reps = tmp_path / "out", uuid.uuid4().hex, ["R004", "R005"]
+    env = {**os.environ, _MARK: token,
+           "PYTHONPATH": os.pathsep.join([str(paths.ROOT), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "playbook", "idp", "render", "--out", str(out), "--reps", ",".join(reps),
+           "--workers", "1"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while not list(out.glob("idp_*_en.pdf")):  # the first report is done, HTML and PDF
+            assert proc.poll() is None and time.monotonic() < deadline, "the render ended before its first report"
+            time.sleep(0.05)
+        tree = _tree(_processes(token), proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert any("chrom" in name for name in tree.values()), tree  # the worker's warm browser was running
+    assert any(name.startswith("python") for name in tree.values()), tree  # the pool worker
+
+    deadline = time.monotonic() + 10
+    while left := {pid: name for pid, (_, name, marked) in _processes(token).items() if pid in tree or marked}:
+        assert time.monotonic() < deadline, f"still running 10 s after kill -9: {left}"
+        time.sleep(0.2)
+
+    done = [r for r in reps if pdf_is_fresh(out / f"idp_{r}_en.html")]
+    assert done and len(done) < len(reps)
+    rerun = render_idps(paths.SAMPLE_DIR, out, reps=reps, lang="en", workers=1, progress=False)
+    assert {r.rep_id: r.status for r in rerun.results} == {r: "skipped" if r in done else "rendered" for r in reps}
+    for rep in reps:
+        html = out / f"idp_{rep}_en.html"
+        assert pdf_is_fresh(html) and valid_pdf(html.with_suffix(".pdf")), rep
+        if shutil.which("pdfinfo"):
+            info = subprocess.run(["pdfinfo", str(html.with_suffix(".pdf"))], capture_output=True, text=True).stdout
+            assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= 1
+    assert not list(out.glob("*.part"))
