@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import json
 import os
@@ -59,6 +60,7 @@ __all__ = [
     "Job",
     "JobResult",
     "fingerprint_files",
+    "code_fingerprint",
     "file_sha",
     "write_snapshot",
     "read_snapshot_meta",
@@ -103,6 +105,29 @@ def fingerprint_files(files: Iterable[str | Path], *extra: object) -> str:
         digest.update(file_sha(path).encode())
     for value in extra:
         digest.update(repr(value).encode())
+    return digest.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Fingerprint of the kit's own code and templates (every ``playbook/**/*.py`` and ``templates/**``).
+
+    Part of every report's freshness: after an upgrade of the kit (or an edit of a
+    template or catalogue), the next batch renders every report again instead of
+    calling reports made by the old code "up to date".
+
+    Examples
+    --------
+    >>> len(code_fingerprint()), code_fingerprint() == code_fingerprint()
+    (16, True)
+    """
+    package = Path(__file__).resolve().parents[1]
+    files = [*package.rglob("*.py"), *package.rglob("*.yaml"),
+             *(f for f in TEMPLATES_DIR.rglob("*") if f.is_file())]
+    digest = hashlib.sha256()
+    for path in sorted(f for f in files if "__pycache__" not in f.parts and ".ipynb_checkpoints" not in f.parts):
+        digest.update(path.as_posix().encode())
+        digest.update(file_sha(path).encode())
     return digest.hexdigest()[:16]
 
 

@@ -67,7 +67,8 @@ def build_snapshot(data_dir: str | Path, out_dir: str | Path, *, column_map: str
     """
     data_dir = Path(data_dir)
     files = [p for p in sorted(data_dir.iterdir()) if p.is_file()] if data_dir.is_dir() else [data_dir]
-    fingerprint = render.fingerprint_files(files, as_of or "", column_map or "", __version__)
+    fingerprint = render.fingerprint_files(files, as_of or "", column_map or "", __version__,
+                                          render.code_fingerprint())
     snap = Path(out_dir) / "snapshot"
     try:
         current = render.read_snapshot_meta(snap).get("fingerprint")

@@ -201,3 +201,17 @@ def test_missing_broken_or_older_pdf_is_printed_again_and_nothing_else(template,
     people = pd.DataFrame({"rep_id": ["R1", "R3"], "name": ["A", "C"], "team": ["T", "T"]})
     assert write_index(again, people, out, title="Plans").read_text(encoding="utf-8").count('.pdf"') == 2
     assert all(j.stale for j in _jobs(template, snapshot, out, reps=("R1", "R3"), params=v2, force=True, pdf=True))
+
+
+def test_code_fingerprint_changes_with_a_template(tmp_path, monkeypatch):
+    """Reports made by older code or templates are not "up to date" after an upgrade."""
+    from playbook.pipeline import batch
+
+    (tmp_path / "idp_report.ipynb").write_text("{}")
+    monkeypatch.setattr(batch, "TEMPLATES_DIR", tmp_path)
+    batch.code_fingerprint.cache_clear()
+    before = batch.code_fingerprint()
+    (tmp_path / "idp_report.ipynb").write_text('{"cells": []}')
+    batch.code_fingerprint.cache_clear()
+    assert batch.code_fingerprint() != before
+    batch.code_fingerprint.cache_clear()

@@ -31,9 +31,9 @@ def batch(tmp_path_factory):
 
     The batch is rerun-safe: a second worker finds the reports fresh and skips them.
     """
-    import fcntl
-
-    out = tmp_path_factory.getbasetemp().parent / "idp_batch_shared"
+    base = tmp_path_factory.getbasetemp()
+    # under xdist the run's folder is the parent of each worker's; alone, this run's own folder
+    out = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "idp_batch_shared"
     out.mkdir(exist_ok=True)
     with open(out.parent / "idp_batch_shared.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
