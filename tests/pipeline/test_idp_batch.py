@@ -1,6 +1,7 @@
 """`playbook idp render` on the sample company: every report, privacy, reruns, failures, PDFs, kill -9."""
 
 import contextlib
+import fcntl
 import json
 import os
 import re
