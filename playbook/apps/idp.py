@@ -305,7 +305,8 @@ class IdpForm:
             stored = self.store().plans(str(rep_id))
             if len(stored):
                 latest = stored.sort_values("plan_id").iloc[-1]
-                self.plan_id, version = int(latest["plan_id"]), int(latest["version"])
+                self.plan_id, version = int(latest["plan_id"]), latest["version"]
+                version = None if pd.isna(version) else int(version)  # None: Store.plan names the unreadable row
                 self._show(self.store().plan(self.plan_id, version), version=version)
                 self.source.value = _box(t(
                     "app_idp.loaded", self.lang, plan_id=self.plan_id, version=self.version,

@@ -373,6 +373,16 @@ def test_an_unreadable_stored_version_is_named(form, make_form, store_url):
     other.rep.value = REP
     shown = _text(other.problem.value)
     assert "plan 1, version 1 cannot be read: content: not valid JSON" in shown and "Traceback" not in shown
+    con = sqlite3.connect(store_url.removeprefix("sqlite:///"))
+    con.execute("UPDATE plan_versions SET created_at = 'yesterday' WHERE id = 1")  # now the whole row is unreadable
+    con.commit()
+    con.close()
+    other.rep.value = None
+    other.rep.value = REP
+    shown = _text(other.problem.value)
+    assert "plan 1, version 1 cannot be read: content: not valid JSON" in shown
+    assert "created_at: &#x27;yesterday&#x27; is not a date and time" in shown
+    assert other.editor.layout.display == "none" and "Traceback" not in shown
 
 
 # --------------------------------------------------------------------------- in the browser
