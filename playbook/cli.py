@@ -40,7 +40,7 @@ from playbook.data.loading import validate_paths
 from playbook.data.sample import generate, write_tables
 from playbook.pipeline.idp_batch import render_idps
 from playbook.pipeline.notebooks import render_notebook
-from playbook.pipeline.store import Store, export_excel
+from playbook.pipeline.store import Store, export_workbook
 from playbook.present import incentives as present_incentives
 from playbook.present import rfm as present_rfm
 from playbook.present import targets as present_targets
@@ -306,9 +306,25 @@ def idp_render(data_dir: str, column_map: str, out: Path, reps: str, as_of: str,
 @out_option(type=OUT_FILE, required=True)
 @_friendly
 def idp_export(store_url: str | None, out: Path) -> None:
-    """Export every plan, version, sign-off and review to one Excel workbook."""
+    """Export every plan, version, sign-off and review to one Excel workbook.
+
+    A stored row that cannot be read does not stop the export: the others are written,
+    and it is listed (plan, version, why) on stderr and in the sheet ``unreadable``;
+    the exit status is then 1.
+    """
     with Store(store_url or None) as store:
-        click.echo(f"wrote {export_excel(store, out)}")
+        try:
+            done = export_workbook(store, out)
+        except OSError as exc:
+            raise PlaybookError(f"cannot write {out}: {exc.strerror or exc}.") from None
+    click.echo(f"wrote {done.path}")
+    if len(done.unreadable):
+        click.echo(f"{len(done.unreadable)} stored row(s) could not be read; the workbook holds everything else "
+                   "(they are listed in its sheet 'unreadable'). Restore the store from a backup to recover them:",
+                   err=True)
+        for line in done.unreadable_lines():
+            click.echo(f"  {line}", err=True)
+        sys.exit(1)
 
 
 @main.group()

@@ -25,6 +25,9 @@ per line), the resources and the review date. Rows can be added and removed.
   agreed_by_supervisor -> archived_by_hr``; a step out of order, or by someone whose role
   it is not, gets a clear message and stores nothing. The **audit** table lists who did
   what, when (saves, sign-offs, reviews).
+- **No lost update.** A save or sign-off names the version the form shows: when someone
+  saved or signed in between (or started the rep's plan for that date), nothing is stored;
+  the form says who changed what and when, keeps the typed text and offers a reload.
 - **Review** records the level each item reached at its review date (PDCA); a new plan
   can start from those levels (:func:`playbook.pipeline.store.next_plan_start_levels`).
 - **Download** offers the plan as a printable HTML page (and PDF when chromium is
@@ -86,7 +89,7 @@ from playbook.core.labels import check_lang, t
 from playbook.data import loading
 from playbook.pipeline import batch as render
 from playbook.pipeline.idp_batch import render_idps
-from playbook.pipeline.store import REVIEWABLE, TRANSITIONS, Store, content_hash, next_plan_start_levels
+from playbook.pipeline.store import REVIEWABLE, TRANSITIONS, ConflictError, Store, content_hash, next_plan_start_levels
 from playbook.present import idp as present_idp
 from playbook.targets import overview
 
@@ -142,6 +145,8 @@ class IdpForm:
     state, sign_buttons, sign_status, history, audit
         The current sign-off state, one button per step of :data:`SIGN_STEPS`, the
         message, the versions stored and who did what when.
+    reload_buttons
+        ``{"save": Button, "sign": Button}``: shown under a conflict message, they reload the plan.
     review_rows, record_button, review_status
         Level reached and review date per item of the saved plan.
     download_button, download
@@ -223,6 +228,8 @@ class IdpForm:
         self.sign_buttons = {s: W.Button(description=label(f"app_idp.sign.{s}"), button_style="info",
                                          layout=W.Layout(width="auto")) for s in SIGN_STEPS}
         self.sign_status = W.HTML()
+        self.reload_buttons = {k: W.Button(description=label("app_idp.reload"), icon="refresh",
+                                           layout=W.Layout(width="auto", display="none")) for k in ("save", "sign")}
         self.history = W.HTML()
         self.audit = W.HTML()
         self.new_plan_button = W.Button(description=label("app_idp.new_plan"), icon="file",
@@ -244,6 +251,8 @@ class IdpForm:
         for status, button in self.sign_buttons.items():
             button.on_click(lambda _b, s=status: self.sign(s))
         self.new_plan_button.on_click(self.new_plan)
+        for button in self.reload_buttons.values():
+            button.on_click(self.reload)
         self.record_button.on_click(self.record_reviews)
         self.download_button.on_click(self.prepare_download)
 
@@ -255,10 +264,10 @@ class IdpForm:
             heading("app_idp.section.edit"), W.HTML(f"<p>{_esc(self._label('app_idp.edit_help'))}</p>"),
             self.plan_date, self.strengths, self.rows_box, W.HBox([self.add_button]),
             heading("app_idp.section.save"), W.HBox([self.validate_button, self.save_button]),
-            self.check, self.save_status,
+            self.check, self.save_status, W.HBox([self.reload_buttons["save"]]),
             heading("app_idp.section.signoff"), self.state, self.preview,
             W.HBox([*self.sign_buttons.values()], layout=W.Layout(flex_flow="row wrap")),
-            self.sign_status, self.history, self.audit,
+            self.sign_status, W.HBox([self.reload_buttons["sign"]]), self.history, self.audit,
             heading("app_idp.section.review"), self.review_help, self.review_box, W.HBox([self.record_button]),
             self.review_status, W.HBox([self.new_plan_button]),
             heading("app_idp.section.download"), W.HBox([self.download_button]), self.download,
@@ -326,8 +335,9 @@ class IdpForm:
             stored = self.store().plans(str(rep_id))
             if len(stored):
                 latest = stored.sort_values("plan_id").iloc[-1]
-                self.plan_id = int(latest["plan_id"])
-                self._show(self.store().plan(self.plan_id))
+                self.plan_id, version = int(latest["plan_id"]), latest["version"]
+                version = None if pd.isna(version) else int(version)  # None: Store.plan names the unreadable row
+                self._show(self.store().plan(self.plan_id, version), version=version)
                 self.source.value = _box(t(
                     "app_idp.loaded", self.lang, plan_id=self.plan_id, version=self.version,
                     status=t(f"idp.status.{self.status}", self.lang), author=latest["updated_by"],
@@ -372,8 +382,10 @@ class IdpForm:
             box.value = ""
         return True
 
-    def _show(self, plan: idp.Plan) -> None:
-        """Put ``plan`` in the form (header kept aside, items in the grid) and refresh the stored state."""
+    def _show(self, plan: idp.Plan, version: int | None = None) -> None:
+        """Put ``plan`` (stored ``version``, the base of the next save) in the form; refresh the stored state."""
+        for button in self.reload_buttons.values():
+            button.layout.display = "none"
         self.base = plan
         self.plan_date.value = _day(plan.plan_date)
         self.strengths.value = "\n".join(plan.strengths)
@@ -383,7 +395,7 @@ class IdpForm:
         self.rows = [self._new_row(rec) for rec in idp.plan_from_dict(idp.plan_to_dict(plan)).items.to_dict("records")]
         self._layout_rows()
         self._token_digest, self._token_done = None, False
-        self._refresh_stored()
+        self._refresh_stored(version)
         self._clean_digest = self._digest(self.current_plan())
 
     def _layout_rows(self) -> None:
@@ -490,32 +502,52 @@ class IdpForm:
             if latest["content_hash"] == digest:
                 self.save_status.value = _box(t("app_idp.no_changes", lang, version=int(latest["version"])), "info")
                 return None
-        if self.plan_id is None:
-            v = store.create_plan(plan, author=author, client_token=token, rep_ids=self.rep_ids)
-        else:
-            v = store.save_version(self.plan_id, plan, author=author, client_token=token, rep_ids=self.rep_ids)
+        try:  # based on the version the form shows: if the plan moved on (or was started meanwhile), nothing is stored
+            if self.plan_id is None:
+                v = store.create_plan(plan, author=author, client_token=token, rep_ids=self.rep_ids)
+            else:
+                v = store.save_version(self.plan_id, plan, author=author, client_token=token, rep_ids=self.rep_ids,
+                                       base_version=based_on)
+        except ConflictError as exc:
+            if not exc.changes:  # a token clash: said as it is
+                raise
+            self._conflict("save", exc.changes, base=exc.base_version, plan_id=exc.plan_id)
+            return None
         self._token_done = True
         self.plan_id = v.plan_id
-        self._refresh_stored()
+        self._refresh_stored(v.version)
         self._clean_digest = digest
         if v.created:
             text = t("app_idp.saved", lang, version=v.version, plan_id=v.plan_id, author=author)
             if before not in (None, "draft"):
                 text += " " + t("app_idp.saved_redraft", lang)
-            hist = self._history
-            meanwhile = hist.loc[(hist["version"] > (based_on or v.version)) & (hist["version"] < v.version)]
-            if len(meanwhile):  # others saved since this form loaded the plan: say so, nothing is lost
-                text += " " + t("app_idp.saved_meanwhile", lang,
-                                versions=", ".join(map(str, meanwhile["version"])),
-                                who=", ".join(dict.fromkeys(meanwhile["author"].astype(str))))
         else:
             text = t("app_idp.saved_again", lang, version=v.version)
         self.save_status.value = _box(text, "ok")
         return v
 
+    # ----------------------------------------------------------------- conflicts
+    def _conflict(self, where: str, changes: tuple[Any, ...], *, base: int | None, plan_id: int | None) -> None:
+        """Say that the plan changed since version ``base`` (None: it was started meanwhile); offer a reload."""
+        lang = self.lang
+        if base is None:  # the rep's plan for this date was started by someone else
+            text = t("app_idp.conflict_start", lang, author=changes[0].author, plan_id=plan_id,
+                     when=_when(changes[0].created_at))
+        else:
+            listed = "; ".join(t("app_idp.conflict_change", lang, version=c.version, author=c.author,
+                                 status=t(f"idp.status.{c.status}", lang), when=_when(c.created_at))
+                               for c in changes)
+            text = t(f"app_idp.conflict_{where}", lang, base=base, changes=listed)
+        (self.save_status if where == "save" else self.sign_status).value = _box(text, "warn")
+        self.reload_buttons[where].layout.display = None
+
+    def reload(self, _: object = None) -> bool:
+        """Show the rep's latest stored plan again (after a conflict); what was typed is replaced by it."""
+        return self.pick(self.rep.value)
+
     # ----------------------------------------------------------------- the stored state
-    def _refresh_stored(self) -> None:
-        """Read the stored plan back: state, versions, preview, review rows."""
+    def _refresh_stored(self, version: int | None = None) -> None:
+        """Read the stored plan back at ``version`` (default the latest): state, versions, preview, review rows."""
         lang = self.lang
         if self.plan_id is None:
             self.saved, self.version, self.status = None, None, None
@@ -528,9 +560,9 @@ class IdpForm:
             return
         store = self.store()
         hist = self._history = store.history(self.plan_id)
-        last = hist.iloc[-1]
+        last = hist.iloc[-1] if version is None else hist.loc[hist["version"] == version].iloc[-1]
         self.version, self.status = int(last["version"]), str(last["status"])
-        self.saved = store.plan(self.plan_id)
+        self.saved = store.plan(self.plan_id, self.version)
         steps = ["draft", *SIGN_STEPS]
         done = steps.index(self.status)
         chips = " → ".join(
@@ -611,7 +643,11 @@ class IdpForm:
                 self.sign_status.value = _box(t("app_idp.unsaved_changes", lang), "warn")
                 return None
             store = self.store()
-            current = store.status(self.plan_id)
+            moved = store.changes_since(self.plan_id, self.version)
+            if moved:  # the page shows an older version: nobody agrees to a version they have not seen
+                self._conflict("sign", moved, base=self.version, plan_id=self.plan_id)
+                return None
+            current = self.status
             if status == current:  # e.g. a double click: the step is already taken
                 self.sign_status.value = _box(t("app_idp.already", lang, status=t(f"idp.status.{status}", lang)),
                                               "info")
@@ -624,8 +660,14 @@ class IdpForm:
                 self.sign_status.value = _box(text, "warn")
                 return None
             token = f"idp-form:{self._form_id}:sign:{self.plan_id}:{self.version}:{status}"
-            v = store.sign(self.plan_id, status, author=author, client_token=token)
-            self._refresh_stored()
+            try:
+                v = store.sign(self.plan_id, status, author=author, client_token=token, base_version=self.version)
+            except ConflictError as exc:
+                if not exc.changes:
+                    raise
+                self._conflict("sign", exc.changes, base=exc.base_version, plan_id=exc.plan_id)
+                return None
+            self._refresh_stored(v.version)
             self._clean_digest = self._digest(self.current_plan())
             self.sign_status.value = _box(t("app_idp.signed", lang, status=t(f"idp.status.{status}", lang),
                                             version=v.version, author=author), "ok")

@@ -1,18 +1,28 @@
 """Where IDPs live: plans, versions, sign-offs and review outcomes (SQLAlchemy 2).
 
 A SQLite file by default (``var/idp.sqlite``, in WAL mode), any SQLAlchemy URL
-(PostgreSQL …) by setting ``PLAYBOOK_STORE_URL`` or passing ``url``.
+(PostgreSQL …) by setting ``PLAYBOOK_STORE_URL`` or passing ``url``. Opening the database
+and naming its errors is :mod:`playbook.pipeline.store_db`; the tables, the schema upgrade
+and the row reader are :mod:`playbook.pipeline.store_schema`.
 
 Rules the store keeps
 ---------------------
 - **Nothing is overwritten, nothing is deleted.** Every change (new content, a
   sign-off) is a new row of ``plan_versions`` with its author, time (UTC) and status,
   the full content as JSON, and a copy of the plan table in ``items``. The store issues
-  only INSERT statements.
+  only INSERT statements (the schema upgrade on opening aside).
 - **Sign-off** runs ``draft -> agreed_by_rep -> agreed_by_supervisor ->
   archived_by_hr`` (:data:`TRANSITIONS`); any other step raises
   :class:`TransitionError`. Saving new content on an agreed plan starts a new
   draft (it has to be agreed again); an archived plan is read-only.
+- **No lost update.** A save or a sign-off names the version it is based on
+  (``base_version``: the version its user saw). If the plan has moved on since, it
+  raises :class:`ConflictError` with the versions stored since (who, when) and stores
+  nothing: nobody agrees to a version they have not seen, nobody's save drops another's
+  change. (``base_version`` is optional for library callers; the form always sends it.)
+- **A plan is started once.** A rep's plan for a plan date is started once: the
+  database refuses a second start (the primary key of ``plan_starts``), and the second
+  :meth:`Store.create_plan` raises :class:`ConflictError` naming the plan that exists.
 - **Idempotent save.** A form sends a *client token* (any unique text) with each
   submission. The same token with the same content returns the version stored the
   first time; the same token with other content is a :class:`ConflictError`.
@@ -22,8 +32,14 @@ Rules the store keeps
 - **PDCA.** At a review date the manager records the level reached
   (:meth:`Store.record_review`); :func:`next_plan_start_levels` gives the next plan's
   starting levels (pass them to :func:`playbook.idp.draft_plan` as ``levels``).
-- A file that is not a readable IDP store raises :class:`CorruptStoreError` and is
-  left untouched.
+- **Errors name their cause.** A file that is not a readable IDP store raises
+  :class:`CorruptStoreError` and is left untouched. A store the app may not write (a
+  read-only file, folder or file system, or ``mode=ro`` in a SQLite URL) opens
+  read-only: reading works, a change raises :class:`ReadOnlyStoreError` saying so. A
+  stored row that cannot be read (bytes that are not UTF-8, content that is not JSON)
+  is named with its plan and version (:meth:`Store.plan` raises
+  :class:`CorruptStoreError`); reading many rows leaves it out and lists it
+  (:meth:`Store.read_all`, :func:`export_workbook`).
 
 Examples
 --------
@@ -36,8 +52,8 @@ Examples
 >>> with Store("sqlite://") as store:                       # an in-memory store
 ...     v1 = store.create_plan(plan, author="manager", client_token="form-1")
 ...     again = store.create_plan(plan, author="manager", client_token="form-1")  # double submit
-...     _ = store.sign(v1.plan_id, "agreed_by_rep", author="Ann")
-...     _ = store.sign(v1.plan_id, "agreed_by_supervisor", author="manager")
+...     _ = store.sign(v1.plan_id, "agreed_by_rep", author="Ann", base_version=1)
+...     _ = store.sign(v1.plan_id, "agreed_by_supervisor", author="manager", base_version=2)
 ...     _ = store.record_review(v1.plan_id, "negotiation", 4, review_date="2026-05-04", author="manager")
 ...     print(again.version, again.created, store.status(v1.plan_id))
 ...     print(next_plan_start_levels(store, "R1")[["competency", "level", "source"]])
@@ -50,10 +66,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+import numbers
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,12 +76,34 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
-from playbook.core import paths
 from playbook.core.dates import parse_date
-from playbook.core.errors import ParameterError, PlaybookError
+from playbook.core.errors import ParameterError
 from playbook.idp import PLAN_ITEM_COLUMNS, Plan, plan_from_dict, plan_to_dict
+from playbook.pipeline.store_db import (
+    DEFAULT_PATH,
+    ENV_URL,
+    ConflictError,
+    CorruptStoreError,
+    Database,
+    PlanVersion,
+    ReadOnlyStoreError,
+    StoreError,
+    TransitionError,
+    default_url,
+)
+from playbook.pipeline.store_schema import (
+    PLANS,
+    REVIEWS,
+    SIGNOFFS,
+    STARTS,
+    TABLES,
+    VERSIONS,
+    BadRow,
+    read_rows,
+    start_key,
+)
 from playbook.present.excel import write_workbook
 from playbook.present.idp import check_plan
 
@@ -79,11 +115,14 @@ __all__ = [
     "ENV_URL",
     "START_LEVEL_COLUMNS",
     "EXPORT_SHEETS",
+    "UNREADABLE_COLUMNS",
     "StoreError",
     "TransitionError",
     "ConflictError",
     "CorruptStoreError",
+    "ReadOnlyStoreError",
     "PlanVersion",
+    "StoreExport",
     "default_url",
     "content_hash",
     "Store",
@@ -91,6 +130,7 @@ __all__ = [
     "export_frames",
     "write_excel",
     "export_excel",
+    "export_workbook",
 ]
 
 STATUSES = ("draft", "agreed_by_rep", "agreed_by_supervisor", "archived_by_hr")
@@ -103,126 +143,11 @@ TRANSITIONS: Mapping[str, tuple[str, ...]] = {
 """Allowed sign-off steps: status -> next statuses."""
 REVIEWABLE = ("agreed_by_supervisor", "archived_by_hr")
 """Statuses in which review outcomes may be recorded (the plan was agreed)."""
-DEFAULT_PATH = paths.ROOT / "var" / "idp.sqlite"
-ENV_URL = "PLAYBOOK_STORE_URL"
 START_LEVEL_COLUMNS = ["competency", "level", "source", "plan_id", "plan_date", "target_level", "review_date"]
 EXPORT_SHEETS = ("plans", "items", "versions", "signoffs", "reviews")
-_SCHEMA_VERSION = "1"
-_RETRIES = 20
-
-
-class StoreError(PlaybookError):
-    """The IDP store cannot do what was asked; the message says why and what to do."""
-
-
-class TransitionError(StoreError, ValueError):
-    """A sign-off step that the workflow does not allow."""
-
-
-class ConflictError(StoreError, ValueError):
-    """A client token reused for different content (a form must send a new token per submission)."""
-
-
-class CorruptStoreError(StoreError):
-    """The database file cannot be read as an IDP store; it was left untouched."""
-
-
-@dataclass(frozen=True)
-class PlanVersion:
-    """One stored version: ids, number, status, author and time; ``created`` is False on a replay."""
-
-    plan_id: int
-    version_id: int
-    version: int
-    status: str
-    author: str
-    created_at: datetime
-    created: bool = True
-
-
-# --------------------------------------------------------------------------- schema
-_META = sa.MetaData()
-_T_META = sa.Table("idp_store_meta", _META, sa.Column("key", sa.String(64), primary_key=True),
-                   sa.Column("value", sa.String(200), nullable=False))
-_T_PLANS = sa.Table(
-    "plans", _META,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("rep_id", sa.String(100), nullable=False, index=True),
-    sa.Column("plan_date", sa.Date, nullable=True),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("created_by", sa.String(200), nullable=False),
-)
-_T_VERSIONS = sa.Table(
-    "plan_versions", _META,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id"), nullable=False, index=True),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("status", sa.String(32), nullable=False),
-    sa.Column("content", sa.Text, nullable=False),
-    sa.Column("content_hash", sa.String(64), nullable=False),
-    sa.Column("author", sa.String(200), nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("client_token", sa.String(200), nullable=True, unique=True),
-    sa.Column("note", sa.Text, nullable=False, default=""),
-    sa.UniqueConstraint("plan_id", "version", name="uq_plan_version"),
-)
-_T_ITEMS = sa.Table(
-    "items", _META,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("version_id", sa.Integer, sa.ForeignKey("plan_versions.id"), nullable=False, index=True),
-    sa.Column("position", sa.Integer, nullable=False),
-    sa.Column("competency", sa.String(200), nullable=False),
-    sa.Column("why", sa.Text, nullable=False),
-    sa.Column("current_level", sa.Integer, nullable=True),
-    sa.Column("target_level", sa.Integer, nullable=True),
-    sa.Column("measures", sa.Text, nullable=False),
-    sa.Column("resources", sa.Text, nullable=False),
-    sa.Column("review_date", sa.Date, nullable=True),
-)
-_T_SIGNOFFS = sa.Table(
-    "signoffs", _META,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id"), nullable=False, index=True),
-    sa.Column("version_id", sa.Integer, sa.ForeignKey("plan_versions.id"), nullable=False),
-    sa.Column("from_status", sa.String(32), nullable=False),
-    sa.Column("to_status", sa.String(32), nullable=False),
-    sa.Column("author", sa.String(200), nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-)
-_T_REVIEWS = sa.Table(
-    "reviews", _META,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id"), nullable=False, index=True),
-    sa.Column("competency", sa.String(200), nullable=False),
-    sa.Column("level_reached", sa.Integer, nullable=False),
-    sa.Column("review_date", sa.Date, nullable=False),
-    sa.Column("author", sa.String(200), nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("client_token", sa.String(200), nullable=True, unique=True),
-    sa.Column("note", sa.Text, nullable=False, default=""),
-)
-_TABLES = {"plans": _T_PLANS, "versions": _T_VERSIONS, "items": _T_ITEMS, "signoffs": _T_SIGNOFFS,
-           "reviews": _T_REVIEWS}
-
-
-def default_url() -> str:
-    """Return the store URL: ``$PLAYBOOK_STORE_URL`` if set, else the SQLite file ``var/idp.sqlite``.
-
-    Examples
-    --------
-    >>> default_url().startswith("sqlite:///") or "PLAYBOOK_STORE_URL" in os.environ
-    True
-    """
-    return os.environ.get(ENV_URL) or f"sqlite:///{DEFAULT_PATH}"
-
-
-def _url(url: str | Path | None) -> str:
-    if url is None or (isinstance(url, str) and not url.strip()):
-        return default_url()
-    text = str(url)
-    if "://" in text:
-        return text
-    return f"sqlite:///{Path(text).expanduser().resolve()}"
+UNREADABLE_COLUMNS = ["table", "row_id", "plan_id", "version", "reason"]
+"""Columns of :meth:`Store.read_all`'s list of stored rows that cannot be read (and of the export's sheet)."""
+_SHORT = {tbl.name: name for name, tbl in TABLES.items()}
 
 
 def content_hash(content: Mapping[str, Any]) -> str:
@@ -255,8 +180,27 @@ def _token(token: object) -> str | None:
     return token.strip()
 
 
+def _base(base: object) -> int | None:
+    if base is None:
+        return None
+    if isinstance(base, bool) or not isinstance(base, numbers.Integral) or base < 1:
+        raise ParameterError("base_version", base, "the version number the change is based on (1, 2, ...) or None")
+    return int(base)
+
+
 def _day(value: object, name: str):
     return parse_date(value, name).date()
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _version(row: Mapping[str, Any]) -> PlanVersion:
+    return PlanVersion(row["plan_id"], row["id"], row["version"], row["status"], row["author"], row["created_at"])
+
+
+_META_COLUMNS = ("plan_id", "version", "status", "author", "created_at")
 
 
 class Store:
@@ -266,33 +210,33 @@ class Store:
     ----------
     url : str or Path, optional
         A SQLAlchemy URL (``postgresql+psycopg://…``), a SQLite file path, or
-        ``"sqlite://"`` for memory. Default :func:`default_url`.
+        ``"sqlite://"`` for memory. ``sqlite:///file:PATH?mode=ro&uri=true`` opens a file
+        read-only. Default :func:`default_url`.
     clock : callable, optional
         Returns the current UTC time (naive ``datetime``); for tests.
+
+    Attributes
+    ----------
+    read_only : str
+        Empty when the store can be written, else why not (the file, its folder or the
+        URL is read-only): reading works, every change raises :class:`ReadOnlyStoreError`.
+    schema : str
+        The file's schema (a writable store is upgraded to the latest on opening; see
+        :func:`playbook.pipeline.store_schema.upgrade`).
 
     Raises
     ------
     CorruptStoreError
         The file is not a readable IDP store (it is not modified).
+    StoreError
+        The store cannot be opened (no file where a read-only store was expected, a
+        folder that cannot be created …): the message says why.
     """
 
     def __init__(self, url: str | Path | None = None, *, clock: Callable[[], datetime] | None = None) -> None:
-        self.url = _url(url)
+        self._db = Database(url)
+        self.url = self._db.url
         self._clock = clock or _utcnow
-        self._sqlite = self.url.startswith("sqlite")
-        if self._sqlite and self.url not in ("sqlite://", "sqlite:///:memory:"):
-            Path(self.url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-        kwargs: dict[str, Any] = {}
-        if self._sqlite and self.url in ("sqlite://", "sqlite:///:memory:"):
-            kwargs["poolclass"] = sa.pool.StaticPool  # one shared in-memory database
-            kwargs["connect_args"] = {"check_same_thread": False}
-        elif self._sqlite:
-            kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
-        self.engine: Engine = sa.create_engine(self.url, **kwargs)
-        if self._sqlite:
-            sa.event.listen(self.engine, "connect", _sqlite_connect)
-            sa.event.listen(self.engine, "begin", _sqlite_begin)
-        self._open()
 
     def __enter__(self) -> Store:
         return self
@@ -302,134 +246,155 @@ class Store:
 
     def close(self) -> None:
         """Release the database connections."""
-        self.engine.dispose()
+        self._db.close()
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
 
-    # ----------------------------------------------------------------- opening
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine."""
+        return self._db.engine
+
+    @property
+    def read_only(self) -> str:
+        """Empty when the store can be written, else why not (reading works; changes raise ReadOnlyStoreError)."""
+        return self._db.read_only
+
+    @property
+    def schema(self) -> str:
+        """The store's schema (a writable store is upgraded on opening)."""
+        return self._db.schema
+
     def _where(self) -> str:
-        return self.url.split("///", 1)[1] if self._sqlite and "///" in self.url else self.url
-
-    def _open(self) -> None:
-        try:
-            with self._transaction() as conn:
-                if self._sqlite:
-                    check = conn.exec_driver_sql("PRAGMA quick_check").scalar()
-                    if check != "ok":
-                        raise CorruptStoreError(
-                            f"{self._where()}: the database is damaged (SQLite quick_check: {check}). The file "
-                            "was left untouched: restore it from a backup, or set another store path.")
-                names = set(sa.inspect(conn).get_table_names())
-                ours = {t.name for t in _META.tables.values()}
-                if names & ours and "idp_store_meta" not in names:
-                    raise CorruptStoreError(
-                        f"{self._where()}: this database has tables named like the IDP store's "
-                        f"({', '.join(sorted(names & ours))}) but is not an IDP store. It was left untouched: "
-                        "choose another store path.")
-                _META.create_all(conn)
-                have = conn.execute(sa.select(_T_META.c.value).where(_T_META.c.key == "schema")).scalar()
-                if have is None:
-                    conn.execute(_T_META.insert().values(key="schema", value=_SCHEMA_VERSION))
-                elif have != _SCHEMA_VERSION:
-                    raise CorruptStoreError(f"{self._where()}: IDP store schema {have}; this kit reads "
-                                            f"schema {_SCHEMA_VERSION}. Upgrade the kit.")
-            if self._sqlite:  # only once the file is known to be ours: WAL mode is kept in the file
-                raw = self.engine.raw_connection()
-                try:
-                    raw.cursor().execute("PRAGMA journal_mode = WAL")
-                finally:
-                    raw.close()
-        except CorruptStoreError:
-            self.engine.dispose()
-            raise
-        except DatabaseError as exc:
-            self.engine.dispose()
-            cause = getattr(exc, "orig", exc)
-            raise CorruptStoreError(
-                f"{self._where()}: cannot be read as an IDP store ({cause}). The file was left untouched: "
-                "restore it from a backup, or set another store path (PLAYBOOK_STORE_URL).") from None
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
-            yield conn
-
-    def _write(self, work: Callable[[Connection], PlanVersion | int]) -> Any:
-        """Run ``work`` in a write transaction; retry on a concurrent clash or a busy database."""
-        delay = 0.01
-        for attempt in range(_RETRIES):
-            try:
-                with self._transaction() as conn:
-                    return work(conn)
-            except IntegrityError as exc:
-                if attempt == _RETRIES - 1:
-                    raise StoreError(f"{self._where()}: could not save after {_RETRIES} attempts "
-                                     f"({exc.orig}). Try again.") from None
-            except OperationalError as exc:
-                if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
-                    raise StoreError(f"{self._where()}: the database refused the change ({exc.orig}).") from None
-                if attempt == _RETRIES - 1:
-                    raise StoreError(f"{self._where()}: the database stayed busy; try again in a moment.") from None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
-        raise StoreError("unreachable")  # pragma: no cover
+        return self._db.where()
 
     # ----------------------------------------------------------------- reading
-    def _latest(self, conn: Connection, plan_id: int) -> sa.Row:
-        row = conn.execute(
-            sa.select(_T_VERSIONS).where(_T_VERSIONS.c.plan_id == plan_id)
-            .order_by(_T_VERSIONS.c.version.desc()).limit(1)
-        ).first()
-        if row is None:
-            raise ParameterError("plan_id", plan_id, "the id of a stored plan (see Store.plans())")
-        return row
+    def _bad(self, bad: BadRow) -> CorruptStoreError:
+        where = (f"plan {bad.plan_id}, version {bad.version}" if bad.table == VERSIONS.name
+                 else f"{_SHORT.get(bad.table, bad.table)} row {bad.row_id} (plan {bad.plan_id})")
+        return CorruptStoreError(
+            f"{self._where()}: {where} cannot be read: {bad.reason}. The row was left untouched; the other "
+            "rows can still be read. Restore the store from a backup to get it back.",
+            plan_id=bad.plan_id, version=bad.version)
 
-    def _by_token(self, conn: Connection, token: str | None) -> sa.Row | None:
+    def _rows(self, conn: Connection, table: sa.Table, where: Any, *, columns: tuple[str, ...] | None = None,
+              order_by: tuple[Any, ...] = (), limit: int | None = None) -> list[dict]:
+        """Rows of ``table``; a row that cannot be read raises :class:`CorruptStoreError` naming it."""
+        rows, bad = read_rows(conn, table, where=where, order_by=order_by, limit=limit, columns=columns)
+        if bad:
+            raise self._bad(bad[0])
+        return rows
+
+    def _latest(self, conn: Connection, plan_id: int, *, content: bool = False) -> dict:
+        rows = self._rows(conn, VERSIONS, VERSIONS.c.plan_id == plan_id, limit=1,
+                          columns=(*_META_COLUMNS, "content") if content else _META_COLUMNS,
+                          order_by=(VERSIONS.c.version.desc(),))
+        if not rows:
+            raise ParameterError("plan_id", plan_id, "the id of a stored plan (see Store.plans())")
+        return rows[0]
+
+    def _changes(self, conn: Connection, plan_id: int, since: int) -> tuple[PlanVersion, ...]:
+        return tuple(_version(r) for r in self._rows(
+            conn, VERSIONS, (VERSIONS.c.plan_id == plan_id) & (VERSIONS.c.version > since), columns=_META_COLUMNS,
+            order_by=(VERSIONS.c.version,)))
+
+    def _by_token(self, conn: Connection, token: str | None) -> dict | None:
         if token is None:
             return None
-        return conn.execute(sa.select(_T_VERSIONS).where(_T_VERSIONS.c.client_token == token)).first()
+        rows = self._rows(conn, VERSIONS, VERSIONS.c.client_token == token,
+                          columns=(*_META_COLUMNS, "content_hash"))
+        return rows[0] if rows else None
 
     def status(self, plan_id: int) -> str:
         """Return the plan's current status (that of its latest version)."""
-        with self._transaction() as conn:
-            return str(self._latest(conn, int(plan_id)).status)
+        with self._db.read() as conn:
+            return str(self._latest(conn, int(plan_id))["status"])
 
     def plan(self, plan_id: int, version: int | None = None) -> Plan:
-        """Return the plan's content at ``version`` (default: the latest)."""
-        with self._transaction() as conn:
+        """Return the plan's content at ``version`` (default: the latest).
+
+        Raises
+        ------
+        CorruptStoreError
+            That version's stored content cannot be read (``plan_id`` and ``version`` say which).
+        """
+        plan_id = int(plan_id)
+        with self._db.read() as conn:
             if version is None:
-                row = self._latest(conn, int(plan_id))
+                row = self._latest(conn, plan_id, content=True)
             else:
-                row = conn.execute(sa.select(_T_VERSIONS).where(
-                    (_T_VERSIONS.c.plan_id == int(plan_id)) & (_T_VERSIONS.c.version == int(version)))).first()
-                if row is None:
+                rows = self._rows(conn, VERSIONS, (VERSIONS.c.plan_id == plan_id)
+                                  & (VERSIONS.c.version == int(version)), columns=("plan_id", "version", "content"))
+                if not rows:
                     raise ParameterError("version", version, f"a version of plan {plan_id} (see Store.history())")
-        return plan_from_dict(json.loads(row.content))
+                row = rows[0]
+        try:
+            return plan_from_dict(json.loads(row["content"]))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise self._bad(BadRow(VERSIONS.name, row["id"], plan_id, row["version"],
+                                   f"content: not a plan ({type(exc).__name__}: {exc})")) from None
 
     def history(self, plan_id: int) -> pd.DataFrame:
         """Return every version of the plan: ``version, status, author, created_at, content_hash, note``."""
-        with self._transaction() as conn:
+        columns = ["version", "status", "author", "created_at", "content_hash", "note"]
+        with self._db.read() as conn:
+            rows = self._rows(conn, VERSIONS, VERSIONS.c.plan_id == int(plan_id), columns=(*columns, "plan_id"),
+                              order_by=(VERSIONS.c.version,))
+        if not rows:
+            raise ParameterError("plan_id", plan_id, "the id of a stored plan (see Store.plans())")
+        return pd.DataFrame(rows, columns=columns)
+
+    def changes_since(self, plan_id: int, version: int) -> tuple[PlanVersion, ...]:
+        """Return the versions of the plan stored after ``version`` (empty: ``version`` is the latest).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from playbook.idp import Plan
+        >>> with Store("sqlite://") as s:
+        ...     v = s.create_plan(Plan("R1", plan_date=pd.Timestamp("2025-10-08")), author="Bo")
+        ...     _ = s.sign(v.plan_id, "agreed_by_rep", author="Ann")
+        ...     [(c.version, c.status, c.author) for c in s.changes_since(v.plan_id, 1)]
+        [(2, 'agreed_by_rep', 'Ann')]
+        """
+        with self._db.read() as conn:
             self._latest(conn, int(plan_id))
-            rows = conn.execute(
-                sa.select(_T_VERSIONS.c.version, _T_VERSIONS.c.status, _T_VERSIONS.c.author,
-                          _T_VERSIONS.c.created_at, _T_VERSIONS.c.content_hash, _T_VERSIONS.c.note)
-                .where(_T_VERSIONS.c.plan_id == int(plan_id)).order_by(_T_VERSIONS.c.version)
-            ).all()
-        return pd.DataFrame(rows, columns=["version", "status", "author", "created_at", "content_hash", "note"])
+            return self._changes(conn, int(plan_id), int(version))
 
     def table(self, name: str) -> pd.DataFrame:
-        """Return one raw table (``plans, versions, items, signoffs, reviews``) as a frame."""
-        if name not in _TABLES:
-            raise ParameterError("name", name, "one of " + ", ".join(_TABLES))
-        tbl = _TABLES[name]
-        with self._transaction() as conn:
-            rows = conn.execute(sa.select(tbl).order_by(tbl.c.id)).all()
+        """Return one raw table (``plans, versions, items, signoffs, reviews``) as a frame: its readable rows."""
+        if name not in TABLES:
+            raise ParameterError("name", name, "one of " + ", ".join(TABLES))
+        tbl = TABLES[name]
+        with self._db.read() as conn:
+            rows, _bad = read_rows(conn, tbl)
         return pd.DataFrame(rows, columns=[c.name for c in tbl.columns])
 
+    def read_all(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+        """Return every raw table (readable rows) and the stored rows that cannot be read, in one read.
+
+        A row with a cell that cannot be read is left out of its table, except a version
+        whose JSON content alone is unreadable: it stays with ``content`` None (its
+        plan table is in ``items``). Each is listed in the second frame
+        (:data:`UNREADABLE_COLUMNS`: table, row id, plan, version, why).
+        """
+        with self._db.read() as conn:
+            read = {name: read_rows(conn, tbl) for name, tbl in TABLES.items()}
+        frames = {name: pd.DataFrame(read[name][0], columns=[c.name for c in tbl.columns])
+                  for name, tbl in TABLES.items()}
+        versions = {r["id"]: (r["plan_id"], r["version"]) for r in read["versions"][0]}
+        versions.update({b.row_id: (b.plan_id, b.version) for b in read["versions"][1]})
+        listed = []
+        for name in TABLES:
+            for b in read[name][1]:
+                plan, version = versions.get(b.cells.get("version_id"), (b.plan_id, b.version))
+                listed.append((name, b.row_id, b.plan_id if b.plan_id is not None else plan, version, b.reason))
+        return frames, pd.DataFrame(listed, columns=UNREADABLE_COLUMNS)
+
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Return all raw tables (for :func:`export_frames`)."""
-        return {name: self.table(name) for name in _TABLES}
+        """Return all raw tables (for :func:`export_frames`): their readable rows (see :meth:`read_all`)."""
+        return self.read_all()[0]
 
     def plans(self, rep_id: str | None = None) -> pd.DataFrame:
         """Return one row per plan with its latest version: ``plan_id, rep_id, plan_date, version, status, ...``."""
@@ -441,7 +406,7 @@ class Store:
     def _insert_version(self, conn: Connection, plan_id: int, number: int, status: str, content: dict,
                         author: str, token: str | None, note: str) -> PlanVersion:
         now = self._clock()
-        vid = conn.execute(_T_VERSIONS.insert().values(
+        vid = conn.execute(VERSIONS.insert().values(
             plan_id=plan_id, version=number, status=status,
             content=json.dumps(content, ensure_ascii=False, sort_keys=True), content_hash=content_hash(content),
             author=author, created_at=now, client_token=token, note=note or "",
@@ -454,20 +419,60 @@ class Store:
             for i, it in enumerate(content["items"], start=1)
         ]
         if rows:
-            conn.execute(_T_ITEMS.insert(), rows)
+            conn.execute(sa.insert(TABLES["items"]), rows)
         return PlanVersion(plan_id, int(vid), number, status, author, now)
 
     @staticmethod
-    def _replay(row: sa.Row, digest: str, token: str, plan_id: int | None = None) -> PlanVersion:
-        if row.content_hash != digest or (plan_id is not None and row.plan_id != plan_id):
+    def _replay(row: Mapping[str, Any], digest: str, token: str, plan_id: int | None = None) -> PlanVersion:
+        if row["content_hash"] != digest or (plan_id is not None and row["plan_id"] != plan_id):
             raise ConflictError(
-                f"client token {token!r} was already used for other content (plan {row.plan_id}, version "
-                f"{row.version}); each form submission needs a new token.")
-        return PlanVersion(row.plan_id, row.id, row.version, row.status, row.author, row.created_at, created=False)
+                f"client token {token!r} was already used for other content (plan {row['plan_id']}, version "
+                f"{row['version']}); each form submission needs a new token.")
+        return PlanVersion(row["plan_id"], row["id"], row["version"], row["status"], row["author"],
+                           row["created_at"], created=False)
+
+    def _check_base(self, conn: Connection, plan_id: int, base: int | None, latest: Mapping[str, Any],
+                    doing: str) -> None:
+        """Raise :class:`ConflictError` when the plan moved past ``base`` (the version the change is based on)."""
+        if base is None or base == latest["version"]:
+            return
+        if base > latest["version"]:
+            raise ParameterError("base_version", base, f"a stored version of plan {plan_id} (the latest is "
+                                                       f"{latest['version']})")
+        changes = self._changes(conn, plan_id, base)
+        listed = "; ".join(f"version {c.version} ({c.status}) by {c.author} at {_when(c.created_at)}"
+                           for c in changes)
+        raise ConflictError(
+            f"plan {plan_id} changed since version {base}, which this {doing} is based on: {listed}. Nothing was "
+            "stored: reload the plan, then make the change again on the latest version.",
+            plan_id=plan_id, base_version=base, changes=changes)
+
+    def _start(self, conn: Connection, rep_id: str, plan_date: object, plan_id: int) -> None:
+        """Record the start of the rep's plan for its date; the database refuses a second one."""
+        key = start_key(plan_date)
+        try:
+            with conn.begin_nested():
+                conn.execute(STARTS.insert().values(rep_id=rep_id, plan_date=key, plan_id=plan_id))
+        except IntegrityError:
+            rows = self._rows(conn, STARTS, (STARTS.c.rep_id == rep_id) & (STARTS.c.plan_date == key))
+            if not rows:
+                raise
+            other = int(rows[0]["plan_id"])
+            changes = self._changes(conn, other, 0)
+            dated = f"dated {key}" if key else "without a date"
+            started = (f", started by {changes[0].author} at {_when(changes[0].created_at)}, now at version "
+                       f"{changes[-1].version} ({changes[-1].status})") if changes else ""
+            raise ConflictError(
+                f"rep {rep_id} already has a plan {dated}: plan {other}{started}. Nothing was stored: open that "
+                "plan and edit it (a plan with another date is a new plan).",
+                plan_id=other, changes=changes) from None
 
     def create_plan(self, plan: Plan, *, author: str, client_token: str | None = None, note: str = "",
                     rep_ids: Any = None) -> PlanVersion:
         """Store a new plan as version 1 (status ``draft``); the plan is validated first.
+
+        A rep's plan for a plan date is started once: when the rep already has a plan
+        with this date (someone started it meanwhile), nothing is stored.
 
         Parameters
         ----------
@@ -479,38 +484,48 @@ class Store:
             content returns the first version (``created=False``).
         rep_ids : sequence, optional
             Known reps, to reject an unknown ``rep_id``.
+
+        Raises
+        ------
+        ConflictError
+            The rep already has a plan with this date (``plan_id`` names it), or
+            ``client_token`` was used for other content.
         """
         who, token = _author(author), _token(client_token)
         content = plan_to_dict(check_plan(plan, rep_ids=rep_ids))
         digest = content_hash(content)
+        day = None if content["plan_date"] is None else _day(content["plan_date"], "plan_date")
 
         def work(conn: Connection) -> PlanVersion:
             old = self._by_token(conn, token)
             if old is not None:
                 return self._replay(old, digest, token)
-            pid = conn.execute(_T_PLANS.insert().values(
-                rep_id=content["rep_id"],
-                plan_date=None if content["plan_date"] is None else _day(content["plan_date"], "plan_date"),
-                created_at=self._clock(), created_by=who)).inserted_primary_key[0]
-            return self._insert_version(conn, int(pid), 1, "draft", content, who, token, note)
+            pid = int(conn.execute(PLANS.insert().values(
+                rep_id=content["rep_id"], plan_date=day, created_at=self._clock(), created_by=who,
+            )).inserted_primary_key[0])
+            version = self._insert_version(conn, pid, 1, "draft", content, who, token, note)
+            self._start(conn, content["rep_id"], day, pid)
+            return version
 
-        return self._write(work)
+        return self._db.write(work)
 
-    def save_version(self, plan_id: int, plan: Plan, *, author: str, client_token: str | None = None,
-                     note: str = "", rep_ids: Any = None) -> PlanVersion:
+    def save_version(self, plan_id: int, plan: Plan, *, author: str, base_version: int | None = None,
+                     client_token: str | None = None, note: str = "", rep_ids: Any = None) -> PlanVersion:
         """Store edited content as the plan's next version.
 
         The new version is a ``draft`` (an agreed plan must be agreed again after an
-        edit). An archived plan cannot change: start a new plan.
+        edit). An archived plan cannot change: start a new plan. ``base_version`` is the
+        version the edit started from: when the plan has moved past it, nothing is stored.
 
         Raises
         ------
+        ConflictError
+            The plan has versions after ``base_version`` (``changes`` lists them), or
+            ``client_token`` was used for other content.
         TransitionError
             The plan is archived.
-        ConflictError
-            ``client_token`` was used for other content.
         """
-        who, token, plan_id = _author(author), _token(client_token), int(plan_id)
+        who, token, plan_id, base = _author(author), _token(client_token), int(plan_id), _base(base_version)
         content = plan_to_dict(check_plan(plan, rep_ids=rep_ids))
         digest = content_hash(content)
 
@@ -519,22 +534,28 @@ class Store:
             if old is not None:
                 return self._replay(old, digest, token, plan_id)
             latest = self._latest(conn, plan_id)
-            if latest.status == "archived_by_hr":
+            self._check_base(conn, plan_id, base, latest, "save")
+            if latest["status"] == "archived_by_hr":
                 raise TransitionError(f"plan {plan_id} is archived by HR and cannot change; start a new plan "
                                       "(it can start from the levels reached: next_plan_start_levels).")
-            owner = conn.execute(sa.select(_T_PLANS.c.rep_id).where(_T_PLANS.c.id == plan_id)).scalar()
+            owner = conn.execute(sa.select(PLANS.c.rep_id).where(PLANS.c.id == plan_id)).scalar()
             if owner != content["rep_id"]:
                 raise ParameterError("plan", content["rep_id"], f"a plan of rep {owner} (plan {plan_id} is his)")
-            return self._insert_version(conn, plan_id, latest.version + 1, "draft", content, who, token, note)
+            return self._insert_version(conn, plan_id, latest["version"] + 1, "draft", content, who, token, note)
 
-        return self._write(work)
+        return self._db.write(work)
 
-    def sign(self, plan_id: int, status: str, *, author: str, client_token: str | None = None,
-             note: str = "") -> PlanVersion:
+    def sign(self, plan_id: int, status: str, *, author: str, base_version: int | None = None,
+             client_token: str | None = None, note: str = "") -> PlanVersion:
         """Move the plan to ``status`` (one step of :data:`TRANSITIONS`), as a new version.
+
+        ``base_version`` is the version the signer saw: when the plan has moved past it,
+        nothing is stored (nobody agrees to a version they have not seen).
 
         Raises
         ------
+        ConflictError
+            The plan has versions after ``base_version`` (``changes`` lists them).
         TransitionError
             The step is not allowed from the current status.
 
@@ -547,33 +568,33 @@ class Store:
         ...     s.sign(v.plan_id, "archived_by_hr", author="hr")
         Traceback (most recent call last):
         ...
-        playbook.pipeline.store.TransitionError: plan 1 is draft: it can go to agreed_by_rep, not to archived_by_hr.
+        playbook.pipeline.store_db.TransitionError: plan 1 is draft: it can go to agreed_by_rep, not to archived_by_hr.
         """
-        who, token, plan_id = _author(author), _token(client_token), int(plan_id)
+        who, token, plan_id, base = _author(author), _token(client_token), int(plan_id), _base(base_version)
         if status not in STATUSES:
             raise ParameterError("status", status, "one of " + ", ".join(STATUSES))
 
         def work(conn: Connection) -> PlanVersion:
-            latest = self._latest(conn, plan_id)
             old = self._by_token(conn, token)
             if old is not None:
-                if old.plan_id != plan_id or old.status != status:
+                if old["plan_id"] != plan_id or old["status"] != status:
                     raise ConflictError(f"client token {token!r} was already used for another change (plan "
-                                        f"{old.plan_id}, version {old.version}); send a new token.")
-                return PlanVersion(old.plan_id, old.id, old.version, old.status, old.author, old.created_at,
-                                   created=False)
-            allowed = TRANSITIONS[latest.status]
+                                        f"{old['plan_id']}, version {old['version']}); send a new token.")
+                return self._replay(old, old["content_hash"], token)
+            latest = self._latest(conn, plan_id, content=True)
+            self._check_base(conn, plan_id, base, latest, "sign-off")
+            allowed = TRANSITIONS[latest["status"]]
             if status not in allowed:
                 nxt = ", ".join(allowed) or "nothing (it is final)"
-                raise TransitionError(f"plan {plan_id} is {latest.status}: it can go to {nxt}, not to {status}.")
-            content = json.loads(latest.content)
-            v = self._insert_version(conn, plan_id, latest.version + 1, status, content, who, token, note)
-            conn.execute(_T_SIGNOFFS.insert().values(plan_id=plan_id, version_id=v.version_id,
-                                                     from_status=latest.status, to_status=status, author=who,
-                                                     created_at=v.created_at))
+                raise TransitionError(f"plan {plan_id} is {latest['status']}: it can go to {nxt}, not to {status}.")
+            content = json.loads(latest["content"])
+            v = self._insert_version(conn, plan_id, latest["version"] + 1, status, content, who, token, note)
+            conn.execute(SIGNOFFS.insert().values(plan_id=plan_id, version_id=v.version_id,
+                                                  from_status=latest["status"], to_status=status, author=who,
+                                                  created_at=v.created_at))
             return v
 
-        return self._write(work)
+        return self._db.write(work)
 
     def record_review(self, plan_id: int, competency: str, level_reached: int, *, review_date: object,
                       author: str, client_token: str | None = None, note: str = "") -> int:
@@ -591,7 +612,9 @@ class Store:
 
         def work(conn: Connection) -> int:
             if token is not None:
-                old = conn.execute(sa.select(_T_REVIEWS).where(_T_REVIEWS.c.client_token == token)).first()
+                old = conn.execute(sa.select(REVIEWS.c.id, REVIEWS.c.plan_id, REVIEWS.c.competency,
+                                             REVIEWS.c.level_reached, REVIEWS.c.review_date)
+                                   .where(REVIEWS.c.client_token == token)).first()
                 if old is not None:
                     same = (old.plan_id, old.competency, old.level_reached, old.review_date) == (
                         plan_id, str(competency), int(level), day)
@@ -599,34 +622,19 @@ class Store:
                         raise ConflictError(f"client token {token!r} was already used for another review "
                                             "record; send a new token.")
                     return int(old.id)
-            latest = self._latest(conn, plan_id)
-            if latest.status not in REVIEWABLE:
-                raise TransitionError(f"plan {plan_id} is {latest.status}: record reviews once the supervisor "
+            latest = self._latest(conn, plan_id, content=True)
+            if latest["status"] not in REVIEWABLE:
+                raise TransitionError(f"plan {plan_id} is {latest['status']}: record reviews once the supervisor "
                                       "has agreed the plan.")
-            items = [it["competency"] for it in json.loads(latest.content)["items"]]
+            items = [it["competency"] for it in json.loads(latest["content"])["items"]]
             if str(competency) not in items:
                 raise ParameterError("competency", competency, "an item of the plan: " + ", ".join(items))
-            return int(conn.execute(_T_REVIEWS.insert().values(
+            return int(conn.execute(REVIEWS.insert().values(
                 plan_id=plan_id, competency=str(competency), level_reached=int(level), review_date=day,
                 author=who, created_at=self._clock(), client_token=token, note=note or "",
             )).inserted_primary_key[0])
 
-        return self._write(work)
-
-
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # let SQLAlchemy's "begin" event emit BEGIN IMMEDIATE (pysqlite's own BEGIN is off)
-    dbapi_connection.isolation_level = None
-    cur = dbapi_connection.cursor()
-    try:
-        cur.execute("PRAGMA busy_timeout = 60000")
-        cur.execute("PRAGMA foreign_keys = ON")
-    finally:
-        cur.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return self._db.write(work)
 
 
 # --------------------------------------------------------------------------- PDCA
@@ -680,6 +688,7 @@ def export_frames(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
     Sheets (:data:`EXPORT_SHEETS`): ``plans`` (one row per plan, its latest version),
     ``items`` (the plan table of each plan's latest version, with the latest level
     reached), ``versions`` (every version, without the JSON), ``signoffs``, ``reviews``.
+    A plan shows its latest version that can be read (:meth:`Store.read_all`).
 
     Examples
     --------
@@ -691,7 +700,7 @@ def export_frames(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
     plans, versions = tables["plans"], tables["versions"]
     items, signoffs, reviews = tables["items"], tables["signoffs"], tables["reviews"]
     latest = versions.sort_values(["plan_id", "version"]).drop_duplicates("plan_id", keep="last")
-    names = latest.set_index("plan_id")["content"].map(lambda c: json.loads(c).get("rep_name") or "")
+    names = latest.set_index("plan_id")["content"].map(_rep_name)
     plan_cols = ["plan_id", "rep_id", "rep_name", "plan_date", "version", "status", "updated_at", "updated_by",
                  "created_at", "created_by", "items"]
     n_items = items.groupby("version_id").size()
@@ -739,6 +748,49 @@ def write_excel(frames: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     return write_workbook(frames, path)
 
 
+@dataclass(frozen=True)
+class StoreExport:
+    """An export: the workbook written and the stored rows that could not be read (:data:`UNREADABLE_COLUMNS`)."""
+
+    path: Path
+    unreadable: pd.DataFrame
+
+    def unreadable_lines(self) -> list[str]:
+        """One line per unreadable row: ``plan 1, version 2 (versions row 2): why``."""
+        out = []
+        for row in self.unreadable.to_dict("records"):
+            plan, version = ("?" if pd.isna(row[k]) else int(row[k]) for k in ("plan_id", "version"))
+            where = f"plan {plan}" + (f", version {version}" if version != "?" else "")
+            out.append(f"{where} ({row['table']} row {row['row_id']}): {row['reason']}")
+        return out
+
+
+def export_workbook(store: Store, path: str | Path) -> StoreExport:
+    """Export every readable row of ``store`` to an Excel workbook; list the rows that cannot be read.
+
+    Sheets :data:`EXPORT_SHEETS`, plus a sheet ``unreadable`` (table, row, plan, version,
+    why) when some stored rows cannot be read: one bad row does not stop the export of
+    the others.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with Store("sqlite://") as s, tempfile.TemporaryDirectory() as tmp:
+    ...     done = export_workbook(s, Path(tmp) / "plans.xlsx")
+    ...     done.path.name, len(done.unreadable)
+    ('plans.xlsx', 0)
+    """
+    tables, unreadable = store.read_all()
+    frames = export_frames(tables)
+    if len(unreadable):
+        frames["unreadable"] = unreadable
+    return StoreExport(write_excel(frames, path), unreadable)
+
+
 def export_excel(store: Store, path: str | Path) -> Path:
-    """Export every plan of ``store`` to an Excel workbook (sheets :data:`EXPORT_SHEETS`)."""
-    return write_excel(export_frames(store.tables()), path)
+    """Export every plan of ``store`` to an Excel workbook (:func:`export_workbook`); return its path."""
+    return export_workbook(store, path).path
+
+
+def _rep_name(content: object) -> str:
+    return (json.loads(content).get("rep_name") or "") if isinstance(content, str) else ""

@@ -13,6 +13,7 @@ Who is logged in comes from the server (``playbook.apps.identity``); the sample 
 
 import datetime
 import re
+import sqlite3
 import threading
 import time
 
@@ -312,12 +313,18 @@ def test_a_store_that_is_not_an_idp_store_is_a_readable_problem(make_form, tmp_p
     assert broken.read_text() == "these are meeting notes, not a database"
 
 
-def test_concurrent_saves_from_five_forms_all_land(form, make_form, store_url):
+def _loaded(make_form, user, lang="en"):
+    """A form opened by ``user`` (logged in; HR unless it is the rep or the rep's supervisor)."""
+    f = make_form(lang=lang, user=user, hr=() if user in (REP, BOSS) else (user,))
+    f.rep.value = REP
+    return f
+
+
+def test_five_forms_saving_the_version_they_loaded_at_once_store_one_and_lose_nothing(form, make_form, store_url):
     plan_id = form.save().plan_id                         # plan 1, version 1
     forms = []
     for i in range(1, 6):                                 # five people open it ...
-        f = make_form(user=f"Saver {i}", hr=(f"Saver {i}",))
-        f.rep.value = REP
+        f = _loaded(make_form, f"Saver{i}")
         f.rows[0].typed.value = f"Extra step {i}"
         forms.append(f)
     threads = [threading.Thread(target=f.save) for f in forms]
@@ -327,13 +334,112 @@ def test_concurrent_saves_from_five_forms_all_land(form, make_form, store_url):
         th.join()
     with Store(store_url) as store:
         hist = store.history(plan_id)
-        assert hist["version"].tolist() == [1, 2, 3, 4, 5, 6]
-        assert sorted(hist["author"].iloc[1:]) == [f"Saver {i}" for i in range(1, 6)]
-    # each loaded version 1: whoever stored version n > 2 is told that versions 2 .. n-1 came in between
-    told = sorted(_text(f.save_status.value) for f in forms if "Meanwhile" in f.save_status.value)
-    second = [f for f in forms if "Saved as version 2 of plan 1" in _text(f.save_status.value)]
-    assert len(told) == 4 and len(second) == 1 and "Meanwhile" not in second[0].save_status.value
-    assert all("does not hold their changes" in m for m in told)
+        assert hist["version"].tolist() == [1, 2]         # one lands; nobody's save silently drops another's
+        winner = hist["author"].iloc[1]
+        assert store.plan(plan_id).items.loc[0, "measures"].endswith(f"\nExtra step {winner.removeprefix('Saver')}")
+    saved = [f for f in forms if "Saved as version 2 of plan 1" in _text(f.save_status.value)]
+    refused = [f for f in forms if f not in saved]
+    assert len(saved) == 1 and len(refused) == 4
+    for f in refused:                                     # told who changed what, their text still in the form
+        shown = _text(f.save_status.value)
+        assert shown.startswith(f"Not saved: the plan changed after you opened version 1: version 2 (Draft) by "
+                                f"{winner}, ")
+        assert "Nothing was stored, and what you typed is still in the form." in shown
+        assert f.rows[0].typed.value == f"Extra step {f.identity.user.removeprefix('Saver')}" and f.dirty()
+        assert f.reload_buttons["save"].layout.display is None and f.version == 1
+    loser = refused[0]
+    assert loser.save() is None and "Not saved: the plan changed" in _text(loser.save_status.value)  # again: no
+    assert loser.reload() is True                         # reload: version 2, the winner's text
+    assert "Showing the stored plan 1, version 2" in _text(loser.source.value)
+    assert loser.rows[0].typed.value == f"Extra step {winner.removeprefix('Saver')}"
+    assert loser.reload_buttons["save"].layout.display == "none" and loser.save_status.value == ""
+    loser.rows[0].typed.value += "\nMy step on top"
+    assert loser.save().version == 3
+
+
+def test_a_page_showing_an_old_version_cannot_agree_to_a_newer_one(form, make_form, store_url):
+    plan_id = form.save().plan_id
+    rep_page = _loaded(make_form, REP)                # the rep opens version 1 ...
+    form.rows[0].why.value = "Changed by the supervisor"
+    assert form.save().version == 2                       # ... the supervisor changes it meanwhile
+    assert rep_page.sign("agreed_by_rep") is None
+    shown = _text(rep_page.sign_status.value)
+    assert shown.startswith(f"Not signed: the plan changed after you opened version 1: version 2 (Draft) by {BOSS}, ")
+    assert "You would be agreeing to a version you have not seen, so nothing was stored." in shown
+    assert rep_page.reload_buttons["sign"].layout.display is None
+    with Store(store_url) as store:
+        assert store.history(plan_id)["version"].tolist() == [1, 2] and store.table("signoffs").empty
+    rep_page.reload()
+    assert rep_page.rows[0].why.value == "Changed by the supervisor"
+    assert rep_page.sign("agreed_by_rep").version == 3    # what the rep agrees to is what the rep saw
+    # the supervisor's page still shows version 2: its edit would drop nothing, it is refused
+    form.rows[1].typed.value = "One more step"
+    assert form.save() is None
+    assert f"version 3 (Agreed by the rep) by {REP}" in _text(form.save_status.value)
+    assert form.rows[1].typed.value == "One more step"
+
+
+def test_two_people_starting_the_reps_first_plan_store_one_plan(make_form, store_url):
+    first, second = _loaded(make_form, BOSS), _loaded(make_form, "hr.li")
+    assert first.plan_id is None and second.plan_id is None   # both see the data's draft
+    first.rows[0].typed.value, second.rows[0].typed.value = "First's step", "Second's step"
+    assert first.save().plan_id == 1
+    assert second.save() is None
+    shown = _text(second.save_status.value)
+    assert shown.startswith(f"Not saved: meanwhile {BOSS} started a plan for this rep with the same date (plan 1, ")
+    assert second.rows[0].typed.value == "Second's step" and second.plan_id is None
+    with Store(store_url) as store:
+        assert len(store.table("plans")) == 1 and len(store.table("versions")) == 1
+    second.reload()
+    assert second.plan_id == 1 and second.rows[0].typed.value == "First's step"
+
+
+def test_the_conflict_message_in_chinese(form, make_form):
+    form.save()
+    other = _loaded(make_form, "hr.li", lang="zh")
+    form.rows[0].why.value = "Changed"
+    form.save()
+    other.rows[0].why.value = "我的修改"
+    assert other.save() is None
+    shown = _text(other.save_status.value)
+    assert shown.startswith(f"未保存：您打开第 1 版后，该计划已有更新：第 2 版（草稿，{BOSS}，")
+    assert "您填写的内容仍在表单中" in shown and other.reload_buttons["save"].description == "重新加载计划"
+    assert other.rows[0].why.value == "我的修改"
+
+
+def test_a_read_only_store_reads_and_says_why_it_cannot_save(form, make_form, store_url):
+    form.save()
+    path = store_url.removeprefix("sqlite:///")
+    reader = make_form(url=f"sqlite:///file:{path}?mode=ro&uri=true", user="hr.li", hr=("hr.li",))
+    reader.rep.value = REP
+    assert "Showing the stored plan 1, version 1" in _text(reader.source.value)   # reading works
+    reader.rows[0].why.value = "An edit"
+    assert reader.save() is None
+    shown = _text(reader.save_status.value)
+    assert "the IDP store is read-only (the store URL opens it read-only): plans can still be read" in shown
+    assert "restore" not in shown and "Traceback" not in reader.save_status.value
+
+
+def test_an_unreadable_stored_version_is_named(form, make_form, store_url):
+    form.save()
+    con = sqlite3.connect(store_url.removeprefix("sqlite:///"))
+    con.execute("UPDATE plan_versions SET content = 'not json' WHERE id = 1")
+    con.commit()
+    con.close()
+    other = make_form()
+    other.rep.value = REP
+    shown = _text(other.problem.value)
+    assert "plan 1, version 1 cannot be read: content: not valid JSON" in shown and "Traceback" not in shown
+    con = sqlite3.connect(store_url.removeprefix("sqlite:///"))
+    con.execute("UPDATE plan_versions SET created_at = 'yesterday' WHERE id = 1")  # now the whole row is unreadable
+    con.commit()
+    con.close()
+    other.rep.value = None
+    other.rep.value = REP
+    shown = _text(other.problem.value)
+    assert "plan 1, version 1 cannot be read: content: not valid JSON" in shown
+    assert "created_at: &#x27;yesterday&#x27; is not a date and time" in shown
+    assert other.editor.layout.display == "none" and "Traceback" not in shown
 
 
 # --------------------------------------------------------------------------- in the browser
@@ -540,22 +646,59 @@ class TestInBrowser:
         for page in pages:                                # all five press Save at the same moment
             page.get_by_role("button", name="Save").click(no_wait_after=True)
         for page in pages:
-            page.locator(".pb-message", has_text=re.compile(r"Saved as version \d of plan 1")).wait_for(
+            page.locator(".pb-message", has_text=re.compile(r"Saved as version 2 of plan 1|Not saved")).wait_for(
                 timeout=90000)
-        told = [p.locator(".pb-message", has_text="Meanwhile").count() for p in pages]
-        assert sorted(told) == [0, 1, 1, 1, 1]            # the later four are told what came in between
-        screenshot(pages[0])
+        saved = [p for p in pages if p.locator(".pb-message", has_text="Saved as version 2 of plan 1").count()]
+        refused = [p for p in pages if p not in saved]
+        assert len(saved) == 1 and len(refused) == 4      # one lands, four are told; nothing is dropped
+        screenshot(refused[0])
         with Store(store_url) as store:
             hist = store.history(first.plan_id)
-            assert hist["version"].tolist() == [1, 2, 3, 4, 5, 6]
-            assert sorted(hist["author"].iloc[1:]) == [f"Saver {i}" for i in range(1, 6)]
-            for v in range(2, 7):                         # every version whole and readable
-                plan = store.plan(first.plan_id, v)
-                saver = hist.loc[hist["version"] == v, "author"].iloc[0]
-                assert plan.items.loc[0, "measures"].endswith(f"\nExtra step {saver.split()[-1]}")
-                assert len(plan.items) == 4
-            assert len(store.table("items")) == 6 * 4
+            assert hist["version"].tolist() == [1, 2]
+            winner = hist["author"].iloc[1]
+            assert store.plan(first.plan_id).items.loc[0, "measures"].endswith(f"\nExtra step {winner.split()[-1]}")
+            assert len(store.table("items")) == 2 * 4
+        for page in refused:                              # each still holds its own text
+            message = page.locator(".pb-message", has_text="Not saved").inner_text()
+            assert f"version 2 (Draft) by {winner}" in message
+            mine = pages.index(page) + 1
+            assert page.get_by_label("Other measures", exact=True).nth(0).input_value() == f"Extra step {mine}"
+            assert page.get_by_role("button", name="Reload the plan").count() == 1
         print(f"browser five pages saving at once: {time.monotonic() - started:.1f} s")
+
+    def test_browser_two_pages_the_second_gets_the_conflict_and_keeps_its_text(self, server, browser, sample,
+                                                                                 screenshot):
+        url, store_url = server
+        with Store(store_url) as store:
+            store.create_plan(present_idp.word_plan(idp.draft_plan(sample[1], "R006")), author="setup")
+        started = time.monotonic()
+        first, second = _as(browser, BOSS), _as(browser, "R006")  # R006's supervisor and R006 open version 1
+        for page in (first, second):
+            _open(page, url, "R006")
+            _status(page, "Showing the stored plan 1, version 1")
+        first.get_by_label("Other measures", exact=True).nth(0).fill("Ann's step")
+        first.get_by_role("button", name="Save").click()
+        _status(first, f"Saved as version 2 of plan 1 by {BOSS}.")
+        second.get_by_label("Other measures", exact=True).nth(0).fill("Bo's step")
+        second.get_by_role("button", name="Save").click()
+        _status(second, f"Not saved: the plan changed after you opened version 1: version 2 (Draft) by {BOSS}")
+        assert second.get_by_label("Other measures", exact=True).nth(0).input_value() == "Bo's step"
+        screenshot(second, "1_conflict")
+        second.get_by_role("button", name="Rep agrees").click()  # agreeing to what R006 has not seen: refused too
+        _status(second, "You have changes that are not saved")
+        with Store(store_url) as store:
+            assert store.history(1)["version"].tolist() == [1, 2] and store.table("signoffs").empty
+        second.get_by_role("button", name="Reload the plan").click()
+        _status(second, "Showing the stored plan 1, version 2")
+        assert second.get_by_label("Other measures", exact=True).nth(0).input_value() == "Ann's step"
+        second.get_by_role("button", name="Rep agrees").click()
+        _status(second, "The plan is now “Agreed by the rep” (version 3, by R006)")
+        first.get_by_role("button", name="Supervisor agrees").click()  # the supervisor's page still shows version 2
+        _status(first, "Not signed: the plan changed after you opened version 2: version 3 (Agreed by the rep) by R006")
+        screenshot(first, "2_stale_sign_off")
+        assert "Traceback" not in first.content() + second.content()
+        print(f"browser two pages, conflict: {time.monotonic() - started:.1f} s")
+
 
     def test_browser_chinese_without_identity_is_read_only(self, plain_server, browser, screenshot):
         """No --trusted-proxy: a header sent by the client is nobody's word; save and sign are disabled."""

@@ -1,4 +1,5 @@
 import multiprocessing
+import os
 import sqlite3
 import threading
 from datetime import datetime, timedelta
@@ -6,17 +7,25 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
+from playbook.cli import main
 from playbook.core.errors import ParameterError, ValidationError
 from playbook.idp import Plan, draft_plan, plan_to_dict
+from playbook.pipeline import store_db
 from playbook.pipeline.store import (
     EXPORT_SHEETS,
+    UNREADABLE_COLUMNS,
     ConflictError,
     CorruptStoreError,
+    PlanVersion,
+    ReadOnlyStoreError,
     Store,
+    StoreError,
     TransitionError,
     export_excel,
     export_frames,
+    export_workbook,
     next_plan_start_levels,
 )
 from playbook.present.idp import word_plan
@@ -320,3 +329,372 @@ class TestExport:
         pd.testing.assert_series_equal(back["items"]["review_date"], frames["items"]["review_date"],
                                        check_dtype=False)
         assert back["versions"]["version"].tolist() == [1, 2, 3, 1]
+
+
+# --------------------------------------------------------------------------- no lost update
+
+def versions_of(history):
+    return history[["version", "status", "author"]].values.tolist()
+
+
+class TestBaseVersion:
+    def test_a_save_based_on_an_old_version_is_a_conflict_and_stores_nothing(self, store):
+        pid = store.create_plan(make_plan(), author="Bo").plan_id
+        store.save_version(pid, make_plan("Ann's change"), author="Ann", base_version=1)
+        rows_before = len(store.table("items"))
+        with pytest.raises(ConflictError) as info:
+            store.save_version(pid, make_plan("Bo's change"), author="Bo", base_version=1, client_token="b-1")
+        assert str(info.value) == (
+            "plan 1 changed since version 1, which this save is based on: version 2 (draft) by Ann at "
+            "2025-10-08 09:00:03 UTC. Nothing was stored: reload the plan, then make the change again on the "
+            "latest version.")
+        err = info.value
+        assert (err.plan_id, err.base_version) == (1, 1)
+        assert err.changes == (PlanVersion(1, 2, 2, "draft", "Ann", datetime(2025, 10, 8, 9, 0, 3)),)
+        assert versions_of(store.history(pid)) == [[1, "draft", "Bo"], [2, "draft", "Ann"]]
+        assert store.plan(pid).items["measures"][0] == "Ann's change"       # Ann's change is not dropped
+        assert len(store.table("items")) == rows_before
+        v = store.save_version(pid, make_plan("Bo's change on 2"), author="Bo", base_version=2)
+        assert (v.version, v.created) == (3, True)
+
+    def test_a_sign_off_based_on_an_old_version_is_a_conflict(self, store):
+        pid = store.create_plan(make_plan(), author="Bo").plan_id
+        store.save_version(pid, make_plan("Edited"), author="Bo", base_version=1)
+        store.sign(pid, "agreed_by_rep", author="Ann", base_version=2)
+        store.save_version(pid, make_plan("Edited again"), author="Bo", base_version=3)
+        # the supervisor's page still shows version 2: agreeing would agree to version 4, never seen
+        with pytest.raises(ConflictError) as info:
+            store.sign(pid, "agreed_by_rep", author="Ann", base_version=2)
+        assert [(c.version, c.status, c.author) for c in info.value.changes] == [
+            (3, "agreed_by_rep", "Ann"), (4, "draft", "Bo")]
+        assert "plan 1 changed since version 2, which this sign-off is based on: version 3 (agreed_by_rep)" in str(
+            info.value)
+        assert store.status(pid) == "draft" and len(store.history(pid)) == 4
+        assert store.table("signoffs")["to_status"].tolist() == ["agreed_by_rep"]
+        assert store.sign(pid, "agreed_by_rep", author="Ann", base_version=4).version == 5
+
+    def test_a_resent_submission_is_a_replay_not_a_conflict(self, store):
+        pid = store.create_plan(make_plan(), author="Bo").plan_id
+        first = store.save_version(pid, make_plan("Edited"), author="Bo", base_version=1, client_token="t1")
+        again = store.save_version(pid, make_plan("Edited"), author="Bo", base_version=1, client_token="t1")
+        signed = store.sign(pid, "agreed_by_rep", author="Ann", base_version=2, client_token="t2")
+        resent = store.sign(pid, "agreed_by_rep", author="Ann", base_version=2, client_token="t2")
+        assert (again.version, again.created, resent.version, resent.created) == (2, False, 3, False)
+        assert (first.version, signed.version) == (2, 3)
+
+    @pytest.mark.parametrize(("base", "message"), [
+        (5, "parameter base_version=5 is not valid: expected a stored version of plan 1 (the latest is 1)."),
+        (0, "parameter base_version=0 is not valid: expected the version number the change is based on"),
+        ("1", "parameter base_version='1' is not valid"),
+    ], ids=["future", "zero", "text"])
+    def test_a_bad_base_version(self, store, base, message):
+        pid = store.create_plan(make_plan(), author="Bo").plan_id
+        with pytest.raises(ParameterError, match=message.replace("(", "\\(").replace(")", "\\)")):
+            store.save_version(pid, make_plan("x"), author="Bo", base_version=base)
+        assert len(store.history(pid)) == 1
+
+
+def _start_in_process(url, i, barrier, results):
+    barrier.wait()
+    try:
+        with Store(url) as s:
+            results.put(("stored", s.create_plan(make_plan(f"measure of writer {i}"), author=f"user{i}").plan_id))
+    except ConflictError as exc:
+        results.put(("conflict", exc.plan_id))
+
+
+class TestStartOnce:
+    def test_twenty_writers_starting_the_same_reps_first_plan_store_one_plan(self, tmp_path):
+        path = tmp_path / "idp.sqlite"
+        Store(path).close()
+        stores = [Store(path) for _ in range(20)]      # twenty connections, as twenty forms have
+        barrier, results = threading.Barrier(20), [None] * 20
+
+        def start(i):
+            barrier.wait()
+            try:
+                results[i] = stores[i].create_plan(make_plan(f"measure of writer {i}"), author=f"user{i}")
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                results[i] = exc
+
+        threads = [threading.Thread(target=start, args=(i,)) for i in range(20)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        for s in stores:
+            s.close()
+        stored = [r for r in results if isinstance(r, PlanVersion)]
+        refused = [r for r in results if isinstance(r, ConflictError)]
+        assert (len(stored), len(refused)) == (1, 19)
+        winner = stored[0]
+        assert {e.plan_id for e in refused} == {winner.plan_id}
+        assert all(str(e).startswith(f"rep R1 already has a plan dated 2025-10-08: plan {winner.plan_id}, started "
+                                     f"by {winner.author} at ") for e in refused)
+        with Store(path) as s:
+            assert len(s.table("plans")) == 1 and len(s.table("versions")) == 1
+            assert s.plans()[["rep_id", "version", "updated_by"]].values.tolist() == [["R1", 1, winner.author]]
+
+    def test_twenty_processes_starting_the_same_reps_first_plan_store_one_plan(self, tmp_path):
+        path = tmp_path / "idp.sqlite"
+        Store(path).close()
+        ctx = multiprocessing.get_context("fork")
+        barrier, results = ctx.Barrier(20), ctx.Queue()
+        procs = [ctx.Process(target=_start_in_process, args=(str(path), i, barrier, results)) for i in range(20)]
+        for p in procs:
+            p.start()
+        got = sorted(results.get(timeout=120) for _ in procs)
+        for p in procs:
+            p.join(60)
+        assert [p.exitcode for p in procs] == [0] * 20
+        assert got == [("conflict", 1)] * 19 + [("stored", 1)]
+        with Store(path) as s:
+            assert len(s.table("plans")) == 1 and len(s.table("versions")) == 1
+
+    def test_the_database_itself_refuses_a_second_start(self, store, tmp_path):
+        store.create_plan(make_plan(), author="Bo")
+        con = sqlite3.connect(tmp_path / "idp.sqlite")
+        try:
+            with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed: plan_starts.rep_id"):
+                con.execute("INSERT INTO plan_starts (rep_id, plan_date, plan_id) VALUES ('R1', '2025-10-08', 99)")
+        finally:
+            con.close()
+
+    def test_the_loser_is_told_which_plan_exists_and_nothing_is_stored(self, store):
+        first = store.create_plan(make_plan(), author="Bo")
+        store.sign(first.plan_id, "agreed_by_rep", author="Ann")
+        with pytest.raises(ConflictError) as info:
+            store.create_plan(make_plan("Another start"), author="Cy", client_token="c-1")
+        assert str(info.value) == (
+            "rep R1 already has a plan dated 2025-10-08: plan 1, started by Bo at 2025-10-08 09:00:02 UTC, now at "
+            "version 2 (agreed_by_rep). Nothing was stored: open that plan and edit it (a plan with another date "
+            "is a new plan).")
+        assert info.value.plan_id == 1 and [c.version for c in info.value.changes] == [1, 2]
+        assert len(store.table("plans")) == 1 and len(store.table("versions")) == 2
+        # a plan for another date (the next period) is a new plan; so is another rep's
+        later = store.create_plan(make_plan(plan_date="2025-12-01"), author="Bo")
+        other = store.create_plan(make_plan(rep_id="R2"), author="Bo")
+        assert (later.plan_id, other.plan_id) == (2, 3)
+
+
+def _schema_1(path, duplicate=False):
+    """Turn a store file into what the kit wrote before schema 2 (no plan_starts), optionally with the old bug."""
+    con = sqlite3.connect(path)
+    con.execute("DROP TABLE plan_starts")
+    con.execute("UPDATE idp_store_meta SET value = '1' WHERE key = 'schema'")
+    if duplicate:  # two people started R1's plan at once: two plans with the same date
+        con.execute("INSERT INTO plans (rep_id, plan_date, created_at, created_by) "
+                    "SELECT rep_id, plan_date, created_at, 'Cy' FROM plans WHERE id = 1")
+        con.execute("INSERT INTO plan_versions (plan_id, version, status, content, content_hash, author, "
+                    "created_at, note) SELECT 3, 1, status, content, content_hash, 'Cy', created_at, note "
+                    "FROM plan_versions WHERE id = 1")
+    con.commit()
+    con.close()
+
+
+class TestSchemaUpgrade:
+    def test_a_schema_1_store_is_upgraded_when_opened(self, tmp_path):
+        path = tmp_path / "idp.sqlite"
+        with Store(path) as s:
+            s.create_plan(make_plan(), author="Bo")
+            s.create_plan(make_plan(rep_id="R2"), author="Bo")
+        _schema_1(path, duplicate=True)
+        with Store(path) as s:
+            assert s.schema == "2"
+            with s.engine.connect() as conn:
+                assert conn.exec_driver_sql("SELECT rep_id, plan_date, plan_id FROM plan_starts ORDER BY 1").all() == [
+                    ("R1", "2025-10-08", 1), ("R2", "2025-10-08", 2)]
+                assert conn.exec_driver_sql("SELECT value FROM idp_store_meta").scalar() == "2"
+            assert s.plans()[["plan_id", "rep_id", "updated_by"]].values.tolist() == [
+                [1, "R1", "Bo"], [2, "R2", "Bo"], [3, "R1", "Cy"]]
+            assert s.save_version(3, make_plan("Cy edits the duplicate"), author="Cy", base_version=1).version == 2
+            with pytest.raises(ConflictError, match="rep R1 already has a plan dated 2025-10-08: plan 1, started"):
+                s.create_plan(make_plan(), author="Dee")
+        with Store(path) as s:                            # opened again: nothing more to do
+            assert s.schema == "2" and len(s.table("plans")) == 3
+
+    def test_a_read_only_schema_1_store_is_read_as_it_is(self, tmp_path):
+        path = tmp_path / "idp.sqlite"
+        with Store(path) as s:
+            s.create_plan(make_plan(), author="Bo")
+        _schema_1(path)
+        before = path.read_bytes()
+        with Store(f"sqlite:///file:{path}?mode=ro&uri=true") as s:
+            assert (s.schema, s.status(1), s.read_only) == ("1", "draft", "the store URL opens it read-only")
+        assert path.read_bytes() == before
+
+
+# --------------------------------------------------------------------------- errors that name the cause
+
+class TestReadOnly:
+    def _filled(self, tmp_path):
+        path = tmp_path / "store" / "idp.sqlite"
+        with Store(path) as s:
+            s.create_plan(make_plan(), author="Bo")
+        return path
+
+    def test_a_store_opened_read_only_reads_and_refuses_changes(self, tmp_path):
+        path = self._filled(tmp_path)
+        before = path.read_bytes()
+        with Store(f"sqlite:///file:{path}?mode=ro&uri=true") as s:
+            assert s.read_only == "the store URL opens it read-only"
+            assert s.status(1) == "draft" and s.plan(1).items["measures"][0] == "Negotiation course"
+            assert len(export_frames(s.tables())["plans"]) == 1
+            with pytest.raises(ReadOnlyStoreError) as info:
+                s.save_version(1, make_plan("x"), author="Bo", base_version=1)
+            with pytest.raises(ReadOnlyStoreError):
+                s.create_plan(make_plan(rep_id="R2"), author="Bo")
+        assert str(info.value) == (
+            f"{path}: the IDP store is read-only (the store URL opens it read-only): plans can still be read, but "
+            "no change can be saved. To save, open it without mode=ro, or set another store path "
+            "(PLAYBOOK_STORE_URL).")
+        assert "restore it from a backup" not in str(info.value)
+        assert path.read_bytes() == before
+
+    def test_a_folder_the_os_will_not_let_us_write(self, tmp_path, monkeypatch):
+        """A read-only folder or file system (what os.access reports, even to root on a read-only mount)."""
+        path = self._filled(tmp_path)
+        files = sorted(p.name for p in path.parent.iterdir())
+        monkeypatch.setattr(store_db, "_writable", lambda p: p != path.parent)
+        with Store(path) as s:
+            assert s.read_only == f"the folder {path.parent} is read-only"
+            assert s.plans()["rep_id"].tolist() == ["R1"]
+            with pytest.raises(ReadOnlyStoreError, match=f"the folder {path.parent} is read-only\\): plans can "
+                                                         "still be read, but no change can be saved. To save, make "
+                                                         "the file and its folder writable for the app"):
+                s.sign(1, "agreed_by_rep", author="Ann", base_version=1)
+        assert sorted(p.name for p in path.parent.iterdir()) == files  # not even a journal was made
+
+    def test_a_read_only_file_the_os_reports(self, tmp_path, monkeypatch):
+        path = self._filled(tmp_path)
+        monkeypatch.setattr(store_db, "_writable", lambda p: p != path)
+        with Store(path) as s:
+            assert s.read_only == f"the file {path} is read-only" and s.status(1) == "draft"
+            with pytest.raises(ReadOnlyStoreError, match="the IDP store is read-only"):
+                s.record_review(1, "negotiation", 4, review_date="2026-05-04", author="Bo")
+
+    @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions (the tests above simulate them)")
+    @pytest.mark.parametrize("what", ["file", "folder"])
+    def test_chmod(self, tmp_path, what):
+        path = self._filled(tmp_path)
+        target = path if what == "file" else path.parent
+        target.chmod(0o444 if what == "file" else 0o555)
+        try:
+            with Store(path) as s:
+                assert s.read_only == f"the {what} {target} is read-only" and s.status(1) == "draft"
+                with pytest.raises(ReadOnlyStoreError, match="plans can still be read"):
+                    s.save_version(1, make_plan("x"), author="Bo", base_version=1)
+        finally:
+            target.chmod(0o644 if what == "file" else 0o755)
+
+    def test_the_database_refusing_to_write_is_named_as_such(self, tmp_path, monkeypatch):
+        """When the permission check says yes but SQLite says read-only: read-only, never "corrupt"."""
+        path = self._filled(tmp_path)
+        monkeypatch.setattr(store_db.Database, "_read_only_reason", lambda self: "")
+        url = f"sqlite:///file:{path}?mode=ro&uri=true"
+        with Store(url) as s:                              # nothing to write on opening: it opens
+            with pytest.raises(ReadOnlyStoreError) as info:
+                s.save_version(1, make_plan("x"), author="Bo", base_version=1)
+        assert str(info.value).startswith(f"{path}: the IDP store is read-only (the database refused to write: "
+                                          "attempt to write a readonly database): plans can still be read")
+        _schema_1(path)                                    # the upgrade on opening is a write: refused, then read
+        with Store(url) as s:
+            assert s.read_only == "the database refused to write (attempt to write a readonly database)"
+            assert (s.schema, s.status(1)) == ("1", "draft")
+
+    def test_no_store_where_none_can_be_created(self, tmp_path):
+        missing = tmp_path / "missing.sqlite"
+        with pytest.raises(StoreError) as info:
+            Store(f"sqlite:///file:{missing}?mode=ro&uri=true")
+        assert str(info.value) == (f"{missing}: there is no IDP store here, and none can be created: the store URL "
+                                   "opens it read-only. Set another store path (PLAYBOOK_STORE_URL).")
+        assert not missing.exists()
+
+
+def _corrupt(path, sql):
+    con = sqlite3.connect(path)
+    con.execute(sql)
+    con.commit()
+    con.close()
+
+
+def export(*args):
+    return CliRunner().invoke(main, ["idp", "export", *map(str, args)], catch_exceptions=False)
+
+
+class TestBadRows:
+    @pytest.fixture
+    def two_plans(self, tmp_path):
+        path = tmp_path / "idp.sqlite"
+        with Store(path, clock=Clock()) as s:
+            pid = s.create_plan(make_plan(), author="Bo").plan_id
+            s.save_version(pid, make_plan("Edited"), author="Bo", base_version=1)
+            s.create_plan(make_plan("R2's measure", rep_id="R2"), author="Bo")
+        return path
+
+    def test_a_cell_that_is_not_json(self, two_plans, tmp_path):
+        _corrupt(two_plans, "UPDATE plan_versions SET content = '{\"rep_id\": \"R1\", ' "
+                            "WHERE plan_id = 1 AND version = 2")
+        with Store(two_plans) as s:
+            with pytest.raises(CorruptStoreError) as info:
+                s.plan(1)
+            assert (info.value.plan_id, info.value.version) == (1, 2)
+            assert str(info.value) == (
+                f"{two_plans}: plan 1, version 2 cannot be read: content: not valid JSON (Expecting property name "
+                "enclosed in double quotes: line 1 column 18 (char 17)). The row was left untouched; the other rows "
+                "can still be read. Restore the store from a backup to get it back.")
+            assert s.plan(1, version=1).items["measures"][0] == "Negotiation course"   # the others still read
+            with pytest.raises(CorruptStoreError, match="plan 1, version 2 cannot be read"):
+                s.sign(1, "agreed_by_rep", author="Ann", base_version=2)               # nobody agrees to it
+            assert len(s.history(1)) == 2
+            done = export_workbook(s, tmp_path / "plans.xlsx")
+        assert done.unreadable.columns.tolist() == UNREADABLE_COLUMNS
+        assert done.unreadable.values.tolist() == [
+            ["versions", 2, 1, 2, "content: not valid JSON (Expecting property name enclosed in double quotes: "
+                                  "line 1 column 18 (char 17))"]]
+        back = pd.read_excel(done.path, sheet_name=None)
+        assert list(back) == [*EXPORT_SHEETS, "unreadable"]
+        assert back["plans"][["plan_id", "version", "status"]].values.tolist() == [[1, 2, "draft"], [2, 1, "draft"]]
+        assert back["items"]["measures"].tolist() == ["Edited", "Read the market brief", "R2's measure",
+                                                      "Read the market brief"]    # the items of version 2 are whole
+        assert back["unreadable"][["plan_id", "version"]].values.tolist() == [[1, 2]]
+
+    def test_a_bad_byte_in_a_cell(self, two_plans, tmp_path):
+        _corrupt(two_plans, "UPDATE items SET measures = CAST(x'4564ff6974' AS TEXT) WHERE id = 5")  # R2's item 1
+        _corrupt(two_plans, "UPDATE plan_versions SET content = CAST(x'7bff7d' AS TEXT) WHERE id = 1")
+        with Store(two_plans) as s:
+            assert s.plan(2).items["measures"][0] == "R2's measure"  # content is whole; its items copy is not
+            with pytest.raises(CorruptStoreError, match="plan 1, version 1 cannot be read: content: not UTF-8 text "
+                                                        "\\(byte 0xff at position 1\\)"):
+                s.plan(1, version=1)
+            assert s.table("items")["id"].tolist() == [1, 2, 3, 4, 6]
+            tables, unreadable = s.read_all()
+        assert unreadable.values.tolist() == [
+            ["versions", 1, 1, 1, "content: not UTF-8 text (byte 0xff at position 1)"],
+            ["items", 5, 2, 1, "measures: not UTF-8 text (byte 0xff at position 2)"]]
+        assert len(tables["versions"]) == 3
+        out = tmp_path / "plans.xlsx"
+        result = export("--store", two_plans, "--out", out)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert result.stdout == f"wrote {out}\n"
+        assert result.stderr.splitlines() == [
+            "2 stored row(s) could not be read; the workbook holds everything else (they are listed in its sheet "
+            "'unreadable'). Restore the store from a backup to recover them:",
+            "  plan 1, version 1 (versions row 1): content: not UTF-8 text (byte 0xff at position 1)",
+            "  plan 2, version 1 (items row 5): measures: not UTF-8 text (byte 0xff at position 2)"]
+        back = pd.read_excel(out, sheet_name=None)
+        assert back["plans"]["rep_id"].tolist() == ["R1", "R2"] and len(back["versions"]) == 3
+        assert back["items"]["measures"].tolist() == ["Edited", "Read the market brief", "Read the market brief"]
+
+    def test_the_cli_says_what_is_wrong_with_the_store(self, tmp_path):
+        garbage = tmp_path / "notes.sqlite"
+        garbage.write_bytes(b"meeting notes, not a database" * 100)
+        result = export("--store", garbage, "--out", tmp_path / "x.xlsx")
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert result.stderr.startswith(f"Error: {garbage}: cannot be read as an IDP store (file is not a database).")
+        good = tmp_path / "idp.sqlite"
+        with Store(good) as s:
+            s.create_plan(make_plan(), author="Bo")
+        out = tmp_path / "ok.xlsx"
+        result = export("--store", f"sqlite:///file:{good}?mode=ro&uri=true", "--out", out)
+        assert (result.exit_code, result.stdout, result.stderr) == (0, f"wrote {out}\n", "")

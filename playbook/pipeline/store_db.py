@@ -1,0 +1,381 @@
+"""The IDP store's database: where it is, opening it, read-only files, and errors that name their cause.
+
+:class:`Database` opens a store URL for :class:`playbook.pipeline.store.Store`: it checks
+that the file is an IDP store, creates or upgrades it when it may be written
+(:func:`playbook.pipeline.store_schema.upgrade`), and runs read and write transactions.
+Every database failure becomes a :class:`StoreError` that says what is wrong:
+
+- **read-only** (:class:`ReadOnlyStoreError`): the file, its folder or the file system
+  is read-only, or the SQLite URL says ``mode=ro``. The store is then opened read-only:
+  reading works; a change is refused with a message saying so.
+- **corrupt** (:class:`CorruptStoreError`): the file is not a database, is damaged, or
+  is another program's database. It is left untouched.
+- **busy, unable to open, disk full**: said as such, with what to check.
+
+Examples
+--------
+>>> db = Database("sqlite://")
+>>> db.read_only, db.schema, db.where()
+('', '2', 'the in-memory IDP store')
+>>> db.close()
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from playbook.core import paths
+from playbook.core.errors import PlaybookError
+from playbook.pipeline.store_schema import META, METADATA, SCHEMA_VERSION, decode_text, upgrade
+
+__all__ = [
+    "DEFAULT_PATH",
+    "ENV_URL",
+    "StoreError",
+    "TransitionError",
+    "ConflictError",
+    "CorruptStoreError",
+    "ReadOnlyStoreError",
+    "PlanVersion",
+    "default_url",
+    "Database",
+]
+
+DEFAULT_PATH = paths.ROOT / "var" / "idp.sqlite"
+ENV_URL = "PLAYBOOK_STORE_URL"
+_RETRIES = 20
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    """One stored version: ids, number, status, author and time; ``created`` is False on a replay."""
+
+    plan_id: int
+    version_id: int
+    version: int
+    status: str
+    author: str
+    created_at: datetime
+    created: bool = True
+
+
+class StoreError(PlaybookError):
+    """The IDP store cannot do what was asked; the message says why and what to do."""
+
+
+class TransitionError(StoreError, ValueError):
+    """A sign-off step that the workflow does not allow."""
+
+
+class ConflictError(StoreError, ValueError):
+    """The change rests on something that is no longer so; nothing was stored.
+
+    A save or sign-off based on a version the plan has moved past (``plan_id``,
+    ``base_version``, and in ``changes`` the versions stored since: number, status,
+    author, time); a plan started for a rep and plan date that already has one
+    (``plan_id``: that plan, ``changes``: its versions); or a client token reused for
+    other content (``changes`` empty).
+    """
+
+    def __init__(self, message: str, *, plan_id: int | None = None, base_version: int | None = None,
+                 changes: tuple[PlanVersion, ...] = ()) -> None:
+        super().__init__(message)
+        self.plan_id = plan_id
+        self.base_version = base_version
+        self.changes = tuple(changes)
+
+
+class CorruptStoreError(StoreError):
+    """The file, or one stored row (``plan_id``, ``version``), cannot be read; it was left untouched."""
+
+    def __init__(self, message: str, *, plan_id: int | None = None, version: int | None = None) -> None:
+        super().__init__(message)
+        self.plan_id = plan_id
+        self.version = version
+
+
+class ReadOnlyStoreError(StoreError):
+    """The store may be read but not written (read-only file, folder, file system or URL)."""
+
+
+def default_url() -> str:
+    """Return the store URL: ``$PLAYBOOK_STORE_URL`` if set, else the SQLite file ``var/idp.sqlite``.
+
+    Examples
+    --------
+    >>> default_url().startswith("sqlite:///") or "PLAYBOOK_STORE_URL" in os.environ
+    True
+    """
+    return os.environ.get(ENV_URL) or f"sqlite:///{DEFAULT_PATH}"
+
+
+def _url(url: str | Path | None) -> str:
+    if url is None or (isinstance(url, str) and not url.strip()):
+        return default_url()
+    text = str(url)
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """Return the file of a SQLite URL (None in memory); ``file:`` URIs (``?uri=true``) included."""
+    db = url.database or ""
+    if str(url.query.get("uri", "")).lower() in ("true", "1") and db.startswith("file:"):
+        db = urllib.parse.unquote(db[5:].split("?", 1)[0])
+        db = db[2:] if db.startswith("//") else db
+        if str(url.query.get("mode", "")) == "memory":
+            return None
+    return None if db in ("", ":memory:") else Path(db)
+
+
+def _writable(path: Path) -> bool:
+    """Return True when the OS lets the app write ``path`` (a read-only mount says no even to root)."""
+    return os.access(path, os.W_OK | (os.X_OK if path.is_dir() else 0))
+
+
+class Database:
+    """An opened IDP store database (see the module docstring); :meth:`close` releases it.
+
+    Parameters
+    ----------
+    url : str or Path, optional
+        A SQLAlchemy URL, a SQLite file path, or ``"sqlite://"`` for memory;
+        ``sqlite:///file:PATH?mode=ro&uri=true`` opens a file read-only. Default :func:`default_url`.
+
+    Attributes
+    ----------
+    read_only : str
+        Empty when the store can be written, else why not.
+    schema : str
+        The schema of the store (a writable one is upgraded on opening).
+    """
+
+    def __init__(self, url: str | Path | None = None) -> None:
+        self.url = _url(url)
+        parsed = sa.engine.make_url(self.url)
+        self.sqlite = parsed.get_backend_name() == "sqlite"
+        self.file = _sqlite_file(parsed) if self.sqlite else None
+        self._ro_url = str(parsed.query.get("mode", "")) == "ro" or str(parsed.query.get("immutable", "")) == "1"
+        self.read_only = self._read_only_reason()
+        self.schema = SCHEMA_VERSION
+        if self.file is not None and not self.read_only and not self.file.parent.exists():
+            try:
+                self.file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{self.file}: cannot create the folder {self.file.parent} ({exc.strerror}). "
+                                 "Create it, or set another store path (PLAYBOOK_STORE_URL).") from None
+        self.engine: Engine = self._engine()
+        self._open()
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def where(self) -> str:
+        """Name the store in messages: its file, or its URL without the password."""
+        if self.sqlite:
+            return str(self.file) if self.file is not None else "the in-memory IDP store"
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    # ----------------------------------------------------------------- opening
+    def _read_only_reason(self) -> str:
+        file = self.file
+        if file is None:
+            return ""
+        if self._ro_url:
+            return "the store URL opens it read-only"
+        if file.exists() and not _writable(file):
+            return f"the file {file} is read-only"
+        if file.parent.exists() and not _writable(file.parent):
+            return f"the folder {file.parent} is read-only"
+        return ""
+
+    def _engine(self) -> Engine:
+        kwargs: dict[str, Any] = {}
+        url: str | URL = self.url
+        if self.sqlite and self.file is None:
+            kwargs["poolclass"] = sa.pool.StaticPool  # one shared in-memory database
+            kwargs["connect_args"] = {"check_same_thread": False}
+        elif self.sqlite and self.read_only and not self._ro_url:  # the OS refuses writes: open it read-only
+            # without a writable folder SQLite cannot make the WAL index: the file is read as immutable
+            target = f"file:{urllib.parse.quote(str(self.file))}?mode=ro"
+            target += "" if _writable(self.file.parent) else "&immutable=1"
+            kwargs["creator"] = lambda: sqlite3.connect(target, uri=True, timeout=60, check_same_thread=False)
+            url = URL.create("sqlite", database=str(self.file))
+        elif self.sqlite:
+            kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
+        engine = sa.create_engine(url, **kwargs)
+        if self.sqlite:
+            sa.event.listen(engine, "connect", _sqlite_connect)
+            sa.event.listen(engine, "begin", _sqlite_begin)
+        return engine
+
+    def _open(self) -> None:
+        if self.file is not None and self.read_only and not self.file.exists():
+            raise StoreError(f"{self.file}: there is no IDP store here, and none can be created: "
+                             f"{self.read_only}. Set another store path (PLAYBOOK_STORE_URL).")
+        try:
+            with self.transaction(write=not self.read_only) as conn:
+                self._check(conn)
+            if self.sqlite and not self.read_only:  # only once the file is known to be ours: WAL is kept in it
+                raw = self.engine.raw_connection()
+                try:
+                    raw.cursor().execute("PRAGMA journal_mode = WAL")
+                finally:
+                    raw.close()
+        except StoreError:
+            self.engine.dispose()
+            raise
+        except DBAPIError as exc:
+            self.engine.dispose()
+            error = self.explain(exc)
+            if isinstance(error, ReadOnlyStoreError) and self.file is not None and not self.read_only:
+                # the permission check said yes, the database said no: open it read-only
+                self.read_only = f"the database refused to write ({getattr(exc, 'orig', exc)})"
+                self.engine = self._engine()
+                self._open()
+                return
+            raise error from None
+
+    def _check(self, conn: Connection) -> None:
+        """Check that the database is an IDP store (create or upgrade it when it may be written)."""
+        if self.sqlite:
+            check = conn.exec_driver_sql("PRAGMA quick_check").scalar()
+            if check != "ok":
+                raise CorruptStoreError(
+                    f"{self.where()}: the database is damaged (SQLite quick_check: {check}). The file "
+                    "was left untouched: restore it from a backup, or set another store path.")
+        names = set(sa.inspect(conn).get_table_names())
+        ours = {t.name for t in METADATA.tables.values()}
+        if names & ours and META.name not in names:
+            raise CorruptStoreError(
+                f"{self.where()}: this database has tables named like the IDP store's "
+                f"({', '.join(sorted(names & ours))}) but is not an IDP store. It was left untouched: "
+                "choose another store path.")
+        if self.read_only and META.name not in names:
+            raise StoreError(f"{self.where()}: holds no IDP store, and none can be created: {self.read_only}. "
+                             "Set another store path (PLAYBOOK_STORE_URL).")
+        if not self.read_only:
+            METADATA.create_all(conn)
+        have = conn.execute(sa.select(META.c.value).where(META.c.key == "schema")).scalar()
+        if have is None and not self.read_only:
+            conn.execute(META.insert().values(key="schema", value=SCHEMA_VERSION))
+            have = SCHEMA_VERSION
+        elif not self.read_only:
+            have = upgrade(conn, have)
+        if have not in ("1", SCHEMA_VERSION):
+            raise StoreError(f"{self.where()}: IDP store schema {have}; this kit reads schemas 1 and "
+                             f"{SCHEMA_VERSION}. Upgrade the kit.")
+        self.schema = have
+
+    # ----------------------------------------------------------------- errors
+    def explain(self, exc: DBAPIError) -> StoreError:
+        """Return the store error that names the cause of a database error."""
+        cause = getattr(exc, "orig", exc)
+        text, where = str(cause).lower(), self.where()
+        if "readonly" in text or "read-only" in text:
+            return ReadOnlyStoreError(self.read_only_message(f"the database refused to write: {cause}"))
+        if "locked" in text or "busy" in text:
+            return StoreError(f"{where}: the database stayed busy (another program is writing it); "
+                              "try again in a moment.")
+        if "not a database" in text or "malformed" in text or "corrupt" in text:
+            return CorruptStoreError(
+                f"{where}: cannot be read as an IDP store ({cause}). The file was left untouched: "
+                "restore it from a backup, or set another store path (PLAYBOOK_STORE_URL).")
+        if "unable to open" in text:
+            return StoreError(f"{where}: the store file cannot be opened ({cause}): {self._open_problem()}")
+        if "disk i/o" in text or "disk is full" in text:
+            return StoreError(f"{where}: the disk refused ({cause}); check the drive and its free space. "
+                              "The file was left as it was.")
+        return StoreError(f"{where}: the database refused the request ({cause}).")
+
+    def _open_problem(self) -> str:
+        file = self.file
+        if file is None:
+            return "check the store URL."
+        if not file.parent.exists():
+            return f"the folder {file.parent} does not exist."
+        if not file.exists():
+            return "there is no file there."
+        if not os.access(file, os.R_OK):
+            return "the app may not read it (permissions)."
+        return "check that the app may read the file and write its folder."
+
+    def read_only_message(self, reason: str) -> str:
+        """Return the message of a change refused by a read-only store: why, that reading works, what to do."""
+        fix = "open it without mode=ro" if self._ro_url else "make the file and its folder writable for the app"
+        return (f"{self.where()}: the IDP store is read-only ({reason}): plans can still be read, but no "
+                f"change can be saved. To save, {fix}, or set another store path (PLAYBOOK_STORE_URL).")
+
+    # ----------------------------------------------------------------- transactions
+    @contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[Connection]:
+        """Open a transaction; on SQLite a write one takes the database lock first (``BEGIN IMMEDIATE``)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(playbook_write=write)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """Open a read transaction; a database failure becomes a :class:`StoreError` naming its cause."""
+        try:
+            with self.transaction() as conn:
+                yield conn
+        except DBAPIError as exc:
+            raise self.explain(exc) from None
+
+    def write(self, work: Callable[[Connection], Any]) -> Any:
+        """Run ``work`` in a write transaction; retry on a concurrent clash or a busy database."""
+        if self.read_only:
+            raise ReadOnlyStoreError(self.read_only_message(self.read_only))
+        delay = 0.01
+        for attempt in range(_RETRIES):
+            try:
+                with self.transaction(write=True) as conn:
+                    return work(conn)
+            except IntegrityError as exc:
+                if attempt == _RETRIES - 1:
+                    raise StoreError(f"{self.where()}: could not save after {_RETRIES} attempts "
+                                     f"({exc.orig}). Try again.") from None
+            except OperationalError as exc:
+                if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
+                    raise self.explain(exc) from None
+                if attempt == _RETRIES - 1:
+                    raise StoreError(f"{self.where()}: the database stayed busy; try again in a moment.") from None
+            except DBAPIError as exc:
+                raise self.explain(exc) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        raise StoreError("unreachable")  # pragma: no cover
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # let SQLAlchemy's "begin" event emit BEGIN (pysqlite's own BEGIN is off); bad bytes become a marked text
+    dbapi_connection.isolation_level = None
+    dbapi_connection.text_factory = decode_text
+    cur = dbapi_connection.cursor()
+    try:
+        cur.execute("PRAGMA busy_timeout = 60000")
+        cur.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # a write takes the database lock first (BEGIN IMMEDIATE): concurrent writers queue instead of failing
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("playbook_write") else "BEGIN")
