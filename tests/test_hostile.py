@@ -25,17 +25,19 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+import nbformat
 import openpyxl
 import pandas as pd
 import pytest
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 from playbook.core import paths
 from playbook.data.sample import generate, write_tables
 from playbook.idp import Plan
-from playbook.pipeline.notebooks import REPORT_CSP
+from playbook.pipeline.batch import JobResult, write_index
+from playbook.pipeline.notebooks import REPORT_CSP, notebook_to_html
 from playbook.pipeline.store import Store
-
-pytestmark = pytest.mark.slow
+from playbook.present.html import heading
 
 MARKUP = ("<img src=x onerror=alert(1)>", "<script>alert(1)</script>", '"><svg onload=alert(1)>')
 FORMULA = ('=HYPERLINK("http://x","y")', "+1", "-2+3", "@SUM(A1)")
@@ -167,6 +169,7 @@ def rendered(tmp_path_factory) -> Rendered:
     return Rendered(root, data, out, cwd, runs, inputs)
 
 
+@pytest.mark.slow
 def test_every_command_succeeds(rendered):
     failed = {name: res.stderr[-2000:] for name, res in rendered.runs if res.returncode != 0}
     assert failed == {}
@@ -194,10 +197,52 @@ class _Page(HTMLParser):
             self.csp.append(values.get("content", ""))
 
 
+def _parse(text: str) -> _Page:
+    parser = _Page()
+    parser.feed(text)
+    return parser
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_a_heading_shows_a_hostile_name_as_text(name):
+    html = markdown2html_mistune(heading("idp.subtitle", "en", level=4, name=name, as_of="2025-09-30",
+                                         source="[y](javascript:alert(1))").data)
+    page = _parse(html)
+    assert page.live == [] and "<a href=\"javascript" not in html
+    assert _text(html).startswith(f"{name} · as of 2025-09-30 · data: [y](javascript:alert(1))")
+
+
+def _text(html: str) -> str:
+    chunks = []
+    parser = HTMLParser(convert_charrefs=True)
+    parser.handle_data = chunks.append
+    parser.feed(html)
+    return "".join(chunks)
+
+
+def test_a_standalone_page_carries_the_csp_and_its_title_once_escaped():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Report")])
+    html = notebook_to_html(nb, title=f"IDP · {MARKUP[2]}", lang="zh")
+    page = _parse(html)
+    assert page.csp == [REPORT_CSP] and page.live == []
+    assert "<title>IDP · \"&gt;&lt;svg onload=alert(1)&gt;</title>" in html
+    assert html.index("Content-Security-Policy") < html.index("<style")  # before anything is loaded
+
+
+def test_the_index_page_carries_the_csp_and_escapes_the_reps(tmp_path):
+    people = pd.DataFrame({"rep_id": list(REP_IDS.values()), "name": MARKUP, "team": FORMULA[:3]})
+    results = [JobResult(r, "failed", None, f"{MARKUP[0]} failed") for r in people["rep_id"]]
+    html = write_index(results, people, tmp_path, title=MARKUP[1]).read_text(encoding="utf-8")
+    page = _parse(html)
+    assert page.csp == [REPORT_CSP] and page.live == []
+    assert MARKUP[2] in _text(html) and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
 def _html_files(rendered):
     return sorted(rendered.out.rglob("*.html"))
 
 
+@pytest.mark.slow
 def test_html_is_inert(rendered):
     pages = _html_files(rendered)
     assert len(pages) == 2 * (3 + 2 + 1) + 3 + 1  # overview, funnel, incentives; 2 notebooks; IDPs + index
@@ -210,6 +255,7 @@ def test_html_is_inert(rendered):
     assert live == {}
 
 
+@pytest.mark.slow
 def test_html_shows_the_hostile_text_as_text(rendered):
     """Not vacuous: the hostile names are in the pages, escaped, and read back as the same text."""
     overview = (rendered.out / "en" / "overview" / "team_overview_en.html").read_text(encoding="utf-8")
@@ -222,6 +268,7 @@ def test_html_shows_the_hostile_text_as_text(rendered):
         assert "&amp;lt;" not in title and "&amp;quot;" not in title, page  # escaped once, not twice
 
 
+@pytest.mark.slow
 def test_every_page_carries_the_csp(rendered):
     missing = {}
     for page in _html_files(rendered):
@@ -237,6 +284,7 @@ def _workbooks(rendered):
     return sorted(rendered.out.rglob("*.xlsx"))
 
 
+@pytest.mark.slow
 def test_no_formula_in_any_workbook(rendered):
     books = _workbooks(rendered)
     folders = {p.relative_to(rendered.out).parts[1] for p in books}
@@ -263,6 +311,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_no_formula_in_any_csv(rendered):
     files = sorted(rendered.out.rglob("*.csv"))
     assert {p.relative_to(rendered.out).parts[1] for p in files} == {"rfm_csv"}
@@ -279,6 +328,7 @@ def test_no_formula_in_any_csv(rendered):
     assert "'" + FORMULA[0] in kept
 
 
+@pytest.mark.slow
 def test_nothing_written_outside_the_output_folders(rendered):
     """The whole tmp tree: inputs unchanged, the working folder empty, each command in its folder."""
     tree = sorted(str(p.relative_to(rendered.root)) for p in rendered.root.rglob("*"))
