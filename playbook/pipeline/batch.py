@@ -53,8 +53,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from playbook.core.errors import ParameterError, PlaybookError
 from playbook.core.labels import t
 from playbook.core.paths import TEMPLATES_DIR, safe_filename
-from playbook.pipeline.notebooks import execute_notebook, notebook_to_html
-from playbook.present.html import escape
+from playbook.pipeline.notebooks import REPORT_CSP, execute_notebook, notebook_to_html
 
 __all__ = [
     "Job",
@@ -313,7 +312,7 @@ def _render_html(job: Job, html: Path) -> None:
     tmp = html.with_name(html.name + ".part")
     try:
         nb = execute_notebook(job.notebook, job.parameters)
-        tmp.write_text(notebook_to_html(nb, title=escape(job.title), lang=job.lang), encoding="utf-8")
+        tmp.write_text(notebook_to_html(nb, title=job.title, lang=job.lang), encoding="utf-8")
         os.replace(tmp, html)
     finally:
         tmp.unlink(missing_ok=True)
@@ -563,7 +562,7 @@ def write_index(
         })
     env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     page = env.get_template("report_index.html.j2").render(
-        title=title, lang="zh-CN" if lang == "zh" else "en", rows=rows,
+        title=title, lang="zh-CN" if lang == "zh" else "en", rows=rows, csp=REPORT_CSP,
         headers=[t(f"col.{c}", lang) for c in columns] + [t("render.report", lang),
                                                           t("render.status", lang)],
         pdf_label="PDF", generated=pd.Timestamp.now().strftime("%Y-%m-%d %H:%M"),

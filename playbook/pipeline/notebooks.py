@@ -12,13 +12,27 @@ from papermill.exceptions import PapermillExecutionError
 
 from playbook.core.errors import PlaybookError
 from playbook.core.paths import TEMPLATES_DIR
-from playbook.present.html import PRINT_CSS, escape
+from playbook.present.html import PRINT_CSS
 
-__all__ = ["NBCONVERT_TEMPLATES", "RenderError", "execute_notebook", "notebook_to_html", "render_notebook"]
+__all__ = [
+    "NBCONVERT_TEMPLATES", "REPORT_CSP", "RenderError", "execute_notebook", "notebook_to_html", "render_notebook",
+]
 
 
 NBCONVERT_TEMPLATES = TEMPLATES_DIR / "nbconvert"
 """nbconvert's ``offline`` template: JupyterLab's look with no script from the internet."""
+
+REPORT_CSP = (
+    "default-src 'none'; script-src 'none'; connect-src 'none'; object-src 'none'; "
+    "style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'"
+)
+"""The Content-Security-Policy of every standalone report (a ``<meta http-equiv>`` in its head).
+
+Nothing runs and nothing is fetched: no script at all (a name in the data that slipped
+through as markup could not run), no style, font or image from another origin, no
+connection. Styles are inline (``<style>``, the tables' ``style=``) and charts are
+``data:`` images, which is all the reports use. Links to other files still open.
+"""
 
 
 class RenderError(PlaybookError):
@@ -56,6 +70,7 @@ def execute_notebook(
 def notebook_to_html(nb: Any, *, title: str, lang: str = "en", keep_input: bool = False) -> str:
     """Convert an executed notebook to one standalone HTML page (code hidden unless ``keep_input``).
 
+    ``title`` is plain text (the template escapes it). The page carries :data:`REPORT_CSP`.
     Workshop handouts keep the code: participants see the worked cells and the exercise.
     """
     exporter = HTMLExporter(
@@ -63,7 +78,7 @@ def notebook_to_html(nb: Any, *, title: str, lang: str = "en", keep_input: bool 
         exclude_input=not keep_input, exclude_input_prompt=True, exclude_output_prompt=True,
     )
     nb.metadata["title"] = title
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = exporter.from_notebook_node(nb, resources={"content_security_policy": REPORT_CSP})
     body = re.sub(r"<html[^>]*>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', body, count=1)
     css = PRINT_CSS if not keep_input else PRINT_CSS.replace(".jp-Cell-inputWrapper, ", "")
     body = body.replace("</head>", css + "</head>", 1)
@@ -86,6 +101,6 @@ def render_notebook(
     out_html = Path(out_html)
     out_html.parent.mkdir(parents=True, exist_ok=True)
     nb = execute_notebook(notebook, parameters, output=out_html.with_suffix(".ipynb"))
-    out_html.write_text(notebook_to_html(nb, title=escape(title), lang=lang, keep_input=keep_input),
+    out_html.write_text(notebook_to_html(nb, title=title, lang=lang, keep_input=keep_input),
                         encoding="utf-8")
     return out_html

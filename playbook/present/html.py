@@ -11,7 +11,10 @@ characters; quotes written as ``&#34;``).
 
 from __future__ import annotations
 
+import datetime as dt
 import html as html_lib
+import numbers
+import re
 from typing import Any
 
 import pandas as pd
@@ -27,7 +30,7 @@ from playbook.present.tables import style_table
 
 __all__ = [
     "PRINT_CSS", "HTML_TEMPLATES_DIR", "style_table", "heading", "show_issues", "signoff_html", "escape",
-    "escape_lines", "render",
+    "escape_lines", "escape_markdown", "render",
 ]
 
 HTML_TEMPLATES_DIR = TEMPLATES_DIR / "html"
@@ -54,9 +57,45 @@ PRINT_CSS = """
 """
 
 
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def escape_markdown(text: object) -> str:
+    r"""Return ``text`` as literal Markdown text: every ASCII punctuation character backslash-escaped.
+
+    A value from data written into Markdown (a rep's name in a heading) then shows as
+    it is: no raw HTML (``<script>``, ``<img onerror=...>``), no link, no emphasis.
+
+    Examples
+    --------
+    >>> print(escape_markdown("<img src=x onerror=alert(1)>"))
+    \<img src\=x onerror\=alert\(1\)\>
+    >>> escape_markdown("董文斌 R004")
+    '董文斌 R004'
+    """
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+
+
+def _literal(value: object) -> object:
+    """Return a heading field: numbers and dates as they are (labels may format them), text escaped."""
+    if isinstance(value, (numbers.Number, dt.date)):
+        return value
+    return escape_markdown(value)
+
+
 def heading(key: str, lang: str = "en", level: int = 2, **fields: object) -> Any:
-    """Return an IPython Markdown heading for label ``key`` (for notebooks)."""
-    return Markdown("#" * level + " " + t(key, lang, **fields))
+    r"""Return an IPython Markdown heading for label ``key`` (for notebooks).
+
+    Text ``fields`` (names, teams, file names from data) are written as literal text
+    (:func:`escape_markdown`): a name such as ``<script>...`` shows, it never runs.
+    Numbers and dates are passed as they are, for the label's own format.
+
+    Examples
+    --------
+    >>> print(heading("idp.subtitle", "en", level=4, name="<b>x</b>", as_of=dt.date(2025, 9, 30), source="a").data)
+    #### \<b\>x\<\/b\> · as of 2025-09-30 · data: a
+    """
+    return Markdown("#" * level + " " + t(key, lang, **{k: _literal(v) for k, v in fields.items()}))
 
 
 def show_issues(issues: pd.DataFrame, lang: str = "en") -> None:
