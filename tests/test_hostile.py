@@ -48,7 +48,7 @@ CUSTOMER_IDS = {"C00001": FORMULA[0], "C00002": TRAVERSAL[0], "C00003": MARKUP[0
 LANGS = ("en", "zh")
 IDP_REPS = {"en": f"{REP_IDS['R003']},{REP_IDS['R005']},R004", "zh": REP_IDS["R003"]}
 """Reps of ``idp render --reps``: a comma-separated list, so the ``=HYPERLINK(..,..)`` rep is in notebook 04."""
-NOTEBOOKS = {"en": ("01", "04"), "zh": ("02", "04")}
+NOTEBOOKS = {"en": ("01", "02", "04"), "zh": ("01", "02", "04")}  # 00, 03, 05: the CLI renders them
 """Analysis notebooks rendered per language (01 and 02 in one each: their text from data is the same)."""
 FORMULA_START = ("=", "+", "-", "@")
 
