@@ -245,7 +245,7 @@ def _html_files(rendered):
 @pytest.mark.slow
 def test_html_is_inert(rendered):
     pages = _html_files(rendered)
-    assert len(pages) == 2 * (3 + 2 + 1) + 3 + 1  # overview, funnel, incentives; 2 notebooks; IDPs + index
+    assert len(pages) == 2 * (3 + 3 + 1) + 3 + 1  # overview, funnel, incentives; 3 notebooks; IDPs + index
     live = {}
     for page in pages:
         parser = _Page()
