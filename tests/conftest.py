@@ -12,8 +12,14 @@ import textwrap
 
 import pytest
 import voila_harness as harness
+from hypothesis import settings
 
 from playbook.data import loading
+
+# Property tests check invariants, not speed: a loaded 2-core CI machine must not fail them on
+# hypothesis's per-example deadline (speed lives in `make bench`).
+settings.register_profile("kit", deadline=None)
+settings.load_profile("kit")
 
 _BROWSER_FIXTURES = {"browser", "page"}
 
