@@ -28,7 +28,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = [
+import pandas as pd
+
+__all__ = ["is_blank",
     "Column",
     "Table",
     "TABLES",
@@ -212,3 +214,21 @@ def required_columns(table: str) -> list[str]:
     ['rep_id', 'week', 'visits', 'calls', 'demos']
     """
     return [c.name for c in TABLES[table].columns if c.required]
+
+
+def is_blank(value: object) -> bool:
+    """Return True for a missing value from data: None, NaN/NaT, or text of only spaces.
+
+    Examples
+    --------
+    >>> [is_blank(v) for v in (None, float("nan"), "  ", "x", 0)]
+    [True, True, True, False, False]
+    """
+    if value is None:
+        return True
+    try:
+        if pd.isna(value):
+            return True
+    except (TypeError, ValueError):
+        pass
+    return isinstance(value, str) and not value.strip()

@@ -10,7 +10,6 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import yaml
 
 from playbook.core import paths
@@ -56,16 +55,6 @@ _ORDERS = ("catalogue", "priority")
 _DEFAULT_SIGNALS = MappingProxyType({"new_customers": "new_customer_development",
                                      "repurchase": "customer_retention"})
 
-
-def _blank(value: object) -> bool:
-    if value is None:
-        return True
-    try:
-        if pd.isna(value):
-            return True
-    except (TypeError, ValueError):
-        pass
-    return isinstance(value, str) and not value.strip()
 
 
 # --------------------------------------------------------------------------- catalogue

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from playbook.core.errors import ValidationError, require_columns
-from playbook.idp.catalogue import PLAN_ITEM_COLUMNS, _blank
+from playbook.core.schema import is_blank
+from playbook.idp.catalogue import PLAN_ITEM_COLUMNS
 from playbook.idp.plan import Plan, _typed_items
 
 __all__ = ["PLAN_ISSUE_CODES", "PLAN_ISSUE_COLUMNS", "plan_issues", "validate_plan"]
@@ -35,8 +36,8 @@ _COLUMN_ORDER = {c: i for i, c in enumerate(["competency", "current_level", "tar
 def _issue(code: str, *, row: int | None, column: str, value: object, expected: str,
            against: object = "") -> dict[str, object]:
     return {"file": "plan", "table": "idp_items" if row is not None else "idp", "row": row, "column": column,
-            "value": "" if _blank(value) else str(value), "code": code, "expected": expected,
-            "against": "" if _blank(against) else str(against)}
+            "value": "" if is_blank(value) else str(value), "code": code, "expected": expected,
+            "against": "" if is_blank(against) else str(against)}
 
 
 def plan_issues(plan: Plan, *, rep_ids: Sequence[str] | None = None) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from playbook import funnel
 from playbook.core.dates import parse_date
 from playbook.core.errors import ParameterError, PlaybookWarning, require_columns
 from playbook.core.labels import t
+from playbook.core.schema import is_blank
 from playbook.idp.catalogue import (
     _RATERS,
     COMPETENCY_FIELDS,
@@ -25,7 +26,6 @@ from playbook.idp.catalogue import (
     REP_LEVEL_COLUMNS,
     Catalogue,
     _as_catalogue,
-    _blank,
 )
 from playbook.targets.overview import rep_summary, resolve_as_of, ytd_window
 
@@ -60,7 +60,7 @@ def shows_peers(count: object, *, min_group: int = MIN_GROUP) -> bool:
     >>> shows_peers(5), shows_peers(4), shows_peers(None), shows_peers(float("nan"))
     (True, False, False, False)
     """
-    if _blank(count):
+    if is_blank(count):
         return False
     try:
         return float(count) >= min_group  # type: ignore[arg-type]
@@ -113,7 +113,7 @@ def leak_unit(step: object) -> str:
     >>> leak_unit("new_customers"), leak_unit("negotiation_to_deal"), leak_unit(None)
     ('per_month', 'share', '')
     """
-    if _blank(step):
+    if is_blank(step):
         return ""
     return "per_month" if str(step) in funnel.PER_MONTH else "share"
 
@@ -230,7 +230,7 @@ def latest_levels(assessments: pd.DataFrame, *, as_of: object = None) -> pd.Data
     dates = pd.to_datetime(assessments["assessed_date"], errors="coerce")
     rater = assessments["rater"].astype("string").str.strip().str.lower()
     keep = rater.isin(_RATERS).fillna(False) & dates.notna()
-    if as_of is not None and not _blank(as_of):
+    if as_of is not None and not is_blank(as_of):
         keep &= dates <= parse_date(as_of, "as_of")
     a = pd.DataFrame({
         "rep_id": assessments["rep_id"].astype("string").str.strip(),
@@ -550,7 +550,7 @@ def dataset_evidence(dataset: Any, *, as_of: object = None, **options: Any) -> p
     Uses its ``orders, reps, quotas, assessments, opportunities``; ``as_of`` defaults
     to the dataset's, else the latest order date. ``options`` go to :func:`team_evidence`.
     """
-    when = as_of if not _blank(as_of) else getattr(dataset, "as_of", None)
+    when = as_of if not is_blank(as_of) else getattr(dataset, "as_of", None)
     return team_evidence(
         dataset.orders, dataset.reps, getattr(dataset, "quotas", None), as_of="" if when is None else when,
         assessments=getattr(dataset, "assessments", None),
@@ -630,7 +630,7 @@ def rep_levels(evidence: pd.DataFrame, rep_id: str | None = None) -> pd.DataFram
             out[f] = pd.to_numeric(pd.Series(vals, dtype="object"), errors="coerce").astype(float)
     for c in ("team_peer_count", "leak_peer_count"):
         v = rec.get(c, pd.NA)
-        out[c] = pd.array([pd.NA if _blank(v) else int(v)] * len(out), dtype="Int64")
+        out[c] = pd.array([pd.NA if is_blank(v) else int(v)] * len(out), dtype="Int64")
     return hide_small_groups(out)[REP_LEVEL_COLUMNS]
 
 
@@ -659,7 +659,7 @@ def peer_comparison(evidence: pd.DataFrame, rep_id: str | None = None) -> pd.Dat
 
     def get(col: str) -> float:
         v = row.get(col, np.nan)
-        return float(v) if not _blank(v) else np.nan
+        return float(v) if not is_blank(v) else np.nan
 
     n = row.get("peer_count", 0)
     metrics = [
@@ -670,6 +670,6 @@ def peer_comparison(evidence: pd.DataFrame, rep_id: str | None = None) -> pd.Dat
         ("repurchase_rate", "repurchase_rate", {"peer_median": get("peer_repurchase_median")}),
     ]
     rows = [{"metric": m, "value": get(col), "peer_q1": np.nan, "peer_median": np.nan, "peer_q3": np.nan,
-             "peer_mean": np.nan, "peer_count": int(n) if not _blank(n) else 0, **stats}
+             "peer_mean": np.nan, "peer_count": int(n) if not is_blank(n) else 0, **stats}
             for m, col, stats in metrics]
     return hide_small_groups(pd.DataFrame(rows, columns=PEER_COLUMNS))

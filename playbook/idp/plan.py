@@ -20,12 +20,12 @@ import pandas as pd
 from playbook.core.dates import parse_date
 from playbook.core.errors import ParameterError, PlaybookWarning, require_columns
 from playbook.core.labels import t
+from playbook.core.schema import is_blank
 from playbook.idp.catalogue import (
     PLAN_ITEM_COLUMNS,
     Catalogue,
     PlanRules,
     _as_catalogue,
-    _blank,
 )
 from playbook.idp.evidence import (
     PEER_STATISTICS,
@@ -289,12 +289,12 @@ def draft_plan(
 
     def text(col: str) -> str:
         v = get(col)
-        return "" if _blank(v) else str(v)
+        return "" if is_blank(v) else str(v)
 
     return PlanDraft(
         rep_id=str(rep_id), catalogue=cat, items=items, rep_name=text("name"), position=text("role"),
         department=text("team"), supervisor_name=text("supervisor_name"), plan_date=when,
-        peer_count=0 if _blank(n) else int(n), **figures, **_peer_reference(figures),
+        peer_count=0 if is_blank(n) else int(n), **figures, **_peer_reference(figures),
         given_strengths=tuple(s.strip() for s in strengths if isinstance(s, str) and s.strip()),
         strong_levels=tuple((str(k), int(v)) for k, v in
                             strong.sort_values("pos")[["competency", "level"]].itertuples(index=False)),
@@ -315,8 +315,8 @@ def _rules(cat: Catalogue, rules: PlanRules | Mapping[str, Any] | None) -> PlanR
 
 def _plan_when(plan_date: object, as_of: object) -> pd.Timestamp:
     """Return the plan date: ``plan_date``, else the evidence's ``as_of``."""
-    if plan_date is None or _blank(plan_date):
-        if _blank(as_of):
+    if plan_date is None or is_blank(plan_date):
+        if is_blank(as_of):
             raise ParameterError("plan_date", plan_date, "a date such as '2025-10-08' (the evidence has no as_of)")
         return parse_date(as_of, "as_of")
     return parse_date(plan_date, "plan_date")
@@ -388,7 +388,7 @@ def _draft_items(chosen: pd.DataFrame, signals: Mapping[str, tuple[str, ...]], c
             "competency": rec["competency"], "current_level": rec["level"], "target_level": target,
             "review_date": (plan_month + months).to_timestamp(), "source": rec.get("source") or "",
             "team_median": _num(rec.get("team_median")), "team_peer_count": _count(rec.get("team_peer_count")),
-            "leak_step": "" if _blank(rec.get("leak_step")) else str(rec["leak_step"]),
+            "leak_step": "" if is_blank(rec.get("leak_step")) else str(rec["leak_step"]),
             "leak_unit": leak_unit(rec.get("leak_step")),
             "leak_rate": _num(rec.get("leak_rate")), "leak_peer_rate": _num(rec.get("leak_peer_rate")),
             "leak_peer_count": _count(rec.get("leak_peer_count")),

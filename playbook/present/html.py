@@ -25,6 +25,7 @@ from markupsafe import Markup
 from playbook.core.errors import ValidationError
 from playbook.core.labels import check_lang, t
 from playbook.core.paths import TEMPLATES_DIR
+from playbook.core.schema import is_blank
 from playbook.data.issues import render_issues
 from playbook.present.tables import style_table
 
@@ -124,16 +125,6 @@ def escape(text: object) -> str:
     return html_lib.escape(str(text), quote=True)
 
 
-def _blank(value: object) -> bool:
-    if value is None:
-        return True
-    try:
-        if pd.isna(value):
-            return True
-    except (TypeError, ValueError):
-        pass
-    return isinstance(value, str) and not value.strip()
-
 
 def escape_lines(value: object) -> str:
     r"""Return a typed text escaped by :func:`escape`; line breaks become ``<br>``; missing values "".
@@ -143,7 +134,7 @@ def escape_lines(value: object) -> str:
     >>> escape_lines('<script>alert("x")</script>\r\nread & learn'), escape_lines(None), escape_lines(4)
     ('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;<br>read &amp; learn', '', '4')
     """
-    if _blank(value):
+    if is_blank(value):
         return ""
     text = str(value).replace("\r\n", "\n").replace("\r", "\n")
     return "<br>".join(escape(line) for line in text.split("\n"))

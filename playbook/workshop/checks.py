@@ -45,6 +45,7 @@ from playbook.case import figures as case_figures
 from playbook.core import paths
 from playbook.core.errors import InputError, ParameterError, PlaybookError
 from playbook.core.labels import check_lang, t
+from playbook.core.schema import is_blank
 from playbook.data import case_study as case_data
 from playbook.present import case_study as case_display
 from playbook.present import targets as present_targets
@@ -149,20 +150,9 @@ def _result(exercise: str, status: str, hint: str = "", lang: str = "en", **fiel
     return CheckResult(exercise, status, hint, fields, lang)
 
 
-def _blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def _number(exercise: str, answer: object, lang: str) -> float | CheckResult:
     """Return the answer as a float, or the result to return (missing / not a number)."""
-    if _blank(answer):
+    if is_blank(answer):
         return _result(exercise, "missing", "workshop.hint.fill_in", lang)
     if isinstance(answer, bool):
         return _result(exercise, "not_yet", "workshop.hint.number", lang)
@@ -198,15 +188,15 @@ def _mapping_check(exercise: str, answer: object, key: Mapping[str, str], *, opt
                    item_prefix: str, option_prefix: str, tip: str, lang: str) -> CheckResult:
     """Check a mapping item -> option against ``key``; hints name wrong items, never their answer."""
     check_lang(lang)
-    if _blank(answer) or (isinstance(answer, Mapping) and all(_blank(v) for v in answer.values())):
+    if is_blank(answer) or (isinstance(answer, Mapping) and all(is_blank(v) for v in answer.values())):
         return _result(exercise, "missing", "workshop.hint.fill_in", lang)
     if not isinstance(answer, Mapping):
         return _result(exercise, "not_yet", "workshop.hint.mapping", lang, keys=", ".join(key))
-    unknown = sorted({str(v) for v in answer.values() if not _blank(v) and v not in options})
+    unknown = sorted({str(v) for v in answer.values() if not is_blank(v) and v not in options})
     if unknown:
         return _result(exercise, "not_yet", "workshop.hint.unknown_option", lang, values=", ".join(unknown),
                        options=_choices(options, option_prefix, lang))
-    open_items = [k for k in key if _blank(answer.get(k))]
+    open_items = [k for k in key if is_blank(answer.get(k))]
     if open_items:
         return _result(exercise, "missing", "workshop.hint.open_items", lang,
                        items=_join([t(item_prefix + k, lang) for k in open_items], lang))
@@ -310,12 +300,12 @@ def check_smart_kr(answer: object, tables: Mapping[str, pd.DataFrame] | None = N
     'not_yet'
     """
     check_lang(lang)
-    if _blank(answer) or (isinstance(answer, Mapping) and all(_blank(v) for k, v in answer.items() if k != "id")):
+    if is_blank(answer) or (isinstance(answer, Mapping) and all(is_blank(v) for k, v in answer.items() if k != "id")):
         return _result("smart_kr", "missing", "workshop.hint.fill_in", lang)
     if not isinstance(answer, Mapping):
         return _result("smart_kr", "not_yet", "workshop.hint.mapping", lang,
                        keys="id, objective, title, metric, baseline, target, deadline, owner")
-    kr = {"id": "KR", **{k: v for k, v in answer.items() if not _blank(v)}}
+    kr = {"id": "KR", **{k: v for k, v in answer.items() if not is_blank(v)}}
     data = dict(case_data.CASE_OKR if okr is None else okr)
     data["key_results"] = [kr]
     try:
@@ -395,7 +385,7 @@ def check_bottleneck(answer: object, opportunities: pd.DataFrame, *, start: obje
     'not_yet'
     """
     check_lang(lang)
-    if _blank(answer):
+    if is_blank(answer):
         return _result("bottleneck", "missing", "workshop.hint.fill_in", lang)
     if answer not in funnel.STEPS:
         return _result("bottleneck", "not_yet", "workshop.hint.unknown_option", lang, values=str(answer),
@@ -480,7 +470,7 @@ def check_plan_gain(answer: object, tables: Mapping[str, pd.DataFrame], *, plan_
     (:func:`plan_comparison`); any rep tied for the largest gain is right.
     """
     check_lang(lang)
-    if _blank(answer):
+    if is_blank(answer):
         return _result("plan_gain", "missing", "workshop.hint.fill_in", lang)
     change = plan_comparison(tables, plan_a=plan_a, plan_b=plan_b, period=period, team=team)
     change = change.set_index("rep_id")["change_cents"]
@@ -514,9 +504,9 @@ def check_idp_priority(answer: object, evidence: pd.DataFrame, rep_id: str, *, l
     'not_yet'
     """
     check_lang(lang)
-    if _blank(answer) or (isinstance(answer, Mapping) and all(_blank(v) for v in answer.values())):
+    if is_blank(answer) or (isinstance(answer, Mapping) and all(is_blank(v) for v in answer.values())):
         return _result("idp_priority", "missing", "workshop.hint.fill_in", lang)
-    if not isinstance(answer, Mapping) or _blank(answer.get("competency")) or _blank(answer.get("target_level")):
+    if not isinstance(answer, Mapping) or is_blank(answer.get("competency")) or is_blank(answer.get("target_level")):
         return _result("idp_priority", "not_yet", "workshop.hint.mapping", lang, keys="competency, target_level")
     has_date = "as_of" in evidence.columns and evidence["as_of"].notna().any()
     draft = idp.draft_plan(evidence, rep_id, max_items=1, rules={"order": "priority"},
@@ -592,11 +582,11 @@ def check_pdca_verdicts(answer: object, figures: pd.DataFrame, *,
     check_lang(lang)
     krs = pd.DataFrame(list(key_results))
     ids = krs["id"].astype(str).tolist()
-    if _blank(answer) or (isinstance(answer, Mapping) and all(_blank(v) for v in answer.values())):
+    if is_blank(answer) or (isinstance(answer, Mapping) and all(is_blank(v) for v in answer.values())):
         return _result("pdca_verdicts", "missing", "workshop.hint.fill_in", lang)
     if not isinstance(answer, Mapping):
         return _result("pdca_verdicts", "not_yet", "workshop.hint.mapping", lang, keys=", ".join(ids))
-    open_items = [k for k in ids if _blank(answer.get(k))]
+    open_items = [k for k in ids if is_blank(answer.get(k))]
     if open_items:
         return _result("pdca_verdicts", "missing", "workshop.hint.open_items", lang, items=_join(open_items, lang))
     if any(not isinstance(answer[k], bool) for k in ids):
