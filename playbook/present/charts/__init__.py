@@ -32,7 +32,7 @@ from matplotlib.axes import Axes
 
 from playbook.core.labels import check_lang, t
 
-__all__ = ["CJK_FONTS", "setup_fonts", "cjk_font", "ensure_axes", "monthly_sales_chart", "attainment_chart"]
+__all__ = ["wan", "CJK_FONTS", "setup_fonts", "cjk_font", "ensure_axes", "monthly_sales_chart", "attainment_chart"]
 
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -97,7 +97,14 @@ def ensure_axes(ax: Axes | None = None, *, figsize: tuple[float, float] = (8.0, 
     return fig.add_subplot()
 
 
-def _wan(x: float, _pos: object = None) -> str:
+def wan(x: float, _pos: object = None) -> str:
+    """Tick label of an amount in 万元 (10,000 CNY), whole: ``1,250,000`` -> ``'125'``.
+
+    Examples
+    --------
+    >>> wan(1_250_000)
+    '125'
+    """
     return f"{x / 1e4:,.0f}"
 
 
@@ -113,7 +120,7 @@ def monthly_sales_chart(monthly: pd.DataFrame, *, lang: str = "en", ax: Axes | N
     for team, part in monthly.groupby("team", sort=True):
         part = part.sort_values("month")
         ax.plot(part["month"], part["net_sales"], marker="o", markersize=3, label=str(team))
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_wan))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(wan))
     ax.set_ylabel(t("chart.net_sales_wan", lang))
     ax.set_xlabel(t("col.month", lang))
     ax.set_title(t("chart.monthly_sales_by_team", lang))

@@ -32,14 +32,10 @@ from matplotlib.axes import Axes
 
 from playbook.core.labels import check_lang, t
 from playbook.idp import MIN_GROUP, Catalogue, Plan, hide_small_groups, load_catalogue
-from playbook.present.charts import setup_fonts
+from playbook.present.charts import setup_fonts, wan
 from playbook.present.idp import competency_name
 
 __all__ = ["levels_chart", "peer_position_chart"]
-
-
-def _wan(x: float, _pos: object = None) -> str:
-    return f"{x / 1e4:,.0f}"
 
 
 def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -166,7 +162,7 @@ def peer_position_chart(evidence: pd.DataFrame, *, lang: str = "en", ax: Axes | 
         ax.set_xlim(0, max(finite) * 1.15 or 1)
     ax.set_yticks([])
     ax.set_ylim(-0.6, 0.6)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_wan))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(wan))
     ax.set_xlabel(t("unit.wan", lang))
     ax.set_title(t("idp.chart.peer_sales", lang))
     ax.grid(axis="x", alpha=0.3)

@@ -26,7 +26,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from playbook.core.labels import check_lang, t
-from playbook.present.charts import ensure_axes
+from playbook.present.charts import ensure_axes, wan
 
 __all__ = [
     "seasonality_chart",
@@ -35,10 +35,6 @@ __all__ = [
     "target_vs_actual_chart",
     "okr_progress_chart",
 ]
-
-
-def _wan(x: float, _pos: object = None) -> str:
-    return f"{x / 1e4:,.0f}"
 
 
 def _month_labels(months: pd.Series | pd.DatetimeIndex) -> list[str]:
@@ -121,7 +117,7 @@ def quota_matrix_chart(matrix: pd.DataFrame, reps: pd.DataFrame, *, lang: str = 
             bottom += wide[rep].to_numpy()
             handles.setdefault(team, bars[0])
     ax.set_xticks(x, _month_labels(wide.index))
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_wan))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(wan))
     ax.set_xlabel(t("col.month", lang))
     ax.set_ylabel(t("targets.chart.quota_wan", lang))
     ax.set_title(t("targets.chart.rep_month", lang))
@@ -186,7 +182,7 @@ def target_vs_actual_chart(tracking: pd.DataFrame, *, lang: str = "en", ax: Axes
     ax.bar(x - 0.2, data["expected"], width=0.4, color="C7", label=t("col.target", lang))
     ax.bar(x + 0.2, data["actual"], width=0.4, color="C0", label=t("col.actual", lang))
     ax.set_xticks(x, [p[-2:] if len(p) == 7 else p for p in data.index])
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_wan))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(wan))
     ax.set_xlabel(t("col.month", lang))
     ax.set_ylabel(t("targets.chart.amount_wan", lang))
     ax.set_title(t("targets.chart.target_vs_actual", lang))
