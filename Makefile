@@ -12,7 +12,7 @@ DATA ?= data/sample
 LANG_ ?= en
 PORT ?= 8866
 REPORTS := reports
-DEBS := chromium fonts-noto-cjk poppler-utils
+DEBS := chromium fonts-noto-cjk poppler-utils postgresql
 
 .DEFAULT_GOAL := help
 .PHONY: help setup system-deps demo test lab app bench lint clean

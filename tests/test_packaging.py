@@ -12,7 +12,7 @@ CONDA_NAMES = {"playwright": "playwright"}
 
 
 def _split(spec: str) -> tuple[str, str]:
-    m = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*(.*)", spec)
+    m = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*(.*)", spec)  # extras: psycopg[binary]
     assert m, spec
     return m.group(1).lower().replace("_", "-"), m.group(2).replace(" ", "")
 

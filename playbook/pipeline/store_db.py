@@ -1,9 +1,12 @@
-"""The IDP store's database: where it is, opening it, read-only files, and errors that name their cause.
+"""The IDP store's database: where it is, opening it, read-only stores, and errors that name their cause.
 
-:class:`Database` opens a store URL for :class:`playbook.pipeline.store.Store`: it checks
-that the file is an IDP store, creates or upgrades it when it may be written
-(:func:`playbook.pipeline.store_schema.upgrade`), and runs read and write transactions.
-Every database failure becomes a :class:`StoreError` that says what is wrong:
+:class:`Database` opens a store URL (a SQLite file, or a PostgreSQL database through
+psycopg) for :class:`playbook.pipeline.store.Store`: it checks that the database is an
+IDP store, creates or upgrades it when it may be written (the Alembic migrations of
+:mod:`playbook.pipeline.migrations`, in one transaction: an upgrade that fails leaves the
+store as it was), and runs read and write transactions. Every database failure becomes a
+:class:`StoreError` that says what is wrong (:meth:`StoreError.message` in English or
+Chinese for the opening errors):
 
 - **read-only** (:class:`ReadOnlyStoreError`): the file, its folder or the file system
   is read-only, or the SQLite URL says ``mode=ro``. The store is then opened read-only:
@@ -11,6 +14,10 @@ Every database failure becomes a :class:`StoreError` that says what is wrong:
 - **corrupt** (:class:`CorruptStoreError`): the file is not a database, is damaged, or
   is another program's database. It is left untouched.
 - **busy, unable to open, disk full**: said as such, with what to check.
+- **PostgreSQL**: a server that cannot be reached (within ``connect_timeout``, 10 s by
+  default), a missing driver, a user who may not create the tables (a new store) or may
+  not upgrade them (an old-schema store, then opened read-only as it is) or may not
+  write them (read-only): each said as such.
 
 Examples
 --------
@@ -39,7 +46,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from playbook.core import paths
 from playbook.core.errors import PlaybookError
-from playbook.pipeline.store_schema import META, METADATA, SCHEMA_VERSION, decode_text, upgrade
+from playbook.core.labels import t
+from playbook.pipeline import migrations
+from playbook.pipeline.store_schema import META, METADATA, SCHEMA_VERSION, decode_text
 
 __all__ = [
     "DEFAULT_PATH",
@@ -57,6 +66,9 @@ __all__ = [
 DEFAULT_PATH = paths.ROOT / "var" / "idp.sqlite"
 ENV_URL = "PLAYBOOK_STORE_URL"
 _RETRIES = 20
+_CONNECT_TIMEOUT = 10
+_LOCK = 7_402_611_517  # PostgreSQL advisory lock held while a store is created or upgraded
+_NO_PRIVILEGE = "42501"  # PostgreSQL: insufficient_privilege
 
 
 @dataclass(frozen=True)
@@ -73,7 +85,37 @@ class PlanVersion:
 
 
 class StoreError(PlaybookError):
-    """The IDP store cannot do what was asked; the message says why and what to do."""
+    """The IDP store cannot do what was asked; the message says why and what to do.
+
+    ``key`` and ``fields`` name the label of the message (``store.*``), when it has one:
+    :meth:`message` gives it in the user's language.
+    """
+
+    def __init__(self, message: str, *, key: str = "", fields: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.fields = dict(fields or {})
+
+    @classmethod
+    def said(cls, key: str, **fields: Any) -> StoreError:
+        """Return the error of label ``key`` (its English text as the message).
+
+        Examples
+        --------
+        >>> err = StoreError.said("store.newer_schema", where="idp.sqlite", have="3", want="2")
+        >>> print(str(err).split(". ")[0])
+        idp.sqlite: the IDP store has schema 3; this kit reads schemas 1 to 2
+        >>> print(err.message("zh").split("。")[0])
+        idp.sqlite：该 IDP 存储的结构版本为 3；本工具只能读取 1 到 2 版
+        """
+        return cls(t(key, "en", **fields), key=key, fields=fields)
+
+    def message(self, lang: str = "en") -> str:
+        """Return the message in ``lang`` (``en`` or ``zh``); an error without a label is in English."""
+        if not self.key:
+            return str(self)
+        fields = {k: (v.message(lang) if isinstance(v, StoreError) else v) for k, v in self.fields.items()}
+        return t(self.key, lang, **fields)
 
 
 class TransitionError(StoreError, ValueError):
@@ -108,7 +150,7 @@ class CorruptStoreError(StoreError):
 
 
 class ReadOnlyStoreError(StoreError):
-    """The store may be read but not written (read-only file, folder, file system or URL)."""
+    """The store may be read but not written (read-only file, folder, file system or URL; a database user)."""
 
 
 def default_url() -> str:
@@ -154,7 +196,9 @@ class Database:
     ----------
     url : str or Path, optional
         A SQLAlchemy URL, a SQLite file path, or ``"sqlite://"`` for memory;
-        ``sqlite:///file:PATH?mode=ro&uri=true`` opens a file read-only. Default :func:`default_url`.
+        ``sqlite:///file:PATH?mode=ro&uri=true`` opens a file read-only;
+        ``postgresql://USER:PASSWORD@HOST/DB`` a PostgreSQL database (driver psycopg).
+        Default :func:`default_url`.
 
     Attributes
     ----------
@@ -162,16 +206,24 @@ class Database:
         Empty when the store can be written, else why not.
     schema : str
         The schema of the store (a writable one is upgraded on opening).
+    upgraded_from : str
+        The schema the store had before this opening upgraded it ("" when it did not).
     """
 
     def __init__(self, url: str | Path | None = None) -> None:
         self.url = _url(url)
         parsed = sa.engine.make_url(self.url)
+        if parsed.drivername == "postgresql":  # psycopg (v3) is the kit's driver ([postgres] extra)
+            parsed = parsed.set(drivername="postgresql+psycopg")
+            self.url = parsed.render_as_string(hide_password=False)
         self.sqlite = parsed.get_backend_name() == "sqlite"
+        self.postgres = parsed.get_backend_name() == "postgresql"
         self.file = _sqlite_file(parsed) if self.sqlite else None
         self._ro_url = str(parsed.query.get("mode", "")) == "ro" or str(parsed.query.get("immutable", "")) == "1"
         self.read_only = self._read_only_reason()
+        self._read_only_said: StoreError | None = None  # the reason as a label, when it has one
         self.schema = SCHEMA_VERSION
+        self.upgraded_from = ""
         if self.file is not None and not self.read_only and not self.file.parent.exists():
             try:
                 self.file.parent.mkdir(parents=True, exist_ok=True)
@@ -218,7 +270,13 @@ class Database:
             url = URL.create("sqlite", database=str(self.file))
         elif self.sqlite:
             kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
-        engine = sa.create_engine(url, **kwargs)
+        elif self.postgres and "connect_timeout" not in sa.engine.make_url(self.url).query:
+            kwargs["connect_args"] = {"connect_timeout": _CONNECT_TIMEOUT}  # an unreachable host: seconds, not minutes
+        try:
+            engine = sa.create_engine(url, **kwargs)
+        except (ImportError, sa.exc.NoSuchModuleError) as exc:
+            raise StoreError.said("store.no_driver", where=self.where(), cause=str(exc),
+                                  backend=sa.engine.make_url(self.url).get_backend_name()) from None
         if self.sqlite:
             sa.event.listen(engine, "connect", _sqlite_connect)
             sa.event.listen(engine, "begin", _sqlite_begin)
@@ -229,6 +287,8 @@ class Database:
             raise StoreError(f"{self.file}: there is no IDP store here, and none can be created: "
                              f"{self.read_only}. Set another store path (PLAYBOOK_STORE_URL).")
         try:
+            if not self.sqlite:
+                self._connect()
             with self.transaction(write=not self.read_only) as conn:
                 self._check(conn)
             if self.sqlite and not self.read_only:  # only once the file is known to be ours: WAL is kept in it
@@ -237,6 +297,11 @@ class Database:
                     raw.cursor().execute("PRAGMA journal_mode = WAL")
                 finally:
                     raw.close()
+        except _MayNotUpgrade as refused:
+            self.engine.dispose()
+            self._read_only_said = refused.said
+            self.read_only = str(refused.said)
+            self._open()
         except StoreError:
             self.engine.dispose()
             raise
@@ -251,6 +316,13 @@ class Database:
                 return
             raise error from None
 
+    def _connect(self) -> None:
+        """Reach the database server, or say why not (a server database: host, port, user, password)."""
+        try:
+            self.engine.connect().close()
+        except DBAPIError as exc:
+            raise StoreError.said("store.cannot_connect", where=self.where(), cause=_cause(exc)) from None
+
     def _check(self, conn: Connection) -> None:
         """Check that the database is an IDP store (create or upgrade it when it may be written)."""
         if self.sqlite:
@@ -259,6 +331,8 @@ class Database:
                 raise CorruptStoreError(
                     f"{self.where()}: the database is damaged (SQLite quick_check: {check}). The file "
                     "was left untouched: restore it from a backup, or set another store path.")
+        elif self.postgres and not self.read_only:  # one creator or upgrader at a time; the others wait
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK)))
         names = set(sa.inspect(conn).get_table_names())
         ours = {t.name for t in METADATA.tables.values()}
         if names & ours and META.name not in names:
@@ -269,26 +343,42 @@ class Database:
         if self.read_only and META.name not in names:
             raise StoreError(f"{self.where()}: holds no IDP store, and none can be created: {self.read_only}. "
                              "Set another store path (PLAYBOOK_STORE_URL).")
-        if not self.read_only:
-            METADATA.create_all(conn)
-        have = conn.execute(sa.select(META.c.value).where(META.c.key == "schema")).scalar()
-        if have is None and not self.read_only:
-            conn.execute(META.insert().values(key="schema", value=SCHEMA_VERSION))
-            have = SCHEMA_VERSION
-        elif not self.read_only:
-            have = upgrade(conn, have)
-        if have not in ("1", SCHEMA_VERSION):
-            raise StoreError(f"{self.where()}: IDP store schema {have}; this kit reads schemas 1 and "
-                             f"{SCHEMA_VERSION}. Upgrade the kit.")
-        self.schema = have
+        have = (conn.execute(sa.select(META.c.value).where(META.c.key == "schema")).scalar()
+                if META.name in names else None)
+        if have is not None and migrations.revision_of(have) is None:
+            raise StoreError.said("store.newer_schema", where=self.where(), have=have, want=SCHEMA_VERSION)
+        self.schema = have or SCHEMA_VERSION
+        if not self.read_only and (have != SCHEMA_VERSION or migrations.VERSION_TABLE not in names):
+            self._upgrade(conn, have)  # a new store, an old schema, or a store made before migrations
+
+    def _upgrade(self, conn: Connection, have: str | None) -> None:
+        """Create the store (``have`` None) or upgrade it from schema ``have``, in ``conn``'s transaction."""
+        try:
+            self.schema = migrations.schema_of(migrations.upgrade(conn, have))
+        except DBAPIError as exc:
+            cause = _cause(exc)
+            if getattr(getattr(exc, "orig", None), "sqlstate", None) == _NO_PRIVILEGE:
+                if have is None:
+                    raise StoreError.said("store.no_create", where=self.where(), cause=cause) from None
+                raise _MayNotUpgrade(StoreError.said("store.no_upgrade", have=have, want=SCHEMA_VERSION,
+                                                     cause=cause)) from None
+            if have is None or isinstance(self.explain(exc), ReadOnlyStoreError):
+                raise
+            raise StoreError.said("store.upgrade_failed", where=self.where(), have=have, want=SCHEMA_VERSION,
+                                  cause=cause) from None
+        self.upgraded_from = have if have is not None and have != self.schema else ""
 
     # ----------------------------------------------------------------- errors
     def explain(self, exc: DBAPIError) -> StoreError:
         """Return the store error that names the cause of a database error."""
         cause = getattr(exc, "orig", exc)
         text, where = str(cause).lower(), self.where()
+        if getattr(cause, "sqlstate", None) == _NO_PRIVILEGE:
+            reason = StoreError.said("store.no_write", cause=_cause(exc))
+            return ReadOnlyStoreError.said("store.read_only", where=where, reason=reason,
+                                           fix=StoreError.said("store.fix.grant"))
         if "readonly" in text or "read-only" in text:
-            return ReadOnlyStoreError(self.read_only_message(f"the database refused to write: {cause}"))
+            return self.read_only_error(f"the database refused to write: {cause}")
         if "locked" in text or "busy" in text:
             return StoreError(f"{where}: the database stayed busy (another program is writing it); "
                               "try again in a moment.")
@@ -301,6 +391,8 @@ class Database:
         if "disk i/o" in text or "disk is full" in text:
             return StoreError(f"{where}: the disk refused ({cause}); check the drive and its free space. "
                               "The file was left as it was.")
+        if not self.sqlite and isinstance(exc, OperationalError) and exc.connection_invalidated:
+            return StoreError.said("store.cannot_connect", where=where, cause=_cause(exc))
         return StoreError(f"{where}: the database refused the request ({cause}).")
 
     def _open_problem(self) -> str:
@@ -315,11 +407,15 @@ class Database:
             return "the app may not read it (permissions)."
         return "check that the app may read the file and write its folder."
 
-    def read_only_message(self, reason: str) -> str:
+    def read_only_message(self, reason: str | StoreError) -> str:
         """Return the message of a change refused by a read-only store: why, that reading works, what to do."""
-        fix = "open it without mode=ro" if self._ro_url else "make the file and its folder writable for the app"
-        return (f"{self.where()}: the IDP store is read-only ({reason}): plans can still be read, but no "
-                f"change can be saved. To save, {fix}, or set another store path (PLAYBOOK_STORE_URL).")
+        return str(self.read_only_error(reason))
+
+    def read_only_error(self, reason: str | StoreError) -> ReadOnlyStoreError:
+        """Return the error of a change refused by a read-only store (:meth:`read_only_message`)."""
+        fix = "store.fix.ro_url" if self._ro_url else "store.fix.file" if self.sqlite else "store.fix.grant"
+        return ReadOnlyStoreError.said("store.read_only", where=self.where(), reason=reason,
+                                       fix=StoreError.said(fix))
 
     # ----------------------------------------------------------------- transactions
     @contextmanager
@@ -342,7 +438,7 @@ class Database:
     def write(self, work: Callable[[Connection], Any]) -> Any:
         """Run ``work`` in a write transaction; retry on a concurrent clash or a busy database."""
         if self.read_only:
-            raise ReadOnlyStoreError(self.read_only_message(self.read_only))
+            raise self.read_only_error(self._read_only_said or self.read_only)
         delay = 0.01
         for attempt in range(_RETRIES):
             try:
@@ -362,6 +458,20 @@ class Database:
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
         raise StoreError("unreachable")  # pragma: no cover
+
+
+class _MayNotUpgrade(Exception):
+    """The store has an old schema and the database user may not upgrade it: open it read-only."""
+
+    def __init__(self, said: StoreError) -> None:
+        super().__init__(str(said))
+        self.said = said
+
+
+def _cause(exc: BaseException) -> str:
+    """Return the first line of a database error's own message (without SQLAlchemy's statement and link)."""
+    cause = getattr(exc, "orig", exc)
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -1,9 +1,9 @@
-"""The IDP store's tables, its schema upgrade, and a row reader that tells bad rows apart.
+"""The IDP store's tables and a row reader that tells bad rows apart.
 
 :mod:`playbook.pipeline.store` is the API; this module holds what it stands on:
 
-- the tables (SQLAlchemy Core) and :data:`SCHEMA_VERSION`;
-- :func:`upgrade` (schema 1 -> 2), run by the store when it opens a store file it may write;
+- the tables (SQLAlchemy Core) and :data:`SCHEMA_VERSION`, as the migrations of
+  :mod:`playbook.pipeline.migrations` make them (a test compares the two);
 - :func:`read_rows`, which reads rows cell by cell: a row whose cell cannot be read (bytes
   that are not UTF-8 text, a date that is not a date, stored content that is not JSON) is
   reported as a :class:`BadRow` (table, row id, plan, version, why) instead of stopping
@@ -52,7 +52,6 @@ __all__ = [
     "decode_text",
     "start_key",
     "read_rows",
-    "upgrade",
 ]
 
 SCHEMA_VERSION = "2"
@@ -253,38 +252,3 @@ def read_rows(conn: Connection, table: sa.Table, *, where: Any = None, order_by:
         if not reasons or soft:
             rows.append(row)
     return rows, bad
-
-
-def upgrade(conn: Connection, have: str) -> str:
-    """Bring a store of schema ``have`` to :data:`SCHEMA_VERSION` inside ``conn``'s transaction; return it.
-
-    Schema 1 -> 2 adds :data:`STARTS`: one row per (rep, plan date) naming the plan
-    started for it, so that two people starting the same rep's plan at once store one
-    plan (the database refuses the second start). The upgrade creates the table, records
-    the start of every existing plan (when a rep already has two plans with the same
-    date, made before this guard existed, the older one holds the start; the other stays
-    as it is, readable and editable), and sets the schema to 2. Plans, versions,
-    sign-offs and reviews are not touched. It runs in the caller's transaction: if
-    anything fails, nothing of it is kept and the file is as it was (no backup needed).
-
-    Examples
-    --------
-    >>> engine = sa.create_engine("sqlite://")
-    >>> with engine.begin() as conn:
-    ...     METADATA.create_all(conn, tables=[META, PLANS])
-    ...     _ = conn.execute(META.insert().values(key="schema", value="1"))
-    ...     upgrade(conn, "1"), sa.inspect(conn).has_table("plan_starts")
-    ('2', True)
-    """
-    if have == "1":
-        METADATA.create_all(conn)
-        plans, _bad = read_rows(conn, PLANS, columns=("rep_id", "plan_date"))
-        started: dict[tuple[str, str], int] = {}
-        for plan in plans:  # in id order: the older plan of a (rep, date) pair holds the start
-            started.setdefault((plan["rep_id"], start_key(plan["plan_date"])), plan["id"])
-        if started:
-            conn.execute(STARTS.insert(), [{"rep_id": r, "plan_date": d, "plan_id": p}
-                                           for (r, d), p in started.items()])
-        conn.execute(META.update().where(META.c.key == "schema").values(value="2"))
-        have = "2"
-    return have
