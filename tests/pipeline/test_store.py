@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from pg_harness import run_sql
 
 from playbook.cli import main
 from playbook.core.errors import ParameterError, ValidationError
@@ -53,9 +54,16 @@ class Clock:
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "idp.sqlite", clock=Clock()) as s:
+def store(store_url):
+    """An empty store on each backend (store_url: a SQLite file, a PostgreSQL database)."""
+    with Store(store_url, clock=Clock()) as s:
         yield s
+
+
+def where_of(url):
+    """How a store names itself in messages: its file, or its URL without the password."""
+    url = sa.engine.make_url(url)
+    return url.database if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
 
 
 def agree(store, plan_id):
@@ -199,8 +207,8 @@ def _save_in_process(url, plan_id, i, barrier):
 
 
 class TestConcurrency:
-    def test_five_threads(self, tmp_path):
-        with Store(tmp_path / "idp.sqlite") as s:
+    def test_five_threads(self, store_url):
+        with Store(store_url) as s:
             pid = s.create_plan(make_plan(), author="Bo").plan_id
             barrier = threading.Barrier(5)
             errors = []
@@ -224,13 +232,13 @@ class TestConcurrency:
             measures = {s.plan(pid, version=v).items["measures"][0] for v in range(2, 7)}
             assert measures == {f"measure from thread {i}" for i in range(5)}
 
-    def test_five_processes(self, tmp_path):
-        url = tmp_path / "idp.sqlite"
+    def test_five_processes(self, store_url):
+        url = store_url
         with Store(url) as s:
             pid = s.create_plan(make_plan(), author="Bo").plan_id
         ctx = multiprocessing.get_context("fork")
         barrier = ctx.Barrier(5)
-        procs = [ctx.Process(target=_save_in_process, args=(str(url), pid, i, barrier)) for i in range(5)]
+        procs = [ctx.Process(target=_save_in_process, args=(url, pid, i, barrier)) for i in range(5)]
         for p in procs:
             p.start()
         for p in procs:
@@ -255,16 +263,17 @@ class TestCorruptDatabase:
         assert path.read_bytes() == garbage
         assert sorted(p.name for p in tmp_path.iterdir()) == ["idp.sqlite"]
 
-    def test_a_database_that_is_not_a_store(self, tmp_path):
-        path = tmp_path / "other.sqlite"
-        con = sqlite3.connect(path)
-        con.execute("CREATE TABLE plans (x TEXT)")
-        con.commit()
-        con.close()
-        before = path.read_bytes()
-        with pytest.raises(CorruptStoreError, match="has tables named like the IDP store's \\(plans\\) but is not"):
-            Store(path)
-        assert path.read_bytes() == before
+    def test_a_database_that_is_not_a_store(self, store_url):
+        run_sql(store_url, "CREATE TABLE plans (x TEXT)", "INSERT INTO plans VALUES ('someone else''s row')")
+        with pytest.raises(CorruptStoreError) as info:
+            Store(store_url)
+        assert str(info.value) == (f"{where_of(store_url)}: this database has tables named like the IDP store's "
+                                   "(plans) but is not an IDP store. It was left untouched: choose another store path.")
+        engine = sa.create_engine(store_url)
+        with engine.connect() as conn:                    # nothing created, nothing changed
+            assert sa.inspect(conn).get_table_names() == ["plans"]
+            assert conn.exec_driver_sql("SELECT x FROM plans").all() == [("someone else's row",)]
+        engine.dispose()
 
 
 class TestPDCA:
@@ -404,8 +413,8 @@ def _start_in_process(url, i, barrier, results):
 
 
 class TestStartOnce:
-    def test_twenty_writers_starting_the_same_reps_first_plan_store_one_plan(self, tmp_path):
-        path = tmp_path / "idp.sqlite"
+    def test_twenty_writers_starting_the_same_reps_first_plan_store_one_plan(self, store_url):
+        path = store_url
         Store(path).close()
         stores = [Store(path) for _ in range(20)]      # twenty connections, as twenty forms have
         barrier, results = threading.Barrier(20), [None] * 20
@@ -435,8 +444,8 @@ class TestStartOnce:
             assert len(s.table("plans")) == 1 and len(s.table("versions")) == 1
             assert s.plans()[["rep_id", "version", "updated_by"]].values.tolist() == [["R1", 1, winner.author]]
 
-    def test_twenty_processes_starting_the_same_reps_first_plan_store_one_plan(self, tmp_path):
-        path = tmp_path / "idp.sqlite"
+    def test_twenty_processes_starting_the_same_reps_first_plan_store_one_plan(self, store_url):
+        path = store_url
         Store(path).close()
         ctx = multiprocessing.get_context("fork")
         barrier, results = ctx.Barrier(20), ctx.Queue()
@@ -447,18 +456,21 @@ class TestStartOnce:
         for p in procs:
             p.join(60)
         assert [p.exitcode for p in procs] == [0] * 20
-        assert got == [("conflict", 1)] * 19 + [("stored", 1)]
+        assert [kind for kind, _ in got] == ["conflict"] * 19 + ["stored"]
+        assert len({plan_id for _, plan_id in got}) == 1  # every loser is told the winner's plan
         with Store(path) as s:
             assert len(s.table("plans")) == 1 and len(s.table("versions")) == 1
 
-    def test_the_database_itself_refuses_a_second_start(self, store, tmp_path):
+    def test_the_database_itself_refuses_a_second_start(self, store, store_url):
         store.create_plan(make_plan(), author="Bo")
-        con = sqlite3.connect(tmp_path / "idp.sqlite")
-        try:
-            with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed: plan_starts.rep_id"):
-                con.execute("INSERT INTO plan_starts (rep_id, plan_date, plan_id) VALUES ('R1', '2025-10-08', 99)")
-        finally:
-            con.close()
+        with pytest.raises(sa.exc.IntegrityError, match="UNIQUE constraint failed: plan_starts.rep_id, plan_starts."
+                                                        "plan_date|duplicate key value violates unique constraint "
+                                                        "\"plan_starts_pkey\""):
+            run_sql(store_url, "INSERT INTO plans (rep_id, plan_date, created_at, created_by) "
+                               "VALUES ('R1', '2025-10-08', '2025-10-08 10:00:00', 'Cy')",
+                    "INSERT INTO plan_starts (rep_id, plan_date, plan_id) "
+                    "SELECT 'R1', '2025-10-08', max(id) FROM plans")
+        assert len(store.table("plans")) == 1
 
     def test_the_loser_is_told_which_plan_exists_and_nothing_is_stored(self, store):
         first = store.create_plan(make_plan(), author="Bo")
@@ -474,27 +486,27 @@ class TestStartOnce:
         # a plan for another date (the next period) is a new plan; so is another rep's
         later = store.create_plan(make_plan(plan_date="2025-12-01"), author="Bo")
         other = store.create_plan(make_plan(rep_id="R2"), author="Bo")
-        assert (later.plan_id, other.plan_id) == (2, 3)
+        assert len({1, later.plan_id, other.plan_id}) == 3  # (PostgreSQL does not reuse the refused start's id)
+        assert store.plans()[["rep_id", "plan_date"]].astype(str).values.tolist() == [
+            ["R1", "2025-10-08"], ["R1", "2025-12-01"], ["R2", "2025-10-08"]]
 
 
-def _schema_1(path, duplicate=False):
-    """Turn a store file into what the kit wrote before schema 2 (no plan_starts), optionally with the old bug."""
-    con = sqlite3.connect(path)
-    con.execute("DROP TABLE plan_starts")
-    con.execute("UPDATE idp_store_meta SET value = '1' WHERE key = 'schema'")
+def _schema_1(url, duplicate=False):
+    """Turn a store into what the kit wrote before schema 2 (no plan_starts), optionally with the old bug."""
+    url = url if "://" in str(url) else f"sqlite:///{url}"
+    statements = ["DROP TABLE plan_starts", "UPDATE idp_store_meta SET value = '1' WHERE key = 'schema'"]
     if duplicate:  # two people started R1's plan at once: two plans with the same date
-        con.execute("INSERT INTO plans (rep_id, plan_date, created_at, created_by) "
-                    "SELECT rep_id, plan_date, created_at, 'Cy' FROM plans WHERE id = 1")
-        con.execute("INSERT INTO plan_versions (plan_id, version, status, content, content_hash, author, "
-                    "created_at, note) SELECT 3, 1, status, content, content_hash, 'Cy', created_at, note "
-                    "FROM plan_versions WHERE id = 1")
-    con.commit()
-    con.close()
+        statements += ["INSERT INTO plans (rep_id, plan_date, created_at, created_by) "
+                       "SELECT rep_id, plan_date, created_at, 'Cy' FROM plans WHERE id = 1",
+                       "INSERT INTO plan_versions (plan_id, version, status, content, content_hash, author, "
+                       "created_at, note) SELECT 3, 1, status, content, content_hash, 'Cy', created_at, note "
+                       "FROM plan_versions WHERE id = 1"]
+    run_sql(url, *statements)
 
 
 class TestSchemaUpgrade:
-    def test_a_schema_1_store_is_upgraded_when_opened(self, tmp_path):
-        path = tmp_path / "idp.sqlite"
+    def test_a_schema_1_store_is_upgraded_when_opened(self, store_url):
+        path = store_url
         with Store(path) as s:
             s.create_plan(make_plan(), author="Bo")
             s.create_plan(make_plan(rep_id="R2"), author="Bo")
@@ -624,8 +636,8 @@ def export(*args):
 
 class TestBadRows:
     @pytest.fixture
-    def two_plans(self, tmp_path):
-        path = tmp_path / "idp.sqlite"
+    def two_plans(self, store_url):
+        path = store_url
         with Store(path, clock=Clock()) as s:
             pid = s.create_plan(make_plan(), author="Bo").plan_id
             s.save_version(pid, make_plan("Edited"), author="Bo", base_version=1)
@@ -633,14 +645,15 @@ class TestBadRows:
         return path
 
     def test_a_cell_that_is_not_json(self, two_plans, tmp_path):
-        _corrupt(two_plans, "UPDATE plan_versions SET content = '{\"rep_id\": \"R1\", ' "
-                            "WHERE plan_id = 1 AND version = 2")
+        run_sql(two_plans, "UPDATE plan_versions SET content = '{\"rep_id\": \"R1\", ' "
+                           "WHERE plan_id = 1 AND version = 2")
         with Store(two_plans) as s:
             with pytest.raises(CorruptStoreError) as info:
                 s.plan(1)
             assert (info.value.plan_id, info.value.version) == (1, 2)
             assert str(info.value) == (
-                f"{two_plans}: plan 1, version 2 cannot be read: content: not valid JSON (Expecting property name "
+                f"{where_of(two_plans)}: plan 1, version 2 cannot be read: content: not valid JSON (Expecting property "
+                "name "
                 "enclosed in double quotes: line 1 column 18 (char 17)). The row was left untouched; the other rows "
                 "can still be read. Restore the store from a backup to get it back.")
             assert s.plan(1, version=1).items["measures"][0] == "Negotiation course"   # the others still read
@@ -659,7 +672,9 @@ class TestBadRows:
                                                       "Read the market brief"]    # the items of version 2 are whole
         assert back["unreadable"][["plan_id", "version"]].values.tolist() == [[1, 2]]
 
+    @pytest.mark.parametrize("backend", ["sqlite"])  # PostgreSQL stores only valid UTF-8 text
     def test_a_bad_byte_in_a_cell(self, two_plans, tmp_path):
+        two_plans = two_plans.removeprefix("sqlite:///")
         _corrupt(two_plans, "UPDATE items SET measures = CAST(x'4564ff6974' AS TEXT) WHERE id = 5")  # R2's item 1
         _corrupt(two_plans, "UPDATE plan_versions SET content = CAST(x'7bff7d' AS TEXT) WHERE id = 1")
         with Store(two_plans) as s:

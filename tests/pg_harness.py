@@ -1,0 +1,128 @@
+"""A throw-away PostgreSQL server for the tests (see ``tests/pipeline/conftest.py`` for the fixtures).
+
+:class:`PostgresServer` runs ``initdb`` into a temporary folder and starts ``postgres``
+listening only on a unix socket in that folder (no port to collide on), with ``fsync``
+off; :meth:`PostgresServer.stop` stops it and removes the folder. Debian's
+``postgresql`` package provides the binaries (:func:`postgres_bin` finds them). As root
+the server runs as the ``postgres`` (or ``nobody``) user: PostgreSQL refuses to run as root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import pwd
+import shlex
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+
+_BINARIES = ("initdb", "pg_ctl", "postgres")
+_SUPERUSER = "playbook"
+
+
+def postgres_bin() -> Path | None:
+    """Return the folder of PostgreSQL's server binaries (on PATH, else Debian's newest), or None."""
+    found = shutil.which("pg_ctl")
+    folders = [Path(found).parent] if found else []
+    folders += sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: _version(p.parent.name), reverse=True)
+    return next((f for f in folders if all((f / b).exists() for b in _BINARIES)), None)
+
+
+def _version(name: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in name.split(".") if x.isdigit())
+
+
+def _server_user() -> str | None:
+    """Return the user to run the server as: None (this user), or as root ``postgres`` or ``nobody``."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            return pwd.getpwnam(name).pw_name
+    raise RuntimeError("running as root, and neither the user postgres nor nobody exists to run PostgreSQL")
+
+
+def _as(user: str | None, command: list[str]) -> list[str]:
+    if user is None:
+        return command
+    if shutil.which("runuser"):
+        return ["runuser", "-u", user, "--", *command]
+    return ["su", "-s", "/bin/sh", user, "-c", shlex.join(command)]
+
+
+class PostgresServer:
+    """A PostgreSQL server in a temporary folder, reached on its unix socket; a fresh schema per test."""
+
+    def __init__(self, bin_dir: Path) -> None:
+        self.bin = bin_dir
+        self.user = _server_user()
+        self.root = Path(tempfile.mkdtemp(prefix="playbook-pg-"))
+        self.data = self.root / "data"
+        self.log = self.root / "server.log"
+        self._names = itertools.count(1)
+        if self.user is not None:
+            os.chown(self.root, pwd.getpwnam(self.user).pw_uid, -1)
+        self._run("initdb", "-D", str(self.data), "-U", _SUPERUSER, "-A", "trust", "-E", "UTF8",
+                  "--locale=C.UTF-8", "--no-sync")
+        options = (f"-k {self.root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
+                   "-c full_page_writes=off -c max_connections=200")
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", options, "start")
+        self.admin = sa.create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        self.sql("CREATE DATABASE stores")
+
+    def _run(self, binary: str, *args: str) -> None:
+        done = subprocess.run(_as(self.user, [str(self.bin / binary), *args]), capture_output=True, text=True,
+                              timeout=120, cwd=self.root)
+        if done.returncode != 0:
+            log = self.log.read_text(errors="replace") if self.log.exists() else ""
+            raise RuntimeError(f"{binary} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}\n{log}")
+
+    def url(self, database: str = "stores", *, schema: str = "", user: str = _SUPERUSER) -> str:
+        """Return the SQLAlchemy URL of ``database`` on this server (unix socket), as ``user``.
+
+        With ``schema``, the connection's ``search_path`` is that schema: a store there is
+        a store of its own (one per test, faster than a database per test).
+        """
+        options = f"&options=-csearch_path%3D{schema}" if schema else ""
+        return f"postgresql+psycopg://{user}@/{database}?host={self.root}{options}"
+
+    def sql(self, *statements: str, database: str = "postgres") -> None:
+        """Run statements on ``database`` (default ``postgres``), each on its own (CREATE DATABASE …)."""
+        engine = self.admin if database == "postgres" else sa.create_engine(
+            self.url(database), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        with engine.connect() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+
+    def new_schema(self) -> str:
+        """Create an empty schema in the database ``stores``; return its name."""
+        name = f"store_{next(self._names)}"
+        self.sql(f"CREATE SCHEMA {name}", database="stores")
+        return name
+
+    def drop_schema(self, name: str) -> None:
+        """Drop a schema of ``stores`` and everything in it."""
+        self.sql(f"DROP SCHEMA IF EXISTS {name} CASCADE", database="stores")
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown) and remove its folder."""
+        self.admin.dispose()
+        with contextlib.suppress(RuntimeError, subprocess.SubprocessError):
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "-t", "60", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def run_sql(url: str, *statements: str) -> None:
+    """Run raw SQL statements on a store's database in one transaction (to age or damage a store in a test)."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
