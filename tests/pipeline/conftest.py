@@ -1,14 +1,14 @@
 """The IDP store's backends for the store tests: a SQLite file, and a throw-away PostgreSQL server.
 
 ``store_url`` runs a test on both: a fresh SQLite file, and a fresh database on the
-PostgreSQL server that this session starts once (:mod:`pg_harness`) and stops at the
+PostgreSQL server that this session starts once (:mod:`store_harness`) and stops at the
 end. Without the server binaries (Debian's ``postgresql``, which ``make setup``
 installs as root) the PostgreSQL cases are skipped, saying why. The PostgreSQL cases
 are one xdist group, so that one worker (one server) runs them all.
 """
 
 import pytest
-from pg_harness import PostgresServer, postgres_bin
+from store_harness import PostgresServer, postgres_bin
 
 
 @pytest.fixture(scope="session")

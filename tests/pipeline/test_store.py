@@ -2,17 +2,17 @@ import multiprocessing
 import os
 import sqlite3
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from pg_harness import run_sql
+from store_harness import Clock, make_plan, run_sql, where_of
 
 from playbook.cli import main
 from playbook.core.errors import ParameterError, ValidationError
-from playbook.idp import Plan, draft_plan, plan_to_dict
+from playbook.idp import draft_plan, plan_to_dict
 from playbook.pipeline import store_db
 from playbook.pipeline.store import (
     EXPORT_SHEETS,
@@ -32,38 +32,11 @@ from playbook.pipeline.store import (
 from playbook.present.idp import word_plan
 
 
-def make_plan(measure="Negotiation course", rep_id="R1", plan_date="2025-10-08"):
-    items = pd.DataFrame({
-        "competency": ["negotiation", "market_awareness"], "why": ["Rated 3 of 5", "Rated 4 of 5"],
-        "current_level": [3, 4], "target_level": [5, 5], "measures": [measure, "Read the market brief"],
-        "resources": ["Training time", ""], "review_date": pd.to_datetime(["2026-05-01", "2026-02-01"])})
-    return Plan(rep_id, rep_name="Ann", position="Sales specialist", department="East",
-                supervisor_name="Bo", plan_date=pd.Timestamp(plan_date), quota=200_000.0, actual=219_000.0,
-                strengths=("Cooperative",), items=items)
-
-
-class Clock:
-    """A clock that ticks one second per call."""
-
-    def __init__(self):
-        self.now = datetime(2025, 10, 8, 9, 0, 0)
-
-    def __call__(self):
-        self.now += timedelta(seconds=1)
-        return self.now
-
-
 @pytest.fixture
 def store(store_url):
     """An empty store on each backend (store_url: a SQLite file, a PostgreSQL database)."""
     with Store(store_url, clock=Clock()) as s:
         yield s
-
-
-def where_of(url):
-    """How a store names itself in messages: its file, or its URL without the password."""
-    url = sa.engine.make_url(url)
-    return url.database if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
 
 
 def agree(store, plan_id):

@@ -1,4 +1,6 @@
-"""A throw-away PostgreSQL server for the tests (see ``tests/pipeline/conftest.py`` for the fixtures).
+"""The store tests' kit: a plan to store, a clock, raw SQL, and a throw-away PostgreSQL server.
+
+The fixtures are in ``tests/pipeline/conftest.py``.
 
 :class:`PostgresServer` runs ``initdb`` into a temporary folder and starts ``postgres``
 listening only on a unix socket in that folder (no port to collide on), with ``fsync``
@@ -17,9 +19,13 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import sqlalchemy as sa
+
+from playbook.idp import Plan
 
 _BINARIES = ("initdb", "pg_ctl", "postgres")
 _SUPERUSER = "playbook"
@@ -126,3 +132,31 @@ def run_sql(url: str, *statements: str) -> None:
                 conn.exec_driver_sql(statement)
     finally:
         engine.dispose()
+
+
+def make_plan(measure="Negotiation course", rep_id="R1", plan_date="2025-10-08"):
+    """A two-item plan of rep R1 (Ann) dated 2025-10-08; ``measure`` is the first item's measure."""
+    items = pd.DataFrame({
+        "competency": ["negotiation", "market_awareness"], "why": ["Rated 3 of 5", "Rated 4 of 5"],
+        "current_level": [3, 4], "target_level": [5, 5], "measures": [measure, "Read the market brief"],
+        "resources": ["Training time", ""], "review_date": pd.to_datetime(["2026-05-01", "2026-02-01"])})
+    return Plan(rep_id, rep_name="Ann", position="Sales specialist", department="East",
+                supervisor_name="Bo", plan_date=pd.Timestamp(plan_date), quota=200_000.0, actual=219_000.0,
+                strengths=("Cooperative",), items=items)
+
+
+class Clock:
+    """A clock that ticks one second per call."""
+
+    def __init__(self):
+        self.now = datetime(2025, 10, 8, 9, 0, 0)
+
+    def __call__(self):
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def where_of(url):
+    """How a store names itself in messages: its file, or its URL without the password."""
+    url = sa.engine.make_url(url)
+    return url.database if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
