@@ -40,7 +40,7 @@ from playbook.data.loading import validate_paths
 from playbook.data.sample import generate, write_tables
 from playbook.pipeline.idp_batch import render_idps
 from playbook.pipeline.notebooks import render_notebook
-from playbook.pipeline.store import Store, export_workbook
+from playbook.pipeline.store import Store, StoreError, export_workbook
 from playbook.present import incentives as present_incentives
 from playbook.present import rfm as present_rfm
 from playbook.present import targets as present_targets
@@ -60,7 +60,8 @@ def _friendly(func):
             click.echo(format_report(exc.issues, lang), err=True)
             sys.exit(1)
         except PlaybookError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            text = exc.message(kwargs.get("lang") or "en") if isinstance(exc, StoreError) else str(exc)
+            click.echo(f"Error: {text}", err=True)
             sys.exit(1)
 
     return wrapper

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import pwd
 import shlex
@@ -25,8 +26,13 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from playbook.idp import Plan
+from playbook.idp import Plan, plan_to_dict
+from playbook.pipeline import migrations
+from playbook.pipeline.store import content_hash
 
+DATA = Path(__file__).parent / "pipeline" / "data"
+TABLES = ("idp_store_meta", "plans", "plan_versions", "items", "signoffs", "reviews", "plan_starts",
+          migrations.VERSION_TABLE)
 _BINARIES = ("initdb", "pg_ctl", "postgres")
 _SUPERUSER = "playbook"
 
@@ -160,3 +166,59 @@ def where_of(url):
     """How a store names itself in messages: its file, or its URL without the password."""
     url = sa.engine.make_url(url)
     return url.database if url.get_backend_name() == "sqlite" else url.render_as_string(hide_password=True)
+
+
+# --------------------------------------------------------------------------- stores made before migrations
+
+def ddl(backend, schema):
+    """The statements of the old schema ``"1"`` or ``"2"`` on ``backend`` (from the DDL fixture)."""
+    text = "\n".join(line for line in (DATA / f"store_schema_2.{backend}.sql").read_text().splitlines()
+                     if not line.startswith("--"))
+    statements = [s.strip() for s in text.split(";") if s.strip()]
+    return [s for s in statements if schema == "2" or "plan_starts" not in s]
+
+
+def _version_row(plan_id, version, status, author, when, measure):
+    content = plan_to_dict(make_plan(measure))
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True).replace("'", "''")
+    return ("INSERT INTO plan_versions (plan_id, version, status, content, content_hash, author, created_at, "
+            f"client_token, note) VALUES ({plan_id}, {version}, '{status}', '{text}', '{content_hash(content)}', "
+            f"'{author}', '{when}', NULL, '')")
+
+
+def legacy_store(url, backend, schema, *, duplicate=False):
+    """Build a store as the kit left it before migrations (no version table), at ``schema`` "1" or "2".
+
+    Plan 1 (R1, agreed by the rep: two versions, one sign-off, two items), plan 2 (R2);
+    with ``duplicate`` (schema 1 only: the bug schema 2 fixed) plan 3, a second start of
+    R1's plan for the same date.
+    """
+    rows = [f"INSERT INTO idp_store_meta (key, value) VALUES ('schema', '{schema}')"]
+    plans = [("R1", "Bo"), ("R2", "Bo")] + ([("R1", "Cy")] if duplicate else [])
+    rows += [f"INSERT INTO plans (rep_id, plan_date, created_at, created_by) VALUES ('{rep}', '2025-10-08', "
+             f"'2025-10-08 09:00:0{i}', '{who}')" for i, (rep, who) in enumerate(plans, start=1)]
+    rows += [_version_row(1, 1, "draft", "Bo", "2025-10-08 09:00:01", "Negotiation course"),
+             _version_row(1, 2, "agreed_by_rep", "Ann", "2025-10-08 09:10:00", "Negotiation course"),
+             _version_row(2, 1, "draft", "Bo", "2025-10-08 09:00:02", "R2's measure")]
+    rows += [_version_row(3, 1, "draft", "Cy", "2025-10-08 09:00:03", "Cy's measure")] if duplicate else []
+    rows += ["INSERT INTO items (version_id, position, competency, why, current_level, target_level, measures, "
+             f"resources, review_date) VALUES (2, {i}, '{c}', 'Rated {lvl} of 5', {lvl}, 5, 'm', '', '2026-05-01')"
+             for i, (c, lvl) in enumerate([("negotiation", 3), ("market_awareness", 4)], start=1)]
+    rows += ["INSERT INTO signoffs (plan_id, version_id, from_status, to_status, author, created_at) "
+             "VALUES (1, 2, 'draft', 'agreed_by_rep', 'Ann', '2025-10-08 09:10:00')"]
+    if schema == "2":
+        rows += ["INSERT INTO plan_starts (rep_id, plan_date, plan_id) VALUES ('R1', '2025-10-08', 1), "
+                 "('R2', '2025-10-08', 2)"]
+    run_sql(url, *ddl(backend, schema), *rows)
+
+
+def dump(url, tables=TABLES):
+    """Every row of the store's tables, as plain values: to show that nothing was lost or changed."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        names = set(sa.inspect(conn).get_table_names())
+        out = {t: [tuple(map(str, r)) for r in conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1").all()]
+               for t in tables if t in names}
+        out["(tables)"] = sorted(names)
+    engine.dispose()
+    return out

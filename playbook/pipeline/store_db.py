@@ -222,6 +222,7 @@ class Database:
         self._ro_url = str(parsed.query.get("mode", "")) == "ro" or str(parsed.query.get("immutable", "")) == "1"
         self.read_only = self._read_only_reason()
         self._read_only_said: StoreError | None = None  # the reason as a label, when it has one
+        self._read_only_fix = ""  # the label of what to do, when it is not the backend's usual one
         self.schema = SCHEMA_VERSION
         self.upgraded_from = ""
         if self.file is not None and not self.read_only and not self.file.parent.exists():
@@ -299,7 +300,7 @@ class Database:
                     raw.close()
         except _MayNotUpgrade as refused:
             self.engine.dispose()
-            self._read_only_said = refused.said
+            self._read_only_said, self._read_only_fix = refused.said, "store.fix.upgrade"
             self.read_only = str(refused.said)
             self._open()
         except StoreError:
@@ -413,7 +414,8 @@ class Database:
 
     def read_only_error(self, reason: str | StoreError) -> ReadOnlyStoreError:
         """Return the error of a change refused by a read-only store (:meth:`read_only_message`)."""
-        fix = "store.fix.ro_url" if self._ro_url else "store.fix.file" if self.sqlite else "store.fix.grant"
+        fix = self._read_only_fix or (
+            "store.fix.ro_url" if self._ro_url else "store.fix.file" if self.sqlite else "store.fix.grant")
         return ReadOnlyStoreError.said("store.read_only", where=self.where(), reason=reason,
                                        fix=StoreError.said(fix))
 

@@ -1,80 +1,21 @@
 """Schema changes go through Alembic migrations: stores made before them upgrade in place, on both backends.
 
-The old stores are built with raw SQL: the DDL the kit emitted before migrations
-(``data/store_schema_2.<backend>.sql``, from ``METADATA.create_all`` at commit 76f49c1;
-schema 1 is the same without ``plan_starts``) and rows inserted as that kit stored them.
+The old stores are built with raw SQL (``store_harness.legacy_store``): the DDL the kit
+emitted before migrations (``data/store_schema_2.<backend>.sql``, from
+``METADATA.create_all`` at commit 76f49c1; schema 1 is the same without ``plan_starts``)
+and rows inserted as that kit stored them.
 """
 
-import json
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from store_harness import make_plan, run_sql, where_of
+from store_harness import ddl, dump, legacy_store, make_plan, run_sql, where_of
 
-from playbook.idp import plan_to_dict
 from playbook.pipeline import migrations
-from playbook.pipeline.store import ConflictError, Store, StoreError, content_hash
+from playbook.pipeline.store import ConflictError, Store, StoreError
 from playbook.pipeline.store_schema import METADATA
-
-DATA = Path(__file__).with_name("data")
-TABLES = ("idp_store_meta", "plans", "plan_versions", "items", "signoffs", "reviews", "plan_starts",
-          migrations.VERSION_TABLE)
-
-
-def _ddl(backend, schema):
-    text = "\n".join(line for line in (DATA / f"store_schema_2.{backend}.sql").read_text().splitlines()
-                     if not line.startswith("--"))
-    statements = [s.strip() for s in text.split(";") if s.strip()]
-    return [s for s in statements if schema == "2" or "plan_starts" not in s]
-
-
-def _version_row(plan_id, version, status, author, when, measure):
-    content = plan_to_dict(make_plan(measure))
-    text = json.dumps(content, ensure_ascii=False, sort_keys=True).replace("'", "''")
-    return ("INSERT INTO plan_versions (plan_id, version, status, content, content_hash, author, created_at, "
-            f"client_token, note) VALUES ({plan_id}, {version}, '{status}', '{text}', '{content_hash(content)}', "
-            f"'{author}', '{when}', NULL, '')")
-
-
-def legacy_store(url, backend, schema, *, duplicate=False):
-    """Build a store as the kit left it before migrations (no version table), at ``schema`` "1" or "2".
-
-    Plan 1 (R1, agreed by the rep: two versions, one sign-off, two items), plan 2 (R2);
-    with ``duplicate`` (schema 1 only: the bug schema 2 fixed) plan 3, a second start of
-    R1's plan for the same date.
-    """
-    rows = [f"INSERT INTO idp_store_meta (key, value) VALUES ('schema', '{schema}')"]
-    plans = [("R1", "Bo"), ("R2", "Bo")] + ([("R1", "Cy")] if duplicate else [])
-    rows += [f"INSERT INTO plans (rep_id, plan_date, created_at, created_by) VALUES ('{rep}', '2025-10-08', "
-             f"'2025-10-08 09:00:0{i}', '{who}')" for i, (rep, who) in enumerate(plans, start=1)]
-    rows += [_version_row(1, 1, "draft", "Bo", "2025-10-08 09:00:01", "Negotiation course"),
-             _version_row(1, 2, "agreed_by_rep", "Ann", "2025-10-08 09:10:00", "Negotiation course"),
-             _version_row(2, 1, "draft", "Bo", "2025-10-08 09:00:02", "R2's measure")]
-    rows += [_version_row(3, 1, "draft", "Cy", "2025-10-08 09:00:03", "Cy's measure")] if duplicate else []
-    rows += ["INSERT INTO items (version_id, position, competency, why, current_level, target_level, measures, "
-             f"resources, review_date) VALUES (2, {i}, '{c}', 'Rated {lvl} of 5', {lvl}, 5, 'm', '', '2026-05-01')"
-             for i, (c, lvl) in enumerate([("negotiation", 3), ("market_awareness", 4)], start=1)]
-    rows += ["INSERT INTO signoffs (plan_id, version_id, from_status, to_status, author, created_at) "
-             "VALUES (1, 2, 'draft', 'agreed_by_rep', 'Ann', '2025-10-08 09:10:00')"]
-    if schema == "2":
-        rows += ["INSERT INTO plan_starts (rep_id, plan_date, plan_id) VALUES ('R1', '2025-10-08', 1), "
-                 "('R2', '2025-10-08', 2)"]
-    run_sql(url, *_ddl(backend, schema), *rows)
-
-
-def dump(url, tables=TABLES):
-    """Every row of the store's tables, as plain values: to show that nothing was lost or changed."""
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.connect() as conn:
-        names = set(sa.inspect(conn).get_table_names())
-        out = {t: [tuple(map(str, r)) for r in conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1").all()]
-               for t in tables if t in names}
-        out["(tables)"] = sorted(names)
-    engine.dispose()
-    return out
 
 
 def _diff(url):
@@ -96,7 +37,7 @@ class TestMigrations:
 
     def test_the_old_ddl_is_the_schema_the_code_declares(self, store_url, backend):
         """The fixture is the real old schema: migrating it changes nothing but the version table."""
-        run_sql(store_url, *_ddl(backend, "2"))
+        run_sql(store_url, *ddl(backend, "2"))
         assert _diff(store_url) == []
 
     def test_the_migrations_know_every_schema(self):
