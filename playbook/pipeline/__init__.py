@@ -5,5 +5,6 @@
 - :mod:`playbook.pipeline.idp_batch` — the IDP batch (one report per rep)
 - :mod:`playbook.pipeline.store` — the plan store (SQLAlchemy): versions, sign-offs, reviews
 - :mod:`playbook.pipeline.store_db` — opening the store's database; errors that name their cause
-- :mod:`playbook.pipeline.store_schema` — the store's tables, schema upgrade, row reader
+- :mod:`playbook.pipeline.store_schema` — the store's tables, row reader
+- :mod:`playbook.pipeline.migrations` — the store's schema changes (Alembic): an old store upgrades in place
 """

@@ -1,9 +1,11 @@
 """Where IDPs live: plans, versions, sign-offs and review outcomes (SQLAlchemy 2).
 
-A SQLite file by default (``var/idp.sqlite``, in WAL mode), any SQLAlchemy URL
-(PostgreSQL …) by setting ``PLAYBOOK_STORE_URL`` or passing ``url``. Opening the database
-and naming its errors is :mod:`playbook.pipeline.store_db`; the tables, the schema upgrade
-and the row reader are :mod:`playbook.pipeline.store_schema`.
+A SQLite file by default (``var/idp.sqlite``, in WAL mode), or a PostgreSQL database
+(``postgresql://…``, the ``[postgres]`` extra; both are tested) by setting
+``PLAYBOOK_STORE_URL`` or passing ``url``. Opening the database and naming its errors is
+:mod:`playbook.pipeline.store_db`; the tables and the row reader are
+:mod:`playbook.pipeline.store_schema`; schema changes are the Alembic migrations of
+:mod:`playbook.pipeline.migrations`, run when a store is opened.
 
 Rules the store keeps
 ---------------------
@@ -221,8 +223,8 @@ class Store:
         Empty when the store can be written, else why not (the file, its folder or the
         URL is read-only): reading works, every change raises :class:`ReadOnlyStoreError`.
     schema : str
-        The file's schema (a writable store is upgraded to the latest on opening; see
-        :func:`playbook.pipeline.store_schema.upgrade`).
+        The store's schema (a writable store is upgraded to the latest on opening, by the
+        migrations of :mod:`playbook.pipeline.migrations`).
 
     Raises
     ------
