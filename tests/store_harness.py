@@ -11,6 +11,7 @@ the server runs as the ``postgres`` (or ``nobody``) user: PostgreSQL refuses to 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import json
@@ -73,19 +74,27 @@ class PostgresServer:
     def __init__(self, bin_dir: Path) -> None:
         self.bin = bin_dir
         self.user = _server_user()
-        self.root = Path(tempfile.mkdtemp(prefix="playbook-pg-"))
+        # in /tmp: a unix socket path must stay short, and the server's user must reach the folder
+        self.root = Path(tempfile.mkdtemp(prefix="playbook-pg-", dir="/tmp" if os.path.isdir("/tmp") else None))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         self._names = itertools.count(1)
         if self.user is not None:
             os.chown(self.root, pwd.getpwnam(self.user).pw_uid, -1)
-        self._run("initdb", "-D", str(self.data), "-U", _SUPERUSER, "-A", "trust", "-E", "UTF8",
-                  "--locale=C.UTF-8", "--no-sync")
-        options = (f"-k {self.root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
-                   "-c full_page_writes=off -c max_connections=200")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", options, "start")
-        self.admin = sa.create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-        self.sql("CREATE DATABASE stores")
+        self.admin: sa.Engine | None = None
+        atexit.register(self.stop)  # even when the session ends without its fixtures' teardown
+        try:
+            self._run("initdb", "-D", str(self.data), "-U", _SUPERUSER, "-A", "trust", "-E", "UTF8",
+                      "--no-locale", "--no-sync")
+            options = (f"-k {self.root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
+                       "-c full_page_writes=off -c max_connections=200")
+            self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", options, "start")
+            self.admin = sa.create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT",
+                                          poolclass=sa.pool.NullPool)
+            self.sql("CREATE DATABASE stores")
+        except BaseException:
+            self.stop()
+            raise
 
     def _run(self, binary: str, *args: str) -> None:
         done = subprocess.run(_as(self.user, [str(self.bin / binary), *args]), capture_output=True, text=True,
@@ -122,8 +131,11 @@ class PostgresServer:
         self.sql(f"DROP SCHEMA IF EXISTS {name} CASCADE", database="stores")
 
     def stop(self) -> None:
-        """Stop the server (fast shutdown) and remove its folder."""
-        self.admin.dispose()
+        """Stop the server (immediate shutdown: nothing in it is kept) and remove its folder; again: nothing."""
+        if not self.root.exists():
+            return
+        if self.admin is not None:
+            self.admin.dispose()
         with contextlib.suppress(RuntimeError, subprocess.SubprocessError):
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "-t", "60", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
