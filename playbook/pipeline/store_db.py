@@ -220,8 +220,8 @@ class Database:
         self.postgres = parsed.get_backend_name() == "postgresql"
         self.file = _sqlite_file(parsed) if self.sqlite else None
         self._ro_url = str(parsed.query.get("mode", "")) == "ro" or str(parsed.query.get("immutable", "")) == "1"
-        self.read_only = self._read_only_reason()
-        self._read_only_said: StoreError | None = None  # the reason as a label, when it has one
+        self._read_only_said = self._read_only_reason()  # why the store is read-only, as a label
+        self.read_only = str(self._read_only_said or "")
         self._read_only_fix = ""  # the label of what to do, when it is not the backend's usual one
         self.schema = SCHEMA_VERSION
         self.upgraded_from = ""
@@ -245,17 +245,17 @@ class Database:
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 
     # ----------------------------------------------------------------- opening
-    def _read_only_reason(self) -> str:
+    def _read_only_reason(self) -> StoreError | None:
         file = self.file
         if file is None:
-            return ""
+            return None
         if self._ro_url:
-            return "the store URL opens it read-only"
+            return StoreError.said("store.ro.url")
         if file.exists() and not _writable(file):
-            return f"the file {file} is read-only"
+            return StoreError.said("store.ro.file", path=file)
         if file.parent.exists() and not _writable(file.parent):
-            return f"the folder {file.parent} is read-only"
-        return ""
+            return StoreError.said("store.ro.folder", path=file.parent)
+        return None
 
     def _engine(self) -> Engine:
         kwargs: dict[str, Any] = {}
@@ -311,7 +311,8 @@ class Database:
             error = self.explain(exc)
             if isinstance(error, ReadOnlyStoreError) and self.file is not None and not self.read_only:
                 # the permission check said yes, the database said no: open it read-only
-                self.read_only = f"the database refused to write ({getattr(exc, 'orig', exc)})"
+                self._read_only_said = StoreError.said("store.ro.refused", cause=getattr(exc, "orig", exc))
+                self.read_only = str(self._read_only_said)
                 self.engine = self._engine()
                 self._open()
                 return

@@ -570,6 +570,9 @@ class TestReadOnly:
             "no change can be saved. To save, open it without mode=ro, or set another store path "
             "(PLAYBOOK_STORE_URL).")
         assert "restore it from a backup" not in str(info.value)
+        assert info.value.message("zh") == (
+            f"{path}：IDP 存储为只读（存储地址以只读方式打开它）：仍可读取计划，但无法保存任何更改。"
+            "如需保存，请去掉地址中的 mode=ro 再打开，或设置其他存储路径（PLAYBOOK_STORE_URL）。")
         assert path.read_bytes() == before
 
     def test_a_folder_the_os_will_not_let_us_write(self, tmp_path, monkeypatch):
