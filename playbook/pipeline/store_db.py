@@ -356,10 +356,13 @@ class Database:
     def _upgrade(self, conn: Connection, have: str | None) -> None:
         """Create the store (``have`` None) or upgrade it from schema ``have``, in ``conn``'s transaction."""
         try:
-            self.schema = migrations.schema_of(migrations.upgrade(conn, have))
+            with conn.begin_nested():  # a refusal rolls back to here; the transaction goes on
+                self.schema = migrations.schema_of(migrations.upgrade(conn, have))
         except DBAPIError as exc:
             cause = _cause(exc)
             if getattr(getattr(exc, "orig", None), "sqlstate", None) == _NO_PRIVILEGE:
+                if have == SCHEMA_VERSION:  # only the version table is missing: the store works as it is
+                    return
                 if have is None:
                     raise StoreError.said("store.no_create", where=self.where(), cause=cause) from None
                 raise _MayNotUpgrade(StoreError.said("store.no_upgrade", have=have, want=SCHEMA_VERSION,

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from store_harness import dump, legacy_store, make_plan, where_of
 
 from playbook.cli import main
+from playbook.pipeline import migrations
 from playbook.pipeline.store import ReadOnlyStoreError, Store, StoreError
 
 pytestmark = pytest.mark.xdist_group("postgres")
@@ -129,6 +130,15 @@ class TestPermissions:
         assert dump(clerk.admin_url) == before                           # nothing changed
         with Store(clerk.admin_url) as s:                                # the administrator opens it: upgraded
             assert (s.schema, s._db.upgraded_from) == ("2", "1")
+
+    def test_a_store_from_before_migrations_at_the_latest_schema_works_for_a_user_who_may_not_create(self, clerk):
+        legacy_store(clerk.admin_url, "postgresql", "2")
+        clerk.grant("SELECT, INSERT ON ALL TABLES", "USAGE ON ALL SEQUENCES")
+        with Store(clerk.url) as s:                                      # the version table waits for the admin
+            assert (s.schema, s.read_only) == ("2", "")
+            s.create_plan(make_plan(rep_id="R3"), author="Bo")
+        assert migrations.VERSION_TABLE not in dump(clerk.admin_url)["(tables)"]
+        assert len(dump(clerk.admin_url)["plans"]) == 3
 
     def test_a_user_who_may_read_but_not_write(self, clerk):
         with Store(clerk.admin_url) as s:
