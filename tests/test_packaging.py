@@ -176,12 +176,19 @@ def test_the_wheel_ships_every_kit_folder(wheel):
     assert not [n for n in names if "__pycache__" in n or ".ipynb_checkpoints" in n]
 
 
-def _run(venv: Path, cwd: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PLAYBOOK_STORE_URL")}
+def _env(venv: Path, cwd: Path) -> dict[str, str]:
+    """The environment of a user of the venv: no repository on the path, the kit's own files in ``cwd/home``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PLAYBOOK_STORE_URL", "PLAYBOOK_HOME")}
     env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", PLAYBOOK_HOME=str(cwd / "home"),
-               PYTHONNOUSERSITE="1")
-    res = subprocess.run([str(venv / "bin" / "playbook"), *args], cwd=cwd, env=env, capture_output=True,
-                         text=True, timeout=600)
+               PYTHONNOUSERSITE="1",
+               # the dependencies' data files (nbconvert's templates), which pip puts in <venv>/share
+               JUPYTER_PATH=str(Path(sys.prefix) / "share" / "jupyter"))
+    return env
+
+
+def _run(venv: Path, cwd: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    res = subprocess.run([str(venv / "bin" / "playbook"), *args], cwd=cwd, env=_env(venv, cwd),
+                         capture_output=True, text=True, timeout=600)
     assert (res.returncode == 0) == ok, f"{args}: {res.returncode}\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
     assert "Traceback" not in res.stderr, res.stderr[-3000:]
     return res
@@ -191,7 +198,8 @@ def _run(venv: Path, cwd: Path, *args: str, ok: bool = True) -> subprocess.Compl
 def test_the_installed_wheel_runs_the_readme_commands_from_another_folder(venv, tmp_path):
     where = subprocess.run([str(venv / "bin" / "python"), "-c",
                             "import playbook, playbook.core.resources as r; print(playbook.__file__); "
-                            "print(r.kit_root())"], cwd=tmp_path, capture_output=True, text=True, check=True)
+                            "print(r.kit_root())"], cwd=tmp_path, env=_env(venv, tmp_path), capture_output=True,
+                           text=True, check=True)
     module, root = where.stdout.split()
     assert module.startswith(str(venv)) and root.startswith(str(venv))   # the wheel's code and files
     assert root.endswith(os.path.join("playbook", "_resources"))
