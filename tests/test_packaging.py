@@ -8,10 +8,13 @@ import ast
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
+import time
 import tomllib
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -224,3 +227,136 @@ def test_the_installed_wheel_runs_the_readme_commands_from_another_folder(venv, 
     assert (tmp_path / "my_notebooks" / "00_team_overview.ipynb").is_file()
     assert not (tmp_path / "home").exists()   # no command wrote a store or anything else of its own
     assert sorted(p.name for p in tmp_path.iterdir()) == ["company", "my_notebooks", "reports"]
+
+
+# --------------------------------------------------------------------------- extras missing at run time
+
+def test_without_the_pdf_extra_a_report_keeps_its_html_and_no_pdf_is_attempted(tmp_path, monkeypatch):
+    from playbook.pipeline import batch
+
+    monkeypatch.setitem(sys.modules, "playwright", None)
+    monkeypatch.setitem(sys.modules, "playwright.sync_api", None)
+    html = tmp_path / "idp_R1_en.html"
+    html.write_text("<html><body>plan</body></html>", encoding="utf-8")
+    job = batch.Job("R1", "nb.ipynb", {}, str(html), "f:t", "R1", stale=False, pdf=True, pdf_stale=True)
+    res = batch.run_job(job)
+    assert (res.status, res.error, res.pdf, res.wrote) == ("skipped", None, None, ())
+    with pytest.raises(extras.MissingExtraError, match=r"\[pdf\]"):
+        batch.html_to_pdf([html], chromium="/bin/true")
+
+
+def test_idp_render_without_the_pdf_extra_says_in_one_line_how_to_get_pdfs(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from click.testing import CliRunner
+
+    from playbook import cli
+
+    index = tmp_path / "index.html"
+    done = SimpleNamespace(counts=lambda: {"rendered": 2, "skipped": 0, "failed": 0}, failed=[], index=index)
+    monkeypatch.setattr(cli, "render_idps", lambda *args, **kwargs: done)
+    monkeypatch.setitem(sys.modules, "playwright", None)
+    for lang, line in (("en", "HTML only, no PDFs: Missing optional part [pdf] (PDFs of the reports): "
+                               "pip install 'sales-playbook[pdf]'"),
+                       ("zh", "仅生成 HTML，未生成 PDF：缺少可选组件 [pdf]（报告的 PDF）："
+                              "pip install 'sales-playbook[pdf]'")):
+        res = CliRunner().invoke(cli.main, ["idp", "render", "--out", str(tmp_path), "--lang", lang])
+        assert res.exit_code == 0 and "Traceback" not in res.output
+        assert res.output.splitlines()[-1] == line
+        assert str(index) in res.output
+    quiet = CliRunner().invoke(cli.main, ["idp", "render", "--out", str(tmp_path), "--no-pdf"])
+    assert "pdf]" not in quiet.output
+
+
+def test_a_missing_extra_raised_deep_down_is_one_line_naming_it(monkeypatch):
+    from click.testing import CliRunner
+
+    from playbook import cli
+
+    def render(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'psycopg'", name="psycopg")
+
+    monkeypatch.setattr(cli, "render_idps", render)
+    res = CliRunner().invoke(cli.main, ["idp", "render", "--from-store", "--store", "postgresql+psycopg://h/db"])
+    assert res.exit_code == 1
+    assert res.output.strip() == ("Error: Missing optional part [postgres] (the PostgreSQL store): "
+                                  "pip install 'sales-playbook[postgres]'")
+
+
+def test_every_extra_has_its_message_in_both_languages():
+    for extra in extras.EXTRAS:
+        en, zh = extras.message(extra, "en"), extras.message(extra, "zh")
+        assert f"[{extra}]" in en and f"[{extra}]" in zh and "\n" not in en + zh
+        assert f"pip install 'sales-playbook[{extra}]'" in en
+
+
+# --------------------------------------------------------------------------- notebooks copy, make lab as root
+
+def test_notebooks_copy_gives_an_editable_copy_and_never_overwrites(tmp_path):
+    from click.testing import CliRunner
+
+    from playbook import cli
+
+    dest = tmp_path / "mine"
+    res = CliRunner().invoke(cli.main, ["notebooks", "copy", str(dest)])
+    assert res.exit_code == 0, res.output
+    shipped = {str(p.relative_to(resources.kit_path("notebooks"))) for p in resources.kit_path("notebooks").rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts}
+    assert {str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()} == shipped
+    assert f"Copied {len(shipped)} files" in res.output and "jupyter lab" in res.output
+    (dest / "00_team_overview.ipynb").write_text("my edits", encoding="utf-8")
+    again = CliRunner().invoke(cli.main, ["notebooks", "copy", str(dest), "--lang", "zh"])
+    assert again.exit_code == 1 and "已存在且不为空" in again.output and "Traceback" not in again.output
+    assert (dest / "00_team_overview.ipynb").read_text(encoding="utf-8") == "my edits"
+
+
+def _make_dry_run(*targets: str) -> list[str]:
+    """The recipes `make` would run (``make -n``: printed, nothing run)."""
+    res = subprocess.run(["make", "-n", "--no-print-directory", *targets], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "MAKEFLAGS": ""})
+    assert res.returncode == 0, res.stderr
+    return res.stdout.splitlines()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_lab_passes_allow_root_only_when_root_and_make_app_needs_none():
+    lines = _make_dry_run("lab", "app")
+    (lab,) = [line for line in lines if "jupyter lab" in line]
+    (app,) = [line for line in lines if "playbook app" in line]
+    assert ("--allow-root" in lab.split()) == (os.geteuid() == 0)
+    assert "--allow-root" not in app   # Voila has no such check (and no such flag)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_labs_jupyter_command_starts_as_this_user(tmp_path):
+    """The `make lab` command line (with --allow-root when root) starts JupyterLab, which answers."""
+    (lab,) = [line for line in _make_dry_run("lab") if "jupyter lab" in line]
+    args = lab.split()[1:]  # after .venv/bin/jupyter: this interpreter's
+    port = _free_port()
+    jupyter = str(Path(sys.executable).with_name("jupyter"))
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
+    with open(tmp_path / "lab.log", "w") as log:
+        proc = subprocess.Popen([jupyter, *args, "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
+                                 "--IdentityProvider.token=", f"--LabApp.workspaces_dir={tmp_path / 'ws'}"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            assert proc.poll() is None, (tmp_path / "lab.log").read_text()[-3000:]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab", timeout=5) as res:
+                    assert res.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, (tmp_path / "lab.log").read_text()[-3000:]
+                time.sleep(1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
