@@ -42,7 +42,7 @@ _IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc")
 
 def _package() -> Path:
     """Return the folder of the ``playbook`` package (on disk: the kit is never zipped)."""
-    return Path(str(_importlib_resources.files("playbook")))
+    return Path(str(_importlib_resources.files("playbook"))).resolve()
 
 
 def installed() -> bool:

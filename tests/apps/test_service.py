@@ -207,6 +207,12 @@ def test_reading_commands_create_nothing_outside_out(tmp_path, monkeypatch):
         assert set(os.listdir(work)) == allowed, args   # the --out of this and earlier commands only
         assert not home.exists(), args
     assert "There is no IDP store" in CliRunner().invoke(cli.main, ["idp", "export", "--out", "x.xlsx"]).output
+    # PDFs asked for without the [pdf] extra: the (fresh) HTML stays, no PDF, one line says how to get them
+    monkeypatch.setitem(sys.modules, "playwright", None)
+    res = CliRunner().invoke(cli.main, ["idp", "render", "--reps", "R001", "--workers", "1", "--out", "idp"])
+    assert res.exit_code == 0 and "Traceback" not in res.output, res.output
+    assert res.output.splitlines()[-1].startswith("HTML only, no PDFs: Missing optional part [pdf]")
+    assert (work / "idp" / "index.html").is_file() and not list((work / "idp").glob("*.pdf"))
     assert {f: _listing(paths.ROOT / f) for f in kit_before} == kit_before
 
 
