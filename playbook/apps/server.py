@@ -187,8 +187,9 @@ def _finish(proc: subprocess.Popen, tree: set[int], grace: float) -> None:
         os.killpg(proc.pid, signal.SIGKILL)  # the server leads its own process group
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=2)
-    ours = {pid for pid, _ in _descendants(os.getpid())}  # orphans of the server came back to us
-    left = [pid for pid in tree & ours if _running(pid)]
+    # The server's kernels run in sessions of their own; orphaned, they came back to us (subreaper)
+    # or, where that is not available, went to init: either way they are ended by their ids.
+    left = [pid for pid in tree if _running(pid)]
     for sig, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 0.0)):
         for pid in left:
             with contextlib.suppress(OSError):
@@ -197,6 +198,6 @@ def _finish(proc: subprocess.Popen, tree: set[int], grace: float) -> None:
         while wait and any(_running(pid) for pid in left) and time.monotonic() < deadline:
             time.sleep(0.05)
         left = [pid for pid in left if _running(pid)]
-    for pid in tree & ours:  # reap those that became our children
+    for pid in tree & {kid for kid, _ in _descendants(os.getpid())}:  # reap those that became our children
         with contextlib.suppress(ChildProcessError, OSError):
             os.waitpid(pid, os.WNOHANG)
