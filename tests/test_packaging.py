@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from playbook.core import extras, resources
+from playbook.core.errors import PlaybookError
 
 ROOT = Path(__file__).resolve().parent.parent
 SELF = "sales-playbook"
@@ -264,7 +265,7 @@ def test_without_the_pdf_extra_a_report_keeps_its_html_and_no_pdf_is_attempted(t
     job = batch.Job("R1", "nb.ipynb", {}, str(html), "f:t", "R1", stale=False, pdf=True, pdf_stale=True)
     res = batch.run_job(job)
     assert (res.status, res.error, res.pdf, res.wrote) == ("skipped", None, None, ())
-    with pytest.raises(extras.MissingExtraError, match=r"\[pdf\]"):
+    with pytest.raises(PlaybookError, match=r"\[pdf\]"):
         batch.html_to_pdf([html], chromium="/bin/true")
 
 

@@ -42,7 +42,6 @@ from pathlib import Path
 
 from playbook.core.errors import PlaybookError
 from playbook.core.labels import t
-from playbook.pipeline.batch import _descendants, _running
 
 __all__ = ["HOME_PATH", "HEALTH_PATH", "STOP_SIGNALS", "voila_command", "app_url", "is_loopback", "check_port", "serve"]
 
@@ -125,6 +124,39 @@ def _server_preexec() -> None:  # pragma: no cover - runs in the child between f
     _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)  # `playbook app` killed: the server still shuts its kernels
 
 
+def _descendants(pid: int) -> set[int]:
+    """Return the ids of every process below ``pid`` (from /proc; empty where there is none)."""
+    children: dict[int, list[int]] = {}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return set()
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found.update(kids)
+        todo += kids
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Tell whether ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
+    if Path("/proc").is_dir():
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as res:  # noqa: S310 - our own loopback URL
@@ -152,7 +184,7 @@ def serve(cmd: Sequence[str], *, cwd: str | Path, env: dict[str, str], ip: str, 
 
     def stop(signum: int, _frame: object) -> None:
         stopping.append(signum)
-        tree.update(pid for pid, _ in _descendants(proc.pid))
+        tree.update(_descendants(proc.pid))
         with contextlib.suppress(ProcessLookupError):
             proc.send_signal(signal.SIGTERM)
 
@@ -161,7 +193,7 @@ def serve(cmd: Sequence[str], *, cwd: str | Path, env: dict[str, str], ip: str, 
         probe, announced = app_url(_probe_ip(ip), port, HEALTH_PATH), False
         deadline = time.monotonic() + timeout
         while proc.poll() is None and not stopping:
-            tree.update(pid for pid, _ in _descendants(proc.pid))
+            tree.update(_descendants(proc.pid))
             if not announced and not stopping and _healthy(probe):
                 announced = True
                 ready()
@@ -198,6 +230,6 @@ def _finish(proc: subprocess.Popen, tree: set[int], grace: float) -> None:
         while wait and any(_running(pid) for pid in left) and time.monotonic() < deadline:
             time.sleep(0.05)
         left = [pid for pid in left if _running(pid)]
-    for pid in tree & {kid for kid, _ in _descendants(os.getpid())}:  # reap those that became our children
+    for pid in tree & _descendants(os.getpid()):  # reap those that became our children
         with contextlib.suppress(ChildProcessError, OSError):
             os.waitpid(pid, os.WNOHANG)
