@@ -12,6 +12,8 @@ DATA ?= data/sample
 LANG_ ?= en
 PORT ?= 8866
 REPORTS := reports
+# Jupyter refuses to run as root without --allow-root: pass it only when root (a container, CI).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 DEBS := chromium fonts-noto-cjk poppler-utils postgresql
 
 .DEFAULT_GOAL := help
@@ -52,7 +54,7 @@ test: setup ## run the whole test suite (lint, import contracts, unit, doctests,
 	$(PY) -m pytest -q -n auto --dist loadgroup --durations=15 tests playbook --doctest-modules
 
 lab: setup ## open JupyterLab on the notebooks
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT)
 
 app: setup ## serve the staff apps (Voila) on http://127.0.0.1:$(PORT)
 	$(PLAYBOOK) app --port $(PORT)

@@ -13,9 +13,8 @@ Examples
 from __future__ import annotations
 
 import functools
+import gc
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import warnings
@@ -27,9 +26,9 @@ from playbook import incentives as inc
 from playbook import rfm as rfm_mod
 from playbook import targets
 from playbook import workshop as ws
-from playbook.apps import identity
+from playbook.apps import ENV_LANG, identity, server
 from playbook.bench import run, to_markdown
-from playbook.core import paths
+from playbook.core import extras, paths, resources
 from playbook.core.dates import resolve_as_of
 from playbook.core.errors import PlaybookError, ValidationError
 from playbook.core.labels import label_frame, t
@@ -41,6 +40,8 @@ from playbook.data.sample import generate, write_tables
 from playbook.pipeline.idp_batch import render_idps
 from playbook.pipeline.notebooks import render_notebook
 from playbook.pipeline.store import Store, StoreError, export_workbook
+from playbook.pipeline.store_db import default_url
+from playbook.pipeline.store_db import exists as store_exists
 from playbook.present import incentives as present_incentives
 from playbook.present import rfm as present_rfm
 from playbook.present import targets as present_targets
@@ -62,6 +63,11 @@ def _friendly(func):
         except PlaybookError as exc:
             text = exc.message(kwargs.get("lang") or "en") if isinstance(exc, StoreError) else str(exc)
             click.echo(f"Error: {text}", err=True)
+            sys.exit(1)
+        except ImportError as exc:  # an optional part missing at run time: one line naming the extra
+            if extras.extra_of(exc) is None:
+                raise
+            click.echo(f"Error: {extras.message(extras.extra_of(exc), kwargs.get('lang', 'en') or 'en')}", err=True)
             sys.exit(1)
 
     return wrapper
@@ -299,6 +305,8 @@ def idp_render(data_dir: str, column_map: str, out: Path, reps: str, as_of: str,
     for res in batch.failed:
         click.echo(f"  {res.rep_id}: {res.error}", err=True)
     click.echo(f"{t('cli.index_written', lang)}: {batch.index.resolve()}")
+    if not no_pdf and not extras.has("pdf"):
+        click.echo(t("extras.no_pdf", lang, hint=extras.message("pdf", lang)), err=True)
     sys.exit(1 if batch.failed else 0)
 
 
@@ -313,6 +321,8 @@ def idp_export(store_url: str | None, out: Path) -> None:
     and it is listed (plan, version, why) on stderr and in the sheet ``unreadable``;
     the exit status is then 1.
     """
+    if not store_exists(store_url or None):  # reading never creates a store
+        raise PlaybookError(t("store.none_yet", "en", where=default_url() if not store_url else store_url))
     with Store(store_url or None) as store:
         try:
             done = export_workbook(store, out)
@@ -373,28 +383,61 @@ def workshop_handouts(out: Path, solved: bool, lang: str) -> None:
 @click.option("--user-header", default=identity.DEFAULT_USER_HEADER, show_default=True,
               help="The proxy's header naming the user (with --trusted-proxy).")
 @click.option("--hr", "hr", default="", help="HR logins, comma-separated (added to $PLAYBOOK_HR_USERS).")
-@click.option("--dry-run", is_flag=True, help="Print the Voila command instead of running it.")
-def app(port: int, ip: str, trusted_proxy: bool, user_header: str, hr: str, dry_run: bool) -> None:
-    """Serve the staff apps with Voila (landing page lists them, EN / 中文).
+@lang_option(help="Language of these messages and of the apps without ?lang= in the address.")
+@click.option("--dry-run", is_flag=True, help="Print the server command instead of running it.")
+@_friendly
+def app(port: int, ip: str, trusted_proxy: bool, user_header: str, hr: str, lang: str, dry_run: bool) -> None:
+    """Serve the staff apps with Voila (landing page lists them, EN / 中文) until stopped.
 
     Who is logged in comes from the proxy's header (--trusted-proxy) or from Jupyter
-    Server's login; without either the IDP form is read-only.
+    Server's login; without either the IDP form is read-only. SIGTERM, SIGINT or SIGHUP
+    stop the server and its kernels; the health check is at /playbook/health.
     """
-    env = identity.server_env(trusted_proxy=trusted_proxy, user_header=user_header, hr=hr)
-    exe = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
-    # Kernels of closed pages are culled after 15 idle minutes: Voila's own shutdown request
-    # on page close is refused (voila-dashboards/voila#1458, "_xsrf argument missing").
-    cmd = [exe, str(paths.APPS_DIR), "--no-browser", f"--port={port}", f"--Voila.ip={ip}",
-           "--strip_sources=True", "--show_tracebacks=False",
-           "--MappingKernelManager.cull_idle_timeout=900", "--MappingKernelManager.cull_interval=60"]
-    host = "127.0.0.1" if ip in ("0.0.0.0", "") else ip
-    click.echo(f"Apps: http://{host}:{port}/voila/render/home.ipynb   (中文: ...?lang=zh)")
+    env = {**identity.server_env(trusted_proxy=trusted_proxy, user_header=user_header, hr=hr), ENV_LANG: lang}
+    cmd = server.voila_command(paths.APPS_DIR, ip=ip, port=port)
     who = (f"the {user_header} header of the proxy" if trusted_proxy else "the Jupyter login, if one is set")
-    click.echo(f"Identity: {who}; HR: {env[identity.ENV_HR_USERS] or '(none)'}")
+
+    def announce() -> None:
+        click.echo(t("serve.apps_at", lang, url=server.app_url(ip, port)))
+        click.echo(t("serve.health_at", lang, url=server.app_url(ip, port, server.HEALTH_PATH)))
+        click.echo(f"Identity: {who}; HR: {env[identity.ENV_HR_USERS] or '(none)'}")
+
+    if not server.is_loopback(ip):
+        click.echo(t("serve.exposed", lang, ip=ip), err=True)
     if dry_run:
+        announce()
         click.echo(" ".join(cmd))
         return
-    sys.exit(subprocess.call(cmd, cwd=str(paths.APPS_DIR), env={**os.environ, **env}))
+    extras.require("apps", lang)
+    server.check_port(ip, port, lang)
+    code = server.serve(cmd, cwd=paths.APPS_DIR, env={**os.environ, **env}, ip=ip, port=port, ready=announce,
+                        lang=lang)
+    click.echo(t("serve.stopped", lang), err=True)
+    gc.freeze()  # nothing left to clean: skip the interpreter's final collection, end at once
+    sys.exit(code)
+
+
+@main.group()
+def notebooks() -> None:
+    """Work with the kit's notebooks (analysis, workshop, apps): make an editable copy of your own."""
+
+
+@notebooks.command("copy")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@lang_option()
+@_friendly
+def notebooks_copy(dest: Path, lang: str) -> None:
+    """Copy the kit's notebooks to DEST (a new folder) to edit and run them in JupyterLab.
+
+    The copies still find the sample company and the templates: a notebook's
+    ``data_dir = "data/sample"`` means the kit's sample unless DEST has such a folder.
+    """
+    try:
+        files = resources.copy_folder("notebooks", dest)
+    except FileExistsError:
+        raise PlaybookError(t("notebooks.exists", lang, folder=dest)) from None
+    click.echo(t("notebooks.copied", lang, count=len(files), folder=dest.resolve()))
+    click.echo(t("notebooks.open", lang, folder=dest))
 
 
 @main.command()

@@ -39,6 +39,7 @@ from playbook.present.excel import neutralise
 from playbook.targets import overview
 
 __all__ = [
+    "ENV_LANG",
     "app_lang",
     "error_html",
     "render_outputs",
@@ -52,12 +53,20 @@ __all__ = [
     "home_app",
 ]
 
+#: The apps' default language (``en`` or ``zh``) when a page address has no ``?lang=``.
+ENV_LANG = "PLAYBOOK_LANG"
 
-def app_lang(query: str | None = None, default: str = "en") -> str:
+
+def app_lang(query: str | None = None, default: str | None = None) -> str:
     """Return the language asked for in the page's query string (``?lang=zh``).
 
-    Voila passes the query string to the kernel as ``QUERY_STRING``.
+    Voila passes the query string to the kernel as ``QUERY_STRING``. Without ``?lang=``
+    the page is in ``default``: else the server's language (``$PLAYBOOK_LANG``, set by
+    ``playbook app --lang``), else English.
     """
+    if default is None:
+        default = os.environ.get(ENV_LANG, "").strip() or "en"
+    default = default if default in LANGS else "en"
     query = os.environ.get("QUERY_STRING", "") if query is None else query
     lang = parse_qs(query).get("lang", [default])[0]
     return lang if lang in LANGS else default

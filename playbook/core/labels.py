@@ -1,6 +1,6 @@
 """The label catalogue: every user-facing string, in English and Simplified Chinese.
 
-Labels live in YAML files in ``playbook/labels/`` (one file per area, merged on
+Labels live in YAML files in ``playbook/core/labels/`` (one file per area, merged on
 load). Each entry maps a key to its ``en`` and ``zh`` text; texts may hold
 ``str.format`` fields.
 
@@ -16,16 +16,16 @@ Examples
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 import yaml
 
 from playbook.core.errors import ParameterError
+from playbook.core.resources import package_path
 
 __all__ = ["LANGS", "t", "catalogue", "check_lang", "label_frame"]
 
 LANGS = ("en", "zh")
-_DIR = Path(__file__).with_name("labels")
+_DIR = package_path("core", "labels")
 
 
 def check_lang(lang: str) -> str:

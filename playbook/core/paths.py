@@ -1,4 +1,7 @@
-"""Every path the kit uses, relative to the repository (or an installed copy).
+"""Every path the kit uses: its shipped folders (see :mod:`playbook.core.resources`) and safe names.
+
+``ROOT`` is the folder holding ``data/``, ``notebooks/`` and ``templates/``: the repository
+in a source checkout, the package data of an installed wheel.
 
 Examples
 --------
@@ -10,6 +13,8 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
+
+from playbook.core.resources import kit_root
 
 __all__ = [
     "ROOT",
@@ -26,7 +31,7 @@ __all__ = [
     "file_in",
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = kit_root()
 DATA_DIR = ROOT / "data"
 SAMPLE_DIR = DATA_DIR / "sample"
 COLUMN_MAPS_DIR = DATA_DIR / "column_maps"
@@ -38,10 +43,10 @@ REPORTS_DIR = ROOT / "reports"
 
 
 def resolve(path: str | Path) -> Path:
-    """Return ``path`` as given if it exists, else relative to the repository root.
+    """Return ``path`` as given if it exists, else relative to the kit's folders (:data:`ROOT`).
 
     Notebooks run with their own folder as working directory; this lets their
-    parameters say ``data/sample`` either way.
+    parameters say ``data/sample`` either way, in a checkout or an installed kit.
 
     Examples
     --------

@@ -50,6 +50,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from playbook.core import extras
 from playbook.core.errors import ParameterError, PlaybookError
 from playbook.core.labels import t
 from playbook.core.paths import TEMPLATES_DIR, safe_filename
@@ -326,8 +327,8 @@ def _job_pdf(job: Job, html: Path, wrote: list[str]) -> str | None:
     pdf = html.with_suffix(".pdf")
     if not (job.stale or job.pdf_stale):
         return str(pdf)
-    exe = _chromium() if job.pdf else None
-    if exe is None:  # no PDF asked for, or no chromium to print with
+    exe = _chromium() if job.pdf and extras.has("pdf") else None
+    if exe is None:  # no PDF asked for, or no [pdf] extra or chromium to print with (HTML only)
         return None
     with _browser(exe) as browser:
         _print_pdf(browser, html)
@@ -603,7 +604,10 @@ def _browser(exe: str) -> Iterator[Any]:
     A worker's browser is closed when the worker exits normally (a multiprocessing
     finaliser) and ended with the worker's other children otherwise.
     """
-    from playwright.sync_api import sync_playwright  # optional dependency: the test extra
+    try:
+        from playwright.sync_api import sync_playwright  # optional dependency: the [pdf] extra
+    except ImportError:
+        raise extras.MissingExtraError("pdf") from None
 
     args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -26,6 +26,7 @@ from playbook.core.paths import TEMPLATES_DIR
 from playbook.data import loading
 from playbook.pipeline import batch as render
 from playbook.pipeline.store import Store
+from playbook.pipeline.store_db import exists as store_exists
 from playbook.present import idp as present_idp
 from playbook.targets import overview
 
@@ -102,8 +103,10 @@ def stored_versions(store_url: str | None) -> dict[str, str]:
     """Return ``{rep_id: "plan_id:version:status"}`` of each rep's latest stored plan.
 
     Used to render stored plans and to notice a new version (the report is then out of
-    date). An empty dict when the store holds no plan.
+    date). An empty dict when the store holds no plan, or does not exist (it is not created).
     """
+    if not store_exists(store_url or None):
+        return {}
     with Store(store_url or None) as store:
         plans = store.plans()
     if plans.empty:

@@ -44,7 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from playbook.core import paths
+from playbook.core import resources
 from playbook.core.errors import PlaybookError
 from playbook.core.labels import t
 from playbook.pipeline import migrations
@@ -60,10 +60,11 @@ __all__ = [
     "ReadOnlyStoreError",
     "PlanVersion",
     "default_url",
+    "exists",
     "Database",
 ]
 
-DEFAULT_PATH = paths.ROOT / "var" / "idp.sqlite"
+DEFAULT_PATH = resources.state_dir() / "idp.sqlite"  # var/ of a checkout; see playbook.core.resources
 ENV_URL = "PLAYBOOK_STORE_URL"
 _RETRIES = 20
 _CONNECT_TIMEOUT = 10
@@ -162,6 +163,24 @@ def default_url() -> str:
     True
     """
     return os.environ.get(ENV_URL) or f"sqlite:///{DEFAULT_PATH}"
+
+
+def exists(url: str | Path | None = None) -> bool:
+    """Return False when ``url`` is a SQLite file that does not exist yet, i.e. nothing was ever stored.
+
+    A reader checks this first, so that only reading never creates a store (opening
+    one creates it). Other databases and memory count as existing.
+
+    Examples
+    --------
+    >>> exists("sqlite://"), exists("/nowhere/idp.sqlite"), exists("postgresql+psycopg://h/db")
+    (True, False, True)
+    """
+    parsed = sa.engine.make_url(_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return True
+    file = _sqlite_file(parsed)
+    return file is None or file.exists()
 
 
 def _url(url: str | Path | None) -> str:

@@ -143,7 +143,15 @@ def test_who_may_change_a_plan():
 
 def test_playbook_app_passes_the_identity_settings_to_voila(monkeypatch):
     calls = []
-    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, cwd, env: calls.append((cmd, cwd, env)) or 0)
+
+    def serve(cmd, *, cwd, env, ready, **_options):
+        calls.append((cmd, str(cwd), env))
+        ready()
+        return 0
+
+    monkeypatch.setattr(cli.server, "serve", serve)
+    monkeypatch.setattr(cli.server, "check_port", lambda *args: None)
+    monkeypatch.setattr(cli.extras, "require", lambda *args: None)
     monkeypatch.setenv(identity.ENV_TRUSTED_PROXY, "1")          # left in the shell: not trusted by itself
     monkeypatch.setenv(identity.ENV_HR_USERS, "hr.wu")
     plain = CliRunner().invoke(cli.main, ["app"])
