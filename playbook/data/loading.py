@@ -15,6 +15,7 @@ from playbook.core.schema import TABLE_ORDER, TABLES
 from playbook.data.issues import _concat, empty_issues, make_issues
 from playbook.data.mapping import _check_table_param, _default_as_of, _finish, _Prepared, _read_prepared
 from playbook.data.maps import REQUIRED_TABLES, SUFFIXES, ColumnMap, load_column_map
+from playbook.data.parsing import _as_text
 from playbook.data.validation import empty_frame
 
 __all__ = [
@@ -159,15 +160,20 @@ def _dataset_files(directory: Path, table: str) -> list[Path]:
     return [directory / f"{table}{s}" for s in SUFFIXES if (directory / f"{table}{s}").is_file()]
 
 
-def _references(preps: Iterable[_Prepared]) -> dict[str, set[str]]:
-    """Known ids of every table present (from all its rows, even rows with problems)."""
-    known: dict[str, set[str]] = {}
+def _references(preps: Iterable[_Prepared]) -> dict[str, pd.Series]:
+    """Known ids of every table present (from all its rows, even rows with problems).
+
+    Each table's ids are a Series of distinct non-empty stripped values (Arrow-backed
+    text: no Python string per id).
+    """
+    parts: dict[str, list[pd.Series]] = {}
     for prep in preps:
         if prep.table and prep.values is not None:
             key = TABLES[prep.table].key
-            if isinstance(key, str):
-                known.setdefault(prep.table, set()).update(prep.ids(key))
-    return known
+            if isinstance(key, str) and key in prep.values:
+                s = _as_text(prep.values[key])
+                parts.setdefault(prep.table, []).append(s[s.ne("")])
+    return {t: pd.Series(pd.concat(p, ignore_index=True).unique(), dtype="str") for t, p in parts.items()}
 
 
 def validate_dataset(
