@@ -8,7 +8,6 @@ import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pandas as pd
 import pyarrow as pa
@@ -76,7 +75,9 @@ def _sniff_sep(text: str, suffix: str) -> str:
     return best if counts[best] > counts[","] else ","
 
 
-_ARROW_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype, Arrow-backed
+_TEXT = pd.Series([], dtype="str").dtype  # pandas' text dtype: Arrow-backed "str" (pandas >= 3)
+_TEXT_TYPES = ({pa.string(): _TEXT, pa.large_string(): _TEXT}.get
+               if isinstance(_TEXT, pd.api.extensions.ExtensionDtype) else None)
 
 
 def _read_csv_arrow(data: bytes, sep: str) -> pd.DataFrame | None:
@@ -108,7 +109,7 @@ def _read_csv_arrow(data: bytes, sep: str) -> pd.DataFrame | None:
         )
     except (pa.ArrowInvalid, ValueError):
         return None
-    return table.to_pandas(types_mapper={pa.string(): _ARROW_STR, pa.large_string(): _ARROW_STR}.get)
+    return table.to_pandas(types_mapper=_TEXT_TYPES)
 
 
 def _read_text(path: Path, encoding: str | None) -> pd.DataFrame:
