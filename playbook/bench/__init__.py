@@ -167,10 +167,13 @@ def run(*, quick: bool = False, only: list[str] | None = None) -> pd.DataFrame:
             "mode": "quick" if quick else "full"}
     start = time.perf_counter()
     results: list[Result] = []
+    ran = []
     for name, (func, full, small) in cases().items():
         if only and name not in only:
             continue
+        ran.append(name)
         results += func(small if quick else full)
+    meta["cases"] = ", ".join(ran) if only else "all"
     meta["load_after"] = _load()
     meta["minutes"] = f"{(time.perf_counter() - start) / 60:.1f}"
     table = pd.DataFrame([{
@@ -210,7 +213,8 @@ def to_markdown(table: pd.DataFrame) -> str:
         lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
     head = (f"Measured {meta.get('date', '?')} ({meta.get('mode', '?')} run, {meta.get('minutes', '?')} min) on "
             f"{meta.get('cpus', '?')} CPUs, Python {meta.get('python', '?')}, pandas {meta.get('pandas', '?')}; "
-            f"load average (1, 5, 15 min) {meta.get('load_before', '?')} before, {meta.get('load_after', '?')} after.")
+            f"load average (1, 5, 15 min) {meta.get('load_before', '?')} before, {meta.get('load_after', '?')} after."
+            + (f" Cases run: {meta['cases']}." if meta.get("cases", "all") != "all" else ""))
     return ("# Benchmarks\n\n" + head + "\n\nratio = seconds / baseline_seconds, both the median of N runs, "
             "interleaved in the same process. floor: the least code computing the same figures; peer: the "
             "library a user would pick; naive: the workflow without the kit, same workers and outputs.\n\n"

@@ -147,7 +147,7 @@ def lookup(directory: str | Path, files: Iterable[str | Path], *extra: object) -
         key = future.result()
     if current is not None and current[2].get("key") == key:
         return key, current
-    return key, None
+    return key, (read_entry(directory, key) if folder is not None and (folder / key).is_dir() else None)
 
 
 def read_entry(directory: str | Path, key: str) -> Entry | None:

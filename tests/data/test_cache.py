@@ -138,3 +138,12 @@ def test_sample_with_issues_round_trips(tmp_path, monkeypatch, validations):
     assert len(first[1]) >= 3
     _same(first, loading.validate_dataset(data))
     assert len(validations) == 1
+
+
+def test_hit_while_another_entry_of_the_folder_exists(folder, validations):
+    """Another process may be storing another as-of date's entry at the same time."""
+    first = loading.validate_dataset(folder, as_of=AS_OF)
+    (entry,) = [e for f in cache.cache_dir().iterdir() for e in f.iterdir()]
+    shutil.copytree(entry, entry.parent / "someone-elses-key")
+    _same(first, loading.validate_dataset(folder, as_of=AS_OF))
+    assert len(validations) == 1
