@@ -98,3 +98,5 @@ def test_numbers_fast_path():
 def test_duplicates_found_in_one_hash_pass():
     assert not _has_duplicates(pd.Series(["a", "b", None, None], dtype="str"))
     assert _has_duplicates(pd.Series(["a", "b", "a"], dtype="str"))
+    assert not _has_duplicates(pd.Series(["b", "a", "c"], dtype="str"))  # unsorted: counted
+    assert _has_duplicates(pd.Series(["a", "a"], dtype="str"))  # sorted but not strictly increasing

@@ -135,4 +135,4 @@ def _bench_payouts(scale: float) -> list[Result]:
                    "per-rep, per-month Python loop (same cents)", base, kind="naive", repeats=1)]
 
 
-CASES = {"incentives": (_bench_payouts, 1.0, 0.05)}
+CASES = {"incentives": (_bench_payouts, 0.25, 0.05)}  # the naive loop takes ~25 s for 500 reps
