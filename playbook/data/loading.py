@@ -162,14 +162,15 @@ def _dataset_files(directory: Path, table: str) -> list[Path]:
 
 
 def _references(preps: Iterable[_Prepared]) -> dict[str, pd.Series]:
-    """Known ids of every table present (from all its rows, even rows with problems).
+    """Known ids of every table present that others refer to (from all its rows, even rows with problems).
 
     Each table's ids are a Series of distinct non-empty stripped values (Arrow-backed
     text: no Python string per id).
     """
+    referenced = {ref for spec in TABLES.values() for ref, _ in spec.references.values()}
     parts: dict[str, list[pd.Series]] = {}
     for prep in preps:
-        if prep.table and prep.values is not None:
+        if prep.table in referenced and prep.values is not None:
             key = TABLES[prep.table].key
             if isinstance(key, str) and key in prep.values:
                 s = _as_text(prep.values[key])

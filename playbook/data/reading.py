@@ -88,7 +88,8 @@ def _read_csv_arrow(data: bytes, sep: str) -> pd.DataFrame | None:
     numbers; nameless or repeated headers; ragged rows) returns None, and the caller
     reads the file the careful way.
     """
-    if b"\n\n" in data or b"\n\r\n" in data or b"\r\r" in data:
+    quoted = b'"' in data  # one memchr; without any quote no value spans lines
+    if quoted and (b"\n\n" in data or b"\n\r\n" in data or b"\r\r" in data):
         return None
     try:  # the header row, from the first block only
         with pa_csv.open_csv(pa.py_buffer(data), read_options=pa_csv.ReadOptions(block_size=1 << 16),
@@ -98,10 +99,10 @@ def _read_csv_arrow(data: bytes, sep: str) -> pd.DataFrame | None:
         names = None
     if not names or len(set(names)) != len(names) or any(not n.strip() for n in names):
         return None
-    try:  # without any quote no value spans lines, and pyarrow parses blocks in parallel
+    try:  # without quotes pyarrow parses blocks in parallel
         table = pa_csv.read_csv(
             pa.py_buffer(data),
-            parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=b'"' in data),
+            parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
             convert_options=pa_csv.ConvertOptions(
                 column_types={n: pa.string() for n in names},
                 strings_can_be_null=False, quoted_strings_can_be_null=False,
@@ -109,6 +110,8 @@ def _read_csv_arrow(data: bytes, sep: str) -> pd.DataFrame | None:
         )
     except (pa.ArrowInvalid, ValueError):
         return None
+    if not quoted and table.num_rows != data.count(b"\n") - data.endswith(b"\n"):
+        return None  # pyarrow skipped blank lines (which keep their line numbers the careful way)
     return table.to_pandas(types_mapper=_TEXT_TYPES)
 
 
