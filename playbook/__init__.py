@@ -27,7 +27,18 @@ checks this, see ``pyproject.toml``)::
 - :mod:`playbook.cli` — the ``playbook`` command; :mod:`playbook.bench` — benchmarks
 """
 
-from playbook import case, core, data, funnel, idp, incentives, present, rfm, targets
+from playbook import (
+    _fast_start,  # noqa: F401  (first: before anything imports jsonschema)
+    case,
+    core,
+    data,
+    funnel,
+    idp,
+    incentives,
+    present,
+    rfm,
+    targets,
+)
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "core", "data", "targets", "rfm", "funnel", "idp", "incentives", "case", "present"]

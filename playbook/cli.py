@@ -27,7 +27,7 @@ from playbook import rfm as rfm_mod
 from playbook import targets
 from playbook import workshop as ws
 from playbook.apps import ENV_LANG, identity, server
-from playbook.bench import run, to_markdown
+from playbook.bench import readme_section, run, to_markdown
 from playbook.core import extras, paths, resources
 from playbook.core.dates import resolve_as_of
 from playbook.core.errors import PlaybookError, ValidationError
@@ -442,16 +442,23 @@ def notebooks_copy(dest: Path, lang: str) -> None:
 
 @main.command()
 @out_option(type=OUT_FILE, default=Path("reports/bench.md"), show_default=True)
-@click.option("--quick", is_flag=True, help="Small sizes, for a smoke run.")
+@click.option("--quick", is_flag=True, help="Small sizes, for a smoke run (about 2 minutes).")
+@click.option("--only", multiple=True, help="Run only this case (repeatable), e.g. --only rfm.")
+@click.option("--readme/--no-readme", default=None,
+              help="Rewrite the README's performance table (default: on a full run of every case).")
 @_friendly
-def bench(out: Path, quick: bool) -> None:
-    """Run the benchmarks; print seconds and ratios against in-run baselines."""
-    table = run(quick=quick)
+def bench(out: Path, quick: bool, only: tuple[str, ...], readme: bool | None) -> None:
+    """Run the benchmarks; print seconds, ratios against in-run baselines and pass/fail per target."""
+    table = run(quick=quick, only=list(only) or None)
     text = to_markdown(table)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     click.echo(text)
     click.echo(f"written: {out.resolve()}")
+    readme_path = paths.ROOT / "README.md"
+    if (readme if readme is not None else not (quick or only)) and readme_path.is_file():
+        readme_path.write_text(readme_section(readme_path.read_text(encoding="utf-8"), table), encoding="utf-8")
+        click.echo(f"written: {readme_path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
@@ -30,11 +32,14 @@ def _fail(file: object, code: str, *, row: int | None = None, value: str | None 
 _ENCODING_EXPECTED = "UTF-8 | GB18030 (GBK)"
 
 
-def _decode(data: bytes, encoding: str | None, file: str) -> str:
-    """Decode ``data`` with ``encoding`` or the first of UTF-8(-BOM), GB18030 that works."""
+def _decode(data: bytes, encoding: str | None, file: str) -> tuple[str, str]:
+    """Decode ``data`` with ``encoding`` or the first of UTF-8(-BOM), GB18030 that works.
+
+    Returns the text and the encoding used.
+    """
     if encoding:
         try:
-            return data.decode(encoding)
+            return data.decode(encoding), encoding
         except LookupError:
             raise ParameterError("encoding", encoding, "an encoding such as 'utf-8' or "
                                  "'gb18030'") from None
@@ -42,13 +47,13 @@ def _decode(data: bytes, encoding: str | None, file: str) -> str:
             raise _encoding_error(data, err, file, encoding) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as err:
             raise _encoding_error(data, err, file, "UTF-16") from None
     first = None
     for enc in ("utf-8-sig", "gb18030"):
         try:
-            return data.decode(enc)
+            return data.decode(enc), enc
         except UnicodeDecodeError as err:
             first = first or err
     raise _encoding_error(data, first, file, _ENCODING_EXPECTED)
@@ -63,21 +68,76 @@ def _encoding_error(data: bytes, err: UnicodeDecodeError, file: str, expected: s
 def _sniff_sep(text: str, suffix: str) -> str:
     if suffix == ".tsv":
         return "\t"
-    head = text.split("\n", 1)[0]
+    end = text.find("\n")
+    head = text if end < 0 else text[:end]
     counts = {sep: head.count(sep) for sep in (",", "\t", ";")}
     best = max(counts, key=counts.get)
     return best if counts[best] > counts[","] else ","
 
 
+_TEXT = pd.Series([], dtype="str").dtype  # pandas' text dtype: Arrow-backed "str" (pandas >= 3)
+_TEXT_TYPES = ({pa.string(): _TEXT, pa.large_string(): _TEXT}.get
+               if isinstance(_TEXT, pd.api.extensions.ExtensionDtype) else None)
+
+
+def _read_csv_arrow(data: bytes, sep: str) -> pd.DataFrame | None:
+    """Read well-formed UTF-8 CSV bytes with pyarrow's parser (every cell as text); None when not plain.
+
+    The fast path for large exports: Arrow-backed text columns, no Python string per
+    cell. Anything pandas' parser reads differently (blank lines, which keep their line
+    numbers; nameless or repeated headers; ragged rows) returns None, and the caller
+    reads the file the careful way.
+    """
+    quoted = b'"' in data  # one memchr; without any quote no value spans lines
+    if quoted and (b"\n\n" in data or b"\n\r\n" in data or b"\r\r" in data):
+        return None
+    try:  # the header row, from the first block only
+        with pa_csv.open_csv(pa.py_buffer(data), read_options=pa_csv.ReadOptions(block_size=1 << 16),
+                             parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=True)) as head:
+            names = head.schema.names
+    except (pa.ArrowInvalid, ValueError):
+        names = None
+    if not names or len(set(names)) != len(names) or any(not n.strip() for n in names):
+        return None
+    try:  # without quotes pyarrow parses blocks in parallel
+        table = pa_csv.read_csv(
+            pa.py_buffer(data),
+            parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False, quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    if not quoted and table.num_rows != data.count(b"\n") - data.endswith(b"\n"):
+        return None  # pyarrow skipped blank lines (which keep their line numbers the careful way)
+    return table.to_pandas(types_mapper=_TEXT_TYPES)
+
+
 def _read_text(path: Path, encoding: str | None) -> pd.DataFrame:
     file = str(path)
     data = path.read_bytes()
-    text = _decode(data, encoding, file)
+    if (encoding or "utf-8").replace("_", "-").lower() in ("utf-8", "utf-8-sig", "utf8") \
+            and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        end = body.find(b"\n")
+        head = (body if end < 0 else body[:end]).decode("utf-8", "replace")
+        frame = _read_csv_arrow(body, _sniff_sep(head, path.suffix.lower()))  # pyarrow checks the UTF-8
+        if frame is not None:
+            return _numbered(frame)
+    text, used = _decode(data, encoding, file)
+    del data
     if not text.replace("\ufeff", "").strip():
         raise _fail(file, "empty_file", expected="a header row and at least one data row")
+    sep = _sniff_sep(text, path.suffix.lower())
+    if used.replace("_", "-").lower() not in ("utf-8", "utf-8-sig", "utf8"):  # e.g. GB18030
+        frame = _read_csv_arrow(text.replace("\ufeff", "", 1).encode("utf-8"), sep)
+        if frame is not None:
+            return _numbered(frame)
     try:
         frame = pd.read_csv(
-            _io.StringIO(text), sep=_sniff_sep(text, path.suffix.lower()), dtype=str,
+            _io.StringIO(text), sep=sep, dtype=str,
             keep_default_na=False, na_filter=False, skip_blank_lines=False,
         )
     except pd.errors.ParserError as err:
@@ -85,6 +145,11 @@ def _read_text(path: Path, encoding: str | None) -> pd.DataFrame:
         found = re.search(r"line (\d+)", msg)
         raise _fail(file, "bad_csv", row=int(found.group(1)) if found else None, value=msg,
                     expected="the same number of cells on every row") from None
+    return _numbered(frame)
+
+
+def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give a CSV's records the row numbers the user sees (line 2 is the first); tidy the headers."""
     frame.index = pd.RangeIndex(2, len(frame) + 2)
     frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
     return frame

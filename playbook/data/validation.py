@@ -8,7 +8,9 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
+import pandera.pandas as pandera
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from playbook.core.errors import ParameterError
 from playbook.core.money import round_money
@@ -244,15 +246,15 @@ def _parse_column(raw: pd.Series, c: Column, table: str, *, fmt: str, amount_fac
     if c.kind in ("id", "text", "category"):
         v = s.where(~empty)
         if c.kind == "category":
-            v = v.str.normalize("NFKC").str.casefold()
+            v = _per_distinct(v, lambda u: (u.str.normalize("NFKC").str.casefold(), None))[0]
             rules[name] = ("bad_category", c.allowed)
     elif c.kind == "date":
-        v, amb = _parse_dates(s, fmt)
+        v, amb = _per_distinct(s, lambda u: _parse_dates(u, fmt))
         unread = ~empty & v.isna().to_numpy()
         col.add(unread & ~amb, name, "bad_date", _date_expected(fmt))
         col.add(amb, name, "ambiguous_date", "YYYY-MM-DD")
     elif c.kind in ("money", "count", "level"):
-        v = parse_numbers(s)
+        v = _numbers(s)
         col.add(~empty & v.isna().to_numpy(), name, "bad_number", _NUMBER_EXPECTED)
         if c.kind == "money":
             v = round_money(v * amount_factor)
@@ -266,7 +268,7 @@ def _parse_column(raw: pd.Series, c: Column, table: str, *, fmt: str, amount_fac
             rule = "level_out_of_range" if c.kind == "level" else "negative_count"
             rules[name] = (rule, None)
     elif c.kind == "bool":
-        v = parse_bools(s)
+        v = _per_distinct(s, lambda u: (parse_bools(u), None))[0]
         col.add(v.isna().to_numpy(), name, "bad_bool", _BOOL_EXPECTED)
         v = v.fillna(False)
     else:  # pragma: no cover - schema kinds are fixed
@@ -274,6 +276,40 @@ def _parse_column(raw: pd.Series, c: Column, table: str, *, fmt: str, amount_fac
     if not c.nullable and c.kind != "bool":
         col.add(empty, name, "missing_value", "a value")
     return v
+
+
+_FEW = 4096  # a column whose first 2 x _FEW values hold at most _FEW distinct ones is parsed per distinct value
+
+
+def _per_distinct(s: pd.Series, parse) -> tuple[pd.Series, np.ndarray | None]:
+    """Apply ``parse`` (text Series -> (Series, mask or None), element by element) to each distinct value once.
+
+    Dates, flags and categories repeat: a million order dates hold about a thousand
+    distinct days, so parsing those and spreading the results costs one hash of the
+    column. Columns of mostly distinct values (timestamps) are parsed directly. The
+    result is the same either way.
+    """
+    head = s.iloc[: 2 * _FEW]
+    if len(s) <= 2 * _FEW or head.nunique(dropna=False) > _FEW:
+        return parse(s)
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    values, mask = parse(pd.Series(uniques, dtype=s.dtype))
+    out = pd.Series(values.array.take(codes), index=s.index, name=s.name)
+    return out, (None if mask is None else np.asarray(mask)[codes])
+
+
+def _numbers(s: pd.Series) -> pd.Series:
+    """:func:`parse_numbers`, through one Arrow cast when every value is a plain finite number (or empty)."""
+    arr = pa.array(s.astype("str"), from_pandas=True)
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    try:
+        cast = pc.cast(arr, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return parse_numbers(s)
+    values = cast.to_numpy(zero_copy_only=False)
+    if not np.isfinite(values[cast.is_valid().to_numpy(zero_copy_only=False)]).all():
+        return parse_numbers(s)  # inf, nan: read (and refused) the careful way
+    return pd.Series(values + 0.0, index=s.index, dtype="float64")  # + 0.0: no negative zero
 
 
 def _refund_check(frame: pd.DataFrame, negate_refunds: bool, col: _Collector) -> None:
@@ -299,9 +335,17 @@ def _reference_check(frame: pd.DataFrame, spec: Table, values: pd.DataFrame,
     """Report ids that refer to a table given in ``references`` but are not among its ids."""
     for name, (ref_table, ref_col) in spec.references.items():
         if ref_table in references and name in values:
-            known = pd.Index(list(references[ref_table]), dtype="str")
-            unknown = frame[name].notna().to_numpy() & ~frame[name].isin(known).to_numpy()
+            unknown = frame[name].notna().to_numpy() & ~_isin(frame[name], references[ref_table])
             col.add(unknown, name, "unknown_reference", f"{ref_table}.{ref_col}")
+
+
+def _isin(values: pd.Series, known: Iterable[str]) -> np.ndarray:
+    """Return a boolean array: True where ``values`` (text) is one of ``known``; vectorised in Arrow."""
+    if not isinstance(known, (pd.Series, pd.Index, np.ndarray, pa.Array, pa.ChunkedArray)):
+        known = list(known)
+    known = pa.array(pd.Series(known, dtype="str").dropna(), type=pa.large_string())
+    arr = pa.array(values.astype("str"), from_pandas=True).cast(pa.large_string())
+    return pc.fill_null(pc.is_in(arr, value_set=known), False).to_numpy(zero_copy_only=False)
 
 
 def _sorted_issues(col: _Collector, spec: Table, headers: Mapping[str, str]) -> pd.DataFrame:
@@ -333,15 +377,15 @@ def _pandera_checks(frame: pd.DataFrame, rules: Mapping[str, tuple], col: _Colle
     columns = {}
     for name, (rule, arg) in rules.items():
         if rule == "bad_category":
-            check = pa.Check.isin(list(arg), error=rule)
+            check = pandera.Check.isin(list(arg), error=rule)
         elif rule == "level_out_of_range":
-            check = pa.Check.in_range(1, 5, error=rule)
+            check = pandera.Check.in_range(1, 5, error=rule)
         else:
-            check = pa.Check.ge(0, error=rule)
-        columns[name] = pa.Column(nullable=True, checks=check)
+            check = pandera.Check.ge(0, error=rule)
+        columns[name] = pandera.Column(nullable=True, checks=check)
     try:
-        pa.DataFrameSchema(columns).validate(frame[list(rules)], lazy=True)
-    except pa.errors.SchemaErrors as err:
+        pandera.DataFrameSchema(columns).validate(frame[list(rules)], lazy=True)
+    except pandera.errors.SchemaErrors as err:
         cases = err.failure_cases
         for (name, rule), group in cases.groupby(["column", "check"], sort=False):
             mask = frame.index.isin(group["index"].dropna().astype("int64"))
@@ -355,14 +399,16 @@ def _unique_check(frame: pd.DataFrame, spec, values: pd.DataFrame, col: _Collect
     key = [spec.key] if isinstance(spec.key, str) else list(spec.key or ())
     if not key or any(k not in values for k in key):
         return
+    if len(key) == 1 and not _has_duplicates(frame[key[0]]):
+        return
     keyed = frame[key].dropna()
     if keyed.empty or not keyed.duplicated().any():
         return
 
-    schema = pa.DataFrameSchema(unique=key, report_duplicates="all")
+    schema = pandera.DataFrameSchema(unique=key, report_duplicates="all")
     try:
         schema.validate(keyed, lazy=True)
-    except pa.errors.SchemaErrors as err:
+    except pandera.errors.SchemaErrors as err:
         rows = err.failure_cases["index"].dropna().astype("int64").unique()
         mask = frame.index.isin(rows)
         if len(key) == 1:
@@ -375,6 +421,20 @@ def _unique_check(frame: pd.DataFrame, spec, values: pd.DataFrame, col: _Collect
             header = ", ".join(col.headers.get(k, k) for k in key)
             col.headers = {**col.headers, "_key": header}
             col.add(mask, "_key", "duplicate_id", "a unique value", values=joined)
+
+
+def _has_duplicates(values: pd.Series) -> bool:
+    """Return True when a value (missing ones aside) occurs twice; one Arrow pass.
+
+    Ids in increasing order (most exports) cannot repeat: one comparison of neighbours
+    says so; otherwise the distinct values are counted (a hash pass).
+    """
+    arr = pa.array(values.astype("str"), from_pandas=True).drop_null()
+    if len(arr) < 2:
+        return False
+    if pc.all(pc.greater(arr[1:], arr[:-1])).as_py():
+        return False
+    return pc.count_distinct(arr).as_py() < len(arr)
 
 
 def _stage_order(frame: pd.DataFrame, values: pd.DataFrame, col: _Collector) -> None:

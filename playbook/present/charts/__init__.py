@@ -32,7 +32,8 @@ from matplotlib.axes import Axes
 
 from playbook.core.labels import check_lang, t
 
-__all__ = ["wan", "CJK_FONTS", "setup_fonts", "cjk_font", "ensure_axes", "monthly_sales_chart", "attainment_chart"]
+__all__ = ["wan", "CJK_FONTS", "setup_fonts", "cjk_font", "ensure_axes", "monthly_sales_chart", "attainment_chart",
+           "MAX_REP_BARS", "MAX_LEGEND_TEAMS"]
 
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -113,7 +114,7 @@ def monthly_sales_chart(monthly: pd.DataFrame, *, lang: str = "en", ax: Axes | N
 
     ``monthly`` has the columns ``team``, ``month``, ``net_sales`` (as returned by
     :func:`playbook.targets.overview.monthly_sales`). Draws on ``ax`` (a new figure when
-    None) and returns it.
+    None) and returns it. The legend names the teams up to :data:`MAX_LEGEND_TEAMS`.
     """
     check_lang(lang)
     ax = ensure_axes(ax, figsize=(9, 4))
@@ -125,7 +126,8 @@ def monthly_sales_chart(monthly: pd.DataFrame, *, lang: str = "en", ax: Axes | N
     ax.set_xlabel(t("col.month", lang))
     ax.set_title(t("chart.monthly_sales_by_team", lang))
     ax.grid(alpha=0.3)
-    ax.legend(title=t("col.team", lang), fontsize=8)
+    if monthly["team"].nunique() <= MAX_LEGEND_TEAMS:  # beyond, a legend taller than the chart
+        ax.legend(title=t("col.team", lang), fontsize=8)
     return ax
 
 
@@ -134,10 +136,14 @@ def attainment_chart(summary: pd.DataFrame, *, lang: str = "en", ax: Axes | None
 
     ``summary`` has ``name``, ``team`` and ``attainment`` (a ratio, 1.0 = 100%), as
     returned by :func:`playbook.targets.overview.rep_summary`. Draws on ``ax`` (a new
-    figure when None) and returns it.
+    figure when None) and returns it. Beyond :data:`MAX_REP_BARS` reps one bar each
+    would be unreadable (and a page metres long): the chart shows how many reps fall in
+    each 10% band instead, on a figure of fixed size.
     """
     check_lang(lang)
     data = summary.dropna(subset=["attainment"]).sort_values(["team", "attainment"])
+    if len(data) > MAX_REP_BARS:
+        return _attainment_bands(data, lang=lang, ax=ax)
     ax = ensure_axes(ax, figsize=(8, 0.28 * len(data) + 1.2))
     colors = {team: f"C{i}" for i, team in enumerate(sorted(data["team"].unique()))}
     ax.barh(data["name"] + " · " + data["team"], data["attainment"] * 100,
@@ -146,4 +152,24 @@ def attainment_chart(summary: pd.DataFrame, *, lang: str = "en", ax: Axes | None
     ax.set_xlabel(t("chart.attainment_pct", lang))
     ax.set_title(t("chart.ytd_attainment", lang))
     ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+#: Teams up to which :func:`monthly_sales_chart` has a legend (more would not fit beside the chart).
+MAX_LEGEND_TEAMS = 20
+
+#: Reps beyond which :func:`attainment_chart` shows attainment bands instead of one bar per rep.
+MAX_REP_BARS = 60
+
+
+def _attainment_bands(data: pd.DataFrame, *, lang: str, ax: Axes | None) -> Axes:
+    """Histogram of rep attainment in 10% bands (200% and above in the last), with the 100% line."""
+    ax = ensure_axes(ax, figsize=(8, 4.5))
+    pct = (data["attainment"] * 100).clip(lower=0, upper=200)
+    ax.hist(pct, bins=list(range(0, 211, 10)), color="C0", edgecolor="white")
+    ax.axvline(100, color="black", linewidth=1, linestyle="--")
+    ax.set_xlabel(t("chart.attainment_pct", lang))
+    ax.set_ylabel(t("chart.reps_count", lang))
+    ax.set_title(t("chart.attainment_bands", lang, n=f"{len(data):,}"))
+    ax.grid(axis="y", alpha=0.3)
     return ax

@@ -73,3 +73,31 @@ def test_missing_glyph_check_really_detects_boxes():
     with pytest.raises(UserWarning, match="missing from font"):
         _png_without_missing_glyphs(fig)
     plt.close(fig)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_attainment_chart_of_a_large_company_shows_bands_on_a_fixed_size(lang):
+    from playbook.core.labels import t
+    from playbook.present.charts import MAX_REP_BARS
+
+    n = MAX_REP_BARS + 40
+    summary = pd.DataFrame({"name": [f"R{i}" for i in range(n)], "team": ["华东一组"] * n,
+                            "attainment": [i / 40 for i in range(n)]})  # 0% .. 247.5%
+    ax = attainment_chart(summary, lang=lang)
+    counts = [p.get_height() for p in ax.patches]
+    # 10% bands 0-200%: 4 reps each (steps of 2.5%); 200% and above (i >= 80: 20 reps) in the last band
+    assert counts == [4] * 20 + [20] and sum(counts) == n
+    assert ax.get_title() == t("chart.attainment_bands", lang, n=f"{n:,}")
+    assert tuple(ax.figure.get_size_inches()) == (8, 4.5)
+    assert _png_without_missing_glyphs(ax.figure)[:4] == b"\x89PNG"
+
+
+def test_monthly_chart_of_many_teams_has_no_legend_taller_than_the_chart():
+    from playbook.present.charts import MAX_LEGEND_TEAMS
+
+    n = MAX_LEGEND_TEAMS + 1
+    frame = pd.DataFrame({"team": [f"T{i:02d}" for i in range(n)], "month": pd.Timestamp("2025-01-01"),
+                          "net_sales": 1.0})
+    ax = monthly_sales_chart(frame, lang="en")
+    assert len(ax.get_lines()) == n and ax.get_legend() is None
+    assert monthly_sales_chart(frame.iloc[:-1], lang="en").get_legend() is not None
