@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from nbformat import v4
 
 __all__ = [
     "DEFAULT_USER_HEADER",
@@ -166,7 +166,9 @@ def inject_identity(notebook: Any, identity: Identity) -> bool:
         return False
     source = ("# injected by playbook.apps.identity: the authenticated user, never typed\n"
               f"user = {identity.user!r}\nidentity_source = {identity.source!r}")
-    cells.insert(at + 1, v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]}))
+    node = type(cells[at])  # nbformat's NotebookNode, without importing nbformat in every app's kernel
+    cells.insert(at + 1, node(id=uuid.uuid4().hex[:8], cell_type="code", source=source, outputs=[],
+                              execution_count=None, metadata=node(tags=["injected-parameters"])))
     return True
 
 

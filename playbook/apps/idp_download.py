@@ -1,10 +1,16 @@
-"""The IDP form's downloads: the plan page (HTML, PDF) and the rep's report, built in a worker thread."""
+"""The IDP form's downloads: the plan page (HTML, PDF) and the rep's report.
+
+The PDF and the report are built by a child process (:mod:`playbook.apps.idp_render`):
+the form's kernel does not import the report pipeline, so the form starts fast.
+"""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from playbook.apps import download_html
@@ -12,8 +18,6 @@ from playbook.apps.idp_parts import _box, _failure, plan_page_html
 from playbook.core import paths
 from playbook.core.errors import PlaybookError
 from playbook.core.labels import t
-from playbook.pipeline import batch as render
-from playbook.pipeline.idp_batch import render_idps
 
 __all__ = ["Downloads"]
 
@@ -32,7 +36,7 @@ class Downloads:
         (the form's content when not saved yet); the report is
         :func:`playbook.pipeline.idp_batch.render_idps` for this rep (its latest stored plan with the
         evidence, or the data's draft when nothing is stored), in a temporary folder.
-        Runs in a worker thread (the PDF printer cannot run inside the kernel's event loop).
+        The PDF and the report are built by a child process (:mod:`playbook.apps.idp_render`).
         """
         if self.base is None:
             raise PlaybookError(t("app_idp.pick_first", self.lang))
@@ -40,8 +44,7 @@ class Downloads:
         history = self.store().history(self.plan_id) if self.plan_id is not None else None
         page = plan_page_html(plan, lang=self.lang, status=self.status or "", version=self.version,
                               history=history)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(self._render, plan.rep_id, page).result()
+        return self._render(plan.rep_id, page)
 
     def _render(self, rep_id: str, page: str) -> list[tuple[str, str, bytes, str]]:
         folder = Path(tempfile.mkdtemp(prefix="playbook_idp_form_"))
@@ -51,30 +54,23 @@ class Downloads:
             html_path = folder / f"{paths.safe_filename(f'idp_plan_{rep_id}_{lang}{suffix}')}.html"
             html_path.write_text(page, encoding="utf-8")
             docs = [("app_idp.link.plan_html", html_path.name, html_path.read_bytes(), _HTML_MIME)]
-            chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-            for pdf in render.html_to_pdf([html_path]) if chromium else []:
-                docs.append(("app_idp.link.plan_pdf", pdf.name, pdf.read_bytes(), _PDF_MIME))
-            try:
-                # the report shows the stored plan (what was saved and agreed), else the draft
-                # the snapshot (evidence of all reps) is computed once per form, and a report is
-                # rendered again only when its stored plan changed
-                if self._report_dir is None:
-                    self._report_dir = Path(tempfile.mkdtemp(prefix="playbook_idp_reports_"))
-                batch = render_idps(paths.resolve(self.data_dir), self._report_dir, reps=[rep_id], lang=lang,
-                                    pdf=bool(chromium), progress=False, workers=1,
-                                    from_store=self.plan_id is not None, store_url=self.store_url or None)
-            except PlaybookError as exc:
-                docs.append(("app_idp.report_failed", "", str(exc).encode("utf-8"), ""))
-                return docs
-            for res in batch.results:
-                if res.status == "failed" or not res.html:
-                    docs.append(("app_idp.report_failed", "", str(res.error or "").encode("utf-8"), ""))
-                    continue
-                report = Path(res.html)
-                docs.append(("app_idp.link.report_html", report.name, report.read_bytes(), _HTML_MIME))
-                if res.pdf:  # only a PDF the batch printed from this HTML and checked
-                    pdf = Path(res.pdf)
-                    docs.append(("app_idp.link.report_pdf", pdf.name, pdf.read_bytes(), _PDF_MIME))
+            if self._report_dir is None:
+                self._report_dir = Path(tempfile.mkdtemp(prefix="playbook_idp_reports_"))
+            answer = folder / "documents.json"
+            request = {"page": str(html_path), "rep_id": rep_id, "lang": lang, "answer": str(answer),
+                       "data_dir": str(paths.resolve(self.data_dir)), "report_dir": str(self._report_dir),
+                       "from_store": self.plan_id is not None, "store_url": self.store_url or ""}
+            child = subprocess.run([sys.executable, "-m", "playbook.apps.idp_render"], input=json.dumps(request),
+                                   capture_output=True, text=True, encoding="utf-8", check=False)
+            if child.returncode != 0 or not answer.exists():
+                lines = child.stderr.strip().splitlines()
+                raise PlaybookError(lines[-1] if lines else f"playbook.apps.idp_render exited {child.returncode}")
+            for doc in json.loads(answer.read_text(encoding="utf-8")):
+                if "error" in doc:
+                    docs.append((doc["key"], "", doc["error"].encode("utf-8"), ""))
+                else:
+                    path = Path(doc["path"])
+                    docs.append((doc["key"], path.name, path.read_bytes(), doc["mime"]))
             return docs
         finally:
             shutil.rmtree(folder, ignore_errors=True)

@@ -111,8 +111,8 @@ def plan_page_html(plan: idp.Plan, *, lang: str = "en", status: str = "", versio
     return (
         f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
         f"<title>{_esc(title)}</title>{report.PRINT_CSS}</head><body>"
-        f"<h1>{_esc(title)}</h1><p>{_esc(state)}</p>"
-        f"<h2>{_esc(t('idp.section.header', lang))}</h2>{present_idp.plan_header_html(plan, lang)}"
+        f"<h1>{_esc(title)}</h1>"
+        f"<h2>{_esc(t('idp.section.header', lang))}</h2>{present_idp.plan_header_html(plan, lang, state=state)}"
         f"<h2>{_esc(t('app_idp.section.plan_table', lang))}</h2>{present_idp.plan_to_html_table(plan, lang)}"
         f"{signed}<h2>{_esc(t('render.signoff', lang))}</h2>{report.signoff_html(lang)}</body></html>"
     )

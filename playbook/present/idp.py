@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+from markupsafe import Markup
 
 from playbook.core.errors import ValidationError, require_columns
 from playbook.core.labels import catalogue as label_catalogue
@@ -19,7 +21,8 @@ from playbook.idp.plan import Plan, PlanDraft, _typed_items
 from playbook.present.html import escape_lines, render
 from playbook.present.tables import format_value
 
-__all__ = ["peer_comparison_display", "escape_text", "plan_items_display", "plan_to_html_table", "plan_header_html",
+__all__ = ["peer_comparison_display", "peer_comparison_html", "escape_text", "plan_items_display", "plan_to_html_table",
+           "plan_header_html",
            "word_plan_issues", "check_plan", "competency_name", "level_descriptor", "catalogue_frame", "word_plan"]
 
 _METRIC_KINDS = {"actual": "money_unit", "attainment": "percent", "repurchase_rate": "percent"}
@@ -51,6 +54,24 @@ def peer_comparison_display(comparison: pd.DataFrame, *, lang: str = "en") -> pd
         out[col] = [format_value(v, k, lang) for v, k in zip(vals, kinds, strict=True)]
     out["peer_count"] = comparison["peer_count"].astype("int64")
     return out.rename(columns={c: t(f"idp.col.{c}", lang) for c in PEER_COLUMNS})
+
+
+def peer_comparison_html(comparison: pd.DataFrame, *, lang: str = "en") -> str:
+    """Return :func:`peer_comparison_display` as an HTML table: measures left, figures right and unbroken.
+
+    Every text is escaped; a figure such as "124.82 万元" never breaks across lines.
+
+    Examples
+    --------
+    >>> cmp = pd.DataFrame({"metric": ["actual"], "value": [1_248_191.0], "peer_q1": [None],
+    ...                     "peer_median": [1_835_574.0], "peer_q3": [None], "peer_mean": [None], "peer_count": [10]})
+    >>> html_text = peer_comparison_html(cmp, lang="zh")
+    >>> '<td class="idp-text">年初至今销售额</td><td class="idp-fig">124.82 万元</td>' in html_text
+    True
+    """
+    shown = peer_comparison_display(comparison, lang=lang)
+    return render("idp_peer_table.html.j2", head=list(shown.columns),
+                  rows=[list(rec) for rec in shown.astype(str).itertuples(index=False)])
 
 
 # --------------------------------------------------------------------------- rendering
@@ -125,33 +146,50 @@ def plan_to_html_table(plan: Plan, lang: str | None = None, *,
                   rows=rows)
 
 
-def plan_header_html(plan: Plan, lang: str | None = None) -> str:
+def plan_header_html(plan: Plan, lang: str | None = None, *, state: str = "") -> str:
     """Return the plan's header (rep, position, department, supervisor, date, figures, strengths) as HTML.
 
-    Peer figures are anonymous statistics; hidden (—) for fewer than
-    :data:`~playbook.idp.MIN_GROUP` peers (``plan.peer_count``).
+    Two facts a row; ``state`` (which plan this is: a stored version and its status, or a
+    draft) heads the table when given. Peer figures are anonymous statistics; hidden (—)
+    for fewer than :data:`~playbook.idp.MIN_GROUP` peers (``plan.peer_count``). Money
+    never breaks across lines.
 
     Examples
     --------
     >>> html_text = plan_header_html(Plan("R1", rep_name="<i>Ann</i>", strengths=("Kind & calm",)), "en")
     >>> "&lt;i&gt;Ann&lt;/i&gt;" in html_text, "Kind &amp; calm" in html_text
     (True, True)
+    >>> '<th>Plan</th><td colspan="3">Version 2: Agreed by the rep</td>' in plan_header_html(
+    ...     Plan("R1"), "en", state="Version 2: Agreed by the rep")
+    True
     """
     lang = check_lang(lang or plan.lang)
     date = "" if plan.plan_date is None or pd.isna(plan.plan_date) else pd.Timestamp(plan.plan_date).date()
     peers = shows_peers(plan.peer_count)
-    rows = [
-        ("idp.header.name", plan.rep_name), ("idp.header.position", plan.position),
-        ("idp.header.department", plan.department), ("idp.header.supervisor", plan.supervisor_name),
-        ("idp.header.plan_date", date), ("idp.header.quota", format_value(plan.quota, "money_unit", lang)),
-        ("idp.header.actual", format_value(plan.actual, "money_unit", lang)),
-        ("idp.header.attainment", format_value(plan.attainment, "percent0", lang)),
-        ("idp.header.peer_mean", format_value(plan.peer_mean if peers else math.nan, "money_unit", lang)),
-        ("idp.header.peer_median", format_value(plan.peer_median if peers else math.nan, "money_unit", lang)),
+    facts = [
+        ("idp.header.name", plan.rep_name, False), ("idp.header.position", plan.position, False),
+        ("idp.header.department", plan.department, False), ("idp.header.supervisor", plan.supervisor_name, False),
+        ("idp.header.plan_date", date, True), ("idp.header.attainment",
+                                               format_value(plan.attainment, "percent0", lang), True),
+        ("idp.header.quota", format_value(plan.quota, "money_unit", lang), True),
+        ("idp.header.actual", format_value(plan.actual, "money_unit", lang), True),
+        ("idp.header.peer_mean", format_value(plan.peer_mean if peers else math.nan, "money_unit", lang), True),
+        ("idp.header.peer_median", format_value(plan.peer_median if peers else math.nan, "money_unit", lang), True),
     ]
-    return render("idp_plan_header.html.j2", rows=[(t(k, lang), v) for k, v in rows],
+    facts = [(t(k, lang), v, nowrap) for k, v, nowrap in facts]
+    return render("idp_plan_header.html.j2", state_label=t("idp.header.state", lang), state=state,
+                  rows=[facts[i:i + 2] for i in range(0, len(facts), 2)],
                   strengths_label=t("idp.header.strengths", lang), strengths=list(plan.strengths),
-                  summary_label=t("idp.header.summary", lang), summary=plan.summary or "")
+                  summary_label=t("idp.header.summary", lang), summary=_money_unbroken(plan.summary or ""))
+
+
+_MONEY = re.compile(r"-?\d[\d,]*(?:\.\d+)? (?:万元|CNY)")
+"""An amount of money as :func:`_money` writes it (also in escaped text: no character of it is escaped)."""
+
+
+def _money_unbroken(text: str) -> Markup:
+    """Return ``text`` escaped (:func:`escape_lines`), each amount of money in a span that never breaks."""
+    return Markup(_MONEY.sub(lambda m: f'<span class="idp-nowrap">{m.group(0)}</span>', escape_lines(text)))
 
 
 # --------------------------------------------------------------------------- wording (the domain's data in a language)

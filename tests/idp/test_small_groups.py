@@ -148,6 +148,7 @@ def allowed_forms(own):
 
 def scan_text(text, dataset, evidence, rep_id):
     forbidden = text_forms(would_be(dataset, evidence, rep_id)) - allowed_forms(own_figures(evidence, rep_id))
+    text = re.sub(r"<style>.*?</style>", "", text, flags=re.S)  # a stylesheet's sizes are not figures
     return sorted(f for f in forbidden if re.search(r"(?<![\d.,])" + re.escape(f), text))
 
 

@@ -1,5 +1,7 @@
 """playbook.present.html: one escape, Jinja2 templates; every HTML path keeps hostile text as text."""
 
+import re
+
 import pandas as pd
 import pytest
 from markupsafe import Markup
@@ -14,12 +16,13 @@ from playbook.present import idp as present_idp
 HOSTILE = ["<img src=x onerror=alert(1)>", '=HYPERLINK("http://x","y")', "+1", "-2+3", "@SUM(A1)"]
 IMG = HOSTILE[0]
 IMG_ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
-CSS = ("<style>table.idp-plan, table.idp-header {border-collapse: collapse; margin: 0.5em 0;}table.idp-plan th, "
-       "table.idp-plan td, table.idp-header th, table.idp-header td {text-align: left !important; vertical-align: "
-       "top; padding: 4px 8px; border: 1px solid #ccc;}table.idp-plan th {background: #f0f0f0;}table.idp-plan "
-       "td.idp-num {text-align: center !important; white-space: nowrap;}table.idp-plan td:first-child {min-width: "
-       "6em;}table.idp-plan td:nth-child(5), table.idp-plan td:nth-child(6) {min-width: 12em;}table.idp-header th "
-       "{background: #f7f7f7; white-space: nowrap;}table.idp-header ul {margin: 0; padding-left: 1.2em;}</style>")
+STYLE = re.compile(r"<style>.*?</style>\n?", flags=re.S)
+
+
+def _unstyled(html: str) -> str:
+    """``html`` without its stylesheets (one at the start), for comparing the markup itself."""
+    assert html.startswith("<style>")
+    return STYLE.sub("", html)
 
 
 def _safe(html: str) -> None:
@@ -63,7 +66,7 @@ def test_render_escapes_every_value():
 
 # --------------------------------------------------------------------------- sign-off
 def test_signoff_html_is_unchanged():
-    assert report.signoff_html("en") == (
+    assert _unstyled(report.signoff_html("en")) == (
         '<table class="pb-signoff" style="width:100%;margin-top:1em">'
         "<tr><td style='width:30%'>Rep (copy 1)</td><td style='width:45%;border-bottom:1px solid #333'>&nbsp;</td>"
         "<td>Date: ________</td></tr>"
@@ -80,17 +83,42 @@ def test_signoff_html_is_unchanged():
 def test_plan_html_is_unchanged_for_normal_input():
     plan = Plan("R1", rep_name="Ann", position="Sales", strengths=("Calm",), quota=1_000_000.0, actual=900_000.0,
                 attainment=0.9, plan_date="2025-10-08", items=_plan().items.head(1))
-    assert present_idp.plan_to_html_table(plan, "en") == CSS + (
-        '<table class="idp-plan" lang="en"><thead><tr><th>Development item</th><th>Why</th><th>Current level</th>'
+    assert _unstyled(present_idp.plan_to_html_table(plan, "en")) == (
+        '<table class="idp-plan" lang="en"><colgroup><col><col><col><col><col><col><col></colgroup>'
+        "<thead><tr><th>Development item</th><th>Why</th><th>Current level</th>"
         "<th>Target level</th><th>Measures</th><th>Resources needed</th><th>Review</th></tr></thead><tbody><tr>"
         '<td>Negotiation</td><td>Close more</td><td class="idp-num">3</td><td class="idp-num">4</td>'
         '<td>Training<br>Shadowing</td><td></td><td class="idp-num">2026-03</td></tr></tbody></table>')
-    assert present_idp.plan_header_html(plan, "zh") == CSS + (
-        '<table class="idp-header"><tr><th>姓名</th><td>Ann</td></tr><tr><th>职位</th><td>Sales</td></tr>'
-        "<tr><th>部门</th><td></td></tr><tr><th>直接上级</th><td></td></tr><tr><th>制定日期</th><td>2025-10-08</td></tr>"
-        "<tr><th>年初至今指标</th><td>100.00 万元</td></tr><tr><th>年初至今销售额</th><td>90.00 万元</td></tr>"
-        "<tr><th>指标达成率</th><td>90%</td></tr><tr><th>同岗位同事平均</th><td>—</td></tr>"
-        "<tr><th>同岗位同事中位数</th><td>—</td></tr><tr><th>优势</th><td><ul><li>Calm</li></ul></td></tr></table>")
+    assert _unstyled(present_idp.plan_header_html(plan, "zh")) == (  # two facts a row; figures never break
+        '<table class="idp-header"><tr><th>姓名</th><td>Ann</td><th>职位</th><td>Sales</td></tr>'
+        "<tr><th>部门</th><td></td><th>直接上级</th><td></td></tr>"
+        '<tr><th>制定日期</th><td class="idp-nowrap">2025-10-08</td>'
+        '<th>指标达成率</th><td class="idp-nowrap">90%</td></tr>'
+        '<tr><th>年初至今指标</th><td class="idp-nowrap">100.00 万元</td><th>年初至今销售额</th>'
+        '<td class="idp-nowrap">90.00 万元</td></tr><tr><th>同岗位同事平均</th><td class="idp-nowrap">—</td>'
+        '<th>同岗位同事中位数</th><td class="idp-nowrap">—</td></tr>'
+        '<tr><th>优势</th><td colspan="3"><ul><li>Calm</li></ul></td></tr></table>')
+
+
+def test_plan_header_states_which_plan_and_keeps_money_whole():
+    plan = Plan("R1", summary="销售额 124.82 万元，指标 <b>113.46 万元</b>。")
+    html = _unstyled(present_idp.plan_header_html(plan, "zh", state="第 2 版：上级已确认"))
+    assert html.startswith('<table class="idp-header"><tr><th>计划</th><td colspan="3">第 2 版：上级已确认</td></tr>')
+    assert ('<td colspan="3">销售额 <span class="idp-nowrap">124.82 万元</span>，指标 &lt;b&gt;'
+            '<span class="idp-nowrap">113.46 万元</span>&lt;/b&gt;。</td>') in html
+    assert "<th>计划</th>" not in present_idp.plan_header_html(plan, "zh")  # no state given: no row
+
+
+def test_peer_table_puts_measures_left_and_keeps_figures_whole():
+    cmp = pd.DataFrame({"metric": ["actual", "new_customers"], "value": [1_248_191.0, 6.0], "peer_q1": [None, None],
+                        "peer_median": [1_835_574.0, 8.5], "peer_q3": [None, None], "peer_mean": [None, None],
+                        "peer_count": [10, 10]})
+    html = _unstyled(present_idp.peer_comparison_html(cmp, lang="zh"))
+    assert html.startswith('<table class="idp-peers"><thead><tr><th class="idp-text">指标</th><th>本人</th>')
+    assert ('<tr><td class="idp-text">年初至今销售额</td><td class="idp-fig">124.82 万元</td><td class="idp-fig">—</td>'
+            '<td class="idp-fig">183.56 万元</td><td class="idp-fig">—</td><td class="idp-fig">—</td>'
+            '<td class="idp-fig">10</td></tr>') in html
+    assert '<tr><td class="idp-text">新客户数</td><td class="idp-fig">6</td>' in html
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
