@@ -33,7 +33,7 @@ from playbook.core import paths
 from playbook.core.dates import resolve_as_of
 from playbook.core.errors import PlaybookError, ValidationError
 from playbook.core.labels import label_frame, t
-from playbook.data import loading
+from playbook.data import importing, loading
 from playbook.data.case_study import generate_case
 from playbook.data.issues import format_report
 from playbook.data.loading import validate_paths
@@ -131,6 +131,33 @@ def validate(paths: tuple[Path, ...], column_map: str | None, table: str | None,
     issues = validate_paths(list(paths), column_map=column_map, table=table, as_of=as_of)
     click.echo(format_report(issues, lang))
     sys.exit(1 if len(issues) else 0)
+
+
+@main.command("import")
+@click.argument("exports", nargs=-1, required=True, type=click.Path(path_type=Path))
+@map_option(required=True, help="Column map of the exports: salesforce, hubspot, chinese_crm, kit or a YAML path.")
+@out_option(required=True, help="Data folder to write (new, empty, or an earlier import's).")
+@click.option("--encoding", default=None, help="Text encoding of CSV exports; default detected.")
+@click.option("--tz", "tz", default=None, help="The team's time zone; default the map's (e.g. Asia/Shanghai).")
+@click.option("--sheet", default=None, help="Sheet of a workbook with several sheets.")
+@click.option("--amount-unit", "amount_unit", default=None,
+              help="Unit of amounts that state none: 元, 千元 or 万元; default the map's.")
+@as_of_option(default=None, help="No date may be after this (YYYY-MM-DD); default today.")
+@lang_option()
+@_friendly
+def import_(exports: tuple[Path, ...], column_map: str, out: Path, encoding: str | None, tz: str | None,
+            sheet: str | None, amount_unit: str | None, as_of: str | None, lang: str) -> None:
+    """Turn raw CRM exports into a clean data folder; print what was derived and what was not."""
+    result = importing.import_exports(list(exports), column_map, tz=tz, encoding=encoding, sheet=sheet,
+                                      amount_unit=amount_unit, as_of=as_of)
+    click.echo(importing.format_notes(result.notes, lang))
+    if len(result.issues):
+        click.echo(importing.format_failure(result.issues, out, lang), err=True)
+        sys.exit(1)
+    report = importing.format_notes(result.notes, "en") + "\n"
+    files = importing.write_dataset(result.tables, out, as_of=as_of, report=report)
+    names = ", ".join(f"{f.name} ({len(result.tables[f.stem])})" for f in files)
+    click.echo(t("import.wrote", lang, out=str(out), files=names))
 
 
 @main.command()
