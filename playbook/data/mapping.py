@@ -151,6 +151,11 @@ def _prepare(raw: pd.DataFrame, file: str, table: str | None, column_map: object
             values[c] = v
             original[c] = v
             shown[c] = f"{c} (map default)"
+        else:  # a blank cell takes the default too
+            values[c] = values[c].where(values[c].astype("str").str.strip().ne(""), v)
+    for c, other in tmap.same_as.items():
+        if c not in found and other in found:
+            values[c], original[c], shown[c] = values[other], original[other], found[other]
     for c, vmap in tmap.values.items():
         if c in values:
             values[c] = _apply_values(values[c].astype("str"), vmap)

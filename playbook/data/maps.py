@@ -60,6 +60,7 @@ class TableMap:
     clear_unless: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     multi_value: dict[str, str] = field(default_factory=dict)  # kit column -> first | split
     row_ids: bool = False  # the key column may be absent: ids from the file's row numbers
+    same_as: dict[str, str] = field(default_factory=dict)  # kit column -> kit column it copies
 
     @property
     def amount_factor(self) -> float:
@@ -172,7 +173,7 @@ def _table_map(tname: str, spec: Mapping, unit: str, fmt: str, where: str) -> Ta
     if not isinstance(spec, Mapping):
         raise bad("a mapping of settings")
     allowed = {"columns", "values", "amount_unit", "date_format", "refund", "defaults",
-               "clear_unless", "multi_value", "row_ids"}
+               "clear_unless", "multi_value", "row_ids", "same_as"}
     unknown = set(spec) - allowed
     if unknown:
         raise bad(f"only the keys {', '.join(sorted(allowed))} "
@@ -232,6 +233,7 @@ def _table_map(tname: str, spec: Mapping, unit: str, fmt: str, where: str) -> Ta
         clear_unless=clear,
         multi_value=multi,
         row_ids=bool(spec.get("row_ids", False)),
+        same_as={col: str(other) for col, other in kit_keys("same_as").items()},
     )
 
 
