@@ -73,10 +73,10 @@ def _unit_headers(raw: pd.DataFrame, cmap: ColumnMap) -> tuple[pd.DataFrame, dic
         if unit is None:
             continue
         if _norm(h) in known:
-            units[h] = unit
+            units[h] = (unit, h)
         elif _norm(base) in known and base not in raw.columns:
             rename[h] = base
-            units[base] = unit
+            units[base] = (unit, h)
     return raw.rename(columns=rename), units
 
 
@@ -149,7 +149,7 @@ def _money_unit(prep: _Prepared, col: str, units: dict, cmap: ColumnMap, option:
                 ) -> tuple[str, str, pd.DataFrame | None]:
     """Return (unit, how it is known, conflict issue or None) for money column ``col``."""
     header = prep.found.get(col)
-    stated = units.get(header) if header else None
+    stated, written = units.get(header, (None, header)) if header else (None, None)
     base = unit_key(option) if option else unit_key(prep.tmap.amount_unit)
     literal = header is not None and any(_norm(h) == _norm(header) and header_unit(h)[1]
                                          for h in prep.tmap.columns.get(col, ()))
@@ -157,8 +157,8 @@ def _money_unit(prep: _Prepared, col: str, units: dict, cmap: ColumnMap, option:
         return base, "import.how.option" if option else "import.how.map", None
     if stated != base and (option or not literal):
         whose = "--amount-unit" if option else f"column map {cmap.name}"
-        issue = make_issues(prep.file, prep.table, "unit_conflict", column=header,
-                            values=f"{header}: {UNIT_NAMES[stated]}",
+        issue = make_issues(prep.file, prep.table, "unit_conflict", column=written,
+                            values=f"{written}: {UNIT_NAMES[stated]}",
                             expected=f"{whose}: {UNIT_NAMES[base]}")
         return stated, "import.how.header", issue
     return stated, "import.how.header", None
@@ -266,7 +266,9 @@ def _split_rows(frame: pd.DataFrame, col: str, key: str | None) -> pd.DataFrame:
     out[col] = [v for p in parts for v in p]
     cents = []
     for amount, k in zip(frame["amount"], n, strict=True):
-        cents.extend(allocate_cents(int(round(amount * 100)), np.ones(k)).tolist())
+        total = int(round(amount * 100))
+        share = allocate_cents(abs(total), np.ones(k)) if k > 1 else np.array([abs(total)])
+        cents.extend((share * (1 if total >= 0 else -1)).tolist())
     out["amount"] = np.asarray(cents, dtype="int64") / 100
     if key:
         seq = np.concatenate([np.arange(1, k + 1) for k in n])
@@ -436,7 +438,7 @@ def import_exports(
     if not len(issues):
         issues = _concat(_derive(frames, files, notes))
     absent = [t for t in TABLE_ORDER if t not in frames and t not in REQUIRED_TABLES]
-    if absent:
+    if absent and not len(issues):
         notes.append(("import.absent", {"tables": ", ".join(absent)}))
     return ImportResult(frames, notes, issues)
 
