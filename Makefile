@@ -55,7 +55,7 @@ lab: setup ## open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 app: setup ## serve the staff apps (Voila) on http://127.0.0.1:$(PORT)
-	$(PLAYBOOK) app --port $(PORT)
+	$(PLAYBOOK) app --port $(PORT) --data $(DATA) $(if $(MAP),--map $(MAP))
 
 bench: setup ## run the benchmarks; writes reports/bench.md
 	$(PLAYBOOK) bench --out $(REPORTS)/bench.md

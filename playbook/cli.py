@@ -400,13 +400,21 @@ def workshop_handouts(out: Path, solved: bool, lang: str) -> None:
               help="The proxy's header naming the user (with --trusted-proxy).")
 @click.option("--hr", "hr", default="", help="HR logins, comma-separated (added to $PLAYBOOK_HR_USERS).")
 @click.option("--dry-run", is_flag=True, help="Print the Voila command instead of running it.")
-def app(port: int, ip: str, trusted_proxy: bool, user_header: str, hr: str, dry_run: bool) -> None:
+@data_option(help="Data folder the apps read (checked before the server starts).")
+@map_option(help="Column map of the data folder; the folder is then served in the kit's columns.")
+@lang_option()
+@_friendly
+def app(port: int, ip: str, trusted_proxy: bool, user_header: str, hr: str, dry_run: bool, data_dir: str,
+        column_map: str, lang: str) -> None:
     """Serve the staff apps with Voila (landing page lists them, EN / 中文).
 
     Who is logged in comes from the proxy's header (--trusted-proxy) or from Jupyter
-    Server's login; without either the IDP form is read-only.
+    Server's login; without either the IDP form is read-only. The data folder is loaded
+    first: a problem in it is reported here, never hidden behind the sample data.
     """
     env = identity.server_env(trusted_proxy=trusted_proxy, user_header=user_header, hr=hr)
+    env[identity.ENV_DATA] = _app_data(data_dir, column_map)
+    click.echo(f"Data: {env[identity.ENV_DATA]}" + (f" (read with map {column_map})" if column_map else ""))
     exe = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
     # Kernels of closed pages are culled after 15 idle minutes: Voila's own shutdown request
     # on page close is refused (voila-dashboards/voila#1458, "_xsrf argument missing").
@@ -421,6 +429,16 @@ def app(port: int, ip: str, trusted_proxy: bool, user_header: str, hr: str, dry_
         click.echo(" ".join(cmd))
         return
     sys.exit(subprocess.call(cmd, cwd=str(paths.APPS_DIR), env={**os.environ, **env}))
+
+
+def _app_data(data_dir: str, column_map: str) -> str:
+    """Check the apps' data folder; with a map (not kit), serve a copy in the kit's columns."""
+    ds = loading.load_inputs(data_dir, column_map=column_map)
+    if not column_map or column_map == "kit":
+        return str(Path(ds.source).resolve())
+    folder = Path(tempfile.mkdtemp(prefix="playbook_app_data_"))
+    write_tables(ds.tables(), folder)
+    return str(folder)
 
 
 @main.command()
