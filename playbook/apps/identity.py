@@ -189,7 +189,8 @@ def inject_data(notebook: Any, data_dir: str) -> bool:
     at = next((i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])), None)
     if at is None or not data_dir or not re.search(r"^data_dir\s*[:=]", cells[at].source, flags=re.M):
         return False
-    source = f"# injected by playbook.apps.identity: the server's data folder (playbook app --data)\ndata_dir = {data_dir!r}"
+    source = ("# injected by playbook.apps.identity: the server's data folder (playbook app --data)\n"
+              f"data_dir = {data_dir!r}")
     cells.insert(at + 1, v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]}))
     return True
 
