@@ -402,10 +402,12 @@ def workshop_handouts(out: Path, solved: bool, lang: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the Voila command instead of running it.")
 @data_option(help="Data folder the apps read (checked before the server starts).")
 @map_option(help="Column map of the data folder; the folder is then served in the kit's columns.")
+@click.option("--upload-limit", "upload_limit", type=click.IntRange(1, 1024), default=10, show_default=True,
+              help="Largest file (MB) the apps accept as an upload; shown next to the upload buttons.")
 @lang_option()
 @_friendly
 def app(port: int, ip: str, trusted_proxy: bool, user_header: str, hr: str, dry_run: bool, data_dir: str,
-        column_map: str, lang: str) -> None:
+        column_map: str, upload_limit: int, lang: str) -> None:
     """Serve the staff apps with Voila (landing page lists them, EN / 中文).
 
     Who is logged in comes from the proxy's header (--trusted-proxy) or from Jupyter
@@ -414,6 +416,7 @@ def app(port: int, ip: str, trusted_proxy: bool, user_header: str, hr: str, dry_
     """
     env = identity.server_env(trusted_proxy=trusted_proxy, user_header=user_header, hr=hr)
     env[identity.ENV_DATA] = _app_data(data_dir, column_map)
+    env["PLAYBOOK_UPLOAD_LIMIT_MB"] = str(upload_limit)
     click.echo(f"Data: {env[identity.ENV_DATA]}" + (f" (read with map {column_map})" if column_map else ""))
     exe = shutil.which("voila", path=str(Path(sys.executable).parent)) or "voila"
     # Kernels of closed pages are culled after 15 idle minutes: Voila's own shutdown request
