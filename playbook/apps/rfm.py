@@ -41,8 +41,15 @@ import pandas as pd
 from IPython.display import HTML
 
 from playbook import rfm
-from playbook.apps import (csv_bytes, download_html, figure_png, note_html, render_outputs, upload_limit_mb,
-                           uploaded_file)
+from playbook.apps import (
+    csv_bytes,
+    download_html,
+    figure_png,
+    note_html,
+    render_outputs,
+    upload_limit_mb,
+    uploaded_file,
+)
 from playbook.core import paths
 from playbook.core.errors import ValidationError
 from playbook.core.labels import check_lang, t
