@@ -152,7 +152,7 @@ def import_(exports: tuple[Path, ...], column_map: str, out: Path, encoding: str
                                       amount_unit=amount_unit, as_of=as_of)
     click.echo(importing.format_notes(result.notes, lang))
     if len(result.issues):
-        click.echo(importing.format_failure(result.issues, out, lang), err=True)
+        click.echo(importing.format_failure(result.issues, out, lang, result.rows), err=True)
         sys.exit(1)
     report = importing.format_notes(result.notes, "en") + "\n"
     files = importing.write_dataset(result.tables, out, as_of=as_of, report=report)

@@ -46,6 +46,7 @@ class ImportResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[tuple[str, dict]] = field(default_factory=list)
     issues: pd.DataFrame = field(default_factory=empty_issues)
+    rows: dict[str, int] = field(default_factory=dict)  # file -> its data rows
 
 
 @dataclass
@@ -440,7 +441,8 @@ def import_exports(
     absent = [t for t in TABLE_ORDER if t not in frames and t not in REQUIRED_TABLES]
     if absent and not len(issues):
         notes.append(("import.absent", {"tables": ", ".join(absent)}))
-    return ImportResult(frames, notes, issues)
+    rows = {f.prep.file: len(f.prep.raw) for f in read}
+    return ImportResult(frames, notes, issues, rows)
 
 
 def write_dataset(tables: dict[str, pd.DataFrame], out: str | Path, *, as_of: object = None,
@@ -492,11 +494,13 @@ def format_notes(notes: Sequence[tuple[str, dict]], lang: str = "en") -> str:
     return "\n".join(text(key, fields) for key, fields in notes)
 
 
-def format_failure(issues: pd.DataFrame, out: str | Path, lang: str = "en") -> str:
+def format_failure(issues: pd.DataFrame, out: str | Path, lang: str = "en",
+                   rows: dict[str, int] | None = None) -> str:
     """Return the import's problems grouped by cause: one line per cause, most rows first.
 
     A cause is one problem (code) in one column of one file; its first message is shown
-    with the count and the rows it affects, so a missing table or column is one line.
+    with the count and the rows it affects, so a missing table or column is one line
+    (saying how many rows of the file it affects, given ``rows``: file -> data rows).
 
     Examples
     --------
@@ -515,8 +519,10 @@ def format_failure(issues: pd.DataFrame, out: str | Path, lang: str = "en") -> s
     lines = [t("import.failed", lang, out=str(out), n=len(groups))]
     for _, group in groups:
         lines.append("  - " + str(group["message"].iloc[0]))
-        rows = [int(r) for r in group["row"].dropna().iloc[1:]]
+        listed = [int(r) for r in group["row"].dropna().iloc[1:]]
         if len(group) > 1:
-            more = t("import.more_rows", lang, n=len(group) - 1, rows=_rows_text(rows) or "-")
+            more = t("import.more_rows", lang, n=len(group) - 1, rows=_rows_text(listed) or "-")
             lines.append("    " + more)
+        elif group["row"].isna().all() and (rows or {}).get(group["file"].iloc[0]):
+            lines.append("    " + t("import.affects", lang, n=rows[group["file"].iloc[0]]))
     return "\n".join(lines)

@@ -226,7 +226,7 @@ def test_two_files_for_the_same_table(tmp_path):
 def test_map_naming_a_missing_column(tmp_path):
     f = write(tmp_path, "deals.csv", "Record ID,Deal Stage,Create Date,Deal owner\n1,Closed won,2025-01-02,Li\n")
     text = fails(tmp_path, [f], "hubspot", lang="zh")
-    assert "缺少必需的列：Amount" in text and "deals.csv" in text
+    assert "缺少必需的列：Amount" in text and "deals.csv" in text and "影响该文件全部 1 行" in text
 
 
 def test_header_given_to_two_kit_columns(tmp_path):
