@@ -206,7 +206,7 @@ def _magnitude(prep: _Prepared, read: pd.DataFrame, header: str, *, assumed: boo
     if pd.isna(median):
         return []
     typical = f"≈ ¥{median / 100:,.2f}"
-    if assumed and (median >= 500_000_000 or (unit == "cny" and median <= 5_000)):
+    if assumed and (median >= 5_000_000_000 or (unit == "cny" and median <= 5_000)):
         return [make_issues(prep.file, prep.table, "unit_assumed", column=header,
                             values=UNIT_NAMES[unit], expected=typical)]
     odd = magnitude_outliers(read["cents"])

@@ -301,3 +301,15 @@ def test_reimport_replaces_an_earlier_import(tmp_path):
 def test_library_call_reports_instead_of_raising():
     res = import_exports([EXAMPLES_DIR / "hubspot_deals_latin1.csv"], "hubspot")
     assert res.issues["code"].tolist() == ["mojibake"] and not res.tables
+
+
+def test_validate_and_load_read_the_header_unit_and_flag_the_wan_trap(tmp_path):
+    from playbook.data.loading import load_table, validate_table
+
+    body = "D1,甲,王芳,2025/3/1,15000\nD2,乙,王芳,2025/3/2,23000\n"
+    yuan = write(tmp_path, "yuan.csv", "订单编号,客户名称,负责人,成交日期,成交金额(元)\n" + body)
+    assert load_table(yuan, column_map="chinese_crm", as_of=AS_OF)["amount"].tolist() == [15000.0, 23000.0]
+    bare = write(tmp_path, "bare.csv", "订单编号,客户名称,负责人,成交日期,成交金额\n" + body)
+    _, issues = validate_table(bare, column_map="chinese_crm", as_of=AS_OF)
+    assert issues[["column", "code", "value", "expected"]].values.tolist() == [
+        ["成交金额", "unit_assumed", "万元", "≈ ¥190,000,000.00"]]
