@@ -10,6 +10,7 @@ Any problem stops the import; nothing half-done is written.
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -370,7 +371,7 @@ def _check_files(read: list[_File], as_of: pd.Timestamp) -> tuple[dict, dict, li
             known[name] = chosen[name].prep.ids(TABLES[name].key)
     frames, files = {}, {}
     for name, f in chosen.items():
-        frame, found, _ = _finish(f.prep, as_of, known)
+        frame, found, _ = _finish(f.prep, as_of, _with_joined(f.prep, known))
         issues.append(found)
         kit = [c.name for c in TABLES[name].columns]
         frame = frame[[c for c in kit if c in frame]]
@@ -380,6 +381,20 @@ def _check_files(read: list[_File], as_of: pd.Timestamp) -> tuple[dict, dict, li
                 frame = _split_rows(frame, col, key)
         frames[name], files[name] = frame, f.prep.file
     return frames, files, issues
+
+
+def _with_joined(prep: _Prepared, known: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Known ids plus the "A;B" cells of split columns whose every part is known."""
+    out = dict(known)
+    for col, rule in (prep.tmap.multi_value.items() if prep.tmap else ()):
+        ref = TABLES[prep.table].references.get(col)
+        if rule != "split" or ref is None or ref[0] not in known or col not in prep.values:
+            continue
+        cells = set(prep.values[col].astype("str"))
+        joined = {c for c in cells if re.search(_MULTI_RE, c)
+                  and set(re.split(_MULTI_RE, c.strip())) <= known[ref[0]]}
+        out[ref[0]] = known[ref[0]] | joined
+    return out
 
 
 def import_exports(

@@ -313,3 +313,12 @@ def test_validate_and_load_read_the_header_unit_and_flag_the_wan_trap(tmp_path):
     _, issues = validate_table(bare, column_map="chinese_crm", as_of=AS_OF)
     assert issues[["column", "code", "value", "expected"]].values.tolist() == [
         ["成交金额", "unit_assumed", "万元", "≈ ¥190,000,000.00"]]
+
+
+def test_split_owners_are_checked_against_the_people_export(tmp_path):
+    deals = write(tmp_path, "成交.csv", "客户名称,负责人,成交日期,成交金额(元)\n甲,王芳;李伟,2025/3/1,100.01\n"
+                  "乙,王芳;赵六,2025/3/2,50\n")
+    people = write(tmp_path, "人员.csv", "姓名,部门,入职日期\n王芳,一组,2021/4/6\n李伟,一组,2023/2/13\n")
+    text = fails(tmp_path, [deals, people], "chinese_crm")
+    assert "row 3, column 负责人: '王芳;赵六' is not found in reps.rep_id" in text
+    assert "王芳;李伟" not in text
