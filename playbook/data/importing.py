@@ -192,8 +192,8 @@ def _amounts(prep: _Prepared, units: dict, cmap: ColumnMap, option: str | None,
                     column=header, values=list(prep.values[c.name][clash]),
                     expected=f"{header}: {UNIT_NAMES[unit]}"))
         ok = read["cents"].notna()
-        prep.values.loc[ok, c.name] = [f"{v / 100:.2f}" if abs(v) < 2**53 else str(v / 100)
-                                       for v in read["cents"][ok]]
+        prep.values.loc[ok, c.name] = [f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}"
+                                       for v in read["cents"][ok]]  # exact decimal text
         if c.name == "amount" and prep.table in ("orders", "opportunities"):
             issues += _magnitude(prep, read, header, assumed=how in ("import.how.map",), unit=unit)
     return issues
