@@ -32,7 +32,7 @@ from playbook.core import extras, paths, resources
 from playbook.core.dates import resolve_as_of
 from playbook.core.errors import PlaybookError, ValidationError
 from playbook.core.labels import label_frame, t
-from playbook.data import loading
+from playbook.data import importing, loading
 from playbook.data.case_study import generate_case
 from playbook.data.issues import format_report
 from playbook.data.loading import validate_paths
@@ -138,6 +138,33 @@ def validate(paths: tuple[Path, ...], column_map: str | None, table: str | None,
     issues = validate_paths(list(paths), column_map=column_map, table=table, as_of=as_of)
     click.echo(format_report(issues, lang))
     sys.exit(1 if len(issues) else 0)
+
+
+@main.command("import")
+@click.argument("exports", nargs=-1, required=True, type=click.Path(path_type=Path))
+@map_option(required=True, help="Column map of the exports: salesforce, hubspot, chinese_crm, kit or a YAML path.")
+@out_option(required=True, help="Data folder to write (new, empty, or an earlier import's).")
+@click.option("--encoding", default=None, help="Text encoding of CSV exports; default detected.")
+@click.option("--tz", "tz", default=None, help="The team's time zone; default the map's (e.g. Asia/Shanghai).")
+@click.option("--sheet", default=None, help="Sheet of a workbook with several sheets.")
+@click.option("--amount-unit", "amount_unit", default=None,
+              help="Unit of amounts that state none: 元, 千元 or 万元; default the map's.")
+@as_of_option(default=None, help="No date may be after this (YYYY-MM-DD); default today.")
+@lang_option()
+@_friendly
+def import_(exports: tuple[Path, ...], column_map: str, out: Path, encoding: str | None, tz: str | None,
+            sheet: str | None, amount_unit: str | None, as_of: str | None, lang: str) -> None:
+    """Turn raw CRM exports into a clean data folder; print what was derived and what was not."""
+    result = importing.import_exports(list(exports), column_map, tz=tz, encoding=encoding, sheet=sheet,
+                                      amount_unit=amount_unit, as_of=as_of)
+    click.echo(importing.format_notes(result.notes, lang))
+    if len(result.issues):
+        click.echo(importing.format_failure(result.issues, out, lang, result.rows), err=True)
+        sys.exit(1)
+    report = importing.format_notes(result.notes, "en") + "\n"
+    files = importing.write_dataset(result.tables, out, as_of=as_of, report=report)
+    names = ", ".join(f"{f.name} ({len(result.tables[f.stem])})" for f in files)
+    click.echo(t("import.wrote", lang, out=str(out), files=names))
 
 
 @main.command()
@@ -383,17 +410,29 @@ def workshop_handouts(out: Path, solved: bool, lang: str) -> None:
 @click.option("--user-header", default=identity.DEFAULT_USER_HEADER, show_default=True,
               help="The proxy's header naming the user (with --trusted-proxy).")
 @click.option("--hr", "hr", default="", help="HR logins, comma-separated (added to $PLAYBOOK_HR_USERS).")
-@lang_option(help="Language of these messages and of the apps without ?lang= in the address.")
 @click.option("--dry-run", is_flag=True, help="Print the server command instead of running it.")
+@data_option(help="Data folder the apps read (checked before the server starts).")
+@map_option(help="Column map of the data folder; the folder is then served in the kit's columns.")
+@click.option("--upload-limit", "upload_limit", type=click.IntRange(1, 1024), default=10, show_default=True,
+              help="Largest file (MB) the apps accept as an upload; shown next to the upload buttons.")
+@lang_option(help="Language of these messages and of the apps without ?lang= in the address.")
 @_friendly
-def app(port: int, ip: str, trusted_proxy: bool, user_header: str, hr: str, lang: str, dry_run: bool) -> None:
+def app(port: int, ip: str, trusted_proxy: bool, user_header: str, hr: str, dry_run: bool, data_dir: str,
+        column_map: str, upload_limit: int, lang: str) -> None:
     """Serve the staff apps with Voila (landing page lists them, EN / 中文) until stopped.
 
     Who is logged in comes from the proxy's header (--trusted-proxy) or from Jupyter
-    Server's login; without either the IDP form is read-only. SIGTERM, SIGINT or SIGHUP
-    stop the server and its kernels; the health check is at /playbook/health.
+    Server's login; without either the IDP form is read-only. The data folder is loaded
+    first: a problem in it is reported here, never hidden behind the sample data.
+    SIGTERM, SIGINT or SIGHUP stop the server and its kernels; the health check is at
+    /playbook/health.
     """
+    if not dry_run:
+        extras.require("apps", lang)
     env = {**identity.server_env(trusted_proxy=trusted_proxy, user_header=user_header, hr=hr), ENV_LANG: lang}
+    env[identity.ENV_DATA] = _app_data(data_dir, column_map)
+    env["PLAYBOOK_UPLOAD_LIMIT_MB"] = str(upload_limit)
+    click.echo(f"Data: {env[identity.ENV_DATA]}" + (f" (read with map {column_map})" if column_map else ""))
     cmd = server.voila_command(paths.APPS_DIR, ip=ip, port=port)
     who = (f"the {user_header} header of the proxy" if trusted_proxy else "the Jupyter login, if one is set")
 
@@ -408,7 +447,6 @@ def app(port: int, ip: str, trusted_proxy: bool, user_header: str, hr: str, lang
         announce()
         click.echo(" ".join(cmd))
         return
-    extras.require("apps", lang)
     server.check_port(ip, port, lang)
     code = server.serve(cmd, cwd=paths.APPS_DIR, env={**os.environ, **env}, ip=ip, port=port, ready=announce,
                         lang=lang)
@@ -438,6 +476,16 @@ def notebooks_copy(dest: Path, lang: str) -> None:
         raise PlaybookError(t("notebooks.exists", lang, folder=dest)) from None
     click.echo(t("notebooks.copied", lang, count=len(files), folder=dest.resolve()))
     click.echo(t("notebooks.open", lang, folder=dest))
+
+
+def _app_data(data_dir: str, column_map: str) -> str:
+    """Check the apps' data folder; with a map (not kit), serve a copy in the kit's columns."""
+    ds = loading.load_inputs(data_dir, column_map=column_map)
+    if not column_map or column_map == "kit":
+        return str(Path(ds.source).resolve())
+    folder = Path(tempfile.mkdtemp(prefix="playbook_app_data_"))
+    write_tables(ds.tables(), folder)
+    return str(folder)
 
 
 @main.command()

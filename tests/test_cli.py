@@ -163,3 +163,23 @@ def test_app_serves_on_loopback_with_sources_stripped_and_kernel_culling():
                  "--MappingKernelManager.cull_idle_timeout=900"):
         assert flag in cmd
     assert str(paths.APPS_DIR) in cmd
+
+
+def test_app_serves_the_users_data_and_checks_it_first(tmp_path, monkeypatch):
+    from playbook.apps import identity
+
+    seen = {}
+    monkeypatch.setattr("playbook.cli.server.check_port", lambda *a, **k: None)
+    monkeypatch.setattr("playbook.cli.server.serve", lambda cmd, *, env, **k: seen.update(env) or 0)
+    out = tmp_path / "crm"
+    res = CliRunner().invoke(main, ["import", str(paths.EXAMPLES_DIR / "hubspot_deals_export.csv"),
+                                    "--map", "hubspot", "--out", str(out), "--as-of", "2025-12-31"])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(main, ["app", "--data", str(out)])
+    assert res.exit_code == 0, res.output
+    assert seen[identity.ENV_DATA] == str(out.resolve())
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "orders.csv").write_bytes((paths.EXAMPLES_DIR / "chinese_crm_orders.csv").read_bytes())
+    res = CliRunner().invoke(main, ["app", "--data", str(raw), "--map", "chinese_crm", "--lang", "zh"])
+    assert res.exit_code == 1 and "reps.csv" in res.output and "Traceback" not in res.output

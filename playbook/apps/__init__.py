@@ -48,6 +48,7 @@ __all__ = [
     "figure_png",
     "note_html",
     "uploaded_file",
+    "upload_limit_mb",
     "overview_app",
     "app_names",
     "home_app",
@@ -163,6 +164,29 @@ def render_outputs(out: W.Output, build: Callable[[], Iterable[Any]], lang: str 
     for part in parts:
         out.append_display_data(part)
     return True
+
+
+#: Environment variable holding the server's upload limit in MB (``playbook app --upload-limit``).
+ENV_UPLOAD_LIMIT = "PLAYBOOK_UPLOAD_LIMIT_MB"
+#: The server's default limit: Tornado's largest websocket message, 10 MiB.
+DEFAULT_UPLOAD_LIMIT_MB = 10
+
+
+def upload_limit_mb() -> int:
+    """Return the largest upload the server receives, in MB (shown next to every upload button).
+
+    A larger file never reaches the kernel (the server drops the message), so the limit is
+    said up front, and the page names the data it shows.
+
+    Examples
+    --------
+    >>> upload_limit_mb() >= 1
+    True
+    """
+    try:
+        return max(1, int(os.environ.get(ENV_UPLOAD_LIMIT, DEFAULT_UPLOAD_LIMIT_MB)))
+    except ValueError:
+        return DEFAULT_UPLOAD_LIMIT_MB
 
 
 def uploaded_file(upload: W.FileUpload) -> Path | None:

@@ -64,6 +64,8 @@ ENV_TRUSTED_PROXY = "PLAYBOOK_TRUSTED_PROXY"
 ENV_USER_HEADER = "PLAYBOOK_USER_HEADER"
 """The proxy's header name (``playbook app --user-header``); :data:`DEFAULT_USER_HEADER` when empty."""
 ENV_HR_USERS = "PLAYBOOK_HR_USERS"
+#: The data folder the apps read (``playbook app --data``); empty: each app's default.
+ENV_DATA = "PLAYBOOK_DATA"
 """Comma-separated HR logins (``playbook app --hr``)."""
 
 _MAX_USER = 200  # the store's author column
@@ -166,9 +168,37 @@ def inject_identity(notebook: Any, identity: Identity) -> bool:
         return False
     source = ("# injected by playbook.apps.identity: the authenticated user, never typed\n"
               f"user = {identity.user!r}\nidentity_source = {identity.source!r}")
-    node = type(cells[at])  # nbformat's NotebookNode, without importing nbformat in every app's kernel
-    cells.insert(at + 1, node(id=uuid.uuid4().hex[:8], cell_type="code", source=source, outputs=[],
-                              execution_count=None, metadata=node(tags=["injected-parameters"])))
+    _insert_cell(cells, at + 1, source)
+    return True
+
+
+def _insert_cell(cells: list, at: int, source: str) -> None:
+    """Insert an injected code cell at ``at``, shaped like the notebook's own cells."""
+    node = type(cells[at - 1])  # nbformat's NotebookNode, without importing nbformat in every app's kernel
+    cells.insert(at, node(id=uuid.uuid4().hex[:8], cell_type="code", source=source, outputs=[],
+                          execution_count=None, metadata=node(tags=["injected-parameters"])))
+
+
+def inject_data(notebook: Any, data_dir: str) -> bool:
+    """Add a cell setting ``data_dir`` after the parameters cell (``playbook app --data``).
+
+    Only a notebook whose ``parameters`` cell declares ``data_dir`` receives it.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    ...     'data_dir: str = "data/sample"', metadata={"tags": ["parameters"]})])
+    >>> inject_data(nb, "/srv/crm"), nb.cells[1].source.splitlines()[-1]
+    (True, "data_dir = '/srv/crm'")
+    """
+    cells = notebook.cells
+    at = next((i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if at is None or not data_dir or not re.search(r"^data_dir\s*[:=]", cells[at].source, flags=re.M):
+        return False
+    source = ("# injected by playbook.apps.identity: the server's data folder (playbook app --data)\n"
+              f"data_dir = {data_dir!r}")
+    _insert_cell(cells, at + 1, source)
     return True
 
 
@@ -184,6 +214,7 @@ def prelaunch_hook(handler: Any, notebook: Any, cwd: str = "") -> Any:
     who = request_identity(handler, trusted_proxy=trusted,
                            user_header=os.environ.get(ENV_USER_HEADER, "") or DEFAULT_USER_HEADER)
     inject_identity(notebook, who)
+    inject_data(notebook, os.environ.get(ENV_DATA, ""))
     return notebook
 
 

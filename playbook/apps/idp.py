@@ -279,6 +279,13 @@ class IdpForm(Downloads):
             self._dataset = loading.load_inputs(self.data_dir)
         return self._dataset
 
+    def _rated(self, rep_id: str) -> bool:
+        """Whether the rep has any competency rating (else no claim is made about ratings)."""
+        try:
+            return bool(idp.rep_levels(idp.rep_evidence(self.evidence(), str(rep_id)))["level"].notna().any())
+        except (PlaybookError, KeyError):
+            return False
+
     def evidence(self) -> pd.DataFrame:
         """Return the team evidence of every rep (computed once, vectorised)."""
         if self._evidence is None:
@@ -577,7 +584,7 @@ class IdpForm(Downloads):
         self._show_audit()
         self.header.value = present_idp.plan_header_html(self.saved, lang)
         table = present_idp.plan_to_html_table(self.saved, lang) if len(self.saved.items) else _box(
-            t("idp.no_items", lang), "info")
+            t("idp.no_items" if self._rated(self.saved.rep_id) else "idp.no_ratings", lang), "info")
         self.preview.value = f"<p><i>{_esc(t('app_idp.preview_saved', lang, version=self.version))}</i></p>{table}"
         self._review_rows()
 

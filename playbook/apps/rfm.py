@@ -41,7 +41,15 @@ import pandas as pd
 from IPython.display import HTML
 
 from playbook import rfm
-from playbook.apps import csv_bytes, download_html, figure_png, note_html, render_outputs, uploaded_file
+from playbook.apps import (
+    csv_bytes,
+    download_html,
+    figure_png,
+    note_html,
+    render_outputs,
+    upload_limit_mb,
+    uploaded_file,
+)
 from playbook.core import paths
 from playbook.core.errors import ValidationError
 from playbook.core.labels import check_lang, t
@@ -185,6 +193,7 @@ class RfmExplorer:
             text = t("app_rfm.source_upload", self.lang, name=Path(str(self.upload.value[0]["name"])).name)
         else:
             text = t("app_rfm.source_sample", self.lang, name=self._source_name())
+            text += " " + t("app.upload_limit", self.lang, mb=upload_limit_mb())
         self.source.value = f'<p class="pb-source"><i>{escape(text)}</i></p>'
 
     def _clear_upload(self, _: object = None) -> None:

@@ -29,6 +29,9 @@ FILE_CODES = (
     "ambiguous_file",
     "missing_column",
     "unknown_table",
+    "ambiguous_sheet",
+    "mojibake",
+    "no_won_deals",
 )
 #: Every issue code, in the order the report explains them.
 ISSUE_CODES = FILE_CODES + (
@@ -47,6 +50,10 @@ ISSUE_CODES = FILE_CODES + (
     "unknown_reference",
     "date_after_as_of",
     "stage_order",
+    "header_used_twice",
+    "unit_conflict",
+    "unit_assumed",
+    "unit_magnitude",
 )
 #: Dates that record something that already happened: none may be after the as-of date.
 #: (Quota and spend months, hire and leave dates may lie in the future.)

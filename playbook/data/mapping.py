@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from playbook.data.issues import _concat, empty_issues, make_issues
 from playbook.data.maps import ColumnMap, TableMap, _norm, available_maps, load_column_map
 from playbook.data.parsing import _as_text
 from playbook.data.reading import _read_source
+from playbook.data.units import header_unit
 from playbook.data.validation import TableCheck, _check_as_of, check_table, empty_frame
 
 __all__ = ["detect_table"]
@@ -143,6 +145,9 @@ def _prepare(raw: pd.DataFrame, file: str, table: str | None, column_map: object
         return _Prepared(file, None, raw, issues=issues, usable=False, extras=headers)
     tmap = cmap.table(table)
     found = _match(headers, table, tmap)
+    stated = header_unit(found["amount"])[1] if "amount" in found else None
+    if stated is not None:  # 成交金额(元): the header's unit, not the map's
+        tmap = dataclasses.replace(tmap, amount_unit=stated)
     original = pd.DataFrame({c: raw[h] for c, h in found.items()}, index=raw.index)
     values = original.copy()
     shown = dict(found)
@@ -151,6 +156,11 @@ def _prepare(raw: pd.DataFrame, file: str, table: str | None, column_map: object
             values[c] = v
             original[c] = v
             shown[c] = f"{c} (map default)"
+        else:  # a blank cell takes the default too
+            values[c] = values[c].where(values[c].astype("str").str.strip().ne(""), v)
+    for c, other in tmap.same_as.items():
+        if c not in found and other in found:
+            values[c], original[c], shown[c] = values[other], original[other], found[other]
     for c, vmap in tmap.values.items():
         if c in values:
             values[c] = _apply_values(values[c].astype("str"), vmap)
@@ -213,7 +223,7 @@ def _finish(prep: _Prepared, as_of: object, references: Mapping | None
         negate_refunds=bool(tmap.refund and tmap.refund.negate), as_of=as_of,
         references=references,
     )
-    issues = _concat([prep.issues, check.issues])
+    issues = _concat([prep.issues, check.issues, _assumed_unit(prep, check)])
     renamed = prep.renamed
     if prep.usable:
         keep = ~check.bad.to_numpy()
@@ -223,6 +233,24 @@ def _finish(prep: _Prepared, as_of: object, references: Mapping | None
         frame = empty_frame(prep.table)
         extra = pd.DataFrame({renamed.get(h, h): pd.Series([], dtype="str") for h in prep.extras})
     return pd.concat([frame, extra], axis=1), issues, check
+
+
+def _assumed_unit(prep: _Prepared, check: TableCheck) -> pd.DataFrame:
+    """Flag amounts read in the map's 万元/千元 (no unit in the header) that give absurd sizes.
+
+    A bare 成交金额 read as 万元 while the export is in 元 makes every order 10,000 times
+    too large; a typical (median) order of ≥ ¥50,000,000 is taken as that mistake.
+    """
+    header = prep.found.get("amount")
+    if header is None or prep.tmap.amount_factor == 1 or prep.table not in ("orders", "opportunities"):
+        return empty_issues()
+    amounts = check.typed["amount"].abs()
+    median = amounts.where(amounts > 0).median()
+    if pd.isna(median) or median < 50_000_000:
+        return empty_issues()
+    unit = {10_000.0: "万元", 1_000.0: "千元"}.get(prep.tmap.amount_factor, prep.tmap.amount_unit)
+    return make_issues(prep.file, prep.table, "unit_assumed", column=header, values=unit,
+                       expected=f"≈ ¥{median:,.2f}")
 
 
 def _default_as_of(as_of: object) -> pd.Timestamp:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -25,7 +26,8 @@ REQUIRED_TABLES = ("reps", "customers", "orders")
 SUFFIXES = (".csv", ".tsv", ".xlsx", ".parquet")
 _TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-_UNITS = {"cny": 1.0, "yuan": 1.0, "元": 1.0, "wan": 10_000.0, "万元": 10_000.0, "万": 10_000.0}
+_UNITS = {"cny": 1.0, "yuan": 1.0, "元": 1.0, "wan": 10_000.0, "万元": 10_000.0, "万": 10_000.0,
+          "qian": 1_000.0, "千元": 1_000.0}
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
@@ -56,6 +58,9 @@ class TableMap:
     refund: RefundRule | None = None
     defaults: dict[str, str] = field(default_factory=dict)
     clear_unless: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    multi_value: dict[str, str] = field(default_factory=dict)  # kit column -> first | split
+    row_ids: bool = False  # the key column may be absent: ids from the file's row numbers
+    same_as: dict[str, str] = field(default_factory=dict)  # kit column -> kit column it copies
 
     @property
     def amount_factor(self) -> float:
@@ -88,6 +93,7 @@ class ColumnMap:
     date_format: str = "YMD"
     amount_unit: str = "cny"
     path: Path | None = None
+    timezone: str = "Asia/Shanghai"
 
     def table(self, name: str) -> TableMap:
         """Return the map of kit table ``name`` (an identity map if the map lacks it)."""
@@ -108,9 +114,10 @@ class ColumnMap:
 
         if not isinstance(data, Mapping):
             raise bad("a YAML mapping with a 'tables:' section")
-        unknown = set(data) - {"name", "description", "date_format", "amount_unit", "tables"}
+        unknown = set(data) - {"name", "description", "date_format", "amount_unit", "tables",
+                               "timezone"}
         if unknown:
-            raise bad("only the keys name, description, date_format, amount_unit, tables "
+            raise bad("only the keys name, description, date_format, amount_unit, timezone, tables "
                       f"(unknown: {', '.join(sorted(map(str, unknown)))})")
         unit = _check_unit(data.get("amount_unit", "cny"), where)
         fmt = _map_date_format(data.get("date_format", "YMD"), where)
@@ -129,13 +136,23 @@ class ColumnMap:
             date_format=fmt,
             amount_unit=unit,
             path=path,
+            timezone=_check_zone(data.get("timezone", "Asia/Shanghai"), where),
         )
+
+
+def _check_zone(zone: object, where: str) -> str:
+    try:
+        ZoneInfo(str(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ParameterError("column_map", where, f"timezone: an IANA zone such as Asia/Shanghai, "
+                             f"not {zone!r}") from None
+    return str(zone)
 
 
 def _check_unit(unit: object, where: str) -> str:
     key = str(unit).strip().casefold()
     if key not in _UNITS:
-        raise ParameterError("column_map", where, "amount_unit: cny or wan (万元), "
+        raise ParameterError("column_map", where, "amount_unit: cny, qian (千元) or wan (万元), "
                              f"not {unit!r}")
     return key
 
@@ -156,7 +173,7 @@ def _table_map(tname: str, spec: Mapping, unit: str, fmt: str, where: str) -> Ta
     if not isinstance(spec, Mapping):
         raise bad("a mapping of settings")
     allowed = {"columns", "values", "amount_unit", "date_format", "refund", "defaults",
-               "clear_unless"}
+               "clear_unless", "multi_value", "row_ids", "same_as"}
     unknown = set(spec) - allowed
     if unknown:
         raise bad(f"only the keys {', '.join(sorted(allowed))} "
@@ -192,6 +209,11 @@ def _table_map(tname: str, spec: Mapping, unit: str, fmt: str, where: str) -> Ta
             raise bad(f"a kit column of {tname} in 'clear_unless: {col}:', not {other!r}")
         items = [allowed_values] if isinstance(allowed_values, str) else list(allowed_values)
         clear[col] = (str(other), tuple(_norm(v) for v in items))
+    multi = {}
+    for col, rule in kit_keys("multi_value").items():
+        if rule not in ("first", "split") or (rule == "split" and "amount" not in kit_cols):
+            raise bad(f"'multi_value: {col}:' first or split (split only in a table with amount)")
+        multi[col] = str(rule)
     refund = None
     if spec.get("refund") is not None:
         rule = spec["refund"]
@@ -209,6 +231,9 @@ def _table_map(tname: str, spec: Mapping, unit: str, fmt: str, where: str) -> Ta
         refund=refund,
         defaults=defaults,
         clear_unless=clear,
+        multi_value=multi,
+        row_ids=bool(spec.get("row_ids", False)),
+        same_as={col: str(other) for col, other in kit_keys("same_as").items()},
     )
 
 

@@ -28,7 +28,7 @@ _COMPACT_RE = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"
 _XXY_RE = r"^(?P<a>\d{1,2})\s*[-/.]\s*(?P<b>\d{1,2})\s*[-/.]\s*(?P<y>\d{4})" + _TIME + r"$"
 _SPACES = "\u00a0\u202f\u2009 "
 _NUM_RE = (
-    r"^(?:(?P<s1>[-+\u2212])\s*(?:[¥￥]|CNY|RMB)?|(?:[¥￥]|CNY|RMB)\s*(?P<s2>[-+\u2212])?)?\s*"
+    r"^(?:(?P<s1>[-+\u2212])\s*(?:CN[¥￥]|[¥￥]|CNY|RMB)?|(?:CN[¥￥]|[¥￥]|CNY|RMB)\s*(?P<s2>[-+\u2212])?)?\s*"
     r"(?P<num>\d{1,3}(?:[," + _SPACES + r"]\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)"
     r"\s*(?:元|CNY|RMB)?$"
 )
@@ -121,13 +121,13 @@ def parse_dates(values: pd.Series | Iterable, *, date_format: str = "YMD") -> pd
 def parse_numbers(values: pd.Series | Iterable) -> pd.Series:
     """Parse numbers with thousands separators and a CNY sign; unreadable values become NaN.
 
-    Accepted: ``12300``, ``12,300``, ``¥12,300.00``, ``12 300``, ``-5``, ``(5)`` (an
+    Accepted: ``12300``, ``12,300``, ``¥12,300.00``, ``CN¥12,300.00``, ``12 300``, ``-5``, ``(5)`` (an
     accounting negative), ``12300元``. A comma must separate groups of three digits, so
     ``12,3`` (a decimal comma?) and ``12,3k`` are rejected.
 
     Examples
     --------
-    >>> parse_numbers(["12,300", "¥12,300.00", "12 300", "(1,000)", "12,3k", "1e3", ""]).tolist()
+    >>> parse_numbers(["12,300", "CN¥12,300.00", "12 300", "(1,000)", "12,3k", "1e3", ""]).tolist()
     [12300.0, 12300.0, 12300.0, -1000.0, nan, 1000.0, nan]
     """
     s = _as_text(values)

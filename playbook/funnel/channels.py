@@ -30,7 +30,7 @@ __all__ = ["channel_table", "channel_ratio", "compare_periods", "add_period", "p
 # --------------------------------------------------------------------------- channels
 def channel_table(
     stages: pd.DataFrame,
-    channel_spend: pd.DataFrame,
+    channel_spend: pd.DataFrame | None,
     *,
     period_start: object = None,
     period_end: object = None,
@@ -45,6 +45,7 @@ def channel_table(
     customer acquired). Spend is summed over the months from ``period_start`` to
     ``period_end`` (default: the months of the first and the last lead in ``stages``).
 
+    ``channel_spend`` may be None (the optional table is absent): every spend is unknown.
     A channel with leads but no row in ``channel_spend`` has unknown spend: spend,
     cost per lead, CAC and ROI are NaN, ``low_roi`` is False, and a
     :class:`~playbook.core.errors.PlaybookWarning` names it. A channel with spend but no
@@ -75,6 +76,10 @@ def channel_table(
     """
     _check_stages(stages)
     require_columns(stages, ["channel", "created_date"], "stages")
+    if channel_spend is None:  # the optional table is absent: every channel's spend is unknown
+        channel_spend = pd.DataFrame({"channel": pd.Series([], dtype="str"), "spend": pd.Series([], dtype="float64"),
+                                      "month": pd.Series([], dtype="datetime64[ns]")})
+        columns = None
     sp = _kit(channel_spend, columns)
     require_columns(sp, ["channel", "month", "spend"], "channel_spend")
     start, end = optional_date(period_start, "period_start"), optional_date(period_end, "period_end")

@@ -241,7 +241,7 @@ def test_map_from_a_dict_and_identity_fallback():
         ({"tables": {"order": {}}}, r"kit tables only under 'tables:'.*not 'order'"),
         ({"tables": {"orders": {"columns": {"amout": "金额"}}}},
          r"in table 'orders': kit columns of orders under 'columns:'.*not amout"),
-        ({"amount_unit": "usd", "tables": {}}, r"amount_unit: cny or wan \(万元\), not 'usd'"),
+        ({"amount_unit": "usd", "tables": {}}, r"amount_unit: cny, qian \(千元\) or wan \(万元\), not 'usd'"),
         ({"date_format": "ddmmyy", "tables": {}}, r"date_format: YMD, MDY, DMY or a strptime"),
         ({"tabels": {}}, r"only the keys name, description.*\(unknown: tabels\)"),
         ({"tables": {"orders": {"refund": "类型"}}}, r"'refund:' only for orders, as"),
