@@ -18,7 +18,7 @@ from playbook import funnel
 from playbook.core.dates import parse_date
 from playbook.core.errors import ParameterError, require_columns
 from playbook.core.money import round_money
-from playbook.targets.tracking import track
+from playbook.targets.tracking import days_left_in, needed_per_week, track
 
 __all__ = [
     "period_attainment",
@@ -40,12 +40,17 @@ def period_attainment(
     """Attainment to date of the running month, quarter and year, per team (or company).
 
     Uses :func:`playbook.targets.track` for each period; ``expected`` pro-rates the
-    running month by days.
+    running month by days. ``target`` is the whole period's quota (the months after
+    ``as_of`` included), ``to_go = target - actual`` (never below 0) the money still to
+    sell, and ``needed_run_rate`` the average per week still needed to reach it, by the
+    weeks rule of :func:`playbook.targets.weekly_review` (``to_go x 7 / days left``; NaN
+    on the period's last day).
 
     Returns
     -------
     DataFrame
-        ``group, period, expected, actual, attainment`` (period: month / quarter / ytd).
+        ``group, period, target, expected, actual, attainment, to_go, needed_run_rate``
+        (period: month / quarter / ytd).
 
     Examples
     --------
@@ -54,11 +59,12 @@ def period_attainment(
     ...                        "month": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"])})
     >>> orders = pd.DataFrame({"rep_id": ["R1", "R1"], "amount": [300.0, 50.0],
     ...                        "order_date": pd.to_datetime(["2025-01-20", "2025-03-05"])})
-    >>> period_attainment(quotas, orders, reps, as_of="2025-03-10")[["group", "period", "expected", "actual"]]
-      group   period  expected  actual
-    0     T    month     100.0    50.0
-    1     T  quarter     690.0   350.0
-    2     T      ytd     690.0   350.0
+    >>> period_attainment(quotas, orders, reps, as_of="2025-03-10")[["group", "period", "target", "expected",
+    ...                                                              "actual", "to_go"]]
+      group   period  target  expected  actual  to_go
+    0     T    month   310.0     100.0    50.0  260.0
+    1     T  quarter   900.0     690.0   350.0  550.0
+    2     T      ytd   900.0     690.0   350.0  550.0
     """
     if level not in ("team", "company"):
         raise ParameterError("level", level, "'team' or 'company'")
@@ -69,11 +75,15 @@ def period_attainment(
         running = part.loc[pd.to_datetime(part["period_start"]) <= when]
         running = running.loc[running["period_start"] == running["period_start"].max()]
         group = running["team"].astype(str) if level == "team" else pd.Series("company", index=running.index)
+        to_go = round_money((running["target"] - running["actual"]).clip(lower=0))
         frames.append(pd.DataFrame({"group": group.to_numpy(), "period": period,
+                                    "target": running["target"].to_numpy(),
                                     "expected": running["expected"].to_numpy(),
-                                    "actual": running["actual"].to_numpy()}))
+                                    "actual": running["actual"].to_numpy(),
+                                    "to_go": to_go.to_numpy(),
+                                    "needed_run_rate": needed_per_week(to_go, days_left_in(when, period)).to_numpy()}))
     out = pd.concat(frames, ignore_index=True)
-    out["attainment"] = out["actual"] / out["expected"].where(out["expected"] > 0)
+    out.insert(5, "attainment", out["actual"] / out["expected"].where(out["expected"] > 0))
     out["_p"] = out["period"].map({p: i for i, p in enumerate(_PERIODS)})
     return out.sort_values(["group", "_p"], kind="stable").drop(columns="_p").reset_index(drop=True)
 

@@ -24,6 +24,13 @@ def test_period_attainment_by_hand():
     assert out.loc[("East", "quarter"), "expected"] == pytest.approx(750.0)
     assert out.loc[("East", "quarter"), "attainment"] == pytest.approx(675 / 750)
     assert out.loc[("North", "month"), "actual"] == 0.0  # the 20 Sep order is after as-of
+    # still to sell: the whole period. East's year is 900 (Jul-Sep), 675 sold -> 225 to go over
+    # 16 Sep - 31 Dec = 107 days: 225 x 7 / 107 = 14.719 -> 14.72 a week; the month: 300 - 75 = 225
+    # over 15 days -> 105.00 a week
+    assert out.loc[("East", "ytd"), ["target", "to_go", "needed_run_rate"]].tolist() == [900.0, 225.0, 14.72]
+    assert out.loc[("East", "month"), ["target", "to_go", "needed_run_rate"]].tolist() == [300.0, 225.0, 105.0]
+    assert list(out.reset_index().columns) == ["group", "period", "target", "expected", "actual", "attainment",
+                                               "to_go", "needed_run_rate"]
     company = cockpit.period_attainment(quotas, orders, REPS, as_of="2025-09-15", level="company")
     assert company["group"].unique().tolist() == ["company"]
     with pytest.raises(ParameterError, match="level"):

@@ -771,6 +771,31 @@ def test_weekly_review_status_gap_and_run_rate():
         weekly_review(T_QUOTAS, T_ORDERS, as_of=AS_OF, bands=(0.8, 0.9))
 
 
+def test_weekly_review_counts_the_whole_period_still_to_sell():
+    # issue 18: 12 x 100 quota, as of 30 June, 300 sold. The year still needs 1200 - 300 = 900
+    # (not 600 - 300 = 300). Weeks rule: 1 Jul - 31 Dec = 184 days = 26.29 weeks;
+    # 900 x 7 / 184 = 34.239... -> 34.24 a week (not 300 x 7 / 184 = 11.41).
+    quotas = pd.DataFrame({"rep_id": ["R1"] * 12, "quota": [100.0] * 12,
+                           "month": pd.date_range("2025-01-01", periods=12, freq="MS")})
+    orders = pd.DataFrame({"rep_id": ["R1"] * 3, "amount": [100.0] * 3,
+                           "order_date": pd.to_datetime(["2025-02-10", "2025-04-10", "2025-06-30"])})
+    ytd = weekly_review(quotas, orders, as_of="2025-06-30", period="ytd").iloc[0]
+    assert ytd[["target", "expected", "actual", "to_go", "days_left"]].tolist() == [1200.0, 600.0, 300.0, 900.0, 184]
+    assert ytd["needed_run_rate"] == 34.24
+    assert ytd["pace"] == 0.5
+    # the quarter view: as of 15 Aug, Q3 = 300 (September included), nothing sold in Q3 by then
+    # (the June order is in Q2) -> 300 to go over 16 Aug - 30 Sep = 46 days: 300 x 7 / 46 = 45.652 -> 45.65
+    q3 = weekly_review(quotas, orders, as_of="2025-08-15", period="quarter").iloc[0]
+    assert q3[["period", "target", "actual", "to_go", "days_left"]].tolist() == ["2025Q3", 300.0, 0.0, 300.0, 46]
+    assert q3["needed_run_rate"] == 45.65
+    # Q3 expected by 15 Aug: July 100 + August 100 x 15/31 = 148.39
+    assert q3["expected"] == 148.39
+    # the months not started yet are not periods of their own
+    months = track(quotas, orders, as_of="2025-06-30", period="month")
+    assert months["period"].tolist() == [f"2025-{m:02d}" for m in range(1, 7)]
+    assert track(quotas, orders, as_of="2025-06-30", period="quarter")["target"].tolist() == [300.0, 300.0]
+
+
 def test_default_month():
     assert default_month(2025, "2025-12-31") == pd.Timestamp("2025-01-01")
     assert default_month(2025, "2025-03-10") == pd.Timestamp("2025-04-01")
