@@ -173,7 +173,9 @@ ORDERS_2024 = pd.DataFrame({
 def test_company_target_domain_example_plus_30_percent():
     # domain section 1: annual sales +30%; 2024 net = 600k + 450k - 50k refund = 1,000,000
     target = company_target(ORDERS_2024, plan_year=2025, growth=0.30)
-    assert target == CompanyTarget(2025, 1_300_000.0, "growth", 2024, 1_000_000.0, 0.30)
+    assert target == CompanyTarget(2025, 1_300_000.0, "growth", 2024, 1_000_000.0, 0.30, 1_000_000.0,
+                                   pd.Timestamp("2024-01-01"), pd.Timestamp("2024-12-31"))
+    assert not target.annualised
     assert target.cents == 130_000_000
     frame = target.to_frame()
     assert frame.loc[0, "target"] == 1_300_000.0 and frame.loc[0, "base_actual"] == 1_000_000.0
@@ -203,9 +205,43 @@ def test_company_target_bad_parameters(kwargs, message):
 def test_company_target_without_base_sales_and_incomplete_base_year():
     with pytest.raises(InputError, match="orders: net sales in base_year=2022 are 0.00 CNY"):
         company_target(ORDERS_2024, plan_year=2025, growth=0.1, base_year=2022)
-    partial = ORDERS_2024.iloc[:2]  # stops in June 2024
-    with pytest.warns(PlaybookWarning, match="base_year=2024 is incomplete"):
-        company_target(partial, plan_year=2025, growth=0.1)
+
+
+def test_a_partial_base_year_is_annualised_by_days_covered_or_refused():
+    # issue 18: a plan on an incomplete base year must not grow the part year as if it were whole.
+    # Orders 5 Jan - 1 Jun 2024 (leap year): covered 1 Jan - 1 Jun = 31 + 29 + 31 + 30 + 31 + 1 = 153 days.
+    # Net 600k + 450k = 1,050,000 -> x 366 / 153 = 2,511,764.7058... -> 2,511,764.71 a year;
+    # +10%: 2,762,941.181 -> 2,762,941.18
+    partial = ORDERS_2024.iloc[:2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no English-only warning any more: the reason is in the target
+        target = company_target(partial, plan_year=2025, growth=0.1)
+    assert (target.base_sales, target.days_covered, target.days_in_year) == (1_050_000.0, 153, 366)
+    assert (target.base_actual, target.amount, target.annualised) == (2_511_764.71, 2_762_941.18, True)
+    assert target.to_frame()[["base_sales", "days_covered"]].iloc[0].tolist() == [1_050_000.0, 153]
+    # the reason, in both languages
+    assert describe_target(target, lang="en") == (
+        "2024 is not complete in the data (orders cover 153 of its 366 days, 2024-01-01 to 2024-06-01): its net "
+        "sales so far, 1,050,000.00 CNY, are annualised by days covered (1,050,000.00 × 366 / 153 = 2,511,764.71 "
+        "CNY) instead of being taken as a whole year.\n\n"
+        "Target 2025 = net sales 2024 (2,511,764.71 CNY) × (1 + 10%) = **2,762,941.18 CNY**")
+    assert describe_target(target, lang="zh").startswith(
+        "数据中 2024 年不完整（订单只覆盖全年 366 天中的 153 天：2024-01-01 至 2024-06-01）：该年至今净销售额 "
+        "1,050,000.00 元按覆盖天数折算为全年（1,050,000.00 × 366 / 153 = 2,511,764.71 元）")
+    with pytest.raises(InputError, match=r"orders: base_year=2024 is partial \(the orders cover 153 of its 366 "
+                                         r"days\), so its net sales 1,050,000.00 CNY cannot be grown as a year's; "
+                                         r"choose a complete base_year or give an absolute amount="):
+        company_target(partial, plan_year=2025, growth=0.1, partial="refuse")
+    with pytest.raises(ParameterError, match="parameter partial='scale'"):
+        company_target(partial, plan_year=2025, growth=0.1, partial="scale")
+    # fewer than 90 days cannot stand for a year, even annualising: 5 Jan - 1 Mar = 61 days
+    early = pd.DataFrame({"order_date": pd.to_datetime(["2024-01-05", "2024-03-01"]), "amount": [1.0, 1.0]})
+    with pytest.raises(InputError, match=r"cover 61 of its 366 days.*fewer than 90 days cannot be annualised"):
+        company_target(early, plan_year=2025, growth=0.1)
+    # a data set starting after January is partial at the front: 1 Jul - 31 Dec 2024 = 184 days
+    late = pd.DataFrame({"order_date": pd.to_datetime(["2024-07-01", "2025-01-10"]), "amount": [184.0, 1.0]})
+    late_target = company_target(late, plan_year=2025, growth=0.0)
+    assert (late_target.base_actual, str(late_target.covered_from.date())) == (366.0, "2024-07-01")
 
 
 # --------------------------------------------------------------------------------------
