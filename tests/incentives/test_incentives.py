@@ -85,9 +85,35 @@ class TestDomainWorkedExample:
         assert lines["amount_cents"].tolist() == [72_000_00, 30_000_00, 18_000_00]
         assert lines["rate"].round(6).tolist() == [0.08, 0.10, 0.02]
 
-    def test_threshold_is_inclusive_in_whole_mode(self):
-        assert inc.commission_for_sales(1_000_000, plan="domain_whole") == Decimal("100000.00")  # 10% x 1M
-        assert inc.commission_for_sales("999999.99", plan="domain_whole") == Decimal("80000.00")  # 8%, rounded
+    def test_boundary_side_is_a_stated_plan_setting_in_whole_mode(self):
+        # "100万以内 8%": up to and including 1,000,000 at 8% (the default, at_boundary: lower_tier)
+        assert inc.load_plan("domain_whole").at_boundary == "lower_tier"
+        assert inc.commission_for_sales(1_000_000, plan="domain_whole") == Decimal("80000.00")  # 8% x 1M
+        assert inc.commission_for_sales("999999.99", plan="domain_whole") == Decimal("80000.00")  # 79,999.9992
+        # one cent above: 10% x 1,000,000.01 = 100,000.001 -> 100,000.00
+        assert inc.commission_for_sales("1000000.01", plan="domain_whole") == Decimal("100000.00")
+        # 2,000,000 exactly: still 10% = 200,000; the 12% tier starts above it
+        assert inc.commission_for_sales(2_000_000, plan="domain_whole") == Decimal("200000.00")
+        # the other reading, stated in the plan: from 1,000,000 at 10%
+        upper = inc.modify_plan("domain_whole", {"at_boundary": "upper_tier"})
+        assert inc.commission_for_sales(1_000_000, plan=upper) == Decimal("100000.00")
+        assert inc.commission_for_sales(2_000_000, plan=upper) == Decimal("240000.00")  # 12% x 2M
+        # marginal slices pay the same either way: 1M x 8% = 80,000
+        assert inc.commission_for_sales(1_000_000, plan="domain_marginal") == Decimal("80000.00")
+        with pytest.raises(inc.PlanError, match=r"plan 'domain_whole\*', rule at_boundary: 'inclusive' is not valid"):
+            inc.modify_plan("domain_whole", {"at_boundary": "inclusive"})
+
+    def test_every_statement_states_the_boundary_side(self):
+        orders = pd.DataFrame({"customer_id": ["C1"], "rep_id": ["R1"], "order_date": pd.to_datetime(["2024-03-01"]),
+                               "amount": [1_000_000.0]})
+        reps = pd.DataFrame({"rep_id": ["R1"], "name": ["Ann"], "team": ["A"]})
+        run = inc.run_plan(orders, reps, plan=inc.modify_plan("domain_whole", {"bonus": None}), period="2024")
+        st = inc.payout_statement(run, rep_id="R1")
+        assert st["summary"].loc[0, ["at_boundary", "total_cents"]].tolist() == ["lower_tier", 80_000_00]
+        zh = present_incentives.display_frame(st["summary"], lang="zh")
+        assert zh.loc[0, "档位分界"].startswith("累计销售额恰好等于分界点时按较低一档的比例计提")
+        en = present_incentives.display_frame(st["summary"], lang="en")
+        assert en.loc[0, "Tier boundaries"].startswith("A sale total exactly at a tier boundary is paid at the lower")
 
 
 class TestBonusRule:
