@@ -73,6 +73,7 @@ from playbook.funnel.comparison import (  # noqa: F401
 )
 from playbook.funnel.rules import (  # noqa: F401
     AD_CHANNELS,
+    ALL_STAGES,
     CHANNEL_COLUMNS,
     CHANNEL_RATIO_COLUMNS,
     COMPARISON_COLUMNS,
@@ -88,6 +89,8 @@ from playbook.funnel.rules import (  # noqa: F401
     PIPELINE_COLUMNS,
     PROBLEM_COLUMNS,
     REPURCHASE_COLUMNS,
+    REPURCHASE_STAGE,
+    REPURCHASE_STEP,
     STAGE_COLUMNS,
     STEP_COLUMNS,
     STEPS,
@@ -118,6 +121,9 @@ __all__ = [
     'STEPS',
     'METRICS',
     'PER_MONTH',
+    'ALL_STAGES',
+    'REPURCHASE_STAGE',
+    'REPURCHASE_STEP',
     'AD_CHANNELS',
     'LEAK_MAP_PATH',
     'STAGE_COLUMNS',

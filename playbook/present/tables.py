@@ -89,7 +89,7 @@ _PERCENT = {
     # funnel
     "ci_low", "ci_high", "shrunk_rate", "peer_rate", "peer_median_rate", "rep_rate", "rate_lead_to_intent",
     "rate_intent_to_negotiation", "rate_negotiation_to_deal", "conv_lead_to_negotiation", "conv_lead_to_deal",
-    "win_rate", "repurchase_rate", "versus_win_rate", "before_rate", "after_rate",
+    "win_rate", "repurchase_rate", "versus_win_rate", "before_rate", "after_rate", "rate_deal_to_repurchase",
     # rfm
     "customer_share", "revenue_share", "high_value_share", "retention",
     # incentives
