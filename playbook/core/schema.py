@@ -164,6 +164,15 @@ TABLES: dict[str, Table] = {
             C("visits", "count", doc="Customer visits (拜访)"),
             C("calls", "count", doc="Calls"),
             C("demos", "count", doc="Demos"),
+            # optional KPIs of the method (domain sections 3-4): needs-match rate and customer satisfaction
+            C("needs_assessed", "count", required=False, nullable=True,
+              doc="Leads whose needs were diagnosed this week (需求诊断); empty when not tracked"),
+            C("needs_matched", "count", required=False, nullable=True,
+              doc="Of those, leads whose needs match the offer (需求匹配); needs-match rate = matched / assessed"),
+            C("surveys", "count", required=False, nullable=True,
+              doc="Customer-satisfaction survey answers received this week; empty when not tracked"),
+            C("satisfied", "count", required=False, nullable=True,
+              doc="Of those, answers 'satisfied' or better (满意); satisfaction = satisfied / surveys"),
         ),
         _t(
             "channel_spend", ("channel", "month"), "Marketing spend per channel and month.",

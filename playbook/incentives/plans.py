@@ -54,9 +54,11 @@ COMPARE_COLUMNS = [
 ]
 KPI_COLUMNS = [
     "rep_id", "month", "sales_cents", "quota_cents", "attainment", "new_customers",
-    "prior_customers", "retained_customers", "retention", "visits",
+    "prior_customers", "retained_customers", "retention", "visits", "needs_match", "satisfaction",
 ]
-KPIS = ("attainment", "new_customers", "retention", "visits")
+KPIS = ("attainment", "new_customers", "retention", "visits", "needs_match", "satisfaction")
+"""Scorecard KPIs. ``needs_match`` (needs matched / assessed) and ``satisfaction`` (satisfied /
+survey answers) are optional: from the activities' optional columns, empty when the data has none."""
 SCORECARD_COLUMNS = [
     "rep_id", "name", "team", "sales_cents", "quota_cents", *KPIS, *(k + "_change" for k in KPIS),
     "score", "rank", "flag",

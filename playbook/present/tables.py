@@ -95,6 +95,8 @@ _PERCENT = {
     # incentives
     "effective_rate", "cost_ratio", "top_decile_share", "change_pct", "effective_rate_a", "effective_rate_b",
     "attainment_change", "retention_change",
+    # optional KPIs (scorecards, weekly review)
+    "needs_match", "satisfaction", "needs_match_change", "satisfaction_change",
 }
 _DECIMAL = {
     # rfm

@@ -8,10 +8,13 @@ shows them side by side. Each one answers one question:
 - :func:`stuck_deals` — which open deals sit too long in a stage, and whose are they?
 - :func:`sleeping_key_accounts` — which big customers have gone quiet?
 - :func:`reviews_due` — which IDP items are due for review this month?
+- :func:`quality_week` — did needs match and customers' satisfaction hold up this week
+  (optional KPIs, when the activities have them)?
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from playbook import funnel
@@ -26,7 +29,12 @@ __all__ = [
     "stuck_deals",
     "sleeping_key_accounts",
     "reviews_due",
+    "quality_week",
+    "QUALITY_KPIS",
 ]
+
+QUALITY_KPIS = {"needs_match": ("needs_matched", "needs_assessed"), "satisfaction": ("satisfied", "surveys")}
+"""Optional KPIs of the weekly review: name -> (numerator, denominator) columns of the activities."""
 
 _PERIODS = ("month", "quarter", "ytd")
 
@@ -236,3 +244,56 @@ def reviews_due(items: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
     cols = [c for c in ["plan_id", "rep_id", "competency", "current_level", "target_level", "review_date",
                         "overdue"] if c in due]
     return due.sort_values(["review_date", "rep_id"], kind="stable")[cols].reset_index(drop=True)
+
+
+def quality_week(
+    activities: pd.DataFrame, reps: pd.DataFrame | None = None, *, as_of: object, team: str | None = None
+) -> pd.DataFrame:
+    """Needs-match rate and customer satisfaction of the week up to ``as_of`` against the week before.
+
+    The optional KPIs of the method (needs-match rate, a process metric of section 3;
+    customer satisfaction, an evaluation dimension of section 4), from the activities'
+    optional columns: ``needs_match = needs_matched / needs_assessed`` and
+    ``satisfaction = satisfied / surveys``, summed over the activity weeks (weeks start on
+    the Monday in ``week``) that start in each 7-day window. A KPI whose columns are not in
+    the data, or have no value in either window, is left out: no data, no row.
+
+    Returns
+    -------
+    DataFrame
+        ``kpi, this_week, last_week, change, this_base, last_base`` (rates; ``change`` in
+        rate points; ``*_base`` the denominators, e.g. needs assessed).
+
+    Examples
+    --------
+    >>> acts = pd.DataFrame({"rep_id": ["R1", "R1"], "week": pd.to_datetime(["2025-09-15", "2025-09-22"]),
+    ...                      "visits": [3, 4], "needs_assessed": [4, 5], "needs_matched": [2, 4]})
+    >>> quality_week(acts, as_of="2025-09-28")
+               kpi  this_week  last_week  change  this_base  last_base
+    0  needs_match        0.8        0.5     0.3          5          4
+    """
+    require_columns(activities, ["rep_id", "week"], "activities")
+    when = _day(as_of)
+    acts = activities
+    if team:
+        if reps is None or "team" not in reps:
+            raise ParameterError("team", team, "a team name together with the reps table")
+        teams = reps.set_index("rep_id")["team"].astype(str)
+        acts = acts.loc[acts["rep_id"].map(teams) == team]
+    week = pd.to_datetime(acts["week"])
+    this = ((week > when - pd.Timedelta(days=7)) & (week <= when)).to_numpy()
+    last = ((week > when - pd.Timedelta(days=14)) & (week <= when - pd.Timedelta(days=7))).to_numpy()
+    rows = []
+    for kpi, (num, den) in QUALITY_KPIS.items():
+        if num not in acts.columns or den not in acts.columns:
+            continue
+        n = pd.to_numeric(acts[num], errors="coerce").to_numpy(dtype="float64")
+        d = pd.to_numeric(acts[den], errors="coerce").to_numpy(dtype="float64")
+        ok = ~np.isnan(n) & ~np.isnan(d)
+        if not (ok & (this | last)).any():
+            continue
+        sums = [(float(n[ok & w].sum()), int(d[ok & w].sum())) for w in (this, last)]
+        rates = [a / b if b > 0 else np.nan for a, b in sums]
+        rows.append({"kpi": kpi, "this_week": rates[0], "last_week": rates[1], "change": rates[0] - rates[1],
+                     "this_base": sums[0][1], "last_base": sums[1][1]})
+    return pd.DataFrame(rows, columns=["kpi", "this_week", "last_week", "change", "this_base", "last_base"])

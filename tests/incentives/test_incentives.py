@@ -495,6 +495,39 @@ ACTS = pd.DataFrame({"rep_id": ["R1", "R2"], "week": pd.to_datetime(["2025-02-03
                      "visits": [3, 9], "calls": 0, "demos": 0})
 
 
+def test_optional_kpis_needs_match_and_satisfaction():
+    orders = pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "rep_id": ["R1", "R2", "R3"],
+                           "order_date": pd.to_datetime(["2025-03-05"] * 3), "amount": [100.0, 100.0, 100.0]})
+    reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "name": ["A", "B", "C"], "team": ["T"] * 3})
+    # weeks of 3 and 10 March (both in March): R1 needs 3 of 4 + 3 of 4 = 6 of 8 = 0.75, satisfied 9 of 10;
+    # R2 2 of 8 = 0.25, satisfied 5 of 10; R3 tracks nothing (empty cells): both KPIs empty
+    acts = pd.DataFrame({"rep_id": ["R1", "R1", "R2", "R2", "R3"], "visits": [1, 1, 1, 1, 1],
+                         "week": pd.to_datetime(["2025-03-03", "2025-03-10", "2025-03-03", "2025-03-10",
+                                                 "2025-03-03"]),
+                         "needs_assessed": pd.array([4, 4, 4, 4, None], dtype="Int64"),
+                         "needs_matched": pd.array([3, 3, 1, 1, None], dtype="Int64"),
+                         "surveys": pd.array([5, 5, 5, 5, None], dtype="Int64"),
+                         "satisfied": pd.array([4, 5, 2, 3, None], dtype="Int64")})
+    k = inc.monthly_kpis(orders, activities=acts, period="2025-03").set_index("rep_id")
+    assert k.loc["R1", ["needs_match", "satisfaction"]].tolist() == [0.75, 0.9]
+    assert k.loc["R2", ["needs_match", "satisfaction"]].tolist() == [0.25, 0.5]
+    assert k.loc["R3", ["needs_match", "satisfaction"]].isna().all()
+    # without the optional columns: the KPIs are empty, the columns are there
+    plain = inc.monthly_kpis(orders, activities=acts[["rep_id", "week", "visits"]], period="2025-03")
+    assert list(plain.columns) == inc.KPI_COLUMNS and plain[["needs_match", "satisfaction"]].isna().all().all()
+    # the balanced preset weighs them: satisfaction only -> R1 100, R2 0, R3 unscored (no base)
+    only = inc.ScorecardPreset("s", {}, {"satisfaction": 1.0})
+    card = inc.scorecard(orders, reps, activities=acts, period="2025-03", preset=only).set_index("rep_id")
+    assert card.loc["R1", "score"] == 100.0 and card.loc["R2", "score"] == 0.0 and pd.isna(card.loc["R3", "score"])
+    balanced = inc.load_presets()["balanced"]
+    assert balanced.weights == {"attainment": 0.4, "satisfaction": 0.2, "needs_match": 0.15, "new_customers": 0.15,
+                                "retention": 0.1}
+    # no quota, no prior customers: attainment and retention drop out; new customers tie (1 each: 50);
+    # R1: (0.2 x 100 + 0.15 x 100 + 0.15 x 50) / 0.5 = 85.0; R2: (0 + 0 + 7.5) / 0.5 = 15.0; R3: 50.0
+    card = inc.scorecard(orders, reps, activities=acts, period="2025-03", preset="balanced").set_index("rep_id")
+    assert card["score"].to_dict() == {"R1": 85.0, "R3": 50.0, "R2": 15.0}
+
+
 def test_monthly_kpis_retention_as_the_domain_defines_it():
     k = inc.monthly_kpis(ORD, QUOTAS, ACTS, period="2025-02").set_index("rep_id")
     # R1 served C1, C2 in January; only C1 ordered again in February -> 1/2
@@ -522,7 +555,7 @@ def test_scorecard_weights_ranking_and_flags():
 
 
 def test_scorecard_presets_are_validated():
-    assert set(inc.load_presets()) == {"wolf", "learning"}
+    assert set(inc.load_presets()) == {"wolf", "learning", "balanced"}
     with pytest.raises(ParameterError, match="parameter preset='tiger'"):
         inc.scorecard(ORD, REPS, period="2025-02", preset="tiger")
     with pytest.raises(InputError, match=r"scorecard preset 'x': unknown KPI 'smiles'"):
