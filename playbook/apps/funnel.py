@@ -159,7 +159,10 @@ class FunnelExplorer:
         # a team that leaks as a whole hides from its own reps' comparison: show teams against the company
         teams = (funnel.team_comparison(stages, reps=ds.reps, orders=ds.orders, as_of=as_of, min_n=MIN_N)
                  if not self.team.value else None)
-        self.frames = {"steps": steps, "funnel": overall, "comparison": comparison, "leaks": leaks, "stuck": stuck}
+        rules = funnel.load_authority()
+        authority = funnel.authority_check(stages, ds.reps, ds.orders, rules=rules)
+        self.frames = {"steps": steps, "funnel": overall, "comparison": comparison, "leaks": leaks, "stuck": stuck,
+                       "authority": authority}
         if teams is not None:
             self.frames["teams"] = teams
 
@@ -189,6 +192,11 @@ class FunnelExplorer:
             table(leaks, "funnel.no_leaks"),
             heading(t("funnel.stuck", lang)),
             table(stuck, "funnel.no_stuck"),
+            heading(t("funnel.authority", lang)),
+            HTML("<p>" + escape(t("funnel.authority_rule", lang, ladder=present_funnel.ladder_text(rules, lang=lang)))
+                 + "</p>"),
+            (HTML(report.style_table(present_funnel.authority_display(authority, rules, lang=lang), **fmt).to_html())
+             if len(authority) else HTML(f"<p>{escape(t('funnel.no_authority', lang))}</p>")),
         ]
 
     def show(self, _: object = None) -> bool:

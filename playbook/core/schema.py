@@ -155,6 +155,10 @@ TABLES: dict[str, Table] = {
             C("closed_date", "date", required=False, nullable=True, doc="Closed won or lost"),
             C("outcome", "category", allowed=OUTCOMES, doc="won, lost or open"),
             C("lost_reason", "text", required=False, nullable=True, doc="Why it was lost"),
+            # concessions of the price ladder (domain section 3), checked against approval limits
+            C("discount_amount", "money", required=False, nullable=True,
+              doc="Discount granted, CNY off the list amount (list = amount + discount_amount)"),
+            C("free_months", "count", required=False, nullable=True, doc="Months of service given free"),
         ),
         _t(
             "activities", ("rep_id", "week"), "Weekly activity counts per rep.",

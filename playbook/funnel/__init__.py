@@ -56,6 +56,13 @@ Examples
 
 from __future__ import annotations
 
+from playbook.funnel.authority import (  # noqa: F401
+    AUTHORITY_COLUMNS,
+    AUTHORITY_PATH,
+    AuthorityRules,
+    authority_check,
+    load_authority,
+)
 from playbook.funnel.channels import (  # noqa: F401
     add_period,
     channel_ratio,
@@ -121,6 +128,11 @@ __all__ = [
     'STEPS',
     'METRICS',
     'PER_MONTH',
+    'AUTHORITY_COLUMNS',
+    'AUTHORITY_PATH',
+    'AuthorityRules',
+    'authority_check',
+    'load_authority',
     'ALL_STAGES',
     'REPURCHASE_STAGE',
     'REPURCHASE_STEP',

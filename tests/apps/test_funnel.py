@@ -73,6 +73,8 @@ def test_all_teams_funnel_leaks_and_stuck_deals(data_dir):
     assert sum("image/png" in o["data"] for o in app.out.outputs) == 2  # funnel and heat map
     assert any(t("funnel.no_leaks", "en") in p for p in pages)
     assert any(">o3</td>" in p for p in pages)  # the stuck deal is listed
+    no_authority = t("funnel.no_authority", "en").replace("'", "&#x27;")  # escaped in the page
+    assert app.frames["authority"].empty and any(no_authority in p for p in pages)
 
 
 def test_team_and_period_reach_the_functions(data_dir):

@@ -120,6 +120,7 @@ def generate(*, seed: int = 7, scale: float = 1.0) -> dict[str, pd.DataFrame]:
     orders["amount"] = np.round(orders["amount"], 2)
     tables = _frames(rng, reps, cust, opps, orders)
     # the optional KPI columns from their own stream, so the other tables stay as they were
+    tables["opportunities"] = _with_concessions(tables["opportunities"], reps, np.random.default_rng([seed, 19]))
     tables["activities"] = _with_quality(_activities(rng, reps), np.random.default_rng([seed, 18]))
     tables["channel_spend"] = _channel_spend(rng, leads)
     tables["assessments"] = _assessments(rng, reps)
@@ -240,6 +241,24 @@ def _with_quality(activities: pd.DataFrame, rng: np.random.Generator) -> pd.Data
     surveys = rng.poisson(1.2, len(activities))
     return activities.assign(needs_assessed=assessed, needs_matched=rng.binomial(assessed, match_p),
                              surveys=surveys, satisfied=rng.binomial(surveys, happy_p))
+
+
+def _with_concessions(opps: pd.DataFrame, reps: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Add the price-ladder concessions of won and open deals that reached negotiation.
+
+    About a third get a discount within any rep's limit (1-5%); orders above
+    500,000 get the ladder's 3 free months; a few (about 3%) get a discount of 12-25%,
+    beyond a specialist's or senior rep's authority (data/rules/price_authority.yaml).
+    """
+    n = len(opps)
+    amount = opps["amount"].to_numpy(dtype=float)
+    live = (opps["outcome"].isin(["won", "open"]) & opps["negotiation_date"].notna()).to_numpy()
+    share = np.where(rng.random(n) < 0.35, rng.uniform(0.01, 0.05, n), 0.0)
+    share = np.where(rng.random(n) < 0.03, rng.uniform(0.12, 0.25, n), share)
+    off = np.round(amount * share / (1 - share), 2)
+    free = np.where(amount > 500_000, 3, 0)
+    return opps.assign(discount_amount=np.where(live, off, np.nan),
+                       free_months=pd.Series(free, index=opps.index, dtype="Int64").where(live, pd.NA))
 
 
 def _tidy(frame: pd.DataFrame, table: str) -> pd.DataFrame:
