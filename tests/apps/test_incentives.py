@@ -253,12 +253,13 @@ class TestInBrowser:
         page.get_by_label("Sales so far this year (CNY)").fill("2,000,000")
         page.get_by_label("If I close another (CNY)").fill("500,000")
         page.get_by_role("button", name="Calculate").click()
-        headline = "If you close another 500,000.00 CNY (2,500,000.00 CNY in all): {} CNY (+60,000.00 CNY)."
-        page.get_by_text(headline.format("240,000.00")).wait_for(timeout=30000)
+        headline = "If you close another 500,000.00 CNY (2,500,000.00 CNY in all): {} CNY (+{} CNY)."
+        page.get_by_text(headline.format("240,000.00", "60,000.00")).wait_for(timeout=30000)
         screenshot(page, "marginal")
         page.get_by_label("Plan").select_option(label="Tiered 8/10/12% (whole amount) + monthly bonus")
         page.get_by_role("button", name="Calculate").click()
-        page.get_by_text(headline.format("300,000.00")).wait_for(timeout=30000)
+        # whole amount: exactly 2,000,000 so far stays at 10% (at_boundary: lower_tier) = 200,000 -> +100,000
+        page.get_by_text(headline.format("300,000.00", "100,000.00")).wait_for(timeout=30000)
         assert page.locator("td", has_text="300,000.00").count() >= 1  # the one line: 2,500k x 12%
         screenshot(page, "whole")
 
