@@ -151,15 +151,18 @@ class FunnelExplorer:
         as_of = funnel.resolve_as_of(_iso(self.as_of.value), ds.opportunities)
         all_stages = funnel.stage_table(ds.opportunities, reps=ds.reps, as_of=as_of, invalid="drop")
         team_stages, stages = self._select(all_stages, as_of=as_of)
-        steps = funnel.step_table(stages)
+        steps = funnel.step_table(stages, orders=ds.orders, as_of=as_of)  # five stages, repurchase last
         comparison = funnel.rep_comparison(stages, ds.reps, orders=ds.orders, as_of=as_of, min_n=MIN_N)
         leaks = funnel.rep_leaks(comparison)
         stuck = funnel.stuck_deals(funnel.stage_durations(team_stages, as_of=as_of))
-        overall = funnel.funnel_table(stages)
+        overall = funnel.funnel_table(stages, orders=ds.orders, as_of=as_of)
         # a team that leaks as a whole hides from its own reps' comparison: show teams against the company
         teams = (funnel.team_comparison(stages, reps=ds.reps, orders=ds.orders, as_of=as_of, min_n=MIN_N)
                  if not self.team.value else None)
-        self.frames = {"steps": steps, "funnel": overall, "comparison": comparison, "leaks": leaks, "stuck": stuck}
+        rules = funnel.load_authority()
+        authority = funnel.authority_check(stages, ds.reps, ds.orders, rules=rules)
+        self.frames = {"steps": steps, "funnel": overall, "comparison": comparison, "leaks": leaks, "stuck": stuck,
+                       "authority": authority}
         if teams is not None:
             self.frames["teams"] = teams
 
@@ -189,6 +192,11 @@ class FunnelExplorer:
             table(leaks, "funnel.no_leaks"),
             heading(t("funnel.stuck", lang)),
             table(stuck, "funnel.no_stuck"),
+            heading(t("funnel.authority", lang)),
+            HTML("<p>" + escape(t("funnel.authority_rule", lang, ladder=present_funnel.ladder_text(rules, lang=lang)))
+                 + "</p>"),
+            (HTML(report.style_table(present_funnel.authority_display(authority, rules, lang=lang), **fmt).to_html())
+             if len(authority) else HTML(f"<p>{escape(t('funnel.no_authority', lang))}</p>")),
         ]
 
     def show(self, _: object = None) -> bool:

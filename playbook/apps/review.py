@@ -84,6 +84,10 @@ class WeeklyReview:
         week = cockpit.funnel_week(ds.opportunities, ds.reps, as_of=when, team=team)
         week = week.assign(stage=week["stage"].map(lambda s: t(f"review.stage.{s}", lang)))
         section("review.funnel_week", week, "review.none")
+        quality = cockpit.quality_week(ds.activities, ds.reps, as_of=when, team=team)
+        if len(quality):  # optional KPIs: only when the data has them
+            quality = quality.assign(kpi=quality["kpi"].map(lambda k: t(f"col.{k}", lang)))
+            section("review.quality", quality, "review.none", pct={"this_week", "last_week", "change"})
         stuck = cockpit.stuck_deals(ds.opportunities, ds.reps, as_of=when, team=team)
         section("review.stuck", present_funnel.for_display(stuck, lang=lang), "review.no_stuck", money=set(), pct=set())
         sleeping = cockpit.sleeping_key_accounts(ds.orders, ds.customers, as_of=when)

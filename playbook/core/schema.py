@@ -155,6 +155,10 @@ TABLES: dict[str, Table] = {
             C("closed_date", "date", required=False, nullable=True, doc="Closed won or lost"),
             C("outcome", "category", allowed=OUTCOMES, doc="won, lost or open"),
             C("lost_reason", "text", required=False, nullable=True, doc="Why it was lost"),
+            # concessions of the price ladder (domain section 3), checked against approval limits
+            C("discount_amount", "money", required=False, nullable=True,
+              doc="Discount granted, CNY off the list amount (list = amount + discount_amount)"),
+            C("free_months", "count", required=False, nullable=True, doc="Months of service given free"),
         ),
         _t(
             "activities", ("rep_id", "week"), "Weekly activity counts per rep.",
@@ -164,6 +168,15 @@ TABLES: dict[str, Table] = {
             C("visits", "count", doc="Customer visits (拜访)"),
             C("calls", "count", doc="Calls"),
             C("demos", "count", doc="Demos"),
+            # optional KPIs of the method (domain sections 3-4): needs-match rate and customer satisfaction
+            C("needs_assessed", "count", required=False, nullable=True,
+              doc="Leads whose needs were diagnosed this week (需求诊断); empty when not tracked"),
+            C("needs_matched", "count", required=False, nullable=True,
+              doc="Of those, leads whose needs match the offer (需求匹配); needs-match rate = matched / assessed"),
+            C("surveys", "count", required=False, nullable=True,
+              doc="Customer-satisfaction survey answers received this week; empty when not tracked"),
+            C("satisfied", "count", required=False, nullable=True,
+              doc="Of those, answers 'satisfied' or better (满意); satisfaction = satisfied / surveys"),
         ),
         _t(
             "channel_spend", ("channel", "month"), "Marketing spend per channel and month.",

@@ -660,7 +660,15 @@ def _order_table(orders: dict[str, np.ndarray], c_ids: np.ndarray, rep_ids: np.n
     })
 
 def _tidy(frame: pd.DataFrame, table: str, extra: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Put schema columns in order (then ``extra``), text as ``str``, with a fresh RangeIndex."""
+    """Put schema columns in order (then ``extra``), text as ``str``, with a fresh RangeIndex.
+
+    Optional columns the case does not track (such as the activities' satisfaction and
+    needs-match counts) are there, empty.
+    """
+    for col in schema.TABLES[table].columns:
+        if col.name not in frame.columns and not col.required:
+            frame = frame.assign(**{col.name: pd.array([pd.NA] * len(frame), dtype="Int64")
+                                    if col.kind in ("count", "level") else np.nan})
     frame = frame[schema.column_names(table) + list(extra)].reset_index(drop=True)
     for col in schema.TABLES[table].columns:
         if col.kind in ("id", "text", "category"):

@@ -85,11 +85,12 @@ class TableCheck:
 
 
 def _finish_rows(typed: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Cast parsed rows to the final kit dtypes (whole numbers as int64, flags as bool)."""
+    """Cast parsed rows to the final kit dtypes (whole numbers as int64, or Int64 when optional; flags as bool)."""
     out = typed.reset_index(drop=True)
     for col in TABLES[table].columns:
         if col.name in out:
-            out[col.name] = out[col.name].astype(_KIND_DTYPES[col.kind])
+            whole = col.nullable and col.kind in ("count", "level")  # optional whole numbers may be empty
+            out[col.name] = out[col.name].astype("Int64" if whole else _KIND_DTYPES[col.kind])
     return out
 
 

@@ -56,6 +56,13 @@ Examples
 
 from __future__ import annotations
 
+from playbook.funnel.authority import (  # noqa: F401
+    AUTHORITY_COLUMNS,
+    AUTHORITY_PATH,
+    AuthorityRules,
+    authority_check,
+    load_authority,
+)
 from playbook.funnel.channels import (  # noqa: F401
     add_period,
     channel_ratio,
@@ -73,6 +80,7 @@ from playbook.funnel.comparison import (  # noqa: F401
 )
 from playbook.funnel.rules import (  # noqa: F401
     AD_CHANNELS,
+    ALL_STAGES,
     CHANNEL_COLUMNS,
     CHANNEL_RATIO_COLUMNS,
     COMPARISON_COLUMNS,
@@ -88,6 +96,8 @@ from playbook.funnel.rules import (  # noqa: F401
     PIPELINE_COLUMNS,
     PROBLEM_COLUMNS,
     REPURCHASE_COLUMNS,
+    REPURCHASE_STAGE,
+    REPURCHASE_STEP,
     STAGE_COLUMNS,
     STEP_COLUMNS,
     STEPS,
@@ -118,6 +128,14 @@ __all__ = [
     'STEPS',
     'METRICS',
     'PER_MONTH',
+    'AUTHORITY_COLUMNS',
+    'AUTHORITY_PATH',
+    'AuthorityRules',
+    'authority_check',
+    'load_authority',
+    'ALL_STAGES',
+    'REPURCHASE_STAGE',
+    'REPURCHASE_STEP',
     'AD_CHANNELS',
     'LEAK_MAP_PATH',
     'STAGE_COLUMNS',

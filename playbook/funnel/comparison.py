@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +19,9 @@ from playbook.funnel.rules import (
     LEAK_MAP_PATH,
     METRICS,
     PER_MONTH,
-    REPURCHASE_COLUMNS,
     TEAM_COMPARISON_COLUMNS,
 )
-from playbook.funnel.stages import (
+from playbook.funnel.stages import (  # noqa: F401  (repurchase_table: also importable from here)
     _as_dates,
     _by,
     _check_stages,
@@ -32,122 +31,12 @@ from playbook.funnel.stages import (
     _ratio,
     _sums,
     _wide,
+    _won_customers,
+    repurchase_table,
 )
 from playbook.funnel.stats import _z, wilson_interval
 
 __all__ = ["poisson_interval", "repurchase_table", "rep_comparison", "team_comparison", "load_leak_map", "rep_leaks"]
-
-# --------------------------------------------------------------------------- repurchase
-def _won_customers(stages: pd.DataFrame, orders: pd.DataFrame, *, as_of: pd.Timestamp,
-                   window_days: int) -> pd.DataFrame:
-    """Won customers (earliest won deal each) with their repurchase outcome and revenue."""
-    require_columns(orders, ["customer_id", "order_date", "amount"], "orders")
-    won = stages.loc[(stages["outcome"] == "won") & stages["customer_id"].notna()]
-    won = won.sort_values(["closed_date", "opportunity_id"], kind="stable").drop_duplicates("customer_id")
-    won = won.copy()
-    won["customer_id"] = won["customer_id"].astype("string")
-    won["end"] = won["closed_date"] + pd.Timedelta(days=window_days)
-    won["eligible"] = won["end"] <= as_of
-    o = pd.DataFrame({
-        "customer_id": orders["customer_id"].astype("string"),
-        "order_date": _as_dates(orders["order_date"]).astype("datetime64[ns]"),
-        "amount": pd.to_numeric(orders["amount"], errors="coerce").astype("float64"),
-    })
-    o = o.loc[(o["amount"] > 0) & o["customer_id"].isin(won["customer_id"])]
-    o = o.sort_values(["customer_id", "order_date"], kind="stable")
-    o["cum"] = o.groupby("customer_id")["amount"].cumsum()
-    o = o.sort_values("order_date", kind="stable")
-
-    def cum_at(dates: pd.Series) -> np.ndarray:
-        left = pd.DataFrame({"customer_id": won["customer_id"], "order_date": dates.astype("datetime64[ns]"),
-                             "_i": np.arange(len(won))}).sort_values("order_date", kind="stable")
-        m = pd.merge_asof(left, o[["customer_id", "order_date", "cum"]], on="order_date",
-                          by="customer_id", direction="backward")
-        return m.sort_values("_i")["cum"].fillna(0.0).to_numpy()
-
-    if len(won):
-        revenue = cum_at(won["end"]) - cum_at(won["closed_date"])
-    else:
-        revenue = np.zeros(0)
-    won["revenue"] = round_money(revenue)
-    won["repurchased"] = won["revenue"] > 0
-    return won
-
-
-def repurchase_table(
-    stages: pd.DataFrame,
-    orders: pd.DataFrame,
-    *,
-    as_of: object,
-    window_days: int = 180,
-    by: str | Sequence[str] | None = None,
-    columns: Mapping[str, str] | None = None,
-) -> pd.DataFrame:
-    """Share of won customers who order again within ``window_days`` after the deal closed.
-
-    Each customer counts once, with their earliest won deal in ``stages``; the rep and
-    team of that deal get the credit. "Ordering again" means a positive order dated after
-    the close date and at most ``window_days`` later (orders on the close day are the deal
-    itself). Only customers whose window has ended by ``as_of`` are *eligible*: a deal
-    closed last week has not had its chance yet. Won deals without a ``customer_id``
-    cannot be linked to orders and are left out.
-
-    Parameters
-    ----------
-    stages : DataFrame
-        The output of :func:`stage_table`.
-    orders : DataFrame
-        ``customer_id, order_date, amount`` (refunds negative; they are ignored).
-    as_of : date-like
-        The day the windows must have ended by.
-    window_days : int
-        Length of the repurchase window in days.
-    by : str or list of str, optional
-        Columns of ``stages`` to group by.
-    columns : mapping, optional
-        ``{kit column: your column}`` for ``orders``.
-
-    Returns
-    -------
-    DataFrame
-        The ``by`` columns then :data:`REPURCHASE_COLUMNS`; ``repurchase_revenue`` is the
-        eligible customers' positive orders within their windows.
-
-    Examples
-    --------
-    >>> s = pd.DataFrame({"opportunity_id": ["o1", "o2", "o3"], "customer_id": ["C1", "C2", "C3"],
-    ...                   "rep_id": ["R1"] * 3, "team": ["A"] * 3, "channel": ["referral"] * 3,
-    ...                   "outcome": ["won"] * 3,
-    ...                   "closed_date": pd.to_datetime(["2025-01-10", "2025-02-01", "2025-06-20"])})
-    >>> orders = pd.DataFrame({"customer_id": ["C1", "C1", "C2"], "amount": [9.0, 4.0, 7.0],
-    ...                        "order_date": pd.to_datetime(["2025-01-10", "2025-03-01", "2025-08-15"])})
-    >>> repurchase_table(s, orders, as_of="2025-06-30", window_days=90)
-       won_customers  eligible  repurchased  repurchase_rate  repurchase_revenue
-    0              3         2            1              0.5                 4.0
-    """
-    require_columns(stages, ["opportunity_id", "customer_id", "rep_id", "team", "channel", "outcome",
-                      "closed_date"], "stages")
-    if int(window_days) < 1:
-        raise ParameterError("window_days", window_days, "a whole number of days >= 1")
-    end = optional_date(as_of, "as_of")
-    if end is None:
-        raise ParameterError("as_of", as_of, "a date such as '2025-09-30'")
-    won = _won_customers(stages, _kit(orders, columns), as_of=end, window_days=int(window_days))
-    keys = _by(by)
-    won["won_customers"] = 1
-    won["eligible"] = won["eligible"].astype("int64")
-    won["repurchased"] = (won["repurchased"] & (won["eligible"] == 1)).astype("int64")
-    won["repurchase_revenue"] = won["revenue"].where(won["eligible"] == 1, 0.0)
-    cols = ["won_customers", "eligible", "repurchased", "repurchase_revenue"]
-    if keys:
-        out = won.groupby(keys, dropna=False, observed=True)[cols].sum().reset_index()
-    else:
-        out = won[cols].sum().to_frame().T
-        out = out.astype({c: "int64" for c in cols[:3]})
-    out["repurchase_rate"] = _ratio(out["repurchased"], out["eligible"])
-    out["repurchase_revenue"] = round_money(out["repurchase_revenue"].astype("float64"))
-    return out[[*keys, *REPURCHASE_COLUMNS]].reset_index(drop=True)
-
 
 # --------------------------------------------------------------------------- comparisons
 def _new_deals(stages: pd.DataFrame, orders: pd.DataFrame) -> pd.Series:

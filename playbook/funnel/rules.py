@@ -5,7 +5,8 @@ from __future__ import annotations
 from playbook.core import paths
 
 __all__ = [
-    "FUNNEL_STAGES", "STEPS", "METRICS", "PER_MONTH", "AD_CHANNELS", "LEAK_MAP_PATH", "STAGE_COLUMNS",
+    "FUNNEL_STAGES", "STEPS", "REPURCHASE_STAGE", "REPURCHASE_STEP", "ALL_STAGES",
+    "METRICS", "PER_MONTH", "AD_CHANNELS", "LEAK_MAP_PATH", "STAGE_COLUMNS",
     "STEP_COLUMNS", "FUNNEL_COLUMNS", "PROBLEM_COLUMNS", "COMPARISON_COLUMNS", "TEAM_COMPARISON_COLUMNS",
     "LEAK_COLUMNS", "REPURCHASE_COLUMNS", "DURATION_COLUMNS", "DURATION_SUMMARY_COLUMNS", "STUCK_COLUMNS",
     "PIPELINE_COLUMNS", "CHANNEL_COLUMNS", "CHANNEL_RATIO_COLUMNS", "PERIOD_COMPARISON_COLUMNS",
@@ -18,6 +19,11 @@ STEPS = {
     "intent_to_negotiation": ("intent", "negotiation"),
     "negotiation_to_deal": ("negotiation", "deal"),
 }
+# the method's fifth stage (domain section 3): lead -> intent -> negotiation -> deal -> repurchase.
+# It needs the orders: a won customer "repurchases" when ordering again within the repurchase window.
+REPURCHASE_STAGE = "repurchase"
+REPURCHASE_STEP = "deal_to_repurchase"
+ALL_STAGES = (*FUNNEL_STAGES, REPURCHASE_STAGE)
 # every rate a rep is compared on: the funnel steps, then the two that need orders
 METRICS = (*STEPS, "new_customers", "repurchase")
 # metrics that are counts per month employed (the others are shares)
@@ -40,6 +46,7 @@ FUNNEL_COLUMNS = [
     "leads", "intents", "negotiations", "deals", "lost", "open",
     "rate_lead_to_intent", "rate_intent_to_negotiation", "rate_negotiation_to_deal",
     "conv_lead_to_negotiation", "conv_lead_to_deal", "win_rate", "won_amount", "avg_deal",
+    "repurchases", "rate_deal_to_repurchase",
 ]
 PROBLEM_COLUMNS = ["opportunity_id", "rep_id", "code", "column", "value", "message"]
 _COMPARED = [

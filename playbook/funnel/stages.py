@@ -19,12 +19,15 @@ from playbook.funnel.rules import (
     FUNNEL_COLUMNS,
     FUNNEL_STAGES,
     PROBLEM_COLUMNS,
+    REPURCHASE_COLUMNS,
+    REPURCHASE_STEP,
     STAGE_COLUMNS,
     STEP_COLUMNS,
     STEPS,
 )
 
-__all__ = ["resolve_as_of", "opportunity_problems", "stage_table", "select", "step_table", "funnel_table"]
+__all__ = ["resolve_as_of", "opportunity_problems", "stage_table", "select", "step_table", "funnel_table",
+           "repurchase_table"]
 
 # --------------------------------------------------------------------------- helpers
 def _kit(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.DataFrame:
@@ -400,8 +403,39 @@ def _long(sums: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.drop(columns="_order").reset_index(drop=True)
 
 
-def step_table(stages: pd.DataFrame, *, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+def _repurchase_counts(stages: pd.DataFrame, orders: pd.DataFrame, keys: list[str], *, as_of: object,
+                       window_days: int) -> pd.DataFrame:
+    """Count won customers, eligible and repurchased per group (:func:`repurchase_table`); default as-of: latest."""
+    when = _latest_date(stages) if as_of is None or (isinstance(as_of, str) and not as_of.strip()) else as_of
+    return repurchase_table(stages, orders, as_of=when, window_days=window_days, by=keys or None)
+
+
+def _repurchase_step(sums: pd.DataFrame, rp: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Return the fifth step's rows, one per group of ``sums``: won customers -> repurchased (open windows pending)."""
+    got = sums[keys].merge(rp, on=keys, how="left") if keys else rp.reindex(range(len(sums)))
+    won = got["won_customers"].fillna(0).astype("int64").to_numpy()
+    eligible = got["eligible"].fillna(0).astype("int64").to_numpy()
+    part = sums[keys].copy().reset_index(drop=True)
+    part["step"] = REPURCHASE_STEP
+    part["entered"] = won
+    part["passed"] = got["repurchased"].fillna(0).astype("int64").to_numpy()
+    part["pending"] = won - eligible
+    part["decided"] = eligible
+    part["rate"] = _ratio(part["passed"], part["decided"])
+    return part
+
+
+def step_table(stages: pd.DataFrame, *, by: str | Sequence[str] | None = None, orders: pd.DataFrame | None = None,
+               as_of: object = None, window_days: int = 180) -> pd.DataFrame:
     """Step conversion in long form: one row per group and step.
+
+    With ``orders`` the funnel has the method's fifth stage (domain section 3: lead ->
+    intent -> negotiation -> deal -> repurchase): a fourth step per group,
+    ``deal_to_repurchase``, whose ``entered`` are the won customers (each once, with
+    their earliest won deal), ``passed`` those who ordered again within
+    ``window_days`` of the deal, ``pending`` those whose window has not ended by
+    ``as_of`` (default: the latest stage date) and ``rate = passed / decided``, as in
+    :func:`repurchase_table`.
 
     Parameters
     ----------
@@ -409,6 +443,12 @@ def step_table(stages: pd.DataFrame, *, by: str | Sequence[str] | None = None) -
         The output of :func:`stage_table` (possibly :func:`select`-ed).
     by : str or list of str, optional
         Columns to group by (``"team"``, ``"rep_id"``, ``"channel"``, a period column ...).
+    orders : DataFrame, optional
+        ``customer_id, order_date, amount``: adds the repurchase step.
+    as_of : date-like, optional
+        The day repurchase windows must have ended by.
+    window_days : int
+        Length of the repurchase window in days.
 
     Returns
     -------
@@ -434,7 +474,15 @@ def step_table(stages: pd.DataFrame, *, by: str | Sequence[str] | None = None) -
     5    B    negotiation_to_deal        0   NaN
     """
     keys = _by(by)
-    return _long(_sums(stages, keys), keys)[[*keys, *STEP_COLUMNS]]
+    sums = _sums(stages, keys)
+    out = _long(sums, keys)
+    if orders is not None:
+        fifth = _repurchase_step(sums, _repurchase_counts(stages, orders, keys, as_of=as_of,
+                                                          window_days=window_days), keys)
+        n = len(STEPS)
+        order = np.concatenate([np.arange(len(out)) + np.arange(len(out)) // n, np.arange(len(fifth)) * (n + 1) + n])
+        out = pd.concat([out, fifth], ignore_index=True).iloc[np.argsort(order, kind="stable")]
+    return out[[*keys, *STEP_COLUMNS]].reset_index(drop=True)
 
 
 def _wide(sums: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -459,8 +507,9 @@ def _wide(sums: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def funnel_table(stages: pd.DataFrame, *, by: str | Sequence[str] | None = None) -> pd.DataFrame:
-    """Funnel per group: stage counts, step and cumulative conversion, win rate, deal size.
+def funnel_table(stages: pd.DataFrame, *, by: str | Sequence[str] | None = None, orders: pd.DataFrame | None = None,
+                 as_of: object = None, window_days: int = 180) -> pd.DataFrame:
+    """Funnel per group: stage counts, step and cumulative conversion, win rate, deal size, repurchase.
 
     Parameters
     ----------
@@ -468,6 +517,15 @@ def funnel_table(stages: pd.DataFrame, *, by: str | Sequence[str] | None = None)
         The output of :func:`stage_table`.
     by : str or list of str, optional
         Columns to group by; ``None`` gives one row for everything.
+    orders : DataFrame, optional
+        ``customer_id, order_date, amount``: fills the fifth stage, ``repurchases`` (won
+        customers who ordered again within ``window_days``) and ``rate_deal_to_repurchase``
+        (of those whose window ended by ``as_of``), as in :func:`step_table`; without
+        orders both are empty.
+    as_of : date-like, optional
+        The day repurchase windows must have ended by (default: the latest stage date).
+    window_days : int
+        Length of the repurchase window in days.
 
     Returns
     -------
@@ -491,4 +549,126 @@ def funnel_table(stages: pd.DataFrame, *, by: str | Sequence[str] | None = None)
     0      4        3             2      1                         1.0  0.333333
     """
     keys = _by(by)
-    return _wide(_sums(stages, keys), keys)[[*keys, *FUNNEL_COLUMNS]]
+    sums = _sums(stages, keys)
+    out = _wide(sums, keys)
+    if orders is None:
+        out["repurchases"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        out["rate_deal_to_repurchase"] = np.nan
+    else:
+        fifth = _repurchase_step(sums, _repurchase_counts(stages, orders, keys, as_of=as_of,
+                                                          window_days=window_days), keys)
+        out["repurchases"] = pd.array(fifth["passed"].to_numpy(), dtype="Int64")
+        out["rate_deal_to_repurchase"] = fifth["rate"].to_numpy()
+    return out[[*keys, *FUNNEL_COLUMNS]]
+
+
+# --------------------------------------------------------------------------- repurchase
+def _won_customers(stages: pd.DataFrame, orders: pd.DataFrame, *, as_of: pd.Timestamp,
+                   window_days: int) -> pd.DataFrame:
+    """Won customers (earliest won deal each) with their repurchase outcome and revenue."""
+    require_columns(orders, ["customer_id", "order_date", "amount"], "orders")
+    won = stages.loc[(stages["outcome"] == "won") & stages["customer_id"].notna()]
+    won = won.sort_values(["closed_date", "opportunity_id"], kind="stable").drop_duplicates("customer_id")
+    won = won.copy()
+    won["customer_id"] = won["customer_id"].astype("string")
+    won["end"] = won["closed_date"] + pd.Timedelta(days=window_days)
+    won["eligible"] = won["end"] <= as_of
+    o = pd.DataFrame({
+        "customer_id": orders["customer_id"].astype("string"),
+        "order_date": _as_dates(orders["order_date"]).astype("datetime64[ns]"),
+        "amount": pd.to_numeric(orders["amount"], errors="coerce").astype("float64"),
+    })
+    o = o.loc[(o["amount"] > 0) & o["customer_id"].isin(won["customer_id"])]
+    o = o.sort_values(["customer_id", "order_date"], kind="stable")
+    o["cum"] = o.groupby("customer_id")["amount"].cumsum()
+    o = o.sort_values("order_date", kind="stable")
+
+    def cum_at(dates: pd.Series) -> np.ndarray:
+        left = pd.DataFrame({"customer_id": won["customer_id"], "order_date": dates.astype("datetime64[ns]"),
+                             "_i": np.arange(len(won))}).sort_values("order_date", kind="stable")
+        m = pd.merge_asof(left, o[["customer_id", "order_date", "cum"]], on="order_date",
+                          by="customer_id", direction="backward")
+        return m.sort_values("_i")["cum"].fillna(0.0).to_numpy()
+
+    if len(won):
+        revenue = cum_at(won["end"]) - cum_at(won["closed_date"])
+    else:
+        revenue = np.zeros(0)
+    won["revenue"] = round_money(revenue)
+    won["repurchased"] = won["revenue"] > 0
+    return won
+
+
+def repurchase_table(
+    stages: pd.DataFrame,
+    orders: pd.DataFrame,
+    *,
+    as_of: object,
+    window_days: int = 180,
+    by: str | Sequence[str] | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Share of won customers who order again within ``window_days`` after the deal closed.
+
+    Each customer counts once, with their earliest won deal in ``stages``; the rep and
+    team of that deal get the credit. "Ordering again" means a positive order dated after
+    the close date and at most ``window_days`` later (orders on the close day are the deal
+    itself). Only customers whose window has ended by ``as_of`` are *eligible*: a deal
+    closed last week has not had its chance yet. Won deals without a ``customer_id``
+    cannot be linked to orders and are left out.
+
+    Parameters
+    ----------
+    stages : DataFrame
+        The output of :func:`stage_table`.
+    orders : DataFrame
+        ``customer_id, order_date, amount`` (refunds negative; they are ignored).
+    as_of : date-like
+        The day the windows must have ended by.
+    window_days : int
+        Length of the repurchase window in days.
+    by : str or list of str, optional
+        Columns of ``stages`` to group by.
+    columns : mapping, optional
+        ``{kit column: your column}`` for ``orders``.
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns then :data:`REPURCHASE_COLUMNS`; ``repurchase_revenue`` is the
+        eligible customers' positive orders within their windows.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"opportunity_id": ["o1", "o2", "o3"], "customer_id": ["C1", "C2", "C3"],
+    ...                   "rep_id": ["R1"] * 3, "team": ["A"] * 3, "channel": ["referral"] * 3,
+    ...                   "outcome": ["won"] * 3,
+    ...                   "closed_date": pd.to_datetime(["2025-01-10", "2025-02-01", "2025-06-20"])})
+    >>> orders = pd.DataFrame({"customer_id": ["C1", "C1", "C2"], "amount": [9.0, 4.0, 7.0],
+    ...                        "order_date": pd.to_datetime(["2025-01-10", "2025-03-01", "2025-08-15"])})
+    >>> repurchase_table(s, orders, as_of="2025-06-30", window_days=90)
+       won_customers  eligible  repurchased  repurchase_rate  repurchase_revenue
+    0              3         2            1              0.5                 4.0
+    """
+    require_columns(stages, ["opportunity_id", "customer_id", "rep_id", "team", "channel", "outcome",
+                      "closed_date"], "stages")
+    if int(window_days) < 1:
+        raise ParameterError("window_days", window_days, "a whole number of days >= 1")
+    end = optional_date(as_of, "as_of")
+    if end is None:
+        raise ParameterError("as_of", as_of, "a date such as '2025-09-30'")
+    won = _won_customers(stages, _kit(orders, columns), as_of=end, window_days=int(window_days))
+    keys = _by(by)
+    won["won_customers"] = 1
+    won["eligible"] = won["eligible"].astype("int64")
+    won["repurchased"] = (won["repurchased"] & (won["eligible"] == 1)).astype("int64")
+    won["repurchase_revenue"] = won["revenue"].where(won["eligible"] == 1, 0.0)
+    cols = ["won_customers", "eligible", "repurchased", "repurchase_revenue"]
+    if keys:
+        out = won.groupby(keys, dropna=False, observed=True)[cols].sum().reset_index()
+    else:
+        out = won[cols].sum().to_frame().T
+        out = out.astype({c: "int64" for c in cols[:3]})
+    out["repurchase_rate"] = _ratio(out["repurchased"], out["eligible"])
+    out["repurchase_revenue"] = round_money(out["repurchase_revenue"].astype("float64"))
+    return out[[*keys, *REPURCHASE_COLUMNS]].reset_index(drop=True)

@@ -111,6 +111,7 @@ from playbook.idp.plan import (  # noqa: F401
     PlanDraft,
     draft_plan,
     empty_items,
+    strength_item,
 )
 from playbook.idp.serialise import (  # noqa: F401
     plan_from_dict,

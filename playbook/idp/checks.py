@@ -14,8 +14,8 @@ import pandas as pd
 
 from playbook.core.errors import ValidationError, require_columns
 from playbook.core.schema import is_blank
-from playbook.idp.catalogue import PLAN_ITEM_COLUMNS
-from playbook.idp.plan import Plan, _typed_items
+from playbook.idp.catalogue import PLAN_ITEM_COLUMNS, Catalogue, _as_catalogue
+from playbook.idp.plan import Plan, _typed_items, strength_item
 
 __all__ = ["PLAN_ISSUE_CODES", "PLAN_ISSUE_COLUMNS", "plan_issues", "validate_plan"]
 
@@ -25,7 +25,7 @@ message (worded by the presentation layer), and ``against``: what the value was 
 (the current level, the plan date, the item it repeats), empty for the other codes."""
 
 PLAN_ISSUE_CODES = ("unknown_rep", "missing_plan_date", "empty_item", "level_out_of_range", "target_below_current",
-                    "missing_review_date", "review_in_past", "empty_measures", "duplicate_item")
+                    "missing_review_date", "review_in_past", "empty_measures", "duplicate_item", "strength_is_item")
 """Every code of :func:`plan_issues` (label ``idp.issue.<code>`` words it)."""
 
 _COLUMN_ORDER = {c: i for i, c in enumerate(["competency", "current_level", "target_level", "review_date",
@@ -40,18 +40,23 @@ def _issue(code: str, *, row: int | None, column: str, value: object, expected: 
             "against": "" if is_blank(against) else str(against)}
 
 
-def plan_issues(plan: Plan, *, rep_ids: Sequence[str] | None = None) -> pd.DataFrame:
+def plan_issues(plan: Plan, *, rep_ids: Sequence[str] | None = None,
+                catalogue: Catalogue | str | None = None) -> pd.DataFrame:
     """Every problem of a (hand-edited) plan, one row each; empty when the plan is fine.
 
-    Checks: unknown rep (when ``rep_ids`` is given), missing plan date, empty item,
-    levels not whole numbers 1-5, target below current level, review date missing or
-    not after the plan date, empty measures, the same item twice.
+    Checks: unknown rep (when ``rep_ids`` is given), missing plan date, a strength that
+    names a development item of the plan (:func:`~playbook.idp.plan.strength_item`: a
+    competency is a strength or an item, not both), empty item, levels not whole numbers
+    1-5, target below current level, review date missing or not after the plan date,
+    empty measures, the same item twice.
 
     Parameters
     ----------
     plan : Plan
     rep_ids : sequence of str, optional
         The known reps (e.g. ``reps["rep_id"]``).
+    catalogue : Catalogue or path, optional
+        Competency names to recognise in the strengths (default: the kit's catalogue).
 
     Returns
     -------
@@ -83,6 +88,13 @@ def plan_issues(plan: Plan, *, rep_ids: Sequence[str] | None = None) -> pd.DataF
         issues.append(_issue("missing_plan_date", row=None, column="plan_date", value=plan.plan_date,
                              expected="YYYY-MM-DD"))
     require_columns(plan.items, PLAN_ITEM_COLUMNS, "plan items")
+    cat = _as_catalogue(catalogue)
+    keys = [str(k) for k in plan.items["competency"].fillna("")]
+    for strength in plan.strengths:
+        i = strength_item(strength, keys, cat)
+        if i is not None:
+            issues.append(_issue("strength_is_item", row=None, column="strengths", value=strength,
+                                 expected="a strength that is not a development item", against=i + 1))
     issues += _item_issues(plan.items, plan_date)
     frame = pd.DataFrame(issues, columns=PLAN_ISSUE_COLUMNS)
     frame["row"] = frame["row"].astype("Int64")

@@ -37,7 +37,7 @@ from playbook.idp.evidence import (
     shows_peers,
 )
 
-__all__ = ["DRAFT_ITEM_COLUMNS", "Plan", "PlanDraft", "draft_plan", "empty_items"]
+__all__ = ["DRAFT_ITEM_COLUMNS", "Plan", "PlanDraft", "draft_plan", "empty_items", "strength_item"]
 
 DRAFT_ITEM_COLUMNS = ["competency", "current_level", "target_level", "review_date", "source", "team_median",
                       "team_peer_count", "leak_step", "leak_unit", "leak_rate", "leak_peer_rate", "leak_peer_count",
@@ -241,7 +241,10 @@ def draft_plan(
     plan_date : date-like, optional
         Default the evidence's ``as_of``.
     strengths : sequence of str
-        Strengths written by the supervisor (kept first, as written).
+        Strengths written by the supervisor (kept first, as written), except those naming
+        a competency that becomes a development item (:func:`strength_item`): a competency
+        is a strength or an item of the plan, not both. Ratings at or above the strength
+        level are strengths only when the competency is not an item.
     max_items : int
         Most development items (the source has 4).
     rules : PlanRules or mapping, optional
@@ -285,6 +288,8 @@ def draft_plan(
     if not math.isfinite(attainment) and math.isfinite(quota) and quota > 0 and math.isfinite(actual):
         figures["attainment"] = attainment = actual / quota
     strong = cand.loc[(cand["level"] >= rule.strength_level) & ~cand["competency"].isin(chosen["competency"])]
+    item_keys = list(items["competency"])
+    given = [s.strip() for s in strengths if isinstance(s, str) and s.strip()]
     n = get("peer_count")
 
     def text(col: str) -> str:
@@ -295,11 +300,41 @@ def draft_plan(
         rep_id=str(rep_id), catalogue=cat, items=items, rep_name=text("name"), position=text("role"),
         department=text("team"), supervisor_name=text("supervisor_name"), plan_date=when,
         peer_count=0 if is_blank(n) else int(n), **figures, **_peer_reference(figures),
-        given_strengths=tuple(s.strip() for s in strengths if isinstance(s, str) and s.strip()),
+        given_strengths=tuple(s for s in given if strength_item(s, item_keys, cat) is None),
         strong_levels=tuple((str(k), int(v)) for k, v in
                             strong.sort_values("pos")[["competency", "level"]].itertuples(index=False)),
         quota_met=bool(math.isfinite(attainment) and attainment >= rule.strength_attainment),
     )
+
+
+def strength_item(strength: str, competencies: Sequence[str], catalogue: Catalogue) -> int | None:
+    """Return the position (0-based) of the first of ``competencies`` that ``strength`` names, else None.
+
+    A strength names a competency when it contains, ignoring case, the competency's key
+    (``new_customer_development`` or ``new customer development``) or its catalogue name
+    in any language ("New-customer development", "开发新客户"). A competency is either a
+    strength or a development item of one plan, never both.
+
+    Examples
+    --------
+    >>> from playbook.idp import load_catalogue
+    >>> cat = load_catalogue()
+    >>> strength_item("谈判能力：4/5 级", ["product_knowledge", "negotiation"], cat)
+    1
+    >>> strength_item("Cooperative, helps colleagues", ["negotiation"], cat) is None
+    True
+    """
+    text = str(strength).casefold()
+    for i, key in enumerate(competencies):
+        key = str(key).strip()
+        if not key:
+            continue
+        names = {key, key.replace("_", " ")}
+        if key in catalogue.competencies:
+            names |= {str(n) for n in catalogue.competencies[key].name.values()}
+        if any(n.strip() and n.strip().casefold() in text for n in names):
+            return i
+    return None
 
 
 def _rules(cat: Catalogue, rules: PlanRules | Mapping[str, Any] | None) -> PlanRules:

@@ -59,6 +59,7 @@ from playbook.incentives.payouts import (  # noqa: F401
     run_plan,
 )
 from playbook.incentives.plans import (  # noqa: F401
+    AT_BOUNDARY,
     COMPARE_COLUMNS,
     KPI_COLUMNS,
     LINE_COLUMNS,
@@ -104,6 +105,7 @@ __all__ = [
     'LINE_COLUMNS',
     'REP_COLUMNS',
     'SUMMARY_COLUMNS',
+    'AT_BOUNDARY',
     'COMPARE_COLUMNS',
     'KPI_COLUMNS',
     'SCORECARD_COLUMNS',

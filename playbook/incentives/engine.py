@@ -45,8 +45,11 @@ def _bounds(comp: Component, window_quota: np.ndarray | None, n: int) -> tuple[n
     return lower, upper
 
 
-def _tier_of(s: np.ndarray, lower: np.ndarray) -> np.ndarray:
-    return (s[:, None] >= lower[:, 1:]).sum(axis=1)
+def _tier_of(s: np.ndarray, lower: np.ndarray, at_boundary: str) -> np.ndarray:
+    """Index of the tier cumulative sales ``s`` are in; at a boundary by the plan's ``at_boundary``."""
+    if at_boundary == "upper_tier":
+        return (s[:, None] >= lower[:, 1:]).sum(axis=1)
+    return (s[:, None] > lower[:, 1:]).sum(axis=1)
 
 
 def _component_lines(agg: pd.DataFrame, comp: Component, window_quota: np.ndarray | None) -> list[dict]:
@@ -80,7 +83,8 @@ def _component_lines(agg: pd.DataFrame, comp: Component, window_quota: np.ndarra
             add("commission", up > 0, up, np.full(n, rates[k]), tier)
             add("clawback", down < 0, down, np.full(n, rates[k]), tier)
     else:
-        k0, kg, k1 = _tier_of(s0, lower), _tier_of(sg, lower), _tier_of(s1, lower)
+        side = comp.at_boundary
+        k0, kg, k1 = _tier_of(s0, lower, side), _tier_of(sg, lower, side), _tier_of(s1, lower, side)
         r0, rg, r1 = rates[k0], rates[kg], rates[k1]
         add("commission", gross > 0, gross, rg, kg + 1)
         add("tier_true_up", rg != r0, s0, rg - r0, kg + 1)
@@ -106,7 +110,7 @@ def _component_lines(agg: pd.DataFrame, comp: Component, window_quota: np.ndarra
 
     if comp.uplift_ppm is not None:
         key_net = agg["key_renewal"].to_numpy(np.int64)
-        k1 = _tier_of(s1, lower)
+        k1 = _tier_of(s1, lower, comp.at_boundary)
         rate = mul_ppm(rates[k1], comp.uplift_ppm)
         add("renewal_uplift", key_net != 0, key_net, rate, k1 + 1)
     return out

@@ -665,8 +665,10 @@ def commission_for_sales(
 
     Examples
     --------
-    >>> commission_for_sales("1000000", plan="domain_whole"), commission_for_sales(999_990, plan="domain_whole")
-    (Decimal('100000.00'), Decimal('79999.20'))
+    Exactly 1,000,000 stays in the 8% tier (the plan's ``at_boundary: lower_tier``); a cent more reaches 10%:
+
+    >>> commission_for_sales("1000000", plan="domain_whole"), commission_for_sales("1000000.01", plan="domain_whole")
+    (Decimal('80000.00'), Decimal('100000.00'))
     """
     amount = to_cents(sales, name="sales") / 100
     table = commission_table([amount], plan=plan, component=component, quota=quota)

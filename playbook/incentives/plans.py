@@ -19,7 +19,7 @@ from playbook.core.money import PPM
 __all__ = [
     "PLANS_DIR", "PRESETS_PATH", "RULES", "RULE_CATEGORY", "LINE_COLUMNS", "REP_COLUMNS", "SUMMARY_COLUMNS",
     "COMPARE_COLUMNS", "KPI_COLUMNS", "SCORECARD_COLUMNS", "PlanError", "Tier", "Component", "Plan", "parse_period",
-    "list_plans", "load_plan", "parse_plan", "modify_plan"
+    "list_plans", "load_plan", "parse_plan", "modify_plan", "AT_BOUNDARY",
 ]
 
 PLANS_DIR = paths.TEMPLATES_DIR / "plans"
@@ -54,15 +54,23 @@ COMPARE_COLUMNS = [
 ]
 KPI_COLUMNS = [
     "rep_id", "month", "sales_cents", "quota_cents", "attainment", "new_customers",
-    "prior_customers", "retained_customers", "retention", "visits",
+    "prior_customers", "retained_customers", "retention", "visits", "needs_match", "satisfaction",
 ]
-KPIS = ("attainment", "new_customers", "retention", "visits")
+KPIS = ("attainment", "new_customers", "retention", "visits", "needs_match", "satisfaction")
+"""Scorecard KPIs. ``needs_match`` (needs matched / assessed) and ``satisfaction`` (satisfied /
+survey answers) are optional: from the activities' optional columns, empty when the data has none."""
 SCORECARD_COLUMNS = [
     "rep_id", "name", "team", "sales_cents", "quota_cents", *KPIS, *(k + "_change" for k in KPIS),
     "score", "rank", "flag",
 ]
 
 _BIG = 2**62
+AT_BOUNDARY = ("lower_tier", "upper_tier")
+"""The side of a tier boundary, a plan's ``at_boundary`` setting. ``lower_tier`` (the default):
+an amount exactly at a boundary stays in the tier below, the method's reading of "100万以内 8%"
+(up to 1,000,000 at 8%: exactly 1,000,000 pays 8%); ``upper_tier``: it reaches the tier above
+(from 1,000,000 at 10%). Only whole-amount mode and the reached tier's rate (renewal uplift) can
+differ: marginal slices pay the same either way."""
 _CATEGORIES = ("commission", "clawback", "bonus", "awards", "draw")
 _METRICS = ("visits", "calls", "demos")
 
@@ -84,9 +92,11 @@ class PlanError(InputError):
 
 @dataclass(frozen=True)
 class Tier:
-    """One tier: from ``lower`` (inclusive) to the next tier's ``lower``, at ``rate_ppm``.
+    """One tier: from ``lower`` to the next tier's ``lower``, at ``rate_ppm``.
 
     ``lower`` is in cents (``basis: amount``) or in ppm of the quota (``basis: attainment``).
+    Which tier an amount exactly at a boundary belongs to is the plan's ``at_boundary``
+    (:data:`AT_BOUNDARY`).
     """
 
     lower: int
@@ -106,6 +116,7 @@ class Component:
     deal_types: tuple[str, ...]
     cap_cents: int | None
     uplift_ppm: int | None
+    at_boundary: str = "lower_tier"  # the plan's setting (:data:`AT_BOUNDARY`)
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,6 +138,7 @@ class Plan:
     process_awards: tuple[dict[str, Any], ...]
     draw: dict[str, Any] | None
     spec: dict[str, Any] = field(repr=False)
+    at_boundary: str = "lower_tier"  # which tier an amount exactly at a boundary is in (:data:`AT_BOUNDARY`)
 
 
 def parse_period(period: str) -> tuple[pd.Period, pd.Period]:
@@ -279,7 +291,7 @@ def _parse_tiers(raw: Any, plan: str, rule: str, basis: str, unit: int) -> tuple
     return tuple(Tier(lo, r) for lo, r in zip(lows, rates, strict=True))
 
 
-def _parse_component(entry: Any, i: int, plan: str, unit: int) -> Component:
+def _parse_component(entry: Any, i: int, plan: str, unit: int, at_boundary: str = "lower_tier") -> Component:
     name = str(entry.get("name") or f"component_{i}") if isinstance(entry, dict) else f"component_{i}"
     rule = f"commission {name!r}"
     allowed = {"name", "products", "deal_types", "mode", "basis", "tier_period", "tiers", "cap", "renewal_uplift"}
@@ -316,13 +328,14 @@ def _parse_component(entry: Any, i: int, plan: str, unit: int) -> Component:
             raise PlanError(plan, f"{rule} renewal_uplift", "the component has no renewal orders to uplift.",
                             "Add 'renewal' to deal_types or remove the uplift.")
     tiers = _parse_tiers(entry["tiers"], plan, rule, basis, unit)
-    return Component(name, mode, basis, tier_period, tiers, product_lines, tuple(deal_types), cap_cents, uplift_ppm)
+    return Component(name, mode, basis, tier_period, tiers, product_lines, tuple(deal_types), cap_cents, uplift_ppm,
+                     at_boundary)
 
 
-def _parse_components(raw: Any, plan: str, unit: int) -> tuple[Component, ...]:
+def _parse_components(raw: Any, plan: str, unit: int, at_boundary: str = "lower_tier") -> tuple[Component, ...]:
     """Parse the commission components and check that no two cover the same orders."""
     raw_components = [raw] if isinstance(raw, dict) else raw
-    components = tuple(_parse_component(c, i, plan, unit) for i, c in enumerate(raw_components, start=1))
+    components = tuple(_parse_component(c, i, plan, unit, at_boundary) for i, c in enumerate(raw_components, start=1))
     names = [c.name for c in components]
     if len(set(names)) != len(names):
         raise PlanError(plan, "commission", f"component names repeat: {names}.")
@@ -424,8 +437,8 @@ Write rates as fractions (0.08) or percents ('8%').
         raise PlanError(name, "(plan)", f"expected a mapping of rules, got {type(data).__name__}.")
     spec = copy.deepcopy(dict(data))
     name = str(spec.get("name") or name)
-    allowed = {"name", "title", "unit", "commission", "clawback", "bonus", "key_accounts", "referral_award",
-               "mentor_award", "process_awards", "draw"}
+    allowed = {"name", "title", "unit", "at_boundary", "commission", "clawback", "bonus", "key_accounts",
+               "referral_award", "mentor_award", "process_awards", "draw"}
     _keys(spec, allowed, name, "(plan)")
     unit_name = str(spec.get("unit", "CNY"))
     if unit_name not in ("CNY", "万元", "wan"):
@@ -434,7 +447,12 @@ Write rates as fractions (0.08) or percents ('8%').
     title = spec.get("title") or {}
     if isinstance(title, str):
         title = {"en": title, "zh": title}
-    components = _parse_components(spec.get("commission") or [], name, unit)
+    at_boundary = spec.get("at_boundary", "lower_tier")
+    if at_boundary not in AT_BOUNDARY:
+        raise PlanError(name, "at_boundary", f"{at_boundary!r} is not valid.",
+                        "Use 'lower_tier' (an amount exactly at a boundary stays in the tier below: 'up to "
+                        "1,000,000 at 8%') or 'upper_tier' (it reaches the tier above: 'from 1,000,000 at 10%').")
+    components = _parse_components(spec.get("commission") or [], name, unit, at_boundary)
     clawback = spec.get("clawback", True)
     if not isinstance(clawback, bool):
         raise PlanError(name, "clawback", f"{clawback!r} must be true or false.")
@@ -453,7 +471,7 @@ Write rates as fractions (0.08) or percents ('8%').
         draw = {"amount_cents": _money(d["amount"], name, "draw", "amount", unit),
                 "recoverable": bool(d.get("recoverable", True))}
     return Plan(name, {str(k): str(v) for k, v in title.items()}, components, clawback, bands, key_accounts,
-                referral, mentor, awards, draw, spec)
+                referral, mentor, awards, draw, spec, at_boundary)
 
 
 def modify_plan(plan: Plan | str, changes: Mapping[str, Any], *, name: str | None = None) -> Plan:

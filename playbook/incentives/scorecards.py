@@ -89,7 +89,7 @@ def load_presets(path: str | Path | None = None) -> dict[str, ScorecardPreset]:
     --------
     >>> presets = load_presets()
     >>> sorted(presets), presets["wolf"].bottom_share
-    (['learning', 'wolf'], 0.1)
+    (['balanced', 'learning', 'wolf'], 0.1)
     """
     file = paths.resolve(path) if path else PRESETS_PATH
     data = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
@@ -120,12 +120,17 @@ def _kpis(orders: pd.DataFrame, quotas: pd.DataFrame | None, activities: pd.Data
     q = _quota_months(quotas)
     q = q[(q["month"] >= first) & (q["month"] <= last)].set_index(["rep_id", "month"])["quota"]
     visits = pd.Series(dtype=np.int64)
+    quality = {c: pd.Series(dtype=np.int64) for c in _QUALITY_COUNTS}
     if activities is not None:
         _require_frame(activities, ["rep_id", "week", "visits"], "activities")
         a = pd.DataFrame({"rep_id": activities["rep_id"].astype(str).to_numpy(),
-                          "month": _month_ordinal(activities["week"]),
-                          "visits": pd.to_numeric(activities["visits"], errors="coerce").fillna(0).astype(np.int64)})
-        visits = a[(a["month"] >= first) & (a["month"] <= last)].groupby(["rep_id", "month"])["visits"].sum()
+                          "month": _month_ordinal(activities["week"])})
+        for c in ("visits", *_QUALITY_COUNTS):
+            a[c] = (pd.to_numeric(activities[c], errors="coerce").fillna(0).astype(np.int64).to_numpy()
+                    if c in activities.columns else 0)
+        g = a[(a["month"] >= first) & (a["month"] <= last)].groupby(["rep_id", "month"])
+        visits = g["visits"].sum()
+        quality = {c: g[c].sum() for c in _QUALITY_COUNTS}
     keys = [s.index.to_frame(index=False) for s in (sales, new, prior, q, visits) if len(s)]
     grid = (pd.concat(keys, ignore_index=True).drop_duplicates() if keys
             else pd.DataFrame({"rep_id": pd.Series([], dtype=str), "month": np.array([], dtype=np.int64)}))
@@ -137,6 +142,24 @@ def _kpis(orders: pd.DataFrame, quotas: pd.DataFrame | None, activities: pd.Data
     out["prior_customers"] = prior.reindex(index).fillna(0).astype(np.int64)
     out["retained_customers"] = retained.reindex(index).fillna(0).astype(np.int64)
     out["visits"] = visits.reindex(index).fillna(0).astype(np.int64)
+    for c, counts in quality.items():
+        out[c] = counts.reindex(index).fillna(0).astype(np.int64)
+    return out
+
+
+_QUALITY_COUNTS = ("needs_assessed", "needs_matched", "surveys", "satisfied")
+"""The activities' optional counts behind the ``needs_match`` and ``satisfaction`` KPIs."""
+
+
+def _rates(out: pd.DataFrame) -> pd.DataFrame:
+    """Add the ratio KPIs to summed counts: attainment, retention, needs_match, satisfaction (NaN when no base)."""
+    def ratio(num: str, den: str) -> pd.Series:
+        return (out[num] / out[den].where(out[den] > 0)).astype(float)
+
+    out["attainment"] = ratio("sales_cents", "quota_cents")
+    out["retention"] = ratio("retained_customers", "prior_customers")
+    out["needs_match"] = ratio("needs_matched", "needs_assessed")
+    out["satisfaction"] = ratio("satisfied", "surveys")
     return out
 
 
@@ -152,7 +175,11 @@ def monthly_kpis(
     ``attainment`` is net sales over quota; ``new_customers`` counts customers whose
     first-ever order falls in the month (credited to that order's rep); ``retention`` is
     the share of the customers who ordered from the rep last month that order again
-    this month (from any rep); ``visits`` sums the weeks starting in the month.
+    this month (from any rep); ``visits`` sums the weeks starting in the month. The
+    optional KPIs come from the activities' optional columns, summed over those weeks:
+    ``needs_match = needs_matched / needs_assessed`` (needs-match rate, 需求匹配率) and
+    ``satisfaction = satisfied / surveys`` (customer satisfaction); empty (NaN) when the
+    data has none.
 
     Returns
     -------
@@ -170,10 +197,7 @@ def monthly_kpis(
     0     R1         7000              1                2        0.5
     """
     first, last = parse_period(period)
-    out = _kpis(orders, quotas, activities, first.ordinal, last.ordinal)
-    out["attainment"] = (out["sales_cents"] / out["quota_cents"].where(out["quota_cents"] > 0)).astype(float)
-    out["retention"] = (out["retained_customers"] / out["prior_customers"].where(out["prior_customers"] > 0)
-                        ).astype(float)
+    out = _rates(_kpis(orders, quotas, activities, first.ordinal, last.ordinal))
     out = out.reset_index()
     out["rep_id"] = out["rep_id"].astype(str)
     out = out.sort_values(["rep_id", "month"], kind="stable").reset_index(drop=True)
@@ -188,10 +212,7 @@ def _period_kpis(orders: pd.DataFrame, quotas: pd.DataFrame | None, activities: 
     out = g.sum()
     active = _active_reps(reps, first, last)["rep_id"].astype(str).to_numpy()
     out = out.reindex(active).fillna(0).astype(np.int64)
-    out["attainment"] = (out["sales_cents"] / out["quota_cents"].where(out["quota_cents"] > 0)).astype(float)
-    out["retention"] = (out["retained_customers"] / out["prior_customers"].where(out["prior_customers"] > 0)
-                        ).astype(float)
-    return out
+    return _rates(out)
 
 
 def scorecard(
@@ -307,7 +328,7 @@ def preset_ranks(
     ...     "amount": [10.0, 20.0, 30.0]})
     >>> reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bo"], "team": ["A", "A"]})
     >>> list(preset_ranks(orders, reps, period="2025-01").columns)
-    ['rep_id', 'name', 'team', 'rank_wolf', 'rank_learning']
+    ['rep_id', 'name', 'team', 'rank_wolf', 'rank_learning', 'rank_balanced']
     """
     presets = dict(presets) if presets is not None else load_presets()
     out: pd.DataFrame | None = None

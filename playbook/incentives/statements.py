@@ -20,8 +20,9 @@ def payout_statement(run: PayoutRun, *, rep_id: str) -> dict[str, pd.DataFrame]:
     Returns
     -------
     dict of DataFrame
-        ``summary``: one row (rep, name, team, plan, period, currency and the
-        ``*_cents`` totals of :data:`REP_COLUMNS`); ``by_rule``: ``rule, amount_cents``
+        ``summary``: one row (rep, name, team, plan, period, currency, ``at_boundary``
+        (the plan's side of its tier boundaries, :data:`~playbook.incentives.plans.AT_BOUNDARY`)
+        and the ``*_cents`` totals of :data:`REP_COLUMNS`); ``by_rule``: ``rule, amount_cents``
         (the total per rule, adding up to ``total_cents``); ``lines``: the rep's line
         items (:data:`LINE_COLUMNS`), each amount traceable to its rule, base and rate.
 
@@ -44,8 +45,9 @@ def payout_statement(run: PayoutRun, *, rep_id: str) -> dict[str, pd.DataFrame]:
     row = run.by_rep[run.by_rep["rep_id"].astype(str) == rep_id]
     if row.empty:
         raise ParameterError("rep_id", rep_id, f"a payee of plan {run.plan.name!r} in {run.period}")
-    summary = row.drop(columns=["effective_rate"]).assign(plan=run.plan.name, period=run.period, currency="CNY")
-    summary = summary[["rep_id", "name", "team", "plan", "period", "currency",
+    summary = row.drop(columns=["effective_rate"]).assign(plan=run.plan.name, period=run.period, currency="CNY",
+                                                          at_boundary=run.plan.at_boundary)
+    summary = summary[["rep_id", "name", "team", "plan", "period", "currency", "at_boundary",
                        *[c for c in REP_COLUMNS if c.endswith("_cents")]]].reset_index(drop=True)
     lines = run.lines[run.lines["rep_id"].astype(str) == rep_id].reset_index(drop=True)
     by_rule = lines.groupby("rule", sort=False)["amount_cents"].sum()

@@ -11,7 +11,7 @@ from playbook.core.labels import check_lang, t
 from playbook.present.charts import setup_fonts
 from playbook.present.tables import MISSING, format_value
 
-__all__ = ["figures_display", "figures_chart"]
+__all__ = ["figures_display", "figures_chart", "worked_display"]
 
 def _fmt(value: float, unit: str, lang: str) -> str:
     if pd.isna(value):
@@ -113,3 +113,41 @@ def figures_chart(figures: pd.DataFrame, *, lang: str = "en", ax: Axes | None = 
     days.set_title(t("case.figure.cycle_days", lang), fontsize=10)
     days.set_ylabel(t("case.days_axis", lang))
     return ax
+
+
+def _worked_value(value: float, unit: str, lang: str) -> str:
+    """Write one worked-case figure by its unit (money in CNY, shares in percent, points, days ...)."""
+    if unit == "cny":
+        return f"{format_value(value, 'money', lang)} {t('unit.cny', lang)}"
+    if unit == "pct":
+        return format_value(value, "percent", lang)
+    general = format_value(round(value, 2), "general", lang)
+    keys = {"pts": ("case.unit.points", format_value(round(value * 100, 1), "general", lang)),
+            "days": ("case.days", general), "months": ("case.unit.months", general),
+            "people": ("case.unit.people", general), "x": ("case.unit.times", format_value(value, "one_decimal", lang)),
+            "index": ("case.unit.index", general)}
+    key, n = keys[unit]
+    return t(key, lang, n=n)
+
+
+def worked_display(worked: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
+    """Return :func:`playbook.case.worked.worked_cases` as text for people: case, figure, value, given or worked out.
+
+    Examples
+    --------
+    >>> from playbook.case.worked import worked_cases
+    >>> shown = worked_display(worked_cases(), lang="zh")
+    >>> shown.iloc[4].tolist()
+    ['半年复盘：120 万元 = 目标的 80%', '半年目标（销售额 / 达成率）', '1,500,000.00 元', '推算']
+    >>> worked_display(worked_cases(), lang="en").iloc[9].tolist()[1:]
+    ["Next month's goal against the month before the fall", '0.99 x', 'Worked out']
+    """
+    check_lang(lang)
+    return pd.DataFrame({
+        t("case.worked.col.case", lang): [t(f"case.worked.{c}", lang) for c in worked["case"]],
+        t("case.worked.col.figure", lang): [t(f"case.worked.figure.{f}", lang) for f in worked["figure"]],
+        t("case.worked.col.value", lang): [_worked_value(v, u, lang)
+                                           for v, u in zip(worked["value"], worked["unit"], strict=True)],
+        t("case.worked.col.kind", lang): [t("case.worked.given" if g else "case.worked.worked_out", lang)
+                                          for g in worked["given"]],
+    })

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 
 from playbook.core.labels import catalogue, check_lang, t
+from playbook.funnel.authority import AuthorityRules
 from playbook.present.tables import AREA_KINDS, MISSING, display, format_value
 
-__all__ = ["channel_ratio_text", "for_display"]
+__all__ = ["channel_ratio_text", "for_display", "authority_display", "ladder_text"]
 
 def channel_ratio_text(ratio: pd.DataFrame, *, lang: str = "en") -> str:
     """One sentence on :func:`channel_ratio`'s result, for notebooks and reports.
@@ -80,3 +81,48 @@ def for_display(frame: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
                                   for v in out["versus"]], dtype="string")
     return display(out, lang=lang, kinds=AREA_KINDS["funnel"], values=_VALUE_PREFIX,
                    yes_no=("funnel.yes", "funnel.no"), decimals=1)
+
+
+_LIMIT_KIND = {"discount": "percent", "free_months": "count", "amount": "money"}
+
+
+def authority_display(flags: pd.DataFrame, rules: AuthorityRules, *, lang: str = "en") -> pd.DataFrame:
+    """Return :func:`playbook.funnel.authority_check` ready to show: limits, figures and positions in ``lang``.
+
+    ``value`` and ``allowed`` are written by the limit's kind (discount in percent, months
+    as a count, contract value as money); positions by their titles in the rules.
+
+    Examples
+    --------
+    >>> from playbook.funnel import load_authority
+    >>> flags = pd.DataFrame({"opportunity_id": ["P3"], "rep_id": ["R1"], "name": ["Ann"], "team": ["A"],
+    ...     "outcome": ["open"], "position": ["sales_specialist"], "amount": [200000.0], "limit": ["discount"],
+    ...     "value": [0.2], "allowed": [0.05], "needs": ["sales_manager"]})
+    >>> authority_display(flags, load_authority(), lang="zh").iloc[0][["position", "limit", "value", "allowed",
+    ...                                                                 "needs"]].tolist()
+    ['销售专员', '折扣', '20.0%', '5.0%', '销售经理']
+    """
+    check_lang(lang)
+    titles = {p.key: p.title.get(lang) or p.title.get("en") or p.key for p in rules.positions}
+    out = flags.copy()
+    for col in ("value", "allowed"):
+        out[col] = pd.array([format_value(v, _LIMIT_KIND[k]) for v, k in zip(flags[col], flags["limit"], strict=True)],
+                            dtype="string")
+    out["limit"] = [t(f"funnel.limit.{k}", lang) for k in flags["limit"]]
+    out["position"] = [titles.get(k, k) for k in flags["position"]]
+    out["needs"] = [titles.get(k, k) if k else t("funnel.no_position", lang) for k in flags["needs"]]
+    return for_display(out, lang=lang)
+
+
+def ladder_text(rules: AuthorityRules, *, lang: str = "en") -> str:
+    """Return the price ladder's concessions in ``lang``, joined (their titles in the rules).
+
+    Examples
+    --------
+    >>> from playbook.funnel import load_authority
+    >>> ladder_text(load_authority(), lang="zh")
+    '订单超过 50 万：赠送 3 个月服务；续约：八折并优先排期'
+    """
+    check_lang(lang)
+    sep = "；" if lang == "zh" else "; "
+    return sep.join(s.title.get(lang) or s.title.get("en") or s.key for s in rules.ladder)

@@ -193,7 +193,8 @@ def _money_unbroken(text: str) -> Markup:
 
 
 # --------------------------------------------------------------------------- wording (the domain's data in a language)
-_AGAINST_FIELD = {"target_below_current": "current", "review_in_past": "plan_date", "duplicate_item": "first"}
+_AGAINST_FIELD = {"target_below_current": "current", "review_in_past": "plan_date", "duplicate_item": "first",
+                  "strength_is_item": "item"}
 """Issue code -> the name of its ``against`` value in the message (label ``idp.issue.<code>``)."""
 
 

@@ -66,7 +66,8 @@ def display_frame(frame: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     if "month" in out.columns:
         out["month"] = pd.to_datetime(out["month"]).dt.strftime("%Y-%m")
     for col, prefix in (("rule", "incentives.rule"), ("component", "incentives.component"),
-                        ("outcome", "incentives.outcome"), ("flag", "incentives.flag")):
+                        ("outcome", "incentives.outcome"), ("flag", "incentives.flag"),
+                        ("at_boundary", "incentives.at_boundary")):
         if col in out.columns:
             out[col] = out[col].map({v: tr(prefix, v) for v in out[col].dropna().unique()})
     return out.rename(columns={c: column_label(c, lang) for c in out.columns})

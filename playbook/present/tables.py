@@ -89,12 +89,14 @@ _PERCENT = {
     # funnel
     "ci_low", "ci_high", "shrunk_rate", "peer_rate", "peer_median_rate", "rep_rate", "rate_lead_to_intent",
     "rate_intent_to_negotiation", "rate_negotiation_to_deal", "conv_lead_to_negotiation", "conv_lead_to_deal",
-    "win_rate", "repurchase_rate", "versus_win_rate", "before_rate", "after_rate",
+    "win_rate", "repurchase_rate", "versus_win_rate", "before_rate", "after_rate", "rate_deal_to_repurchase",
     # rfm
     "customer_share", "revenue_share", "high_value_share", "retention",
     # incentives
     "effective_rate", "cost_ratio", "top_decile_share", "change_pct", "effective_rate_a", "effective_rate_b",
     "attainment_change", "retention_change",
+    # optional KPIs (scorecards, weekly review)
+    "needs_match", "satisfaction", "needs_match_change", "satisfaction_change",
 }
 _DECIMAL = {
     # rfm

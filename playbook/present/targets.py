@@ -96,11 +96,27 @@ def describe_target(target: CompanyTarget, *, lang: str = "en") -> str:
     'Target 2025 = net sales 2024 (1,000,000.00 CNY) × (1 + 30%) = **1,300,000.00 CNY**'
     >>> describe_target(CompanyTarget(2025, 2_000_000.0, "absolute"), lang="zh")
     '2025 年目标：**2,000,000.00 元**（直接设定金额）'
+
+    A partial base year says how it was annualised, before the sum:
+
+    >>> t26 = CompanyTarget(2026, 4015.0, "growth", 2025, 3650.0, 0.1, 2730.0, pd.Timestamp("2025-01-01"),
+    ...                     pd.Timestamp("2025-09-30"))
+    >>> print(describe_target(t26, lang="zh"))  # doctest: +ELLIPSIS
+    数据中 2025 年不完整（订单只覆盖全年 365 天中的 273 天：2025-01-01 至 2025-09-30）：...
+    <BLANKLINE>
+    2026 年目标 = 2025 年净销售额（3,650.00 元）×（1 + 10%）= **4,015.00 元**
     """
     if target.method == "growth":
-        return t("targets.company_growth", lang, plan_year=target.plan_year, base_year=target.base_year,
+        text = t("targets.company_growth", lang, plan_year=target.plan_year, base_year=target.base_year,
                  base_actual=f"{target.base_actual:,.2f}", growth=f"{target.growth:.0%}",
                  target=f"{target.amount:,.2f}")
+        if target.annualised:
+            note = t("targets.base_annualised", lang, base_year=target.base_year, days=target.days_covered,
+                     year_days=target.days_in_year, start=target.covered_from.date(),
+                     end=target.covered_to.date(), sales=f"{target.base_sales:,.2f}",
+                     base_actual=f"{target.base_actual:,.2f}")
+            text = note + "\n\n" + text
+        return text
     return t("targets.company_absolute", lang, plan_year=target.plan_year, target=f"{target.amount:,.2f}")
 
 

@@ -33,7 +33,8 @@ Who is scored
     naming how many.
 Scores
     1-5 by mid-rank percentile: with ``n`` customers and average rank ``k`` (ties share
-    their average rank), ``p = (k - 0.5) / n`` and ``score = floor(5 p) + 1``. Ties
+    their average rank), ``p = (k - 0.5) / n`` and ``score = floor(5 p) + 1``, except
+    that a tie at the worst value (many one-time buyers) scores 1. Ties
     always get the same score, nothing breaks on duplicate bin edges, ``n`` distinct
     values give equal-sized quintiles when ``n`` is a multiple of 5, a single customer
     (or a population where everyone is identical) scores 3, two customers 2 and 4.
@@ -72,8 +73,8 @@ Examples
 >>> seg[["customer_id", "r_score", "f_score", "m_score", "segment"]]
   customer_id  r_score  f_score  m_score     segment
 0           A        5        5        5  high_value
-1           B        3        2        3       other
-2           C        1        2        1    sleeping
+1           B        3        1        3       other
+2           C        1        1        1    sleeping
 """
 
 from __future__ import annotations

@@ -190,10 +190,14 @@ def rfm_table(
 # --------------------------------------------------------------------------- scores
 
 def quantile_score(values: pd.Series, *, higher_is_better: bool = True) -> pd.Series:
-    """Score ``values`` 1-5 by mid-rank percentile; ties share a score.
+    """Score ``values`` 1-5 by mid-rank percentile; ties share a score, ties at the bottom score 1.
 
     With ``n`` values and average rank ``k``, ``score = floor(5 (k - 0.5) / n) + 1``,
-    computed in integers (exact at bin edges).
+    computed in integers (exact at bin edges). Ties at the bottom take the lowest score:
+    when two or more values tie at the worst value (the lowest, or the highest with
+    ``higher_is_better=False``) and not every value is tied, they all score 1, however
+    many they are. Half the customers buying once must not lift the one-time buyers to
+    F = 2 or 3 by their mid-rank: they are the least frequent there is.
 
     Examples
     --------
@@ -203,6 +207,11 @@ def quantile_score(values: pd.Series, *, higher_is_better: bool = True) -> pd.Se
     [3, 3, 3]
     >>> quantile_score(pd.Series([1, 30]), higher_is_better=False).tolist()
     [4, 2]
+
+    Six one-time buyers of ten: mid-rank 3.5 would give them 2; they score 1.
+
+    >>> quantile_score(pd.Series([1, 1, 1, 1, 1, 1, 2, 2, 3, 5])).tolist()
+    [1, 1, 1, 1, 1, 1, 4, 4, 5, 5]
     """
     values = pd.Series(values)
     if values.isna().any():
@@ -211,7 +220,11 @@ def quantile_score(values: pd.Series, *, higher_is_better: bool = True) -> pd.Se
     if n == 0:
         return pd.Series([], index=values.index, dtype="int64")
     twice_rank = (values.rank(method="average", ascending=higher_is_better) * 2).round().astype("int64")
-    return ((_SCORE_MAX * (twice_rank - 1)) // (2 * n) + 1).astype("int64")
+    scores = ((_SCORE_MAX * (twice_rank - 1)) // (2 * n) + 1).astype("int64")
+    bottom = twice_rank == twice_rank.min()
+    if 2 <= int(bottom.sum()) < n:  # a tie at the worst value, not everyone
+        scores = scores.mask(bottom, 1)
+    return scores
 
 
 def score(rfm: pd.DataFrame) -> pd.DataFrame:

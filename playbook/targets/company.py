@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import math
 import warnings
 from collections.abc import Sequence
@@ -16,7 +17,8 @@ from playbook.core.money import allocate_cents, cents, round_money, shorten, to_
 from playbook.targets.rules import TIME_METHODS
 
 __all__ = [
-    "CompanyTarget", "base_year_sales", "company_target", "yearly_shares", "seasonality", "split_year", "quarterly"
+    "CompanyTarget", "base_year_sales", "company_target", "covered_days", "PARTIAL_BASE", "MIN_DAYS_COVERED",
+    "yearly_shares", "seasonality", "split_year", "quarterly",
 ]
 
 # ---------------------------------------------------------------------------------------
@@ -30,8 +32,28 @@ class CompanyTarget:
     amount: float
     method: str  # "absolute" or "growth"
     base_year: int | None = None
-    base_actual: float | None = None
+    base_actual: float | None = None  # the base year's net sales, annualised when the year is partial
     growth: float | None = None
+    base_sales: float | None = None  # net sales in the days covered (== base_actual for a full year)
+    covered_from: pd.Timestamp | None = None  # first and last day of the base year the orders cover
+    covered_to: pd.Timestamp | None = None
+
+    @property
+    def days_covered(self) -> int | None:
+        """Days of the base year the orders cover (None for an absolute target)."""
+        if self.covered_from is None or self.covered_to is None:
+            return None
+        return int((self.covered_to - self.covered_from).days) + 1
+
+    @property
+    def days_in_year(self) -> int | None:
+        """Days in the base year (365 or 366; None for an absolute target)."""
+        return None if self.base_year is None else 366 if calendar.isleap(self.base_year) else 365
+
+    @property
+    def annualised(self) -> bool:
+        """True when the base year was partial and its sales were scaled to a full year."""
+        return self.days_covered is not None and self.days_covered != self.days_in_year
 
     @property
     def cents(self) -> int:
@@ -39,20 +61,28 @@ class CompanyTarget:
         return to_cents(self.amount)
 
     def to_frame(self) -> pd.DataFrame:
-        """Return a one-row frame: plan_year, base_year, base_actual, growth, target.
+        """Return a one-row frame: plan_year, base_year, base_actual, growth, target, base_sales, days_covered.
+
+        ``base_sales`` and ``days_covered`` say what ``base_actual`` was annualised from
+        (empty for an absolute target).
 
         Examples
         --------
-        >>> CompanyTarget(2025, 130.0, "growth", 2024, 100.0, 0.3).to_frame()
+        >>> CompanyTarget(2025, 130.0, "growth", 2024, 100.0, 0.3).to_frame().iloc[:, :5]
            plan_year  base_year  base_actual  growth  target
         0       2025       2024        100.0     0.3   130.0
         """
+        def num(value: float | None) -> float:
+            return np.nan if value is None else value
+
         return pd.DataFrame({
             "plan_year": [self.plan_year],
             "base_year": pd.array([self.base_year], dtype="Int64"),
-            "base_actual": [np.nan if self.base_actual is None else self.base_actual],
-            "growth": [np.nan if self.growth is None else self.growth],
+            "base_actual": [num(self.base_actual)],
+            "growth": [num(self.growth)],
             "target": [self.amount],
+            "base_sales": [num(self.base_sales)],
+            "days_covered": pd.array([self.days_covered], dtype="Int64"),
         })
 
 
@@ -87,10 +117,22 @@ def company_target(
     amount: float | None = None,
     growth: float | None = None,
     base_year: int | None = None,
+    partial: str = "annualise",
     date_col: str = "order_date",
     amount_col: str = "amount",
 ) -> CompanyTarget:
     """Set the company target: an absolute ``amount``, or base-year net sales x (1 + ``growth``).
+
+    A partial base year is never grown as if it were whole. The orders cover a base
+    year from its 1 January (or the first order, when that is after January) to its
+    31 December (or the last order, when that is before December): see
+    :func:`covered_days`. With ``partial="annualise"`` (the default) the net sales of a
+    partial year are scaled by days covered, ``sales x days in the year / days covered``
+    (orders to 30 September 2025: x 365 / 273), and the target grows that;
+    ``partial="refuse"`` raises instead. Fewer than :data:`MIN_DAYS_COVERED` days are
+    always refused (too little to stand for a year). The target keeps ``base_sales``
+    and the days covered, so the reason can be shown in the reader's language
+    (:func:`playbook.present.targets.describe_target`).
 
     Parameters
     ----------
@@ -104,15 +146,18 @@ def company_target(
         Growth over the base year, 0.30 = +30%; must be above -1 (-100%).
     base_year : int, optional
         Year whose net sales are grown; default ``plan_year - 1``.
+    partial : {"annualise", "refuse"}
+        What to do with a partial base year (see above).
 
     Returns
     -------
     CompanyTarget
 
-    Warns
-    -----
-    PlaybookWarning
-        When the orders stop before the end of the base year (its sales are incomplete).
+    Raises
+    ------
+    InputError
+        A partial base year with ``partial="refuse"``, or covered for fewer than
+        :data:`MIN_DAYS_COVERED` days; a base year without net sales.
 
     Examples
     --------
@@ -124,6 +169,14 @@ def company_target(
     1300000.0
     >>> company_target(plan_year=2025, amount=2_000_000).method
     'absolute'
+
+    Orders only to 30 September 2025: 273 of 365 days, 2,730 CNY become 3,650 a year.
+
+    >>> o = pd.DataFrame({"order_date": pd.to_datetime(["2025-01-05", "2025-09-30"]),
+    ...                   "amount": [1_730.0, 1_000.0]})
+    >>> t = company_target(o, plan_year=2026, growth=0.10)
+    >>> t.base_sales, t.days_covered, t.base_actual, t.amount
+    (2730.0, 273, 3650.0, 4015.0)
     """
     plan_year = _year(plan_year, "plan_year")
     if amount is not None:
@@ -142,24 +195,59 @@ def company_target(
     base_year = plan_year - 1 if base_year is None else _year(base_year, "base_year")
     if orders is None:
         raise ParameterError("orders", None, "the orders table, to grow the base year's sales")
+    if partial not in PARTIAL_BASE:
+        raise ParameterError("partial", partial, " or ".join(repr(p) for p in PARTIAL_BASE))
     actual = base_year_sales(orders, year=base_year, date_col=date_col, amount_col=amount_col)
     if actual <= 0:
         raise InputError(
             f"orders: net sales in base_year={base_year} are {actual:,.2f} CNY, so growth cannot set a "
             "target; choose a base_year with sales or give an absolute amount="
         )
-    last = pd.to_datetime(orders[date_col]).max()
-    if pd.notna(last) and last < pd.Timestamp(year=base_year, month=12, day=1):
-        warnings.warn(
-            f"base_year={base_year} is incomplete in the orders (last order {last.date()}): "
-            "its sales and the target are understated",
-            PlaybookWarning,
-            stacklevel=2,
+    lo, hi = covered_days(pd.to_datetime(orders[date_col]), base_year)
+    covered = int((hi - lo).days) + 1
+    year_days = 366 if calendar.isleap(base_year) else 365
+    if covered < year_days and (partial == "refuse" or covered < MIN_DAYS_COVERED):
+        raise InputError(
+            f"orders: base_year={base_year} is partial (the orders cover {covered} of its {year_days} days), so "
+            f"its net sales {actual:,.2f} CNY cannot be grown as a year's"
+            + (f" (fewer than {MIN_DAYS_COVERED} days cannot be annualised)" if partial == "annualise" else "")
+            + "; choose a complete base_year or give an absolute amount="
         )
-    cents = to_cents(Decimal(to_cents(actual)) * (1 + Decimal(str(g))) / 100, name="growth")  # the one rule
+    base = to_cents(Decimal(to_cents(actual)) * year_days / covered / 100)  # annualised by days covered
+    cents = to_cents(Decimal(base) * (1 + Decimal(str(g))) / 100, name="growth")  # the one rule
     if cents <= 0:
         raise ParameterError("growth", growth, "a growth rate that leaves a target above 0")
-    return CompanyTarget(plan_year, cents / 100, "growth", base_year, actual, g)
+    return CompanyTarget(plan_year, cents / 100, "growth", base_year, base / 100, g, actual, lo, hi)
+
+
+PARTIAL_BASE = ("annualise", "refuse")
+"""What :func:`company_target` does with a partial base year."""
+
+MIN_DAYS_COVERED = 90
+"""Fewer days of a base year than this are refused even when annualising (about a quarter)."""
+
+
+def covered_days(dates: pd.Series, year: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day of calendar ``year`` that order dates cover.
+
+    The year is covered from 1 January, or from the first order when that is after
+    January, to 31 December, or to the last order when that is before December (the
+    completeness rule of :func:`yearly_shares`).
+
+    Examples
+    --------
+    >>> d = pd.Series(pd.to_datetime(["2024-01-10", "2024-12-30", "2025-09-30"]))
+    >>> [str(x.date()) for x in covered_days(d, 2025)], [str(x.date()) for x in covered_days(d, 2024)]
+    (['2025-01-01', '2025-09-30'], ['2024-01-01', '2024-12-31'])
+    """
+    start, end = pd.Timestamp(year=year, month=1, day=1), pd.Timestamp(year=year, month=12, day=31)
+    dates = dates.dropna()
+    if dates.empty:
+        return start, start - pd.Timedelta(days=1)
+    first, last = dates.min().normalize(), dates.max().normalize()
+    lo = start if first <= pd.Timestamp(year=year, month=1, day=31) else max(first, start)
+    hi = end if last >= pd.Timestamp(year=year, month=12, day=1) else min(last, end)
+    return lo, max(hi, lo - pd.Timedelta(days=1))
 
 
 # ---------------------------------------------------------------------------------------

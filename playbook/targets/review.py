@@ -8,17 +8,20 @@ shows them side by side. Each one answers one question:
 - :func:`stuck_deals` — which open deals sit too long in a stage, and whose are they?
 - :func:`sleeping_key_accounts` — which big customers have gone quiet?
 - :func:`reviews_due` — which IDP items are due for review this month?
+- :func:`quality_week` — did needs match and customers' satisfaction hold up this week
+  (optional KPIs, when the activities have them)?
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from playbook import funnel
 from playbook.core.dates import parse_date
 from playbook.core.errors import ParameterError, require_columns
 from playbook.core.money import round_money
-from playbook.targets.tracking import track
+from playbook.targets.tracking import days_left_in, needed_per_week, track
 
 __all__ = [
     "period_attainment",
@@ -26,7 +29,12 @@ __all__ = [
     "stuck_deals",
     "sleeping_key_accounts",
     "reviews_due",
+    "quality_week",
+    "QUALITY_KPIS",
 ]
+
+QUALITY_KPIS = {"needs_match": ("needs_matched", "needs_assessed"), "satisfaction": ("satisfied", "surveys")}
+"""Optional KPIs of the weekly review: name -> (numerator, denominator) columns of the activities."""
 
 _PERIODS = ("month", "quarter", "ytd")
 
@@ -40,12 +48,17 @@ def period_attainment(
     """Attainment to date of the running month, quarter and year, per team (or company).
 
     Uses :func:`playbook.targets.track` for each period; ``expected`` pro-rates the
-    running month by days.
+    running month by days. ``target`` is the whole period's quota (the months after
+    ``as_of`` included), ``to_go = target - actual`` (never below 0) the money still to
+    sell, and ``needed_run_rate`` the average per week still needed to reach it, by the
+    weeks rule of :func:`playbook.targets.weekly_review` (``to_go x 7 / days left``; NaN
+    on the period's last day).
 
     Returns
     -------
     DataFrame
-        ``group, period, expected, actual, attainment`` (period: month / quarter / ytd).
+        ``group, period, target, expected, actual, attainment, to_go, needed_run_rate``
+        (period: month / quarter / ytd).
 
     Examples
     --------
@@ -54,11 +67,12 @@ def period_attainment(
     ...                        "month": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"])})
     >>> orders = pd.DataFrame({"rep_id": ["R1", "R1"], "amount": [300.0, 50.0],
     ...                        "order_date": pd.to_datetime(["2025-01-20", "2025-03-05"])})
-    >>> period_attainment(quotas, orders, reps, as_of="2025-03-10")[["group", "period", "expected", "actual"]]
-      group   period  expected  actual
-    0     T    month     100.0    50.0
-    1     T  quarter     690.0   350.0
-    2     T      ytd     690.0   350.0
+    >>> period_attainment(quotas, orders, reps, as_of="2025-03-10")[["group", "period", "target", "expected",
+    ...                                                              "actual", "to_go"]]
+      group   period  target  expected  actual  to_go
+    0     T    month   310.0     100.0    50.0  260.0
+    1     T  quarter   900.0     690.0   350.0  550.0
+    2     T      ytd   900.0     690.0   350.0  550.0
     """
     if level not in ("team", "company"):
         raise ParameterError("level", level, "'team' or 'company'")
@@ -69,11 +83,15 @@ def period_attainment(
         running = part.loc[pd.to_datetime(part["period_start"]) <= when]
         running = running.loc[running["period_start"] == running["period_start"].max()]
         group = running["team"].astype(str) if level == "team" else pd.Series("company", index=running.index)
+        to_go = round_money((running["target"] - running["actual"]).clip(lower=0))
         frames.append(pd.DataFrame({"group": group.to_numpy(), "period": period,
+                                    "target": running["target"].to_numpy(),
                                     "expected": running["expected"].to_numpy(),
-                                    "actual": running["actual"].to_numpy()}))
+                                    "actual": running["actual"].to_numpy(),
+                                    "to_go": to_go.to_numpy(),
+                                    "needed_run_rate": needed_per_week(to_go, days_left_in(when, period)).to_numpy()}))
     out = pd.concat(frames, ignore_index=True)
-    out["attainment"] = out["actual"] / out["expected"].where(out["expected"] > 0)
+    out.insert(5, "attainment", out["actual"] / out["expected"].where(out["expected"] > 0))
     out["_p"] = out["period"].map({p: i for i, p in enumerate(_PERIODS)})
     return out.sort_values(["group", "_p"], kind="stable").drop(columns="_p").reset_index(drop=True)
 
@@ -226,3 +244,56 @@ def reviews_due(items: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
     cols = [c for c in ["plan_id", "rep_id", "competency", "current_level", "target_level", "review_date",
                         "overdue"] if c in due]
     return due.sort_values(["review_date", "rep_id"], kind="stable")[cols].reset_index(drop=True)
+
+
+def quality_week(
+    activities: pd.DataFrame, reps: pd.DataFrame | None = None, *, as_of: object, team: str | None = None
+) -> pd.DataFrame:
+    """Needs-match rate and customer satisfaction of the week up to ``as_of`` against the week before.
+
+    The optional KPIs of the method (needs-match rate, a process metric of section 3;
+    customer satisfaction, an evaluation dimension of section 4), from the activities'
+    optional columns: ``needs_match = needs_matched / needs_assessed`` and
+    ``satisfaction = satisfied / surveys``, summed over the activity weeks (weeks start on
+    the Monday in ``week``) that start in each 7-day window. A KPI whose columns are not in
+    the data, or have no value in either window, is left out: no data, no row.
+
+    Returns
+    -------
+    DataFrame
+        ``kpi, this_week, last_week, change, this_base, last_base`` (rates; ``change`` in
+        rate points; ``*_base`` the denominators, e.g. needs assessed).
+
+    Examples
+    --------
+    >>> acts = pd.DataFrame({"rep_id": ["R1", "R1"], "week": pd.to_datetime(["2025-09-15", "2025-09-22"]),
+    ...                      "visits": [3, 4], "needs_assessed": [4, 5], "needs_matched": [2, 4]})
+    >>> quality_week(acts, as_of="2025-09-28")
+               kpi  this_week  last_week  change  this_base  last_base
+    0  needs_match        0.8        0.5     0.3          5          4
+    """
+    require_columns(activities, ["rep_id", "week"], "activities")
+    when = _day(as_of)
+    acts = activities
+    if team:
+        if reps is None or "team" not in reps:
+            raise ParameterError("team", team, "a team name together with the reps table")
+        teams = reps.set_index("rep_id")["team"].astype(str)
+        acts = acts.loc[acts["rep_id"].map(teams) == team]
+    week = pd.to_datetime(acts["week"])
+    this = ((week > when - pd.Timedelta(days=7)) & (week <= when)).to_numpy()
+    last = ((week > when - pd.Timedelta(days=14)) & (week <= when - pd.Timedelta(days=7))).to_numpy()
+    rows = []
+    for kpi, (num, den) in QUALITY_KPIS.items():
+        if num not in acts.columns or den not in acts.columns:
+            continue
+        n = pd.to_numeric(acts[num], errors="coerce").to_numpy(dtype="float64")
+        d = pd.to_numeric(acts[den], errors="coerce").to_numpy(dtype="float64")
+        ok = ~np.isnan(n) & ~np.isnan(d)
+        if not (ok & (this | last)).any():
+            continue
+        sums = [(float(n[ok & w].sum()), int(d[ok & w].sum())) for w in (this, last)]
+        rates = [a / b if b > 0 else np.nan for a, b in sums]
+        rows.append({"kpi": kpi, "this_week": rates[0], "last_week": rates[1], "change": rates[0] - rates[1],
+                     "this_base": sums[0][1], "last_base": sums[1][1]})
+    return pd.DataFrame(rows, columns=["kpi", "this_week", "last_week", "change", "this_base", "last_base"])

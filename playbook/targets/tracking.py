@@ -13,7 +13,7 @@ from playbook.core.money import div_money, round_money
 from playbook.targets.company import _year
 from playbook.targets.rules import STATUS_BANDS, STATUSES
 
-__all__ = ["track", "weekly_review", "default_month"]
+__all__ = ["track", "weekly_review", "default_month", "days_left_in", "needed_per_week"]
 
 # ---------------------------------------------------------------------------------------
 # Tracking: actual vs target, weekly review
@@ -44,7 +44,8 @@ def track(
     """Actual vs target per rep (or team, or company) and month / quarter / year to date.
 
     Periods are those of the ``as_of`` year that have started by ``as_of``. ``target``
-    is the period's full quota; ``expected`` the part due by ``as_of`` (the running
+    is the period's full quota, months after ``as_of`` included (the whole quarter, the
+    whole year for ``"ytd"``); ``expected`` the part due by ``as_of`` (the running
     month pro-rated by days, as in :mod:`playbook.targets.overview`); ``attainment = actual /
     expected``; ``gap = expected - actual`` (positive: behind).
 
@@ -74,6 +75,14 @@ def track(
     >>> track(q, o, as_of="2025-02-14", period="ytd")[["target", "expected", "actual", "gap"]]
        target  expected  actual   gap
     0   380.0     240.0   170.0  70.0
+
+    The year's target counts the months still to come:
+
+    >>> q12 = pd.DataFrame({"rep_id": ["R1"] * 12, "quota": [100.0] * 12,
+    ...                     "month": pd.date_range("2025-01-01", periods=12, freq="MS")})
+    >>> track(q12, o, as_of="2025-06-30", period="ytd")[["target", "expected", "actual"]]
+       target  expected  actual
+    0  1200.0     600.0   170.0
     """
     require_columns(quotas, ["rep_id", "month", "quota"], "quotas")
     require_columns(orders, ["rep_id", "order_date", "amount"], "orders")
@@ -87,9 +96,10 @@ def track(
     year_start = pd.Timestamp(year=end.year, month=1, day=1)
     q = quotas.assign(rep_id=quotas["rep_id"].astype(str),
                       month=pd.to_datetime(quotas["month"]).dt.to_period("M").dt.to_timestamp())
-    q = q.loc[(q["month"] >= year_start) & (q["month"] <= end)]
+    year_end = pd.Timestamp(year=end.year, month=12, day=1)
+    q = q.loc[(q["month"] >= year_start) & (q["month"] <= year_end)]
     dim = q["month"].dt.days_in_month
-    elapsed = ((end - q["month"]).dt.days + 1).clip(upper=dim)
+    elapsed = ((end - q["month"]).dt.days + 1).clip(lower=0, upper=dim)
     q = q.assign(expected=q["quota"] * elapsed / dim)
     dates = pd.to_datetime(orders["order_date"])
     keep = ((dates >= year_start) & (dates <= end)).to_numpy()
@@ -112,8 +122,10 @@ def track(
     q = q.assign(period=key(q), team=q["rep_id"].map(team_of).astype("string"))
     o = o.assign(period=key(o), team=o["rep_id"].map(team_of).astype("string"))
     by = [*group, "period"]
-    tq = q.groupby(by, dropna=False).agg(target=("quota", "sum"), expected=("expected", "sum"),
-                                         period_start=("month", "min"), _last=("month", "max"))
+    started = q.loc[q["month"] <= end]
+    tq = q.groupby(by, dropna=False).agg(target=("quota", "sum"), expected=("expected", "sum"))
+    tq = tq.join(started.groupby(by, dropna=False).agg(period_start=("month", "min"), _last=("month", "max")),
+                 how="inner")  # only the periods that have started by as_of
     ta = o.groupby(by, dropna=False)["amount"].sum().rename("actual")
     out = tq.join(ta, how="left").fillna({"actual": 0.0}).reset_index()
     out["period_end"] = (out.pop("_last") + pd.offsets.MonthEnd(0)).clip(upper=end)
@@ -148,9 +160,18 @@ def weekly_review(
 
     ``pace = actual / expected`` to date; status ``on_track`` when pace >= ``bands[0]``,
     ``at_risk`` when >= ``bands[1]``, else ``behind``. ``to_go`` is the money still to
-    sell for the full period target; ``run_rate`` the average sold per week so far and
+    sell for the whole period's target (``target - actual``, never below 0), the months
+    after ``as_of`` included: with 12 x 100 quota, as of 30 June and 300 sold, 900 are to
+    go for the year, not 300. ``run_rate`` is the average sold per week so far and
     ``needed_run_rate`` the average per week needed for the rest of the period (NaN once
     the period is over).
+
+    Weeks rule: a week is 7 calendar days, counted as a fraction. ``days_left`` are the
+    calendar days after ``as_of`` up to the period's last day, the weeks left are
+    ``days_left / 7`` and ``needed_run_rate = to_go x 7 / days_left`` (30 June -> 31
+    December: 184 days = 26.3 weeks, 900 / 26.3 = 34.24 a week). The same rule gives
+    ``run_rate = actual x 7 / days elapsed``, so the two rates compare like with like and
+    the pace needed does not jump when a week boundary passes.
 
     Returns
     -------
@@ -183,12 +204,7 @@ def weekly_review(
     tr = track(quotas, orders, reps, as_of=end, period=period)
     current = {"month": str(end.to_period("M")), "quarter": str(end.to_period("Q")), "ytd": f"{end.year} YTD"}[period]
     cur = tr.loc[tr["period"] == current].reset_index(drop=True)
-    last_day = {"month": end + pd.offsets.MonthEnd(0), "quarter": end + pd.offsets.QuarterEnd(0),
-                "ytd": pd.Timestamp(year=end.year, month=12, day=31)}[period]
-    if end == last_day.normalize():
-        days_left = 0
-    else:
-        days_left = int((last_day.normalize() - end).days)
+    days_left = days_left_in(end, period)
     days_done = int((end - cur["period_start"].min()).days) + 1 if len(cur) else 0
     pace = cur["actual"] / cur["expected"].where(cur["expected"] > 0)
     on, risk, behind = STATUSES
@@ -201,10 +217,37 @@ def weekly_review(
         "status": status,
         "to_go": to_go, "days_left": np.full(len(cur), days_left, dtype="int64"),
         "run_rate": div_money(cur["actual"] * 7, max(days_done, 1)),
-        "needed_run_rate": div_money(to_go * 7, days_left) if days_left else np.nan,
+        "needed_run_rate": needed_per_week(to_go, days_left),
     })
     order = out.assign(_p=out["pace"].fillna(np.inf)).sort_values(["_p", "rep_id"], kind="stable").index
     return out.loc[order].reset_index(drop=True)
+
+
+def days_left_in(as_of: pd.Timestamp, period: str) -> int:
+    """Calendar days after ``as_of`` up to the last day of its month, quarter or year (``"ytd"``).
+
+    Examples
+    --------
+    >>> days_left_in(pd.Timestamp("2025-06-30"), "ytd"), days_left_in(pd.Timestamp("2025-06-30"), "quarter")
+    (184, 0)
+    """
+    day = as_of.normalize()
+    last = {"month": day + pd.offsets.MonthEnd(0), "quarter": day + pd.offsets.QuarterEnd(0),
+            "ytd": pd.Timestamp(year=day.year, month=12, day=31)}[period]
+    return int((last - day).days)
+
+
+def needed_per_week(to_go: pd.Series, days_left: int) -> pd.Series:
+    """Money per week still needed: ``to_go x 7 / days_left`` (the weeks rule of :func:`weekly_review`); NaN at 0 days.
+
+    Examples
+    --------
+    >>> needed_per_week(pd.Series([900.0]), 184).tolist()
+    [34.24]
+    """
+    if days_left <= 0:
+        return pd.Series(np.nan, index=to_go.index)
+    return pd.Series(div_money(to_go * 7, days_left), index=to_go.index)
 
 
 def default_month(plan_year: int, as_of: object) -> pd.Timestamp:

@@ -24,7 +24,7 @@ o2,,R1,referral,50,2025-01-03,,,2025-01-10,lost
 o3,,R2,trade_show,80,2025-02-01,2025-02-03,,,open
 o4,,R2,trade_show,30,2025-03-01,,,,open
 """
-STEP_NAMES = ["lead_to_intent", "intent_to_negotiation", "negotiation_to_deal"]
+STEP_NAMES = ["lead_to_intent", "intent_to_negotiation", "negotiation_to_deal", "deal_to_repurchase"]
 
 
 @pytest.fixture
@@ -40,6 +40,7 @@ def _html(app: FunnelExplorer) -> list[str]:
 
 
 def _steps(entered, passed, pending, rate) -> pd.DataFrame:
+    """The four steps of the five-stage funnel (the last: deal -> repurchase)."""
     decided = [e - p for e, p in zip(entered, pending, strict=True)]
     return pd.DataFrame({"step": STEP_NAMES, "entered": entered, "passed": passed, "pending": pending,
                          "decided": decided, "rate": rate})
@@ -55,8 +56,9 @@ def test_all_teams_funnel_leaks_and_stuck_deals(data_dir):
     app = FunnelExplorer(data_dir, lang="en")
     assert app.show() is True
     # lead -> intent: 4 entered, o1 and o3 passed, o4 open there: decided 3, rate 2/3;
-    # intent -> negotiation: o1 and o3 entered, o1 passed, o3 open: rate 1/1; negotiation -> deal: o1 won
-    expected = _steps([4, 2, 1], [2, 1, 1], [1, 1, 0], [2 / 3, 1.0, 1.0])
+    # intent -> negotiation: o1 and o3 entered, o1 passed, o3 open: rate 1/1; negotiation -> deal: o1 won;
+    # deal -> repurchase: C1 won on 01-20, its 180-day window runs past the as-of date: pending, nothing decided
+    expected = _steps([4, 2, 1, 1], [2, 1, 1, 0], [1, 1, 0, 1], [2 / 3, 1.0, 1.0, np.nan])
     pd.testing.assert_frame_equal(app.frames["steps"], expected, check_dtype=False)
     # o3 has sat in intent since 02-03: 26 days to 03-01; the only completed intent stay (o1) took
     # 4 days, and a team with fewer than 10 completed stays is held to the company's p90 (4 days)
@@ -71,13 +73,15 @@ def test_all_teams_funnel_leaks_and_stuck_deals(data_dir):
     assert sum("image/png" in o["data"] for o in app.out.outputs) == 2  # funnel and heat map
     assert any(t("funnel.no_leaks", "en") in p for p in pages)
     assert any(">o3</td>" in p for p in pages)  # the stuck deal is listed
+    no_authority = t("funnel.no_authority", "en").replace("'", "&#x27;")  # escaped in the page
+    assert app.frames["authority"].empty and any(no_authority in p for p in pages)
 
 
 def test_team_and_period_reach_the_functions(data_dir):
     app = FunnelExplorer(data_dir, lang="en")
     app.team.value = "West"  # o3 passed to intent and sits there; o4 sits in lead
     assert app.show() is True
-    expected = _steps([2, 1, 0], [1, 0, 0], [1, 1, 0], [1.0, np.nan, np.nan])
+    expected = _steps([2, 1, 0, 0], [1, 0, 0, 0], [1, 1, 0, 0], [1.0, np.nan, np.nan, np.nan])
     pd.testing.assert_frame_equal(app.frames["steps"], expected, check_dtype=False)
     assert "teams" not in app.frames  # one team against the company is itself
     app.team.value = ""

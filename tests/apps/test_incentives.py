@@ -150,16 +150,16 @@ def _typed(app, plan, so_far, extra):
     return app.show()
 
 
-@pytest.mark.parametrize(("plan", "now", "after"), [("domain_marginal", 18_000_000, 24_000_000),
-                                                    ("domain_whole", 24_000_000, 30_000_000)],
+@pytest.mark.parametrize(("plan", "now", "after", "change"), [("domain_marginal", 18_000_000, 24_000_000, "+60,000.00"),
+                                                              ("domain_whole", 20_000_000, 30_000_000, "+100,000.00")],
                          ids=["marginal", "whole"])
-def test_domain_check_typed(calculator, plan, now, after):
-    # 2,000k so far: 80k + 100k = 180k (marginal) or 2,000k x 12% = 240k (whole: the 12% tier starts at 2,000k);
-    # 2,500k after: 240k (marginal) or 300k (whole)
+def test_domain_check_typed(calculator, plan, now, after, change):
+    # 2,000k so far: 80k + 100k = 180k (marginal) or 2,000k x 10% = 200k (whole: exactly 2,000k stays in the
+    # 10% tier, the plan's at_boundary: lower_tier); 2,500k after: 240k (marginal) or 300k (whole)
     assert _typed(calculator, plan, "2,000,000", "500,000") is True
     assert (calculator.result["now_cents"], calculator.result["after_cents"]) == (now, after)
     text = _text(calculator.out)
-    assert f"{after / 100:,.2f}" in text and "+60,000.00" in text
+    assert f"{after / 100:,.2f}" in text and change in text
     assert "If you close another 500,000.00 CNY (2,500,000.00 CNY in all)" in text
 
 
@@ -253,12 +253,13 @@ class TestInBrowser:
         page.get_by_label("Sales so far this year (CNY)").fill("2,000,000")
         page.get_by_label("If I close another (CNY)").fill("500,000")
         page.get_by_role("button", name="Calculate").click()
-        headline = "If you close another 500,000.00 CNY (2,500,000.00 CNY in all): {} CNY (+60,000.00 CNY)."
-        page.get_by_text(headline.format("240,000.00")).wait_for(timeout=30000)
+        headline = "If you close another 500,000.00 CNY (2,500,000.00 CNY in all): {} CNY (+{} CNY)."
+        page.get_by_text(headline.format("240,000.00", "60,000.00")).wait_for(timeout=30000)
         screenshot(page, "marginal")
         page.get_by_label("Plan").select_option(label="Tiered 8/10/12% (whole amount) + monthly bonus")
         page.get_by_role("button", name="Calculate").click()
-        page.get_by_text(headline.format("300,000.00")).wait_for(timeout=30000)
+        # whole amount: exactly 2,000,000 so far stays at 10% (at_boundary: lower_tier) = 200,000 -> +100,000
+        page.get_by_text(headline.format("300,000.00", "100,000.00")).wait_for(timeout=30000)
         assert page.locator("td", has_text="300,000.00").count() >= 1  # the one line: 2,500k x 12%
         screenshot(page, "whole")
 

@@ -433,6 +433,17 @@ def test_negative_and_fractional_counts(check):
     assert frame[["visits", "calls", "demos"]].values.tolist() == [[3, 4, 1]]
 
 
+def test_optional_kpi_counts_may_be_empty_or_absent(check):
+    text = ("rep_id,week,visits,calls,demos,needs_assessed,needs_matched,surveys,satisfied\n"
+            "R1,2025-06-02,3,4,1,5,3,,\nR2,2025-06-02,3,4,1,,,2,-1\n")
+    _, frame, issues = check(text, name="activities.csv")
+    assert problems(issues) == [(3, "satisfied", "-1", "negative_count", "≥ 0")]
+    assert frame[["needs_assessed", "needs_matched"]].astype(object).values.tolist() == [[5, 3]]
+    assert frame["surveys"].isna().all() and str(frame["surveys"].dtype) == "Int64"
+    _, plain, issues = check("rep_id,week,visits,calls,demos\nR1,2025-06-02,3,4,1\n", name="activities.csv")
+    assert issues.empty and plain["needs_matched"].isna().all()
+
+
 def test_every_problem_is_listed_not_just_the_first(check, write_file):
     text = ORDERS + ("O1,,R1,2025-02-30,\"12,3k\"\nO1,C1,,2025/3/7,-5\nO3,C1,R1,07/03/2025,5\n"
                      "O4,C1,R1,2052-01-01,5\n")

@@ -666,3 +666,78 @@ def test_no_warnings_on_clean_data(stages):
         warnings.simplefilter("error")
         stage_table(OPPS, reps=REPS)
         rep_comparison(stages, REPS)
+
+
+# --------------------------------------------------------------------------- the fifth stage: repurchase
+def _five_stage_data():
+    """11 leads (10 of team A, 1 of team B); 6 intents, 4 negotiations, 3 won customers; orders for repurchase."""
+    ids = [f"O{i}" for i in range(1, 12)]
+    d = pd.to_datetime
+    opps = pd.DataFrame({
+        "opportunity_id": ids, "rep_id": ["R1"] * 10 + ["R2"], "channel": "referral", "amount": 100.0,
+        "customer_id": ["C1", "C2", "C3"] + [f"X{i}" for i in range(4, 12)],
+        "created_date": d(["2025-01-02"] * 11),
+        "intent_date": d(["2025-01-05"] * 6 + [None] * 5),
+        "negotiation_date": d(["2025-01-08"] * 4 + [None] * 7),
+        "closed_date": d(["2025-01-10", "2025-02-01", "2025-05-01", "2025-01-20", "2025-01-20", "2025-01-20",
+                          "2025-01-20", "2025-01-20", "2025-01-20", "2025-01-20", "2025-01-20"]),
+        "outcome": ["won"] * 3 + ["lost"] * 8,
+    })
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bo"], "team": ["A", "B"]})
+    # C1 orders again on 1 Mar (within 180 days of 10 Jan; window ends 9 Jul <= as-of): repurchased.
+    # C2 orders only on its deal day: its window (to 31 Jul) has ended, no repurchase.
+    # C3 orders again on 1 Jun, but its window runs to 28 Oct, after as-of: pending, not yet counted.
+    orders = pd.DataFrame({"customer_id": ["C1", "C1", "C2", "C3", "C3"],
+                           "order_date": d(["2025-01-10", "2025-03-01", "2025-02-01", "2025-05-01", "2025-06-01"]),
+                           "amount": [100.0, 40.0, 100.0, 100.0, 30.0]})
+    return stage_table(opps, reps=reps, as_of="2025-09-30"), orders
+
+
+def test_five_stage_funnel_hand_built():
+    stages, orders = _five_stage_data()
+    steps = step_table(stages, orders=orders, as_of="2025-09-30", window_days=180)
+    assert list(steps.columns) == STEP_COLUMNS
+    assert steps["step"].tolist() == ["lead_to_intent", "intent_to_negotiation", "negotiation_to_deal",
+                                      "deal_to_repurchase"]
+    # lead 11 -> intent 6 -> negotiation 4 -> deal 3 -> repurchase 1 (of 2 decided; C3 still in its window)
+    assert steps[["entered", "passed", "pending", "decided"]].values.tolist() == [
+        [11, 6, 0, 11], [6, 4, 0, 6], [4, 3, 0, 4], [3, 1, 1, 2]]
+    assert steps["rate"].tolist() == pytest.approx([6 / 11, 4 / 6, 3 / 4, 1 / 2])
+    # without orders: the four-stage table as before
+    assert step_table(stages)["step"].tolist() == list(funnel.STEPS)
+    # grouped: each team's four steps, the repurchase step last; team B never won (nothing decided)
+    by_team = step_table(stages, by="team", orders=orders, as_of="2025-09-30")
+    assert by_team[["team", "step"]].values.tolist() == [
+        ["A", "lead_to_intent"], ["A", "intent_to_negotiation"], ["A", "negotiation_to_deal"],
+        ["A", "deal_to_repurchase"], ["B", "lead_to_intent"], ["B", "intent_to_negotiation"],
+        ["B", "negotiation_to_deal"], ["B", "deal_to_repurchase"]]
+    assert by_team.iloc[3][["entered", "passed", "pending", "decided"]].tolist() == [3, 1, 1, 2]
+    assert by_team.iloc[7][["entered", "passed", "decided"]].tolist() == [0, 0, 0] and np.isnan(by_team.iloc[7]["rate"])
+    # the funnel table's fifth-stage columns
+    f = funnel_table(stages, orders=orders, as_of="2025-09-30").iloc[0]
+    assert f[["leads", "intents", "negotiations", "deals", "repurchases"]].tolist() == [11, 6, 4, 3, 1]
+    assert f["rate_deal_to_repurchase"] == 0.5
+    plain = funnel_table(stages)
+    assert list(plain.columns) == FUNNEL_COLUMNS and pd.isna(plain.loc[0, "repurchases"])
+    teams = funnel_table(stages, by="team", orders=orders, as_of="2025-09-30").set_index("team")
+    assert teams["repurchases"].tolist() == [1, 0] and teams.loc["A", "rate_deal_to_repurchase"] == 0.5
+
+
+def test_five_stage_funnel_chart_and_table_in_both_languages():
+    import matplotlib.pyplot as plt
+
+    from playbook.present import funnel as present_funnel
+    from playbook.present.charts.funnel import funnel_chart
+
+    stages, orders = _five_stage_data()
+    steps = step_table(stages, orders=orders, as_of="2025-09-30")
+    ax = funnel_chart(steps, lang="zh")
+    texts = [x.get_text() for x in ax.texts]
+    assert [x for x in texts if "  " in x] == ["线索  11", "意向  6", "谈判  4", "成交  3", "复购  1"]
+    assert "流失 50% （1 个仍在复购观察期内）" in texts
+    en = [x.get_text() for x in funnel_chart(steps, lang="en").texts]
+    assert "Repurchase  1" in en and "drop-off 50% (1 still within their repurchase window)" in en
+    plt.close("all")
+    shown = present_funnel.for_display(funnel_table(stages, orders=orders, as_of="2025-09-30"), lang="zh")
+    assert shown.loc[0, ["deals", "repurchases", "rate_deal_to_repurchase"]].tolist() == [3, 1, "50.0%"]
+    assert present_funnel.for_display(steps, lang="zh")["step"].tolist()[-1] == "成交→复购"

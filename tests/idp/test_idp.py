@@ -198,6 +198,31 @@ class TestDraftRules:
         assert plan.items.empty and list(plan.items.columns) == PLAN_ITEM_COLUMNS
         assert "Negotiation: level 5 of 5" in plan.strengths
 
+    def test_strengths_never_name_a_development_item(self):
+        # issue 18: product knowledge (4) and market awareness (4) are development items of the worked
+        # example, so "level 4 of 5" must not make them strengths too; negotiation at 4 and not an item is one.
+        # The supervisor's "产品知识扎实" names the item product knowledge (its zh name 产品知识): dropped.
+        levels = {**WORKED_LEVELS, "negotiation": 4}
+        plan = drafted(worked_evidence(), "D1", levels=levels, plan_date="2011-11-25", max_items=4, lang="zh",
+                       strengths=["合作意识强", "产品知识扎实", "Good at market awareness"])
+        assert plan.items["competency"].tolist() == ["product_knowledge", "customer_communication",
+                                                     "market_awareness", "new_customer_development"]
+        assert plan.strengths == ("合作意识强", "谈判能力：4/5 级", "完成指标（年初至今达成 110%）")
+        assert plan_issues(plan).empty
+        # a hand edit that lists an item as a strength is a problem of the plan, worded in both languages
+        edited = replace(plan, strengths=("合作意识强", "Customer communication: level 3 of 5"))
+        issues = plan_issues(edited)
+        assert issues[["row", "column", "code", "value", "against"]].astype(object).values.tolist() == [
+            [pd.NA, "strengths", "strength_is_item", "Customer communication: level 3 of 5", "2"]]
+        assert present_idp.word_plan_issues(issues, "en")["message"].tolist() == [
+            "The strength \u201cCustomer communication: level 3 of 5\u201d is development item 2 of this plan: a "
+            "competency is a strength or an item, not both; remove it from the strengths or from the items."]
+        assert present_idp.word_plan_issues(issues, "zh")["message"].tolist() == [
+            "优势\u201cCustomer communication: level 3 of 5\u201d是本计划的第 2 项发展项目："
+            "同一能力不能既是优势又是待发展项目；请从优势或发展项目中删去。"]
+        with pytest.raises(ValidationError, match="strengths: strength_is_item"):
+            validate_plan(edited)
+
     def test_max_items_keeps_the_largest_gaps_in_catalogue_order(self):
         levels = {"product_knowledge": 4, "customer_communication": 2, "market_awareness": 3,
                   "negotiation": 1, "customer_retention": 3}

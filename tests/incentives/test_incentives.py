@@ -85,9 +85,35 @@ class TestDomainWorkedExample:
         assert lines["amount_cents"].tolist() == [72_000_00, 30_000_00, 18_000_00]
         assert lines["rate"].round(6).tolist() == [0.08, 0.10, 0.02]
 
-    def test_threshold_is_inclusive_in_whole_mode(self):
-        assert inc.commission_for_sales(1_000_000, plan="domain_whole") == Decimal("100000.00")  # 10% x 1M
-        assert inc.commission_for_sales("999999.99", plan="domain_whole") == Decimal("80000.00")  # 8%, rounded
+    def test_boundary_side_is_a_stated_plan_setting_in_whole_mode(self):
+        # "100万以内 8%": up to and including 1,000,000 at 8% (the default, at_boundary: lower_tier)
+        assert inc.load_plan("domain_whole").at_boundary == "lower_tier"
+        assert inc.commission_for_sales(1_000_000, plan="domain_whole") == Decimal("80000.00")  # 8% x 1M
+        assert inc.commission_for_sales("999999.99", plan="domain_whole") == Decimal("80000.00")  # 79,999.9992
+        # one cent above: 10% x 1,000,000.01 = 100,000.001 -> 100,000.00
+        assert inc.commission_for_sales("1000000.01", plan="domain_whole") == Decimal("100000.00")
+        # 2,000,000 exactly: still 10% = 200,000; the 12% tier starts above it
+        assert inc.commission_for_sales(2_000_000, plan="domain_whole") == Decimal("200000.00")
+        # the other reading, stated in the plan: from 1,000,000 at 10%
+        upper = inc.modify_plan("domain_whole", {"at_boundary": "upper_tier"})
+        assert inc.commission_for_sales(1_000_000, plan=upper) == Decimal("100000.00")
+        assert inc.commission_for_sales(2_000_000, plan=upper) == Decimal("240000.00")  # 12% x 2M
+        # marginal slices pay the same either way: 1M x 8% = 80,000
+        assert inc.commission_for_sales(1_000_000, plan="domain_marginal") == Decimal("80000.00")
+        with pytest.raises(inc.PlanError, match=r"plan 'domain_whole\*', rule at_boundary: 'inclusive' is not valid"):
+            inc.modify_plan("domain_whole", {"at_boundary": "inclusive"})
+
+    def test_every_statement_states_the_boundary_side(self):
+        orders = pd.DataFrame({"customer_id": ["C1"], "rep_id": ["R1"], "order_date": pd.to_datetime(["2024-03-01"]),
+                               "amount": [1_000_000.0]})
+        reps = pd.DataFrame({"rep_id": ["R1"], "name": ["Ann"], "team": ["A"]})
+        run = inc.run_plan(orders, reps, plan=inc.modify_plan("domain_whole", {"bonus": None}), period="2024")
+        st = inc.payout_statement(run, rep_id="R1")
+        assert st["summary"].loc[0, ["at_boundary", "total_cents"]].tolist() == ["lower_tier", 80_000_00]
+        zh = present_incentives.display_frame(st["summary"], lang="zh")
+        assert zh.loc[0, "档位分界"].startswith("累计销售额恰好等于分界点时按较低一档的比例计提")
+        en = present_incentives.display_frame(st["summary"], lang="en")
+        assert en.loc[0, "Tier boundaries"].startswith("A sale total exactly at a tier boundary is paid at the lower")
 
 
 class TestBonusRule:
@@ -469,6 +495,39 @@ ACTS = pd.DataFrame({"rep_id": ["R1", "R2"], "week": pd.to_datetime(["2025-02-03
                      "visits": [3, 9], "calls": 0, "demos": 0})
 
 
+def test_optional_kpis_needs_match_and_satisfaction():
+    orders = pd.DataFrame({"customer_id": ["C1", "C2", "C3"], "rep_id": ["R1", "R2", "R3"],
+                           "order_date": pd.to_datetime(["2025-03-05"] * 3), "amount": [100.0, 100.0, 100.0]})
+    reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "name": ["A", "B", "C"], "team": ["T"] * 3})
+    # weeks of 3 and 10 March (both in March): R1 needs 3 of 4 + 3 of 4 = 6 of 8 = 0.75, satisfied 9 of 10;
+    # R2 2 of 8 = 0.25, satisfied 5 of 10; R3 tracks nothing (empty cells): both KPIs empty
+    acts = pd.DataFrame({"rep_id": ["R1", "R1", "R2", "R2", "R3"], "visits": [1, 1, 1, 1, 1],
+                         "week": pd.to_datetime(["2025-03-03", "2025-03-10", "2025-03-03", "2025-03-10",
+                                                 "2025-03-03"]),
+                         "needs_assessed": pd.array([4, 4, 4, 4, None], dtype="Int64"),
+                         "needs_matched": pd.array([3, 3, 1, 1, None], dtype="Int64"),
+                         "surveys": pd.array([5, 5, 5, 5, None], dtype="Int64"),
+                         "satisfied": pd.array([4, 5, 2, 3, None], dtype="Int64")})
+    k = inc.monthly_kpis(orders, activities=acts, period="2025-03").set_index("rep_id")
+    assert k.loc["R1", ["needs_match", "satisfaction"]].tolist() == [0.75, 0.9]
+    assert k.loc["R2", ["needs_match", "satisfaction"]].tolist() == [0.25, 0.5]
+    assert k.loc["R3", ["needs_match", "satisfaction"]].isna().all()
+    # without the optional columns: the KPIs are empty, the columns are there
+    plain = inc.monthly_kpis(orders, activities=acts[["rep_id", "week", "visits"]], period="2025-03")
+    assert list(plain.columns) == inc.KPI_COLUMNS and plain[["needs_match", "satisfaction"]].isna().all().all()
+    # the balanced preset weighs them: satisfaction only -> R1 100, R2 0, R3 unscored (no base)
+    only = inc.ScorecardPreset("s", {}, {"satisfaction": 1.0})
+    card = inc.scorecard(orders, reps, activities=acts, period="2025-03", preset=only).set_index("rep_id")
+    assert card.loc["R1", "score"] == 100.0 and card.loc["R2", "score"] == 0.0 and pd.isna(card.loc["R3", "score"])
+    balanced = inc.load_presets()["balanced"]
+    assert balanced.weights == {"attainment": 0.4, "satisfaction": 0.2, "needs_match": 0.15, "new_customers": 0.15,
+                                "retention": 0.1}
+    # no quota, no prior customers: attainment and retention drop out; new customers tie (1 each: 50);
+    # R1: (0.2 x 100 + 0.15 x 100 + 0.15 x 50) / 0.5 = 85.0; R2: (0 + 0 + 7.5) / 0.5 = 15.0; R3: 50.0
+    card = inc.scorecard(orders, reps, activities=acts, period="2025-03", preset="balanced").set_index("rep_id")
+    assert card["score"].to_dict() == {"R1": 85.0, "R3": 50.0, "R2": 15.0}
+
+
 def test_monthly_kpis_retention_as_the_domain_defines_it():
     k = inc.monthly_kpis(ORD, QUOTAS, ACTS, period="2025-02").set_index("rep_id")
     # R1 served C1, C2 in January; only C1 ordered again in February -> 1/2
@@ -496,7 +555,7 @@ def test_scorecard_weights_ranking_and_flags():
 
 
 def test_scorecard_presets_are_validated():
-    assert set(inc.load_presets()) == {"wolf", "learning"}
+    assert set(inc.load_presets()) == {"wolf", "learning", "balanced"}
     with pytest.raises(ParameterError, match="parameter preset='tiger'"):
         inc.scorecard(ORD, REPS, period="2025-02", preset="tiger")
     with pytest.raises(InputError, match=r"scorecard preset 'x': unknown KPI 'smiles'"):

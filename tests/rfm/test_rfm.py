@@ -69,22 +69,22 @@ def test_rfm_table_hand_computed(orders):
 def test_scores_segments_and_tiers_hand_computed(orders):
     with pytest.warns(PlaybookWarning):
         seg = rfm.segment_customers(orders, as_of=AS_OF, window_days=90, tiers=(1000, 1300))
-    # n = 3. Recency 0 < 15 < 60 -> R 5, 3, 1 for A, D, B. Frequency A=2, B=D=1 (tied, average
-    # rank 1.5 -> floor(5 * 1 / 3) + 1 = 2). Monetary 350 > 300 > 0 -> M 5, 3, 1.
-    # FM = (F + M + 1) // 2: A (5+5+1)//2 = 5, B (2+3+1)//2 = 3, D (2+1+1)//2 = 2.
-    # Grid: A r5 fm5 champions; B r1 fm3 at_risk; D r3 fm2 about_to_sleep.
+    # n = 3. Recency 0 < 15 < 60 -> R 5, 3, 1 for A, D, B. Frequency A=2, B=D=1: tied at the
+    # bottom -> 1 (not their mid-rank score floor(5 * 1 / 3) + 1 = 2). Monetary 350 > 300 > 0 -> M 5, 3, 1.
+    # FM = (F + M + 1) // 2: A (5+5+1)//2 = 5, B (1+3+1)//2 = 2, D (1+1+1)//2 = 1.
+    # Grid: A r5 fm5 champions; B r1 fm2 lost; D r3 fm1 about_to_sleep.
     # Tiers (1000, 1300): A 1419.44 strategic, B 1216.67 growth, D 0 basic.
     got = seg[["customer_id", "r_score", "f_score", "m_score", "fm_score", "rfm_code", "segment", "tier"]]
     expected = pd.DataFrame({
-        "customer_id": ["A", "B", "D"], "r_score": [5, 1, 3], "f_score": [5, 2, 2], "m_score": [5, 3, 1],
-        "fm_score": [5, 3, 2], "rfm_code": ["555", "123", "321"],
-        "segment": ["champions", "at_risk", "about_to_sleep"], "tier": ["strategic", "growth", "basic"],
+        "customer_id": ["A", "B", "D"], "r_score": [5, 1, 3], "f_score": [5, 1, 1], "m_score": [5, 3, 1],
+        "fm_score": [5, 2, 1], "rfm_code": ["555", "113", "311"],
+        "segment": ["champions", "lost", "about_to_sleep"], "tier": ["strategic", "growth", "basic"],
     })
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
     assert list(seg.columns) == rfm.CUSTOMER_COLUMNS
     with pytest.warns(PlaybookWarning):
         dom = rfm.segment_customers(orders, as_of=AS_OF, window_days=90, segment_map="domain")
-    # domain: A r5 f5 m5 high_value; B r1 f2 m3 sleeping (r 1-2, f 1-3, m 1-3); D r3 other
+    # domain: A r5 f5 m5 high_value; B r1 f1 m3 sleeping (r 1-2, f 1-3, m 1-3); D r3 other
     assert dom["segment"].tolist() == ["high_value", "sleeping", "other"]
 
 
@@ -186,7 +186,7 @@ def test_identical_customers_share_scores_and_segment():
         ([1, 2], [2, 4]),  # p = 0.25, 0.75
         ([1, 2, 3], [1, 3, 5]),  # p = 1/6, 1/2, 5/6
         ([7, 7, 7, 7], [3, 3, 3, 3]),
-        ([1, 1, 1, 1, 2], [3, 3, 3, 3, 5]),  # ones: average rank 2.5, p = 0.4 -> 3; the two: p = 0.9 -> 5
+        ([1, 1, 1, 1, 2], [1, 1, 1, 1, 5]),  # ones tied at the bottom -> 1 (mid-rank 2.5 would give 3); 2: p = 0.9
         ([1, 2, 2, 2, 2, 2, 2, 2, 2, 9], [1, 3, 3, 3, 3, 3, 3, 3, 3, 5]),  # heavy ties: no duplicate-edge crash
         ([], []),
     ],
@@ -206,15 +206,39 @@ def test_quantile_score_rejects_missing():
 
 
 def _independent_scores(values):
-    """Score by counting, in exact fractions: average rank = below + (equal + 1) / 2."""
+    """Score by counting, in exact fractions: average rank = below + (equal + 1) / 2; a bottom tie scores 1."""
     n = len(values)
     out = []
     for v in values:
         below = sum(1 for x in values if x < v)
         equal = sum(1 for x in values if x == v)
         p = (Fraction(2 * below + equal + 1, 2) - Fraction(1, 2)) / n
-        out.append(math.floor(5 * p) + 1)
+        out.append(1 if below == 0 and 2 <= equal < n else math.floor(5 * p) + 1)
     return out
+
+
+def test_one_time_buyers_tied_at_the_bottom_all_score_f1():
+    # issue 18, CDNOW-like: 23,570 customers, 11,843 of them bought once (CDNOW's share, about half).
+    # Mid-rank would give the one-time buyers floor(5 x (5,922 - 0.5) / 23,570) + 1 = floor(1.256) + 1 = 2;
+    # as the bottom tie they score 1. The 5,000 two-time buyers (places 11,844 to 16,843, average rank
+    # 14,343.5): floor(5 x 14,343 / 23,570) + 1 = floor(3.043) + 1 = 4; three-time buyers (3,000, places
+    # 16,844-19,843, average 18,343.5): floor(5 x 18,343 / 23,570) + 1 = floor(3.891) + 1 = 4; the
+    # 3,727 with 4 to 10 orders sit above 19,843: p >= 19,843.5 / 23,570 = 0.842 -> 5.
+    rng = np.random.default_rng(18)
+    freq = np.concatenate([np.ones(11_843), np.full(5_000, 2), np.full(3_000, 3),
+                           rng.integers(4, 11, size=3_727)]).astype("int64")
+    orders = pd.DataFrame({"customer_id": np.repeat([f"C{i:05d}" for i in range(len(freq))], freq)})
+    orders["order_id"] = [f"O{i}" for i in range(len(orders))]
+    orders["rep_id"] = "R1"
+    orders["amount"] = 10.0
+    orders["order_date"] = pd.Timestamp("1997-06-30") - pd.to_timedelta(np.arange(len(orders)) % 500, unit="D")
+    table = rfm.rfm_table(orders, as_of="1997-06-30", window_days=545)
+    assert (table["frequency"] == 1).sum() == 11_843
+    scored = rfm.score(table)
+    by_f = scored.groupby("frequency")["f_score"].agg(["min", "max"])
+    assert by_f.loc[1].tolist() == [1, 1]
+    assert by_f.loc[2].tolist() == [4, 4] and by_f.loc[3].tolist() == [4, 4]
+    assert (scored.loc[scored["frequency"] >= 4, "f_score"] == 5).all()
 
 
 @settings(max_examples=200, deadline=None)

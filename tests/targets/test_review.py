@@ -24,6 +24,13 @@ def test_period_attainment_by_hand():
     assert out.loc[("East", "quarter"), "expected"] == pytest.approx(750.0)
     assert out.loc[("East", "quarter"), "attainment"] == pytest.approx(675 / 750)
     assert out.loc[("North", "month"), "actual"] == 0.0  # the 20 Sep order is after as-of
+    # still to sell: the whole period. East's year is 900 (Jul-Sep), 675 sold -> 225 to go over
+    # 16 Sep - 31 Dec = 107 days: 225 x 7 / 107 = 14.719 -> 14.72 a week; the month: 300 - 75 = 225
+    # over 15 days -> 105.00 a week
+    assert out.loc[("East", "ytd"), ["target", "to_go", "needed_run_rate"]].tolist() == [900.0, 225.0, 14.72]
+    assert out.loc[("East", "month"), ["target", "to_go", "needed_run_rate"]].tolist() == [300.0, 225.0, 105.0]
+    assert list(out.reset_index().columns) == ["group", "period", "target", "expected", "actual", "attainment",
+                                               "to_go", "needed_run_rate"]
     company = cockpit.period_attainment(quotas, orders, REPS, as_of="2025-09-15", level="company")
     assert company["group"].unique().tolist() == ["company"]
     with pytest.raises(ParameterError, match="level"):
@@ -79,6 +86,31 @@ def test_reviews_due_this_month_and_overdue():
         ["R1", "market_awareness", True], ["R1", "negotiation", False]]
 
 
+def test_quality_week_needs_match_and_satisfaction_by_hand():
+    # weeks starting 15 and 22 Sep; as of 28 Sep: this week = the week of 22 Sep, last week = 15 Sep.
+    acts = pd.DataFrame({
+        "rep_id": ["R1", "R2", "R1", "R2", "R1"], "visits": [1] * 5,
+        "week": pd.to_datetime(["2025-09-15", "2025-09-15", "2025-09-22", "2025-09-22", "2025-09-08"]),
+        "needs_assessed": pd.array([4, 6, 5, 5, 9], dtype="Int64"),
+        "needs_matched": pd.array([2, 3, 4, 3, 9], dtype="Int64"),
+        "surveys": pd.array([4, None, 2, 2, 1], dtype="Int64"),
+        "satisfied": pd.array([3, None, 2, 1, 1], dtype="Int64"),
+    })
+    out = cockpit.quality_week(acts, REPS, as_of="2025-09-28").set_index("kpi")
+    # needs match: this week (4 + 3) / (5 + 5) = 0.7, last week (2 + 3) / (4 + 6) = 0.5 -> +0.2
+    assert out.loc["needs_match", ["this_base", "last_base"]].tolist() == [10, 10]
+    assert out.loc["needs_match", ["this_week", "last_week", "change"]].tolist() == pytest.approx([0.7, 0.5, 0.2])
+    # satisfaction: this week (2 + 1) / (2 + 2) = 0.75; last week R2 not surveyed: 3 / 4 = 0.75 -> 0
+    assert out.loc["satisfaction", ["this_week", "last_week", "change", "this_base", "last_base"]].tolist() == [
+        0.75, 0.75, 0.0, 4, 4]
+    east = cockpit.quality_week(acts, REPS, as_of="2025-09-28", team="East").set_index("kpi")
+    assert east.loc["needs_match", ["this_week", "last_week"]].tolist() == [0.8, 0.5]  # R1 alone: 4/5, 2/4
+    # data without the optional columns: no rows (the app then shows no section)
+    assert cockpit.quality_week(acts[["rep_id", "week", "visits"]], as_of="2025-09-28").empty
+    only_needs = cockpit.quality_week(acts.drop(columns=["surveys", "satisfied"]), as_of="2025-09-28")
+    assert only_needs["kpi"].tolist() == ["needs_match"]
+
+
 def test_bad_as_of():
     with pytest.raises(ParameterError, match="as_of"):
         cockpit.funnel_week(_opps(), as_of="soon")
@@ -92,7 +124,7 @@ def test_form_in_python_shows_every_section():
     form.team.value = "华北一组"
     assert form.show()
     html = "".join(str(o.get("data", {}).get("text/html", "")) for o in form.out.outputs)
-    for key in ("review.attainment", "review.funnel_week", "review.stuck", "review.sleeping",
+    for key in ("review.attainment", "review.funnel_week", "review.quality", "review.stuck", "review.sleeping",
                 "review.reviews_due"):
         assert t(key, "zh") in html
     assert "华东一组" not in html.split(t("review.stuck", "zh"))[0]  # only the chosen team's attainment

@@ -173,7 +173,9 @@ ORDERS_2024 = pd.DataFrame({
 def test_company_target_domain_example_plus_30_percent():
     # domain section 1: annual sales +30%; 2024 net = 600k + 450k - 50k refund = 1,000,000
     target = company_target(ORDERS_2024, plan_year=2025, growth=0.30)
-    assert target == CompanyTarget(2025, 1_300_000.0, "growth", 2024, 1_000_000.0, 0.30)
+    assert target == CompanyTarget(2025, 1_300_000.0, "growth", 2024, 1_000_000.0, 0.30, 1_000_000.0,
+                                   pd.Timestamp("2024-01-01"), pd.Timestamp("2024-12-31"))
+    assert not target.annualised
     assert target.cents == 130_000_000
     frame = target.to_frame()
     assert frame.loc[0, "target"] == 1_300_000.0 and frame.loc[0, "base_actual"] == 1_000_000.0
@@ -203,9 +205,43 @@ def test_company_target_bad_parameters(kwargs, message):
 def test_company_target_without_base_sales_and_incomplete_base_year():
     with pytest.raises(InputError, match="orders: net sales in base_year=2022 are 0.00 CNY"):
         company_target(ORDERS_2024, plan_year=2025, growth=0.1, base_year=2022)
-    partial = ORDERS_2024.iloc[:2]  # stops in June 2024
-    with pytest.warns(PlaybookWarning, match="base_year=2024 is incomplete"):
-        company_target(partial, plan_year=2025, growth=0.1)
+
+
+def test_a_partial_base_year_is_annualised_by_days_covered_or_refused():
+    # issue 18: a plan on an incomplete base year must not grow the part year as if it were whole.
+    # Orders 5 Jan - 1 Jun 2024 (leap year): covered 1 Jan - 1 Jun = 31 + 29 + 31 + 30 + 31 + 1 = 153 days.
+    # Net 600k + 450k = 1,050,000 -> x 366 / 153 = 2,511,764.7058... -> 2,511,764.71 a year;
+    # +10%: 2,762,941.181 -> 2,762,941.18
+    partial = ORDERS_2024.iloc[:2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no English-only warning any more: the reason is in the target
+        target = company_target(partial, plan_year=2025, growth=0.1)
+    assert (target.base_sales, target.days_covered, target.days_in_year) == (1_050_000.0, 153, 366)
+    assert (target.base_actual, target.amount, target.annualised) == (2_511_764.71, 2_762_941.18, True)
+    assert target.to_frame()[["base_sales", "days_covered"]].iloc[0].tolist() == [1_050_000.0, 153]
+    # the reason, in both languages
+    assert describe_target(target, lang="en") == (
+        "2024 is not complete in the data (orders cover 153 of its 366 days, 2024-01-01 to 2024-06-01): its net "
+        "sales so far, 1,050,000.00 CNY, are annualised by days covered (1,050,000.00 × 366 / 153 = 2,511,764.71 "
+        "CNY) instead of being taken as a whole year.\n\n"
+        "Target 2025 = net sales 2024 (2,511,764.71 CNY) × (1 + 10%) = **2,762,941.18 CNY**")
+    assert describe_target(target, lang="zh").startswith(
+        "数据中 2024 年不完整（订单只覆盖全年 366 天中的 153 天：2024-01-01 至 2024-06-01）：该年至今净销售额 "
+        "1,050,000.00 元按覆盖天数折算为全年（1,050,000.00 × 366 / 153 = 2,511,764.71 元）")
+    with pytest.raises(InputError, match=r"orders: base_year=2024 is partial \(the orders cover 153 of its 366 "
+                                         r"days\), so its net sales 1,050,000.00 CNY cannot be grown as a year's; "
+                                         r"choose a complete base_year or give an absolute amount="):
+        company_target(partial, plan_year=2025, growth=0.1, partial="refuse")
+    with pytest.raises(ParameterError, match="parameter partial='scale'"):
+        company_target(partial, plan_year=2025, growth=0.1, partial="scale")
+    # fewer than 90 days cannot stand for a year, even annualising: 5 Jan - 1 Mar = 61 days
+    early = pd.DataFrame({"order_date": pd.to_datetime(["2024-01-05", "2024-03-01"]), "amount": [1.0, 1.0]})
+    with pytest.raises(InputError, match=r"cover 61 of its 366 days.*fewer than 90 days cannot be annualised"):
+        company_target(early, plan_year=2025, growth=0.1)
+    # a data set starting after January is partial at the front: 1 Jul - 31 Dec 2024 = 184 days
+    late = pd.DataFrame({"order_date": pd.to_datetime(["2024-07-01", "2025-01-10"]), "amount": [184.0, 1.0]})
+    late_target = company_target(late, plan_year=2025, growth=0.0)
+    assert (late_target.base_actual, str(late_target.covered_from.date())) == (366.0, "2024-07-01")
 
 
 # --------------------------------------------------------------------------------------
@@ -769,6 +805,31 @@ def test_weekly_review_status_gap_and_run_rate():
     assert w.loc["R2", "needed_run_rate"] == pytest.approx(62 / 21 * 7, abs=0.005)
     with pytest.raises(ParameterError, match="parameter bands"):
         weekly_review(T_QUOTAS, T_ORDERS, as_of=AS_OF, bands=(0.8, 0.9))
+
+
+def test_weekly_review_counts_the_whole_period_still_to_sell():
+    # issue 18: 12 x 100 quota, as of 30 June, 300 sold. The year still needs 1200 - 300 = 900
+    # (not 600 - 300 = 300). Weeks rule: 1 Jul - 31 Dec = 184 days = 26.29 weeks;
+    # 900 x 7 / 184 = 34.239... -> 34.24 a week (not 300 x 7 / 184 = 11.41).
+    quotas = pd.DataFrame({"rep_id": ["R1"] * 12, "quota": [100.0] * 12,
+                           "month": pd.date_range("2025-01-01", periods=12, freq="MS")})
+    orders = pd.DataFrame({"rep_id": ["R1"] * 3, "amount": [100.0] * 3,
+                           "order_date": pd.to_datetime(["2025-02-10", "2025-04-10", "2025-06-30"])})
+    ytd = weekly_review(quotas, orders, as_of="2025-06-30", period="ytd").iloc[0]
+    assert ytd[["target", "expected", "actual", "to_go", "days_left"]].tolist() == [1200.0, 600.0, 300.0, 900.0, 184]
+    assert ytd["needed_run_rate"] == 34.24
+    assert ytd["pace"] == 0.5
+    # the quarter view: as of 15 Aug, Q3 = 300 (September included), nothing sold in Q3 by then
+    # (the June order is in Q2) -> 300 to go over 16 Aug - 30 Sep = 46 days: 300 x 7 / 46 = 45.652 -> 45.65
+    q3 = weekly_review(quotas, orders, as_of="2025-08-15", period="quarter").iloc[0]
+    assert q3[["period", "target", "actual", "to_go", "days_left"]].tolist() == ["2025Q3", 300.0, 0.0, 300.0, 46]
+    assert q3["needed_run_rate"] == 45.65
+    # Q3 expected by 15 Aug: July 100 + August 100 x 15/31 = 148.39
+    assert q3["expected"] == 148.39
+    # the months not started yet are not periods of their own
+    months = track(quotas, orders, as_of="2025-06-30", period="month")
+    assert months["period"].tolist() == [f"2025-{m:02d}" for m in range(1, 7)]
+    assert track(quotas, orders, as_of="2025-06-30", period="quarter")["target"].tolist() == [300.0, 300.0]
 
 
 def test_default_month():

@@ -76,7 +76,7 @@ def naive_payouts(orders: pd.DataFrame, reps: pd.DataFrame, quotas: pd.DataFrame
     def tier(s: int) -> int:
         k = 0
         for i in range(1, len(lows)):
-            if s >= lows[i]:
+            if s > lows[i] or (s == lows[i] and comp.at_boundary == "upper_tier"):
                 k = i
         return k
 

@@ -119,7 +119,9 @@ def generate(*, seed: int = 7, scale: float = 1.0) -> dict[str, pd.DataFrame]:
     _calibrate_under_performer(orders, opps, reps)
     orders["amount"] = np.round(orders["amount"], 2)
     tables = _frames(rng, reps, cust, opps, orders)
-    tables["activities"] = _activities(rng, reps)
+    # the optional KPI columns from their own stream, so the other tables stay as they were
+    tables["opportunities"] = _with_concessions(tables["opportunities"], reps, np.random.default_rng([seed, 19]))
+    tables["activities"] = _with_quality(_activities(rng, reps), np.random.default_rng([seed, 18]))
     tables["channel_spend"] = _channel_spend(rng, leads)
     tables["assessments"] = _assessments(rng, reps)
     tables["quotas"] = _quotas(rng, reps, orders, share)
@@ -224,6 +226,39 @@ def _frames(rng: np.random.Generator, reps: pd.DataFrame, cust: pd.DataFrame,
     reps_df["leave_date"] = _as_dates(reps["leave_date"].to_numpy())
     return {"reps": reps_df, "customers": customers_df, "orders": orders_df,
             "opportunities": opps_df}
+
+
+def _with_quality(activities: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Add the optional KPI counts: needs assessed / matched (about 55%), surveys / satisfied (about 75%).
+
+    Each rep has his own match and satisfaction propensity; the domain's figures (needs-match
+    45% -> 72% after the lead-channel cut, satisfaction 75%) bracket them.
+    """
+    rep_codes, reps = pd.factorize(activities["rep_id"])
+    match_p = np.clip(rng.normal(0.55, 0.1, len(reps)), 0.2, 0.9)[rep_codes]
+    happy_p = np.clip(rng.normal(0.75, 0.08, len(reps)), 0.3, 0.95)[rep_codes]
+    assessed = rng.poisson(0.6 * activities["demos"].to_numpy() + 1.0)
+    surveys = rng.poisson(1.2, len(activities))
+    return activities.assign(needs_assessed=assessed, needs_matched=rng.binomial(assessed, match_p),
+                             surveys=surveys, satisfied=rng.binomial(surveys, happy_p))
+
+
+def _with_concessions(opps: pd.DataFrame, reps: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Add the price-ladder concessions of won and open deals that reached negotiation.
+
+    About a third get a discount within any rep's limit (1-5%); orders above
+    500,000 get the ladder's 3 free months; a few (about 3%) get a discount of 12-25%,
+    beyond a specialist's or senior rep's authority (data/rules/price_authority.yaml).
+    """
+    n = len(opps)
+    amount = opps["amount"].to_numpy(dtype=float)
+    live = (opps["outcome"].isin(["won", "open"]) & opps["negotiation_date"].notna()).to_numpy()
+    share = np.where(rng.random(n) < 0.35, rng.uniform(0.01, 0.05, n), 0.0)
+    share = np.where(rng.random(n) < 0.03, rng.uniform(0.12, 0.25, n), share)
+    off = np.round(amount * share / (1 - share), 2)
+    free = np.where(amount > 500_000, 3, 0)
+    return opps.assign(discount_amount=np.where(live, off, np.nan),
+                       free_months=pd.Series(free, index=opps.index, dtype="Int64").where(live, pd.NA))
 
 
 def _tidy(frame: pd.DataFrame, table: str) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from playbook.core.errors import require_columns
 from playbook.core.labels import catalogue, check_lang, t
-from playbook.funnel import FUNNEL_STAGES, METRICS, PER_MONTH, STEPS
+from playbook.funnel import ALL_STAGES, FUNNEL_STAGES, METRICS, PER_MONTH, REPURCHASE_STEP, STEPS
 from playbook.present.charts import ensure_axes
 
 __all__ = ["funnel_chart", "leak_heatmap", "duration_boxplot", "channel_roi_chart"]
@@ -47,29 +47,33 @@ def _empty(ax: Axes, lang: str) -> None:
 def funnel_chart(steps: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Funnel of stage counts with the drop-off of each step between the bars.
 
-    ``steps`` is :func:`playbook.funnel.step_table` without grouping (three rows). The
-    drop-off is ``1 - rate`` of the step, so open deals still sitting in a step are not
-    counted as lost; their number is shown beside it. Draws on ``ax`` (a new figure when
-    None) and returns it.
+    ``steps`` is :func:`playbook.funnel.step_table` without grouping: three rows, or four
+    with the repurchase step (``orders=`` given), which draws the method's fifth stage,
+    repurchase. The drop-off is ``1 - rate`` of the step, so open deals still sitting in a
+    step (won customers still within their repurchase window) are not counted as lost;
+    their number is shown beside it. Draws on ``ax`` (a new figure when None) and returns it.
     """
     check_lang(lang)
     require_columns(steps, ["step", "entered", "passed", "pending", "rate"], "steps")
-    s = steps.set_index("step").reindex(list(STEPS))
+    keys = [*STEPS, *([REPURCHASE_STEP] if REPURCHASE_STEP in set(steps["step"]) else [])]
+    s = steps.set_index("step").reindex(keys)
     counts = [int(s["entered"].iloc[0])] + [int(x) for x in s["passed"]]
-    ax = ensure_axes(ax, figsize=(8, 4.2))
+    stages = ALL_STAGES if len(keys) > len(STEPS) else FUNNEL_STAGES
+    ax = ensure_axes(ax, figsize=(8, 4.2 + 0.8 * (len(counts) - 4)))
     top = max(counts) or 1
-    colors = ["#4C72B0", "#55A868", "#C4A000", "#C44E52"]
-    for i, (stage, n) in enumerate(zip(FUNNEL_STAGES, counts, strict=True)):
+    colors = ["#4C72B0", "#55A868", "#C4A000", "#C44E52", "#8172B2"]
+    for i, (stage, n) in enumerate(zip(stages, counts, strict=True)):
         y = len(counts) - 1 - i
         ax.barh(y, n, left=(top - n) / 2, height=0.62, color=colors[i])
         ax.text(top / 2, y, f"{_label('funnel.stage.', stage, lang)}  {n:,}", ha="center", va="center",
                 color="white" if n > top * 0.25 else "black", fontsize=10, fontweight="bold")
-    for i, step in enumerate(STEPS):
+    for i, step in enumerate(keys):
         y = len(counts) - 1.5 - i
         rate, pending = s.loc[step, "rate"], int(s.loc[step, "pending"])
         text = t("funnel.chart.dropoff", lang, pct=1 - rate) if pd.notna(rate) else "—"
         if pending:
-            text += " " + t("funnel.chart.pending", lang, n=pending)
+            key = "funnel.chart.pending_repurchase" if step == REPURCHASE_STEP else "funnel.chart.pending"
+            text += " " + t(key, lang, n=pending)
         ax.text(top * 1.02, y, text, ha="left", va="center", fontsize=9, color="#444444")
     ax.set_xlim(0, top * 1.55)
     ax.set_ylim(-0.6, len(counts) - 0.4)
