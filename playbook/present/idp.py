@@ -16,6 +16,7 @@ from playbook.idp.catalogue import PEER_COLUMNS, PLAN_ITEM_COLUMNS, Catalogue, _
 from playbook.idp.checks import PLAN_ISSUE_COLUMNS, plan_issues, validate_plan
 from playbook.idp.evidence import hide_small_groups, leak_unit, shows_peers
 from playbook.idp.plan import Plan, PlanDraft, _typed_items
+from playbook.present import numbers
 from playbook.present.html import escape_lines, render
 from playbook.present.tables import format_value
 
@@ -246,7 +247,7 @@ def _money(value: float, lang: str) -> str:
     """Format money as people read it: CNY (en) or 万元 (zh); "—" when missing."""
     if not math.isfinite(value):
         return "—"
-    return f"{value / 1e4:,.2f} 万元" if lang == "zh" else f"{value:,.0f} CNY"
+    return numbers.money(value, lang)
 
 
 def _pct(value: float) -> str:

@@ -88,7 +88,7 @@ def test_plan_html_is_unchanged_for_normal_input():
     assert present_idp.plan_header_html(plan, "zh") == CSS + (
         '<table class="idp-header"><tr><th>姓名</th><td>Ann</td></tr><tr><th>职位</th><td>Sales</td></tr>'
         "<tr><th>部门</th><td></td></tr><tr><th>直接上级</th><td></td></tr><tr><th>制定日期</th><td>2025-10-08</td></tr>"
-        "<tr><th>年初至今指标</th><td>100.00 万元</td></tr><tr><th>年初至今销售额</th><td>90.00 万元</td></tr>"
+        "<tr><th>年初至今指标</th><td>100.00\xa0万元</td></tr><tr><th>年初至今销售额</th><td>90.00\xa0万元</td></tr>"
         "<tr><th>指标达成率</th><td>90%</td></tr><tr><th>同岗位同事平均</th><td>—</td></tr>"
         "<tr><th>同岗位同事中位数</th><td>—</td></tr><tr><th>优势</th><td><ul><li>Calm</li></ul></td></tr></table>")
 

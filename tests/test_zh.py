@@ -1,0 +1,188 @@
+"""No English left on a Chinese page: every CLI output and analysis notebook in ``lang=zh``.
+
+Each command that shows or writes something for people runs once on the shipped sample
+with ``--lang zh`` (as a real ``python -m playbook`` process, like ``test_hostile.py``);
+the analysis notebooks the CLI does not render (01, 02, 04) are rendered with
+:func:`playbook.pipeline.notebooks.render_notebook`. The user-visible text is then
+collected (console output; HTML text content without style, script and markup;
+spreadsheet cells and sheet names; CSV fields) and searched for ASCII words of three
+or more letters. A word passes only when it is on :data:`ALLOWED` (abbreviations,
+units, product names) or is an id (letters and digits, ``R001``).
+"""
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from playbook.core import paths
+
+ALLOWED = frozenset({
+    # abbreviations the method uses in Chinese too
+    "RFM", "IDP", "OKR", "KPI", "SMART", "PDCA", "ROI", "CAC", "LTV", "CRM", "GMV", "SaaS", "ABC", "FMCG",
+    "CNY", "PDF", "HTML", "CSV", "Excel", "YAML", "SQL", "URL", "API",
+    # product and library names
+    "Playbook", "Voila", "Jupyter", "Python", "pandas",
+    # statistics
+    "Wilson", "Fisher", "Bayes",
+})
+"""ASCII words a Chinese page may show."""
+
+WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{3,}(?![A-Za-z0-9])")
+"""An ASCII word of three or more letters, not part of an id (``R001``); ``_`` separates words."""
+
+SKIP_TAGS = {"style", "script", "title", "head"}  # title: repeated in the heading; head: no visible text
+
+
+class _Text(HTMLParser):
+    """The text a reader sees: data outside style/script, plus alt texts of images."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in SKIP_TAGS:
+            self._skip += 1
+        if tag == "img":
+            self.chunks.extend(v for k, v in attrs if k in ("alt", "title") and v)
+
+    def handle_endtag(self, tag):
+        if tag in SKIP_TAGS and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.chunks.append(data)
+
+
+def html_text(html: str) -> list[str]:
+    """The visible text chunks of an HTML page."""
+    parser = _Text()
+    parser.feed(html)
+    return [c for c in parser.chunks if c.strip()]
+
+
+def english_words(text: str) -> set[str]:
+    """ASCII words of 3+ letters in ``text`` that are not on :data:`ALLOWED`."""
+    return {w for w in WORD.findall(text) if w not in ALLOWED}
+
+
+_RENDER = (
+    "import json, sys; from playbook.pipeline.notebooks import render_notebook; "
+    "a = json.loads(sys.argv[1]); render_notebook(a['nb'], a['out'], a['params'], title=a['title'], lang='zh')"
+)
+
+
+def _jobs(data: Path, out: Path, store_url: str) -> list[tuple[str, list[str]]]:
+    """(name, argv) of every command run in Chinese."""
+    cli = [sys.executable, "-m", "playbook"]
+    d = ["--data", str(data), "--lang", "zh"]
+    jobs = [
+        ("overview", cli + ["overview", *d, "--out", str(out / "overview")]),
+        ("funnel", cli + ["funnel", *d, "--out", str(out / "funnel")]),
+        ("incentives", cli + ["incentives", *d, "--out", str(out / "incentives")]),
+        ("statements", cli + ["statements", *d, "--period", "2024", "--out", str(out / "statements")]),
+        ("rfm", cli + ["rfm", *d, "--export", str(out / "rfm" / "segments.xlsx")]),
+        ("rfm_csv", cli + ["rfm", *d, "--segment-map", "domain", "--export", str(out / "rfm_csv")]),
+        ("quotas", cli + ["quotas", *d, "--plan-year", "2025", "--growth", "0.3",
+                          "--out", str(out / "quotas" / "quotas.xlsx")]),
+        ("idp", cli + ["idp", "render", *d, "--out", str(out / "idp"), "--no-pdf", "--workers", "1",
+                       "--reps", "R002", "--store", store_url]),
+        ("validate", cli + ["validate", str(data), "--lang", "zh"]),
+        ("validate_broken", cli + ["validate", str(paths.ROOT / "data" / "examples" / "broken_orders.csv"),
+                                   "--lang", "zh"]),
+    ]
+    notebooks = [
+        ("01_target_decomposition", {"excel_out": str(out / "nb01" / "quotas.xlsx")}),
+        ("02_rfm_segmentation", {"export_path": str(out / "nb02" / "segments.xlsx")}),
+        ("04_idp", {"rep_id": "R002"}),
+    ]
+    for name, params in notebooks:
+        args = {"nb": str(paths.NOTEBOOKS_DIR / f"{name}.ipynb"), "out": str(out / f"nb{name[:2]}" / f"{name}.html"),
+                "params": {"data_dir": str(data), "lang": "zh", **params}, "title": name}
+        jobs.append((f"nb{name[:2]}", [sys.executable, "-c", _RENDER, json.dumps(args)]))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def zh_outputs(tmp_path_factory):
+    """Run every job once (two at a time); return (out folder, {job: CompletedProcess})."""
+    root = tmp_path_factory.mktemp("zh")
+    out = root / "out"
+    store_url = f"sqlite:///{root / 'idp.sqlite'}"
+    env = {**os.environ, "PYTHONPATH": str(paths.ROOT), "PLAYBOOK_STORE_URL": store_url, "LANG": "C.UTF-8"}
+
+    def run(job):
+        name, argv = job
+        return name, subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=900)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = dict(pool.map(run, _jobs(paths.ROOT / "data" / "sample", out, store_url)))
+    return out, runs
+
+
+def _texts(out: Path, runs: dict) -> dict[str, list[str]]:
+    """Where -> the user-visible text chunks found there."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for name, res in runs.items():
+        found[f"{name}: console"] += [res.stdout.replace(str(out), ""), res.stderr.replace(str(out), "")]
+    for page in out.rglob("*.html"):
+        found[str(page.relative_to(out))] += html_text(page.read_text(encoding="utf-8"))
+    for book in out.rglob("*.xlsx"):
+        for sheet in openpyxl.load_workbook(book, read_only=True).worksheets:
+            where = f"{book.relative_to(out)}[{sheet.title}]"
+            found[where].append(sheet.title)
+            for row in sheet.iter_rows(values_only=True):
+                found[where] += [v for v in row if isinstance(v, str)]
+    for table in out.rglob("*.csv"):
+        with table.open(encoding="utf-8-sig", newline="") as handle:
+            found[str(table.relative_to(out))] += [v for row in csv.reader(handle) for v in row]
+    return found
+
+
+def _paths_removed(text: str) -> str:
+    """Text without file paths (a path names a file the user chose, not a word of the kit)."""
+    return re.sub(r"(?:[A-Za-z]:)?[\w.~-]*(?:[/\\][\w.~-]+)+", " ", text)
+
+
+@pytest.mark.slow
+def test_every_command_runs_in_chinese(zh_outputs):
+    _out, runs = zh_outputs
+    failed = {n: r.stderr[-1500:] for n, r in runs.items() if r.returncode != 0 and n != "validate_broken"}
+    assert failed == {}
+    assert runs["validate_broken"].returncode == 1
+
+
+@pytest.mark.slow
+def test_no_english_word_on_a_chinese_output(zh_outputs):
+    out, runs = zh_outputs
+    leftovers = {}
+    for where, chunks in _texts(out, runs).items():
+        words = defaultdict(list)
+        for chunk in chunks:
+            for word in english_words(_paths_removed(str(chunk))):
+                words[word].append(str(chunk)[:80])
+        if words:
+            leftovers[where] = {w: c[0] for w, c in sorted(words.items())}
+    assert leftovers == {}
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("团队概览 RFM R001 C00001 2025-09-30 ≥ 80%", set()),
+    ("Sales director / 销售总监", {"Sales", "director"}),
+    ("指标 reference_cases 未达标", {"reference", "cases"}),  # a raw key is English to a reader
+    ("124.82 万元 · CNY", set()),
+])
+def test_the_word_rule(text, words):
+    assert english_words(text) == words
