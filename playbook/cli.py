@@ -32,7 +32,7 @@ from playbook.bench import run, to_markdown
 from playbook.core import paths
 from playbook.core.dates import resolve_as_of
 from playbook.core.errors import PlaybookError, ValidationError
-from playbook.core.labels import label_frame, t
+from playbook.core.labels import env_lang, label_frame, t
 from playbook.data import loading
 from playbook.data.case_study import generate_case
 from playbook.data.issues import format_report
@@ -44,23 +44,32 @@ from playbook.pipeline.store import Store, export_workbook
 from playbook.present import incentives as present_incentives
 from playbook.present import rfm as present_rfm
 from playbook.present import targets as present_targets
+from playbook.present.messages import message
+from playbook.present.tables import display
 
 __all__ = ["main"]
 
 
+def _lang() -> str:
+    """Return the language of the running command: its ``--lang``, else the environment's locale."""
+    ctx = click.get_current_context(silent=True)
+    lang = ctx.params.get("lang") if ctx is not None else None
+    return lang if lang in ("en", "zh") else env_lang()
+
+
 def _friendly(func):
-    """Turn PlaybookError into a message on stderr and exit status 1."""
+    """Turn PlaybookError into a message on stderr (in the command's language) and exit status 1."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except ValidationError as exc:
-            lang = kwargs.get("lang", "en") or "en"
-            click.echo(format_report(exc.issues, lang), err=True)
+            click.echo(format_report(exc.issues, _lang()), err=True)
             sys.exit(1)
         except PlaybookError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            lang = _lang()
+            click.echo(t("message.error", lang) + message(exc, lang), err=True)
             sys.exit(1)
 
     return wrapper
@@ -83,7 +92,8 @@ data_option = _shared_option("--data", "data_dir", default="data/sample", show_d
                              help="Data folder.")
 map_option = _shared_option("--map", "column_map", default="", help="Column map name or YAML path.")
 as_of_option = _shared_option("--as-of", "as_of", default="", help="As-of date; default latest order.")
-lang_option = _shared_option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+lang_option = _shared_option("--lang", type=click.Choice(["en", "zh"]), default=env_lang,
+                             show_default="from the locale: zh when LANG is zh_*",
                              help="Language of messages and reports.")
 out_option = _shared_option("--out", "out", type=click.Path(file_okay=False, path_type=Path))  # a folder
 OUT_FILE = click.Path(dir_okay=False, path_type=Path)  # out_option(type=OUT_FILE): one file
@@ -93,8 +103,9 @@ OUT_FILE = click.Path(dir_okay=False, path_type=Path)  # out_option(type=OUT_FIL
 @click.version_option(package_name="sales-playbook")
 def main() -> None:
     """Sales playbook and coaching kit (English / 简体中文)."""
-    def show(message, category, *_args, **_kwargs):  # one readable line, no source path
-        click.echo(f"Warning: {message}", err=True)
+    def show(warning, category, *_args, **_kwargs):  # one readable line in the command's language
+        lang = _lang()
+        click.echo(t("message.warning", lang) + message(warning, lang), err=True)
 
     warnings.showwarning = show
 
@@ -115,7 +126,7 @@ def sample(out: Path, seed: int, scale: float, preset: str) -> None:
         tables = generate(seed=seed, scale=scale)
     files = write_tables(tables, out)
     for f in files:
-        click.echo(f"wrote {f}")
+        click.echo(t("cli.wrote", _lang(), path=f))
 
 
 @main.command()
@@ -173,11 +184,11 @@ def rfm(data_dir: str, column_map: str, as_of: str, window_days: int, segment_ma
                                     segment_map=segment_map, tiers=tiers)
     summary = rfm_mod.segment_summary(seg, segment_map=segment_map)
     shown = present_rfm.display_labels(summary, segment_map=segment_map, lang=lang)
-    shown = shown.rename(columns=label_frame(list(shown.columns), lang))
+    shown = display(shown, lang=lang).rename(columns=label_frame(list(shown.columns), lang))
     click.echo(shown.to_string(index=False))
     if export is not None:
         for f in present_rfm.write_segment_lists(rfm_mod.segment_lists(seg, segment_map=segment_map), export):
-            click.echo(f"wrote {f}")
+            click.echo(t("cli.wrote", _lang(), path=f))
 
 
 @main.command()
@@ -203,7 +214,8 @@ def quotas(data_dir: str, column_map: str, plan_year: int, growth: float | None,
     plan = targets.decompose(ds.reps, ds.orders, target=target, plan_year=plan_year,
                              time_method=time_method, rep_method=rep_method, base_year=base_year)
     click.echo(present_targets.describe_target(target, lang=lang))
-    click.echo(f"wrote {present_targets.write_quota_workbook(present_targets.quota_sheets(plan, lang=lang), out)}")
+    written = present_targets.write_quota_workbook(present_targets.quota_sheets(plan, lang=lang), out)
+    click.echo(t("cli.wrote", lang, path=written))
 
 
 @main.command()
@@ -262,7 +274,7 @@ def statements(data_dir: str, column_map: str, plan: str, period: str, out: Path
     run = inc.run_plan(ds.orders, ds.reps, ds.quotas, plan=plan, period=period,
                        customers=ds.customers, activities=ds.activities)
     files = present_incentives.write_statements(run, out, lang=lang)
-    click.echo(f"wrote {len(files)} statements to {out.resolve()}")
+    click.echo(t("cli.statements_written", lang, n=len(files), path=out.resolve()))
 
 
 @main.group()
@@ -317,11 +329,9 @@ def idp_export(store_url: str | None, out: Path) -> None:
             done = export_workbook(store, out)
         except OSError as exc:
             raise PlaybookError(f"cannot write {out}: {exc.strerror or exc}.") from None
-    click.echo(f"wrote {done.path}")
+    click.echo(t("cli.wrote", _lang(), path=done.path))
     if len(done.unreadable):
-        click.echo(f"{len(done.unreadable)} stored row(s) could not be read; the workbook holds everything else "
-                   "(they are listed in its sheet 'unreadable'). Restore the store from a backup to recover them:",
-                   err=True)
+        click.echo(t("cli.unreadable_rows", _lang(), n=len(done.unreadable)), err=True)
         for line in done.unreadable_lines():
             click.echo(f"  {line}", err=True)
         sys.exit(1)
@@ -341,7 +351,7 @@ def workshop() -> None:
 def workshop_solutions(out: Path, src: Path | None, solutions: str | None) -> None:
     """Write the solved workshop notebooks and ANSWERS.md (the trainer's key)."""
     for f in ws.build_solutions(src or paths.NOTEBOOKS_DIR / "workshop", out, solutions=solutions or None):
-        click.echo(f"wrote {f}")
+        click.echo(t("cli.wrote", _lang(), path=f))
 
 
 @workshop.command("handouts")
@@ -360,7 +370,7 @@ def workshop_handouts(out: Path, solved: bool, lang: str) -> None:
             target = out / f"{nb.stem}_{lang}{'_solved' if solved else ''}.html"
             render_notebook(nb, target, {"lang": lang}, title=nb.stem.replace("_", " "), lang=lang,
                             keep_input=True)
-            click.echo(f"wrote {target}")
+            click.echo(t("cli.wrote", lang, path=target))
 
 
 @main.command()
@@ -407,7 +417,7 @@ def bench(out: Path, quick: bool) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     click.echo(text)
-    click.echo(f"written: {out.resolve()}")
+    click.echo(t("cli.wrote", _lang(), path=out.resolve()))
 
 
 if __name__ == "__main__":  # pragma: no cover
