@@ -187,7 +187,8 @@ def rfm(data_dir: str, column_map: str, as_of: str, window_days: int, segment_ma
     shown = display(shown, lang=lang).rename(columns=label_frame(list(shown.columns), lang))
     click.echo(shown.to_string(index=False))
     if export is not None:
-        for f in present_rfm.write_segment_lists(rfm_mod.segment_lists(seg, segment_map=segment_map), export):
+        lists = rfm_mod.segment_lists(seg, segment_map=segment_map)
+        for f in present_rfm.write_segment_lists(lists, export, lang=lang, segment_map=segment_map):
             click.echo(t("cli.wrote", _lang(), path=f))
 
 

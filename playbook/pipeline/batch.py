@@ -372,7 +372,7 @@ def run_batch(
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise ParameterError("workers", workers, "a whole number >= 1")
-    bar = _progress(len(todo)) if progress and todo else None
+    bar = _progress(len(todo), todo[0].lang) if progress and todo else None
     try:
         if scheduler:
             try:
@@ -518,16 +518,17 @@ def _quiet(log: str | None) -> None:
 class _progress:
     """A rich progress bar counting rendered and failed reports."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, lang: str = "en") -> None:
         self.failed = 0
+        self.lang = lang
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("{task.fields[note]}"), transient=False)
-        self.task = self.bar.add_task("reports", total=total, note="")
+        self.task = self.bar.add_task(t("render.reports", lang), total=total, note="")
         self.bar.start()
 
     def advance(self, res: JobResult) -> None:
         self.failed += res.status == "failed"
-        note = f"[red]{self.failed} failed" if self.failed else ""
+        note = f"[red]{t('render.n_failed', self.lang, n=self.failed)}" if self.failed else ""
         self.bar.update(self.task, advance=1, note=note)
 
     def close(self) -> None:

@@ -48,13 +48,13 @@ def text_of(value: object, lang: str = "en") -> str:
 
     Examples
     --------
-    >>> text_of(1234567.5, "zh"), text_of(3, "en"), text_of(["a", "b"], "en")
-    ('1,234,567.50', '3', 'a, b')
+    >>> text_of(1234567.5, "zh"), text_of(2025, "en"), text_of(["a", "b"], "en")
+    ('1,234,567.50', '2025', 'a, b')
     """
     if isinstance(value, bool) or value is None:
         return str(value)
-    if isinstance(value, _numbers.Integral):
-        return numbers.number(int(value), lang, 0)
+    if isinstance(value, _numbers.Integral):  # ids, years, counts: as written
+        return str(int(value))
     if isinstance(value, _numbers.Real):
         return numbers.number(float(value), lang, 2)
     if isinstance(value, dt.datetime):
@@ -67,18 +67,32 @@ def text_of(value: object, lang: str = "en") -> str:
     return str(value)
 
 
+def _params(params: dict[str, object], lang: str) -> dict[str, str]:
+    """Each parameter as text; ``*_label`` / ``*_labels`` hold label keys (a status, a unit) to word."""
+    out = {}
+    for k, v in params.items():
+        if k.endswith("_labels"):
+            out[k] = joined([t(str(x), lang) for x in v], lang) or t("message.none", lang)
+        elif k.endswith("_label"):
+            out[k] = t(str(v), lang)
+        else:
+            out[k] = text_of(v, lang)
+    return out
+
+
 def message(exc: BaseException, lang: str = "en") -> str:
     """Return the text of the error or warning ``exc`` in ``lang``.
 
-    A ``code`` with a label ``message.<code>`` is worded from the catalogue with its
+    A ``code`` with a label ``message.<code>`` (or a code that is a label key itself,
+    such as ``idp.warn.unknown_competencies``) is worded from the catalogue with its
     ``params``; :class:`MissingColumnsError` and :class:`ParameterError` from their
     fields; anything else keeps its own text.
     """
     check_lang(lang)
     code = getattr(exc, "code", None)
-    if code and f"message.{code}" in catalogue():
-        params = {k: text_of(v, lang) for k, v in getattr(exc, "params", {}).items()}
-        return t(f"message.{code}", lang, **params)
+    key = next((k for k in (f"message.{code}", str(code)) if code and k in catalogue()), None)
+    if key is not None:
+        return t(key, lang, **_params(getattr(exc, "params", {}), lang))
     if isinstance(exc, MissingColumnsError):
         return t("message.missing_columns", lang, where=exc.where, missing=joined(exc.missing, lang),
                  present=joined(exc.present, lang) or t("message.none", lang))

@@ -151,9 +151,9 @@ def company_target(
     last = pd.to_datetime(orders[date_col]).max()
     if pd.notna(last) and last < pd.Timestamp(year=base_year, month=12, day=1):
         warnings.warn(
-            f"base_year={base_year} is incomplete in the orders (last order {last.date()}): "
-            "its sales and the target are understated",
-            PlaybookWarning,
+            PlaybookWarning(f"base_year={base_year} is incomplete in the orders (last order {last.date()}): "
+                            "its sales and the target are understated",
+                            code="targets.partial_base_year", params={"year": base_year, "last": last.date()}),
             stacklevel=2,
         )
     cents = to_cents(Decimal(to_cents(actual)) * (1 + Decimal(str(g))) / 100, name="growth")  # the one rule
@@ -231,8 +231,8 @@ def yearly_shares(
         .reindex(grid, fill_value=0.0)
     )
     if (sales < 0).any():
-        warnings.warn("months with net refunds count as zero in the seasonality", PlaybookWarning,
-                      stacklevel=2)
+        warnings.warn(PlaybookWarning("months with net refunds count as zero in the seasonality",
+                                      code="targets.refund_months"), stacklevel=2)
     clipped = sales.clip(lower=0)
     totals = clipped.groupby(level="year").transform("sum")
     bad = sorted({y for y, v in totals.groupby(level="year").first().items() if v <= 0})
