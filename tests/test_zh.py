@@ -33,6 +33,8 @@ ALLOWED = frozenset({
     *TABLES,
     # settings a user types into a column map
     "date_format", "DMY", "MDY", "YYYY",
+    # the literal values a yes/no column accepts, and the column they mark refunds in
+    "true", "false", "yes", "is_refund",
     # abbreviations the method uses in Chinese too
     "RFM", "IDP", "OKR", "KPI", "SMART", "PDCA", "ROI", "CAC", "LTV", "CRM", "GMV", "SaaS", "ABC", "FMCG",
     "CNY", "PDF", "HTML", "CSV", "Excel", "YAML", "SQL", "URL", "API",
@@ -166,6 +168,8 @@ def _paths_removed(text: str) -> str:
     """
     text = re.sub(r"^\[IPKernelApp\].*$", " ", text, flags=re.M)
     text = text.replace("数据：sample", "数据：")
+    text = re.sub(r"「[^」]*」", "「」", text)  # a column of the user's file, named as in the file
+    text = re.sub(r"“[^”]*”", "“”", text)  # a value of the user's file, quoted
     return re.sub(r"(?:[A-Za-z]:)?[\w.~-]*(?:[/\\][\w.~-]+)+|[\w-]+\.(?:csv|xlsx|html|yaml|ipynb)", " ", text)
 
 
