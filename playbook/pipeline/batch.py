@@ -54,6 +54,7 @@ from playbook.core.errors import ParameterError, PlaybookError
 from playbook.core.labels import t
 from playbook.core.paths import TEMPLATES_DIR, safe_filename
 from playbook.pipeline.notebooks import REPORT_CSP, execute_notebook, notebook_to_html
+from playbook.present.times import now_local
 
 __all__ = [
     "Job",
@@ -566,7 +567,7 @@ def write_index(
         title=title, lang="zh-CN" if lang == "zh" else "en", rows=rows, csp=REPORT_CSP,
         headers=[t(f"col.{c}", lang) for c in columns] + [t("render.report", lang),
                                                           t("render.status", lang)],
-        pdf_label="PDF", generated=pd.Timestamp.now().strftime("%Y-%m-%d %H:%M"),
+        pdf_label="PDF", generated=now_local(),
         generated_label=t("render.generated", lang),
         summary=t("render.summary", lang, total=len(results),
                   failed=sum(r.status == "failed" for r in results)),
