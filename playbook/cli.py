@@ -46,6 +46,7 @@ from playbook.present import rfm as present_rfm
 from playbook.present import targets as present_targets
 from playbook.present.messages import message
 from playbook.present.tables import display
+from playbook.workshop.slides import write_slides
 
 __all__ = ["main"]
 
@@ -372,6 +373,14 @@ def workshop_handouts(out: Path, solved: bool, lang: str) -> None:
             render_notebook(nb, target, {"lang": lang}, title=nb.stem.replace("_", " "), lang=lang,
                             keep_input=True)
             click.echo(t("cli.wrote", lang, path=target))
+
+
+@workshop.command("slides")
+@out_option(default=Path("reports/workshop_slides"), show_default=True)
+def workshop_slides(out: Path) -> None:
+    """Write each workshop notebook as a reveal.js slide deck that works offline (no CDN)."""
+    for f in write_slides(sorted((paths.NOTEBOOKS_DIR / "workshop").glob("*.ipynb")), out):
+        click.echo(t("cli.wrote", _lang(), path=f))
 
 
 @main.command()
