@@ -204,3 +204,31 @@ def test_no_english_word_on_a_chinese_output(zh_outputs):
 ])
 def test_the_word_rule(text, words):
     assert english_words(text) == words
+
+
+def test_lang_defaults_from_the_locale():
+    from click.testing import CliRunner
+
+    from playbook.cli import main
+
+    broken = str(paths.ROOT / "data" / "examples" / "broken_orders.csv")
+    zh = CliRunner().invoke(main, ["validate", broken], env={"LC_ALL": "", "LANG": "zh_CN.UTF-8"})
+    en = CliRunner().invoke(main, ["validate", broken], env={"LC_ALL": "C.UTF-8", "LANG": "zh_CN.UTF-8"})
+    assert zh.output.startswith("数据校验报告") and en.output.startswith("Validation report")
+    assert CliRunner().invoke(main, ["validate", broken, "--lang", "en"],
+                              env={"LANG": "zh_CN.UTF-8"}).output.startswith("Validation report")
+
+
+def test_a_coded_domain_error_is_worded_in_the_users_language():
+    from playbook.core.errors import PlaybookError
+    from playbook.idp import Plan
+    from playbook.pipeline.store import Store
+    from playbook.present.messages import message
+
+    with Store("sqlite://") as store:
+        version = store.create_plan(Plan("R1", plan_date="2025-10-08"), author="Li")
+        with pytest.raises(PlaybookError) as caught:
+            store.sign(version.plan_id, "archived_by_hr", author="HR")
+    assert message(caught.value, "zh") == (f"计划 {version.plan_id} 的状态为“草稿”：下一步只能是“员工已确认”，"
+                                           "不能是“人力资源部已存档”。")
+    assert "is Draft: it can go to Agreed by the rep, not to" in message(caught.value, "en")
