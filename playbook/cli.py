@@ -31,7 +31,7 @@ from playbook.bench import readme_section, run, to_markdown
 from playbook.core import extras, paths, resources
 from playbook.core.dates import resolve_as_of
 from playbook.core.errors import PlaybookError, ValidationError
-from playbook.core.labels import label_frame, t
+from playbook.core.labels import env_lang, label_frame, t
 from playbook.data import importing, loading
 from playbook.data.case_study import generate_case
 from playbook.data.issues import format_report
@@ -45,29 +45,39 @@ from playbook.pipeline.store_db import exists as store_exists
 from playbook.present import incentives as present_incentives
 from playbook.present import rfm as present_rfm
 from playbook.present import targets as present_targets
+from playbook.present.messages import message
+from playbook.present.tables import display
+from playbook.workshop.slides import write_slides
 
 __all__ = ["main"]
 
 
+def _lang() -> str:
+    """Return the language of the running command: its ``--lang``, else the environment's locale."""
+    ctx = click.get_current_context(silent=True)
+    lang = ctx.params.get("lang") if ctx is not None else None
+    return lang if lang in ("en", "zh") else env_lang()
+
+
 def _friendly(func):
-    """Turn PlaybookError into a message on stderr and exit status 1."""
+    """Turn PlaybookError into a message on stderr (in the command's language) and exit status 1."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except ValidationError as exc:
-            lang = kwargs.get("lang", "en") or "en"
-            click.echo(format_report(exc.issues, lang), err=True)
+            click.echo(format_report(exc.issues, _lang()), err=True)
             sys.exit(1)
         except PlaybookError as exc:
-            text = exc.message(kwargs.get("lang") or "en") if isinstance(exc, StoreError) else str(exc)
-            click.echo(f"Error: {text}", err=True)
+            lang = _lang()
+            text = exc.message(lang) if isinstance(exc, StoreError) else message(exc, lang)
+            click.echo(t("message.error", lang) + text, err=True)
             sys.exit(1)
         except ImportError as exc:  # an optional part missing at run time: one line naming the extra
             if extras.extra_of(exc) is None:
                 raise
-            click.echo(f"Error: {extras.message(extras.extra_of(exc), kwargs.get('lang', 'en') or 'en')}", err=True)
+            click.echo(t("message.error", _lang()) + extras.message(extras.extra_of(exc), _lang()), err=True)
             sys.exit(1)
 
     return wrapper
@@ -90,7 +100,8 @@ data_option = _shared_option("--data", "data_dir", default="data/sample", show_d
                              help="Data folder.")
 map_option = _shared_option("--map", "column_map", default="", help="Column map name or YAML path.")
 as_of_option = _shared_option("--as-of", "as_of", default="", help="As-of date; default latest order.")
-lang_option = _shared_option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+lang_option = _shared_option("--lang", type=click.Choice(["en", "zh"]), default=env_lang,
+                             show_default="from the locale: zh when LANG is zh_*",
                              help="Language of messages and reports.")
 out_option = _shared_option("--out", "out", type=click.Path(file_okay=False, path_type=Path))  # a folder
 OUT_FILE = click.Path(dir_okay=False, path_type=Path)  # out_option(type=OUT_FILE): one file
@@ -100,8 +111,9 @@ OUT_FILE = click.Path(dir_okay=False, path_type=Path)  # out_option(type=OUT_FIL
 @click.version_option(package_name="sales-playbook")
 def main() -> None:
     """Sales playbook and coaching kit (English / 简体中文)."""
-    def show(message, category, *_args, **_kwargs):  # one readable line, no source path
-        click.echo(f"Warning: {message}", err=True)
+    def show(warning, category, *_args, **_kwargs):  # one readable line in the command's language
+        lang = _lang()
+        click.echo(t("message.warning", lang) + message(warning, lang), err=True)
 
     warnings.showwarning = show
 
@@ -122,7 +134,7 @@ def sample(out: Path, seed: int, scale: float, preset: str) -> None:
         tables = generate(seed=seed, scale=scale)
     files = write_tables(tables, out)
     for f in files:
-        click.echo(f"wrote {f}")
+        click.echo(t("cli.wrote", _lang(), path=f))
 
 
 @main.command()
@@ -207,11 +219,12 @@ def rfm(data_dir: str, column_map: str, as_of: str, window_days: int, segment_ma
                                     segment_map=segment_map, tiers=tiers)
     summary = rfm_mod.segment_summary(seg, segment_map=segment_map)
     shown = present_rfm.display_labels(summary, segment_map=segment_map, lang=lang)
-    shown = shown.rename(columns=label_frame(list(shown.columns), lang))
+    shown = display(shown, lang=lang).rename(columns=label_frame(list(shown.columns), lang))
     click.echo(shown.to_string(index=False))
     if export is not None:
-        for f in present_rfm.write_segment_lists(rfm_mod.segment_lists(seg, segment_map=segment_map), export):
-            click.echo(f"wrote {f}")
+        lists = rfm_mod.segment_lists(seg, segment_map=segment_map)
+        for f in present_rfm.write_segment_lists(lists, export, lang=lang, segment_map=segment_map):
+            click.echo(t("cli.wrote", _lang(), path=f))
 
 
 @main.command()
@@ -237,7 +250,8 @@ def quotas(data_dir: str, column_map: str, plan_year: int, growth: float | None,
     plan = targets.decompose(ds.reps, ds.orders, target=target, plan_year=plan_year,
                              time_method=time_method, rep_method=rep_method, base_year=base_year)
     click.echo(present_targets.describe_target(target, lang=lang))
-    click.echo(f"wrote {present_targets.write_quota_workbook(present_targets.quota_sheets(plan, lang=lang), out)}")
+    written = present_targets.write_quota_workbook(present_targets.quota_sheets(plan, lang=lang), out)
+    click.echo(t("cli.wrote", lang, path=written))
 
 
 @main.command()
@@ -296,7 +310,7 @@ def statements(data_dir: str, column_map: str, plan: str, period: str, out: Path
     run = inc.run_plan(ds.orders, ds.reps, ds.quotas, plan=plan, period=period,
                        customers=ds.customers, activities=ds.activities)
     files = present_incentives.write_statements(run, out, lang=lang)
-    click.echo(f"wrote {len(files)} statements to {out.resolve()}")
+    click.echo(t("cli.statements_written", lang, n=len(files), path=out.resolve()))
 
 
 @main.group()
@@ -355,11 +369,9 @@ def idp_export(store_url: str | None, out: Path) -> None:
             done = export_workbook(store, out)
         except OSError as exc:
             raise PlaybookError(f"cannot write {out}: {exc.strerror or exc}.") from None
-    click.echo(f"wrote {done.path}")
+    click.echo(t("cli.wrote", _lang(), path=done.path))
     if len(done.unreadable):
-        click.echo(f"{len(done.unreadable)} stored row(s) could not be read; the workbook holds everything else "
-                   "(they are listed in its sheet 'unreadable'). Restore the store from a backup to recover them:",
-                   err=True)
+        click.echo(t("cli.unreadable_rows", _lang(), n=len(done.unreadable)), err=True)
         for line in done.unreadable_lines():
             click.echo(f"  {line}", err=True)
         sys.exit(1)
@@ -379,7 +391,7 @@ def workshop() -> None:
 def workshop_solutions(out: Path, src: Path | None, solutions: str | None) -> None:
     """Write the solved workshop notebooks and ANSWERS.md (the trainer's key)."""
     for f in ws.build_solutions(src or paths.NOTEBOOKS_DIR / "workshop", out, solutions=solutions or None):
-        click.echo(f"wrote {f}")
+        click.echo(t("cli.wrote", _lang(), path=f))
 
 
 @workshop.command("handouts")
@@ -398,7 +410,15 @@ def workshop_handouts(out: Path, solved: bool, lang: str) -> None:
             target = out / f"{nb.stem}_{lang}{'_solved' if solved else ''}.html"
             render_notebook(nb, target, {"lang": lang}, title=nb.stem.replace("_", " "), lang=lang,
                             keep_input=True)
-            click.echo(f"wrote {target}")
+            click.echo(t("cli.wrote", lang, path=target))
+
+
+@workshop.command("slides")
+@out_option(default=Path("reports/workshop_slides"), show_default=True)
+def workshop_slides(out: Path) -> None:
+    """Write each workshop notebook as a reveal.js slide deck that works offline (no CDN)."""
+    for f in write_slides(sorted((paths.NOTEBOOKS_DIR / "workshop").glob("*.ipynb")), out):
+        click.echo(t("cli.wrote", _lang(), path=f))
 
 
 @main.command()
@@ -502,11 +522,11 @@ def bench(out: Path, quick: bool, only: tuple[str, ...], readme: bool | None) ->
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     click.echo(text)
-    click.echo(f"written: {out.resolve()}")
+    click.echo(t("cli.wrote", _lang(), path=out.resolve()))
     readme_path = paths.ROOT / "README.md"
     if (readme if readme is not None else not (quick or only)) and readme_path.is_file():
         readme_path.write_text(readme_section(readme_path.read_text(encoding="utf-8"), table), encoding="utf-8")
-        click.echo(f"written: {readme_path}")
+        click.echo(t("cli.wrote", _lang(), path=readme_path))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -79,9 +79,9 @@ def test_rfm_exports_one_sheet_per_segment(tmp_path):
     assert res.exit_code == 0, res.output
     assert "高价值客户" in res.output
     sheets = pd.read_excel(out, sheet_name=None)
-    assert set(sheets) <= {"high_value", "potential", "sleeping", "other"} and sheets
+    assert set(sheets) <= {"高价值客户", "潜力客户", "沉睡客户", "其他客户"} and sheets  # named for people
     # every customer scored appears in exactly one list
-    ids = pd.concat(sheets.values())["customer_id"]
+    ids = pd.concat(sheets.values())["客户编号"]
     assert ids.is_unique
 
 

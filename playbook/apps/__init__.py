@@ -36,6 +36,7 @@ from playbook.data.issues import render_issues
 from playbook.present import charts as plotting
 from playbook.present import html as report
 from playbook.present.excel import neutralise
+from playbook.present.messages import message
 from playbook.targets import overview
 
 __all__ = [
@@ -80,7 +81,7 @@ def error_html(exc: PlaybookError, lang: str = "en") -> str:
         table = render_issues(exc.issues, lang).to_html(index=False, escape=True)
         body = table
     else:
-        body = "<p>" + report.escape(str(exc)).replace("\n", "<br>") + "</p>"
+        body = "<p>" + report.escape(message(exc, lang)).replace("\n", "<br>") + "</p>"
     return (f'<div class="pb-error" role="alert" style="border:1px solid #c0392b;'
             f'background:#fdecea;padding:8px;border-radius:4px"><b>{title}</b>{body}</div>')
 
@@ -158,7 +159,7 @@ def render_outputs(out: W.Output, build: Callable[[], Iterable[Any]], lang: str 
         except Exception as exc:  # noqa: BLE001 - last line of defence in a form
             out.append_display_data(HTML(error_html(PlaybookError(f"{type(exc).__name__}: {exc}"), lang)))
             return False
-    notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, PlaybookWarning)))
+    notes = list(dict.fromkeys(message(w.message, lang) for w in caught if issubclass(w.category, PlaybookWarning)))
     if notes:
         out.append_display_data(HTML(note_html(notes, lang)))
     for part in parts:

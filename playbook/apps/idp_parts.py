@@ -16,6 +16,7 @@ from playbook.core.errors import PlaybookError
 from playbook.core.labels import check_lang, t
 from playbook.present import html as report
 from playbook.present import idp as present_idp
+from playbook.present.times import local_time
 
 __all__ = ["LEVELS", "plan_page_html", "ItemRow", "audit_frame", "audit_html", "identity_html", "refusal_text"]
 
@@ -63,8 +64,7 @@ def _day(value: object) -> date | None:
 
 
 def _when(value: object) -> str:
-    ts = pd.to_datetime(value, errors="coerce")
-    return "" if pd.isna(ts) else ts.strftime("%Y-%m-%d %H:%M UTC")
+    return local_time(value)  # stored in UTC, shown in the team's time zone
 
 
 def plan_page_html(plan: idp.Plan, *, lang: str = "en", status: str = "", version: int | None = None,

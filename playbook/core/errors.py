@@ -34,7 +34,27 @@ __all__ = [
 
 
 class PlaybookError(Exception):
-    """Base class of every error the kit raises on purpose."""
+    """Base class of every error the kit raises on purpose.
+
+    A domain module words nothing for people in another language: it raises with a
+    ``code`` (a label key under ``message.``) and the ``params`` the message needs; the
+    English text passed as the message is what a developer reads in a traceback.
+    :func:`playbook.present.messages.message` words the error in the user's language
+    (the CLI, the reports and the apps call it).
+
+    >>> err = InputError("plan 3 is archived", code="store.archived", params={"plan_id": 3})
+    >>> err.code, err.params, str(err)
+    ('store.archived', {'plan_id': 3}, 'plan 3 is archived')
+    """
+
+    code: str | None = None
+    params: dict[str, object] = {}
+
+    def __init__(self, *args: object, code: str | None = None, params: dict[str, object] | None = None) -> None:
+        super().__init__(*args)
+        if code is not None:
+            self.code = code
+        self.params = dict(params or {})
 
 
 class InputError(PlaybookError, ValueError):
@@ -44,11 +64,12 @@ class InputError(PlaybookError, ValueError):
 class ParameterError(PlaybookError, ValueError):
     """A parameter of a function, notebook or command has a value the kit cannot use."""
 
-    def __init__(self, name: str, value: object, expected: str) -> None:
+    def __init__(self, name: str, value: object, expected: str, *, code: str | None = None,
+                 params: dict[str, object] | None = None) -> None:
         self.name = name
         self.value = value
         self.expected = expected
-        super().__init__(f"parameter {name}={value!r} is not valid: expected {expected}.")
+        super().__init__(f"parameter {name}={value!r} is not valid: expected {expected}.", code=code, params=params)
 
 
 class MissingColumnsError(InputError):
@@ -88,7 +109,24 @@ class ValidationError(InputError):
 
 
 class PlaybookWarning(UserWarning):
-    """The result is valid but degraded (small samples, clipped values, defaults used)."""
+    """The result is valid but degraded (small samples, clipped values, defaults used).
+
+    Like :class:`PlaybookError` it may carry a ``code`` and ``params`` so that the
+    CLI, reports and apps word it in the user's language
+    (``warnings.warn(PlaybookWarning("...", code=..., params=...))``).
+
+    >>> PlaybookWarning("base year incomplete", code="targets.partial_base", params={"year": 2025}).code
+    'targets.partial_base'
+    """
+
+    code: str | None = None
+    params: dict[str, object] = {}
+
+    def __init__(self, *args: object, code: str | None = None, params: dict[str, object] | None = None) -> None:
+        super().__init__(*args)
+        if code is not None:
+            self.code = code
+        self.params = dict(params or {})
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], where: str) -> None:

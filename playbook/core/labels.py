@@ -15,6 +15,8 @@ Examples
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 
 import yaml
@@ -22,7 +24,7 @@ import yaml
 from playbook.core.errors import ParameterError
 from playbook.core.resources import package_path
 
-__all__ = ["LANGS", "t", "catalogue", "check_lang", "label_frame"]
+__all__ = ["LANGS", "t", "catalogue", "check_lang", "label_frame", "env_lang"]
 
 LANGS = ("en", "zh")
 _DIR = package_path("core", "labels")
@@ -39,6 +41,24 @@ def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise ParameterError("lang", lang, "one of " + ", ".join(repr(x) for x in LANGS))
     return lang
+
+
+def env_lang(environ: Mapping[str, str] | None = None) -> str:
+    """Return the language of the environment's locale: ``zh`` for a Chinese locale, else ``en``.
+
+    The first of ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` that is set decides (as for gettext).
+
+    Examples
+    --------
+    >>> env_lang({"LANG": "zh_CN.UTF-8"}), env_lang({"LC_ALL": "C", "LANG": "zh_CN.UTF-8"}), env_lang({})
+    ('zh', 'en', 'en')
+    """
+    environ = os.environ if environ is None else environ
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(var, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
 
 
 @lru_cache(maxsize=1)

@@ -260,6 +260,7 @@ def render_issues(issues: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     }
     out["expected"] = out["expected"].map(lambda x: phrases.get(x, x) if isinstance(x, str) else x)
     out["message"] = _messages(out, lang) if len(out) else out["message"]
+    out["code"] = out["code"].map(lambda c: cat[f"validation.code.{c}"][lang] if f"validation.code.{c}" in cat else c)
     return out.rename(columns={c: cat[f"validation.col.{c}"][lang] for c in ISSUE_COLUMNS})
 
 
@@ -282,7 +283,7 @@ def format_report(issues: pd.DataFrame, lang: str = "en") -> str:
     q.csv (quotas): 1 problem
       - row 3, column quota: '12,3k' is not a number; expected 12300.
     <BLANKLINE>
-    Summary: 1 problem in 1 file(s) (bad_number 1).
+    Summary: 1 problem in 1 file(s) (bad number 1).
     """
     check_lang(lang)
     title = t("validation.report.title", lang)
@@ -319,7 +320,7 @@ def format_report(issues: pd.DataFrame, lang: str = "en") -> str:
             lines.append("  - " + place.format(row=row, column=column) + sep + text)
     counts = shown["code"].value_counts(sort=False)
     order = [c for c in ISSUE_CODES if c in counts.index]
-    codes = ", ".join(f"{c} {counts[c]}" for c in order)
+    codes = ("、" if lang == "zh" else ", ").join(f"{t(f'validation.code.{c}', lang)} {counts[c]}" for c in order)
     n = len(shown)
     key = "validation.report.summary_one" if n == 1 else "validation.report.summary_many"
     lines += ["", t(key, lang, n=n, files=shown["file"].nunique(), codes=codes)]

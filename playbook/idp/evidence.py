@@ -474,7 +474,8 @@ def _level_grid(ev: pd.DataFrame, keys: Sequence[str], assessments: pd.DataFrame
         lv = latest_levels(assessments, as_of=as_of)
         unknown = sorted(set(lv["competency"]) - set(keys))
         if unknown:
-            warnings.warn(t("idp.warn.unknown_competencies", "en", keys=", ".join(unknown)), PlaybookWarning,
+            warnings.warn(PlaybookWarning(t("idp.warn.unknown_competencies", "en", keys=", ".join(unknown)),
+                                         code="idp.warn.unknown_competencies", params={"keys": unknown}),
                           stacklevel=3)
         grid = grid.merge(lv.drop(columns="assessed_date"), on=["rep_id", "competency"], how="left")
     else:

@@ -372,7 +372,8 @@ def _candidates(row_frame: pd.DataFrame, levels: object, rep_id: str, when: pd.T
         cand = cand.rename_axis("competency").reset_index()
     unknown = sorted(set(cand.loc[cand["level"].notna(), "competency"]) - set(cat.keys))
     if unknown:
-        warnings.warn(t("idp.warn.unknown_competencies", "en", keys=", ".join(unknown)), PlaybookWarning,
+        warnings.warn(PlaybookWarning(t("idp.warn.unknown_competencies", "en", keys=", ".join(unknown)),
+                                         code="idp.warn.unknown_competencies", params={"keys": unknown}),
                       stacklevel=3)
     pos = {k: i for i, k in enumerate(cat.keys)}
     cand = cand.loc[cand["competency"].isin(pos) & cand["level"].notna()].copy()

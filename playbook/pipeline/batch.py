@@ -55,6 +55,7 @@ from playbook.core.errors import ParameterError, PlaybookError
 from playbook.core.labels import t
 from playbook.core.paths import TEMPLATES_DIR, safe_filename
 from playbook.pipeline.notebooks import REPORT_CSP, execute_notebook, notebook_to_html
+from playbook.present.times import now_local
 
 __all__ = [
     "Job",
@@ -373,7 +374,7 @@ def run_batch(
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise ParameterError("workers", workers, "a whole number >= 1")
-    bar = _progress(len(todo)) if progress and todo else None
+    bar = _progress(len(todo), todo[0].lang) if progress and todo else None
     try:
         if scheduler:
             try:
@@ -519,16 +520,17 @@ def _quiet(log: str | None) -> None:
 class _progress:
     """A rich progress bar counting rendered and failed reports."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, lang: str = "en") -> None:
         self.failed = 0
+        self.lang = lang
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("{task.fields[note]}"), transient=False)
-        self.task = self.bar.add_task("reports", total=total, note="")
+        self.task = self.bar.add_task(t("render.reports", lang), total=total, note="")
         self.bar.start()
 
     def advance(self, res: JobResult) -> None:
         self.failed += res.status == "failed"
-        note = f"[red]{self.failed} failed" if self.failed else ""
+        note = f"[red]{t('render.n_failed', self.lang, n=self.failed)}" if self.failed else ""
         self.bar.update(self.task, advance=1, note=note)
 
     def close(self) -> None:
@@ -566,7 +568,7 @@ def write_index(
         title=title, lang="zh-CN" if lang == "zh" else "en", rows=rows, csp=REPORT_CSP,
         headers=[t(f"col.{c}", lang) for c in columns] + [t("render.report", lang),
                                                           t("render.status", lang)],
-        pdf_label="PDF", generated=pd.Timestamp.now().strftime("%Y-%m-%d %H:%M"),
+        pdf_label="PDF", generated=now_local(),
         generated_label=t("render.generated", lang),
         summary=t("render.summary", lang, total=len(results),
                   failed=sum(r.status == "failed" for r in results)),

@@ -9,13 +9,16 @@ from typing import Any
 import papermill as pm
 from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
+from traitlets.config import Config
 
 from playbook.core.errors import PlaybookError
+from playbook.core.labels import t
 from playbook.core.paths import TEMPLATES_DIR
-from playbook.present.html import PRINT_CSS
+from playbook.present.html import PRINT_CSS, escape
 
 __all__ = [
-    "NBCONVERT_TEMPLATES", "REPORT_CSP", "RenderError", "execute_notebook", "notebook_to_html", "render_notebook",
+    "NBCONVERT_TEMPLATES", "NOTEBOOK_ONLY", "REPORT_CSP", "RenderError", "execute_notebook", "notebook_to_html",
+    "render_notebook",
 ]
 
 
@@ -33,6 +36,12 @@ through as markup could not run), no style, font or image from another origin, n
 connection. Styles are inline (``<style>``, the tables' ``style=``) and charts are
 ``data:`` images, which is all the reports use. Links to other files still open.
 """
+
+
+NOTEBOOK_ONLY = "notebook-only"
+"""Tag of the cells for the notebook's reader only (how to set the parameters), not for the report."""
+
+_NO_ALT = 'alt="No description has been provided for this image"'  # nbconvert's alt text of an output image
 
 
 class RenderError(PlaybookError):
@@ -71,15 +80,21 @@ def notebook_to_html(nb: Any, *, title: str, lang: str = "en", keep_input: bool 
     """Convert an executed notebook to one standalone HTML page (code hidden unless ``keep_input``).
 
     ``title`` is plain text (the template escapes it). The page carries :data:`REPORT_CSP`.
+    Cells tagged :data:`NOTEBOOK_ONLY` (a notebook's bilingual how-to-use intro) are left
+    out; images get an alt text in ``lang``.
     Workshop handouts keep the code: participants see the worked cells and the exercise.
     """
+    config = Config()
+    config.TagRemovePreprocessor.remove_cell_tags = {NOTEBOOK_ONLY}
+    config.TagRemovePreprocessor.enabled = True
     exporter = HTMLExporter(
-        template_name="offline", extra_template_basedirs=[str(NBCONVERT_TEMPLATES)],
+        config=config, template_name="offline", extra_template_basedirs=[str(NBCONVERT_TEMPLATES)],
         exclude_input=not keep_input, exclude_input_prompt=True, exclude_output_prompt=True,
     )
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb, resources={"content_security_policy": REPORT_CSP})
     body = re.sub(r"<html[^>]*>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', body, count=1)
+    body = body.replace(_NO_ALT, f'alt="{escape(t("render.chart_alt", lang))}"')
     css = PRINT_CSS if not keep_input else PRINT_CSS.replace(".jp-Cell-inputWrapper, ", "")
     body = body.replace("</head>", css + "</head>", 1)
     return body

@@ -528,8 +528,7 @@ class Store:
             The plan is archived.
         """
         who, token, plan_id, base = _author(author), _token(client_token), int(plan_id), _base(base_version)
-        content = plan_to_dict(check_plan(plan, rep_ids=rep_ids))
-        digest = content_hash(content)
+        digest = content_hash(content := plan_to_dict(check_plan(plan, rep_ids=rep_ids)))
 
         def work(conn: Connection) -> PlanVersion:
             old = self._by_token(conn, token)
@@ -538,8 +537,8 @@ class Store:
             latest = self._latest(conn, plan_id)
             self._check_base(conn, plan_id, base, latest, "save")
             if latest["status"] == "archived_by_hr":
-                raise TransitionError(f"plan {plan_id} is archived by HR and cannot change; start a new plan "
-                                      "(it can start from the levels reached: next_plan_start_levels).")
+                raise TransitionError(f"plan {plan_id} is archived by HR and cannot change; start a new plan (from "
+                                      "next_plan_start_levels)", code="store.archived", params={"plan_id": plan_id})
             owner = conn.execute(sa.select(PLANS.c.rep_id).where(PLANS.c.id == plan_id)).scalar()
             if owner != content["rep_id"]:
                 raise ParameterError("plan", content["rep_id"], f"a plan of rep {owner} (plan {plan_id} is his)")
@@ -588,7 +587,10 @@ class Store:
             allowed = TRANSITIONS[latest["status"]]
             if status not in allowed:
                 nxt = ", ".join(allowed) or "nothing (it is final)"
-                raise TransitionError(f"plan {plan_id} is {latest['status']}: it can go to {nxt}, not to {status}.")
+                params = {"plan_id": plan_id, "status_label": f"idp.status.{latest['status']}",
+                          "next_labels": [f"idp.status.{a}" for a in allowed], "asked_label": f"idp.status.{status}"}
+                raise TransitionError(f"plan {plan_id} is {latest['status']}: it can go to {nxt}, not to {status}.",
+                                      code="store.transition" if allowed else "store.final", params=params)
             content = json.loads(latest["content"])
             v = self._insert_version(conn, plan_id, latest["version"] + 1, status, content, who, token, note)
             conn.execute(SIGNOFFS.insert().values(plan_id=plan_id, version_id=v.version_id,

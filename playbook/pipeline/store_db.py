@@ -49,6 +49,7 @@ from playbook.core.errors import PlaybookError
 from playbook.core.labels import t
 from playbook.pipeline import migrations
 from playbook.pipeline.store_schema import META, METADATA, SCHEMA_VERSION, decode_text
+from playbook.present import messages
 
 __all__ = [
     "DEFAULT_PATH",
@@ -92,8 +93,9 @@ class StoreError(PlaybookError):
     :meth:`message` gives it in the user's language.
     """
 
-    def __init__(self, message: str, *, key: str = "", fields: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, key: str = "", fields: dict[str, Any] | None = None,
+                 code: str | None = None, params: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code=code, params=params)
         self.key = key
         self.fields = dict(fields or {})
 
@@ -113,8 +115,8 @@ class StoreError(PlaybookError):
 
     def message(self, lang: str = "en") -> str:
         """Return the message in ``lang`` (``en`` or ``zh``); an error without a label is in English."""
-        if not self.key:
-            return str(self)
+        if not self.key:  # a coded error (``code``/``params``) is worded like every other one
+            return messages.message(self, lang)
         fields = {k: (v.message(lang) if isinstance(v, StoreError) else v) for k, v in self.fields.items()}
         return t(self.key, lang, **fields)
 

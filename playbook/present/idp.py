@@ -18,6 +18,7 @@ from playbook.idp.catalogue import PEER_COLUMNS, PLAN_ITEM_COLUMNS, Catalogue, _
 from playbook.idp.checks import PLAN_ISSUE_COLUMNS, plan_issues, validate_plan
 from playbook.idp.evidence import hide_small_groups, leak_unit, shows_peers
 from playbook.idp.plan import Plan, PlanDraft, _typed_items
+from playbook.present import numbers
 from playbook.present.html import escape_lines, render
 from playbook.present.tables import format_value
 
@@ -30,7 +31,7 @@ _METRIC_KINDS = {"actual": "money_unit", "attainment": "percent", "repurchase_ra
 
 
 def peer_comparison_display(comparison: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
-    """Return :func:`peer_comparison` ready to show: names, formatted figures and headers in ``lang``.
+    r"""Return :func:`peer_comparison` ready to show: names, formatted figures and headers in ``lang``.
 
     Money in CNY (en) or 万元 (zh), rates in percent, hidden statistics as "—": those
     missing, and every peer statistic of fewer than :data:`~playbook.idp.MIN_GROUP` peers
@@ -42,7 +43,7 @@ def peer_comparison_display(comparison: pd.DataFrame, *, lang: str = "en") -> pd
     ...                     "peer_q1": [280_000.0, None], "peer_median": [320_000.0, 1.0],
     ...                     "peer_q3": [350_000.0, None], "peer_mean": [320_000.0, None], "peer_count": [5, 5]})
     >>> peer_comparison_display(cmp, lang="zh").iloc[:, :3].values.tolist()
-    [['年初至今销售额', '21.90 万元', '28.00 万元'], ['指标达成率', '109.5%', '—']]
+    [['年初至今销售额', '21.90\xa0万元', '28.00\xa0万元'], ['指标达成率', '109.5%', '—']]
     """
     check_lang(lang)
     require_columns(comparison, PEER_COLUMNS, "comparison")
@@ -57,7 +58,7 @@ def peer_comparison_display(comparison: pd.DataFrame, *, lang: str = "en") -> pd
 
 
 def peer_comparison_html(comparison: pd.DataFrame, *, lang: str = "en") -> str:
-    """Return :func:`peer_comparison_display` as an HTML table: measures left, figures right and unbroken.
+    r"""Return :func:`peer_comparison_display` as an HTML table: measures left, figures right and unbroken.
 
     Every text is escaped; a figure such as "124.82 万元" never breaks across lines.
 
@@ -66,7 +67,7 @@ def peer_comparison_html(comparison: pd.DataFrame, *, lang: str = "en") -> str:
     >>> cmp = pd.DataFrame({"metric": ["actual"], "value": [1_248_191.0], "peer_q1": [None],
     ...                     "peer_median": [1_835_574.0], "peer_q3": [None], "peer_mean": [None], "peer_count": [10]})
     >>> html_text = peer_comparison_html(cmp, lang="zh")
-    >>> '<td class="idp-text">年初至今销售额</td><td class="idp-fig">124.82 万元</td>' in html_text
+    >>> '<td class="idp-text">年初至今销售额</td><td class="idp-fig">124.82\N{NO-BREAK SPACE}万元</td>' in html_text
     True
     """
     shown = peer_comparison_display(comparison, lang=lang)
@@ -285,7 +286,7 @@ def _money(value: float, lang: str) -> str:
     """Format money as people read it: CNY (en) or 万元 (zh); "—" when missing."""
     if not math.isfinite(value):
         return "—"
-    return f"{value / 1e4:,.2f} 万元" if lang == "zh" else f"{value:,.0f} CNY"
+    return numbers.money(value, lang)
 
 
 def _pct(value: float) -> str:
@@ -378,7 +379,7 @@ _RATED = {"manager": "idp.why.rated_manager", "self": "idp.why.rated_self", "rev
 
 
 def word_plan(draft: PlanDraft, lang: str = "en") -> Plan:
-    """Word a :class:`~playbook.idp.PlanDraft` in ``lang``: the plan people read, edit and store.
+    r"""Word a :class:`~playbook.idp.PlanDraft` in ``lang``: the plan people read, edit and store.
 
     The reasons (发展原因) say the current level and its descriptor, the team median, the
     funnel leak and the data signals, each with its peer figure only when the draft shows
@@ -400,9 +401,9 @@ def word_plan(draft: PlanDraft, lang: str = "en") -> Plan:
     Price ladder and ROI calculator
     Supervisor's coaching time
     >>> plan.strengths, plan.summary
-    (('Meets the quota (110% year to date)',), 'Sales 219,000 CNY against a quota of 200,000 CNY (110%).')
+    (('Meets the quota (110% year to date)',), 'Sales 219,000\xa0CNY against a quota of 200,000\xa0CNY (110%).')
     >>> word_plan(draft_plan(ev, "R1", plan_date="2025-10-08"), "zh").summary
-    '销售额 21.90 万元，指标 20.00 万元（达成 110%）。'
+    '销售额 21.90\xa0万元，指标 20.00\xa0万元（达成 110%）。'
     """
     check_lang(lang)
     cat = draft.catalogue

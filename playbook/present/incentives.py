@@ -8,10 +8,11 @@ from typing import Any
 
 import pandas as pd
 
+from playbook.core.errors import PlaybookError
 from playbook.core.labels import catalogue, check_lang, t
 from playbook.core.paths import file_in
 from playbook.incentives.payouts import PayoutRun, plan_summary
-from playbook.incentives.plans import Plan
+from playbook.incentives.plans import Plan, load_plan
 from playbook.incentives.scorecards import ScorecardPreset
 from playbook.incentives.statements import payout_statement
 from playbook.present.excel import write_workbook
@@ -65,12 +66,22 @@ def display_frame(frame: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     out = out.rename(columns={c: c[: -len("_cents")] for c in out.columns if c.endswith("_cents")})
     if "month" in out.columns:
         out["month"] = pd.to_datetime(out["month"]).dt.strftime("%Y-%m")
+    if "plan" in out.columns:
+        out["plan"] = out["plan"].map({v: _plan_title(v, lang) for v in out["plan"].dropna().unique()})
     for col, prefix in (("rule", "incentives.rule"), ("component", "incentives.component"),
                         ("outcome", "incentives.outcome"), ("flag", "incentives.flag"),
                         ("at_boundary", "incentives.at_boundary")):
         if col in out.columns:
             out[col] = out[col].map({v: tr(prefix, v) for v in out[col].dropna().unique()})
     return out.rename(columns={c: column_label(c, lang) for c in out.columns})
+
+
+def _plan_title(name: str, lang: str) -> str:
+    """Return the title of the shipped or saved plan ``name`` in ``lang`` (its name when it cannot be read)."""
+    try:
+        return plan_label(load_plan(name), lang)
+    except PlaybookError:
+        return str(name)
 
 
 def write_statement(statement: Mapping[str, pd.DataFrame], path: str | Path, *, lang: str = "en") -> Path:

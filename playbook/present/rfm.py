@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from playbook.core.labels import catalogue, check_lang, t
+from playbook.core.labels import catalogue, check_lang, label_frame, t
 from playbook.core.paths import file_in
 from playbook.present.excel import write_csv, write_workbook
 from playbook.present.tables import display
@@ -77,7 +77,8 @@ def channel_verdict(economics: pd.DataFrame, *, lang: str = "en") -> str:
     return t("rfm.channels_cut", lang, channels=("、" if lang == "zh" else ", ").join(bad))
 
 
-def write_segment_lists(lists: Mapping[str, pd.DataFrame], path: str | Path) -> list[Path]:
+def write_segment_lists(lists: Mapping[str, pd.DataFrame], path: str | Path, *, lang: str | None = None,
+                        segment_map: str | Path | Mapping[str, Any] | SegmentMap = "default") -> list[Path]:
     """Write segment lists (:func:`playbook.rfm.segment_lists`): ``*.xlsx`` -> one workbook, else CSVs.
 
     A path ending in ``.xlsx`` gets one workbook with a sheet per segment; any other path
@@ -85,14 +86,32 @@ def write_segment_lists(lists: Mapping[str, pd.DataFrame], path: str | Path) -> 
     so Excel shows Chinese correctly. Both go through :mod:`playbook.present.excel`
     (text cells neutralised, files written atomically). Returns the paths written.
 
+    With ``lang`` the lists are for people: headers, segment and tier values, and the sheet
+    and file names are in ``lang`` (segment names of ``segment_map``); without it they keep
+    the kit's keys (for re-import into a CRM).
+
     Examples
     --------
     >>> import tempfile
     >>> lists = {"lost": pd.DataFrame({"customer_id": ["=HYPERLINK(1)"], "monetary": [5.0]})}
     >>> [p.name for p in write_segment_lists(lists, Path(tempfile.mkdtemp()) / "csv")]
     ['lost.csv']
+    >>> [p.name for p in write_segment_lists(lists, Path(tempfile.mkdtemp()) / "csv", lang="zh")]
+    ['已流失客户.csv']
     """
     path = Path(path)
+    if lang is not None:
+        names = segment_labels(segment_map, lang=lang)
+        tiers = {k: t(f"rfm.tier.{k}", lang) for k in TIERS}
+        shown = {}
+        for key, frame in lists.items():
+            out = frame.copy()
+            if "segment" in out:
+                out["segment"] = out["segment"].map(lambda v: names.get(v, v))
+            if "tier" in out:
+                out["tier"] = out["tier"].map(lambda v: tiers.get(v, v))
+            shown[names.get(key, key)[:31]] = out.rename(columns=label_frame(list(out.columns), lang))
+        lists = shown
     if path.suffix.lower() == ".xlsx":
         return [write_workbook(lists, path)]
     path.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.core.labels import catalogue, check_lang, label_frame
+from playbook.present import numbers
 
 __all__ = [
     "KINDS", "COLUMN_KINDS", "AREA_KINDS", "MISSING", "kind_of", "columns_of", "format_value", "display",
@@ -45,24 +46,24 @@ def _p_value(value: float, lang: str) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def _money_unit(value: float, lang: str) -> str:
-    return f"{value / 1e4:,.2f} 万元" if lang == "zh" else f"{value:,.0f} CNY"
+def _number(decimals: int) -> Callable[[float, str], str]:
+    return lambda value, lang: numbers.number(value, lang, decimals)
 
 
-def _fmt(spec: str) -> Callable[[float, str], str]:
-    return lambda value, lang: spec.format(value)
+def _percent(decimals: int) -> Callable[[float, str], str]:
+    return lambda value, lang: numbers.percent(value, lang, decimals)
 
 
 KINDS: Mapping[str, Callable[[float, str], str]] = MappingProxyType({
-    "money": _fmt("{:,.2f}"),          # CNY, two decimals, thousands separators: 1,234,567.00
-    "money_unit": _money_unit,         # with its unit: 1,234,567 CNY (en), 123.46 万元 (zh)
-    "percent": _fmt("{:.1%}"),         # a ratio as a percentage, one decimal: 12.3%
-    "percent0": _fmt("{:.0%}"),        # ... no decimal: 12%
-    "rate": _fmt("{:.2%}"),            # a rate of pay, two decimals of a percent: 12.00%
-    "count": _fmt("{:,.0f}"),          # a whole number: 1,234
-    "decimal": _fmt("{:,.2f}"),        # a real number, two decimals: 24.36
-    "one_decimal": _fmt("{:,.1f}"),    # a real number, one decimal: 12.5
-    "general": _fmt("{:g}"),           # as short as exact: 3.5
+    "money": _number(2),               # CNY, two decimals, thousands separators: 1,234,567.00
+    "money_unit": numbers.money,       # with its unit: 1,234,567 CNY (en), 123.46 万元 (zh)
+    "percent": _percent(1),            # a ratio as a percentage, one decimal: 12.3%
+    "percent0": _percent(0),           # ... no decimal: 12%
+    "rate": _percent(2),               # a rate of pay, two decimals of a percent: 12.00%
+    "count": _number(0),               # a whole number: 1,234
+    "decimal": _number(2),             # a real number, two decimals: 24.36
+    "one_decimal": _number(1),         # a real number, one decimal: 12.5
+    "general": lambda value, lang: f"{value:g}",  # as short as exact: 3.5
     "p_value": _p_value,               # 0.250, < 0.001
 })
 """The kinds of column and how a figure of each kind is written (value, lang) -> text."""
@@ -146,12 +147,12 @@ def columns_of(kind: str, kinds: Mapping[str, str | None] | None = None) -> froz
 
 
 def format_value(value: Any, kind: str, lang: str = "en") -> str:
-    """Return one figure as text by ``kind`` (see :data:`KINDS`); missing values as an em dash.
+    r"""Return one figure as text by ``kind`` (see :data:`KINDS`); missing values as an em dash.
 
     Examples
     --------
     >>> format_value(-1234.5, "money"), format_value(1234567, "money_unit", "zh"), format_value(0.0004, "p_value")
-    ('-1,234.50', '123.46 万元', '< 0.001')
+    ('-1,234.50', '123.46\xa0万元', '< 0.001')
     """
     if kind not in KINDS:
         raise KeyError(f"unknown column kind {kind!r}; one of {', '.join(KINDS)}")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from playbook.core.labels import check_lang, label_frame, t
+from playbook.core.labels import catalogue, check_lang, label_frame, t
 from playbook.core.money import cents
 from playbook.present.excel import write_workbook
 from playbook.targets.company import CompanyTarget
@@ -166,12 +167,11 @@ def okr_table(progress: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
 
     indent = progress["depth"].map(lambda d: "\u3000" * int(d))
     marker = np.where(is_kr, "▸ ", "◆ ")
-    metric = [t(f"targets.metric.{m}", lang) if m in METRICS else ("" if pd.isna(m) else str(m).strip())
-              for m in progress["metric"]]
+    metric = [metric_text(m, lang) for m in progress["metric"]]
     return pd.DataFrame({
         "id": progress["id"],
         "title": indent + marker + progress[f"title_{lang}"].astype(str),
-        "owner": progress["owner"],
+        "owner": [bilingual(o, lang) for o in progress["owner"]],
         "metric": metric,
         "baseline": col("baseline"), "target": col("target"), "actual": col("actual"),
         "progress": progress["progress"],
@@ -183,9 +183,9 @@ def _smart_issue(code: str, row: pd.Series, lang: str) -> str:
     """Return the sentence of one issue code of :func:`playbook.targets.smart_check`."""
     key = f"targets.smart.{code}"
     if code in ("vague_metric", "not_assessed"):
-        return t(key, lang, metric=row["metric"])
+        return t(key, lang, metric=metric_text(row["metric"], lang))
     if code == "no_target":
-        return t(key, lang, target=row["target_text"] or "—")
+        return t(key, lang, target=bilingual(row["target_text"], lang) or "—")
     if code == "bad_deadline":
         return t(key, lang, deadline=row["deadline_text"])
     if code == "unknown_objective":
@@ -276,4 +276,62 @@ def review_table(review: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     check_lang(lang)
     out = review.rename(columns={"status": "status_text"})
     out["status_text"] = [t(f"targets.status.{s}", lang) for s in review["status"]]
+    if "period" in out:
+        out["period"] = [period_text(p, lang) for p in out["period"]]
     return out
+
+
+def period_text(period: object, lang: str = "en") -> str:
+    """Return a period key of :func:`playbook.targets.track` in words: ``2025 YTD`` -> ``2025 年初至今``.
+
+    Months (``2025-03``) and quarters (``2025Q3``) read the same in both languages.
+
+    Examples
+    --------
+    >>> period_text("2025 YTD", "zh"), period_text("2025 YTD", "en"), period_text("2025Q3", "zh")
+    ('2025 年初至今', '2025 year to date', '2025Q3')
+    """
+    text = str(period)
+    if text.endswith(" YTD") and text[:-4].isdigit():
+        return t("targets.period_ytd", lang, year=text[:-4])
+    return text
+
+
+def bilingual(text: object, lang: str = "en") -> str:
+    """Return the part of ``"English / 中文"`` text in ``lang``; other text as it is.
+
+    Hand-written catalogues (OKR owners, targets) may give both languages in one field,
+    the English first, joined by `` / ``.
+
+    Examples
+    --------
+    >>> bilingual("Sales director / 销售总监", "zh"), bilingual("Sales director / 销售总监", "en")
+    ('销售总监', 'Sales director')
+    >>> bilingual("王芳", "en"), bilingual("A / B", "zh"), bilingual(None, "zh")
+    ('王芳', 'A / B', '')
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    text = str(text)
+    parts = text.split(" / ")
+    if len(parts) == 2 and not _has_cjk(parts[0]) and _has_cjk(parts[1]):
+        return parts[1].strip() if check_lang(lang) == "zh" else parts[0].strip()
+    return text
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def metric_text(metric: object, lang: str = "en") -> str:
+    """Return the name of a key result's metric in ``lang``: a label when the catalogue has one.
+
+    Examples
+    --------
+    >>> metric_text("needs_interviews", "zh"), metric_text("new_customers", "zh"), metric_text("widgets", "zh")
+    ('深度需求访谈次数', '新客户数', 'widgets')
+    """
+    if metric is None or (isinstance(metric, float) and math.isnan(metric)):
+        return ""
+    key = f"targets.metric.{str(metric).strip()}"
+    return t(key, lang) if key in catalogue() else bilingual(metric, lang)

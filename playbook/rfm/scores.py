@@ -63,10 +63,12 @@ def _dates(frame: pd.DataFrame, col: str, where: str) -> pd.Series:
     try:
         values = pd.to_datetime(frame[col])
     except (ValueError, TypeError):
-        raise InputError(f"{where}: column {col!r} must hold dates, e.g. 2025-09-30.") from None
+        raise InputError(f"{where}: column {col!r} must hold dates, e.g. 2025-09-30.",
+                         code="rfm.not_dates", params={"where": where, "column": col}) from None
     if values.isna().any():
         raise InputError(f"{where}: column {col!r} has {int(values.isna().sum())} empty date(s); "
-                         "fill them or drop those rows.")
+                         "fill them or drop those rows.",
+                         code="rfm.empty_dates", params={"where": where, "column": col, "n": int(values.isna().sum())})
     return values
 
 
@@ -145,6 +147,7 @@ def rfm_table(
         raise ParameterError(
             "as_of", str(end.date()),
             f"a date on or after the first order ({pd.Timestamp(first).date()}): no customer had ordered by then",
+            code="rfm.as_of_before_orders", params={"as_of": end.date(), "first": pd.Timestamp(first).date()},
         )
     start, stop = _window(end, days)
     in_window = (dates >= start) & (dates < stop)
@@ -154,6 +157,7 @@ def rfm_table(
             "window_days", days,
             f"a window that holds orders: there is no order from {start.date()} to {end.date()}; "
             "widen window_days or move as_of",
+            code="rfm.empty_window", params={"days": days, "start": start.date(), "end": end.date()},
         )
     # positional from here on: the input's index may hold duplicates
     frame = pd.DataFrame({"c": orders[customer_col].array, "o": orders[order_col].array,

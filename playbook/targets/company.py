@@ -319,8 +319,8 @@ def yearly_shares(
         .reindex(grid, fill_value=0.0)
     )
     if (sales < 0).any():
-        warnings.warn("months with net refunds count as zero in the seasonality", PlaybookWarning,
-                      stacklevel=2)
+        warnings.warn(PlaybookWarning("months with net refunds count as zero in the seasonality",
+                                      code="targets.refund_months"), stacklevel=2)
     clipped = sales.clip(lower=0)
     totals = clipped.groupby(level="year").transform("sum")
     bad = sorted({y for y, v in totals.groupby(level="year").first().items() if v <= 0})

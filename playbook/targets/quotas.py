@@ -242,12 +242,14 @@ def rep_quotas(
         unknown = sorted(set(ov) - set(ids))
         if unknown:
             raise ParameterError("overrides", shorten(unknown), "rep ids of reps on the team in "
-                                 f"{plan_year} (unknown: {', '.join(unknown)})")
+                                 f"{plan_year} (unknown: {', '.join(unknown)})",
+                                 code="targets.override_unknown", params={"reps": unknown, "year": plan_year})
         ov_cents = {}
         for rep, value in ov.items():
             c = to_cents(value, name=f"overrides[{rep!r}]")
             if c < 0:
-                raise ParameterError(f"overrides[{rep!r}]", value, "a quota >= 0 CNY")
+                raise ParameterError(f"overrides[{rep!r}]", value, "a quota >= 0 CNY",
+                                     code="targets.override_negative", params={"rep": rep, "value": value})
             ov_cents[rep] = c
         fixed = np.isin(ids, list(ov_cents))
         quota[fixed] = [ov_cents[r] for r in ids[fixed]]
@@ -256,6 +258,7 @@ def rep_quotas(
                 "overrides", {k: float(v) for k, v in ov.items()} if len(ov) <= 6 else f"{len(ov)} reps",
                 f"overrides summing to at most the company target {cents / 100:,.2f} CNY "
                 f"(they sum to {quota.sum() / 100:,.2f})",
+                code="targets.override_too_much", params={"target": cents / 100, "total": quota.sum() / 100},
             )
     rest = cents - int(quota.sum())
     free = ~fixed
@@ -263,7 +266,8 @@ def rep_quotas(
         if not (w[free] > 0).any():
             raise ParameterError("overrides", sorted(ids[fixed].tolist()),
                                  f"at least one rep without an override and with a positive weight to take the "
-                                 f"remaining {rest / 100:,.2f} CNY")
+                                 f"remaining {rest / 100:,.2f} CNY",
+                                 code="targets.override_no_rest", params={"rest": rest / 100})
         quota[free] = allocate_cents(rest, w[free])
     out = pd.DataFrame({
         "rep_id": ids,

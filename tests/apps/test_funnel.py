@@ -125,7 +125,7 @@ def test_period_without_opportunities_is_a_readable_message(data_dir, lang, text
 def test_a_folder_that_cannot_be_read_shows_its_problems(tmp_path):
     app = FunnelExplorer(tmp_path / "nowhere", lang="en")  # shown at once: the form needs the teams
     (page,) = _html(app)
-    assert 'class="pb-error"' in page and "file_not_found" in page
+    assert 'class="pb-error"' in page and "file not found" in page
     assert app.team.options == (("All teams", ""),)
     assert app.show() is False
 

@@ -250,7 +250,7 @@ def test_the_audit_lists_who_did_what_when(form, make_form, store_url):
         [BOSS, "Review: New-customer development reached level 3", pd.NA]]
     assert audit["when"].is_monotonic_increasing
     shown = _text(form.audit.value)
-    assert shown.startswith("Who did what, when (4) When (UTC) By What Version")
+    assert shown.startswith("Who did what, when (4) When By What Version")
     assert "R004 Signed: Agreed by the rep 2" in shown
 
 

@@ -571,14 +571,14 @@ def test_format_report_groups_by_file_with_a_summary():
         "  - row 4, column rep_id: the value is missing, but this column is required. Fill it in "
         "or remove the row.\n"
         "\n"
-        "Summary: 3 problems in 2 file(s) (file_not_found 1, missing_value 1, bad_number 1)."
+        "Summary: 3 problems in 2 file(s) (file not found 1, missing value 1, bad number 1)."
     )
     assert format_report(issues, "zh").splitlines()[3:5] == [
         "  - 整个文件：找不到文件；期望 存在的文件。请检查路径和文件名。",
         "",
     ]
     assert format_report(issues, "zh").splitlines()[-1] == (
-        "汇总：2 个文件中共 3 个问题（file_not_found 1, missing_value 1, bad_number 1）。"
+        "汇总：2 个文件中共 3 个问题（文件不存在 1、缺少数值 1、数字无效 1）。"
     )
 
 

@@ -94,7 +94,7 @@ class TestWorkedExample:
         # the supervisor's words first, then "quota met" (219/200 = 109.5% -> "110%")
         assert plan.strengths == (*WORKED_STRENGTHS, "完成指标（年初至今达成 110%）")
         # 219/320 = 68%
-        assert "68%" in plan.summary and "32.00 万元" in plan.summary
+        assert "68%" in plan.summary and "32.00\xa0万元" in plan.summary
 
     def test_html_in_the_source_layout(self):
         plan = drafted(worked_evidence(), "D1", levels=WORKED_LEVELS, plan_date="2011-11-25", lang="zh")

@@ -135,7 +135,7 @@ def text_forms(values):
     forms = set()
     for v in values:
         if abs(v) >= 100:  # money
-            forms |= {f"{v:,.0f} CNY", f"{v / 1e4:,.2f} 万元"}
+            forms |= {f"{v:,.0f}{sp}CNY" for sp in " \xa0"} | {f"{v / 1e4:,.2f}{sp}万元" for sp in " \xa0"}
         else:
             forms |= {f"{v:.0%}", f"{v:.1%}", f"{v:.2f} a month", f"每月 {v:.2f}", f"median of {v:g}",
                       f"中位数为 {v:g}", f"team median {v:g}", f"团队中位数 {v:g}", f"for peers {v:g}", f"同事为 {v:g}"}
@@ -331,7 +331,7 @@ class TestLargeGroup:
         assert median in [x for line in ax.get_lines() for x in line.get_xdata()]
         plt.close("all")
         shown = present_idp.peer_comparison_display(idp.peer_comparison(ev, REP), lang="en")
-        assert shown.iloc[0, 1:5].tolist() == [f"{v:,.0f} CNY" for v in (row["actual"], q1, median, q3)]
+        assert shown.iloc[0, 1:5].tolist() == [f"{v:,.0f}\xa0CNY" for v in (row["actual"], q1, median, q3)]
 
     def test_the_per_month_count_sentence_in_each_language(self, planted):
         _, _, ev = planted[len(LARGE)]
@@ -345,7 +345,7 @@ class TestLargeGroup:
                              "销售漏斗「每月新客户数」：每月 0.45 个，同事为每月 0.88 个；"
                              "今年新客户 6 家，同事中位数为 8 家")
         assert present_idp.word_plan(draft, "zh").summary == (
-            "销售额 124.82 万元，指标 113.46 万元（达成 110%）。相当于同岗位同事中位数（193.24 万元）的 65%。")
+            "销售额 124.82\xa0万元，指标 113.46\xa0万元（达成 110%）。相当于同岗位同事中位数（193.24\xa0万元）的 65%。")
 
 
 # --------------------------------------------------------------------------- a hand-made draft
@@ -377,7 +377,7 @@ class TestHandMadeDraft:
         plan = idp.Plan("R1", peer_mean=320_000.0, peer_median=310_000.0, peer_count=4)
         html = present_idp.plan_header_html(plan, "en")
         assert "320,000" not in html and "310,000" not in html
-        assert "310,000 CNY" in present_idp.plan_header_html(idp.Plan("R1", peer_median=310_000.0, peer_count=5))
+        assert "310,000\xa0CNY" in present_idp.plan_header_html(idp.Plan("R1", peer_median=310_000.0, peer_count=5))
 
 
 # --------------------------------------------------------------------------- the rendered report
@@ -409,6 +409,6 @@ def test_rendered_report_of_a_large_group_shows_the_statistics(planted, tmp_path
     batch = render_idps(folder, tmp_path, reps=[REP], lang="en", pdf=False, progress=False, workers=1)
     text = _report_text(batch.results[0].html)
     median = idp.rep_evidence(ev, REP)["peer_median"].iloc[0]
-    assert f"{median:,.0f} CNY" in text
+    assert f"{median:,.0f}\xa0CNY" in text
     assert "funnel step New customers per month: 0.45 a month against 0.88 a month for peers" in text
     assert "Peers: 7 other reps in the same position" in text

@@ -94,8 +94,8 @@ def test_plan_html_is_unchanged_for_normal_input():
         "<tr><th>部门</th><td></td><th>直接上级</th><td></td></tr>"
         '<tr><th>制定日期</th><td class="idp-nowrap">2025-10-08</td>'
         '<th>指标达成率</th><td class="idp-nowrap">90%</td></tr>'
-        '<tr><th>年初至今指标</th><td class="idp-nowrap">100.00 万元</td><th>年初至今销售额</th>'
-        '<td class="idp-nowrap">90.00 万元</td></tr><tr><th>同岗位同事平均</th><td class="idp-nowrap">—</td>'
+        '<tr><th>年初至今指标</th><td class="idp-nowrap">100.00\xa0万元</td><th>年初至今销售额</th>'
+        '<td class="idp-nowrap">90.00\xa0万元</td></tr><tr><th>同岗位同事平均</th><td class="idp-nowrap">—</td>'
         '<th>同岗位同事中位数</th><td class="idp-nowrap">—</td></tr>'
         '<tr><th>优势</th><td colspan="3"><ul><li>Calm</li></ul></td></tr></table>')
 
@@ -115,8 +115,9 @@ def test_peer_table_puts_measures_left_and_keeps_figures_whole():
                         "peer_count": [10, 10]})
     html = _unstyled(present_idp.peer_comparison_html(cmp, lang="zh"))
     assert html.startswith('<table class="idp-peers"><thead><tr><th class="idp-text">指标</th><th>本人</th>')
-    assert ('<tr><td class="idp-text">年初至今销售额</td><td class="idp-fig">124.82 万元</td><td class="idp-fig">—</td>'
-            '<td class="idp-fig">183.56 万元</td><td class="idp-fig">—</td><td class="idp-fig">—</td>'
+    assert ('<tr><td class="idp-text">年初至今销售额</td><td class="idp-fig">124.82\xa0万元</td>'
+            '<td class="idp-fig">—</td>'
+            '<td class="idp-fig">183.56\xa0万元</td><td class="idp-fig">—</td><td class="idp-fig">—</td>'
             '<td class="idp-fig">10</td></tr>') in html
     assert '<tr><td class="idp-text">新客户数</td><td class="idp-fig">6</td>' in html
 

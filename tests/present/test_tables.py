@@ -39,8 +39,8 @@ def _safe(html: str) -> None:
     (3.5, "general", "en", "3.5"),
     (0.0004, "p_value", "en", "< 0.001"),
     (0.25, "p_value", "en", "0.250"),
-    (219_000.0, "money_unit", "zh", "21.90 万元"),
-    (219_000.0, "money_unit", "en", "219,000 CNY"),
+    (219_000.0, "money_unit", "zh", "21.90\xa0万元"),
+    (219_000.0, "money_unit", "en", "219,000\xa0CNY"),
     (np.nan, "money", "en", "—"),
     (None, "percent", "en", "—"),
     (np.inf, "decimal", "en", "—"),
@@ -94,7 +94,7 @@ def test_display_writes_every_figure_as_text_and_keeps_names():
     assert shown["days"].tolist() == ["1.25", "2.00", "—", "0.00", "10.00"]
     assert shown["day"].tolist() == ["2025-01-02", "—", "2025-03-04", "2025-01-01", "2025-12-31"]
     zh = tables.display(f.head(1), lang="zh", kinds={"amount": "money_unit"}, decimals=1, yes_no=("rfm.yes", "rfm.no"))
-    assert zh.iloc[0].tolist()[1:] == ["123.46 万元", "12.3%", "是", 1, "1.2", "2025-01-02"]
+    assert zh.iloc[0].tolist()[1:] == ["123.46\xa0万元", "12.3%", "是", 1, "1.2", "2025-01-02"]
     kept = tables.display(f, numbers=False)
     assert kept["amount"].dtype == "float64" and kept["won"].tolist()[:2] == ["yes", "no"]
 
@@ -166,9 +166,9 @@ def test_peer_comparison_display_keeps_its_figures():
                         "peer_q3": [350_000.0, None, 3.0], "peer_mean": [320_000.0, None, 2.0],
                         "peer_count": [5, 5, 5]})
     zh = present_idp.peer_comparison_display(cmp, lang="zh")
-    assert zh.iloc[:, 1].tolist() == ["21.90 万元", "109.5%", "3.5"]
+    assert zh.iloc[:, 1].tolist() == ["21.90\xa0万元", "109.5%", "3.5"]
     en = present_idp.peer_comparison_display(cmp, lang="en")
-    assert en.iloc[0, 1:6].tolist() == ["219,000 CNY", "280,000 CNY", "320,000 CNY", "350,000 CNY", "320,000 CNY"]
+    assert en.iloc[0, 1:6].tolist() == [f"{v}\xa0CNY" for v in ("219,000", "280,000", "320,000", "350,000", "320,000")]
     _safe(tables.style_table(en.assign(note=IMG)).to_html())
 
 

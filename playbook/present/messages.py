@@ -1,0 +1,101 @@
+"""Errors and warnings worded for people, in their language.
+
+Domain modules raise :class:`~playbook.core.errors.PlaybookError` and warn with
+:class:`~playbook.core.errors.PlaybookWarning` carrying a ``code`` and ``params``; the
+wording lives in the label catalogue under ``message.<code>`` (both languages). The CLI,
+the reports and the apps show ``message(exc, lang)``. An error without a code keeps its
+own (English) text; missing columns and bad parameters are worded from their fields.
+
+Examples
+--------
+>>> from playbook.core.errors import InputError, MissingColumnsError
+>>> message(MissingColumnsError(["amount"], present=["order_id"], where="orders.csv"), "zh")
+'orders.csv：缺少必需的列：amount。现有的列：order_id。'
+>>> message(InputError("plan 3 is archived", code="store.archived", params={"plan_id": 3}), "zh")
+'计划 3 已由人力资源归档，不能再修改；请为该销售代表新建一份计划。'
+>>> message(ValueError("plain"), "zh")
+'plain'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import numbers as _numbers
+from collections.abc import Iterable
+
+from playbook.core.errors import MissingColumnsError, ParameterError
+from playbook.core.labels import catalogue, check_lang, t
+from playbook.present import numbers
+
+__all__ = ["message", "text_of", "joined"]
+
+_LIST_SEP = {"en": ", ", "zh": "、"}
+
+
+def joined(values: Iterable[object], lang: str = "en") -> str:
+    """Return ``values`` as one list in ``lang`` (``a, b`` / ``a、b``).
+
+    Examples
+    --------
+    >>> joined(["R1", "R2"], "zh")
+    'R1、R2'
+    """
+    return _LIST_SEP[check_lang(lang)].join(text_of(v, lang) for v in values)
+
+
+def text_of(value: object, lang: str = "en") -> str:
+    """Return one parameter of a message as text in ``lang`` (numbers, dates and lists formatted).
+
+    Examples
+    --------
+    >>> text_of(1234567.5, "zh"), text_of(2025, "en"), text_of(["a", "b"], "en")
+    ('1,234,567.50', '2025', 'a, b')
+    """
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, _numbers.Integral):  # ids, years, counts: as written
+        return str(int(value))
+    if isinstance(value, _numbers.Real):
+        return numbers.number(float(value), lang, 2)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value == value.replace(hour=0, minute=0, second=0, microsecond=0) \
+            else value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return joined(sorted(value, key=str) if isinstance(value, (set, frozenset)) else value, lang)
+    return str(value)
+
+
+def _params(params: dict[str, object], lang: str) -> dict[str, str]:
+    """Each parameter as text; ``*_label`` / ``*_labels`` hold label keys (a status, a unit) to word."""
+    out = {}
+    for k, v in params.items():
+        if k.endswith("_labels"):
+            out[k] = joined([t(str(x), lang) for x in v], lang) or t("message.none", lang)
+        elif k.endswith("_label"):
+            out[k] = t(str(v), lang)
+        else:
+            out[k] = text_of(v, lang)
+    return out
+
+
+def message(exc: BaseException, lang: str = "en") -> str:
+    """Return the text of the error or warning ``exc`` in ``lang``.
+
+    A ``code`` with a label ``message.<code>`` (or a code that is a label key itself,
+    such as ``idp.warn.unknown_competencies``) is worded from the catalogue with its
+    ``params``; :class:`MissingColumnsError` and :class:`ParameterError` from their
+    fields; anything else keeps its own text.
+    """
+    check_lang(lang)
+    code = getattr(exc, "code", None)
+    key = next((k for k in (f"message.{code}", str(code)) if code and k in catalogue()), None)
+    if key is not None:
+        return t(key, lang, **_params(getattr(exc, "params", {}), lang))
+    if isinstance(exc, MissingColumnsError):
+        return t("message.missing_columns", lang, where=exc.where, missing=joined(exc.missing, lang),
+                 present=joined(exc.present, lang) or t("message.none", lang))
+    if isinstance(exc, ParameterError) and lang != "en":
+        return t("message.parameter", lang, name=exc.name, value=repr(exc.value), expected=exc.expected)
+    return str(exc)
