@@ -9,13 +9,15 @@ The flow (design.md, "How data flows"):
    made from the same snapshot fingerprint and template is skipped (rerun renders
    only what is missing or stale); a PDF is fresh only when it is complete
    (:func:`valid_pdf`) and was printed from that very HTML (:func:`pdf_is_fresh`);
-3. :func:`run_batch` executes the template notebook per rep with Papermill in a
-   local process pool (or on a Dask cluster, :mod:`playbook.pipeline.cluster`) and each worker prints
-   its own PDFs with a headless chromium it keeps warm; one rep's failure is recorded
-   and the batch goes on; the workers, their kernels and browsers end with the batch
-   process, even when it is killed;
-4. :func:`write_index` links every report (and its PDF when fresh);
-   :func:`html_to_pdf` prints pages to PDF outside a batch.
+3. :func:`run_batch` executes the template notebook per rep in a local process
+   pool (or on a Dask cluster, :mod:`playbook.pipeline.cluster`): each worker keeps
+   one warm kernel (:mod:`playbook.pipeline.engine`; or a fresh kernel per report)
+   and one headless chromium, and prints each report's PDF as soon as its HTML is
+   written; one rep's failure is recorded and the batch goes on; the workers, their
+   kernels and browsers end with the batch process, even when it is killed; Ctrl-C
+   ends them at once and keeps every finished report (:class:`BatchInterrupted`);
+4. :func:`write_index` links every report in the folder, this run's and earlier
+   runs' (and each PDF when fresh); :func:`html_to_pdf` prints pages outside a batch.
 
 Every file is written to a temporary name in its folder and moved into place when
 complete; a report's ``.meta.json`` is written after the file it describes, so a run
