@@ -306,6 +306,9 @@ def idp_render(data_dir: str, column_map: str, out: Path, reps: str, as_of: str,
         click.echo(t("render.interrupted", lang, done=done, total=stop.total), err=True)
         click.echo(f"{t('cli.index_written', lang)}: {(out / 'index.html').resolve()}", err=True)
         sys.exit(130)
+    except KeyboardInterrupt:  # before any report (the snapshot): nothing to keep
+        click.echo(t("render.interrupted_early", lang), err=True)
+        sys.exit(130)
     counts = batch.counts()
     click.echo(", ".join(f"{t(f'render.status.{k}', lang)}: {v}" for k, v in counts.items()))
     for res in batch.failed:

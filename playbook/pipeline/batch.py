@@ -34,6 +34,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -526,6 +527,7 @@ def _run_local(todo: Sequence[Job], n: int, bar: BatchProgress, runner: Callable
                 done.append(fut.result())
                 finish(bar, by_future[fut], done[-1], seen)
     except KeyboardInterrupt:
+        threading.excepthook = _quiet_thread  # the pool's own threads may complain about the workers ended now
         for fut in pending:
             fut.cancel()
         while not events.empty():
@@ -539,6 +541,10 @@ def _run_local(todo: Sequence[Job], n: int, bar: BatchProgress, runner: Callable
         raise BatchInterrupted(done, len(todo)) from None
     pool.shutdown(wait=True)
     return done
+
+
+def _quiet_thread(args: Any) -> None:
+    """After Ctrl-C: a background thread's error (the pool noticing its ended workers) is not shown."""
 
 
 def _todo(job: Job) -> bool:

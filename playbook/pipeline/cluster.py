@@ -162,13 +162,17 @@ def run_on_cluster(todo: list[batch.Job], bar: BatchProgress, *, address: str, i
                                  None if job.stale else Path(job.html).read_bytes(), isolation, max_reports,
                                  pure=False, retries=1): job for job in todo}
         results, seen = [], {}
-        for fut in as_completed(list(futures), loop=client.loop):
-            job = futures[fut]
-            res = _save(job, fut)
-            results.append(res)
-            for kind in res.wrote:
-                batch.follow(bar, kind, job.rep_id, seen)
-            batch.finish(bar, job, res, seen)
+        try:
+            for fut in as_completed(list(futures), loop=client.loop):
+                job = futures[fut]
+                res = _save(job, fut)
+                results.append(res)
+                for kind in res.wrote:
+                    batch.follow(bar, kind, job.rep_id, seen)
+                batch.finish(bar, job, res, seen)
+        except KeyboardInterrupt:  # what was written is complete (atomic files); the rest is dropped
+            client.cancel(list(futures))
+            raise batch.BatchInterrupted(results, len(todo)) from None
         return results
     finally:
         client.close()

@@ -8,9 +8,11 @@ address fails fast with a clear message.
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -39,15 +41,13 @@ def cluster(tmp_path):
     """A scheduler and two single-threaded workers (no nanny: a killed worker stays dead)."""
     dask = str(Path(sys.executable).parent / "dask")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(paths.ROOT), os.environ.get("PYTHONPATH", "")])}
-    info, procs = tmp_path / "scheduler.json", []
+    info, procs, tmps = tmp_path / "scheduler.json", [], []
     try:
         procs.append(subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                                        "--scheduler-file", str(info)], env=env, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL, start_new_session=True))
-        tmps = []
-        for n in (1, 2):
-            tmps.append(tmp_path / f"worker{n}")
-            tmps[-1].mkdir()
+        for n in (1, 2):  # short folders: chromium's profile socket path must stay under 108 characters
+            tmps.append(Path(tempfile.mkdtemp(prefix=f"pbw{n}-")))
             procs.append(subprocess.Popen(
                 [dask, "worker", "--scheduler-file", str(info), "--nthreads", "1", "--no-nanny", "--no-dashboard",
                  "--host", "127.0.0.1", "--local-directory", str(tmps[-1])],
@@ -72,6 +72,8 @@ def cluster(tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        for folder in tmps:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_cluster_batch_equals_a_local_one_and_survives_a_lost_worker(cluster, tmp_path):
