@@ -37,6 +37,7 @@ from playbook.data.case_study import generate_case
 from playbook.data.issues import format_report
 from playbook.data.loading import validate_paths
 from playbook.data.sample import generate, write_tables
+from playbook.pipeline.batch import BatchInterrupted
 from playbook.pipeline.idp_batch import render_idps
 from playbook.pipeline.notebooks import render_notebook
 from playbook.pipeline.store import Store, StoreError, export_workbook
@@ -331,16 +332,31 @@ def idp() -> None:
 @click.option("--from-store", "from_store", is_flag=True,
               help="Show each rep's latest stored plan (as agreed/archived) instead of the data's draft.")
 @click.option("--store", "store_url", default=None, help="IDP store URL; default var/idp.sqlite.")
+@click.option("--isolation", type=click.Choice(["warm", "fresh"]), default="warm", show_default=True,
+              help="warm: each worker renders report after report in one kernel (reset between reports, "
+                   "replaced after --max-reports or any error); fresh: a new kernel per report (slower).")
+@click.option("--max-reports", "max_reports", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Reports a warm kernel renders before it is replaced.")
 @lang_option()
 @_friendly
 def idp_render(data_dir: str, column_map: str, out: Path, reps: str, as_of: str, workers: int | None,
                scheduler: str | None, force: bool, no_pdf: bool, from_store: bool, store_url: str | None,
-               lang: str) -> None:
+               isolation: str, max_reports: int, lang: str) -> None:
     """Render one IDP report per rep (HTML + PDF) and an index page."""
-    batch = render_idps(paths.resolve(data_dir), out, column_map=column_map or None,
-                        reps=reps.split(",") if reps else None, lang=lang, as_of=as_of or None,
-                        workers=workers, scheduler=scheduler, force=force, pdf=not no_pdf,
-                        from_store=from_store, store_url=store_url)
+    try:
+        batch = render_idps(paths.resolve(data_dir), out, column_map=column_map or None,
+                            reps=reps.split(",") if reps else None, lang=lang, as_of=as_of or None,
+                            workers=workers, scheduler=scheduler, force=force, pdf=not no_pdf,
+                            from_store=from_store, store_url=store_url, isolation=isolation,
+                            max_reports=max_reports)
+    except BatchInterrupted as stop:
+        done = sum(r.status != "failed" for r in stop.results)
+        click.echo(t("render.interrupted", lang, done=done, total=stop.total), err=True)
+        click.echo(f"{t('cli.index_written', lang)}: {(out / 'index.html').resolve()}", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:  # before any report (the snapshot): nothing to keep
+        click.echo(t("render.interrupted_early", lang), err=True)
+        sys.exit(130)
     counts = batch.counts()
     click.echo(", ".join(f"{t(f'render.status.{k}', lang)}: {v}" for k, v in counts.items()))
     for res in batch.failed:

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from playbook.core import extras
 from playbook.core.errors import PlaybookError
 from playbook.pipeline import batch as render
 from playbook.pipeline.idp_batch import render_idps
@@ -34,9 +35,9 @@ def build_documents(request: dict[str, Any]) -> list[dict[str, str]]:
 
     ``request`` holds ``page`` (the plan page's HTML file), ``rep_id``, ``lang``,
     ``data_dir``, ``report_dir`` (reports and their snapshot, kept for the form's life),
-    ``from_store`` and ``store_url``. Without chromium there is no PDF.
+    ``from_store`` and ``store_url``. Without chromium or the [pdf] extra there is no PDF.
     """
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = (shutil.which("chromium") or shutil.which("chromium-browser")) if extras.has("pdf") else None
     docs = [{"key": "app_idp.link.plan_pdf", "path": str(pdf), "mime": _PDF_MIME}
             for pdf in (render.html_to_pdf([Path(request["page"])]) if chromium else [])]
     try:

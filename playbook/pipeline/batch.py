@@ -9,13 +9,15 @@ The flow (design.md, "How data flows"):
    made from the same snapshot fingerprint and template is skipped (rerun renders
    only what is missing or stale); a PDF is fresh only when it is complete
    (:func:`valid_pdf`) and was printed from that very HTML (:func:`pdf_is_fresh`);
-3. :func:`run_batch` executes the template notebook per rep with Papermill in a
-   local process pool (or a Dask cluster given ``scheduler``) and each worker prints
-   its own PDFs with a headless chromium it keeps warm; one rep's failure is recorded
-   and the batch goes on; the workers, their kernels and browsers end with the batch
-   process, even when it is killed;
-4. :func:`write_index` links every report (and its PDF when fresh);
-   :func:`html_to_pdf` prints pages to PDF outside a batch.
+3. :func:`run_batch` executes the template notebook per rep in a local process
+   pool (or on a Dask cluster, :mod:`playbook.pipeline.cluster`): each worker keeps
+   one warm kernel (:mod:`playbook.pipeline.engine`; or a fresh kernel per report)
+   and one headless chromium, and prints each report's PDF as soon as its HTML is
+   written; one rep's failure is recorded and the batch goes on; the workers, their
+   kernels and browsers end with the batch process, even when it is killed; Ctrl-C
+   ends them at once and keeps every finished report (:class:`BatchInterrupted`);
+4. :func:`write_index` links every report in the folder, this run's and earlier
+   runs' (and each PDF when fresh); :func:`html_to_pdf` prints pages outside a batch.
 
 Every file is written to a temporary name in its folder and moved into place when
 complete; a report's ``.meta.json`` is written after the file it describes, so a run
@@ -27,37 +29,35 @@ Each report notebook reads only its own slice of the snapshot
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import functools
 import hashlib
 import json
+import multiprocessing
 import os
-import re
-import shutil
-import signal
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-from multiprocessing import util as mp_util
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from playbook.core import extras
 from playbook.core.errors import ParameterError, PlaybookError
 from playbook.core.labels import t
 from playbook.core.paths import TEMPLATES_DIR, safe_filename
+from playbook.pipeline import workers
+from playbook.pipeline.engine import WarmKernel
 from playbook.pipeline.notebooks import REPORT_CSP, execute_notebook, notebook_to_html
+from playbook.pipeline.pdf import PdfUnavailable, Printer, playwright, valid_pdf
+from playbook.pipeline.progress import BatchProgress
 from playbook.present.times import now_local
 
 __all__ = [
+    "ISOLATION",
+    "BatchInterrupted",
     "Job",
     "JobResult",
     "fingerprint_files",
@@ -66,6 +66,7 @@ __all__ = [
     "write_snapshot",
     "read_snapshot_meta",
     "read_slice",
+    "preload_snapshot",
     "plan_jobs",
     "run_job",
     "run_batch",
@@ -73,13 +74,14 @@ __all__ = [
     "html_to_pdf",
     "valid_pdf",
     "pdf_is_fresh",
+    "read_meta",
     "results_frame",
 ]
 
 META = "meta.json"
 _KEY = ("fingerprint", "template", "parameters")  # what a report's meta file records
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-_WORKER: dict[str, Any] = {"warm": False}  # this process's state as a pool worker (its warm browser)
+ISOLATION = ("warm", "fresh")  # a warm kernel per worker (engine.WarmKernel), or a fresh kernel per report
+_PRELOADED: dict[str, tuple[tuple[int, int], pd.DataFrame]] = {}  # preload_snapshot: path -> (stamp, table)
 
 
 def file_sha(path: str | Path) -> str:
@@ -163,12 +165,36 @@ def read_snapshot_meta(directory: str | Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def preload_snapshot(directory: str | Path) -> None:
+    """Keep every table of a snapshot in memory: :func:`read_slice` then filters there.
+
+    A warm kernel (:mod:`playbook.pipeline.engine`) does this once for all its reports.
+    A table file changed since (size or time) is read from disk again.
+    """
+    directory = Path(directory).resolve()
+    for table in read_snapshot_meta(directory).get("tables", []):
+        path = directory / f"{table}.parquet"
+        _PRELOADED[str(path)] = (_stamp(path), pd.read_parquet(path))
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_mtime_ns, info.st_size
+
+
 def read_slice(directory: str | Path, table: str, rep_id: str | None = None) -> pd.DataFrame:
     """Read one snapshot table; with ``rep_id``, only that rep's rows (Parquet filter).
 
     Tables without a ``rep_id`` column (anonymous team statistics) are read whole.
+    A preloaded table (:func:`preload_snapshot`) is filtered in memory, to the same frame.
     """
     path = Path(directory) / f"{table}.parquet"
+    kept = _PRELOADED.get(str(path.resolve()))
+    if kept is not None and kept[0] == _stamp(path):
+        frame = kept[1]
+        if rep_id is None or "rep_id" not in frame:
+            return frame.copy()
+        return frame[frame["rep_id"] == str(rep_id)].reset_index(drop=True)
     if rep_id is None:
         return pd.read_parquet(path)
     try:
@@ -193,6 +219,8 @@ class Job:
     volatile: tuple[str, ...] = ()
     pdf: bool = False
     pdf_stale: bool = True
+    preload: str = ""  # a snapshot folder a warm kernel keeps in memory
+
 
 
 @dataclass
@@ -219,10 +247,10 @@ def _meta_path(html: Path) -> Path:
     return html.with_suffix(".meta.json")
 
 
-def _read_meta(html: Path) -> dict[str, Any] | None:
+def read_meta(html: str | Path) -> dict[str, Any] | None:
     """Return a report's meta file, or None when it is missing or unreadable (then nothing is fresh)."""
     try:
-        meta = json.loads(_meta_path(html).read_text(encoding="utf-8"))
+        meta = json.loads(_meta_path(Path(html)).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return meta if isinstance(meta, dict) else None
@@ -248,6 +276,7 @@ def plan_jobs(
     force: bool = False,
     volatile: Sequence[str] = (),
     pdf: bool = False,
+    preload: str | Path = "",
 ) -> list[Job]:
     """Make one job per rep; mark as fresh (``stale=False``) those already rendered.
 
@@ -256,7 +285,8 @@ def plan_jobs(
     ``volatile`` (e.g. the snapshot's path, whose content the fingerprint covers) are
     left out of the comparison, so a moved or copied reports folder stays fresh.
     Its PDF is fresh (``pdf_stale=False``) when the HTML is and :func:`pdf_is_fresh`;
-    with ``pdf``, the batch prints the PDFs that are not.
+    with ``pdf``, the batch prints the PDFs that are not. ``preload`` names the
+    snapshot folder a warm kernel keeps in memory for all its reports.
     """
     if not rep_ids:
         raise ParameterError("reps", list(rep_ids), "at least one rep id")
@@ -268,11 +298,12 @@ def plan_jobs(
         name = (filename or (lambda r: safe_filename(f"idp_{r}_{lang}")))(rep)
         html = out_dir / f"{name}.html"
         params = parameters(rep)
-        meta = None if force or not html.exists() else _read_meta(html)
+        meta = None if force or not html.exists() else read_meta(html)
         key = {"fingerprint": fingerprint, "template": template_sha, "parameters": _stable(params, volatile)}
         stale = meta is None or {k: meta.get(k) for k in _KEY} != key
         jobs.append(Job(str(rep), str(notebook), params, str(html), f"{fingerprint}:{template_sha}",
-                        title(rep), lang, stale, tuple(volatile), pdf, stale or not pdf_is_fresh(html)))
+                        title(rep), lang, stale, tuple(volatile), pdf, stale or not pdf_is_fresh(html),
+                        str(preload)))
     return jobs
 
 
@@ -281,22 +312,25 @@ def _stable(params: dict[str, Any], volatile: Sequence[str]) -> dict[str, Any]:
     return json.loads(json.dumps({k: v for k, v in params.items() if k not in volatile}, default=str))
 
 
-def run_job(job: Job) -> JobResult:
-    """Render one job (runs in a worker process). Never raises: failures are results.
+def run_job(job: Job, *, engine: WarmKernel | None = None, printer: Printer | None = None) -> JobResult:
+    """Render one job; never raises: failures are results.
 
-    The HTML (when stale) and the PDF (when asked for and stale) are written to
-    temporary names and moved into place only when complete, each before the meta
-    file that says what it was made from, so a failed or interrupted run never leaves
-    a report or PDF that looks finished.
+    The HTML runs in ``engine`` (a warm kernel) when given, else in a fresh kernel;
+    in a pool worker, the worker's own warm kernel and browser are used (see
+    :mod:`playbook.pipeline.workers`). The HTML (when stale) and the PDF (when asked
+    for and stale) are written to temporary names and moved into place only when
+    complete, each before the meta file that says what it was made from, so a failed
+    or interrupted run never leaves a report or PDF that looks finished.
     """
     start = time.perf_counter()
     html = Path(job.html)
     wrote: list[str] = []
     try:
         if job.stale:
-            _render_html(job, html)
+            _render_html(job, html, engine or workers.worker_engine())
             wrote.append("html")
-        pdf = _job_pdf(job, html, wrote)
+            workers.emit("html", job.rep_id)
+        pdf = _job_pdf(job, html, wrote, printer or workers.worker_printer())
         return JobResult(job.rep_id, "rendered" if wrote else "skipped", str(html), None,
                          time.perf_counter() - start, pdf=pdf, wrote=tuple(wrote))
     except Exception as exc:  # noqa: BLE001 - one rep's failure must not stop the batch
@@ -308,63 +342,117 @@ def run_job(job: Job) -> JobResult:
                          wrote=tuple(wrote))
 
 
-def _render_html(job: Job, html: Path) -> None:
-    """Execute the job's notebook and write its HTML, then the meta file (which has no PDF record)."""
+def render_html(job: Job, engine: WarmKernel | None = None) -> str:
+    """Execute the job's notebook (in ``engine``, else a fresh kernel) and return its standalone HTML."""
+    if engine is not None:
+        nb = engine.execute(job.notebook, job.parameters, preload=job.preload)
+    else:
+        nb = execute_notebook(job.notebook, job.parameters)
+    return notebook_to_html(nb, title=job.title, lang=job.lang)
+
+
+def _render_html(job: Job, html: Path, engine: WarmKernel | None) -> None:
+    """Write the job's HTML atomically, then its meta file (which has no PDF record)."""
+    write_report(job, html, render_html(job, engine))
+
+
+def write_report(job: Job, html: Path, page: str | bytes) -> None:
+    """Write a report's HTML to a temporary name, move it into place, then write its meta file."""
     html.parent.mkdir(parents=True, exist_ok=True)
     tmp = html.with_name(html.name + ".part")
     try:
-        nb = execute_notebook(job.notebook, job.parameters)
-        tmp.write_text(notebook_to_html(nb, title=job.title, lang=job.lang), encoding="utf-8")
+        tmp.write_bytes(page.encode("utf-8") if isinstance(page, str) else page)
         os.replace(tmp, html)
     finally:
         tmp.unlink(missing_ok=True)
     fingerprint, template_sha = job.fingerprint.split(":")
     _write_json(_meta_path(html), {"fingerprint": fingerprint, "template": template_sha,
-                                   "parameters": _stable(job.parameters, job.volatile)})
+                                   "parameters": _stable(job.parameters, job.volatile),
+                                   "rep_id": job.rep_id, "lang": job.lang})
 
 
-def _job_pdf(job: Job, html: Path, wrote: list[str]) -> str | None:
-    """Print the job's PDF when asked for and stale; return its path when it is fresh."""
+def record_pdf(html: Path, source: str) -> None:
+    """Record in a report's meta file that its PDF was printed from the HTML of hash ``source``."""
+    meta = read_meta(html)
+    if meta is not None:  # a batch report: record what the PDF shows, after the PDF
+        meta["pdf"] = {**{k: meta.get(k) for k in _KEY}, "html": source}
+        _write_json(_meta_path(html), meta)
+
+
+def _job_pdf(job: Job, html: Path, wrote: list[str], printer: Printer | None) -> str | None:
+    """Print the job's PDF when asked for and stale; return its path when it is fresh.
+
+    Without Playwright or chromium no PDF is printed (None), as before the PDFs existed.
+    """
     pdf = html.with_suffix(".pdf")
     if not (job.stale or job.pdf_stale):
         return str(pdf)
-    exe = _chromium() if job.pdf and extras.has("pdf") else None
-    if exe is None:  # no PDF asked for, or no [pdf] extra or chromium to print with (HTML only)
+    if not job.pdf:
         return None
-    with _browser(exe) as browser:
-        _print_pdf(browser, html)
+    own = printer is None
+    printer = printer or Printer()
+    try:
+        source = file_sha(html)
+        printer.print(html, pdf)
+    except PdfUnavailable:
+        workers.emit("nopdf", job.rep_id)
+        return None
+    finally:
+        if own:
+            printer.close()
+    record_pdf(html, source)
     wrote.append("pdf")
+    workers.emit("pdf", job.rep_id)
     return str(pdf)
+
+
+class BatchInterrupted(PlaybookError):
+    """The batch was interrupted (Ctrl-C); ``results`` holds the reports finished before it."""
+
+    def __init__(self, results: list[JobResult], total: int) -> None:
+        self.results, self.total = results, total
+        super().__init__(f"interrupted: {sum(r.status != 'failed' for r in results)} of {total} reports "
+                         "finished and kept; run the same command again to render the rest.")
 
 
 def run_batch(
     jobs: Sequence[Job],
     *,
     workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool = True,
+    remote: Callable[[list[Job], BatchProgress], list[JobResult]] | None = None,
+    progress: bool | BatchProgress = True,
     runner: Callable[[Job], JobResult] = run_job,
     log: str | Path | None = None,
+    isolation: str = "warm",
+    max_reports: int = 100,
 ) -> list[JobResult]:
     """Run the stale jobs in parallel; return one result per job, in job order.
 
     A job runs when its HTML is stale, or when it asks for a PDF that is stale (then
-    only the PDF is printed). Local workers end when this process ends, however it
-    ends (even by ``kill -9``), and take their kernels and browsers along.
+    only the PDF is printed). Each local worker keeps one warm kernel (``isolation``
+    ``"warm"``, replaced after ``max_reports`` reports or any error) or starts a fresh
+    kernel per report (``"fresh"``), and one browser; it prints each report's PDF as
+    soon as its HTML is written. Local workers end when this process ends, however it
+    ends (even by ``kill -9``), and take their kernels and browsers along. On Ctrl-C
+    the workers are ended at once and :class:`BatchInterrupted` carries the results
+    finished before it (each complete on disk).
 
     Parameters
     ----------
     workers : int, optional
         Local worker processes (default: CPU count, at most 4).
-    scheduler : str, optional
-        Address of a Dask distributed scheduler (``tcp://host:8786``); needs the
-        ``distributed`` package on every worker.
-    progress : bool
-        Show a progress bar (rich) on the terminal.
+    remote : callable, optional
+        Runs the jobs to do elsewhere instead of the local pool, e.g. on a Dask cluster
+        (:func:`playbook.pipeline.cluster.run_on_cluster`): called with the jobs and
+        the progress display, returns their results.
+    progress : bool or BatchProgress
+        Show the phases (HTML, PDF) with rate and ETA on the terminal (rich).
     log : path, optional
         File that receives the workers' and kernels' own messages (stderr), so the
         terminal shows only the progress bar and the failures.
     """
+    if isolation not in ISOLATION:
+        raise ParameterError("isolation", isolation, " or ".join(ISOLATION))
     results: dict[str, JobResult] = {
         j.rep_id: JobResult(j.rep_id, "skipped", j.html,
                             pdf=None if j.pdf_stale else str(Path(j.html).with_suffix(".pdf")))
@@ -374,167 +462,94 @@ def run_batch(
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise ParameterError("workers", workers, "a whole number >= 1")
-    bar = _progress(len(todo), todo[0].lang) if progress and todo else None
+    bar = progress if isinstance(progress, BatchProgress) else BatchProgress(enabled=bool(progress and todo))
+    _phases(bar, todo)
     try:
-        if scheduler:
-            try:
-                from distributed import Client  # optional dependency: the [dask] extra
-                from distributed import as_completed as dask_completed  # optional dependency
-            except ImportError:
-                raise PlaybookError(
-                    "--scheduler needs the 'distributed' package: pip install distributed"
-                ) from None
-            with Client(scheduler) as client:
-                futures = client.map(runner, todo, pure=False)
-                for fut in dask_completed(futures):
-                    res = fut.result()
-                    results[res.rep_id] = res
-                    bar and bar.advance(res)
+        if remote is not None and todo:
+            done = remote(todo, bar)
         elif todo:
-            with ProcessPoolExecutor(max_workers=min(workers, len(todo)), initializer=_worker_init,
-                                     initargs=(os.getpid(), str(log) if log else None)) as pool:
-                futures = [pool.submit(runner, job) for job in todo]
-                for fut in as_completed(futures):
-                    res = fut.result()
-                    results[res.rep_id] = res
-                    bar and bar.advance(res)
+            done = _run_local(todo, min(workers, len(todo)), bar, runner, log, isolation, max_reports)
+        else:
+            done = []
     finally:
-        bar and bar.close()
+        if not isinstance(progress, BatchProgress):
+            bar.close()
+    results.update({r.rep_id: r for r in done})
     return [results[j.rep_id] for j in jobs]
+
+
+def _phases(bar: BatchProgress, todo: Sequence[Job]) -> None:
+    """Add the HTML and PDF phases for the jobs to do."""
+    htmls = sum(j.stale for j in todo)
+    pdfs = sum(j.pdf for j in todo)
+    if htmls:
+        bar.phase("html", "HTML", total=htmls)
+    if pdfs:
+        bar.phase("pdf", "PDF", total=pdfs)
+
+
+def follow(bar: BatchProgress, kind: str, value: Any, seen: dict[str, set[str]]) -> None:
+    """Show one worker event on ``bar``: an HTML or PDF done, a PDF not printed."""
+    if kind in ("html", "pdf") and value not in seen.setdefault(kind, set()):
+        seen[kind].add(value)
+        bar.advance(kind)
+    elif kind == "nopdf":
+        bar.shrink("pdf")
+
+
+def finish(bar: BatchProgress, job: Job, res: JobResult, seen: dict[str, set[str]]) -> None:
+    """Account for a finished job: its phases not reported (failed, or no events) count as done."""
+    if res.status == "failed":
+        bar.fail()
+    for kind, wanted in (("html", job.stale), ("pdf", job.pdf)):
+        if wanted and res.rep_id not in seen.setdefault(kind, set()):
+            if kind == "pdf" and res.status != "failed" and "pdf" not in res.wrote:
+                bar.shrink("pdf")
+            else:
+                follow(bar, kind, res.rep_id, seen)
+
+
+def _run_local(todo: Sequence[Job], n: int, bar: BatchProgress, runner: Callable[[Job], JobResult],
+               log: str | Path | None, isolation: str, max_reports: int) -> list[JobResult]:
+    """Run ``todo`` in a pool of ``n`` local workers, following their events; Ctrl-C ends them at once."""
+    context = multiprocessing.get_context()
+    events = context.SimpleQueue()
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=workers.init_worker,
+                               initargs=(os.getpid(), str(log) if log else None, events, isolation, max_reports))
+    by_future: dict[Future[JobResult], Job] = {pool.submit(runner, job): job for job in todo}
+    pending, done, pids, seen = set(by_future), [], [], {}
+    try:
+        while pending:
+            finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            while not events.empty():
+                kind, value = events.get()
+                pids.append(value) if kind == "pid" else follow(bar, kind, value, seen)
+            for fut in finished:
+                done.append(fut.result())
+                finish(bar, by_future[fut], done[-1], seen)
+    except KeyboardInterrupt:
+        threading.excepthook = _quiet_thread  # the pool's own threads may complain about the workers ended now
+        for fut in pending:
+            fut.cancel()
+        while not events.empty():
+            kind, value = events.get()
+            pids.append(value) if kind == "pid" else None
+        workers.stop(pids)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for job in todo:  # what a worker ended mid-write left behind
+            for part in Path(job.html).parent.glob(Path(job.html).stem + ".*part"):
+                part.unlink(missing_ok=True)
+        raise BatchInterrupted(done, len(todo)) from None
+    pool.shutdown(wait=True)
+    return done
+
+
+def _quiet_thread(args: Any) -> None:
+    """After Ctrl-C: a background thread's error (the pool noticing its ended workers) is not shown."""
 
 
 def _todo(job: Job) -> bool:
     return job.stale or (job.pdf and job.pdf_stale)
-
-
-def _worker_init(parent: int, log: str | None) -> None:
-    """Pool worker initialiser: end with ``parent``, keep a warm browser, send stderr to ``log``.
-
-    The worker gets SIGTERM when its parent dies (Linux ``prctl(PR_SET_PDEATHSIG)``;
-    elsewhere a thread watching ``os.getppid()``); on SIGTERM it ends its own children
-    (kernels, the browser's driver and chromium) and exits. The death signal fires
-    when the *thread* that forked the worker ends: the pool lives inside one
-    :func:`run_batch` call, so that thread outlives its workers.
-    """
-    signal.signal(signal.SIGTERM, _exit_with_children)
-    if not _parent_death_signal(signal.SIGTERM):
-        threading.Thread(target=_watch_parent, args=(parent,), name="playbook-parent", daemon=True).start()
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        _exit_with_children()
-    _WORKER["warm"] = True
-    _quiet(log)
-
-
-def _parent_death_signal(sig: int) -> bool:
-    """Ask Linux to send ``sig`` to this process when its parent dies; False where it cannot."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
-
-
-def _watch_parent(parent: int) -> None:
-    """Portable fallback: poll the parent's pid and end this worker when it changes."""
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    _exit_with_children()
-
-
-def _exit_with_children(signum: int = signal.SIGTERM, frame: object = None) -> None:
-    """End this process's children (SIGTERM, then SIGKILL after a grace period) and exit."""
-    _end_tree(os.getpid())
-    os._exit(128 + int(signum))
-
-
-def _end_tree(pid: int, grace: float = 2.0) -> None:
-    """End every descendant of ``pid``: SIGTERM to its children, SIGKILL to what runs after ``grace`` s.
-
-    The children go first and alone, so each can end its own (the browser's driver
-    closes chromium and removes its profile folder); what is left is killed.
-    """
-    tree = _descendants(pid)
-    for kid, parent in tree:
-        if parent == pid:
-            with contextlib.suppress(OSError):
-                os.kill(kid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while any(_running(kid) for kid, _ in tree) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for kid, _ in tree:
-        if _running(kid):
-            with contextlib.suppress(OSError):
-                os.kill(kid, signal.SIGKILL)
-
-
-def _descendants(pid: int) -> list[tuple[int, int]]:
-    """Return ``(pid, parent pid)`` of every descendant of ``pid`` (from /proc, else psutil, else none)."""
-    proc = Path("/proc")
-    if not (proc / str(pid) / "stat").exists():
-        try:
-            import psutil  # optional dependency: only where /proc is missing
-        except ImportError:
-            return []
-        with contextlib.suppress(psutil.Error):
-            return [(p.pid, p.ppid()) for p in psutil.Process(pid).children(recursive=True)]
-        return []
-    children: dict[int, list[int]] = {}
-    for entry in proc.iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        found += [(kid, parent) for kid in children.get(parent, [])]
-        todo += children.get(parent, [])
-    return found
-
-
-def _running(pid: int) -> bool:
-    """Tell whether ``pid`` runs (a zombie, dead but not yet reaped, does not count)."""
-    if Path("/proc").is_dir():
-        try:
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except (OSError, IndexError):
-            return False
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
-
-
-def _quiet(log: str | None) -> None:
-    """Send this process's (and its kernels') stderr to ``log``."""
-    if log is None:
-        return
-    Path(log).parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(fd, 2)
-    os.close(fd)
-
-
-class _progress:
-    """A rich progress bar counting rendered and failed reports."""
-
-    def __init__(self, total: int, lang: str = "en") -> None:
-        self.failed = 0
-        self.lang = lang
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[note]}"), transient=False)
-        self.task = self.bar.add_task(t("render.reports", lang), total=total, note="")
-        self.bar.start()
-
-    def advance(self, res: JobResult) -> None:
-        self.failed += res.status == "failed"
-        note = f"[red]{t('render.n_failed', self.lang, n=self.failed)}" if self.failed else ""
-        self.bar.update(self.task, advance=1, note=note)
-
-    def close(self) -> None:
-        self.bar.stop()
 
 
 def write_index(
@@ -545,37 +560,59 @@ def write_index(
     lang: str = "en",
     title: str,
     columns: Sequence[str] = ("rep_id", "name", "team"),
+    current: str | None = None,
 ) -> Path:
-    """Write ``index.html`` linking every report (with status and failure reasons).
+    """Write ``index.html`` linking every report in ``out_dir``: this run's and earlier runs' (merged).
 
-    ``people`` gives the columns shown per rep (escaped). Links are relative, so the
-    folder can be zipped or moved as a whole.
+    One row per rep and language. This run's ``results`` (in ``lang``) replace what is
+    on disk for the same rep and language; every other complete report in the folder
+    (HTML with its meta file) stays listed, as "up to date" when made from ``current``
+    (``"fingerprint:template"``, or unknown when None) and "out of date" otherwise. A
+    PDF is linked only when it is complete and printed from its report. ``people``
+    gives the columns shown per rep (escaped). Links are relative, so the folder can be
+    zipped or moved as a whole. The page is written atomically.
     """
     out_dir = Path(out_dir)
-    info = people.set_index("rep_id")
-    rows = []
+    info = people.assign(rep_id=people["rep_id"].astype(str)).set_index("rep_id")
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for meta_file in sorted(out_dir.glob("*.meta.json")):
+        html = meta_file.with_name(meta_file.name[: -len(".meta.json")] + ".html")
+        meta = read_meta(html)
+        params = meta.get("parameters") if meta else None
+        rep = str((meta or {}).get("rep_id") or (params or {}).get("rep_id") or "")
+        if not rep or not html.exists() or not isinstance(params, dict):
+            continue
+        fresh = current is None or f"{meta.get('fingerprint')}:{meta.get('template')}" == current
+        found[(rep, str(meta.get("lang") or params.get("lang") or lang))] = {
+            "rep": rep, "href": html, "pdf": html.with_suffix(".pdf") if pdf_is_fresh(html) else None,
+            "status": "skipped" if fresh else "stale", "error": ""}
     for res in results:
-        rel = os.path.relpath(res.html, out_dir) if res.html else None
+        found[(res.rep_id, lang)] = {"rep": res.rep_id, "href": res.html and Path(res.html),
+                                     "pdf": res.pdf and Path(res.pdf), "status": res.status, "error": res.error or ""}
+    rows = []
+    for (rep, row_lang), row in sorted(found.items()):
         rows.append({
-            "cells": [res.rep_id] + [str(info.loc[res.rep_id, c]) if res.rep_id in info.index
-                                     and c in info.columns else "" for c in columns[1:]],
-            "href": rel, "pdf": os.path.relpath(res.pdf, out_dir) if res.pdf else None,
-            "status": t(f"render.status.{res.status}", lang), "failed": res.status == "failed",
-            "error": res.error or "",
+            "cells": [rep] + [str(info.loc[rep, c]) if rep in info.index and c in info.columns else ""
+                              for c in columns[1:]] + [t(f"render.lang.{row_lang}", lang)],
+            "href": os.path.relpath(row["href"], out_dir) if row["href"] else None,
+            "pdf": os.path.relpath(row["pdf"], out_dir) if row["pdf"] else None,
+            "status": t(f"render.status.{row['status']}", lang), "failed": row["status"] == "failed",
+            "error": row["error"],
         })
     env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     page = env.get_template("report_index.html.j2").render(
         title=title, lang="zh-CN" if lang == "zh" else "en", rows=rows, csp=REPORT_CSP,
-        headers=[t(f"col.{c}", lang) for c in columns] + [t("render.report", lang),
+        headers=[t(f"col.{c}", lang) for c in columns] + [t("render.language", lang), t("render.report", lang),
                                                           t("render.status", lang)],
         pdf_label="PDF", generated=now_local(),
         generated_label=t("render.generated", lang),
-        summary=t("render.summary", lang, total=len(results),
-                  failed=sum(r.status == "failed" for r in results)),
+        summary=t("render.summary", lang, total=len(rows), failed=sum(r["failed"] for r in rows)),
     )
     target = out_dir / "index.html"
     out_dir.mkdir(parents=True, exist_ok=True)
-    target.write_text(page, encoding="utf-8")
+    tmp = target.with_name(target.name + ".part")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, target)
     return target
 
 
@@ -584,105 +621,21 @@ def html_to_pdf(pages: Iterable[str | Path], *, chromium: str | None = None) -> 
 
     Each PDF is written to a temporary name, checked (:func:`valid_pdf`) and moved into
     place; a page with a report meta file gets its PDF recorded there. Returns the PDFs
-    written; an empty list (and no error) when chromium is missing.
+    written; an empty list (and no error) when chromium is missing. Without Playwright
+    (the ``[pdf]`` extra) it raises :class:`PdfUnavailable`, naming the extra.
     """
-    exe = _chromium(chromium)
     pages = [Path(p) for p in pages]
-    if not exe or not pages:
-        return []
-    with _browser(exe) as browser:
-        return [_print_pdf(browser, html) for html in pages]
-
-
-def _chromium(exe: str | None = None) -> str | None:
-    """Return the chromium to print with: ``exe``, else the one on the PATH, else None."""
-    return exe or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@contextlib.contextmanager
-def _browser(exe: str) -> Iterator[Any]:
-    """Yield a headless chromium: a pool worker's warm one, else one for this call only.
-
-    A worker's browser is closed when the worker exits normally (a multiprocessing
-    finaliser) and ended with the worker's other children otherwise.
-    """
+    playwright()  # the [pdf] extra, asked for by name: say so rather than print nothing
+    out = []
     try:
-        from playwright.sync_api import sync_playwright  # optional dependency: the [pdf] extra
-    except ImportError:
-        raise extras.MissingExtraError("pdf") from None
-
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"]
-    if not _WORKER["warm"]:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=exe, headless=True, args=args)
-            try:
-                yield browser
-            finally:
-                browser.close()
-        return
-    if "browser" not in _WORKER or not _WORKER["browser"].is_connected():
-        driver = sync_playwright().start()
-        _WORKER.update(driver=driver, browser=driver.chromium.launch(executable_path=exe, headless=True,
-                                                                     args=args))
-        mp_util.Finalize(None, _close_browser, exitpriority=10)
-    yield _WORKER["browser"]
-
-
-def _close_browser() -> None:
-    """Close a worker's warm browser and its driver."""
-    with contextlib.suppress(Exception):
-        _WORKER.pop("browser").close()
-    with contextlib.suppress(Exception):
-        _WORKER.pop("driver").stop()
-
-
-def _print_pdf(browser: Any, html: Path) -> Path:
-    """Print ``html`` to the PDF beside it: a temporary name, checked, moved into place, then recorded."""
-    pdf = html.with_suffix(".pdf")
-    tmp = pdf.with_name(pdf.name + ".part")
-    source = file_sha(html)
-    page = browser.new_page()
-    try:
-        page.goto(html.resolve().as_uri())
-        page.pdf(path=str(tmp), format="A4", print_background=True)
-        if not valid_pdf(tmp):
-            raise PlaybookError(f"{pdf.name}: chromium wrote an incomplete PDF; run the batch again.")
-        os.replace(tmp, pdf)
-    finally:
-        page.close()
-        tmp.unlink(missing_ok=True)
-    meta = _read_meta(html)
-    if meta is not None:  # a batch report: record what the PDF shows, after the PDF
-        meta["pdf"] = {**{k: meta.get(k) for k in _KEY}, "html": source}
-        _write_json(_meta_path(html), meta)
-    return pdf
-
-
-def valid_pdf(path: str | Path) -> bool:
-    r"""Return True when ``path`` looks like a complete PDF with at least one page.
-
-    A structural check, not a parser: the file starts with ``%PDF-``, ends with
-    ``%%EOF`` and has a page object. An empty, truncated or half-written file fails.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> f = pathlib.Path(tempfile.mkdtemp()) / "a.pdf"
-    >>> good = b"%PDF-1.4\n1 0 obj <</Type /Page>> endobj\ntrailer\n%%EOF\n"
-    >>> _ = f.write_bytes(good); valid_pdf(f)
-    True
-    >>> _ = f.write_bytes(good[:30]); valid_pdf(f)  # truncated
-    False
-    >>> _ = f.write_bytes(b""); valid_pdf(f), valid_pdf(f.with_name("missing.pdf"))
-    (False, False)
-    """
-    try:
-        data = Path(path).read_bytes()
-    except OSError:
-        return False
-    return (data.startswith(b"%PDF-") and data[-1024:].rstrip().endswith(b"%%EOF")
-            and re.search(rb"/Type\s*/Page(?![A-Za-z])", data) is not None)
+        with Printer(chromium) as printer:
+            for html in pages:
+                source = file_sha(html)
+                out.append(printer.print(html))
+                record_pdf(html, source)
+    except PdfUnavailable:
+        return out
+    return out
 
 
 def pdf_is_fresh(html: str | Path) -> bool:
@@ -693,7 +646,7 @@ def pdf_is_fresh(html: str | Path) -> bool:
     (a run killed between the HTML and the PDF) or an older HTML is not fresh.
     """
     html = Path(html)
-    meta = _read_meta(html)
+    meta = read_meta(html)
     if meta is None or not isinstance(meta.get("pdf"), dict):
         return False
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +26,8 @@ from playbook.core.labels import check_lang, t
 from playbook.core.paths import TEMPLATES_DIR
 from playbook.data import loading
 from playbook.pipeline import batch as render
+from playbook.pipeline import cluster
+from playbook.pipeline.progress import BatchProgress
 from playbook.pipeline.store import Store
 from playbook.pipeline.store_db import exists as store_exists
 from playbook.present import idp as present_idp
@@ -148,6 +151,8 @@ def render_idps(
     max_items: int = 4,
     from_store: bool = False,
     store_url: str | None = None,
+    isolation: str = "warm",
+    max_reports: int = 100,
 ) -> BatchReport:
     """Render one IDP per rep (default: every current rep) and an index page.
 
@@ -156,12 +161,34 @@ def render_idps(
     new stored version makes that rep's report out of date, and its PDF with it: a PDF
     is reused only when it is complete and was printed from the current report.
 
+    Each worker renders its reports in one warm kernel (``isolation="warm"``, a new
+    kernel after ``max_reports`` reports or any error) or each in a fresh kernel
+    (``"fresh"``), and prints each PDF as soon as its HTML is written. The progress
+    display follows the snapshot, the HTML and the PDFs. The index lists every report
+    in ``out_dir``, this run's and earlier runs' (other reps, other languages).
+
     Raises :class:`~playbook.core.errors.ParameterError` for unknown rep ids before anything
-    runs; failures of single reports are in the returned results, not raised.
+    runs; failures of single reports are in the returned results, not raised. On
+    Ctrl-C, :class:`~playbook.pipeline.batch.BatchInterrupted` is raised after the
+    index is written: it lists exactly the reports complete on disk.
     """
     check_lang(lang)
     out_dir = Path(out_dir)
-    snap, people = build_snapshot(data_dir, out_dir, column_map=column_map, as_of=as_of)
+    if scheduler:
+        cluster.check(scheduler)  # an unreachable scheduler: a clear error now, not after the snapshot
+    with BatchProgress(enabled=progress) as bar:
+        bar.phase("snapshot", t("render.phase.snapshot", lang))
+        snap, people = build_snapshot(data_dir, out_dir, column_map=column_map, as_of=as_of)
+        bar.done("snapshot")
+        return _render(snap, people, out_dir, bar, reps=reps, lang=lang, workers=workers, scheduler=scheduler,
+                       force=force, pdf=pdf, max_items=max_items, from_store=from_store, store_url=store_url,
+                       isolation=isolation, max_reports=max_reports)
+
+
+def _render(snap: Path, people: pd.DataFrame, out_dir: Path, bar: BatchProgress, *, reps: Sequence[str] | None,
+            lang: str, workers: int | None, scheduler: str | None, force: bool, pdf: bool, max_items: int,
+            from_store: bool, store_url: str | None, isolation: str, max_reports: int) -> BatchReport:
+    """Plan and run the jobs of :func:`render_idps`, then write the index (also when interrupted)."""
     known = people["rep_id"].astype(str).tolist()
     chosen = list(dict.fromkeys(str(r).strip() for r in reps if str(r).strip())) if reps else known
     unknown = [r for r in chosen if r not in known]
@@ -178,11 +205,17 @@ def render_idps(
                               "store_url": str(store_url or "")},
         title=lambda r: f"{t('idp.title', lang)} · {names.get(r, r)}",
         filename=lambda r: paths.safe_filename(f"idp_{r}_{lang}"), force=force, volatile=("snapshot",),
-        pdf=pdf,
+        pdf=pdf, preload=snap.resolve(),
     )
-    results = render.run_batch(jobs, workers=workers, scheduler=scheduler, progress=progress,
-                               log=out_dir / "render.log")
+    index = partial(render.write_index, people=people, out_dir=out_dir, lang=lang, current=jobs[0].fingerprint,
+                    title=t("render.idp_index_title", lang))
+    try:
+        remote = partial(cluster.run_on_cluster, address=scheduler, isolation=isolation,
+                         max_reports=max_reports) if scheduler else None
+        results = render.run_batch(jobs, workers=workers, remote=remote, progress=bar,
+                                   log=out_dir / "render.log", isolation=isolation, max_reports=max_reports)
+    except render.BatchInterrupted as stop:
+        index(stop.results)
+        raise
     pdfs = [Path(r.pdf) for r in results if "pdf" in r.wrote]
-    index = render.write_index(results, people.assign(rep_id=people["rep_id"].astype(str)), out_dir,
-                               lang=lang, title=t("render.idp_index_title", lang))
-    return BatchReport(results, index, pdfs, snap)
+    return BatchReport(results, index(results), pdfs, snap)

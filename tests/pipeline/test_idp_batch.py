@@ -293,3 +293,56 @@ def test_kill_9_leaves_no_worker_or_browser_and_a_rerun_completes(tmp_path):
             info = subprocess.run(["pdfinfo", str(html.with_suffix(".pdf"))], capture_output=True, text=True).stdout
             assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= 1
     assert not list(out.glob("*.part"))
+
+
+def test_the_index_keeps_reports_of_earlier_runs_in_every_language(batch, tmp_path):
+    """`--reps X --lang en` after an en + zh run: every rep and both languages are still listed."""
+    out = tmp_path / "copy"
+    shutil.copytree(batch[0], out)
+    zh = render_idps(paths.SAMPLE_DIR, out, lang="zh", reps=["R004", "R005"], workers=1, pdf=False, progress=False)
+    assert zh.counts()["rendered"] == 2
+    res = CliRunner().invoke(main, ["idp", "render", "--out", str(out), "--reps", "R006", "--lang", "en",
+                                    "--no-pdf", "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    index = (out / "index.html").read_text(encoding="utf-8")
+    reps = pd.read_csv(paths.SAMPLE_DIR / "reps.csv")
+    current = reps.loc[reps["leave_date"].isna(), "rep_id"].tolist()
+    listed = sorted(re.findall(r'href="(idp_R\d+_(?:en|zh))\.html"', index))
+    assert listed == sorted([f"idp_{r}_en" for r in current] + ["idp_R004_zh", "idp_R005_zh"])
+    assert f"{len(current) + 2} reports, 0 failed." in index
+    assert index.count(">Chinese<") == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals the Linux way")
+def test_ctrl_c_keeps_every_finished_report_and_the_index_lists_exactly_those(tmp_path):
+    """Ctrl-C (SIGINT to the terminal's process group) mid-batch: exit 130, finished reports kept and listed."""
+    from playbook.pipeline.batch import read_meta
+
+    out, reps = tmp_path / "out", ["R004", "R005", "R006", "R007"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(paths.ROOT), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "playbook", "idp", "render", "--out", str(out), "--reps", ",".join(reps),
+           "--workers", "1"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not any(read_meta(out / f"idp_{r}_en.html") for r in reps):
+            assert proc.poll() is None and time.monotonic() < deadline, "the render ended before its first report"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "Interrupted" in err and "Traceback" not in err
+    finished = sorted(r for r in reps if (out / f"idp_{r}_en.html").exists() and read_meta(out / f"idp_{r}_en.html"))
+    assert 0 < len(finished) < len(reps)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert sorted(re.findall(r'href="idp_(R\d+)_en\.html"', index)) == finished
+    printed = sorted(r for r in reps if pdf_is_fresh(out / f"idp_{r}_en.html"))
+    assert sorted(re.findall(r'href="idp_(R\d+)_en\.pdf"', index)) == printed
+    assert not list(out.glob("*.part"))
+    again = render_idps(paths.SAMPLE_DIR, out, reps=reps, lang="en", workers=1, progress=False, pdf=False)
+    assert {r.rep_id for r in again.results if r.status == "rendered"} == set(reps) - set(finished)

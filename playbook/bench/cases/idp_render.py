@@ -1,25 +1,34 @@
-"""Benchmark of the IDP batch: N reports from one snapshot vs the naive way.
+"""Benchmark of the IDP batch: N reports from one snapshot vs the naive way, and warm vs fresh kernels.
 
 Naive way (measured in the same run): per rep, the ``papermill`` command on the
 interactive notebook (which re-reads and recomputes everything from the raw data),
 then ``jupyter nbconvert --to html --no-input``. It is timed on a few reps and scaled
 to N (the task name says so); the kit renders all N.
+
+Engines (``idp_engine``, same run): the sample batch with PDFs on 2 workers, warm
+kernels (the default) against a fresh kernel per report (``--isolation fresh``), and
+the warm cost per report against the fresh-kernel floor (start a kernel, import
+pandas and matplotlib, shut it down; two at a time, as two workers would).
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from playbook.bench import Result
-from playbook.core.paths import NOTEBOOKS_DIR
-from playbook.data.sample import generate, write_tables
-from playbook.pipeline.idp_batch import render_idps
+import pandas as pd
+from jupyter_client.manager import KernelManager
 
-__all__ = ["CASES", "naive_render"]
+from playbook.bench import Result
+from playbook.core.paths import NOTEBOOKS_DIR, SAMPLE_DIR
+from playbook.data.sample import generate, write_tables
+from playbook.pipeline.idp_batch import build_snapshot, render_idps
+
+__all__ = ["CASES", "kernel_floor", "naive_render"]
 
 
 def naive_render(data_dir: Path, rep_ids: list[str], out: Path) -> float:
@@ -66,6 +75,50 @@ def _bench_render(scale: float) -> list[Result]:
     return results
 
 
+def kernel_floor(kernels: int = 3) -> float:
+    """Seconds to start a kernel, import pandas and matplotlib in it and shut it down (mean of ``kernels``)."""
+    start = time.perf_counter()
+    for _ in range(kernels):
+        km = KernelManager(kernel_name="python3")
+        km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=120)
+        kc.execute_interactive("import pandas, matplotlib.pyplot", timeout=120)
+        kc.stop_channels()
+        km.shutdown_kernel()
+    return (time.perf_counter() - start) / kernels
+
+
+def _bench_engines(scale: float) -> list[Result]:
+    n = 24 if scale >= 1 else 6
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        snap, _ = build_snapshot(SAMPLE_DIR, tmp / "fresh")  # built once, outside the timings
+        shutil.copytree(snap, tmp / "warm" / "snapshot")
+        seconds, failed = {}, 0
+        for isolation in ("fresh", "warm"):
+            start = time.perf_counter()
+            batch = render_idps(SAMPLE_DIR, tmp / isolation, reps=None if n == 24 else _first_reps(n), workers=2,
+                                force=True, progress=False, isolation=isolation)
+            seconds[isolation] = time.perf_counter() - start
+            failed += len(batch.failed)
+        floor = kernel_floor() / 2  # two workers start kernels side by side
+    note = f", {failed} FAILED" if failed else ""
+    return [
+        Result(f"IDP batch, warm kernels: {n} reports HTML+PDF, 2 workers{note}", n, seconds["warm"],
+               "same batch, a fresh kernel per report (--isolation fresh)", seconds["fresh"]),
+        Result("IDP batch, warm kernels: seconds per report", n, seconds["warm"] / n,
+               "fresh-kernel floor per report (start, import pandas+matplotlib, shut down; 2 in parallel)", floor),
+    ]
+
+
+def _first_reps(n: int) -> list[str]:
+    reps = pd.read_csv(SAMPLE_DIR / "reps.csv")
+    return reps.loc[reps["leave_date"].isna(), "rep_id"].head(n).tolist()
+
+
 CASES = {
     "idp_render": (_bench_render, 70.0, 1.0),
+    "idp_engine": (_bench_engines, 1.0, 0.25),
 }

@@ -1,0 +1,46 @@
+"""What a warm kernel runs between reports (imported inside the kernel by :mod:`playbook.pipeline.engine`).
+
+:func:`warm` runs once per kernel, after the template's imports: it keeps the
+snapshot in memory (:func:`playbook.pipeline.batch.preload_snapshot`) and saves
+matplotlib's settings as a fresh kernel has them after those imports. :func:`reset`
+runs before every report: it empties the user namespace (imported modules stay
+loaded, so the template's imports cost nothing), closes every figure, restores the
+saved matplotlib settings and restarts the execution count, so a report sees what a
+fresh kernel would show it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from IPython import get_ipython
+
+from playbook.pipeline import batch
+
+__all__ = ["reset", "warm"]
+
+_SAVED: dict[str, Any] = {}
+
+
+def warm(preload: str = "") -> None:
+    """Keep the snapshot ``preload`` (a folder; empty for none) in memory; save matplotlib's settings."""
+    if preload:
+        batch.preload_snapshot(preload)
+    mpl = sys.modules.get("matplotlib")
+    _SAVED["rc"] = dict(mpl.rcParams) if mpl is not None else None
+
+
+def reset() -> None:
+    """Make the kernel look fresh to the next report (see the module's docstring)."""
+    shell = get_ipython()
+    shell.reset(new_session=True)  # a new history session: line numbers start again at 1
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
+    mpl = sys.modules.get("matplotlib")
+    if mpl is not None:
+        if _SAVED.get("rc") is None:  # matplotlib came in with an earlier report: defaults then
+            _SAVED["rc"] = dict(mpl.rcParamsDefault)
+        mpl.rcParams.update(_SAVED["rc"])
+    shell.execution_count = 1
