@@ -17,6 +17,11 @@ identity). Roles come from the data (:func:`roles`): a rep is the row of ``reps`
 the reps whose ``manager_id`` is theirs; HR is a configured list (``--hr`` or
 ``$PLAYBOOK_HR_USERS``).
 
+Who may see a rep's plan, history, figures and reports is one rule, :func:`may_see`: the
+rep themselves, every supervisor above them along the ``manager_id`` chain (direct and
+indirect reports: a regional manager sees the teams of their team leads) and HR. Nobody
+else, and nobody at all without identity: an anonymous page shows no plan.
+
 Examples
 --------
 >>> import pandas as pd
@@ -26,6 +31,8 @@ Examples
 ('R1', ['R2', 'R3'], False)
 >>> refusal(boss, "agreed_by_supervisor", "R2"), refusal(boss, "agreed_by_rep", "R2")
 (None, 'not_own_plan')
+>>> may_see(boss, "R3"), may_see(roles("r2", reps), "R3"), may_see(roles("", reps), "R2")
+(True, False, False)
 """
 
 from __future__ import annotations
@@ -55,6 +62,8 @@ __all__ = [
     "roles",
     "refusal",
     "may_edit",
+    "may_see",
+    "visible_reps",
 ]
 
 DEFAULT_USER_HEADER = "X-Forwarded-User"
@@ -255,13 +264,18 @@ def server_env(*, trusted_proxy: bool = False, user_header: str = DEFAULT_USER_H
 
 @dataclass(frozen=True)
 class Roles:
-    """What a user is in the data: their ``rep_id`` (or None), their direct ``reports``, ``hr`` or not."""
+    """What a user is in the data: their ``rep_id`` (or None), their direct ``reports``, ``hr`` or not.
+
+    ``team`` is every rep below them along the ``manager_id`` chain (direct and indirect
+    reports): whose plans they may see (:func:`may_see`).
+    """
 
     user: str = ""
     rep_id: str | None = None
     name: str = ""
     reports: frozenset[str] = field(default_factory=frozenset)
     hr: bool = False
+    team: frozenset[str] = field(default_factory=frozenset)
 
 
 def roles(user: str, reps: pd.DataFrame, *, hr_users: Iterable[str] = (), login_column: str = "login") -> Roles:
@@ -269,14 +283,16 @@ def roles(user: str, reps: pd.DataFrame, *, hr_users: Iterable[str] = (), login_
 
     The user is the rep whose ``login_column`` (when ``reps`` has it, else ``rep_id``)
     equals ``user``, ignoring case and surrounding spaces; a login found on more than one
-    row is nobody's. Their reports are the reps whose ``manager_id`` is their ``rep_id``.
+    row is nobody's. Their reports are the reps whose ``manager_id`` is their ``rep_id``;
+    their team, the reports and, recursively, the reports' reports (a loop in the data
+    ends where it closes; the user is never in their own team).
 
     Examples
     --------
-    >>> reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Li", "Wu"], "manager_id": [None, "R1"],
-    ...                      "login": ["li@corp", "wu@corp"]})
+    >>> reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "name": ["Li", "Wu", "Qi"],
+    ...                      "manager_id": [None, "R1", "R2"], "login": ["li@corp", "wu@corp", "qi@corp"]})
     >>> roles("LI@corp", reps)
-    Roles(user='LI@corp', rep_id='R1', name='Li', reports=frozenset({'R2'}), hr=False)
+    Roles(user='LI@corp', rep_id='R1', name='Li', reports=frozenset({'R2'}), hr=False, team=frozenset({'R2', 'R3'}))
     >>> roles("R1", reps).rep_id is None, roles("hr", reps, hr_users=["HR"]).hr
     (True, True)
     """
@@ -291,9 +307,21 @@ def roles(user: str, reps: pd.DataFrame, *, hr_users: Iterable[str] = (), login_
         return Roles(user=user, hr=hr)
     rep_id = str(match["rep_id"].iloc[0])
     name = str(match["name"].iloc[0]) if "name" in match else ""
-    managers = reps["manager_id"].astype("string") if "manager_id" in reps else pd.Series(dtype="string")
-    reports = frozenset(reps.loc[managers == rep_id, "rep_id"].astype(str))
-    return Roles(user=user, rep_id=rep_id, name=name, reports=reports, hr=hr)
+    managers = (reps["manager_id"].astype("string").str.strip() if "manager_id" in reps
+                else pd.Series(pd.NA, index=reps.index, dtype="string"))
+    below: dict[str, set[str]] = {}
+    for rep, boss in zip(reps["rep_id"].astype(str).str.strip(), managers, strict=True):
+        if not pd.isna(boss):
+            below.setdefault(str(boss), set()).add(rep)
+    reports = frozenset(below.get(rep_id, ()))
+    team: set[str] = set()
+    todo = list(reports)
+    while todo:  # down the manager_id chain; a loop stops at a rep already seen
+        rep = todo.pop()
+        if rep != rep_id and rep not in team:
+            team.add(rep)
+            todo.extend(below.get(rep, ()))
+    return Roles(user=user, rep_id=rep_id, name=name, reports=reports, hr=hr, team=frozenset(team))
 
 
 _NEEDS = {"agreed_by_rep": "not_own_plan", "agreed_by_supervisor": "not_direct_report", "archived_by_hr": "not_hr"}
@@ -329,3 +357,35 @@ def may_edit(who: Roles, plan_rep_id: str) -> bool:
     (True, False)
     """
     return bool(who.user) and (who.hr or who.rep_id == str(plan_rep_id) or str(plan_rep_id) in who.reports)
+
+
+def may_see(who: Roles, rep_id: object) -> bool:
+    """Return True when ``who`` may see the plan, history, figures and reports of ``rep_id``.
+
+    The rule of every per-rep view: the rep themselves, a supervisor above them (their
+    :attr:`Roles.team`, direct and indirect reports) and HR. Nobody without identity, and
+    nobody the data do not know (a login that is no rep and not on the HR list).
+
+    Examples
+    --------
+    >>> boss = Roles("li", rep_id="R1", reports=frozenset({"R2"}), team=frozenset({"R2", "R3"}))
+    >>> [may_see(boss, r) for r in ("R1", "R2", "R3", "R4")]
+    [True, True, True, False]
+    >>> may_see(Roles("R4", rep_id="R4"), "R4"), may_see(Roles("hr", hr=True), "R9"), may_see(Roles(), "R1")
+    (True, True, False)
+    """
+    if not who.user or rep_id is None:
+        return False
+    rep = str(rep_id).strip()
+    return bool(rep) and (who.hr or rep == who.rep_id or rep in who.team)
+
+
+def visible_reps(who: Roles, rep_ids: Iterable[object]) -> list[str]:
+    """Return the reps of ``rep_ids`` (in their order) that ``who`` may see (:func:`may_see`).
+
+    Examples
+    --------
+    >>> visible_reps(Roles("R2", rep_id="R2"), ["R1", "R2", "R3"]), visible_reps(Roles(), ["R1"])
+    (['R2'], [])
+    """
+    return [str(r) for r in rep_ids if may_see(who, r)]

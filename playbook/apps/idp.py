@@ -15,8 +15,12 @@ per line), the resources and the review date. Rows can be added and removed.
   (:mod:`playbook.apps.identity`: an authenticating proxy's header with
   ``playbook app --trusted-proxy``, or Jupyter Server's login); roles come from the data:
   the rep signs their own plan, their direct supervisor (``reps.manager_id``) signs as
-  supervisor, HR (``--hr`` / ``$PLAYBOOK_HR_USERS``) archives. Without identity the form is
-  read-only and says how to enable it.
+  supervisor, HR (``--hr`` / ``$PLAYBOOK_HR_USERS``) archives. Without identity the form
+  shows no plan and says how to enable identity.
+- **Who sees what** (:func:`playbook.apps.identity.may_see`): the rep picker offers only the
+  reps the user may see (themselves, their direct and indirect reports, everyone for HR),
+  and every path that shows a rep's plan, history, draft or download checks the same rule,
+  so a crafted picker value shows nothing.
 - **Save** stores the plan as a new version with the logged-in user as author and shows
   the version number (:class:`playbook.pipeline.store.Store`). The button is disabled while
   saving, and each submission carries a client token of this form: a double click or a
@@ -309,11 +313,11 @@ class IdpForm(Downloads):
         self.roles = ident.roles(self.identity.user, reps, hr_users=self.hr_users)
         self._show_identity()
         reps = overview.current_reps(reps, as_of=when)
-        self.rep_ids = reps["rep_id"].astype(str).tolist()
+        self.rep_ids = reps["rep_id"].astype(str).tolist()  # every current rep: what a plan may name
         names = reps["name"].astype(str).tolist() if "name" in reps else self.rep_ids
         self.rep.options = [(t("app_idp.pick_rep", self.lang), None)] + [
-            (f"{r} · {n}", r) for r, n in zip(self.rep_ids, names, strict=True)]
-        self.rep.disabled = False
+            (f"{r} · {n}", r) for r, n in zip(self.rep_ids, names, strict=True) if ident.may_see(self.roles, r)]
+        self.rep.disabled = len(self.rep.options) == 1  # nobody to show: no identity, or nobody in the data
 
     def _library(self, plan_lang: str) -> pd.DataFrame:
         return present_idp.catalogue_frame(self.catalogue, lang=plan_lang)
@@ -322,13 +326,33 @@ class IdpForm(Downloads):
     def _rep_changed(self, change: dict) -> None:
         self.pick(change["new"])
 
+    def _hidden(self, rep_id: object, box: W.HTML) -> bool:
+        """Return True (and say why in ``box``) when the user may not see ``rep_id`` (:func:`~ident.may_see`)."""
+        if ident.may_see(self.roles, rep_id):
+            return False
+        box.value = _box(t("app_idp.not_visible", self.lang, user=self.identity.user, rep=rep_id)
+                         if self.identity.user else t("app_idp.no_identity", self.lang), "warn")
+        return True
+
+    def _clear(self) -> None:
+        """Show no plan: empty the editor and everything read from the store, hide it."""
+        self.base = self.saved = None
+        self.plan_id = self.version = self.status = None
+        self.rows, self.review_rows = [], []
+        self.rows_box.children = self.review_box.children = ()
+        for box in (self.source, self.header, self.preview, self.state, self.history, self.audit):
+            box.value = ""
+        self.editor.layout.display = "none"
+
     def pick(self, rep_id: str | None) -> bool:
-        """Show the rep's latest stored plan, else the draft from the data; return True when shown."""
+        """Show the rep's latest stored plan, else the draft from the data; return True when shown.
+
+        A rep the user may not see (:func:`playbook.apps.identity.may_see`) shows nothing.
+        """
         for box in (self.problem, self.check, self.save_status, self.sign_status, self.review_status, self.download):
             box.value = ""
-        if not rep_id:
-            self.editor.layout.display = "none"
-            self.source.value = ""
+        if not rep_id or self._hidden(rep_id, self.problem):
+            self._clear()
             return False
         try:
             stored = self.store().plans(str(rep_id))
@@ -363,6 +387,8 @@ class IdpForm(Downloads):
         rep_id = self.rep.value
         if not rep_id:
             self.review_status.value = _box(t("app_idp.pick_first", self.lang), "warn")
+            return False
+        if self._hidden(rep_id, self.review_status):
             return False
         try:
             start = next_plan_start_levels(self.store(), str(rep_id))

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from playbook.apps import download_html
+from playbook.apps import identity as ident
 from playbook.apps.idp_parts import _box, _failure, plan_page_html
 from playbook.core import paths
 from playbook.core.errors import PlaybookError
@@ -41,6 +42,9 @@ class Downloads:
         if self.base is None:
             raise PlaybookError(t("app_idp.pick_first", self.lang))
         plan = self.saved if self.saved is not None else self.current_plan()
+        if not ident.may_see(self.roles, plan.rep_id):  # the same rule as the picker's
+            raise PlaybookError(t("app_idp.not_visible", self.lang, user=self.identity.user, rep=plan.rep_id)
+                                if self.identity.user else t("app_idp.no_identity", self.lang))
         history = self.store().history(self.plan_id) if self.plan_id is not None else None
         page = plan_page_html(plan, lang=self.lang, status=self.status or "", version=self.version,
                               history=history)

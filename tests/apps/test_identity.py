@@ -10,7 +10,7 @@ from tornado.httputil import HTTPHeaders
 
 from playbook import cli
 from playbook.apps import identity
-from playbook.apps.identity import Identity, Roles, may_edit, refusal, request_identity, roles
+from playbook.apps.identity import Identity, Roles, may_edit, may_see, refusal, request_identity, roles, visible_reps
 from playbook.core import paths
 
 REPS = pd.DataFrame({
@@ -107,8 +107,9 @@ def test_hr_users_come_from_the_environment_by_default(monkeypatch):
 # --------------------------------------------------------------------------- the roles
 
 def test_roles_from_rep_id_direct_reports_and_the_hr_list():
-    assert roles("R1", REPS, hr_users=["hr"]) == Roles("R1", "R1", "Li", frozenset({"R2", "R3"}), False)
-    assert roles(" r2 ", REPS) == Roles("r2", "R2", "Wu", frozenset({"R4"}), False)
+    assert roles("R1", REPS, hr_users=["hr"]) == Roles("R1", "R1", "Li", frozenset({"R2", "R3"}), False,
+                                                       team=frozenset({"R2", "R3", "R4"}))
+    assert roles(" r2 ", REPS) == Roles("r2", "R2", "Wu", frozenset({"R4"}), False, team=frozenset({"R4"}))
     assert roles("hr", REPS, hr_users=["HR"]) == Roles("hr", hr=True)
     assert roles("", REPS, hr_users=[""]) == Roles() and roles("nobody", REPS) == Roles("nobody")
 
@@ -165,3 +166,29 @@ def test_playbook_app_passes_the_identity_settings_to_voila(monkeypatch):
     assert env_plain[identity.ENV_TRUSTED_PROXY] == "" and env_trusted[identity.ENV_TRUSTED_PROXY] == "1"
     assert (env_trusted[identity.ENV_USER_HEADER], env_trusted[identity.ENV_HR_USERS]) == (
         "X-Remote-User", "hr.wu,hr.li")
+
+
+# --------------------------------------------------------------------------- who may see whom
+
+@pytest.mark.parametrize(("user", "seen"), [
+    ("R1", ["R1", "R2", "R3", "R4"]),   # R2 and R3 report to R1, R4 to R2: an indirect report
+    ("R2", ["R2", "R4"]),               # a supervisor: themselves and their direct report
+    ("R3", ["R3"]),                     # a rep: themselves only
+    ("R4", ["R4"]),
+    ("hr", ["R1", "R2", "R3", "R4", "R9"]),  # HR: everyone, even a rep the data do not list
+    ("stranger", []),                   # a login that is nobody in the data
+    ("", []),                           # no identity: nobody
+], ids=["top", "supervisor", "rep", "leaf", "hr", "unknown", "anonymous"])
+def test_who_may_see_whom(user, seen):
+    who = roles(user, REPS, hr_users=["hr"])
+    assert visible_reps(who, ["R1", "R2", "R3", "R4", "R9"]) == seen
+
+
+def test_may_see_refuses_empty_and_odd_values_and_survives_a_loop_in_the_data():
+    looped = pd.DataFrame({"rep_id": ["A", "B", "C", "D"], "manager_id": ["C", "A", "B", None]})
+    a = roles("A", looped)                                # A -> B -> C -> A: the loop ends, A is not their own report
+    assert (a.reports, a.team) == (frozenset({"B"}), frozenset({"B", "C"}))
+    assert [may_see(a, r) for r in ("A", "B", "C", "D", None, "", " B ")] == [True, True, True, False, False,
+                                                                               False, True]
+    assert not may_see(Roles(rep_id="R1"), "R1")         # a role without a user is nobody's
+    assert roles("R3", REPS.drop(columns="manager_id")) == Roles("R3", "R3", "Zhao")

@@ -11,6 +11,7 @@ Who is logged in comes from the server (``playbook.apps.identity``); the sample 
 ``login`` column, so a login is a ``rep_id``: ``R001`` is 那振宇, R004's direct supervisor.
 """
 
+import dataclasses
 import datetime
 import re
 import sqlite3
@@ -19,6 +20,7 @@ import time
 
 import pandas as pd
 import pytest
+import traitlets
 from voila_harness import VIEWPORT
 
 from playbook import idp
@@ -90,7 +92,10 @@ def test_picking_a_rep_without_a_plan_shows_the_data_draft(form):
     assert form.plan_date.value == datetime.date(2025, 9, 30)
     assert form.editor.layout.display == "flex" and not form.dirty()
     assert "董文斌" in form.header.value and "销售专员" in form.header.value and form.preview.value == ""
-    assert form.rep.options[0] == (t("app_idp.pick_rep", "en"), None) and len(form.rep.options) == 1 + 24
+    # R001 sees himself and the 8 reps of reps.csv whose manager_id is R001 (he has no indirect reports)
+    assert form.rep.options[0] == (t("app_idp.pick_rep", "en"), None)
+    assert [v for _, v in form.rep.options[1:]] == ["R001", "R002", "R003", "R004", "R005", "R006", "R007",
+                                                    "R022", "R023"]
 
 
 def test_the_form_gives_back_the_plan_it_shows(form):
@@ -119,18 +124,17 @@ def test_validate_lists_every_problem_at_once(form):
     assert form.validate().empty and "No problem found" in form.check.value
 
 
-def test_without_identity_the_form_is_read_only_and_says_how_to_enable_it(make_form, store_url):
+def test_without_identity_the_form_shows_no_plan_and_says_how_to_enable_identity(make_form, form, store_url):
+    form.save()                                           # a plan saved by someone logged in
     f = make_form(user="")
-    f.rep.value = REP
-    assert "Nobody is logged in" in _text(f.who.value) and "playbook app --trusted-proxy" in _text(f.who.value)
+    assert "Nobody is logged in, so no plan is shown" in _text(f.who.value)
+    assert "playbook app --trusted-proxy" in _text(f.who.value)
+    assert f.rep.options == ((t("app_idp.pick_rep", "en"), None),) and f.rep.disabled
     buttons = [f.save_button, f.record_button, *f.sign_buttons.values()]
     assert [b.disabled for b in buttons] == [True] * 5
-    assert f.save() is None and "Nobody is logged in" in _text(f.save_status.value)
-    assert f.save_button.disabled is True and Store(store_url).plans().empty
-    with Store(store_url) as store:                       # a plan saved by someone logged in
-        store.create_plan(f.base, author=BOSS)
-    f.pick(REP)
-    assert f.sign("agreed_by_rep") is None and "Nobody is logged in" in _text(f.sign_status.value)
+    assert f.pick(REP) is False and "Nobody is logged in" in _text(f.problem.value)   # a crafted value
+    assert f.base is None and f.rows == [] and f.editor.layout.display == "none" and "董文斌" not in _everything(f)
+    assert f.save() is None and f.sign("agreed_by_rep") is None and f.new_plan() is False
     assert Store(store_url).history(1)["status"].tolist() == ["draft"]
 
 
@@ -140,11 +144,62 @@ def test_the_form_says_who_is_logged_in_and_as_what(make_form):
     hr = make_form(user="hr.li", hr=("hr.li",))
     assert _text(hr.who.value) == "Logged in as hr.li (set by the server): HR."
     stranger = make_form(user="guest")
-    assert "not a rep, supervisor or HR in the data" in _text(stranger.who.value)
-    stranger.rep.value = REP
-    assert stranger.save() is None
-    assert ("You (guest) may not change the plan of R004: only the rep, their direct supervisor or HR. "
-            "Nothing was stored.") in _text(stranger.save_status.value)
+    assert "not a rep, supervisor or HR in the data: no plan is shown" in _text(stranger.who.value)
+    assert len(stranger.rep.options) == 1 and stranger.pick(REP) is False
+    assert ("You (guest) may not see the plan of R004: a plan is seen by its rep, their supervisors (direct and "
+            "indirect) and HR only. Nothing of it is shown.") == _text(stranger.problem.value)
+    assert stranger.save() is None and "Choose a rep" in _text(stranger.save_status.value)
+
+
+def _everything(f: IdpForm) -> str:
+    """Every text the form shows: its HTML boxes, the picker's labels and the values of the plan's widgets."""
+    boxes = [f.who, f.source, f.problem, f.header, f.preview, f.state, f.history, f.audit, f.check,
+             f.save_status, f.sign_status, f.review_status, f.download, f.review_help]
+    rows = [str(w.value) for r in f.rows for w in (r.competency, r.why, r.typed, r.resources)]
+    return " ".join([b.value for b in boxes] + [label for label, _ in f.rep.options] + rows + [f.strengths.value])
+
+
+# --------------------------------------------------------------------------- who sees what
+
+def test_a_rep_sees_only_their_own_plan_whatever_the_picker_is_sent(form, make_form):
+    form.save()                                           # R005's supervisor saves a plan of R005 too
+    form.rep.value = "R005"
+    form.rows[0].typed.value = "Secret step of R005"
+    form.save()
+    rep = make_form(user=REP)
+    assert rep.rep.options == ((t("app_idp.pick_rep", "en"), None), (f"{REP} · 董文斌", REP))
+    with pytest.raises(traitlets.TraitError):             # the widget refuses a value it does not offer ...
+        rep.rep.value = "R005"
+    rep.rep.value = REP
+    assert "Showing the stored plan 1, version 1" in _text(rep.source.value)
+    assert rep.pick("R005") is False                      # ... and the form refuses it if it gets one anyway
+    shown = _everything(rep)
+    assert "You (R004) may not see the plan of R005" in shown
+    assert "李彬洋" not in shown and "Secret step" not in shown and "Plan 2" not in shown
+    assert rep.base is None and rep.plan_id is None and rep.editor.layout.display == "none"
+    assert rep.save() is None and rep.sign("agreed_by_rep") is None and rep.prepare_download() is False
+    assert Store(form.store_url).history(2)["status"].tolist() == ["draft"]
+    rep.rep.value = REP
+    rep.rep.value = None
+    rep.rep.options = [*rep.rep.options, ("R005", "R005")]  # a tampered picker: the new plan and download refuse
+    rep.rep.value = "R005"
+    assert rep.new_plan() is False and "may not see the plan of R005" in _text(rep.review_status.value)
+    rep.base = form.saved                                  # even a plan of R005 in the form is not downloaded
+    assert rep.prepare_download() is False and "may not see the plan of R005" in _text(rep.download.value)
+
+
+def test_hr_sees_everyone_and_a_supervisor_sees_indirect_reports(sample, make_form, store_url):
+    assert len(make_form(user="hr.li", hr=("hr.li",)).rep.options) == 1 + 24   # every current rep
+    ds, evidence = sample
+    reps = ds.reps.copy()
+    reps.loc[reps["rep_id"] == "R008", "manager_id"] = BOSS  # R008's team now reports to R001 through R008
+    chained = IdpForm("data/sample", lang="en", store_url=store_url, dataset=dataclasses.replace(ds, reps=reps),
+                      evidence=evidence, user=BOSS, hr_users=())
+    seen = [v for _, v in chained.rep.options[1:]]
+    assert seen == ["R001", *[f"R{i:03d}" for i in range(2, 15)], "R022", "R023", "R024"]
+    assert chained.pick("R011") and "彭伟新" in chained.header.value   # an indirect report: seen ...
+    assert chained.save() is None and "may not change the plan of R011" in _text(chained.save_status.value)
+    assert chained.pick("R016") is False                  # ... another region's rep: not
 
 
 def test_save_needs_a_valid_plan(form, store_url):
@@ -292,8 +347,7 @@ def test_chinese_form(make_form):
     assert f.save() is None and "计划中有 1 个问题" in _text(f.check.value)
     assert "当前登录：R001" in _text(f.who.value)
     nobody = make_form(lang="zh", user="")
-    nobody.rep.value = REP
-    assert nobody.save() is None and "当前无人登录" in _text(nobody.save_status.value)
+    assert nobody.pick(REP) is False and "当前无人登录，因此不显示任何计划" in _text(nobody.problem.value)
 
 
 def test_a_bad_data_folder_is_a_readable_problem(tmp_path):
@@ -451,6 +505,11 @@ def _open(page, url, rep_label, lang="en"):
     rep.select_option(label=rep.locator("option", has_text=rep_label).text_content())
 
 
+def _options(select):
+    """The labels of a select's options (nbsp, as the page shows spaces, read as spaces)."""
+    return [o.text_content().replace("\xa0", " ") for o in select.locator("option").all()]
+
+
 def _status(page, text):
     page.locator(".pb-message", has_text=text).first.wait_for(timeout=60000)
 
@@ -605,13 +664,19 @@ class TestInBrowser:
         rows = [r.inner_text().split("\t") for r in audit.locator("tbody tr").all()]
         assert [(r[1], r[2], r[3]) for r in rows] == [(BOSS, "Saved", "1"), (REP, "Signed: Agreed by the rep", "2")]
         screenshot(page, "1_signed")
+        # the picker offers R004 only; a value for R005 forced into the page shows nothing of R005
         rep = page.get_by_label("Rep", exact=True)
-        rep.select_option(label=rep.locator("option", has_text="R005").text_content())
-        _status(page, "Showing the stored plan 2, version 1")
-        page.get_by_role("button", name="Rep agrees").click()
-        _status(page, "Only R005 can take the step “Agreed by the rep” on their own plan; you are logged in as R004. "
-                      "Nothing was stored.")
-        screenshot(page, "2_refused")
+        assert _options(rep) == ["— choose a rep —", "R004 · 董文斌"]
+        rep.evaluate("""select => {
+            const forged = document.createElement("option");
+            forged.textContent = "R005"; forged.value = "R005";
+            select.appendChild(forged); select.value = "R005";
+            select.dispatchEvent(new Event("change", {bubbles: true}));
+        }""")
+        time.sleep(3)                                     # let the kernel answer, if it shows anything
+        shown = page.locator("body").inner_text()
+        assert "李彬洋" not in shown and "plan 2" not in shown.lower() and "Traceback" not in shown
+        screenshot(page, "2_forged")
         with Store(store_url) as store:
             assert store.history(1)[["version", "status", "author"]].values.tolist() == [
                 [1, "draft", BOSS], [2, "agreed_by_rep", REP]]
@@ -700,20 +765,17 @@ class TestInBrowser:
         print(f"browser two pages, conflict: {time.monotonic() - started:.1f} s")
 
 
-    def test_browser_chinese_without_identity_is_read_only(self, plain_server, browser, screenshot):
-        """No --trusted-proxy: a header sent by the client is nobody's word; save and sign are disabled."""
+    def test_browser_chinese_without_identity_shows_no_plan(self, plain_server, browser, screenshot):
+        """No --trusted-proxy: a header sent by the client is nobody's word; no plan is shown, nothing can be done."""
         started = time.monotonic()
         page = _as(browser, "R011")
-        _open(page, plain_server[0], "R011", lang="zh")
-        _status(page, "还没有已保存的计划")
-        for label in ("发展原因", "目前水平", "期望水平", "措施库中的措施", "其他措施", "所需资源", "评估时间"):
-            assert page.get_by_label(label, exact=True).count() >= 1, label
+        page.goto(f"{plain_server[0]}/?lang=zh", timeout=90000)
         _status(page, "当前无人登录")
         assert "playbook app --trusted-proxy" in page.locator(".pb-message", has_text="当前无人登录").inner_text()
-        for name in ("保存", "员工确认", "上级确认", "人力资源部存档", "记录评估"):
-            assert page.get_by_role("button", name=name).is_disabled(), name
-        assert page.get_by_label("有待发展项目", exact=True).count() >= 1
-        assert page.locator("table.idp-header th", has_text="直接上级").count() == 1
-        assert "Traceback" not in page.content()
+        rep = page.get_by_label("销售代表", exact=True)
+        assert rep.is_disabled() and _options(rep) == ["— 请选择销售代表 —"]
+        assert page.get_by_role("button", name="保存").count() == 0 or not page.get_by_role("button",
+                                                                                          name="保存").is_visible()
+        assert "彭伟新" not in page.locator("body").inner_text() and "Traceback" not in page.content()
         screenshot(page)
         print(f"browser zh: {time.monotonic() - started:.1f} s")
