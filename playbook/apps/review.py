@@ -2,6 +2,12 @@
 
 Binds :mod:`playbook.targets.review` to a few controls (as-of date, team). The app notebook
 ``notebooks/apps/weekly_review.ipynb`` is two cells.
+
+The team sections (attainment, funnel, stuck deals, sleeping accounts) are the team
+meeting's material. The IDP reviews due come from people's development plans: they list
+only the reps the logged-in user may see (:func:`playbook.apps.identity.may_see`: the rep,
+their supervisors, HR), and nothing without identity (the server injects ``user`` as it
+does for the IDP form).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import ipywidgets as W
 import pandas as pd
 from IPython.display import HTML
 
+from playbook.apps import identity as ident
 from playbook.apps import render_outputs
 from playbook.core.labels import t
 from playbook.data import loading
@@ -29,7 +36,9 @@ class WeeklyReview:
     """The cockpit form; ``show()`` fills the output (also callable from tests)."""
 
     def __init__(self, data_dir: str | Path = "data/sample", *, lang: str = "en",
-                 store_url: str | None = None) -> None:
+                 store_url: str | None = None, user: str = "", hr_users: Any = None) -> None:
+        self.user = ident.clean_user(user)  # from the server (playbook.apps.identity), never typed
+        self.hr_users = ident.hr_users(hr_users)
         self.data_dir = data_dir
         self.lang = lang
         self.store_url = store_url  # None: the store's default (PLAYBOOK_STORE_URL or var/idp.sqlite)
@@ -98,10 +107,13 @@ class WeeklyReview:
         section("review.sleeping", sleeping.head(20), "review.no_sleeping", money={"spend"})
         items = self._items()
         due = cockpit.reviews_due(items, as_of=when) if items is not None else pd.DataFrame()
+        if len(due):  # a plan is personal: only the reps the user may see
+            who = ident.roles(self.user, ds.reps, hr_users=self.hr_users)
+            due = due.loc[due["rep_id"].astype(str).map(lambda r: ident.may_see(who, r)).astype(bool)]
         if team and len(due):
             owners = ds.reps.set_index("rep_id")["team"].astype(str)
             due = due.loc[due["rep_id"].map(owners) == team]
-        section("review.reviews_due", due, "review.no_reviews")
+        section("review.reviews_due", due, "review.no_reviews" if self.user else "review.reviews_need_login")
         return parts
 
     def show(self) -> bool:
@@ -109,6 +121,9 @@ class WeeklyReview:
         return render_outputs(self.out, self.results, self.lang)
 
 
-def review_app(data_dir: str | Path = "data/sample", *, lang: str = "en") -> W.Widget:
-    """Build the weekly review cockpit for the app notebook."""
-    return WeeklyReview(data_dir, lang=lang).widget
+def review_app(data_dir: str | Path = "data/sample", *, lang: str = "en", user: str = "") -> W.Widget:
+    """Build the weekly review cockpit for the app notebook.
+
+    ``user`` comes from the server (:func:`playbook.apps.identity.prelaunch_hook`), never from the page.
+    """
+    return WeeklyReview(data_dir, lang=lang, user=user).widget
