@@ -469,7 +469,7 @@ def app(port: int, ip: str, trusted_proxy: bool, user_header: str, hr: str, dry_
     env[identity.ENV_DATA] = _app_data(data_dir, column_map)
     env["PLAYBOOK_UPLOAD_LIMIT_MB"] = str(upload_limit)
     click.echo(f"Data: {env[identity.ENV_DATA]}" + (f" (read with map {column_map})" if column_map else ""))
-    cmd = server.voila_command(paths.APPS_DIR, ip=ip, port=port)
+    cmd = server.voila_command(paths.APPS_DIR, ip=ip, port=port, upload_limit_mb=upload_limit)
     who = (f"the {user_header} header of the proxy" if trusted_proxy else "the Jupyter login, if one is set")
 
     def announce() -> None:
