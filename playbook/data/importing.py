@@ -24,7 +24,7 @@ from playbook.core.errors import ParameterError, ValidationError
 from playbook.core.labels import t
 from playbook.core.money import allocate_cents
 from playbook.core.schema import TABLE_ORDER, TABLES, required_columns
-from playbook.data.issues import _concat, empty_issues, make_issues, render_issues
+from playbook.data.issues import _concat, empty_issues, format_causes, make_issues
 from playbook.data.loading import validate_dataset
 from playbook.data.mapping import (
     _choose,
@@ -480,18 +480,7 @@ def format_failure(issues: pd.DataFrame, out: str | Path, lang: str = "en",
       - deals.csv, row 3, column Deal owner: the value is missing, but this column is required. ...
         (and 2 more row(s) with the same problem: 5, 9)
     """
-    shown = render_issues(issues, lang)
-    shown.columns = list(issues.columns)
-    keys = ["file", "column", "code"]
-    groups = sorted(shown.fillna({"column": ""}).groupby(keys, sort=False),
-                    key=lambda kv: -len(kv[1]))
-    lines = [t("import.failed", lang, out=str(out), n=len(groups))]
-    for _, group in groups:
-        lines.append("  - " + str(group["message"].iloc[0]))
-        listed = [int(r) for r in group["row"].dropna().iloc[1:]]
-        if len(group) > 1:
-            more = t("import.more_rows", lang, n=len(group) - 1, rows=_rows_text(listed) or "-")
-            lines.append("    " + more)
-        elif group["row"].isna().all() and (rows or {}).get(group["file"].iloc[0]):
-            lines.append("    " + t("import.affects", lang, n=rows[group["file"].iloc[0]]))
+    lines = format_causes(issues, lang, rows)
+    n = len(issues.fillna({"column": ""}).groupby(["file", "column", "code"], sort=False))
+    lines.insert(0, t("import.failed", lang, out=str(out), n=n))
     return "\n".join(lines)

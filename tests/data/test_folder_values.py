@@ -119,3 +119,22 @@ def test_validation_and_import_give_the_same_cents(tmp_path, cents, unit, style,
     import_cents = round(res.tables["opportunities"]["amount"].iloc[0] * 100)
     expected = int((value * UNITS[unit] * 100).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
     assert folder_cents == import_cents == expected, text
+
+
+# ---------------------------------------------------------------------------- problems by cause
+def test_a_broken_data_folder_is_reported_by_cause(tmp_path):
+    from click.testing import CliRunner
+
+    from playbook.cli import main
+
+    rows = "".join(f"O{i},C1,R9,2025-03-0{1 + i % 9},100\n" for i in range(30)) + "X,C1,R1,2025-13-01,abc\n"
+    d = folder(tmp_path, rows)
+    res = CliRunner().invoke(main, ["rfm", "--data", str(d), "--as-of", AS_OF, "--lang", "en"])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    lines = res.output.splitlines()
+    assert lines[0] == "32 problem(s) in the data, 3 cause(s) to fix, most rows first:"
+    assert lines[1].endswith("row 2, column rep_id: 'R9' is not found in reps.rep_id. Add it there or correct the id.")
+    assert lines[2] == "    (and 29 more row(s) with the same problem: 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, …)"
+    assert "row 32, column order_date: '2025-13-01'" in lines[3] and "row 32, column amount: 'abc'" in lines[4]
+    zh = CliRunner().invoke(main, ["rfm", "--data", str(d), "--as-of", AS_OF, "--lang", "zh"])
+    assert zh.output.splitlines()[0] == "数据中有 32 个问题，需要修正 3 类（影响行数多的在前）："
