@@ -69,7 +69,7 @@ def _friendly(func):
             return func(*args, **kwargs)
         except ValidationError as exc:  # the data's problems, one line per cause (as playbook import)
             lang = _lang()
-            lines = format_causes(exc.issues, lang)
+            lines = format_causes(exc.issues, lang, exc.issues.attrs.get("rows"))
             causes = sum(1 for line in lines if line.startswith("  - "))
             click.echo("\n".join([t("validation.causes", lang, n=len(exc.issues), causes=causes), *lines]), err=True)
             sys.exit(1)

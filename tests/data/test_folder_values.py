@@ -138,3 +138,19 @@ def test_a_broken_data_folder_is_reported_by_cause(tmp_path):
     assert "row 32, column order_date: '2025-13-01'" in lines[3] and "row 32, column amount: 'abc'" in lines[4]
     zh = CliRunner().invoke(main, ["rfm", "--data", str(d), "--as-of", AS_OF, "--lang", "zh"])
     assert zh.output.splitlines()[0] == "数据中有 32 个问题，需要修正 3 类（影响行数多的在前）："
+
+
+def test_a_missing_column_is_one_line_with_the_rows_it_affects(tmp_path):
+    from click.testing import CliRunner
+
+    from playbook.cli import main
+
+    d = folder(tmp_path, "")
+    (d / "orders.csv").write_text("order_id,customer_id,order_date,amount\n"
+                                  + "".join(f"O{i},C1,2025-03-07,100\n" for i in range(40)), encoding="utf-8")
+    res = CliRunner().invoke(main, ["rfm", "--data", str(d), "--as-of", AS_OF, "--lang", "en"])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    lines = res.output.splitlines()
+    assert lines[0] == "1 problem(s) in the data, 1 cause(s) to fix, most rows first:"
+    assert "orders.csv" in lines[1] and "rep_id" in lines[1]
+    assert lines[2:] == ["    (this affects all 40 row(s) of the file)"]
