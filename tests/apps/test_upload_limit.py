@@ -80,3 +80,19 @@ def test_an_upload_over_the_limit_is_refused_naming_the_limit(monkeypatch):
     finally:
         path.unlink()
         path.parent.rmdir()
+
+
+def test_the_rfm_app_shows_the_limit_for_a_too_big_upload(monkeypatch):
+    import datetime
+
+    from playbook.apps.rfm import RfmExplorer
+
+    monkeypatch.setenv("PLAYBOOK_UPLOAD_LIMIT_MB", "1")
+    app = RfmExplorer(lang="zh")
+    head = b"order_id,customer_id,rep_id,order_date,amount\n"
+    data = head + b"O1,A,R1,2025-09-01,50000\n" * 60_000  # 46 + 25 x 60,000 = 1,500,046 bytes: 1.4 MiB
+    app.upload.value = ({"name": "orders.csv", "type": "", "size": len(data), "content": memoryview(data),
+                         "last_modified": datetime.datetime(2025, 10, 1)},)
+    assert app.show() is False
+    page = "".join(o["data"].get("text/html", "") for o in app.out.outputs)
+    assert 'class="pb-error"' in page and "超过上传限制 1 MB" in page and "Traceback" not in page
