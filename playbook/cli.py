@@ -34,7 +34,7 @@ from playbook.core.errors import PlaybookError, ValidationError
 from playbook.core.labels import env_lang, label_frame, t
 from playbook.data import importing, loading
 from playbook.data.case_study import generate_case
-from playbook.data.issues import format_report
+from playbook.data.issues import format_causes, format_report
 from playbook.data.loading import validate_paths
 from playbook.data.sample import generate, write_tables
 from playbook.pipeline.batch import BatchInterrupted
@@ -67,8 +67,11 @@ def _friendly(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except ValidationError as exc:
-            click.echo(format_report(exc.issues, _lang()), err=True)
+        except ValidationError as exc:  # the data's problems, one line per cause (as playbook import)
+            lang = _lang()
+            lines = format_causes(exc.issues, lang, exc.issues.attrs.get("rows"))
+            causes = sum(1 for line in lines if line.startswith("  - "))
+            click.echo("\n".join([t("validation.causes", lang, n=len(exc.issues), causes=causes), *lines]), err=True)
             sys.exit(1)
         except PlaybookError as exc:
             lang = _lang()
@@ -469,7 +472,7 @@ def app(port: int, ip: str, trusted_proxy: bool, user_header: str, hr: str, dry_
     env[identity.ENV_DATA] = _app_data(data_dir, column_map)
     env["PLAYBOOK_UPLOAD_LIMIT_MB"] = str(upload_limit)
     click.echo(f"Data: {env[identity.ENV_DATA]}" + (f" (read with map {column_map})" if column_map else ""))
-    cmd = server.voila_command(paths.APPS_DIR, ip=ip, port=port)
+    cmd = server.voila_command(paths.APPS_DIR, ip=ip, port=port, upload_limit_mb=upload_limit)
     who = (f"the {user_header} header of the proxy" if trusted_proxy else "the Jupyter login, if one is set")
 
     def announce() -> None:

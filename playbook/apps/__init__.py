@@ -194,11 +194,18 @@ def uploaded_file(upload: W.FileUpload) -> Path | None:
     """Write the file chosen in a FileUpload widget to a temporary path (keeping its name).
 
     Returns None when nothing was uploaded. The loaders then read it like any file,
-    with the same formats and column maps as the command line.
+    with the same formats and column maps as the command line. A file over the upload
+    limit (:func:`upload_limit_mb`) raises :class:`PlaybookError` naming the limit.
     """
     if not upload.value:
         return None
     item = upload.value[0]
+    size, limit = len(item["content"]), upload_limit_mb()
+    if size > limit * 1024 * 1024:  # received (the server takes a little more), but over the limit
+        name = Path(str(item["name"])).name
+        raise PlaybookError(f"{name} is {size / 2**20:.1f} MB; the upload limit is {limit} MB",
+                            code="upload_too_big", params={"name": name, "size": f"{size / 2**20:.1f}",
+                                                           "mb": limit})
     folder = Path(tempfile.mkdtemp(prefix="playbook_upload_"))
     path = folder / Path(str(item["name"])).name
     path.write_bytes(bytes(item["content"]))

@@ -43,7 +43,8 @@ from pathlib import Path
 from playbook.core.errors import PlaybookError
 from playbook.core.labels import t
 
-__all__ = ["HOME_PATH", "HEALTH_PATH", "STOP_SIGNALS", "voila_command", "app_url", "is_loopback", "check_port", "serve"]
+__all__ = ["HOME_PATH", "HEALTH_PATH", "STOP_SIGNALS", "socket_limit_bytes", "voila_command", "app_url",
+           "is_loopback", "check_port", "serve"]
 
 HOME_PATH = "/voila/render/home.ipynb"
 #: The health check URL path, served by :mod:`playbook.apps.voila_app` (JSON; 200 when the apps are served).
@@ -54,14 +55,39 @@ _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 
 
-def voila_command(apps_dir: str | Path, *, ip: str, port: int, python: str | None = None) -> list[str]:
+def socket_limit_bytes(upload_limit_mb: int) -> int:
+    """Return the largest websocket message the server takes for an upload limit (MB, i.e. MiB).
+
+    An upload reaches the kernel as one websocket message (ipywidgets sends the file's bytes
+    in a binary frame); Tornado closes the connection on a larger message (its
+    ``websocket_max_message_size``, 10 MiB by default) and the page hears nothing. The
+    server takes twice the limit and 1 MiB more, so a file somewhat over the limit still
+    reaches the kernel, which refuses it with a message naming the limit
+    (:func:`playbook.apps.uploaded_file`).
+
+    Examples
+    --------
+    >>> socket_limit_bytes(10) == 21 * 1024 * 1024
+    True
+    """
+    return (2 * int(upload_limit_mb) + 1) * 1024 * 1024
+
+
+def voila_command(apps_dir: str | Path, *, ip: str, port: int, python: str | None = None,
+                  upload_limit_mb: int = 10) -> list[str]:
     """Return the command line of the apps' Voila server.
+
+    ``upload_limit_mb`` (``playbook app --upload-limit``) sets the server's websocket
+    message limit (:func:`socket_limit_bytes`); uploads travel over the kernel's websocket,
+    not in an HTTP body, so no body limit is involved.
 
     Examples
     --------
     >>> cmd = voila_command("/kit/notebooks/apps", ip="127.0.0.1", port=8866, python="python3")
     >>> cmd[:5], "--Voila.port_retries=0" in cmd
     (['python3', '-P', '-m', 'playbook.apps.voila_app', '/kit/notebooks/apps'], True)
+    >>> [a for a in voila_command("/a", ip="::1", port=1, upload_limit_mb=50) if "websocket" in a]
+    ['--PlaybookVoila.websocket_max_message_size=105906176']
     """
     # Kernels of closed pages are culled after 15 idle minutes: Voila's own shutdown request
     # on page close is refused (voila-dashboards/voila#1458, "_xsrf argument missing").
@@ -70,7 +96,8 @@ def voila_command(apps_dir: str | Path, *, ip: str, port: int, python: str | Non
     return [python or sys.executable, "-P", "-m", "playbook.apps.voila_app", str(apps_dir), "--no-browser",
             f"--port={port}", "--Voila.port_retries=0", f"--Voila.ip={ip}",
             "--strip_sources=True", "--show_tracebacks=False",
-            "--MappingKernelManager.cull_idle_timeout=900", "--MappingKernelManager.cull_interval=60"]
+            "--MappingKernelManager.cull_idle_timeout=900", "--MappingKernelManager.cull_interval=60",
+            f"--PlaybookVoila.websocket_max_message_size={socket_limit_bytes(upload_limit_mb)}"]
 
 
 def _host(ip: str) -> str:

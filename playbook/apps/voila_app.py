@@ -26,6 +26,7 @@ from typing import Any
 
 from jupyter_server.utils import url_path_join
 from tornado import web
+from traitlets import Int
 from voila.app import Voila
 
 from playbook import __version__
@@ -59,7 +60,20 @@ class HealthHandler(web.RequestHandler):
 
 
 class PlaybookVoila(Voila):
-    """Voila with the :data:`HEALTH_PATH` route (first, before Voila's catch-all file route)."""
+    """Voila with the :data:`HEALTH_PATH` route (first, before Voila's catch-all file route).
+
+    ``websocket_max_message_size`` (bytes; 0: Tornado's 10 MiB) bounds the kernel websocket's
+    messages, hence the largest upload (``playbook app --upload-limit``).
+    """
+
+    websocket_max_message_size = Int(0, config=True, help="Largest websocket message in bytes (uploads).")
+
+    def start(self) -> None:
+        """Start Voila with the websocket message limit among Tornado's settings."""
+        if self.websocket_max_message_size > 0:
+            self.tornado_settings = {**self.tornado_settings,
+                                     "websocket_max_message_size": self.websocket_max_message_size}
+        super().start()
 
     def init_handlers(self) -> list:
         """Return Voila's handlers with the health check in front."""

@@ -24,13 +24,23 @@ from playbook.core.errors import ParameterError, ValidationError
 from playbook.core.labels import t
 from playbook.core.money import allocate_cents
 from playbook.core.schema import TABLE_ORDER, TABLES, required_columns
-from playbook.data.issues import _concat, empty_issues, make_issues, render_issues
+from playbook.data.issues import _concat, empty_issues, format_causes, make_issues
 from playbook.data.loading import validate_dataset
-from playbook.data.mapping import _choose, _default_as_of, _finish, _match, _prepare, _Prepared
+from playbook.data.mapping import (
+    _choose,
+    _default_as_of,
+    _finish,
+    _match,
+    _prepare,
+    _Prepared,
+    _read_dates,
+    _read_money,
+    _unit_headers,
+)
 from playbook.data.maps import REQUIRED_TABLES, ColumnMap, _norm, load_column_map
 from playbook.data.reading import read_frame
 from playbook.data.sample import write_tables
-from playbook.data.units import UNIT_NAMES, header_unit, local_dates, magnitude_outliers, read_amounts, unit_key
+from playbook.data.units import UNIT_NAMES, magnitude_outliers, unit_key
 
 __all__ = ["ImportResult", "import_exports", "write_dataset", "format_notes", "format_failure", "MARKER"]
 
@@ -65,23 +75,6 @@ def _rows_text(rows: Sequence[int]) -> str:
     return ", ".join(map(str, rows[:10])) + (", …" if len(rows) > 10 else "")
 
 
-def _unit_headers(raw: pd.DataFrame, cmap: ColumnMap) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Strip a stated unit from headers the map knows only without it; return the units."""
-    known = {_norm(h) for t in TABLES for hs in (cmap.table(t).headers_for(c.name)
-             for c in TABLES[t].columns) for h in hs}
-    units, rename = {}, {}
-    for h in raw.columns:
-        base, unit = header_unit(h)
-        if unit is None:
-            continue
-        if _norm(h) in known:
-            units[h] = (unit, h)
-        elif _norm(base) in known and base not in raw.columns:
-            rename[h] = base
-            units[base] = (unit, h)
-    return raw.rename(columns=rename), units
-
-
 def _read(path: Path, cmap: ColumnMap, encoding: str | None, sheet: str | None) -> tuple:
     """Read one export; return (raw frame or None, header units, notes, issues)."""
     try:
@@ -113,6 +106,7 @@ def _read_one(path: Path, cmap: ColumnMap, *, encoding: str | None, sheet: str |
         if key not in _match(list(raw.columns), table, tmap):
             raw = raw.assign(**{key: [f"{path.stem}-{r}" for r in raw.index]})
     prep = _prepare(raw, file, table, cmap)
+    prep.units = {**units, **prep.units}  # headers renamed above keep the unit they stated
     shown = {"file": path.name, "sheet": "", "map": cmap.name, "table": table or "?",
              "n": len(raw)}
     if sheet_name and path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -121,7 +115,7 @@ def _read_one(path: Path, cmap: ColumnMap, *, encoding: str | None, sheet: str |
     if table is not None and not prep.usable:
         prep.issues = _explain_missing(prep, raw)
     if prep.usable:
-        issues += _amounts(prep, units, cmap, unit, notes)
+        issues += _amounts(prep, cmap, unit, notes)
         _dates(prep, tz, notes)
         _first_values(prep, notes)
         issues += _won_without_customer(prep)
@@ -147,54 +141,17 @@ def _explain_missing(prep: _Prepared, raw: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- values
-def _money_unit(prep: _Prepared, col: str, units: dict, cmap: ColumnMap, option: str | None
-                ) -> tuple[str, str, pd.DataFrame | None]:
-    """Return (unit, how it is known, conflict issue or None) for money column ``col``."""
-    header = prep.found.get(col)
-    stated, written = units.get(header, (None, header)) if header else (None, None)
-    base = unit_key(option) if option else unit_key(prep.tmap.amount_unit)
-    literal = header is not None and any(_norm(h) == _norm(header) and header_unit(h)[1]
-                                         for h in prep.tmap.columns.get(col, ()))
-    if stated is None:
-        return base, "import.how.option" if option else "import.how.map", None
-    if stated != base and (option or not literal):
-        whose = "--amount-unit" if option else f"column map {cmap.name}"
-        issue = make_issues(prep.file, prep.table, "unit_conflict", column=written,
-                            values=f"{written}: {UNIT_NAMES[stated]}",
-                            expected=f"{whose}: {UNIT_NAMES[base]}")
-        return stated, "import.how.header", issue
-    return stated, "import.how.header", None
-
-
-def _amounts(prep: _Prepared, units: dict, cmap: ColumnMap, option: str | None,
+def _amounts(prep: _Prepared, cmap: ColumnMap, option: str | None,
              notes: list) -> list[pd.DataFrame]:
-    """Read every money column exactly, in CNY; check stated units and magnitudes."""
-    issues = []
-    for c in TABLES[prep.table].columns:
-        if c.kind != "money" or c.name not in prep.found:
-            continue
-        unit, how, conflict = _money_unit(prep, c.name, units, cmap, option)
-        if conflict is not None:
-            issues.append(conflict)
-            continue
-        read = read_amounts(prep.values[c.name], unit)
-        header = prep.headers[c.name]
-        stated = read["unit"].notna()
-        if stated.any() and how != "import.how.header":
+    """Read every money column exactly, in CNY (:func:`_read_money`); check magnitudes."""
+    reads, issues = _read_money(prep, option, every=True)
+    for col, unit, how, read in reads:
+        header = prep.headers[col]
+        if read["unit"].notna().any() and how != "import.how.header":
             how = "import.how.cells"
         notes.append(("import.amounts", {"column": header, "unit": UNIT_NAMES[unit],
                                          "how": (how, {})}))
-        if how == "import.how.header":
-            clash = stated & read["unit"].ne(unit) & read["unit"].isin(["wan", "qian"])
-            if clash.any():
-                issues.append(make_issues(
-                    prep.file, prep.table, "unit_conflict", rows=list(read.index[clash]),
-                    column=header, values=list(prep.values[c.name][clash]),
-                    expected=f"{header}: {UNIT_NAMES[unit]}"))
-        ok = read["cents"].notna()
-        prep.values.loc[ok, c.name] = [f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}"
-                                       for v in read["cents"][ok]]  # exact decimal text
-        if c.name == "amount" and prep.table in ("orders", "opportunities"):
+        if col == "amount" and prep.table in ("orders", "opportunities"):
             issues += _magnitude(prep, read, header, assumed=how in ("import.how.map",), unit=unit)
     return issues
 
@@ -219,15 +176,12 @@ def _magnitude(prep: _Prepared, read: pd.DataFrame, header: str, *, assumed: boo
 
 
 def _dates(prep: _Prepared, tz: str, notes: list) -> None:
-    for c in TABLES[prep.table].columns:
-        if c.kind == "date" and c.name in prep.found:
-            text, zoned, serial = local_dates(prep.values[c.name], tz)
-            prep.values[c.name] = text.to_numpy()
-            header = prep.headers[c.name]
-            if zoned.any():
-                notes.append(("import.zoned", {"n": int(zoned.sum()), "column": header, "tz": tz}))
-            if serial.any():
-                notes.append(("import.serial", {"n": int(serial.sum()), "column": header}))
+    for col, (zoned, serial) in _read_dates(prep, tz).items():
+        header = prep.headers[col]
+        if zoned:
+            notes.append(("import.zoned", {"n": zoned, "column": header, "tz": tz}))
+        if serial:
+            notes.append(("import.serial", {"n": serial, "column": header}))
 
 
 def _first_values(prep: _Prepared, notes: list) -> None:
@@ -526,18 +480,7 @@ def format_failure(issues: pd.DataFrame, out: str | Path, lang: str = "en",
       - deals.csv, row 3, column Deal owner: the value is missing, but this column is required. ...
         (and 2 more row(s) with the same problem: 5, 9)
     """
-    shown = render_issues(issues, lang)
-    shown.columns = list(issues.columns)
-    keys = ["file", "column", "code"]
-    groups = sorted(shown.fillna({"column": ""}).groupby(keys, sort=False),
-                    key=lambda kv: -len(kv[1]))
-    lines = [t("import.failed", lang, out=str(out), n=len(groups))]
-    for _, group in groups:
-        lines.append("  - " + str(group["message"].iloc[0]))
-        listed = [int(r) for r in group["row"].dropna().iloc[1:]]
-        if len(group) > 1:
-            more = t("import.more_rows", lang, n=len(group) - 1, rows=_rows_text(listed) or "-")
-            lines.append("    " + more)
-        elif group["row"].isna().all() and (rows or {}).get(group["file"].iloc[0]):
-            lines.append("    " + t("import.affects", lang, n=rows[group["file"].iloc[0]]))
+    lines = format_causes(issues, lang, rows)
+    n = len(issues.fillna({"column": ""}).groupby(["file", "column", "code"], sort=False))
+    lines.insert(0, t("import.failed", lang, out=str(out), n=n))
     return "\n".join(lines)

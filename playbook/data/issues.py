@@ -13,7 +13,7 @@ from playbook.data.maps import available_maps
 
 __all__ = [
     "ISSUE_COLUMNS", "ISSUE_CODES", "FILE_CODES", "AS_OF_COLUMNS", "empty_issues", "make_issues",
-    "render_issues", "format_report"
+    "render_issues", "format_report", "format_causes"
 ]
 
 ISSUE_COLUMNS = ["file", "table", "row", "column", "value", "code", "expected", "message"]
@@ -325,6 +325,38 @@ def format_report(issues: pd.DataFrame, lang: str = "en") -> str:
     key = "validation.report.summary_one" if n == 1 else "validation.report.summary_many"
     lines += ["", t(key, lang, n=n, files=shown["file"].nunique(), codes=codes)]
     return "\n".join(lines)
+
+
+def format_causes(issues: pd.DataFrame, lang: str = "en", rows: dict[str, int] | None = None) -> list[str]:
+    r"""Return one line per cause of ``issues`` (most rows first), with the rows it affects.
+
+    A cause is one problem (code) in one column of one file: its first message is shown
+    with the count and the other rows, so a missing table or column is one line (saying how
+    many rows of the file it affects, given ``rows``: file -> data rows). What
+    ``playbook import`` prints, and the commands that stop on a data folder's problems.
+
+    Examples
+    --------
+    >>> issues = make_issues("orders.csv", "orders", "missing_value", rows=[3, 5, 9],
+    ...                      column="rep_id", values="", expected="a value")
+    >>> print("\n".join(format_causes(issues)))  # doctest: +ELLIPSIS
+      - orders.csv, row 3, column rep_id: the value is missing, but this column is required. ...
+        (and 2 more row(s) with the same problem: 5, 9)
+    """
+    shown = render_issues(issues, lang)
+    shown.columns = list(issues.columns)
+    groups = sorted(shown.fillna({"column": ""}).groupby(["file", "column", "code"], sort=False),
+                    key=lambda kv: -len(kv[1]))
+    lines = []
+    for _, group in groups:
+        lines.append("  - " + str(group["message"].iloc[0]))
+        listed = [int(r) for r in group["row"].dropna().iloc[1:]]
+        if len(group) > 1:
+            text = ", ".join(map(str, listed[:10])) + (", …" if len(listed) > 10 else "")
+            lines.append("    " + t("import.more_rows", lang, n=len(group) - 1, rows=text or "-"))
+        elif group["row"].isna().all() and (rows or {}).get(group["file"].iloc[0]):
+            lines.append("    " + t("import.affects", lang, n=rows[group["file"].iloc[0]]))
+    return lines
 
 
 def _where_prefix(rec: object, lang: str) -> str:

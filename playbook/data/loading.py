@@ -277,7 +277,9 @@ def _validate_folder(directory: Path, column_map: ColumnMap | None, as_of: objec
         else:
             frames[table] = empty_frame(table) if table in REQUIRED_TABLES else None
     dataset = Dataset(**frames, as_of=_dataset_as_of(frames["orders"], as_of, stamp), source=str(directory))
-    return dataset, _concat([c for part in chunks.values() for c in part])
+    issues = _concat([c for part in chunks.values() for c in part])
+    issues.attrs["rows"] = {p.file: len(p.raw) for p in preps.values()}  # a file-wide problem affects them all
+    return dataset, issues
 
 
 def load_dataset(

@@ -8,7 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from playbook.core.errors import ParameterError, ValidationError
 from playbook.core.schema import TABLE_ORDER, TABLES, required_columns
@@ -16,8 +19,8 @@ from playbook.data.issues import _concat, empty_issues, make_issues
 from playbook.data.maps import ColumnMap, TableMap, _norm, available_maps, load_column_map
 from playbook.data.parsing import _as_text
 from playbook.data.reading import _read_source
-from playbook.data.units import header_unit
-from playbook.data.validation import TableCheck, _check_as_of, check_table, empty_frame
+from playbook.data.units import UNIT_NAMES, header_unit, local_dates, read_amounts, unit_key
+from playbook.data.validation import TableCheck, _check_as_of, _finish_rows, check_table, empty_frame
 
 __all__ = ["detect_table"]
 
@@ -38,6 +41,9 @@ class _Prepared:
     issues: pd.DataFrame = field(default_factory=empty_issues)
     usable: bool = True
     renamed: dict[str, str] = field(default_factory=dict)  # extra header -> output name
+    cmap: ColumnMap | None = None
+    units: dict[str, tuple[str, str]] = field(default_factory=dict)  # header -> (stated unit, as written)
+    assumed: str | None = None  # the map's 万元/千元 taken for a bare amount header (validation path)
 
     def ids(self, column: str) -> set[str]:
         """Return the non-empty stripped values of a kit column (for reference checks)."""
@@ -136,13 +142,36 @@ def _apply_values(s: pd.Series, vmap: Mapping[str, str]) -> pd.Series:
     return mapped.where(mapped.notna(), s).astype("str")
 
 
+def _unit_headers(raw: pd.DataFrame, cmap: ColumnMap) -> tuple[pd.DataFrame, dict[str, tuple[str, str]]]:
+    """Strip a stated unit from headers the map knows only without it; return the units.
+
+    ``Amount (万元)`` becomes ``Amount`` when the map knows ``Amount``; the units map each
+    (new) header to ``(unit key, header as written)``.
+    """
+    known = {_norm(h) for t in TABLES for hs in (cmap.table(t).headers_for(c.name)
+             for c in TABLES[t].columns) for h in hs}
+    units, rename = {}, {}
+    for h in raw.columns:
+        base, unit = header_unit(h)
+        if unit is None:
+            continue
+        if _norm(h) in known:
+            units[h] = (unit, h)
+        elif _norm(base) in known and base not in raw.columns:
+            rename[h] = base
+            units[base] = (unit, h)
+    return (raw.rename(columns=rename) if rename else raw), units
+
+
 def _prepare(raw: pd.DataFrame, file: str, table: str | None, column_map: object) -> _Prepared:
-    headers = list(raw.columns)
-    cmap, table = _choose(headers, Path(file).stem, table, column_map)
+    cmap, table = _choose(list(raw.columns), Path(file).stem, table, column_map)
     if table is None:
+        headers = list(raw.columns)
         issues = make_issues(file, None, "unknown_table", values=[", ".join(headers)],
                              expected=" | ".join(TABLES))
         return _Prepared(file, None, raw, issues=issues, usable=False, extras=headers)
+    raw, units = _unit_headers(raw, cmap)
+    headers = list(raw.columns)
     tmap = cmap.table(table)
     found = _match(headers, table, tmap)
     stated = header_unit(found["amount"])[1] if "amount" in found else None
@@ -182,7 +211,7 @@ def _prepare(raw: pd.DataFrame, file: str, table: str | None, column_map: object
     taken = {c.name for c in TABLES[table].columns}
     extras = [h for h in headers if h not in used]
     missing = [c for c in required_columns(table) if c not in values]
-    prep = _Prepared(file, table, raw, tmap, found, values, original, shown, extras)
+    prep = _Prepared(file, table, raw, tmap, found, values, original, shown, extras, cmap=cmap, units=units)
     if missing:
         want = [tmap.headers_for(c)[0] for c in required_columns(table)]
         prep.issues = make_issues(
@@ -206,7 +235,119 @@ def _read_prepared(source: object, table: str | None, column_map: object,
         stem = Path(label).stem.lower()
         issues["table"] = table or (stem if stem in TABLES else None)
         return _Prepared(label, table, pd.DataFrame(), issues=issues, usable=False)
-    return _prepare(raw, label, table, column_map)
+    prep = _prepare(raw, label, table, column_map)
+    if prep.usable:
+        _read_cells(prep)
+    return prep
+
+
+# ---------------------------------------------------------------------------- values
+_PLAIN_DATE = r"^(?:\d{4}-\d{2}-\d{2})?$"
+_PLAIN_YUAN = r"^(?:-?\d+(?:\.\d{1,2})?)?$"
+
+
+def _not_plain(s: pd.Series, plain: str) -> np.ndarray:
+    """Mask of the cells not matching ``plain`` (one RE2 pass in Arrow; missing cells are plain)."""
+    arr = pa.array(s.astype("str"), from_pandas=True)
+    hit = pc.fill_null(pc.match_substring_regex(arr, plain), True)
+    return ~hit.to_numpy(zero_copy_only=False)
+
+
+def _money_unit(prep: _Prepared, col: str, option: str | None) -> tuple[str, str, pd.DataFrame | None]:
+    """Return (unit, how it is known: a label key, conflict issue or None) for money column ``col``.
+
+    The header's unit (``金额(元)``) wins over the map's; a header unit contradicting the
+    map (unless the map lists that very header) or ``option`` (``--amount-unit``) is an
+    issue naming both.
+    """
+    header = prep.found.get(col)
+    stated, written = prep.units.get(header, (None, header)) if header else (None, None)
+    base = unit_key(option) if option else unit_key(prep.tmap.amount_unit)
+    literal = header is not None and any(_norm(h) == _norm(header) and header_unit(h)[1]
+                                         for h in prep.tmap.columns.get(col, ()))
+    if stated is None:
+        return base, "import.how.option" if option else "import.how.map", None
+    if stated != base and (option or not literal):
+        whose = "--amount-unit" if option else f"column map {prep.cmap.name if prep.cmap else '?'}"
+        issue = make_issues(prep.file, prep.table, "unit_conflict", column=written,
+                            values=f"{written}: {UNIT_NAMES[stated]}",
+                            expected=f"{whose}: {UNIT_NAMES[base]}")
+        return stated, "import.how.header", issue
+    return stated, "import.how.header", None
+
+
+def _read_money(prep: _Prepared, option: str | None = None, *, every: bool = False
+                ) -> tuple[list[tuple[str, str, str, pd.DataFrame]], list[pd.DataFrame]]:
+    """Read every money column exactly (:func:`read_amounts`) and write it back as yuan text.
+
+    The one reading of amounts, for ``playbook import`` and for data folders alike.
+    Returns ``([(column, unit, how, read)], issues)``; ``read`` covers every row when
+    ``every``, else only the cells that were not already plain yuan (``1234.5``).
+    """
+    reads, issues = [], []
+    for c in TABLES[prep.table].columns:
+        if c.kind != "money" or c.name not in prep.found:
+            continue
+        unit, how, conflict = _money_unit(prep, c.name, option)
+        if conflict is not None:
+            issues.append(conflict)
+            continue
+        s = prep.values[c.name]
+        need = np.ones(len(s), bool) if every or unit != "cny" else _not_plain(s, _PLAIN_YUAN)
+        read = read_amounts(s[need], unit)
+        header = prep.headers[c.name]
+        if how == "import.how.header":
+            clash = read["unit"].notna() & read["unit"].ne(unit) & read["unit"].isin(["wan", "qian"])
+            if clash.any():
+                issues.append(make_issues(
+                    prep.file, prep.table, "unit_conflict", rows=list(read.index[clash]),
+                    column=header, values=list(s[need][clash]), expected=f"{header}: {UNIT_NAMES[unit]}"))
+        ok = read["cents"].notna().to_numpy()
+        if ok.any():
+            text = [f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}" for v in read["cents"][ok]]
+            s = s.copy()
+            s.iloc[np.flatnonzero(need)[ok]] = text  # exact decimal text
+            prep.values[c.name] = s
+        reads.append((c.name, unit, how, read))
+    return reads, issues
+
+
+def _read_dates(prep: _Prepared, tz: str) -> dict[str, tuple[int, int]]:
+    """Take the local date of zoned timestamps, read Excel serials and full-width digits.
+
+    The one reading of dates (:func:`local_dates`), for ``playbook import`` and data
+    folders alike; returns column -> (zoned timestamps, serial dates) read.
+    """
+    counts = {}
+    for c in TABLES[prep.table].columns:
+        if c.kind != "date" or c.name not in prep.found:
+            continue
+        s = prep.values[c.name]
+        need = _not_plain(s, _PLAIN_DATE)
+        zoned = serial = 0
+        if need.any():
+            text, z, e = local_dates(s[need], tz)
+            s = s.copy()
+            s.iloc[np.flatnonzero(need)] = text.to_numpy()
+            prep.values[c.name] = s
+            zoned, serial = int(z.sum()), int(e.sum())
+        counts[c.name] = (zoned, serial)
+    return counts
+
+
+def _read_cells(prep: _Prepared, tz: str | None = None) -> None:
+    """Read a mapped table's money and dates as ``playbook import`` does (data-folder path).
+
+    Amounts become exact yuan text (the map's amount unit is then 元), zoned timestamps
+    the date in ``tz`` (default: the map's ``timezone``); unit conflicts join the issues.
+    """
+    reads, issues = _read_money(prep)
+    _read_dates(prep, tz or (prep.cmap.timezone if prep.cmap else "Asia/Shanghai"))
+    for col, unit, how, _ in reads:
+        if col == "amount" and how == "import.how.map" and unit != "cny":
+            prep.assumed = unit
+    prep.issues = _concat([prep.issues, *issues])
+    prep.tmap = dataclasses.replace(prep.tmap, amount_unit="cny")
 
 
 def _finish(prep: _Prepared, as_of: object, references: Mapping | None
@@ -227,7 +368,9 @@ def _finish(prep: _Prepared, as_of: object, references: Mapping | None
     renamed = prep.renamed
     if prep.usable:
         keep = ~check.bad.to_numpy()
-        frame = check.valid
+        if len(prep.issues):  # rows with a problem found while reading (a unit conflict) go too
+            keep &= ~check.bad.index.isin(prep.issues["row"].dropna().astype("int64"))
+        frame = _finish_rows(check.typed.loc[keep], prep.table)
         extra = prep.raw.loc[keep, prep.extras].rename(columns=renamed).reset_index(drop=True)
     else:
         frame = empty_frame(prep.table)
@@ -242,13 +385,13 @@ def _assumed_unit(prep: _Prepared, check: TableCheck) -> pd.DataFrame:
     too large; a typical (median) order of ≥ ¥50,000,000 is taken as that mistake.
     """
     header = prep.found.get("amount")
-    if header is None or prep.tmap.amount_factor == 1 or prep.table not in ("orders", "opportunities"):
+    if header is None or prep.assumed is None or prep.table not in ("orders", "opportunities"):
         return empty_issues()
     amounts = check.typed["amount"].abs()
     median = amounts.where(amounts > 0).median()
     if pd.isna(median) or median < 50_000_000:
         return empty_issues()
-    unit = {10_000.0: "万元", 1_000.0: "千元"}.get(prep.tmap.amount_factor, prep.tmap.amount_unit)
+    unit = UNIT_NAMES[prep.assumed]
     return make_issues(prep.file, prep.table, "unit_assumed", column=header, values=unit,
                        expected=f"≈ ¥{median:,.2f}")
 
