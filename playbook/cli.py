@@ -346,10 +346,11 @@ def idp_render(data_dir: str, column_map: str, out: Path, reps: str, as_of: str,
                scheduler: str | None, force: bool, no_pdf: bool, from_store: bool, store_url: str | None,
                isolation: str, max_reports: int, lang: str) -> None:
     """Render one IDP report per rep (HTML + PDF) and an index page."""
+    pdf = not no_pdf and extras.has("pdf")  # without the [pdf] extra: HTML only, said below
     try:
         batch = render_idps(paths.resolve(data_dir), out, column_map=column_map or None,
                             reps=reps.split(",") if reps else None, lang=lang, as_of=as_of or None,
-                            workers=workers, scheduler=scheduler, force=force, pdf=not no_pdf,
+                            workers=workers, scheduler=scheduler, force=force, pdf=pdf,
                             from_store=from_store, store_url=store_url, isolation=isolation,
                             max_reports=max_reports)
     except BatchInterrupted as stop:
@@ -365,7 +366,7 @@ def idp_render(data_dir: str, column_map: str, out: Path, reps: str, as_of: str,
     for res in batch.failed:
         click.echo(f"  {res.rep_id}: {res.error}", err=True)
     click.echo(f"{t('cli.index_written', lang)}: {batch.index.resolve()}")
-    if not no_pdf and not extras.has("pdf"):
+    if not (no_pdf or pdf):
         click.echo(t("extras.no_pdf", lang, hint=extras.message("pdf", lang)), err=True)
     sys.exit(1 if batch.failed else 0)
 

@@ -82,7 +82,7 @@ def hostile_tables() -> dict[str, pd.DataFrame]:
 def hostile_plan() -> Plan:
     """A stored IDP of rep ``../evil`` with hostile text typed into every free field."""
     items = pd.DataFrame({
-        "competency": ["negotiation", MARKUP[0]], "why": [MARKUP[1], FORMULA[0]],
+        "competency": ["negotiation", MARKUP[2]], "why": [MARKUP[1], FORMULA[0]],
         "current_level": [2, 3], "target_level": [4, 4],
         "measures": [f"{FORMULA[3]}\n{MARKUP[2]}", TRAVERSAL[1]], "resources": [FORMULA[1], MARKUP[0]],
         "review_date": pd.to_datetime(["2026-03-01", "2026-06-01"]),

@@ -44,7 +44,7 @@ from playbook.core.errors import PlaybookError
 from playbook.core.labels import t
 
 __all__ = ["HOME_PATH", "HEALTH_PATH", "STOP_SIGNALS", "socket_limit_bytes", "voila_command", "app_url",
-           "is_loopback", "check_port", "serve"]
+           "is_loopback", "check_port", "serve", "without_cwd_on_path"]
 
 HOME_PATH = "/voila/render/home.ipynb"
 #: The health check URL path, served by :mod:`playbook.apps.voila_app` (JSON; 200 when the apps are served).
@@ -192,6 +192,26 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def without_cwd_on_path(env: dict[str, str]) -> dict[str, str]:
+    """Return ``env`` with the empty entries of ``PYTHONPATH`` removed.
+
+    An empty entry (``"/kit:"``) means the working folder, the apps folder, whose
+    ``voila.py`` configuration file would then hide the voila package.
+
+    Examples
+    --------
+    >>> without_cwd_on_path({"PYTHONPATH": "/kit::/lib:", "HOME": "/root"})
+    {'HOME': '/root', 'PYTHONPATH': '/kit:/lib'}
+    >>> without_cwd_on_path({"PYTHONPATH": ":"})
+    {}
+    """
+    out = dict(env)
+    parts = [p for p in out.pop("PYTHONPATH", "").split(os.pathsep) if p]
+    if parts:
+        out["PYTHONPATH"] = os.pathsep.join(parts)
+    return out
+
+
 def serve(cmd: Sequence[str], *, cwd: str | Path, env: dict[str, str], ip: str, port: int,
           ready: Callable[[], None] = lambda: None, timeout: float = 180.0, grace: float = 6.0,
           lang: str = "en") -> int:
@@ -206,7 +226,7 @@ def serve(cmd: Sequence[str], *, cwd: str | Path, env: dict[str, str], ip: str, 
     _prctl(_PR_SET_CHILD_SUBREAPER, 1)  # orphaned kernels come back to us, not to init
     stopping: list[int] = []
     tree: set[int] = set()
-    proc = subprocess.Popen(list(cmd), cwd=str(cwd), env=env, start_new_session=True,
+    proc = subprocess.Popen(list(cmd), cwd=str(cwd), env=without_cwd_on_path(env), start_new_session=True,
                             preexec_fn=_server_preexec if sys.platform.startswith("linux") else None)
 
     def stop(signum: int, _frame: object) -> None:

@@ -462,7 +462,8 @@ def run_batch(
     workers = min(4, os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise ParameterError("workers", workers, "a whole number >= 1")
-    bar = progress if isinstance(progress, BatchProgress) else BatchProgress(enabled=bool(progress and todo))
+    bar = progress if isinstance(progress, BatchProgress) else BatchProgress(enabled=bool(progress and todo),
+                                                                           lang=todo[0].lang if todo else "en")
     _phases(bar, todo)
     try:
         if remote is not None and todo:

@@ -176,7 +176,7 @@ def render_idps(
     out_dir = Path(out_dir)
     if scheduler:
         cluster.check(scheduler)  # an unreachable scheduler: a clear error now, not after the snapshot
-    with BatchProgress(enabled=progress) as bar:
+    with BatchProgress(enabled=progress, lang=lang) as bar:
         bar.phase("snapshot", t("render.phase.snapshot", lang))
         snap, people = build_snapshot(data_dir, out_dir, column_map=column_map, as_of=as_of)
         bar.done("snapshot")

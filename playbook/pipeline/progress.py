@@ -16,6 +16,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from playbook.core.labels import t
+
 __all__ = ["BatchProgress", "RateColumn"]
 
 
@@ -41,12 +43,12 @@ class BatchProgress:
     0
     """
 
-    def __init__(self, *, enabled: bool = True, **kw: Any) -> None:
+    def __init__(self, *, enabled: bool = True, lang: str = "en", **kw: Any) -> None:
         self.enabled = enabled
         self.failed = 0
         self._tasks: dict[str, Any] = {}
         self._bar = Progress(SpinnerColumn(finished_text="✓"), TextColumn("{task.description:<8}"), BarColumn(),
-                             MofNCompleteColumn(), RateColumn(), TimeElapsedColumn(), TextColumn("ETA"),
+                             MofNCompleteColumn(), RateColumn(), TimeElapsedColumn(), TextColumn(t("render.eta", lang)),
                              TimeRemainingColumn(), TextColumn("{task.fields[note]}"), **kw) if enabled else None
         self._started = False
 

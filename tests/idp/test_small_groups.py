@@ -409,6 +409,6 @@ def test_rendered_report_of_a_large_group_shows_the_statistics(planted, tmp_path
     batch = render_idps(folder, tmp_path, reps=[REP], lang="en", pdf=False, progress=False, workers=1)
     text = _report_text(batch.results[0].html)
     median = idp.rep_evidence(ev, REP)["peer_median"].iloc[0]
-    assert f"{median:,.0f}\xa0CNY" in text
+    assert f"{median:,.0f} CNY" in text  # whitespace normalised: the no-break space reads as a space
     assert "funnel step New customers per month: 0.45 a month against 0.88 a month for peers" in text
     assert "Peers: 7 other reps in the same position" in text

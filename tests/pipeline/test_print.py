@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 REPS = ("R004", "R001")
 MAX_PAGES = 2  # every rep of the sample prints on two pages, in both languages
 PLAN_COLUMNS = ("item", "why", "current", "target", "measures", "resources", "review")
-MONEY = re.compile(r"-?\d[\d,]*(?:\.\d+)? (?:万元|CNY)")
+MONEY = re.compile(r"-?\d[\d,]*(?:\.\d+)?[ \xa0](?:万元|CNY)")  # a space or a no-break space
 
 
 def _pdftotext(pdf, *pages: int) -> str:
