@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -103,14 +104,16 @@ class AnswerForm(widgets.VBox):
     def submit(self) -> checks.CheckResult:
         """Check the answer; show the verdict (and the debrief when right); return the result."""
         self.result = result = self._check(self.answer())
+        fill_in = result.hint.endswith(".fill_in")  # the form has no None placeholders to replace
+        shown = dataclasses.replace(result, hint="workshop.form.fill_in") if fill_in else result
         color = _COLORS[result.status]
         self.feedback.value = (f'<div class="pb-feedback pb-{result.status}" role="status" '
                                f'style="color:{color};font-weight:bold">{_ICONS[result.status]} '
-                               f"{report.escape(result.text())}</div>")
+                               f"{report.escape(shown.text())}</div>")
         self.debrief.outputs = ()
         if result.ok and self._debrief is not None:
-            shown = self._debrief()
-            for item in shown if isinstance(shown, list | tuple) else [shown]:
+            items = self._debrief()
+            for item in items if isinstance(items, list | tuple) else [items]:
                 self.debrief.append_display_data(item)
         return result
 
