@@ -119,3 +119,19 @@ def test_module_7_key_results(case):
     measured = [round(100 * after[f]) for f in ("key_account_renewal", "needs_match", "objection_rate")]
     measured += [round(after["cycle_days"]), round(100 * after["first_deal_rate"])]
     assert measured == [int(x) for x in found]
+
+
+def test_module_4_authority(case):
+    from playbook import funnel
+
+    count, limit = re.search(r"(\d+) won or open deals are\nbeyond their rep's authority, all on contract value "
+                             r"\(specialists above ([\d,]+) CNY\)", _module(4)).groups()
+    flags = funnel.authority_check(case["opportunities"], case["reps"], case["orders"])
+    assert len(flags) == int(count)
+    assert set(flags["limit"]) == {"amount"} and set(flags["needs"]) == {"senior_sales"}
+    assert set(flags["allowed"]) == {float(limit.replace(",", ""))}
+    # by hand: won or open deals of the specialists above their limit
+    opps = case["opportunities"].merge(case["reps"][["rep_id", "role"]], on="rep_id")
+    planted = opps[opps["outcome"].isin(["won", "open"]) & (opps["amount"] + opps["discount_amount"].fillna(0)
+                                                            > float(limit.replace(",", "")))]
+    assert set(flags["opportunity_id"]) <= set(planted["opportunity_id"])

@@ -124,3 +124,28 @@ def test_page_lang_reads_the_query(monkeypatch):
     assert forms.page_lang("en") == "zh"
     monkeypatch.setenv("QUERY_STRING", "lang=fr")
     assert forms.page_lang("en") == "en"
+
+
+def test_every_exercise_has_a_form_and_the_method_cases_are_shown():
+    import ast
+    import json
+    import re
+
+    from playbook.case import worked
+    from playbook.core import paths
+
+    shown, forms_of, authority = [], {}, []
+    for path in sorted((paths.NOTEBOOKS_DIR / "workshop").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        src = "".join("".join(c["source"]) for c in nb["cells"])
+        for cell in nb["cells"]:
+            form = cell["metadata"].get("workshop", {}).get("form")
+            if form:
+                forms_of[form] = path.name
+        for found in re.findall(r'worked_cases\(\)\.query\("case in (\[.*?\])"\)', src):
+            shown += ast.literal_eval(found)
+        if "funnel.authority_check(" in src:
+            authority.append(path.name)
+    assert forms_of == {name: entry["notebook"] for name, entry in checks.load_solutions().items()}
+    assert sorted(shown) == sorted(worked.WORKED_CASES)  # each case once
+    assert authority == ["04_funnel_before_after.ipynb"]
