@@ -231,8 +231,8 @@ def pdca_verdicts_form(figures: pd.DataFrame, *, lang: str = "en",
                        debrief: Callable[[], Any] | None = None) -> AnswerForm:
     """Return the form of module 7: achieved or not, per key result (drop-downs)."""
     options = [(t("workshop.form.achieved", lang), True), (t("workshop.form.not_achieved", lang), False)]
-    fields = {str(kr["id"]): _dropdown(f"{kr['id']} · {t('case.figure.' + str(kr['figure']), lang)}", options, lang)
-              for kr in key_results}
+    names = {str(kr["id"]): t(f"case.figure.{kr['figure']}", lang) for kr in key_results}
+    fields = {kr: _dropdown(f"{kr} · {name}", options, lang) for kr, name in names.items()}
     return answer_form("pdca_verdicts", fields,
                        lambda a: checks.check_pdca_verdicts(a, figures, key_results=key_results, lang=lang),
                        lang=lang, debrief=debrief)
