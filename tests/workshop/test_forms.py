@@ -149,3 +149,14 @@ def test_every_exercise_has_a_form_and_the_method_cases_are_shown():
     assert forms_of == {name: entry["notebook"] for name, entry in checks.load_solutions().items()}
     assert sorted(shown) == sorted(worked.WORKED_CASES)  # each case once
     assert authority == ["04_funnel_before_after.ipynb"]
+
+
+def test_unit_slips_get_a_hint_the_form_can_follow(tables):
+    q4 = forms.q4_target_form(tables["orders"], lang="zh")
+    assert _fill(q4, {"q4_target": "6418.3"}).hint == "workshop.hint.in_cny"  # 万 forgotten
+    assert "万" in q4.feedback.value
+    share = forms.tier_share_form(tables["orders"], as_of="2023-09-30", lang="en")
+    assert _fill(share, {"tier_share": "62"}).hint == "workshop.hint.as_share"
+    assert "25%" in share.feedback.value
+    assert _fill(share, {"tier_share": ""}).status == "missing"
+    assert t("workshop.form.fill_in", "en") in share.feedback.value  # not "replace the None placeholders"
