@@ -49,6 +49,7 @@ from playbook.core.schema import is_blank
 from playbook.data import case_study as case_data
 from playbook.present import case_study as case_display
 from playbook.present import targets as present_targets
+from playbook.workshop.answers import parse_number, to_key
 
 __all__ = [
     "SOLUTIONS_PATH",
@@ -154,13 +155,8 @@ def _number(exercise: str, answer: object, lang: str) -> float | CheckResult:
     """Return the answer as a float, or the result to return (missing / not a number)."""
     if is_blank(answer):
         return _result(exercise, "missing", "workshop.hint.fill_in", lang)
-    if isinstance(answer, bool):
-        return _result(exercise, "not_yet", "workshop.hint.number", lang)
-    try:
-        value = float(answer)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return _result(exercise, "not_yet", "workshop.hint.number", lang)
-    if not math.isfinite(value):
+    value = parse_number(answer)  # also typed text: "6,420 万元", "18%"
+    if value is None or not math.isfinite(value):
         return _result(exercise, "not_yet", "workshop.hint.number", lang)
     return value
 
@@ -192,6 +188,7 @@ def _mapping_check(exercise: str, answer: object, key: Mapping[str, str], *, opt
         return _result(exercise, "missing", "workshop.hint.fill_in", lang)
     if not isinstance(answer, Mapping):
         return _result(exercise, "not_yet", "workshop.hint.mapping", lang, keys=", ".join(key))
+    answer = {k: to_key(v, options, option_prefix) for k, v in answer.items()}  # labels in en or zh too
     unknown = sorted({str(v) for v in answer.values() if not is_blank(v) and v not in options})
     if unknown:
         return _result(exercise, "not_yet", "workshop.hint.unknown_option", lang, values=", ".join(unknown),
@@ -387,6 +384,7 @@ def check_bottleneck(answer: object, opportunities: pd.DataFrame, *, start: obje
     check_lang(lang)
     if is_blank(answer):
         return _result("bottleneck", "missing", "workshop.hint.fill_in", lang)
+    answer = to_key(answer, funnel.STEPS, "funnel.step.")
     if answer not in funnel.STEPS:
         return _result("bottleneck", "not_yet", "workshop.hint.unknown_option", lang, values=str(answer),
                        options=", ".join(f"`{s}`" for s in funnel.STEPS))
@@ -513,7 +511,7 @@ def check_idp_priority(answer: object, evidence: pd.DataFrame, rep_id: str, *, l
                            plan_date=None if has_date else "2000-01-01")  # the date moves only review dates
     first = draft.items.iloc[0]
     levels = idp.rep_levels(evidence, rep_id).set_index("competency")["level"]
-    comp = str(answer["competency"]).strip()
+    comp = str(to_key(str(answer["competency"]).strip(), list(levels.index), "competency."))
     if comp not in levels.index:
         return _result("idp_priority", "not_yet", "workshop.hint.unknown_option", lang, values=comp,
                        options=", ".join(f"`{c}`" for c in levels.index))
