@@ -12,8 +12,8 @@ Isolation: before every report the kernel is reset (user namespace emptied, figu
 closed, matplotlib settings and execution count restored); the kernel is replaced
 after ``max_reports`` reports, on any error and when the template or the snapshot
 changes. A new kernel warms up while the caller goes on (:meth:`WarmKernel.prepare`:
-a batch worker starts its browser meanwhile). ``tests/pipeline/test_engine.py`` compares warm reports, in several orders,
-with reports rendered alone in fresh kernels.
+a batch worker starts its browser meanwhile). ``tests/pipeline/test_engine.py``
+compares warm reports, in several orders, with reports rendered alone in fresh kernels.
 """
 
 from __future__ import annotations
