@@ -29,6 +29,7 @@ Each report notebook reads only its own slice of the snapshot
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -69,6 +70,7 @@ __all__ = [
     "preload_snapshot",
     "plan_jobs",
     "run_job",
+    "warm_up",
     "run_batch",
     "write_index",
     "html_to_pdf",
@@ -325,12 +327,14 @@ def run_job(job: Job, *, engine: WarmKernel | None = None, printer: Printer | No
     start = time.perf_counter()
     html = Path(job.html)
     wrote: list[str] = []
+    engine, printer = engine or workers.worker_engine(), printer or workers.worker_printer()
     try:
         if job.stale:
-            _render_html(job, html, engine or workers.worker_engine())
+            warm_up(job, engine, printer)
+            _render_html(job, html, engine)
             wrote.append("html")
             workers.emit("html", job.rep_id)
-        pdf = _job_pdf(job, html, wrote, printer or workers.worker_printer())
+        pdf = _job_pdf(job, html, wrote, printer)
         return JobResult(job.rep_id, "rendered" if wrote else "skipped", str(html), None,
                          time.perf_counter() - start, pdf=pdf, wrote=tuple(wrote))
     except Exception as exc:  # noqa: BLE001 - one rep's failure must not stop the batch
@@ -340,6 +344,20 @@ def run_job(job: Job, *, engine: WarmKernel | None = None, printer: Printer | No
         return JobResult(job.rep_id, "failed", str(html) if html_ok else None,
                          f"PDF: {message}" if html_ok else message, time.perf_counter() - start,
                          wrote=tuple(wrote))
+
+
+def warm_up(job: Job, engine: WarmKernel | None, printer: Printer | None) -> None:
+    """Start ``printer``'s browser while ``engine``'s new kernel imports and reads the snapshot.
+
+    Nothing to do once both run; without an engine (a fresh kernel per report) the
+    browser starts when the first PDF is printed.
+    """
+    if engine is None:
+        return
+    engine.prepare(job.notebook, job.preload)
+    if job.pdf and printer is not None:
+        with contextlib.suppress(PdfUnavailable):  # said once the HTML is written, as without a warm-up
+            printer.browser()
 
 
 def render_html(job: Job, engine: WarmKernel | None = None) -> str:
@@ -513,6 +531,7 @@ def finish(bar: BatchProgress, job: Job, res: JobResult, seen: dict[str, set[str
 def _run_local(todo: Sequence[Job], n: int, bar: BatchProgress, runner: Callable[[Job], JobResult],
                log: str | Path | None, isolation: str, max_reports: int) -> list[JobResult]:
     """Run ``todo`` in a pool of ``n`` local workers, following their events; Ctrl-C ends them at once."""
+    before = set(threading.enumerate())
     context = multiprocessing.get_context()
     events = context.SimpleQueue()
     pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=workers.init_worker,
@@ -529,7 +548,7 @@ def _run_local(todo: Sequence[Job], n: int, bar: BatchProgress, runner: Callable
                 done.append(fut.result())
                 finish(bar, by_future[fut], done[-1], seen)
     except KeyboardInterrupt:
-        threading.excepthook = _quiet_thread  # the pool's own threads may complain about the workers ended now
+        _silence_threads(set(threading.enumerate()) - before)  # the pool's, which may complain about its workers
         for fut in pending:
             fut.cancel()
         while not events.empty():
@@ -545,8 +564,18 @@ def _run_local(todo: Sequence[Job], n: int, bar: BatchProgress, runner: Callable
     return done
 
 
-def _quiet_thread(args: Any) -> None:
-    """After Ctrl-C: a background thread's error (the pool noticing its ended workers) is not shown."""
+def _silence_threads(threads: set[threading.Thread]) -> None:
+    """After Ctrl-C: an error of one of ``threads`` (the pool noticing its ended workers) is not shown.
+
+    Errors of every other thread still reach the hook that was in place.
+    """
+    previous = threading.excepthook
+
+    def hook(args: Any) -> None:
+        if args.thread not in threads:
+            previous(args)
+
+    threading.excepthook = hook
 
 
 def _todo(job: Job) -> bool:

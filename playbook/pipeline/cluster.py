@@ -105,7 +105,9 @@ def render_remote(job: batch.Job, snapshot: Folder | None, template: Folder, htm
         try:
             local = _local_job(job, snapshot, template, work)
             if html is None:
-                html = out["html"] = batch.render_html(local, _engine(isolation, max_reports)).encode("utf-8")
+                engine = _engine(isolation, max_reports)
+                batch.warm_up(local, engine, _REMOTE.setdefault("printer", Printer()))
+                html = out["html"] = batch.render_html(local, engine).encode("utf-8")
             if job.pdf:
                 out["pdf"] = _print(html, Path(local.html))
         except Exception as exc:  # noqa: BLE001 - a rep's failure is a result, not a lost worker

@@ -11,8 +11,9 @@ fresh-kernel path) and runs the cells with nbclient's public ``NotebookClient``
 Isolation: before every report the kernel is reset (user namespace emptied, figures
 closed, matplotlib settings and execution count restored); the kernel is replaced
 after ``max_reports`` reports, on any error and when the template or the snapshot
-changes. ``tests/pipeline/test_engine.py`` compares warm reports, in several orders,
-with reports rendered alone in fresh kernels.
+changes. A new kernel warms up while the caller goes on (:meth:`WarmKernel.prepare`:
+a batch worker starts its browser meanwhile). ``tests/pipeline/test_engine.py``
+compares warm reports, in several orders, with reports rendered alone in fresh kernels.
 """
 
 from __future__ import annotations
@@ -85,6 +86,21 @@ class WarmKernel:
         self._key: tuple[str, str] | None = None
         self._done = 0
         self._templates: dict[str, tuple[int, Any]] = {}
+        self._warming: str | None = None  # the warm-up request still running in a new kernel
+
+    def prepare(self, notebook: str | Path, preload: str = "") -> None:
+        """Have a kernel ready for ``notebook`` and ``preload``: start one when needed, without waiting.
+
+        The new kernel imports the template's modules and reads the snapshot while the
+        caller does something else (a batch worker starts its browser); :meth:`execute`
+        waits for it.
+        """
+        notebook = Path(notebook)
+        template = self._template(notebook)
+        key = (str(notebook.resolve()), f"{template_imports(template)}\n#{preload}")
+        if self._km is None or key != self._key or self._done >= self.max_reports or not self._km.is_alive():
+            self._start(notebook.parent, template, preload)
+            self._key = key
 
     def execute(self, notebook: str | Path, parameters: dict[str, Any], *, preload: str = "") -> Any:
         """Run ``notebook`` with ``parameters``; return the executed notebook node.
@@ -96,11 +112,11 @@ class WarmKernel:
         notebook = Path(notebook)
         template = self._template(notebook)
         nb = parameterize_notebook(copy.deepcopy(template), parameters, kernel_name=KERNEL, language="python")
-        key = (str(notebook.resolve()), f"{template_imports(template)}\n#{preload}")
-        if self._km is None or key != self._key or self._done >= self.max_reports or not self._km.is_alive():
-            self._start(notebook.parent, template, preload)
-            self._key = key
+        self.prepare(notebook, preload)
         try:
+            if self._warming is not None:
+                self._wait(self._warming)
+                self._warming = None
             self._silent("__import__('playbook.pipeline.kernelside', fromlist=['reset']).reset()")
             client = NotebookClient(nb, km=self._km, kernel_name=KERNEL, timeout=self.timeout,
                                     allow_errors=False, resources={"metadata": {"path": str(notebook.parent)}})
@@ -131,19 +147,29 @@ class WarmKernel:
         """Replace the kernel by a fresh one, warmed with the template's imports and the snapshot."""
         self.close()
         self._km = KernelManager(kernel_name=KERNEL)
-        self._km.start_kernel(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])  # as nbclient
-        self._kc = self._km.client()
-        self._kc.start_channels()
-        self._kc.wait_for_ready(timeout=60)
+        try:
+            self._km.start_kernel(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])  # as nbclient
+            self._kc = self._km.client()
+            self._kc.start_channels()
+            self._kc.wait_for_ready(timeout=60)
+        except BaseException:
+            self.close()
+            raise
         self.starts += 1
         self._done = 0
         code = f"{template_imports(template)}\n__import__('playbook.pipeline.kernelside', fromlist=['warm'])" \
                f".warm({preload!r})"
-        try:
-            self._silent(code)
-        except BaseException:
-            self.close()
-            raise
+        self._warming = self._kc.execute(code, silent=True, store_history=False)
+
+    def _wait(self, msg_id: str) -> None:
+        """Wait for the reply to request ``msg_id``; raise when the code failed (its output is dropped)."""
+        while True:
+            reply = self._kc.get_shell_msg(timeout=self.timeout)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        content = reply["content"]
+        if content.get("status") != "ok":
+            raise PlaybookError(f"warm kernel: {content.get('ename')}: {content.get('evalue')}")
 
     def _silent(self, code: str) -> None:
         """Run ``code`` in the kernel without output or history; raise when it fails."""
@@ -155,7 +181,7 @@ class WarmKernel:
 
     def close(self) -> None:
         """Shut the kernel down (nothing when none runs)."""
-        km, kc, self._km, self._kc = self._km, self._kc, None, None
+        km, kc, self._km, self._kc, self._warming = self._km, self._kc, None, None, None
         if kc is not None:
             kc.stop_channels()
         if km is not None and km.has_kernel:

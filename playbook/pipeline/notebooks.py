@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -84,13 +85,7 @@ def notebook_to_html(nb: Any, *, title: str, lang: str = "en", keep_input: bool 
     out; images get an alt text in ``lang``.
     Workshop handouts keep the code: participants see the worked cells and the exercise.
     """
-    config = Config()
-    config.TagRemovePreprocessor.remove_cell_tags = {NOTEBOOK_ONLY}
-    config.TagRemovePreprocessor.enabled = True
-    exporter = HTMLExporter(
-        config=config, template_name="offline", extra_template_basedirs=[str(NBCONVERT_TEMPLATES)],
-        exclude_input=not keep_input, exclude_input_prompt=True, exclude_output_prompt=True,
-    )
+    exporter = _exporter(keep_input)
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb, resources={"content_security_policy": REPORT_CSP})
     body = re.sub(r"<html[^>]*>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', body, count=1)
@@ -98,6 +93,18 @@ def notebook_to_html(nb: Any, *, title: str, lang: str = "en", keep_input: bool 
     css = PRINT_CSS if not keep_input else PRINT_CSS.replace(".jp-Cell-inputWrapper, ", "")
     body = body.replace("</head>", css + "</head>", 1)
     return body
+
+
+@functools.lru_cache(maxsize=2)
+def _exporter(keep_input: bool) -> HTMLExporter:
+    """Return the HTML exporter (its Jinja templates compiled once per process, reused for every report)."""
+    config = Config()
+    config.TagRemovePreprocessor.remove_cell_tags = {NOTEBOOK_ONLY}
+    config.TagRemovePreprocessor.enabled = True
+    return HTMLExporter(
+        config=config, template_name="offline", extra_template_basedirs=[str(NBCONVERT_TEMPLATES)],
+        exclude_input=not keep_input, exclude_input_prompt=True, exclude_output_prompt=True,
+    )
 
 
 def render_notebook(

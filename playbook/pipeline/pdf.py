@@ -53,6 +53,7 @@ class Printer:
         self.exe = exe
         self._driver: Any = None
         self._browser: Any = None
+        self._page: Any = None
 
     def browser(self) -> Any:
         """Return the running browser, starting it (again) when needed."""
@@ -68,11 +69,20 @@ class Printer:
 
     def print(self, html: str | Path, pdf: str | Path | None = None) -> Path:
         """Print ``html`` to ``pdf`` (default: beside it) atomically; see :func:`print_pdf`."""
-        return print_pdf(self.browser(), html, pdf)
+        browser = self.browser()
+        if self._page is None or self._page.is_closed():
+            self._page = browser.new_page()  # one tab for every page: each print loads a new document in it
+        try:
+            return print_pdf(browser, html, pdf, page=self._page)
+        except Exception:
+            with contextlib.suppress(Exception):
+                self._page.close()
+            self._page = None  # a tab in an unknown state is not reused
+            raise
 
     def close(self) -> None:
         """Close the browser and its driver (nothing when none runs)."""
-        browser, driver, self._browser, self._driver = self._browser, self._driver, None, None
+        browser, driver, self._browser, self._driver, self._page = self._browser, self._driver, None, None, None
         with contextlib.suppress(Exception):
             browser is not None and browser.close()
         with contextlib.suppress(Exception):
@@ -85,12 +95,16 @@ class Printer:
         self.close()
 
 
-def print_pdf(browser: Any, html: str | Path, pdf: str | Path | None = None) -> Path:
-    """Print ``html`` to an A4 PDF: a temporary name, checked with :func:`valid_pdf`, moved into place."""
+def print_pdf(browser: Any, html: str | Path, pdf: str | Path | None = None, *, page: Any = None) -> Path:
+    """Print ``html`` to an A4 PDF: a temporary name, checked with :func:`valid_pdf`, moved into place.
+
+    ``page`` is a tab to print in (kept open); by default a new tab, closed after.
+    """
     html = Path(html)
     pdf = Path(pdf) if pdf else html.with_suffix(".pdf")
     tmp = pdf.with_name(pdf.name + ".part")
-    page = browser.new_page()
+    own = page is None
+    page = browser.new_page() if own else page
     try:
         page.goto(html.resolve().as_uri())
         page.pdf(path=str(tmp), format="A4", print_background=True)
@@ -98,7 +112,8 @@ def print_pdf(browser: Any, html: str | Path, pdf: str | Path | None = None) -> 
             raise PlaybookError(f"{pdf.name}: chromium wrote an incomplete PDF; run the batch again.")
         os.replace(tmp, pdf)
     finally:
-        page.close()
+        if own:
+            page.close()
         tmp.unlink(missing_ok=True)
     return pdf
 

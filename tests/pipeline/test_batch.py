@@ -3,6 +3,7 @@
 import json
 import shutil
 import subprocess
+import threading
 
 import nbformat
 import pandas as pd
@@ -215,3 +216,23 @@ def test_code_fingerprint_changes_with_a_template(tmp_path, monkeypatch):
     batch.code_fingerprint.cache_clear()
     assert batch.code_fingerprint() != before
     batch.code_fingerprint.cache_clear()
+
+
+def test_after_an_interrupt_only_the_batch_threads_errors_are_silenced(monkeypatch):
+    """The quiet hook set on Ctrl-C covers the batch's own threads; another thread's error is still shown."""
+    from playbook.pipeline import batch
+
+    shown = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: shown.append(args.thread.name))
+
+    def boom():
+        raise RuntimeError("worker ended")
+
+    pool_thread = threading.Thread(target=boom, name="pool")
+    batch._silence_threads({pool_thread})
+    pool_thread.start()
+    pool_thread.join()
+    other = threading.Thread(target=boom, name="later")
+    other.start()
+    other.join()
+    assert shown == ["later"]

@@ -8,16 +8,21 @@ to N (the task name says so); the kit renders all N.
 Engines (``idp_engine``, same run): the sample batch with PDFs on 2 workers, warm
 kernels (the default) against a fresh kernel per report (``--isolation fresh``), and
 the warm cost per report against the fresh-kernel floor (start a kernel, import
-pandas and matplotlib, shut it down; two at a time, as two workers would).
+pandas and matplotlib, shut it down; two at a time, as two workers would), and the
+same batch on a local Dask cluster of two worker processes (``--scheduler``) against
+the local pool: what the cluster's transport costs when it adds no cores.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -92,25 +97,49 @@ def kernel_floor(kernels: int = 3) -> float:
 
 def _bench_engines(scale: float) -> list[Result]:
     n = 24 if scale >= 1 else 6
+    reps = None if n == 24 else _first_reps(n)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         snap, _ = build_snapshot(SAMPLE_DIR, tmp / "fresh")  # built once, outside the timings
-        shutil.copytree(snap, tmp / "warm" / "snapshot")
         seconds, failed = {}, 0
-        for isolation in ("fresh", "warm"):
-            start = time.perf_counter()
-            batch = render_idps(SAMPLE_DIR, tmp / isolation, reps=None if n == 24 else _first_reps(n), workers=2,
-                                force=True, progress=False, isolation=isolation)
-            seconds[isolation] = time.perf_counter() - start
+        for isolation in ("fresh", "warm", "cluster"):
+            if isolation != "fresh":
+                shutil.copytree(snap, tmp / isolation / "snapshot")
+            with _local_cluster() if isolation == "cluster" else contextlib.nullcontext() as address:
+                if isolation == "cluster" and address is None:
+                    continue
+                start = time.perf_counter()
+                batch = render_idps(SAMPLE_DIR, tmp / isolation, reps=reps, workers=2, force=True, progress=False,
+                                    isolation="fresh" if isolation == "fresh" else "warm", scheduler=address)
+                seconds[isolation] = time.perf_counter() - start
             failed += len(batch.failed)
         floor = kernel_floor() / 2  # two workers start kernels side by side
     note = f", {failed} FAILED" if failed else ""
+    full = n == 24  # the targets are the whole sample's; 6 reports mostly time the start of 2 workers
     return [
         Result(f"IDP batch, warm kernels: {n} reports HTML+PDF, 2 workers{note}", n, seconds["warm"],
-               "same batch, a fresh kernel per report (--isolation fresh)", seconds["fresh"]),
+               "same batch, a fresh kernel per report (--isolation fresh)", seconds["fresh"],
+               kind="naive", target=0.25 if full else None),
         Result("IDP batch, warm kernels: seconds per report", n, seconds["warm"] / n,
-               "fresh-kernel floor per report (start, import pandas+matplotlib, shut down; 2 in parallel)", floor),
+               "fresh-kernel floor per report (start, import pandas+matplotlib, shut down; 2 in parallel)", floor,
+               kind="floor", target=1.0 if full else None),
+        Result("IDP batch on a local Dask cluster (2 workers, same machine, --scheduler)", n,
+               seconds.get("cluster", float("nan")), "same batch, local pool of 2 workers", seconds["warm"],
+               kind="peer"),
     ]
+
+
+@contextlib.contextmanager
+def _local_cluster() -> Iterator[str | None]:
+    """Yield the address of a Dask cluster of 2 single-threaded worker processes here (None without ``distributed``)."""
+    try:
+        from distributed import LocalCluster  # optional dependency: the [dask] extra
+    except ImportError:
+        yield None
+        return
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as local:
+        yield local.scheduler_address
 
 
 def _first_reps(n: int) -> list[str]:
