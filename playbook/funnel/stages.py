@@ -122,6 +122,12 @@ def _prepared(opportunities: pd.DataFrame, columns: Mapping[str, str] | None) ->
     return out
 
 
+def _created_by(opps: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    """Return the rows of ``opps`` created on or before ``end`` (``opps`` itself when that is all of them)."""
+    later = (opps["created_date"] > end).to_numpy()
+    return opps.loc[~later] if later.any() else opps
+
+
 def _problems(opps: pd.DataFrame) -> pd.DataFrame:
     """Problems of a prepared frame: one row per (opportunity, problem)."""
     parts = []
@@ -199,7 +205,7 @@ def opportunity_problems(
     opps = _prepared(opportunities, columns)
     end = optional_date(as_of, "as_of")
     if end is not None:
-        opps = opps.loc[~(opps["created_date"] > end)]
+        opps = _created_by(opps, end)
     return _problems(opps)
 
 
@@ -257,7 +263,7 @@ def stage_table(
     opps = _prepared(opportunities, columns)
     end = optional_date(as_of, "as_of")
     if end is not None:
-        opps = opps.loc[~(opps["created_date"] > end)]
+        opps = _created_by(opps, end)
     problems = _problems(opps)
     if len(problems):
         if invalid == "raise":
