@@ -113,13 +113,29 @@ def _prepared(opportunities: pd.DataFrame, columns: Mapping[str, str] | None) ->
     out["channel"] = opps["channel"].astype("string")
     out["amount"] = pd.to_numeric(opps["amount"], errors="coerce").astype("float64")
     outcome = opps["outcome"].astype("string")
-    if not outcome.isin(OUTCOMES).all():
+    if not _is_one_of(outcome, OUTCOMES).all():
         outcome = outcome.str.strip().str.lower()
     out["outcome"] = outcome
     for col in _DATE_COLUMNS:
         out[col] = (_as_dates(opps[col]) if col in opps
                     else pd.Series(pd.NaT, index=opps.index, dtype="datetime64[ns]"))
     return out
+
+
+def _is_one_of(values: pd.Series, allowed: Sequence[str]) -> np.ndarray:
+    """Return a numpy mask: ``values`` is one of ``allowed`` (missing: False).
+
+    A few equality tests, each one vectorised pass (``isin`` on Arrow text is ten times slower).
+
+    Examples
+    --------
+    >>> _is_one_of(pd.Series(["won", None, "x"], dtype="string"), ["won", "lost"]).tolist()
+    [True, False, False]
+    """
+    mask = np.zeros(len(values), dtype=bool)
+    for value in allowed:
+        mask |= (values == value).to_numpy(dtype=bool, na_value=False)
+    return mask
 
 
 def _created_by(opps: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
@@ -132,7 +148,7 @@ def _problems(opps: pd.DataFrame) -> pd.DataFrame:
     """Problems of a prepared frame: one row per (opportunity, problem)."""
     parts = []
 
-    def add(mask: pd.Series, code: str, column: str, message: str) -> None:
+    def add(mask: np.ndarray, code: str, column: str, message: str) -> None:
         if mask.any():
             sub = opps.loc[mask]
             value = (sub[column].astype("string") if column in sub
@@ -143,25 +159,27 @@ def _problems(opps: pd.DataFrame) -> pd.DataFrame:
                 "message": "opportunity " + sub["opportunity_id"].fillna("?") + ": " + message,
             }))
 
+    # numpy masks: a comparison with NaT (or NaN) is False, as the checks want
     outcome = opps["outcome"]
-    add(~outcome.isin(OUTCOMES), "unknown_outcome", "outcome",
+    won, lost, is_open = (_is_one_of(outcome, [o]) for o in ("won", "lost", "open"))
+    add(~(won | lost | is_open), "unknown_outcome", "outcome",
         "outcome must be one of won, lost, open")
-    add(opps["created_date"].isna(), "missing_created_date", "created_date",
+    latest = opps["created_date"].to_numpy()
+    add(np.isnat(latest), "missing_created_date", "created_date",
         "created_date is empty: every opportunity needs the date its lead was created")
     # each stage date must not be earlier than the latest earlier stage date
-    latest = opps["created_date"]
     for col in _DATE_COLUMNS[1:]:
-        d = opps[col]
-        add(d.notna() & latest.notna() & (d < latest), "dates_out_of_order", col,
+        d = opps[col].to_numpy()
+        add(d < latest, "dates_out_of_order", col,
             f"{col} is earlier than an earlier stage's date (expected created_date <= "
             "intent_date <= negotiation_date <= closed_date)")
-        latest = latest.where(d.isna() | (latest > d), d)
-    closed = outcome.isin(["won", "lost"])
-    add(closed & opps["closed_date"].isna(), "closed_without_date", "closed_date",
+        latest = np.where(np.isnat(d) | (latest > d), latest, d)
+    no_close = np.isnat(opps["closed_date"].to_numpy())
+    add((won | lost) & no_close, "closed_without_date", "closed_date",
         "outcome is won or lost but closed_date is empty: add the close date")
-    add((outcome == "open") & opps["closed_date"].notna(), "open_with_close_date", "closed_date",
+    add(is_open & ~no_close, "open_with_close_date", "closed_date",
         "outcome is open but closed_date is set: set the outcome to won or lost, or clear the date")
-    add((outcome == "won") & ~(opps["amount"] >= 0), "won_without_amount", "amount",
+    add(won & ~(opps["amount"].to_numpy() >= 0), "won_without_amount", "amount",
         "a won deal needs its signed amount (>= 0)")
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="string") for c in PROBLEM_COLUMNS})
@@ -283,7 +301,7 @@ def stage_table(
     if end is not None:
         for col in _DATE_COLUMNS[1:]:
             opps[col] = opps[col].where(~(opps[col] > end))
-        reopened = opps["outcome"].isin(["won", "lost"]) & opps["closed_date"].isna()
+        reopened = _is_one_of(opps["outcome"], ["won", "lost"]) & opps["closed_date"].isna().to_numpy()
         opps["outcome"] = opps["outcome"].where(~reopened, "open")
 
     won = opps["outcome"] == "won"
