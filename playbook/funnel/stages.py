@@ -299,10 +299,14 @@ def stage_table(
             f"(funnel.opportunity_problems lists them).", PlaybookWarning, stacklevel=2)
         opps = opps.loc[~bad]
     if end is not None:
+        cut = np.datetime64(end.asm8, "ns")
         for col in _DATE_COLUMNS[1:]:
-            opps[col] = opps[col].where(~(opps[col] > end))
+            later = opps[col].to_numpy() > cut
+            if later.any():
+                opps[col] = opps[col].where(~later)
         reopened = _is_one_of(opps["outcome"], ["won", "lost"]) & opps["closed_date"].isna().to_numpy()
-        opps["outcome"] = opps["outcome"].where(~reopened, "open")
+        if reopened.any():
+            opps["outcome"] = opps["outcome"].where(~reopened, "open")
 
     won = opps["outcome"] == "won"
     is_open = opps["outcome"] == "open"
