@@ -125,7 +125,7 @@ def _bench_overview(scale: float) -> list[Result]:
 
 
 CASES = {
-    "load": (_bench_load, 70.0, 2.0),
-    "dataset": (_bench_dataset, 70.0, 2.0),
-    "overview": (_bench_overview, 70.0, 2.0),
+    "load": (_bench_load, 70.0, 4.0),
+    "dataset": (_bench_dataset, 70.0, 4.0),
+    "overview": (_bench_overview, 70.0, 4.0),
 }

@@ -145,5 +145,5 @@ def _bench_rfm(scale: float) -> list[Result]:
 
 
 CASES = {
-    "rfm": (_bench_rfm, 70.0, 2.0),
+    "rfm": (_bench_rfm, 70.0, 4.0),
 }
