@@ -61,6 +61,11 @@ def env_lang(environ: Mapping[str, str] | None = None) -> str:
     return "en"
 
 
+# libyaml's safe loader reads the catalogue ten times faster than the pure-Python one (the
+# same documents, the same safe subset of YAML); PyYAML built without libyaml has only the latter
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict[str, str]]:
     """Return the merged catalogue ``{key: {"en": ..., "zh": ...}}``.
@@ -70,7 +75,7 @@ def catalogue() -> dict[str, dict[str, str]]:
     """
     merged: dict[str, dict[str, str]] = {}
     for path in sorted(_DIR.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
         for key, entry in data.items():
             if key in merged:
                 raise RuntimeError(f"label {key!r} defined twice ({path.name})")

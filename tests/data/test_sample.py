@@ -401,3 +401,11 @@ def test_signal_d_2025_cohort_ramps_up(tables):
     q3 = _ytd_sales(orders, pd.Timestamp("2025-07-01"))
     established = _full_year_peers(reps.reset_index(), SIGNALS.under_performer)
     assert q3.reindex(list(SIGNALS.ramping_cohort), fill_value=0).mean() < q3[established].median()
+
+
+def test_scale_allows_the_five_million_order_company_and_names_the_limit():
+    from playbook.data.sample.generate import _check
+
+    assert _check(7, 350) == (7, 350.0)  # `playbook sample --scale 350`: about 5 million orders
+    with pytest.raises(ParameterError, match="at most 400"):
+        generate(seed=7, scale=401)

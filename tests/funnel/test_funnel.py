@@ -95,6 +95,21 @@ def test_stage_table_reached_and_pending(stages):
     assert got.loc["o5", "team"] == "A" and got.loc["o9", "name"] == "Cy"
 
 
+def test_rep_join_names_unknown_and_missing_reps_and_counts_them_as_a_group():
+    o = OPPS.assign(rep_id=["R1", "R1", "R1", "R1", "R2", "R2", "RX", None, "R3", "R3"])
+    with pytest.warns(PlaybookWarning, match="RX"):
+        s = stage_table(o, reps=REPS)
+    assert s["team"].fillna("-").tolist() == ["A"] * 6 + ["-", "-", "B", "B"]
+    assert s["name"].fillna("-").tolist() == ["Ann"] * 4 + ["Bo", "Bo", "-", "-", "Cy", "Cy"]
+    assert str(s["team"].dtype) == "string" and str(s["pending_step"].dtype) == "string"
+    # by hand: R1 has o1-o4 (won, won, lost, open at intent); the missing rep o8 (won from lead)
+    f = funnel_table(s, by="rep_id")
+    assert f["rep_id"].fillna("<NA>").tolist() == ["R1", "R2", "R3", "RX", "<NA>"]
+    assert f[["leads", "intents", "deals", "open", "lost"]].to_numpy().tolist() == [
+        [4, 3, 2, 1, 1], [2, 1, 0, 1, 1], [2, 1, 0, 0, 2], [1, 1, 0, 1, 0], [1, 1, 1, 0, 0]]
+    assert f["won_amount"].tolist() == [1500.0, 0.0, 0.0, 0.0, 300.0]
+
+
 def test_stage_table_does_not_mutate_input():
     before = OPPS.copy()
     stage_table(OPPS, reps=REPS, as_of="2025-01-21")

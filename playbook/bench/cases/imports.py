@@ -52,5 +52,5 @@ def _bench_imports(scale: float) -> list[Result]:
 
 
 CASES = {
-    "imports": (_bench_imports, 5.0, 2.0),
+    "imports": (_bench_imports, 5.0, 1.0),
 }
