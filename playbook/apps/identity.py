@@ -291,8 +291,9 @@ def roles(user: str, reps: pd.DataFrame, *, hr_users: Iterable[str] = (), login_
     --------
     >>> reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "name": ["Li", "Wu", "Qi"],
     ...                      "manager_id": [None, "R1", "R2"], "login": ["li@corp", "wu@corp", "qi@corp"]})
-    >>> roles("LI@corp", reps)
-    Roles(user='LI@corp', rep_id='R1', name='Li', reports=frozenset({'R2'}), hr=False, team=frozenset({'R2', 'R3'}))
+    >>> li = roles("LI@corp", reps)
+    >>> li.rep_id, li.name, sorted(li.reports), sorted(li.team), li.hr
+    ('R1', 'Li', ['R2'], ['R2', 'R3'], False)
     >>> roles("R1", reps).rep_id is None, roles("hr", reps, hr_users=["HR"]).hr
     (True, True)
     """
