@@ -198,6 +198,12 @@ def _when(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
+def _change_item(change: PlanVersion) -> dict[str, Any]:
+    """One stored version as the params of ``message.store.change`` (its time shown in the team's zone)."""
+    return {"key": "message.store.change", "version": change.version, "status_label": f"idp.status.{change.status}",
+            "author": change.author, "at_time": change.created_at}
+
+
 def _version(row: Mapping[str, Any]) -> PlanVersion:
     return PlanVersion(row["plan_id"], row["id"], row["version"], row["status"], row["author"], row["created_at"])
 
@@ -429,7 +435,8 @@ class Store:
         if row["content_hash"] != digest or (plan_id is not None and row["plan_id"] != plan_id):
             raise ConflictError(
                 f"client token {token!r} was already used for other content (plan {row['plan_id']}, version "
-                f"{row['version']}); each form submission needs a new token.")
+                f"{row['version']}); each form submission needs a new token.",
+                code="store.token_used", params={"plan_id": row["plan_id"], "version": row["version"]})
         return PlanVersion(row["plan_id"], row["id"], row["version"], row["status"], row["author"],
                            row["created_at"], created=False)
 
@@ -447,7 +454,9 @@ class Store:
         raise ConflictError(
             f"plan {plan_id} changed since version {base}, which this {doing} is based on: {listed}. Nothing was "
             "stored: reload the plan, then make the change again on the latest version.",
-            plan_id=plan_id, base_version=base, changes=changes)
+            plan_id=plan_id, base_version=base, changes=changes, code="store.changed",
+            params={"plan_id": plan_id, "base_version": base, "doing_label": f"message.store.doing.{doing}",
+                    "changes_items": [_change_item(c) for c in changes]})
 
     def _start(self, conn: Connection, rep_id: str, plan_date: object, plan_id: int) -> None:
         """Record the start of the rep's plan for its date; the database refuses a second one."""
@@ -467,7 +476,12 @@ class Store:
             raise ConflictError(
                 f"rep {rep_id} already has a plan {dated}: plan {other}{started}. Nothing was stored: open that "
                 "plan and edit it (a plan with another date is a new plan).",
-                plan_id=other, changes=changes) from None
+                plan_id=other, changes=changes, code=None if not changes else
+                "store.plan_exists" if key else "store.plan_exists_undated",
+                params={"rep_id": rep_id, "plan_date": key, "other": other,
+                        **(_change_item(changes[0]) | {"version": changes[-1].version,
+                                                       "status_label": f"idp.status.{changes[-1].status}"}
+                           if changes else {})}) from None
 
     def create_plan(self, plan: Plan, *, author: str, client_token: str | None = None, note: str = "",
                     rep_ids: Any = None) -> PlanVersion:
@@ -580,7 +594,9 @@ class Store:
             if old is not None:
                 if old["plan_id"] != plan_id or old["status"] != status:
                     raise ConflictError(f"client token {token!r} was already used for another change (plan "
-                                        f"{old['plan_id']}, version {old['version']}); send a new token.")
+                                        f"{old['plan_id']}, version {old['version']}); send a new token.",
+                                        code="store.token_used",
+                                        params={"plan_id": old["plan_id"], "version": old["version"]})
                 return self._replay(old, old["content_hash"], token)
             latest = self._latest(conn, plan_id, content=True)
             self._check_base(conn, plan_id, base, latest, "sign-off")
@@ -624,12 +640,13 @@ class Store:
                         plan_id, str(competency), int(level), day)
                     if not same:
                         raise ConflictError(f"client token {token!r} was already used for another review "
-                                            "record; send a new token.")
+                                            "record; send a new token.", code="store.review_token_used")
                     return int(old.id)
             latest = self._latest(conn, plan_id, content=True)
             if latest["status"] not in REVIEWABLE:
                 raise TransitionError(f"plan {plan_id} is {latest['status']}: record reviews once the supervisor "
-                                      "has agreed the plan.")
+                                      "has agreed the plan.", code="store.review_not_agreed",
+                                      params={"plan_id": plan_id, "status_label": f"idp.status.{latest['status']}"})
             items = [it["competency"] for it in json.loads(latest["content"])["items"]]
             if str(competency) not in items:
                 raise ParameterError("competency", competency, "an item of the plan: " + ", ".join(items))

@@ -136,8 +136,9 @@ class ConflictError(StoreError, ValueError):
     """
 
     def __init__(self, message: str, *, plan_id: int | None = None, base_version: int | None = None,
-                 changes: tuple[PlanVersion, ...] = ()) -> None:
-        super().__init__(message)
+                 changes: tuple[PlanVersion, ...] = (), code: str | None = None,
+                 params: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code=code, params=params)
         self.plan_id = plan_id
         self.base_version = base_version
         self.changes = tuple(changes)

@@ -28,7 +28,7 @@ from functools import lru_cache
 
 from playbook.core.errors import MissingColumnsError, ParameterError
 from playbook.core.labels import catalogue, check_lang, t
-from playbook.present import numbers
+from playbook.present import numbers, times
 
 __all__ = ["message", "text_of", "joined", "expected_text"]
 
@@ -70,11 +70,25 @@ def text_of(value: object, lang: str = "en") -> str:
     return str(value)
 
 
+_ITEM_SEP = {"en": "; ", "zh": "；"}
+
+
 def _params(params: dict[str, object], lang: str) -> dict[str, str]:
-    """Each parameter as text; ``*_label`` / ``*_labels`` hold label keys (a status, a unit) to word."""
+    """Each parameter as text.
+
+    ``*_label`` / ``*_labels`` hold label keys (a status, a unit) to word; ``*_time`` a UTC
+    moment, shown in the team's time zone; ``*_items`` a list of ``{"key": label, **fields}``,
+    each worded and joined (``a; b`` / ``a；b``).
+    """
     out = {}
     for k, v in params.items():
-        if k.endswith("_labels"):
+        if k.endswith("_items"):
+            out[k] = _ITEM_SEP[lang].join(
+                t(str(item["key"]), lang, **_params({f: x for f, x in item.items() if f != "key"}, lang))
+                for item in v)
+        elif k.endswith("_time"):
+            out[k] = times.local_time(v)
+        elif k.endswith("_labels"):
             out[k] = joined([t(str(x), lang) for x in v], lang) or t("message.none", lang)
         elif k.endswith("_label"):
             out[k] = t(str(v), lang)

@@ -1,12 +1,16 @@
 """Errors worded in the user's language: bad parameters, and the ``expected.*`` patterns."""
 
+import datetime as dt
 import string
 
+import pandas as pd
 import pytest
 
-from playbook.core.errors import ParameterError
+from playbook.core.errors import InputError, ParameterError
 from playbook.core.labels import catalogue
+from playbook.pipeline.store_db import ConflictError
 from playbook.present.messages import expected_text, message
+from playbook.targets.company import company_target
 
 
 def _fields(text: str) -> set[str]:
@@ -49,3 +53,27 @@ def test_every_expected_pattern_uses_only_its_own_fields():
     for key, entry in catalogue().items():
         if key.startswith("expected."):
             assert _fields(entry["zh"]) <= _fields(entry["en"]), key
+
+
+def test_a_store_conflict_shows_times_in_the_team_zone(monkeypatch):
+    monkeypatch.setenv("PLAYBOOK_TIMEZONE", "Asia/Shanghai")
+    exc = ConflictError("plan 1 changed ... UTC", code="store.changed", params={
+        "plan_id": 1, "base_version": 1, "doing_label": "message.store.doing.save",
+        "changes_items": [{"key": "message.store.change", "version": 2, "status_label": "idp.status.draft",
+                           "author": "Ann", "at_time": dt.datetime(2025, 10, 8, 9, 0, 3)}]})
+    assert message(exc, "en") == (
+        "plan 1 changed since version 1, which this save is based on: version 2 (Draft) by Ann at 2025-10-08 "
+        "17:00. Nothing was stored: reload the plan, then make the change again on the latest version.")
+    assert exc.message("zh") == (
+        "计划 1 在第 1 版之后已被修改（本次保存基于第 1 版）：第 2 版（草稿），Ann，2025-10-08 17:00。"
+        "未保存任何内容：请重新加载计划，在最新版本上再改一次。")
+
+
+def test_a_partial_base_year_is_refused_in_chinese():
+    orders = pd.DataFrame({"order_date": pd.to_datetime(["2025-01-01", "2025-06-30"]), "amount": [100.0, 200.0]})
+    with pytest.raises(InputError) as info:
+        company_target(orders, plan_year=2026, growth=0.1, partial="refuse")
+    assert message(info.value, "en") == str(info.value)
+    assert message(info.value, "zh") == (
+        "orders：基准年 2025 的数据不完整（订单只覆盖全年 365 天中的 181 天），其净销售额 300.00 元不能当作全年"
+        "销售额来增长；请选择完整的基准年，或直接给出目标金额。")
