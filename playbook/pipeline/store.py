@@ -194,16 +194,6 @@ def _day(value: object, name: str):
     return parse_date(value, name).date()
 
 
-def _when(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
-
-
-def _change_item(change: PlanVersion) -> dict[str, Any]:
-    """One stored version as the params of ``message.store.change`` (its time shown in the team's zone)."""
-    return {"key": "message.store.change", "version": change.version, "status_label": f"idp.status.{change.status}",
-            "author": change.author, "at_time": change.created_at}
-
-
 def _version(row: Mapping[str, Any]) -> PlanVersion:
     return PlanVersion(row["plan_id"], row["id"], row["version"], row["status"], row["author"], row["created_at"])
 
@@ -448,15 +438,7 @@ class Store:
         if base > latest["version"]:
             raise ParameterError("base_version", base, f"a stored version of plan {plan_id} (the latest is "
                                                        f"{latest['version']})")
-        changes = self._changes(conn, plan_id, base)
-        listed = "; ".join(f"version {c.version} ({c.status}) by {c.author} at {_when(c.created_at)}"
-                           for c in changes)
-        raise ConflictError(
-            f"plan {plan_id} changed since version {base}, which this {doing} is based on: {listed}. Nothing was "
-            "stored: reload the plan, then make the change again on the latest version.",
-            plan_id=plan_id, base_version=base, changes=changes, code="store.changed",
-            params={"plan_id": plan_id, "base_version": base, "doing_label": f"message.store.doing.{doing}",
-                    "changes_items": [_change_item(c) for c in changes]})
+        raise ConflictError.changed(plan_id, base, doing, self._changes(conn, plan_id, base))
 
     def _start(self, conn: Connection, rep_id: str, plan_date: object, plan_id: int) -> None:
         """Record the start of the rep's plan for its date; the database refuses a second one."""
@@ -469,19 +451,7 @@ class Store:
             if not rows:
                 raise
             other = int(rows[0]["plan_id"])
-            changes = self._changes(conn, other, 0)
-            dated = f"dated {key}" if key else "without a date"
-            started = (f", started by {changes[0].author} at {_when(changes[0].created_at)}, now at version "
-                       f"{changes[-1].version} ({changes[-1].status})") if changes else ""
-            raise ConflictError(
-                f"rep {rep_id} already has a plan {dated}: plan {other}{started}. Nothing was stored: open that "
-                "plan and edit it (a plan with another date is a new plan).",
-                plan_id=other, changes=changes, code=None if not changes else
-                "store.plan_exists" if key else "store.plan_exists_undated",
-                params={"rep_id": rep_id, "plan_date": key, "other": other,
-                        **(_change_item(changes[0]) | {"version": changes[-1].version,
-                                                       "status_label": f"idp.status.{changes[-1].status}"}
-                           if changes else {})}) from None
+            raise ConflictError.exists(rep_id, key, other, self._changes(conn, other, 0)) from None
 
     def create_plan(self, plan: Plan, *, author: str, client_token: str | None = None, note: str = "",
                     rep_ids: Any = None) -> PlanVersion:
