@@ -77,15 +77,17 @@ def _params(params: dict[str, object], lang: str) -> dict[str, str]:
     """Each parameter as text.
 
     ``*_label`` / ``*_labels`` hold label keys (a status, a unit) to word; ``*_time`` a UTC
-    moment, shown in the team's time zone; ``*_items`` a list of ``{"key": label, **fields}``,
-    each worded and joined (``a; b`` / ``a；b``).
+    moment, shown in the team's time zone; ``*_items``, ``*_list`` and ``*_lines`` a list of
+    ``{"key": label, **fields}``, each worded, joined as sentences (``a; b`` / ``a；b``), as a
+    list (``a, b`` / ``a、b``) or as lines (``  - a`` each).
     """
     out = {}
     for k, v in params.items():
-        if k.endswith("_items"):
-            out[k] = _ITEM_SEP[lang].join(
-                t(str(item["key"]), lang, **_params({f: x for f, x in item.items() if f != "key"}, lang))
-                for item in v)
+        if k.endswith(("_items", "_list", "_lines")):
+            worded = [t(str(item["key"]), lang, **_params({f: x for f, x in item.items() if f != "key"}, lang))
+                      for item in v]
+            out[k] = ("\n".join("  - " + w for w in worded) if k.endswith("_lines")
+                      else _LIST_SEP[lang].join(worded) if k.endswith("_list") else _ITEM_SEP[lang].join(worded))
         elif k.endswith("_time"):
             out[k] = times.local_time(v)
         elif k.endswith("_labels"):

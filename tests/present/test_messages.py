@@ -6,9 +6,11 @@ import string
 import pandas as pd
 import pytest
 
+from playbook import funnel
 from playbook.core.errors import InputError, ParameterError
 from playbook.core.labels import catalogue
 from playbook.pipeline.store_db import ConflictError
+from playbook.present import funnel as present_funnel
 from playbook.present.messages import expected_text, message
 from playbook.targets.company import company_target
 
@@ -77,3 +79,31 @@ def test_a_partial_base_year_is_refused_in_chinese():
     assert message(info.value, "zh") == (
         "orders：基准年 2025 的数据不完整（订单只覆盖全年 365 天中的 181 天），其净销售额 300.00 元不能当作全年"
         "销售额来增长；请选择完整的基准年，或直接给出目标金额。")
+
+
+def _bad_opportunities():
+    return pd.DataFrame({"opportunity_id": ["o1", "o2"], "rep_id": ["R1", "R1"], "channel": ["referral"] * 2,
+                         "amount": [None, 10.0], "created_date": pd.to_datetime(["2025-01-05", "2025-01-05"]),
+                         "intent_date": pd.to_datetime(["2025-01-02", None]),
+                         "closed_date": pd.to_datetime([None, None]), "outcome": ["won", "maybe"]})
+
+
+def test_funnel_problems_in_both_languages():
+    with pytest.raises(InputError) as info:
+        funnel.stage_table(_bad_opportunities())
+    assert message(info.value, "en") == str(info.value)
+    assert message(info.value, "zh") == (
+        "商机数据中有 4 个问题，漏斗无法统计（结果无法识别 1 个、阶段日期顺序错误 1 个、已结束但无结束日期 1 个、"
+        "赢单缺少金额 1 个）：\n"
+        "  - 商机 o2：结果（outcome）只能是 “won”（赢单）、“lost”（输单）或 “open”（进行中）\n"
+        "  - 商机 o1：「intent_date」早于前一阶段的日期（应为 创建日期 ≤ 意向日期 ≤ 谈判日期 ≤ 结束日期）\n"
+        "  - 商机 o1：结果为赢单或输单，但结束日期为空；请补上结束日期\n"
+        "  - 商机 o1：赢单需要填写签约金额（≥ 0）\n"
+        "请在 CRM 导出文件中修正这些行，或选择忽略有问题的商机。")
+
+
+def test_funnel_problem_table_in_chinese():
+    shown = present_funnel.for_display(funnel.opportunity_problems(_bad_opportunities()), lang="zh")
+    assert shown["code"].tolist()[0] == "结果无法识别"
+    assert shown["message"].tolist()[0] == (
+        "商机 o2：结果（outcome）只能是 “won”（赢单）、“lost”（输单）或 “open”（进行中）")
