@@ -259,3 +259,19 @@ def test_bad_input_is_refused_in_chinese(name, argv, tmp_path):
     text = res.output.replace(str(tmp_path), "")
     assert text.startswith("错误：")
     assert english_words(_paths_removed(text)) == set(), text
+
+
+def test_a_bad_commission_plan_is_refused_in_chinese(tmp_path):
+    from click.testing import CliRunner
+
+    from playbook.cli import main
+
+    plan = tmp_path / "bad.yaml"
+    plan.write_text((paths.ROOT / "templates" / "plans" / "domain_whole.yaml").read_text(encoding="utf-8")
+                    .replace("mode: whole", "mode: hole"), encoding="utf-8")
+    args = ["incentives", "--data", str(paths.ROOT / "data" / "sample"), "--plan", str(plan), "--out", str(tmp_path)]
+    zh = CliRunner().invoke(main, [*args, "--lang", "zh"])
+    en = CliRunner().invoke(main, [*args, "--lang", "en"])
+    assert zh.exit_code == en.exit_code == 1
+    assert zh.output.startswith("错误：方案“domain_whole”的规则“commission 'all_sales'”：计算方式“'hole'”无效。")
+    assert en.output.startswith("Error: plan 'domain_whole', rule commission 'all_sales': mode 'hole' is not valid.")
