@@ -12,6 +12,7 @@ from playbook.core.labels import catalogue
 from playbook.pipeline.store_db import ConflictError
 from playbook.present import funnel as present_funnel
 from playbook.present.messages import expected_text, message
+from playbook.rfm.scores import rfm_table
 from playbook.targets.company import company_target
 
 
@@ -107,3 +108,18 @@ def test_funnel_problem_table_in_chinese():
     assert shown["code"].tolist()[0] == "结果无法识别"
     assert shown["message"].tolist()[0] == (
         "商机 o2：结果（outcome）只能是 “won”（赢单）、“lost”（输单）或 “open”（进行中）")
+
+
+_ORDER = {"order_id": ["o"], "rep_id": ["R1"], "customer_id": ["c"], "order_date": ["2025-01-01"]}
+
+
+@pytest.mark.parametrize(("orders", "zh"), [
+    (pd.DataFrame({**_ORDER, "amount": ["x"]}), "orders：列「amount」应为数字（以元为单位的金额）。"),
+    (pd.DataFrame({**_ORDER, "amount": [None]}), "orders：列「amount」有 1 个空值；请补全或删除这些行。"),
+    (pd.DataFrame({k: [] for k in [*_ORDER, "amount"]}), "orders：订单表没有任何行；RFM 分析至少需要一笔订单。"),
+])
+def test_rfm_input_errors_in_both_languages(orders, zh):
+    with pytest.raises(InputError) as info:
+        rfm_table(orders, as_of="2025-09-30")
+    assert message(info.value, "en") == str(info.value)
+    assert message(info.value, "zh") == zh
