@@ -14,6 +14,7 @@ from playbook.present import funnel as present_funnel
 from playbook.present.messages import expected_text, message
 from playbook.rfm.scores import rfm_table
 from playbook.targets.company import company_target
+from playbook.targets.quotas import rep_quotas
 
 
 def _fields(text: str) -> set[str]:
@@ -121,5 +122,21 @@ _ORDER = {"order_id": ["o"], "rep_id": ["R1"], "customer_id": ["c"], "order_date
 def test_rfm_input_errors_in_both_languages(orders, zh):
     with pytest.raises(InputError) as info:
         rfm_table(orders, as_of="2025-09-30")
+    assert message(info.value, "en") == str(info.value)
+    assert message(info.value, "zh") == zh
+
+
+@pytest.mark.parametrize(("reps", "zh"), [
+    (pd.DataFrame({"rep_id": ["R1", "R1"], "hire_date": ["2020-01-01"] * 2}),
+     "reps.rep_id：每位销售代表都需要唯一的编号（重复的：['R1']）"),
+    (pd.DataFrame({"rep_id": ["R1"], "hire_date": ["2020-01-01"], "leave_date": ["2021-01-01"]}),
+     "reps：2026 年团队中没有任何销售代表（请检查入职日期和离职日期）"),
+    (pd.DataFrame({"rep_id": ["R1"], "hire_date": ["2027-01-01"]}),
+     "reps.hire_date：以下销售代表的入职日期晚于计划年 2026：R1 (2027-01-01)；请从销售代表表（reps）中去掉他们，"
+     "或为他们入职的那一年做计划"),
+])
+def test_quota_input_errors_in_both_languages(reps, zh):
+    with pytest.raises(InputError) as info:
+        rep_quotas(reps, total=1_000_000.0, plan_year=2026)
     assert message(info.value, "en") == str(info.value)
     assert message(info.value, "zh") == zh
