@@ -232,3 +232,46 @@ def test_a_coded_domain_error_is_worded_in_the_users_language():
     assert message(caught.value, "zh") == (f"计划 {version.plan_id} 的状态为“草稿”：下一步只能是“员工已确认”，"
                                            "不能是“人力资源部已存档”。")
     assert "is Draft: it can go to Agreed by the rep, not to" in message(caught.value, "en")
+
+
+_BAD_INPUT = [
+    ("rfm_as_of", ["rfm", "--as-of", "notadate"]),
+    ("statements_period", ["statements", "--period", "20x4", "--out", "{out}"]),
+    ("quotas_growth", ["quotas", "--plan-year", "2025", "--growth", "-2", "--out", "{out}/q.xlsx"]),
+    ("quotas_seasonality", ["quotas", "--plan-year", "2026", "--growth", "0.2", "--out", "{out}/q.xlsx"]),
+    ("quotas_year", ["quotas", "--plan-year", "0", "--growth", "0.2", "--out", "{out}/q.xlsx"]),
+    ("rfm_window", ["rfm", "--window-days", "0"]),
+    ("rfm_segment_map", ["rfm", "--segment-map", "nosuch"]),
+    ("incentives_plan", ["incentives", "--plan", "nosuch", "--out", "{out}"]),
+]
+"""Commands given bad input a user may type: each must refuse in Chinese under ``--lang zh``."""
+
+
+@pytest.mark.parametrize(("name", "argv"), _BAD_INPUT, ids=[n for n, _a in _BAD_INPUT])
+def test_bad_input_is_refused_in_chinese(name, argv, tmp_path):
+    from click.testing import CliRunner
+
+    from playbook.cli import main
+
+    args = [a.format(out=tmp_path) for a in argv] + ["--data", str(paths.ROOT / "data" / "sample"), "--lang", "zh"]
+    res = CliRunner().invoke(main, args, env={"PLAYBOOK_TIMEZONE": "Asia/Shanghai"})
+    assert res.exit_code == 1, res.output
+    text = res.output.replace(str(tmp_path), "")
+    assert text.startswith("错误：")
+    assert english_words(_paths_removed(text)) == set(), text
+
+
+def test_a_bad_commission_plan_is_refused_in_chinese(tmp_path):
+    from click.testing import CliRunner
+
+    from playbook.cli import main
+
+    plan = tmp_path / "bad.yaml"
+    plan.write_text((paths.ROOT / "templates" / "plans" / "domain_whole.yaml").read_text(encoding="utf-8")
+                    .replace("mode: whole", "mode: hole"), encoding="utf-8")
+    args = ["incentives", "--data", str(paths.ROOT / "data" / "sample"), "--plan", str(plan), "--out", str(tmp_path)]
+    zh = CliRunner().invoke(main, [*args, "--lang", "zh"])
+    en = CliRunner().invoke(main, [*args, "--lang", "en"])
+    assert zh.exit_code == en.exit_code == 1
+    assert zh.output.startswith("错误：方案“domain_whole”的规则“commission 'all_sales'”：计算方式“'hole'”无效。")
+    assert en.output.startswith("Error: plan 'domain_whole', rule commission 'all_sales': mode 'hole' is not valid.")

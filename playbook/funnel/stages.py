@@ -292,7 +292,13 @@ def stage_table(
             if len(problems) > 10:
                 lines.append(f"  ... and {len(problems) - 10} more (funnel.opportunity_problems lists all)")
             lines.append("Fix these rows in the CRM export, or pass invalid='drop' to leave them out.")
-            raise InputError("\n".join(lines))
+            raise InputError("\n".join(lines), code="funnel.problems", params={
+                "n": len(problems),
+                "counts_list": [{"key": "message.funnel.count", "code_label": f"message.funnel.code.{c}", "n": int(n)}
+                                for c, n in counts.items()],
+                "problems_lines": [{"key": f"message.funnel.{r.code}", "opportunity_id": r.opportunity_id,
+                                    "column": r.column} for r in problems.head(10).itertuples()],
+                "more_items": [{"key": "message.funnel.more", "n": len(problems) - 10}] if len(problems) > 10 else []})
         bad = opps["opportunity_id"].isin(problems["opportunity_id"])
         warnings.warn(
             f"{int(bad.sum())} opportunit(ies) with problems left out of the funnel "

@@ -81,10 +81,12 @@ class PlanError(InputError):
     The message names the plan and the rule, says what is wrong and how to fix it.
     """
 
-    def __init__(self, plan: str, rule: str, problem: str, fix: str = "") -> None:
+    def __init__(self, plan: str, rule: str, problem: str, fix: str = "", *, code: str | None = None,
+                 params: dict[str, object] | None = None) -> None:
         self.plan = plan
         self.rule = rule
-        super().__init__(f"plan {plan!r}, rule {rule}: {problem}" + (f" {fix}" if fix else ""))
+        super().__init__(f"plan {plan!r}, rule {rule}: {problem}" + (f" {fix}" if fix else ""), code=code,
+                         params={"plan": plan, "rule": rule, **(params or {})})
 
 
 # --------------------------------------------------------------------------- plans
@@ -202,21 +204,25 @@ def load_plan(plan: str | Path | Plan) -> Plan:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise InputError(f"{path.name}: not valid YAML: {exc}") from None
+        raise InputError(f"{path.name}: not valid YAML: {exc}", code="incentives.plan_yaml",
+                         params={"file": path.name, "error": str(exc)}) from None
     return parse_plan(data, name=path.stem)
 
 
 def _dec(value: Any, plan: str, rule: str, what: str) -> Decimal:
     if isinstance(value, bool) or value is None:
-        raise PlanError(plan, rule, f"{what} {value!r} is not a number.")
+        raise PlanError(plan, rule, f"{what} {value!r} is not a number.",
+                        code="incentives.plan.not_number", params={"what": what, "value": repr(value)})
     text = str(value).strip().replace(",", "").replace("_", "")
     pct = text.endswith("%")
     try:
         d = Decimal(text[:-1] if pct else text)
     except InvalidOperation:
-        raise PlanError(plan, rule, f"{what} {value!r} is not a number.") from None
+        raise PlanError(plan, rule, f"{what} {value!r} is not a number.",
+                        code="incentives.plan.not_number", params={"what": what, "value": repr(value)}) from None
     if not d.is_finite():
-        raise PlanError(plan, rule, f"{what} {value!r} is not a number.")
+        raise PlanError(plan, rule, f"{what} {value!r} is not a number.",
+                        code="incentives.plan.not_number", params={"what": what, "value": repr(value)})
     return d / 100 if pct else d
 
 
@@ -224,20 +230,24 @@ def _ppm(value: Any, plan: str, rule: str, what: str, *, high: Decimal | None = 
     d = _dec(value, plan, rule, what)
     if d < 0 or (high is not None and d > high):
         raise PlanError(plan, rule, f"{what} {value!r} is outside [0, {high}].",
-                        "Write rates as fractions (0.08) or percents ('8%').")
+                        "Write rates as fractions (0.08) or percents ('8%').", code="incentives.plan.outside",
+                        params={"what": what, "value": repr(value), "high": str(high)})
     scaled = d * PPM
     if scaled != scaled.to_integral_value():
-        raise PlanError(plan, rule, f"{what} {value!r} has more than 6 decimals.")
+        raise PlanError(plan, rule, f"{what} {value!r} has more than 6 decimals.",
+                        code="incentives.plan.decimals", params={"what": what, "value": repr(value)})
     return int(scaled)
 
 
 def _money(value: Any, plan: str, rule: str, what: str, unit: int) -> int:
     d = _dec(value, plan, rule, what) * unit
     if d < 0:
-        raise PlanError(plan, rule, f"{what} {value!r} is negative.")
+        raise PlanError(plan, rule, f"{what} {value!r} is negative.",
+                        code="incentives.plan.negative", params={"what": what, "value": repr(value)})
     cents = d * 100
     if cents != cents.to_integral_value():
-        raise PlanError(plan, rule, f"{what} {value!r} has fractions of a cent.")
+        raise PlanError(plan, rule, f"{what} {value!r} has fractions of a cent.",
+                        code="incentives.plan.cents", params={"what": what, "value": repr(value)})
     return int(cents)
 
 
@@ -246,10 +256,12 @@ def _keys(entry: Any, allowed: set[str], plan: str, rule: str, required: Iterabl
         raise PlanError(plan, rule, f"expected a mapping, got {entry!r}.")
     unknown = sorted(set(entry) - allowed)
     if unknown:
-        raise PlanError(plan, rule, f"unknown key(s) {', '.join(unknown)}.", f"Allowed: {', '.join(sorted(allowed))}.")
+        raise PlanError(plan, rule, f"unknown key(s) {', '.join(unknown)}.", f"Allowed: {', '.join(sorted(allowed))}.",
+                        code="incentives.plan.unknown_keys", params={"unknown": unknown, "allowed": sorted(allowed)})
     missing = [k for k in required if entry.get(k) is None]
     if missing:
-        raise PlanError(plan, rule, f"missing {', '.join(missing)}.")
+        raise PlanError(plan, rule, f"missing {', '.join(missing)}.", code="incentives.plan.missing",
+                        params={"missing": missing})
     return entry
 
 
@@ -299,13 +311,16 @@ def _parse_component(entry: Any, i: int, plan: str, unit: int, at_boundary: str 
     mode = entry.get("mode", "marginal")
     if mode not in ("marginal", "whole"):
         raise PlanError(plan, rule, f"mode {mode!r} is not valid.", "Use 'marginal' (each rate on its slice) or "
-                        "'whole' (the reached tier's rate on the whole amount).")
+                        "'whole' (the reached tier's rate on the whole amount).", code="incentives.plan.mode",
+                        params={"value": repr(mode)})
     basis = entry.get("basis", "amount")
     if basis not in ("amount", "attainment"):
-        raise PlanError(plan, rule, f"basis {basis!r} is not valid.", "Use 'amount' or 'attainment'.")
+        raise PlanError(plan, rule, f"basis {basis!r} is not valid.", "Use 'amount' or 'attainment'.",
+                        code="incentives.plan.basis", params={"value": repr(basis)})
     tier_period = entry.get("tier_period", "year")
     if tier_period not in ("month", "quarter", "year"):
-        raise PlanError(plan, rule, f"tier_period {tier_period!r} is not valid.", "Use 'month', 'quarter' or 'year'.")
+        raise PlanError(plan, rule, f"tier_period {tier_period!r} is not valid.", "Use 'month', 'quarter' or 'year'.",
+                        code="incentives.plan.tier_period", params={"value": repr(tier_period)})
     products = entry.get("products", "all")
     if products == "all" or products is None:
         product_lines = None

@@ -194,10 +194,6 @@ def _day(value: object, name: str):
     return parse_date(value, name).date()
 
 
-def _when(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
-
-
 def _version(row: Mapping[str, Any]) -> PlanVersion:
     return PlanVersion(row["plan_id"], row["id"], row["version"], row["status"], row["author"], row["created_at"])
 
@@ -429,7 +425,8 @@ class Store:
         if row["content_hash"] != digest or (plan_id is not None and row["plan_id"] != plan_id):
             raise ConflictError(
                 f"client token {token!r} was already used for other content (plan {row['plan_id']}, version "
-                f"{row['version']}); each form submission needs a new token.")
+                f"{row['version']}); each form submission needs a new token.",
+                code="store.token_used", params={"plan_id": row["plan_id"], "version": row["version"]})
         return PlanVersion(row["plan_id"], row["id"], row["version"], row["status"], row["author"],
                            row["created_at"], created=False)
 
@@ -441,13 +438,7 @@ class Store:
         if base > latest["version"]:
             raise ParameterError("base_version", base, f"a stored version of plan {plan_id} (the latest is "
                                                        f"{latest['version']})")
-        changes = self._changes(conn, plan_id, base)
-        listed = "; ".join(f"version {c.version} ({c.status}) by {c.author} at {_when(c.created_at)}"
-                           for c in changes)
-        raise ConflictError(
-            f"plan {plan_id} changed since version {base}, which this {doing} is based on: {listed}. Nothing was "
-            "stored: reload the plan, then make the change again on the latest version.",
-            plan_id=plan_id, base_version=base, changes=changes)
+        raise ConflictError.changed(plan_id, base, doing, self._changes(conn, plan_id, base))
 
     def _start(self, conn: Connection, rep_id: str, plan_date: object, plan_id: int) -> None:
         """Record the start of the rep's plan for its date; the database refuses a second one."""
@@ -460,14 +451,7 @@ class Store:
             if not rows:
                 raise
             other = int(rows[0]["plan_id"])
-            changes = self._changes(conn, other, 0)
-            dated = f"dated {key}" if key else "without a date"
-            started = (f", started by {changes[0].author} at {_when(changes[0].created_at)}, now at version "
-                       f"{changes[-1].version} ({changes[-1].status})") if changes else ""
-            raise ConflictError(
-                f"rep {rep_id} already has a plan {dated}: plan {other}{started}. Nothing was stored: open that "
-                "plan and edit it (a plan with another date is a new plan).",
-                plan_id=other, changes=changes) from None
+            raise ConflictError.exists(rep_id, key, other, self._changes(conn, other, 0)) from None
 
     def create_plan(self, plan: Plan, *, author: str, client_token: str | None = None, note: str = "",
                     rep_ids: Any = None) -> PlanVersion:
@@ -580,7 +564,9 @@ class Store:
             if old is not None:
                 if old["plan_id"] != plan_id or old["status"] != status:
                     raise ConflictError(f"client token {token!r} was already used for another change (plan "
-                                        f"{old['plan_id']}, version {old['version']}); send a new token.")
+                                        f"{old['plan_id']}, version {old['version']}); send a new token.",
+                                        code="store.token_used",
+                                        params={"plan_id": old["plan_id"], "version": old["version"]})
                 return self._replay(old, old["content_hash"], token)
             latest = self._latest(conn, plan_id, content=True)
             self._check_base(conn, plan_id, base, latest, "sign-off")
@@ -624,12 +610,13 @@ class Store:
                         plan_id, str(competency), int(level), day)
                     if not same:
                         raise ConflictError(f"client token {token!r} was already used for another review "
-                                            "record; send a new token.")
+                                            "record; send a new token.", code="store.review_token_used")
                     return int(old.id)
             latest = self._latest(conn, plan_id, content=True)
             if latest["status"] not in REVIEWABLE:
                 raise TransitionError(f"plan {plan_id} is {latest['status']}: record reviews once the supervisor "
-                                      "has agreed the plan.")
+                                      "has agreed the plan.", code="store.review_not_agreed",
+                                      params={"plan_id": plan_id, "status_label": f"idp.status.{latest['status']}"})
             items = [it["competency"] for it in json.loads(latest["content"])["items"]]
             if str(competency) not in items:
                 raise ParameterError("competency", competency, "an item of the plan: " + ", ".join(items))

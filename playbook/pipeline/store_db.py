@@ -136,11 +136,52 @@ class ConflictError(StoreError, ValueError):
     """
 
     def __init__(self, message: str, *, plan_id: int | None = None, base_version: int | None = None,
-                 changes: tuple[PlanVersion, ...] = ()) -> None:
-        super().__init__(message)
+                 changes: tuple[PlanVersion, ...] = (), code: str | None = None,
+                 params: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code=code, params=params)
         self.plan_id = plan_id
         self.base_version = base_version
         self.changes = tuple(changes)
+
+    @classmethod
+    def changed(cls, plan_id: int, base: int, doing: str, changes: tuple[PlanVersion, ...]) -> ConflictError:
+        """Return the error of a ``doing`` ("save", "sign-off") based on version ``base``, past which the plan moved."""
+        listed = "; ".join(f"version {c.version} ({c.status}) by {c.author} at {_when(c.created_at)}"
+                           for c in changes)
+        return cls(
+            f"plan {plan_id} changed since version {base}, which this {doing} is based on: {listed}. Nothing was "
+            "stored: reload the plan, then make the change again on the latest version.",
+            plan_id=plan_id, base_version=base, changes=changes, code="store.changed",
+            params={"plan_id": plan_id, "base_version": base, "doing_label": f"message.store.doing.{doing}",
+                    "changes_items": [_change_item(c) for c in changes]})
+
+    @classmethod
+    def exists(cls, rep_id: str, key: str, other: int, changes: tuple[PlanVersion, ...]) -> ConflictError:
+        """Return the error of a second plan for ``rep_id`` and plan date ``key`` ("" = none): ``other`` has it."""
+        dated = f"dated {key}" if key else "without a date"
+        started = (f", started by {changes[0].author} at {_when(changes[0].created_at)}, now at version "
+                   f"{changes[-1].version} ({changes[-1].status})") if changes else ""
+        params = {"rep_id": rep_id, "plan_date": key, "other": other}
+        if changes:
+            params |= _change_item(changes[0]) | {"version": changes[-1].version,
+                                                  "status_label": f"idp.status.{changes[-1].status}"}
+            params.pop("key")
+        return cls(
+            f"rep {rep_id} already has a plan {dated}: plan {other}{started}. Nothing was stored: open that "
+            "plan and edit it (a plan with another date is a new plan).",
+            plan_id=other, changes=changes, params=params,
+            code=None if not changes else "store.plan_exists" if key else "store.plan_exists_undated")
+
+
+def _when(moment: datetime) -> str:
+    """Return a stored moment as the developer's text shows it (UTC); people see the team's zone."""
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _change_item(change: PlanVersion) -> dict[str, Any]:
+    """One stored version as the params of ``message.store.change`` (its time shown in the team's zone)."""
+    return {"key": "message.store.change", "version": change.version, "status_label": f"idp.status.{change.status}",
+            "author": change.author, "at_time": change.created_at}
 
 
 class CorruptStoreError(StoreError):

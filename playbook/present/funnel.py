@@ -61,6 +61,12 @@ def for_display(frame: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     check_lang(lang)
     cat = catalogue()
     out = frame.copy()
+    if {"opportunity_id", "code", "column", "message"} <= set(frame.columns):  # funnel.opportunity_problems
+        out["message"] = pd.array([
+            t(f"message.funnel.{c}", lang, opportunity_id=o, column=col) if f"message.funnel.{c}" in cat else m
+            for o, c, col, m in zip(frame["opportunity_id"], frame["code"], frame["column"], frame["message"],
+                                    strict=True)], dtype="string")
+        out["code"] = frame["code"].map(lambda c: cat.get(f"message.funnel.code.{c}", {}).get(lang, c))
     if "unit" in frame.columns:
         per_month = (frame["unit"] == "per_month").fillna(False).to_numpy(dtype=bool)
         for col in [c for c in _RATE_COLUMNS if c in out.columns]:

@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers as _numbers
+import re
+import string
 from collections.abc import Iterable
+from functools import lru_cache
 
 from playbook.core.errors import MissingColumnsError, ParameterError
 from playbook.core.labels import catalogue, check_lang, t
-from playbook.present import numbers
+from playbook.present import numbers, times
 
-__all__ = ["message", "text_of", "joined"]
+__all__ = ["message", "text_of", "joined", "expected_text"]
 
 _LIST_SEP = {"en": ", ", "zh": "、"}
 
@@ -67,17 +70,93 @@ def text_of(value: object, lang: str = "en") -> str:
     return str(value)
 
 
+_ITEM_SEP = {"en": "; ", "zh": "；"}
+
+
 def _params(params: dict[str, object], lang: str) -> dict[str, str]:
-    """Each parameter as text; ``*_label`` / ``*_labels`` hold label keys (a status, a unit) to word."""
+    """Each parameter as text.
+
+    ``*_label`` / ``*_labels`` hold label keys (a status, a unit) to word; ``*_time`` a UTC
+    moment, shown in the team's time zone; ``*_items``, ``*_list`` and ``*_lines`` a list of
+    ``{"key": label, **fields}``, each worded, joined as sentences (``a; b`` / ``a；b``), as a
+    list (``a, b`` / ``a、b``) or as lines (``  - a`` each).
+    """
     out = {}
     for k, v in params.items():
-        if k.endswith("_labels"):
+        if k.endswith(("_items", "_list", "_lines")):
+            worded = [t(str(item["key"]), lang, **_params({f: x for f, x in item.items() if f != "key"}, lang))
+                      for item in v]
+            out[k] = ("\n".join("  - " + w for w in worded) if k.endswith("_lines")
+                      else _LIST_SEP[lang].join(worded) if k.endswith("_list") else _ITEM_SEP[lang].join(worded))
+        elif k.endswith("_time"):
+            out[k] = times.local_time(v)
+        elif k.endswith("_labels"):
             out[k] = joined([t(str(x), lang) for x in v], lang) or t("message.none", lang)
         elif k.endswith("_label"):
             out[k] = t(str(v), lang)
         else:
             out[k] = text_of(v, lang)
     return out
+
+
+_FIELD = {
+    "quoted": r"'[^']*'(?:(?:, |,? or )'[^']*')+",  # 'a', 'b' or 'c'
+    "choices": r"[^()]+?",
+}
+"""What a field of an ``expected.*`` pattern matches (any other field: any text)."""
+
+_QUOTED = re.compile(r"(?<![A-Za-z])'([^'\n]*)'(?![A-Za-z])")
+
+
+@lru_cache(maxsize=1)
+def _expected_patterns() -> tuple[tuple[re.Pattern[str], str, int], ...]:
+    """(regex of the English pattern, label key, literal length) of every ``expected.*`` label, most literal first."""
+    out = []
+    for key, entry in catalogue().items():
+        if not key.startswith("expected."):
+            continue
+        regex, seen, literal = [], set(), 0
+        for text, field, _spec, _conv in string.Formatter().parse(entry["en"]):
+            regex.append(re.escape(text))
+            literal += len(text)
+            if field is not None:
+                regex.append(f"(?P={field})" if field in seen else f"(?P<{field}>{_FIELD.get(field, '.+?')})")
+                seen.add(field)
+        out.append((re.compile("".join(regex) + r"\Z", re.S), key, literal))
+    return tuple(sorted(out, key=lambda p: -p[2]))
+
+
+def _choices_zh(text: str) -> str:
+    """Return ``'a', 'b' or c`` as “a”、“b”、“c”."""
+    items = [i.strip().strip("'\"") for i in re.split(r", or |, | or ", text) if i.strip()]
+    return "、".join(f"“{i}”" for i in items)
+
+
+def expected_text(expected: str, lang: str = "en") -> str:
+    """Return what a bad parameter should have been (``ParameterError.expected``) in ``lang``.
+
+    The English text is matched against the ``expected.*`` labels; a text that matches
+    none stays as it is. Values a user types are quoted (“2025-09-30”).
+
+    Examples
+    --------
+    >>> expected_text("a date such as '2025-09-30'", "zh")
+    '日期，例如 “2025-09-30”'
+    >>> expected_text("'month', 'quarter' or 'ytd'", "zh")
+    '以下之一：“month”、“quarter”、“ytd”'
+    >>> expected_text("a whole number >= 1", "en")
+    'a whole number >= 1'
+    """
+    if check_lang(lang) == "en":
+        return expected
+    for regex, key, _literal in _expected_patterns():
+        found = regex.match(expected)
+        if found:
+            fields = {k: _choices_zh(v) if k in ("choices", "quoted") else expected_text(v, lang) if k == "detail"
+                      else v for k, v in found.groupdict().items()}
+            expected = t(key, lang, **fields)
+            break
+    return _QUOTED.sub(r"“\1”", expected)
 
 
 def message(exc: BaseException, lang: str = "en") -> str:
@@ -97,5 +176,7 @@ def message(exc: BaseException, lang: str = "en") -> str:
         return t("message.missing_columns", lang, where=exc.where, missing=joined(exc.missing, lang),
                  present=joined(exc.present, lang) or t("message.none", lang))
     if isinstance(exc, ParameterError) and lang != "en":
-        return t("message.parameter", lang, name=exc.name, value=repr(exc.value), expected=exc.expected)
+        value = exc.value if isinstance(exc.value, str) else text_of(exc.value, lang)
+        return t("message.parameter", lang, name=exc.name, value=value,
+                 expected=expected_text(str(exc.expected), lang))
     return str(exc)

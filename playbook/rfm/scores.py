@@ -52,10 +52,12 @@ def _amounts(frame: pd.DataFrame, col: str, where: str) -> pd.Series:
     try:
         values = pd.to_numeric(frame[col]).astype("float64")
     except (ValueError, TypeError):
-        raise InputError(f"{where}: column {col!r} must hold numbers (amounts in CNY).") from None
+        raise InputError(f"{where}: column {col!r} must hold numbers (amounts in CNY).",
+                         code="rfm.not_numbers", params={"where": where, "column": col}) from None
     if values.isna().any():
         raise InputError(f"{where}: column {col!r} has {int(values.isna().sum())} empty value(s); "
-                         "fill them or drop those rows.")
+                         "fill them or drop those rows.",
+                         code="rfm.empty_values", params={"where": where, "column": col, "n": int(values.isna().sum())})
     return values
 
 
@@ -138,7 +140,7 @@ def rfm_table(
     end = parse_date(as_of, "as_of")
     days = _positive_int(window_days, "window_days")
     if orders.empty:
-        raise InputError("orders: the table has no rows; RFM needs at least one order.")
+        raise InputError("orders: the table has no rows; RFM needs at least one order.", code="rfm.no_orders")
     dates = _dates(orders, date_col, "orders")
     amount = _amounts(orders, amount_col, "orders")
     is_order = amount > 0

@@ -201,7 +201,8 @@ def company_target(
     if actual <= 0:
         raise InputError(
             f"orders: net sales in base_year={base_year} are {actual:,.2f} CNY, so growth cannot set a "
-            "target; choose a base_year with sales or give an absolute amount="
+            "target; choose a base_year with sales or give an absolute amount=",
+            code="targets.base_no_sales", params={"base_year": base_year, "actual": float(actual)},
         )
     lo, hi = covered_days(pd.to_datetime(orders[date_col]), base_year)
     covered = int((hi - lo).days) + 1
@@ -211,7 +212,10 @@ def company_target(
             f"orders: base_year={base_year} is partial (the orders cover {covered} of its {year_days} days), so "
             f"its net sales {actual:,.2f} CNY cannot be grown as a year's"
             + (f" (fewer than {MIN_DAYS_COVERED} days cannot be annualised)" if partial == "annualise" else "")
-            + "; choose a complete base_year or give an absolute amount="
+            + "; choose a complete base_year or give an absolute amount=",
+            code="targets.base_partial_short" if partial == "annualise" else "targets.base_partial",
+            params={"base_year": base_year, "covered": covered, "year_days": year_days, "actual": float(actual),
+                    "min_days": MIN_DAYS_COVERED},
         )
     base = to_cents(Decimal(to_cents(actual)) * year_days / covered / 100)  # annualised by days covered
     cents = to_cents(Decimal(base) * (1 + Decimal(str(g))) / 100, name="growth")  # the one rule
@@ -297,7 +301,8 @@ def yearly_shares(
     if dates.notna().sum() == 0:
         raise InputError(
             f"orders: no order history to learn seasonality from (years={years} full years before "
-            f"plan_year={plan_year} are needed); use method='equal' or 'custom'"
+            f"plan_year={plan_year} are needed); use method='equal' or 'custom'",
+            code="targets.no_history", params={"years": years, "plan_year": plan_year},
         )
     first, last = dates.min(), dates.max()
     full = [y for y in wanted if first <= pd.Timestamp(year=y, month=1, day=31)
@@ -308,7 +313,10 @@ def yearly_shares(
             f"orders: history too short for seasonality: years={years} full years before plan_year="
             f"{plan_year} are needed ({', '.join(map(str, wanted))}) but {', '.join(map(str, missing))} "
             f"{'is' if len(missing) == 1 else 'are'} not fully in the data (orders run {first.date()} to "
-            f"{last.date()}); lower years= or use method='equal' or 'custom'"
+            f"{last.date()}); lower years= or use method='equal' or 'custom'",
+            code="targets.history_short" if len(missing) == 1 else "targets.history_short_years",
+            params={"years": years, "plan_year": plan_year, "wanted": wanted, "missing": missing,
+                    "first": first.date(), "last": last.date()},
         )
     keep = dates.dt.year.isin(wanted)
     grid = pd.MultiIndex.from_product([wanted, range(1, 13)], names=["year", "month_of_year"])
@@ -325,7 +333,8 @@ def yearly_shares(
     totals = clipped.groupby(level="year").transform("sum")
     bad = sorted({y for y, v in totals.groupby(level="year").first().items() if v <= 0})
     if bad:
-        raise InputError(f"orders: no net sales in {', '.join(map(str, bad))} to learn seasonality from")
+        raise InputError(f"orders: no net sales in {', '.join(map(str, bad))} to learn seasonality from",
+                         code="targets.no_net_sales", params={"years": bad})
     out = pd.DataFrame({"net_sales": round_money(sales), "share": clipped / totals}).reset_index()
     out["year"] = out["year"].astype("int64")
     out["month_of_year"] = out["month_of_year"].astype("int64")

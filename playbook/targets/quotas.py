@@ -38,7 +38,8 @@ def _active_reps(reps: pd.DataFrame, plan_year: int, id_col: str, hire_col: str,
     require_columns(reps, [id_col], "reps")
     if reps[id_col].isna().any() or reps[id_col].duplicated().any():
         dup = reps.loc[reps[id_col].duplicated(), id_col].tolist()
-        raise InputError(f"reps.{id_col}: every rep needs one unique id (duplicated: {dup})")
+        raise InputError(f"reps.{id_col}: every rep needs one unique id (duplicated: {dup})",
+                         code="targets.duplicate_reps", params={"column": id_col, "dup_repr": repr(dup)})
     months = _months(plan_year)
     start = months.to_numpy()
     end = (months + pd.offsets.MonthEnd(0)).to_numpy()
@@ -53,7 +54,8 @@ def _active_reps(reps: pd.DataFrame, plan_year: int, id_col: str, hire_col: str,
         who = ", ".join(f"{r} ({h})" for r, h in zip(reps.loc[late, id_col], hire[late], strict=True))
         raise InputError(
             f"reps.{hire_col}: hire date after the plan period {plan_year} for {who}; remove them from "
-            f"reps or plan the year they join"
+            f"reps or plan the year they join",
+            code="targets.hired_later", params={"column": hire_col, "plan_year": plan_year, "who": who},
         )
     h = np.where(np.isnat(hire), far_past, hire).astype("datetime64[D]")
     lv = np.where(np.isnat(leave), far_future, leave).astype("datetime64[D]")
@@ -136,7 +138,7 @@ def _rep_weights(team: pd.DataFrame, method: str, *, cap: np.ndarray, month_shar
         w = pd.Series(ids).map(sales.rename(index=str)).fillna(0.0).clip(lower=0).to_numpy(dtype=float)
         if not (w > 0).any():
             raise InputError(f"orders: no rep has net sales in base_year={base_year}; use method='equal' "
-                             "or 'capacity'")
+                             "or 'capacity'", code="targets.no_rep_sales", params={"base_year": base_year})
         zero = ids[w == 0].tolist()
         if zero:
             warnings.warn(f"no sales in {base_year} for {', '.join(zero)}: method='history' gives them no "
@@ -226,7 +228,8 @@ def rep_quotas(
         raise ParameterError("total", total, "a company target above 0 CNY")
     team, available, factor = _active_reps(reps, plan_year, id_col, hire_col, leave_col, _ramp(ramp))
     if team.empty:
-        raise InputError(f"reps: nobody is on the team in {plan_year} (check hire_date and leave_date)")
+        raise InputError(f"reps: nobody is on the team in {plan_year} (check hire_date and leave_date)",
+                         code="targets.nobody", params={"plan_year": plan_year})
     shares = np.ones(12) if month_shares is None else np.asarray(month_shares, dtype=float)
     if shares.shape != (12,):
         raise ParameterError("month_shares", shorten(month_shares), "12 month weights")
