@@ -108,9 +108,9 @@ def test_every_column_of_the_plan_table_is_on_the_page(printed):
 def test_money_never_breaks_across_lines(printed):
     _, reports, _ = printed
     for rep, (page, pdf) in reports.items():
-        amounts = set(MONEY.findall(_visible(page)))
+        amounts = {a.replace("\xa0", " ") for a in MONEY.findall(_visible(page))}  # pdftotext: NBSP -> space
         assert len(amounts) >= 2, rep  # quota and sales at least (R001 has too few peers to show theirs)
-        lines = {re.sub(r" +", " ", line) for line in _pdftotext(pdf).splitlines()}
+        lines = {re.sub(r"[ \xa0]+", " ", line) for line in _pdftotext(pdf).splitlines()}
         assert [a for a in amounts if not any(a in line for line in lines)] == [], rep
 
 
