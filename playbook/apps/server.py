@@ -42,6 +42,7 @@ from pathlib import Path
 
 from playbook.core.errors import PlaybookError
 from playbook.core.labels import t
+from playbook.pipeline import workers
 
 __all__ = ["HOME_PATH", "HEALTH_PATH", "STOP_SIGNALS", "socket_limit_bytes", "voila_command", "app_url",
            "is_loopback", "check_port", "serve", "without_cwd_on_path"]
@@ -152,36 +153,8 @@ def _server_preexec() -> None:  # pragma: no cover - runs in the child between f
 
 
 def _descendants(pid: int) -> set[int]:
-    """Return the ids of every process below ``pid`` (from /proc; empty where there is none)."""
-    children: dict[int, list[int]] = {}
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return set()
-    for entry in proc.iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        found.update(kids)
-        todo += kids
-    return found
-
-
-def _running(pid: int) -> bool:
-    """Tell whether ``pid`` runs (a zombie, ended but not yet reaped, does not)."""
-    if Path("/proc").is_dir():
-        try:
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except (OSError, IndexError):
-            return False
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
+    """Return the ids of every process below ``pid`` (the batch workers' one process-tree walk)."""
+    return {kid for kid, _ in workers.descendants(pid)}
 
 
 def _healthy(url: str) -> bool:
@@ -268,15 +241,15 @@ def _finish(proc: subprocess.Popen, tree: set[int], grace: float) -> None:
         proc.wait(timeout=2)
     # The server's kernels run in sessions of their own; orphaned, they came back to us (subreaper)
     # or, where that is not available, went to init: either way they are ended by their ids.
-    left = [pid for pid in tree if _running(pid)]
+    left = [pid for pid in tree if workers.running(pid)]
     for sig, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 0.0)):
         for pid in left:
             with contextlib.suppress(OSError):
                 os.kill(pid, sig)
         deadline = time.monotonic() + wait
-        while wait and any(_running(pid) for pid in left) and time.monotonic() < deadline:
+        while wait and any(workers.running(pid) for pid in left) and time.monotonic() < deadline:
             time.sleep(0.05)
-        left = [pid for pid in left if _running(pid)]
+        left = [pid for pid in left if workers.running(pid)]
     for pid in tree & _descendants(os.getpid()):  # reap those that became our children
         with contextlib.suppress(ChildProcessError, OSError):
             os.waitpid(pid, os.WNOHANG)

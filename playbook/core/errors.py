@@ -33,6 +33,14 @@ __all__ = [
 ]
 
 
+def _coded_init(self, *args: object, code: str | None = None, params: dict[str, object] | None = None) -> None:
+    """``__init__`` of the kit's errors and warnings: the message, a label ``code`` and its ``params``."""
+    Exception.__init__(self, *args)
+    if code is not None:
+        self.code = code
+    self.params = dict(params or {})
+
+
 class PlaybookError(Exception):
     """Base class of every error the kit raises on purpose.
 
@@ -49,12 +57,7 @@ class PlaybookError(Exception):
 
     code: str | None = None
     params: dict[str, object] = {}
-
-    def __init__(self, *args: object, code: str | None = None, params: dict[str, object] | None = None) -> None:
-        super().__init__(*args)
-        if code is not None:
-            self.code = code
-        self.params = dict(params or {})
+    __init__ = _coded_init
 
 
 class InputError(PlaybookError, ValueError):
@@ -121,12 +124,7 @@ class PlaybookWarning(UserWarning):
 
     code: str | None = None
     params: dict[str, object] = {}
-
-    def __init__(self, *args: object, code: str | None = None, params: dict[str, object] | None = None) -> None:
-        super().__init__(*args)
-        if code is not None:
-            self.code = code
-        self.params = dict(params or {})
+    __init__ = _coded_init
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], where: str) -> None:

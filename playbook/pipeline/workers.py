@@ -83,10 +83,10 @@ def stop(pids: list[int]) -> None:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 5
-    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+    while any(running(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     for pid in pids:
-        if _running(pid):
+        if running(pid):
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
 
@@ -120,21 +120,21 @@ def end_tree(pid: int, grace: float = 2.0) -> None:
     The children go first and alone, so each can end its own (the browser's driver
     closes chromium and removes its profile folder); what is left is killed.
     """
-    tree = _descendants(pid)
+    tree = descendants(pid)
     for kid, parent in tree:
         if parent == pid:
             with contextlib.suppress(OSError):
                 os.kill(kid, signal.SIGTERM)
     deadline = time.monotonic() + grace
-    while any(_running(kid) for kid, _ in tree) and time.monotonic() < deadline:
+    while any(running(kid) for kid, _ in tree) and time.monotonic() < deadline:
         time.sleep(0.05)
     for kid, _ in tree:
-        if _running(kid):
+        if running(kid):
             with contextlib.suppress(OSError):
                 os.kill(kid, signal.SIGKILL)
 
 
-def _descendants(pid: int) -> list[tuple[int, int]]:
+def descendants(pid: int) -> list[tuple[int, int]]:
     """Return ``(pid, parent pid)`` of every descendant of ``pid`` (from /proc, else psutil, else none)."""
     proc = Path("/proc")
     if not (proc / str(pid) / "stat").exists():
@@ -159,7 +159,7 @@ def _descendants(pid: int) -> list[tuple[int, int]]:
     return found
 
 
-def _running(pid: int) -> bool:
+def running(pid: int) -> bool:
     """Tell whether ``pid`` runs (a zombie, dead but not yet reaped, does not count)."""
     if Path("/proc").is_dir():
         try:
