@@ -78,6 +78,10 @@ from playbook.funnel.comparison import (  # noqa: F401
     repurchase_table,
     team_comparison,
 )
+from playbook.funnel.counts import (  # noqa: F401
+    funnel_table,
+    step_table,
+)
 from playbook.funnel.rules import (  # noqa: F401
     AD_CHANNELS,
     ALL_STAGES,
@@ -105,12 +109,10 @@ from playbook.funnel.rules import (  # noqa: F401
     TEAM_COMPARISON_COLUMNS,
 )
 from playbook.funnel.stages import (  # noqa: F401
-    funnel_table,
     opportunity_problems,
     resolve_as_of,
     select,
     stage_table,
-    step_table,
 )
 from playbook.funnel.stats import (  # noqa: F401
     proportion_test,

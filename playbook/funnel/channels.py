@@ -12,16 +12,14 @@ import pandas as pd
 from playbook.core.dates import optional_date
 from playbook.core.errors import InputError, ParameterError, PlaybookWarning, require_columns
 from playbook.core.money import div_money
+from playbook.funnel.counts import _long, _sums, funnel_table
 from playbook.funnel.rules import AD_CHANNELS, CHANNEL_COLUMNS, CHANNEL_RATIO_COLUMNS, PERIOD_COMPARISON_COLUMNS, STEPS
 from playbook.funnel.stages import (
     _as_dates,
     _by,
     _check_stages,
     _kit,
-    _long,
     _ratio,
-    _sums,
-    funnel_table,
 )
 from playbook.funnel.stats import _z, proportion_test
 

@@ -13,6 +13,7 @@ from playbook.core import paths
 from playbook.core.dates import optional_date
 from playbook.core.errors import InputError, ParameterError, require_columns
 from playbook.core.money import round_money
+from playbook.funnel.counts import _long, _sums, _wide
 from playbook.funnel.rules import (
     COMPARISON_COLUMNS,
     LEAK_COLUMNS,
@@ -27,10 +28,7 @@ from playbook.funnel.stages import (  # noqa: F401  (repurchase_table: also impo
     _check_stages,
     _kit,
     _latest_date,
-    _long,
     _ratio,
-    _sums,
-    _wide,
     _won_customers,
     repurchase_table,
 )
