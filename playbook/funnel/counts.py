@@ -9,6 +9,8 @@ import pandas as pd
 
 from playbook.core.errors import require_columns
 from playbook.core.money import div_money, round_money
+from playbook.core.schema import OUTCOMES
+from playbook.funnel.codes import group_codes, recall, value_codes
 from playbook.funnel.rules import FUNNEL_COLUMNS, REPURCHASE_STEP, STEP_COLUMNS, STEPS
 from playbook.funnel.stages import _by, _check_stages, _latest_date, _ratio, repurchase_table
 
@@ -45,7 +47,9 @@ def _sums(stages: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     opportunities are counted per group and pattern by one ``bincount``, and the counts
     follow by a product with the flags each pattern sets: exact integers, one pass, where
     a groupby over ten flag columns costs several times more. The won amounts are summed
-    by a groupby, so they are the groupby's sums to the last digit.
+    by a groupby, so they are the groupby's sums to the last digit. Grouped by one column
+    of a stage table, the codes :func:`stage_table` remembered for it
+    (:mod:`playbook.funnel.codes`) number the groups, so its text is not hashed again.
 
     Examples
     --------
@@ -59,12 +63,25 @@ def _sums(stages: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """
     _check_stages(stages)
     require_columns(stages, keys, "stages (by=)")
-    outcome = stages["outcome"]
-    facts = [stages[c].astype(bool).to_numpy() for c in ("reached_intent", "reached_negotiation", "reached_deal")]
-    facts += [(outcome == o).to_numpy(dtype=bool, na_value=False) for o in ("open", "lost")]
-    pattern = sum(f.astype("int64") << i for i, f in enumerate(facts))
-    won_amount = stages["amount"].astype("float64").where(facts[2], 0.0).fillna(0.0).to_numpy()
-    if keys:
+    recalled = recall(stages["outcome"])
+    code = (recalled[0] if recalled is not None and tuple(recalled[1]) == OUTCOMES
+            else value_codes(stages["outcome"], OUTCOMES))
+    won = stages["reached_deal"].astype(bool).to_numpy()
+    facts = [stages[c].astype(bool).to_numpy() for c in ("reached_intent", "reached_negotiation")]
+    facts += [won, code == OUTCOMES.index("open"), code == OUTCOMES.index("lost")]
+    pattern = np.zeros(len(stages), dtype="uint8")
+    for i, fact in enumerate(facts):
+        pattern |= fact.view("uint8") << np.uint8(i)
+    amount = stages["amount"].astype("float64").to_numpy()
+    won_amount = np.where(won & ~np.isnan(amount), amount, 0.0)
+    coded = group_codes(stages[keys[0]]) if len(keys) == 1 else None
+    if coded is not None:  # the stage table's own codes (funnel.codes): the groupby's groups and sums
+        group, key = coded
+        out = key.to_frame()
+        # every code is a group: grouped as categories, not hashed again (the same sums, row by row)
+        by = pd.Categorical.from_codes(group, categories=pd.RangeIndex(len(key)), validate=False)
+        amounts = pd.Series(won_amount).groupby(by, observed=False, sort=True).sum().to_numpy()
+    elif keys:
         grouped = stages[keys].assign(won_amount=won_amount).groupby(keys, dropna=False, observed=True, sort=True)
         amounts = grouped["won_amount"].sum()
         group = grouped.ngroup().to_numpy()

@@ -7,12 +7,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from playbook.core import dates
 from playbook.core.dates import optional_date
 from playbook.core.errors import InputError, ParameterError, PlaybookWarning, require_columns
 from playbook.core.money import round_money
 from playbook.core.schema import OUTCOMES
+from playbook.funnel.codes import arrow_bools, remember, value_codes
 from playbook.funnel.rules import (
     _DATE_COLUMNS,
     _OPP_REQUIRED,
@@ -24,6 +26,10 @@ from playbook.funnel.rules import (
 )
 
 __all__ = ["resolve_as_of", "opportunity_problems", "stage_table", "select", "repurchase_table"]
+
+# the outcome codes (positions in OUTCOMES) and NaT as an int64
+_WON, _LOST, _OPEN = (OUTCOMES.index(o) for o in ("won", "lost", "open"))
+_NAT = np.iinfo("int64").min
 
 # --------------------------------------------------------------------------- helpers
 def _kit(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.DataFrame:
@@ -60,21 +66,37 @@ def _ratio(num: object, den: object) -> np.ndarray:
 def _rep_rows(rep_id: pd.Series, index: pd.Index) -> np.ndarray:
     """Return, for each value of ``rep_id``, its position in ``index`` (-1: missing or not there).
 
-    Looks up the distinct ids only (a hash lookup of every row costs ten times more).
+    One hash lookup per row against the distinct ids of ``index``; the positions are
+    remembered as ``rep_id``'s codes for counts by rep (:mod:`playbook.funnel.codes`).
 
     Examples
     --------
     >>> _rep_rows(pd.Series(["R2", None, "R9", "R2"], dtype="string"), pd.Index(["R1", "R2"])).tolist()
     [1, -1, -1, 1]
     """
-    codes, uniques = pd.factorize(rep_id)
-    pos = np.append(index.get_indexer(uniques), -1)
-    return pos[codes]
+    pos = value_codes(rep_id, index, dtype="int64")
+    if ((pos >= 0) | rep_id.isna().to_numpy()).all():
+        remember(rep_id, pos, index)
+    else:  # ids not in reps: their codes need their own uniques
+        codes, uniques = pd.factorize(rep_id)
+        remember(rep_id, codes, uniques)
+    return pos
 
 
 def _taken(values: pd.Series, at: np.ndarray, index: pd.Index) -> pd.Series:
     """Return ``values`` (as text) at positions ``at`` (-1: missing) on ``index``."""
     return pd.Series(values.astype("string").array.take(at, allow_fill=True), index=index)
+
+
+def _missing_text(index: pd.Index) -> pd.Series:
+    """Return an all-missing text column on ``index`` (an Arrow null array: no string per row).
+
+    Examples
+    --------
+    >>> _missing_text(pd.RangeIndex(2)).tolist(), str(_missing_text(pd.RangeIndex(2)).dtype)
+    ([<NA>, <NA>], 'string')
+    """
+    return pd.Series(pd.arrays.ArrowStringArray(pa.nulls(len(index), pa.large_string())), index=index)
 
 
 def _latest_date(frame: pd.DataFrame) -> pd.Timestamp:
@@ -99,39 +121,32 @@ def resolve_as_of(as_of: object, opportunities: pd.DataFrame) -> pd.Timestamp:
 
 # --------------------------------------------------------------------------- stage table
 def _prepared(opportunities: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.DataFrame:
+    """Return the kit's columns in the kit's types (a new frame) and ``_outcome``, the outcome's code.
+
+    ``_outcome`` is the (trimmed, lower-cased) outcome's position in ``OUTCOMES`` (-1: none
+    of them): the checks and the stage flags compare these small integers, not the text.
+    """
     opps = _kit(opportunities, columns)
     require_columns(opps, _OPP_REQUIRED, "opportunities")
-    out = pd.DataFrame(index=opps.index)
-    out["opportunity_id"] = opps["opportunity_id"].astype("string")
-    out["rep_id"] = opps["rep_id"].astype("string")
-    out["customer_id"] = (opps["customer_id"].astype("string") if "customer_id" in opps
-                          else pd.Series(pd.NA, index=opps.index, dtype="string"))
-    out["channel"] = opps["channel"].astype("string")
-    out["amount"] = pd.to_numeric(opps["amount"], errors="coerce").astype("float64")
     outcome = opps["outcome"].astype("string")
-    if not _is_one_of(outcome, OUTCOMES).all():
+    code = value_codes(outcome, OUTCOMES)
+    if (code < 0).any():
         outcome = outcome.str.strip().str.lower()
-    out["outcome"] = outcome
+        code = value_codes(outcome, OUTCOMES)
+    data = {
+        "opportunity_id": opps["opportunity_id"].astype("string"),
+        "rep_id": opps["rep_id"].astype("string"),
+        "customer_id": (opps["customer_id"].astype("string") if "customer_id" in opps
+                        else _missing_text(opps.index)),
+        "channel": opps["channel"].astype("string"),
+        "amount": pd.to_numeric(opps["amount"], errors="coerce").astype("float64"),
+        "outcome": outcome,
+    }
     for col in _DATE_COLUMNS:
-        out[col] = (_as_dates(opps[col]) if col in opps
-                    else pd.Series(pd.NaT, index=opps.index, dtype="datetime64[ns]"))
-    return out
-
-
-def _is_one_of(values: pd.Series, allowed: Sequence[str]) -> np.ndarray:
-    """Return a numpy mask: ``values`` is one of ``allowed`` (missing: False).
-
-    A few equality tests, each one vectorised pass (``isin`` on Arrow text is ten times slower).
-
-    Examples
-    --------
-    >>> _is_one_of(pd.Series(["won", None, "x"], dtype="string"), ["won", "lost"]).tolist()
-    [True, False, False]
-    """
-    mask = np.zeros(len(values), dtype=bool)
-    for value in allowed:
-        mask |= (values == value).to_numpy(dtype=bool, na_value=False)
-    return mask
+        data[col] = (_as_dates(opps[col]) if col in opps
+                     else pd.Series(pd.NaT, index=opps.index, dtype="datetime64[ns]"))
+    data["_outcome"] = pd.Series(code, index=opps.index)
+    return pd.DataFrame(data, index=opps.index, copy=False)
 
 
 def _created_by(opps: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
@@ -155,22 +170,23 @@ def _problems(opps: pd.DataFrame) -> pd.DataFrame:
                 "message": "opportunity " + sub["opportunity_id"].fillna("?") + ": " + message,
             }))
 
-    # numpy masks: a comparison with NaT (or NaN) is False, as the checks want
-    outcome = opps["outcome"]
-    won, lost, is_open = (_is_one_of(outcome, [o]) for o in ("won", "lost", "open"))
-    add(~(won | lost | is_open), "unknown_outcome", "outcome",
+    # numpy masks on the outcome codes and on the dates as int64 (NaT is the smallest int64)
+    code = opps["_outcome"].to_numpy()
+    won, lost, is_open = code == _WON, code == _LOST, code == _OPEN
+    add(code < 0, "unknown_outcome", "outcome",
         "outcome must be one of won, lost, open")
-    latest = opps["created_date"].to_numpy()
-    add(np.isnat(latest), "missing_created_date", "created_date",
+    latest = opps["created_date"].to_numpy().view("int64")
+    add(latest == _NAT, "missing_created_date", "created_date",
         "created_date is empty: every opportunity needs the date its lead was created")
-    # each stage date must not be earlier than the latest earlier stage date
+    # each stage date must not be earlier than the latest earlier stage date (a missing date
+    # is never out of order, and sets no bound)
     for col in _DATE_COLUMNS[1:]:
-        d = opps[col].to_numpy()
-        add(d < latest, "dates_out_of_order", col,
+        d = opps[col].to_numpy().view("int64")
+        add((d < latest) & (d != _NAT), "dates_out_of_order", col,
             f"{col} is earlier than an earlier stage's date (expected created_date <= "
             "intent_date <= negotiation_date <= closed_date)")
-        latest = np.where(np.isnat(d) | (latest > d), latest, d)
-    no_close = np.isnat(opps["closed_date"].to_numpy())
+        latest = np.maximum(latest, d)
+    no_close = opps["closed_date"].to_numpy().view("int64") == _NAT
     add((won | lost) & no_close, "closed_without_date", "closed_date",
         "outcome is won or lost but closed_date is empty: add the close date")
     add(is_open & ~no_close, "open_with_close_date", "closed_date",
@@ -301,57 +317,85 @@ def stage_table(
             f"(funnel.opportunity_problems lists them).", PlaybookWarning, stacklevel=2)
         opps = opps.loc[~bad]
     if end is not None:
-        cut = np.datetime64(end.asm8, "ns")
-        for col in _DATE_COLUMNS[1:]:
-            later = opps[col].to_numpy() > cut
-            if later.any():
-                opps[col] = opps[col].where(~later)
-        reopened = _is_one_of(opps["outcome"], ["won", "lost"]) & opps["closed_date"].isna().to_numpy()
-        if reopened.any():
-            opps["outcome"] = opps["outcome"].where(~reopened, "open")
-
-    won = opps["outcome"] == "won"
-    is_open = opps["outcome"] == "open"
-    neg = opps["negotiation_date"].notna() | won
-    intent = opps["intent_date"].notna() | neg
-    level = intent.astype("int8") + neg.astype("int8") + won.astype("int8")
-    out = opps.copy()
-    out["stage_reached"] = pd.Categorical.from_codes(level.to_numpy(), categories=list(FUNNEL_STAGES),
-                                                     ordered=True)
-    out["reached_lead"] = True
-    out["reached_intent"] = intent
-    out["reached_negotiation"] = neg
-    out["reached_deal"] = won
-    # a take from the three step names (-1: not pending) is far faster than boxing 1M strings
-    step_code = np.where(is_open.to_numpy(dtype=bool), level.to_numpy(), -1)
-    step_code[step_code == len(STEPS)] = -1
-    out["pending_step"] = pd.array(list(STEPS), dtype="string").take(step_code, allow_fill=True)
-    entered = np.select(
-        [level.to_numpy() == 0, level.to_numpy() == 1, level.to_numpy() == 2],
-        [opps["created_date"].to_numpy(), opps["intent_date"].to_numpy(),
-         opps["negotiation_date"].to_numpy()],
-        opps["closed_date"].to_numpy(),
-    )
-    # a won deal that skipped negotiation: its furthest stage is "deal", entered on close
-    out["stage_entered_date"] = pd.to_datetime(entered)
+        opps = _as_of_view(opps, end)
+    team = name = None
     if reps is not None:
         require_columns(reps, ["rep_id", "team"], "reps")
-        info = reps.assign(rep_id=reps["rep_id"].astype("string")).drop_duplicates("rep_id").set_index("rep_id")
-        at = _rep_rows(out["rep_id"], info.index)
-        out["team"] = _taken(info["team"], at, out.index)
-        out["name"] = (_taken(info["name"], at, out.index) if "name" in reps
-                       else pd.Series(pd.NA, index=out.index, dtype="string"))
-        unknown = out["team"].isna()
+        team, name = _rep_columns(opps["rep_id"], reps)
+        unknown = team.isna().to_numpy()
         if unknown.any():
-            ids = sorted(out.loc[unknown, "rep_id"].dropna().unique())
+            ids = sorted(opps.loc[unknown, "rep_id"].dropna().unique())
             warnings.warn(
                 f"{int(unknown.sum())} opportunit(ies) belong to rep_id(s) not in reps "
                 f"({', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}): their team is empty.",
                 PlaybookWarning, stacklevel=2)
-    else:
-        out["team"] = pd.Series(pd.NA, index=out.index, dtype="string")
-        out["name"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    return out[STAGE_COLUMNS]
+    return _stage_frame(opps, team, name)
+
+
+def _as_of_view(opps: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    """Blank the stage dates after ``end`` and reopen the deals closed after it (``opps`` is the caller's own)."""
+    cut = np.datetime64(end.asm8, "ns")
+    for col in _DATE_COLUMNS[1:]:
+        later = opps[col].to_numpy() > cut
+        if later.any():
+            opps[col] = opps[col].where(~later)
+    code = opps["_outcome"].to_numpy()
+    reopened = ((code == _WON) | (code == _LOST)) & np.isnat(opps["closed_date"].to_numpy())
+    if reopened.any():
+        opps["outcome"] = opps["outcome"].where(~reopened, "open")
+        opps["_outcome"] = np.where(reopened, _OPEN, code).astype("int8")
+    return opps
+
+
+def _stage_frame(opps: pd.DataFrame, team: pd.Series | None, name: pd.Series | None) -> pd.DataFrame:
+    """Return the stage table of a checked (as-of) frame: :data:`STAGE_COLUMNS`, built in one go.
+
+    The flags come from the outcome codes and the dates' missing marks (numpy, one pass
+    each); the text columns are the input's arrays, not copies.
+    """
+    code = opps["_outcome"].to_numpy()
+    won, is_open = code == _WON, code == _OPEN
+    day = {c: opps[c].to_numpy() for c in _DATE_COLUMNS}
+    neg = ~np.isnat(day["negotiation_date"]) | won
+    intent = ~np.isnat(day["intent_date"]) | neg
+    level = intent.view("int8") + neg.view("int8") + won.view("int8")
+    # the step an open opportunity sits in: the one after its furthest stage (-1: none); a take
+    # from the three step names is far faster than boxing a string per row
+    step = np.where(is_open & (level < len(STEPS)), level, -1)
+    # the day it entered its furthest stage: the checked dates never go back (a missing one,
+    # NaT, is the smallest int64), so the latest of the first three dates is the furthest one's;
+    # a won deal, even one that skipped negotiation, entered "deal" on its close date
+    entered = np.maximum(np.maximum(day["created_date"].view("int64"), day["intent_date"].view("int64")),
+                         day["negotiation_date"].view("int64"))
+    np.copyto(entered, day["closed_date"].view("int64"), where=won)
+    entered = entered.view("datetime64[ns]")
+    columns = {
+        "opportunity_id": opps["opportunity_id"], "rep_id": opps["rep_id"],
+        "name": _missing_text(opps.index) if name is None else name,
+        "team": _missing_text(opps.index) if team is None else team,
+        **{c: opps[c] for c in ("customer_id", "channel", "amount", "outcome", *_DATE_COLUMNS)},
+        "stage_reached": pd.Categorical.from_codes(level, categories=list(FUNNEL_STAGES), ordered=True),
+        "reached_lead": np.ones(len(opps), dtype=bool),
+        "reached_intent": arrow_bools(intent),
+        "reached_negotiation": arrow_bools(neg),
+        "reached_deal": arrow_bools(won),
+        "pending_step": pd.array(list(STEPS), dtype="string").take(step, allow_fill=True),
+        "stage_entered_date": entered,
+    }
+    remember(opps["outcome"], code, OUTCOMES)  # every outcome is one of them by now (checked)
+    return pd.DataFrame({c: columns[c] for c in STAGE_COLUMNS}, index=opps.index, copy=False)
+
+
+def _rep_columns(rep_id: pd.Series, reps: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Return the ``team`` and ``name`` of each ``rep_id`` in ``reps`` (missing: not there; first row per id)."""
+    info = reps.assign(rep_id=reps["rep_id"].astype("string")).drop_duplicates("rep_id").set_index("rep_id")
+    at = _rep_rows(rep_id, info.index)
+    team = _taken(info["team"], at, rep_id.index)
+    codes, uniques = pd.factorize(info["team"].astype("string"))
+    remember(team, np.append(codes, -1)[at], uniques)  # for counts by team (funnel.codes)
+    name = (_taken(info["name"], at, rep_id.index) if "name" in info
+            else _missing_text(rep_id.index))
+    return team, name
 
 
 def select(

@@ -1,0 +1,129 @@
+"""Integer codes of the stage table's text columns, so counts compare small integers, not text.
+
+:func:`~playbook.funnel.stage_table` already looks every ``rep_id`` up (to join the
+reps) and every outcome (to check it); it *remembers* those codes here, by the identity
+of the column's Arrow data. :func:`~playbook.funnel.funnel_table` and
+:func:`~playbook.funnel.step_table` on that stage table *recall* them instead of hashing
+one million strings again. Arrow data never changes in place (editing a column gives
+it new data), so a recalled code always belongs to the column it is asked for; an entry
+goes when its data is freed. Any other column (a filtered or hand-made table) is
+simply coded again: the figures are the same either way.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["remember", "recall", "value_codes", "group_codes", "arrow_bools"]
+
+# id(arrow data) -> (weak reference to it, codes, uniques)
+_MEMO: dict[int, tuple[weakref.ref, np.ndarray, pd.Index]] = {}
+
+
+def _arrow_data(values: pd.Series) -> object | None:
+    """Return the immutable Arrow data of an Arrow-backed text column (``None`` for other columns)."""
+    array = values.array
+    return array.__arrow_array__() if isinstance(array, pd.arrays.ArrowStringArray) else None
+
+
+def remember(values: pd.Series, codes: np.ndarray, uniques: Sequence[str] | pd.Index) -> None:
+    """Remember that ``values`` is ``uniques[codes]`` (code -1: missing), for :func:`recall`.
+
+    Examples
+    --------
+    >>> s = pd.Series(["b", None, "a"], dtype="string")
+    >>> remember(s, np.array([0, -1, 1]), ["b", "a"])
+    >>> codes, uniques = recall(s)
+    >>> codes.tolist(), list(uniques)
+    ([0, -1, 1], ['b', 'a'])
+    >>> recall(s.copy(deep=True).iloc[:2]) is None  # other data
+    True
+    """
+    data = _arrow_data(values)
+    if data is None:
+        return
+    key = id(data)
+    _MEMO[key] = (weakref.ref(data, lambda _, key=key: _MEMO.pop(key, None)), np.asarray(codes),
+                  pd.Index(uniques))
+
+
+def recall(values: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
+    """Return the ``(codes, uniques)`` remembered for exactly this column's data, else ``None``."""
+    data = _arrow_data(values)
+    hit = _MEMO.get(id(data)) if data is not None else None
+    if hit is None or hit[0]() is not data:
+        return None
+    return hit[1], hit[2]
+
+
+def value_codes(values: pd.Series, allowed: Sequence[str] | pd.Index, dtype: str = "int8") -> np.ndarray:
+    """Return each value's position in ``allowed`` (distinct values) as ``dtype`` (-1: anything else, or missing).
+
+    One hash lookup per row (``pyarrow.compute.index_in`` on Arrow text, else a
+    factorize): ``isin``, ``map`` or one equality test per value cost several times more.
+
+    Examples
+    --------
+    >>> value_codes(pd.Series(["won", None, "x", "open", "lost"], dtype="string"), ["won", "lost", "open"]).tolist()
+    [0, -1, -1, 2, 1]
+    >>> value_codes(pd.Series(["lost", None, 3], dtype=object), ["won", "lost", None]).tolist()
+    [1, -1, -1]
+    """
+    data = _arrow_data(values)
+    if data is not None:
+        value_set = pa.array([None if pd.isna(v) else v for v in allowed], type=data.type)
+        found = pc.index_in(data, value_set=value_set, skip_nulls=True)
+        return pc.fill_null(found, -1).to_numpy().astype(dtype)
+    codes, uniques = pd.factorize(values)  # missing values get -1
+    return np.append(pd.Index(allowed).get_indexer(uniques), -1)[codes].astype(dtype)
+
+
+def group_codes(values: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """Return ``(group, keys)`` as ``groupby(dropna=False, observed=True, sort=True)`` numbers them.
+
+    From the remembered codes of ``values`` (``None`` when there are none): ``group`` is
+    each row's group number, ``keys`` the key of each group (sorted as the groupby sorts
+    them, a missing key last), with the column's dtype.
+
+    Examples
+    --------
+    >>> s = pd.Series(["b", None, "a", "b"], dtype="string")
+    >>> remember(s, np.array([0, -1, 1, 0]), pd.array(["b", "a", "c"], dtype="string"))
+    >>> group, keys = group_codes(s)
+    >>> group.tolist(), keys.tolist()
+    ([1, 2, 0, 1], ['a', 'b', <NA>])
+    """
+    hit = recall(values)
+    if hit is None:
+        return None
+    codes, uniques = hit
+    rank, ordered = pd.factorize(pd.array(uniques, dtype=values.dtype), sort=True)
+    n = len(ordered)
+    rank = np.append(np.where(rank < 0, n, rank), n)  # missing (code -1, or a missing unique) ranks last
+    group = rank[codes]
+    seen = np.bincount(group, minlength=n + 1) > 0
+    if not seen.all():  # observed groups only
+        group = (np.cumsum(seen) - 1)[group]
+    at = np.flatnonzero(seen)
+    keys = pd.Series(ordered.take(np.where(at < n, at, -1), allow_fill=True), name=values.name)
+    return group, keys
+
+
+def arrow_bools(mask: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Return a numpy bool ``mask`` as a ``bool[pyarrow]`` array, its bits packed in one numpy pass.
+
+    Examples
+    --------
+    >>> arrow_bools(np.array([True, False, True]))
+    <ArrowExtensionArray>
+    [True, False, True]
+    Length: 3, dtype: bool[pyarrow]
+    """
+    bits = pa.py_buffer(np.packbits(mask, bitorder="little"))  # Arrow's bit order
+    return pd.arrays.ArrowExtensionArray(pa.Array.from_buffers(pa.bool_(), len(mask), [None, bits], null_count=0))
