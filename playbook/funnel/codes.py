@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["remember", "recall", "value_codes", "group_codes", "arrow_bools"]
+__all__ = ["remember", "recall", "value_codes", "group_codes", "arrow_bools", "numpy_bools"]
 
 # id(arrow data) -> (weak reference to it, codes, uniques)
 _MEMO: dict[int, tuple[weakref.ref, np.ndarray, pd.Index]] = {}
@@ -127,3 +127,23 @@ def arrow_bools(mask: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """
     bits = pa.py_buffer(np.packbits(mask, bitorder="little"))  # Arrow's bit order
     return pd.arrays.ArrowExtensionArray(pa.Array.from_buffers(pa.bool_(), len(mask), [None, bits], null_count=0))
+
+
+def numpy_bools(values: pd.Series) -> np.ndarray:
+    """Return a boolean column as a numpy bool array (``bool[pyarrow]`` without missing values: its bits unpacked).
+
+    Examples
+    --------
+    >>> numpy_bools(pd.Series(arrow_bools(np.array([True, False, True]))).iloc[1:]).tolist()
+    [False, True]
+    >>> numpy_bools(pd.Series([1, 0])).tolist()
+    [True, False]
+    """
+    array = values.array
+    if isinstance(array, pd.arrays.ArrowExtensionArray) and array.dtype == pd.ArrowDtype(pa.bool_()):
+        data = array.__arrow_array__()
+        data = data.chunk(0) if data.num_chunks == 1 else data.combine_chunks()
+        if data.null_count == 0:
+            bits = np.frombuffer(data.buffers()[1], dtype="uint8")
+            return np.unpackbits(bits, count=data.offset + len(data), bitorder="little")[data.offset:].view(bool)
+    return values.astype(bool).to_numpy()

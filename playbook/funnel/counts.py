@@ -10,7 +10,7 @@ import pandas as pd
 from playbook.core.errors import require_columns
 from playbook.core.money import div_money, round_money
 from playbook.core.schema import OUTCOMES
-from playbook.funnel.codes import group_codes, recall, value_codes
+from playbook.funnel.codes import group_codes, numpy_bools, recall, value_codes
 from playbook.funnel.rules import FUNNEL_COLUMNS, REPURCHASE_STEP, STEP_COLUMNS, STEPS
 from playbook.funnel.stages import _by, _check_stages, _latest_date, _ratio, repurchase_table
 
@@ -66,8 +66,8 @@ def _sums(stages: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     recalled = recall(stages["outcome"])
     code = (recalled[0] if recalled is not None and tuple(recalled[1]) == OUTCOMES
             else value_codes(stages["outcome"], OUTCOMES))
-    won = stages["reached_deal"].astype(bool).to_numpy()
-    facts = [stages[c].astype(bool).to_numpy() for c in ("reached_intent", "reached_negotiation")]
+    won = numpy_bools(stages["reached_deal"])
+    facts = [numpy_bools(stages[c]) for c in ("reached_intent", "reached_negotiation")]
     facts += [won, code == OUTCOMES.index("open"), code == OUTCOMES.index("lost")]
     pattern = np.zeros(len(stages), dtype="uint8")
     for i, fact in enumerate(facts):
