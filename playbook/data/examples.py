@@ -19,14 +19,19 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
+from openpyxl.writer.excel import ExcelWriter
 
 from playbook.core import paths as _paths
 
 __all__ = ["write_examples"]
+
+_STAMP = datetime(2025, 9, 30, 18, 0, 0)
+"""The exports' creation time (the sample's as-of date), in every workbook."""
 
 _SF_HEADER = ["Opportunity Owner", "Account Name", "Opportunity Name", "Stage", "Amount",
               "Probability (%)", "Created Date", "Close Date", "Lead Source", "Type", "Opportunity ID"]
@@ -154,10 +159,19 @@ def _salesforce(out: Path) -> list[Path]:
 
 
 def _save(book: openpyxl.Workbook, path: Path) -> None:
-    """Save with a fixed creation time, so the same content gives the same file."""
-    stamp = datetime(2025, 9, 30, 18, 0, 0)
-    book.properties.created = book.properties.modified = stamp
-    book.save(path)
+    """Save with fixed times (the document's and each zip entry's), so the same content gives the same bytes.
+
+    ``Workbook.save`` stamps "modified" and the zip entries with the current time; the
+    workbook is written by openpyxl's writer instead, then copied with the fixed time.
+    """
+    book.properties.created = book.properties.modified = _STAMP
+    written = io.BytesIO()
+    ExcelWriter(book, zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
+    with zipfile.ZipFile(written) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=_STAMP.timetuple()[:6])
+            entry.compress_type, entry.external_attr = info.compress_type, info.external_attr
+            dst.writestr(entry, src.read(info))
 
 
 def _hubspot(out: Path) -> list[Path]:
