@@ -13,7 +13,7 @@ import numpy as np
 import yaml
 
 from playbook.core import paths
-from playbook.core.errors import InputError, ParameterError
+from playbook.core.errors import InputError, ParameterError, yaml_error
 from playbook.core.labels import LANGS
 
 __all__ = [
@@ -373,8 +373,8 @@ def _competency(key: str, comp: Mapping) -> Competency:
 def _load_cached(path: str, mtime_ns: int) -> Catalogue:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc}). Fix the file and load it again.") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise yaml_error(Path(path).name, exc) from None
     return parse_catalogue(data, where=path)
 
 

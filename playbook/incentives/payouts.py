@@ -140,14 +140,17 @@ def _base_salary_cents(plan: Plan, reps: pd.DataFrame, rep_ids: pd.Series) -> np
     """Monthly base salary (cents) of each of ``rep_ids``; the bonus rule needs every one."""
     if "base_salary" not in reps.columns:
         raise PlanError(plan.name, "bonus", "pays a share of the monthly base salary but reps have no "
-                        "base_salary column.", "Add base_salary to the reps table or remove the bonus rule.")
+                        "base_salary column.", "Add base_salary to the reps table or remove the bonus rule.",
+                        code="incentives.data.no_base_salary")
     salary = reps.set_index(reps["rep_id"].astype(str))["base_salary"]
     sal = pd.to_numeric(rep_ids.map(salary), errors="coerce")
     if sal.isna().any():
         who = sorted(rep_ids[sal.isna().to_numpy()].unique())
         raise PlanError(plan.name, "bonus", f"base salary missing for rep(s) {', '.join(who[:10])}"
                         + (" …" if len(who) > 10 else "") + ".",
-                        "Fill reps.base_salary (monthly, CNY) or remove the bonus rule.")
+                        "Fill reps.base_salary (monthly, CNY) or remove the bonus rule.",
+                        code="incentives.data.salary_missing",
+                        params={"who": who[:10], "more": " …" if len(who) > 10 else ""})
     return cents(sal.to_numpy(dtype=float), name="reps.base_salary")
 
 
@@ -184,7 +187,8 @@ def _referral_parts(plan: Plan, orders: pd.DataFrame, customers: pd.DataFrame | 
     csm_col = ref_rule["csm_column"]
     if csm_col and csm_col not in customers.columns:
         raise PlanError(plan.name, "referral_award", f"the CSM column {csm_col!r} is not in customers.",
-                        "Set referral_award.csm_column to the customers column naming the CSM.")
+                        "Set referral_award.csm_column to the customers column naming the CSM.",
+                        code="incentives.data.csm_column", params={"column": repr(csm_col)})
     firsts = _first_orders(orders)
     firsts = firsts.assign(month=_month_ordinal(firsts["order_date"]))
     cust = customers.set_index(customers["customer_id"].astype(str))
@@ -215,7 +219,8 @@ def _mentor_parts(plan: Plan, orders: pd.DataFrame, reps: pd.DataFrame, first: i
     col = plan.mentor["mentor_column"]
     if col not in reps.columns:
         raise PlanError(plan.name, "mentor_award", f"the mentor column {col!r} is not in reps.",
-                        "Set mentor_award.mentor_column (e.g. manager_id) or add the column.")
+                        "Set mentor_award.mentor_column (e.g. manager_id) or add the column.",
+                        code="incentives.data.mentor_column", params={"column": repr(col)})
     pos = orders.loc[orders["amount"] > 0, ["rep_id", "order_date"]]
     first_deal = pd.to_datetime(pos["order_date"]).groupby(pos["rep_id"].astype(str)).min()
     r = reps.assign(rep_id=reps["rep_id"].astype(str))
