@@ -339,6 +339,9 @@ def _codes():
                 keys = {k.value for k in kw["params"].keys if isinstance(k, ast.Constant)}
             if func == "_preset_error" and len(node.args) >= 3:  # scorecards: (name, problem, code, **params)
                 found, keys = _literal(node.args[2]), {"preset", *(k.arg for k in node.keywords)}
+            if func == "_p" and len(node.args) >= 3:  # catalogue: one problem (text, kind, at, **fields)
+                found = [f"idp.catalogue.{k}" for k in _literal(node.args[1])]
+                keys = {"at", *(k.arg for k in node.keywords)}
             if func == "PlanError" and keys is not None:
                 keys |= {"plan", "rule"}
             if func == "PlanError" and "params" not in kw:
@@ -363,3 +366,41 @@ def test_every_code_raised_has_both_wordings():
         if keys is not None and not _fields(entry["en"]) | _fields(entry["zh"]) <= keys:
             unfed.append(f"{where}: {code} needs {sorted((_fields(entry['en']) | _fields(entry['zh'])) - keys)}")
     assert unfed == []
+
+
+# --------------------------------------------------------------------------- competency catalogue
+
+_GRIT = {"name": {"en": "Grit"}, "levels": {1: {"en": "a", "zh": "b"}, 7: {"en": "x", "zh": "y"}},
+         "measures": [{"key": "m", "en": "Run", "zh": "跑步", "months": 0, "resources": ["shoes"], "default": "y"}]}
+_CATALOGUES = {
+    "problems": {"competencies": {"grit": _GRIT, "bad": 5, "thin": {"name": 1, "levels": 3, "measures": []},
+                                  "odd": {"name": {"en": "a", "zh": "b"}, "levels": {}, "measures": [
+                                      3, {"en": "a", "zh": "b", "months": 1, "resources": "x"}]}},
+                 "scale": {"min": 0}, "colour": 1, "resources": {"r": "x"},
+                 "rules": {"order": "size", "target_step": -1, "leak_weight": "x", "nope": 1,
+                           "signal_competencies": 3}},
+    "not_mapping": ["grit"],
+}
+
+
+@pytest.mark.parametrize("code", sorted(_CATALOGUES))
+def test_a_bad_competency_catalogue_is_worded_in_chinese(code, tmp_path):
+    from playbook.idp.catalogue import load_catalogue
+
+    file = tmp_path / "competencies.yaml"
+    file.write_text(yaml.safe_dump(_CATALOGUES[code], allow_unicode=True), encoding="utf-8")
+    exc = _raised(lambda: load_catalogue(file))
+    zh = _check(exc, f"idp.catalogue.{code}")
+    assert zh.startswith(str(file))
+    if code == "problems":  # every problem on its own line, each worded
+        assert zh.count("\n  - ") == str(exc).count("\n  - ") == 23
+        assert ("  - 「competencies.grit.measures[1].resources」：未知的资源 'shoes'；"
+                "请先在 'resources' 下添加（已有：“r”）。") in zh
+
+
+def test_bad_plan_rules_are_worded_in_chinese():
+    from playbook.idp.catalogue import PlanRules
+
+    exc = _raised(lambda: PlanRules.from_mapping({"order": "size"}))
+    assert _check(exc, "idp.catalogue.rule_problems") == (
+        "「rules」：有 1 个问题：\n  - 「rules.order」：'size' 无效；应为以下之一：“catalogue、priority”。")
