@@ -406,12 +406,14 @@ def idp_export(store_url: str | None, out: Path) -> None:
     the exit status is then 1.
     """
     if not store_exists(store_url or None):  # reading never creates a store
-        raise PlaybookError(t("store.none_yet", "en", where=default_url() if not store_url else store_url))
+        where = default_url() if not store_url else store_url
+        raise PlaybookError(t("store.none_yet", "en", where=where), code="store.none_yet", params={"where": where})
     with Store(store_url or None) as store:
         try:
             done = export_workbook(store, out)
         except OSError as exc:
-            raise PlaybookError(f"cannot write {out}: {exc.strerror or exc}.") from None
+            raise PlaybookError(f"cannot write {out}: {exc.strerror or exc}.", code="cli.cannot_write",
+                                params={"path": str(out), "reason": exc.strerror or str(exc)}) from None
     click.echo(t("cli.wrote", _lang(), path=done.path))
     if len(done.unreadable):
         click.echo(t("cli.unreadable_rows", _lang(), n=len(done.unreadable)), err=True)

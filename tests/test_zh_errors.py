@@ -404,3 +404,42 @@ def test_bad_plan_rules_are_worded_in_chinese():
     exc = _raised(lambda: PlanRules.from_mapping({"order": "size"}))
     assert _check(exc, "idp.catalogue.rule_problems") == (
         "「rules」：有 1 个问题：\n  - 「rules.order」：'size' 无效；应为以下之一：“catalogue、priority”。")
+
+
+# --------------------------------------------------------------------------- targets from the data
+
+
+def _year_of(total: float) -> pd.DataFrame:
+    return targets.split_year(total, plan_year=2025)
+
+
+_TARGETS = {
+    "no_capacity_months": lambda: targets.rep_month_matrix(
+        pd.DataFrame({"rep_id": ["R1"], "quota": [1200.0]}), _year_of(1200.0),
+        pd.DataFrame({"rep_id": ["R1"], "hire_date": pd.to_datetime(["2025-07-01"])}), plan_year=2025),
+    "idle_reps": lambda: targets.rep_month_matrix(
+        pd.DataFrame({"rep_id": ["R1", "R2"], "quota": [1000.0, 200.0]}), _year_of(1200.0),
+        pd.DataFrame({"rep_id": ["R1", "R2"], "hire_date": pd.to_datetime(["2020-01-01", "2025-11-01"])}),
+        plan_year=2025, ramp=[0.0, 0.0, 1.0]),
+    "no_rates": lambda: targets.activity_quota(
+        pd.DataFrame({"rep_id": ["R1"], "month": pd.to_datetime(["2025-10-01"]), "quota": [45_000.0]}),
+        pd.DataFrame({"rep_id": ["R1"], "leads": [40], "intents": [0], "negotiations": [0], "won": [0],
+                      "won_amount": [0.0], "leads_created": [40], "visits": [120]})),
+}
+
+
+@pytest.mark.parametrize("code", sorted(_TARGETS))
+def test_targets_the_data_cannot_give_are_worded_in_chinese(code):
+    _check(_raised(_TARGETS[code]), f"targets.{code}")
+
+
+def test_a_missing_idp_store_is_worded_in_the_users_language(tmp_path):
+    from click.testing import CliRunner
+
+    from playbook.cli import main
+
+    url = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    res = CliRunner().invoke(main, ["idp", "export", "--store", url, "--out", str(tmp_path / "x.xlsx")],
+                             env={"LC_ALL": "", "LANG": "zh_CN.UTF-8"})
+    assert res.exit_code == 1
+    assert res.output.startswith(f"错误：{url} 处尚无 IDP 存储")
