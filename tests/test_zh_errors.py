@@ -443,3 +443,21 @@ def test_a_missing_idp_store_is_worded_in_the_users_language(tmp_path):
                              env={"LC_ALL": "", "LANG": "zh_CN.UTF-8"})
     assert res.exit_code == 1
     assert res.output.startswith(f"错误：{url} 处尚无 IDP 存储")
+
+
+def test_unknown_award_winners_are_worded_in_chinese():
+    p = _flat(process_awards=[{"name": "best_demo", "amount": 100}])
+    winners = pd.DataFrame({"award": ["best_dmeo"], "rep_id": ["R1"], "month": ["2024-01"]})
+    exc = _raised(lambda: inc.run_plan(_orders(), _REPS, plan=p, period="2024", award_winners=winners))
+    assert _check(exc, "incentives.award_winners") == (
+        "获奖名单（award_winners）中的奖项 ['best_dmeo'] 不是本方案中由经理指定获奖人的过程奖"
+        "（可用的奖项：“best_demo”）。")
+
+
+def test_a_table_a_rule_needs_is_worded_in_chinese():
+    p = _flat(referral_award={"amount": 100})
+    exc = _raised(lambda: inc.run_plan(_orders(), _REPS, plan=p, period="2024"))
+    assert str(exc) == ("parameter customers (needed by rule referral_award)=None is not valid: expected a "
+                        "DataFrame with columns customer_id, channel.")
+    assert _check(exc, "incentives.data.table_needed_by") == (
+        "方案规则“referral_award”需要数据表「customers」（包含以下列：「customer_id、channel」），但没有提供。")

@@ -119,9 +119,16 @@ def _component_lines(agg: pd.DataFrame, comp: Component, window_quota: np.ndarra
 # --------------------------------------------------------------------------- inputs
 
 
-def _require_frame(frame: pd.DataFrame | None, columns: list[str], where: str) -> pd.DataFrame:
+def _require_frame(frame: pd.DataFrame | None, columns: list[str], where: str, *, rule: str | None = None
+                   ) -> pd.DataFrame:
+    """Return ``frame`` (table ``where``, needed by plan rule ``rule`` if given) if it has ``columns``."""
+    if rule is not None:
+        where = f"{where} (needed by rule {rule})"
     if frame is None:
-        raise ParameterError(where, None, f"a DataFrame with columns {', '.join(columns)}")
+        raise ParameterError(where, None, f"a DataFrame with columns {', '.join(columns)}",
+                             code="incentives.data.table_needed_by" if rule else "incentives.data.table_needed",
+                             params={"where": where, "columns": columns, "table": where.split(" ")[0],
+                                     "rule": rule or ""})
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise MissingColumnsError(missing, present=frame.columns, where=where)

@@ -183,7 +183,7 @@ def _referral_parts(plan: Plan, orders: pd.DataFrame, customers: pd.DataFrame | 
                     first: int, last: int) -> list[dict]:
     """Referral award: a fixed amount each to the rep and the CSM when a referred customer first orders."""
     ref_rule = plan.referral
-    _require_frame(customers, ["customer_id", "channel"], "customers (needed by rule referral_award)")
+    _require_frame(customers, ["customer_id", "channel"], "customers", rule="referral_award")
     csm_col = ref_rule["csm_column"]
     if csm_col and csm_col not in customers.columns:
         raise PlanError(plan.name, "referral_award", f"the CSM column {csm_col!r} is not in customers.",
@@ -241,7 +241,7 @@ def _metric_winners(award: dict[str, Any], activities: pd.DataFrame | None, reps
                     last: int) -> dict:
     """Lines of a process award won by the top reps on an activity metric, per month (and team)."""
     rule = f"process_awards {award['name']!r}"
-    _require_frame(activities, ["rep_id", "week", award["metric"]], f"activities (needed by rule {rule})")
+    _require_frame(activities, ["rep_id", "week", award["metric"]], "activities", rule=rule)
     act = pd.DataFrame({"rep_id": activities["rep_id"].astype(str).to_numpy(),
                         "month": _month_ordinal(activities["week"]),
                         "value": pd.to_numeric(activities[award["metric"]], errors="coerce").fillna(0)})
@@ -249,7 +249,7 @@ def _metric_winners(award: dict[str, Any], activities: pd.DataFrame | None, reps
     act = act.groupby(["rep_id", "month"], as_index=False)["value"].sum()
     act = act[act["value"] > 0]
     if award["within"] == "team":
-        _require_frame(reps, ["rep_id", "team"], f"reps (needed by rule {rule})")
+        _require_frame(reps, ["rep_id", "team"], "reps", rule=rule)
         act["group"] = act["rep_id"].map(reps.set_index(reps["rep_id"].astype(str))["team"]).astype(str)
     else:
         act["group"] = ""
@@ -281,7 +281,8 @@ def _process_award_parts(plan: Plan, activities: pd.DataFrame | None, award_winn
         unknown = sorted(set(award_winners["award"].astype(str)) - known)
         if unknown:
             raise ParameterError("award_winners", unknown, "award names of the plan's process_awards without a "
-                                 f"metric ({', '.join(sorted(known)) or 'none'})")
+                                 f"metric ({', '.join(sorted(known)) or 'none'})", code="incentives.award_winners",
+                                 params={"unknown": repr(unknown), "known": sorted(known) or ["none"]})
     return parts
 
 
