@@ -461,3 +461,12 @@ def test_a_table_a_rule_needs_is_worded_in_chinese():
                         "DataFrame with columns customer_id, channel.")
     assert _check(exc, "incentives.data.table_needed_by") == (
         "方案规则“referral_award”需要数据表「customers」（包含以下列：「customer_id、channel」），但没有提供。")
+
+
+def test_a_plan_file_is_named_before_the_problem(tmp_path):
+    file = tmp_path / "gap.yaml"
+    file.write_text(yaml.safe_dump(_PLANS["tier_gap"], allow_unicode=True), encoding="utf-8")
+    exc = _raised(lambda: inc.load_plan(file))
+    assert str(exc).startswith("gap.yaml: plan 'gap', rule commission 'all_sales' tier 2: leaves a gap")
+    assert message(exc, "en") == str(exc)
+    assert message(exc, "zh").startswith("文件 gap.yaml：方案“gap”的规则“commission 'all_sales' 第 2 档”：")

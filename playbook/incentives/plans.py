@@ -205,7 +205,12 @@ def load_plan(plan: str | Path | Plan) -> Plan:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise yaml_error(path.name, exc) from None
-    return parse_plan(data, name=path.stem)
+    try:
+        return parse_plan(data, name=path.stem)
+    except PlanError as exc:  # name the file too: the plan's name may differ from it
+        exc.args = (f"{path.name}: {exc}",)
+        exc.params["in_file"] = path.name
+        raise
 
 
 def _dec(value: Any, plan: str, rule: str, what: str) -> Decimal:

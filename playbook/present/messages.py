@@ -181,8 +181,8 @@ def message(exc: BaseException, lang: str = "en") -> str:
 
     A ``code`` with a label ``message.<code>`` (or a code that is a label key itself,
     such as ``idp.warn.unknown_competencies``) is worded from the catalogue with its
-    ``params``; :class:`MissingColumnsError` and :class:`ParameterError` from their
-    fields; anything else keeps its own text.
+    ``params`` (an ``in_file`` param puts the file's name first); :class:`MissingColumnsError`
+    and :class:`ParameterError` from their fields; anything else keeps its own text.
     """
     check_lang(lang)
     code = getattr(exc, "code", None)
@@ -191,7 +191,9 @@ def message(exc: BaseException, lang: str = "en") -> str:
         params = dict(getattr(exc, "params", {}))
         if isinstance(params.get("rule"), str):
             params["rule"] = _rule(params["rule"], lang)
-        return t(key, lang, **_params(params, lang))
+        in_file = params.pop("in_file", None)  # the file the problem is in, before the message
+        text = t(key, lang, **_params(params, lang))
+        return text if in_file is None else t("message.in_file", lang, file=in_file, text=text)
     if isinstance(exc, MissingColumnsError):
         return t("message.missing_columns", lang, where=exc.where, missing=joined(exc.missing, lang),
                  present=joined(exc.present, lang) or t("message.none", lang))
