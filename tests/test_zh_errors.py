@@ -211,7 +211,7 @@ def test_a_bad_scorecard_preset_file_is_worded_in_chinese(code, tmp_path):
     file = tmp_path / "presets.yaml"
     file.write_text(yaml.safe_dump({"mine": _PRESETS[code]}, allow_unicode=True), encoding="utf-8")
     zh = _check(_raised(lambda: inc.load_presets(file)), f"incentives.preset.{code}")
-    assert zh.startswith("计分卡预设“mine”：")
+    assert zh.startswith("文件 presets.yaml：计分卡预设“mine”：")
 
 
 @pytest.mark.parametrize(("code", "text"), [

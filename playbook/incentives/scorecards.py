@@ -119,7 +119,12 @@ def load_presets(path: str | Path | None = None) -> dict[str, ScorecardPreset]:
     if not isinstance(data, dict):
         raise InputError(f"{file.name}: expected a mapping of preset name -> preset, got {type(data).__name__}.",
                          code="incentives.presets_mapping", params={"file": file.name, "value": type(data).__name__})
-    return {str(k): _parse_preset(str(k), v) for k, v in data.items()}
+    try:
+        return {str(k): _parse_preset(str(k), v) for k, v in data.items()}
+    except InputError as exc:  # name the file too
+        exc.args = (f"{file.name}: {exc}",)
+        exc.params["in_file"] = file.name
+        raise
 
 
 def _kpis(orders: pd.DataFrame, quotas: pd.DataFrame | None, activities: pd.DataFrame | None,
