@@ -470,3 +470,52 @@ def test_a_plan_file_is_named_before_the_problem(tmp_path):
     assert str(exc).startswith("gap.yaml: plan 'gap', rule commission 'all_sales' tier 2: leaves a gap")
     assert message(exc, "en") == str(exc)
     assert message(exc, "zh").startswith("文件 gap.yaml：方案“gap”的规则“commission 'all_sales' 第 2 档”：")
+
+
+# --------------------------------------------------------------------------- funnel rule files
+
+_AUTHORITY = {
+    "positions": {"positions": []},
+    "key": {"positions": [{"title": "x"}]},
+    "number": {"positions": [{"key": "rep", "max_discount": -1}]},
+    "months": {"positions": [{"key": "rep", "max_free_months": 1.5}]},
+    "deal_type": {"positions": [{"key": "rep"}], "ladder": [{"key": "s1", "deal_type": "upsell"}]},
+}
+
+
+@pytest.mark.parametrize("code", sorted(_AUTHORITY))
+def test_a_bad_authority_file_is_worded_in_chinese(code, tmp_path):
+    from playbook import funnel
+
+    file = tmp_path / "authority.yaml"
+    file.write_text(yaml.safe_dump(_AUTHORITY[code], allow_unicode=True), encoding="utf-8")
+    assert _check(_raised(lambda: funnel.load_authority(file)), f"funnel.authority.{code}").startswith(
+        "authority.yaml")
+
+
+@pytest.mark.parametrize(("code", "text"), [
+    ("funnel.leak_map.mapping", "- a\n"),
+    ("funnel.leak_map.steps", "leaks: {closing: negotiation}\n"),
+    ("yaml.syntax", "leaks: {closing: negotiation\n"),
+])
+def test_a_bad_leak_map_is_worded_in_chinese(code, text, tmp_path):
+    from playbook import funnel
+
+    file = tmp_path / "leaks.yaml"
+    file.write_text(text, encoding="utf-8")
+    _check(_raised(lambda: funnel.load_leak_map(file)), code)
+
+
+def test_a_period_without_leads_is_worded_in_chinese():
+    from playbook import funnel
+
+    stages = funnel.stage_table(pd.DataFrame({
+        "opportunity_id": ["o1"], "rep_id": ["R1"], "channel": ["referral"], "amount": [10.0],
+        "created_date": pd.to_datetime(["2025-01-05"]), "intent_date": pd.to_datetime([None]),
+        "closed_date": pd.to_datetime([None]), "outcome": ["open"]}), as_of="2025-06-30")
+    exc = _raised(lambda: funnel.compare_periods(stages, before=("2024-01-01", "2024-03-31"),
+                                                 after=("2025-01-01", "2025-03-31")))
+    assert str(exc) == ("no opportunities created in the before period 2024-01-01 .. 2024-03-31: choose dates that "
+                        "hold leads.")
+    assert _check(exc, "funnel.no_leads") == (
+        "改动前期间（2024-01-01 至 2024-03-31）没有新建的商机：请选择有线索的日期范围。")
