@@ -28,6 +28,8 @@ import pandas as pd
 from IPython.display import HTML, Image
 from matplotlib.figure import Figure
 
+from playbook.apps import identity
+from playbook.apps.identity import Roles
 from playbook.core.errors import PlaybookError, PlaybookWarning, ValidationError
 from playbook.core.labels import LANGS, t
 from playbook.core.paths import APPS_DIR
@@ -48,6 +50,7 @@ __all__ = [
     "download_html",
     "figure_png",
     "note_html",
+    "access_html",
     "uploaded_file",
     "upload_limit_mb",
     "overview_app",
@@ -139,6 +142,32 @@ def note_html(notes: Sequence[str], lang: str = "en") -> str:
             f'padding:8px;border-radius:4px"><b>{report.escape(t("app_rfm.note", lang))}</b><ul>{items}</ul></div>')
 
 
+def access_html(who: Roles, lang: str = "en", *, extra: str = "") -> str:
+    """Return the box saying who is logged in and whose figures the page shows (or that nobody is).
+
+    ``who`` comes from :func:`playbook.apps.identity.viewer`; ``extra`` is a sentence added
+    to the box (escaped).
+
+    Examples
+    --------
+    >>> _text = lambda h: h.split(">", 1)[1].rsplit("<", 1)[0]
+    >>> _text(access_html(Roles("li", rep_id="R1", team=frozenset({"R2", "R3"}))))
+    'Logged in as li: your figures and those of the 2 rep(s) below you are shown; totals are over these reps only.'
+    >>> "Nobody is logged in" in access_html(Roles()), "ever" in access_html(Roles("hr", hr=True))
+    (True, True)
+    """
+    if not who.user:
+        text, kind = t("access.no_identity", lang), "warn"
+    else:
+        scope = ("hr" if who.hr else "team" if who.team else "self" if who.rep_id else "none")
+        text = t("access.logged_in", lang, user=who.user, scope=t(f"access.scope.{scope}", lang, n=len(who.team)))
+        kind = "warn" if scope == "none" else "info"
+    text = f"{text} {extra}" if extra else text
+    colours = {"warn": ("#d4a017", "#fff8e1"), "info": ("#9ec5fe", "#eef5ff")}[kind]
+    return (f'<div class="pb-access" role="status" style="border:1px solid {colours[0]};background:{colours[1]};'
+            f'padding:6px 8px;border-radius:4px;margin:4px 0">{report.escape(text)}</div>')
+
+
 def render_outputs(out: W.Output, build: Callable[[], Iterable[Any]], lang: str = "en") -> bool:
     """Replace the content of ``out`` with the display objects ``build()`` returns.
 
@@ -212,8 +241,17 @@ def uploaded_file(upload: W.FileUpload) -> Path | None:
     return path
 
 
-def overview_app(data_dir: str | Path, *, lang: str = "en") -> W.Widget:
-    """Team overview form: pick an as-of date, see per-rep attainment and the chart."""
+def overview_app(data_dir: str | Path, *, lang: str = "en", user: str = "",
+                 hr_users: str | Iterable[str] | None = None) -> W.Widget:
+    """Team overview form: pick an as-of date, see per-rep attainment and the chart.
+
+    Only the reps the logged-in ``user`` may see are shown (:func:`identity.visible_rows`:
+    themselves, their team down the ``manager_id`` chain, everyone for HR; nobody without
+    identity), and the team totals are computed over those rows only, so no total reveals
+    a person the user may not see. ``user`` comes from the server
+    (:func:`identity.prelaunch_hook`), never from the page; ``hr_users`` default
+    ``$PLAYBOOK_HR_USERS``.
+    """
     as_of = W.DatePicker(description=t("app.as_of", lang))
     button = W.Button(description=t("app.show", lang), button_style="primary")
     out = W.Output()
@@ -223,12 +261,16 @@ def overview_app(data_dir: str | Path, *, lang: str = "en") -> W.Widget:
         if "ds" not in loaded:
             loaded["ds"] = loading.load_inputs(data_dir)
         ds = loaded["ds"]
+        who = identity.viewer(user, ds.reps, hr=hr_users)
         when = overview.resolve_as_of(as_of.value.isoformat() if as_of.value else "", ds.orders)
-        summary = overview.rep_summary(ds.orders, ds.reps, ds.quotas, as_of=when)
+        summary = identity.visible_rows(who, overview.rep_summary(ds.orders, ds.reps, ds.quotas, as_of=when))
         subtitle = t("overview.subtitle", lang, as_of=when.date(), source=Path(data_dir).name)
-        return [HTML(f"<h3>{report.escape(subtitle)}</h3>"),
-                report.style_table(overview.team_summary(summary), lang=lang),
-                report.style_table(summary, lang=lang),
+        parts: list[Any] = [HTML(access_html(who, lang)), HTML(f"<h3>{report.escape(subtitle)}</h3>")]
+        if not len(summary):
+            return parts
+        if who.hr or who.team:  # totals of the rows shown; a rep alone has no team total to see
+            parts.append(report.style_table(overview.team_summary(summary), lang=lang))
+        return [*parts, report.style_table(summary, lang=lang),
                 figure_png(plotting.attainment_chart(summary, lang=lang).figure)]
 
     def show(_: object = None) -> None:
