@@ -88,7 +88,7 @@ def test_the_rfm_app_shows_the_limit_for_a_too_big_upload(monkeypatch):
     from playbook.apps.rfm import RfmExplorer
 
     monkeypatch.setenv("PLAYBOOK_UPLOAD_LIMIT_MB", "1")
-    app = RfmExplorer(lang="zh")
+    app = RfmExplorer(lang="zh", user="hr.li", hr_users="hr.li")
     head = b"order_id,customer_id,rep_id,order_date,amount\n"
     data = head + b"O1,A,R1,2025-09-01,50000\n" * 60_000  # 46 + 25 x 60,000 = 1,500,046 bytes: 1.4 MiB
     app.upload.value = ({"name": "orders.csv", "type": "", "size": len(data), "content": memoryview(data),
