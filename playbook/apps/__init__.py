@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import io as _stdio
+import json
 import os
 import tempfile
 import warnings
@@ -53,6 +54,7 @@ __all__ = [
     "access_html",
     "uploaded_file",
     "upload_limit_mb",
+    "upload_guard",
     "overview_app",
     "app_names",
     "home_app",
@@ -217,6 +219,60 @@ def upload_limit_mb() -> int:
         return max(1, int(os.environ.get(ENV_UPLOAD_LIMIT, DEFAULT_UPLOAD_LIMIT_MB)))
     except ValueError:
         return DEFAULT_UPLOAD_LIMIT_MB
+
+
+_GUARD_JS = """(function () {
+  window.__pbUploadGuard = %s;
+  if (window.__pbUploadGuardOn) { return; }
+  window.__pbUploadGuardOn = true;
+  var read = FileReader.prototype.readAsArrayBuffer;
+  function say(text) {
+    document.querySelectorAll(".pb-upload-refused").forEach(function (box) {
+      box.textContent = text; box.hidden = !text;
+    });
+  }
+  FileReader.prototype.readAsArrayBuffer = function (blob) {
+    var guard = window.__pbUploadGuard;
+    if (guard && typeof File !== "undefined" && blob instanceof File) {
+      if (blob.size > guard.limit) {  // never read, never sent: the server would drop the message unheard
+        say(guard.text.split("{name}").join(blob.name)
+                      .split("{size}").join((blob.size / 1048576).toFixed(1)));
+        return undefined;
+      }
+      say("");
+    }
+    return read.apply(this, arguments);
+  };
+})();"""
+
+
+def upload_guard(lang: str = "en", limit_mb: int | None = None) -> W.Output:
+    """Return a widget that makes the page refuse, before sending, a file over the upload limit.
+
+    An upload travels to the kernel as one websocket message: a file larger than the
+    server's message limit (``playbook app --upload-limit``: twice the limit and 1 MiB more)
+    would be dropped by the server with no word to the user. The widget holds a script
+    that checks each file the page's upload buttons read: over ``limit_mb`` (default
+    :func:`upload_limit_mb`, the limit stated next to the buttons) the file is not read
+    nor sent, and the widget shows ``message.upload_too_big`` in ``lang`` (the kernel
+    says the same for a file that gets through, :func:`uploaded_file`). Put it next to the
+    upload button.
+
+    Examples
+    --------
+    >>> out = upload_guard("zh", limit_mb=2)
+    >>> html = out.outputs[0]["data"]["text/html"]
+    >>> '"limit": 2097152' in html and "{name} 大小为 {size} MB，超过上传限制 2 MB" in html
+    True
+    """
+    mb = upload_limit_mb() if limit_mb is None else int(limit_mb)
+    guard = {"limit": mb * 1024 * 1024, "text": t("message.upload_too_big", lang, name="{name}", size="{size}", mb=mb)}
+    script = _GUARD_JS % json.dumps(guard, ensure_ascii=False).replace("</", "<\\/")
+    out = W.Output()
+    out.append_display_data(HTML('<div class="pb-upload-refused" role="alert" hidden '
+                                 'style="border:1px solid #c0392b;background:#fdecea;padding:8px;border-radius:4px">'
+                                 f"</div><script>{script}</script>"))
+    return out
 
 
 def uploaded_file(upload: W.FileUpload) -> Path | None:

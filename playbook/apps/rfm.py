@@ -49,6 +49,7 @@ from playbook.apps import (
     figure_png,
     note_html,
     render_outputs,
+    upload_guard,
     upload_limit_mb,
     uploaded_file,
 )
@@ -151,6 +152,7 @@ class RfmExplorer:
                                      value="", description=t("app_rfm.column_map", lang), style=_WIDE)
         self.use_sample = W.Button(description=t("app_rfm.use_sample", lang), layout=W.Layout(width="auto"))
         self.source = W.HTML()
+        self.upload_guard = upload_guard(lang)  # a file over the limit is refused in the page, before it is sent
         self.as_of = W.DatePicker(description=t("app.as_of", lang), style=_WIDE)
         self.window_days = W.BoundedIntText(value=365, min=1, max=3650, step=1,
                                             description=t("app_rfm.window_days", lang), style=_WIDE,
@@ -185,6 +187,7 @@ class RfmExplorer:
             W.HTML(f"<h2>{escape(t('rfm.title', lang))}</h2>"
                    f"<p>{escape(t('app_rfm.intro', lang))}</p>"),
             W.HBox([self.upload, self.column_map, self.use_sample]),
+            self.upload_guard,
             self.source,
             self.access,
             W.HBox([self.as_of, self.window_days]),
