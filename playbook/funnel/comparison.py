@@ -28,6 +28,7 @@ from playbook.funnel.stages import (  # noqa: F401  (repurchase_table: also impo
     _kit,
     _latest_date,
     _long,
+    _positions,
     _ratio,
     _sums,
     _wide,
@@ -47,11 +48,12 @@ def _new_deals(stages: pd.DataFrame, orders: pd.DataFrame) -> pd.Series:
     """
     require_columns(orders, ["customer_id", "order_date", "amount"], "orders")
     won = stages.loc[stages["outcome"] == "won"]
-    positive = pd.to_numeric(orders["amount"], errors="coerce").to_numpy() > 0
-    first = (pd.DataFrame({"customer_id": orders["customer_id"].astype("string"),
-                           "order_date": _as_dates(orders["order_date"])})
-             .loc[positive].groupby("customer_id")["order_date"].min())
-    before = won["customer_id"].astype("string").map(first)
+    ids = won["customer_id"].astype("string")
+    among = pd.Series(ids.dropna().unique())  # customers as integer positions: fast on big data
+    at = _positions(orders["customer_id"], among)
+    keep = (pd.to_numeric(orders["amount"], errors="coerce").to_numpy() > 0) & (at >= 0)
+    first = pd.Series(_as_dates(orders["order_date"]).to_numpy()[keep]).groupby(at[keep]).min()
+    before = pd.Series(_positions(ids, among), index=won.index).map(first)
     return won["customer_id"].isna() | before.isna() | (before >= won["created_date"])
 
 
