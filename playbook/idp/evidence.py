@@ -312,30 +312,15 @@ def evidence_columns(competencies: Sequence[str]) -> list[str]:
 
 
 def _repurchase(orders: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
-    """Share of the rep's customers of the previous year who ordered from the rep again this year.
-
-    Indexed by ``rep_id`` as text. Pairs (rep, customer) are integer keys: fast on a million orders.
-
-    Examples
-    --------
-    >>> o = pd.DataFrame({"rep_id": ["R1", "R1", "R1", "R2", "R1"], "customer_id": ["C1", "C2", "C1", "C1", "C2"],
-    ...                   "order_date": pd.to_datetime(["2024-03-01", "2024-05-01", "2025-02-01", "2025-03-01",
-    ...                                                 "2025-04-01"]), "amount": [5.0, 5.0, 5.0, 5.0, -5.0]})
-    >>> _repurchase(o, pd.Timestamp("2025-01-01"), pd.Timestamp("2025-06-30")).to_dict()  # C1 again, C2 refund only
-    {'R1': 0.5}
-    """
+    """Share of the rep's customers of the previous year who ordered from the rep again this year."""
     dates = pd.to_datetime(orders["order_date"])
-    pos = (orders["amount"] > 0).to_numpy(dtype=bool, na_value=False)
-    prev = pos & ((dates >= start - pd.DateOffset(years=1)) & (dates < start)).to_numpy(dtype=bool, na_value=False)
-    now = pos & ((dates >= start) & (dates <= end)).to_numpy(dtype=bool, na_value=False)
-    rows = orders.loc[prev | now, ["rep_id", "customer_id"]]
-    prev, now = prev[prev | now], now[prev | now]
-    rep, reps = pd.factorize(rows["rep_id"].astype("str"), use_na_sentinel=False)
-    customer, customers = pd.factorize(rows["customer_id"], use_na_sentinel=False)
-    pair = rep.astype(np.int64) * (len(customers) + 1) + customer
-    before = np.unique(pair[prev])
-    again = np.isin(before, pair[now])
-    return pd.Series(again).groupby(pd.Index(reps, dtype=object)[before // (len(customers) + 1)]).mean()
+    pos = orders["amount"] > 0
+    prev = orders.loc[pos & (dates >= start - pd.DateOffset(years=1)) & (dates < start), ["rep_id", "customer_id"]]
+    now = orders.loc[pos & (dates >= start) & (dates <= end), ["rep_id", "customer_id"]]
+    prev = prev.drop_duplicates()
+    both = prev.merge(now.drop_duplicates(), on=["rep_id", "customer_id"], how="left", indicator=True)
+    again = (both["_merge"] == "both").groupby(both["rep_id"]).mean()
+    return again
 
 
 def team_evidence(
@@ -471,7 +456,8 @@ def _peer_figures(ev: pd.DataFrame, orders: pd.DataFrame, r: pd.DataFrame, eligi
     ev["ratio_to_peer_median"] = ev["actual"] / ev["peer_median"].where(ev["peer_median"] > 0)
     ev["peer_attainment_median"] = peers(ev["attainment"])["peer_median"]
     ev["peer_new_customers_median"] = peers(ev["new_customers"])["peer_median"]
-    ev["repurchase_rate"] = ids.map(_repurchase(orders, start, end)).astype(float)
+    ev["repurchase_rate"] = ids.map(_repurchase(orders.assign(rep_id=orders["rep_id"].astype("str")),
+                                                start, end)).astype(float)
     ev["peer_repurchase_median"] = peers(ev["repurchase_rate"])["peer_median"]
     team = ev["team"].astype("string")
     active = ev["active"].fillna(False).astype("int64")
