@@ -269,11 +269,34 @@ def quotas(data_dir: str, column_map: str, plan_year: int, growth: float | None,
 def funnel(data_dir: str, column_map: str, as_of: str, team: str, out: Path, lang: str) -> None:
     """Render the funnel diagnostics report (leaks, stuck deals, channel ROI) to HTML."""
     ds = loading.load_inputs(data_dir, column_map=column_map, as_of=as_of)  # fail early
+    if team.strip():  # a team of the data's reps with opportunities, before any notebook runs
+        _check_team(team, ds)
     target = out / f"funnel_{lang}.html"
     render_notebook(paths.NOTEBOOKS_DIR / "03_funnel_diagnostics.ipynb", target,
                     {"data_dir": ds.source, "column_map": column_map, "as_of": as_of, "team": team,
                      "lang": lang}, title=t("funnel.title", lang), lang=lang)
     click.echo(f"{t('cli.report_written', lang)}: {target.resolve()}")
+
+
+_SHOWN = 8
+"""How many known values a refused option lists (then "… N more")."""
+
+
+def _check_team(team: str, ds: loading.Dataset) -> None:
+    """Refuse ``--team`` unless reps of that team have opportunities in the data; list the known teams."""
+    if ds.opportunities is None:  # no funnel at all: the report says so
+        return
+    reps = ds.reps
+    with_opps = reps["rep_id"].astype(str).isin(ds.opportunities["rep_id"].astype(str))
+    known = sorted(reps.loc[with_opps, "team"].dropna().astype(str).unique())
+    if team in known:
+        return
+    more = len(known) - _SHOWN
+    raise PlaybookError(f"--team {team!r} is not a team of the data (teams with opportunities: "
+                        f"{', '.join(known[:_SHOWN])}" + (f" … {more} more" if more > 0 else "") + ").",
+                        code="cli.unknown_team", params={
+                            "value": team, "known": known[:_SHOWN],
+                            "more_items": [{"key": "message.cli.more", "n": more}] if more > 0 else []})
 
 
 @main.command()
@@ -383,12 +406,14 @@ def idp_export(store_url: str | None, out: Path) -> None:
     the exit status is then 1.
     """
     if not store_exists(store_url or None):  # reading never creates a store
-        raise PlaybookError(t("store.none_yet", "en", where=default_url() if not store_url else store_url))
+        where = default_url() if not store_url else store_url
+        raise PlaybookError(t("store.none_yet", "en", where=where), code="store.none_yet", params={"where": where})
     with Store(store_url or None) as store:
         try:
             done = export_workbook(store, out)
         except OSError as exc:
-            raise PlaybookError(f"cannot write {out}: {exc.strerror or exc}.") from None
+            raise PlaybookError(f"cannot write {out}: {exc.strerror or exc}.", code="cli.cannot_write",
+                                params={"path": str(out), "reason": exc.strerror or str(exc)}) from None
     click.echo(t("cli.wrote", _lang(), path=done.path))
     if len(done.unreadable):
         click.echo(t("cli.unreadable_rows", _lang(), n=len(done.unreadable)), err=True)

@@ -273,5 +273,7 @@ def test_a_bad_commission_plan_is_refused_in_chinese(tmp_path):
     zh = CliRunner().invoke(main, [*args, "--lang", "zh"])
     en = CliRunner().invoke(main, [*args, "--lang", "en"])
     assert zh.exit_code == en.exit_code == 1
-    assert zh.output.startswith("错误：方案“domain_whole”的规则“commission 'all_sales'”：计算方式“'hole'”无效。")
-    assert en.output.startswith("Error: plan 'domain_whole', rule commission 'all_sales': mode 'hole' is not valid.")
+    assert zh.output.startswith(
+        "错误：文件 bad.yaml：方案“domain_whole”的规则“commission 'all_sales'”：计算方式“'hole'”无效。")
+    assert en.output.startswith(
+        "Error: bad.yaml: plan 'domain_whole', rule commission 'all_sales': mode 'hole' is not valid.")

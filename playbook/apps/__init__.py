@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import io as _stdio
+import json
 import os
 import tempfile
 import warnings
@@ -28,6 +29,8 @@ import pandas as pd
 from IPython.display import HTML, Image
 from matplotlib.figure import Figure
 
+from playbook.apps import identity
+from playbook.apps.identity import Roles
 from playbook.core.errors import PlaybookError, PlaybookWarning, ValidationError
 from playbook.core.labels import LANGS, t
 from playbook.core.paths import APPS_DIR
@@ -48,8 +51,10 @@ __all__ = [
     "download_html",
     "figure_png",
     "note_html",
+    "access_html",
     "uploaded_file",
     "upload_limit_mb",
+    "upload_guard",
     "overview_app",
     "app_names",
     "home_app",
@@ -139,6 +144,32 @@ def note_html(notes: Sequence[str], lang: str = "en") -> str:
             f'padding:8px;border-radius:4px"><b>{report.escape(t("app_rfm.note", lang))}</b><ul>{items}</ul></div>')
 
 
+def access_html(who: Roles, lang: str = "en", *, extra: str = "") -> str:
+    """Return the box saying who is logged in and whose figures the page shows (or that nobody is).
+
+    ``who`` comes from :func:`playbook.apps.identity.viewer`; ``extra`` is a sentence added
+    to the box (escaped).
+
+    Examples
+    --------
+    >>> _text = lambda h: h.split(">", 1)[1].rsplit("<", 1)[0]
+    >>> _text(access_html(Roles("li", rep_id="R1", team=frozenset({"R2", "R3"}))))
+    'Logged in as li: your figures and those of the 2 rep(s) below you are shown; totals are over these reps only.'
+    >>> "Nobody is logged in" in access_html(Roles()), "ever" in access_html(Roles("hr", hr=True))
+    (True, True)
+    """
+    if not who.user:
+        text, kind = t("access.no_identity", lang), "warn"
+    else:
+        scope = ("hr" if who.hr else "team" if who.team else "self" if who.rep_id else "none")
+        text = t("access.logged_in", lang, user=who.user, scope=t(f"access.scope.{scope}", lang, n=len(who.team)))
+        kind = "warn" if scope == "none" else "info"
+    text = f"{text} {extra}" if extra else text
+    colours = {"warn": ("#d4a017", "#fff8e1"), "info": ("#9ec5fe", "#eef5ff")}[kind]
+    return (f'<div class="pb-access" role="status" style="border:1px solid {colours[0]};background:{colours[1]};'
+            f'padding:6px 8px;border-radius:4px;margin:4px 0">{report.escape(text)}</div>')
+
+
 def render_outputs(out: W.Output, build: Callable[[], Iterable[Any]], lang: str = "en") -> bool:
     """Replace the content of ``out`` with the display objects ``build()`` returns.
 
@@ -190,6 +221,60 @@ def upload_limit_mb() -> int:
         return DEFAULT_UPLOAD_LIMIT_MB
 
 
+_GUARD_JS = """(function () {
+  window.__pbUploadGuard = %s;
+  if (window.__pbUploadGuardOn) { return; }
+  window.__pbUploadGuardOn = true;
+  var read = FileReader.prototype.readAsArrayBuffer;
+  function say(text) {
+    document.querySelectorAll(".pb-upload-refused").forEach(function (box) {
+      box.textContent = text; box.hidden = !text;
+    });
+  }
+  FileReader.prototype.readAsArrayBuffer = function (blob) {
+    var guard = window.__pbUploadGuard;
+    if (guard && typeof File !== "undefined" && blob instanceof File) {
+      if (blob.size > guard.limit) {  // never read, never sent: the server would drop the message unheard
+        say(guard.text.split("{name}").join(blob.name)
+                      .split("{size}").join((blob.size / 1048576).toFixed(1)));
+        return undefined;
+      }
+      say("");
+    }
+    return read.apply(this, arguments);
+  };
+})();"""
+
+
+def upload_guard(lang: str = "en", limit_mb: int | None = None) -> W.Output:
+    """Return a widget that makes the page refuse, before sending, a file over the upload limit.
+
+    An upload travels to the kernel as one websocket message: a file larger than the
+    server's message limit (``playbook app --upload-limit``: twice the limit and 1 MiB more)
+    would be dropped by the server with no word to the user. The widget holds a script
+    that checks each file the page's upload buttons read: over ``limit_mb`` (default
+    :func:`upload_limit_mb`, the limit stated next to the buttons) the file is not read
+    nor sent, and the widget shows ``message.upload_too_big`` in ``lang`` (the kernel
+    says the same for a file that gets through, :func:`uploaded_file`). Put it next to the
+    upload button.
+
+    Examples
+    --------
+    >>> out = upload_guard("zh", limit_mb=2)
+    >>> html = out.outputs[0]["data"]["text/html"]
+    >>> '"limit": 2097152' in html and "{name} 大小为 {size} MB，超过上传限制 2 MB" in html
+    True
+    """
+    mb = upload_limit_mb() if limit_mb is None else int(limit_mb)
+    guard = {"limit": mb * 1024 * 1024, "text": t("message.upload_too_big", lang, name="{name}", size="{size}", mb=mb)}
+    script = _GUARD_JS % json.dumps(guard, ensure_ascii=False).replace("</", "<\\/")
+    out = W.Output()
+    out.append_display_data(HTML('<div class="pb-upload-refused" role="alert" hidden '
+                                 'style="border:1px solid #c0392b;background:#fdecea;padding:8px;border-radius:4px">'
+                                 f"</div><script>{script}</script>"))
+    return out
+
+
 def uploaded_file(upload: W.FileUpload) -> Path | None:
     """Write the file chosen in a FileUpload widget to a temporary path (keeping its name).
 
@@ -212,8 +297,17 @@ def uploaded_file(upload: W.FileUpload) -> Path | None:
     return path
 
 
-def overview_app(data_dir: str | Path, *, lang: str = "en") -> W.Widget:
-    """Team overview form: pick an as-of date, see per-rep attainment and the chart."""
+def overview_app(data_dir: str | Path, *, lang: str = "en", user: str = "",
+                 hr_users: str | Iterable[str] | None = None) -> W.Widget:
+    """Team overview form: pick an as-of date, see per-rep attainment and the chart.
+
+    Only the reps the logged-in ``user`` may see are shown (:func:`identity.visible_rows`:
+    themselves, their team down the ``manager_id`` chain, everyone for HR; nobody without
+    identity), and the team totals are computed over those rows only, so no total reveals
+    a person the user may not see. ``user`` comes from the server
+    (:func:`identity.prelaunch_hook`), never from the page; ``hr_users`` default
+    ``$PLAYBOOK_HR_USERS``.
+    """
     as_of = W.DatePicker(description=t("app.as_of", lang))
     button = W.Button(description=t("app.show", lang), button_style="primary")
     out = W.Output()
@@ -223,12 +317,16 @@ def overview_app(data_dir: str | Path, *, lang: str = "en") -> W.Widget:
         if "ds" not in loaded:
             loaded["ds"] = loading.load_inputs(data_dir)
         ds = loaded["ds"]
+        who = identity.viewer(user, ds.reps, hr=hr_users)
         when = overview.resolve_as_of(as_of.value.isoformat() if as_of.value else "", ds.orders)
-        summary = overview.rep_summary(ds.orders, ds.reps, ds.quotas, as_of=when)
+        summary = identity.visible_rows(who, overview.rep_summary(ds.orders, ds.reps, ds.quotas, as_of=when))
         subtitle = t("overview.subtitle", lang, as_of=when.date(), source=Path(data_dir).name)
-        return [HTML(f"<h3>{report.escape(subtitle)}</h3>"),
-                report.style_table(overview.team_summary(summary), lang=lang),
-                report.style_table(summary, lang=lang),
+        parts: list[Any] = [HTML(access_html(who, lang)), HTML(f"<h3>{report.escape(subtitle)}</h3>")]
+        if not len(summary):
+            return parts
+        if who.hr or who.team:  # totals of the rows shown; a rep alone has no team total to see
+            parts.append(report.style_table(overview.team_summary(summary), lang=lang))
+        return [*parts, report.style_table(summary, lang=lang),
                 figure_png(plotting.attainment_chart(summary, lang=lang).figure)]
 
     def show(_: object = None) -> None:

@@ -9,6 +9,11 @@ the leaks per rep (:func:`playbook.funnel.rep_leaks`, the input of the IDP) and 
 stuck deals. A period without opportunities, or one that ends before it starts, shows
 a readable message in the page's language.
 
+Every figure is over the reps the logged-in user may see
+(:func:`playbook.apps.identity.visible_rows`, applied to the data before anything is
+computed): a rep sees their own funnel, a supervisor their team's (totals and team
+comparison over those reps only), HR everyone; nobody without identity.
+
 The form is bound to the functions ``notebooks/03_funnel_diagnostics.ipynb`` uses:
 :func:`playbook.funnel.stage_table`, :func:`~playbook.funnel.select`,
 :func:`~playbook.funnel.step_table`, :func:`~playbook.funnel.funnel_table`,
@@ -19,7 +24,7 @@ Examples
 --------
 >>> import datetime
 >>> from playbook.apps.funnel import FunnelExplorer
->>> app = FunnelExplorer("data/sample", lang="en")
+>>> app = FunnelExplorer("data/sample", lang="en", user="hr.li", hr_users="hr.li")
 >>> app.period_start.value = datetime.date(2025, 1, 1)
 >>> app.show()
 True
@@ -33,7 +38,9 @@ True
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import ipywidgets as W
@@ -41,7 +48,8 @@ import pandas as pd
 from IPython.display import HTML
 
 from playbook import funnel
-from playbook.apps import figure_png, render_outputs
+from playbook.apps import access_html, figure_png, render_outputs
+from playbook.apps import identity as ident
 from playbook.core import paths
 from playbook.core.errors import InputError, ParameterError, PlaybookError
 from playbook.core.labels import check_lang, t
@@ -71,6 +79,15 @@ class FunnelExplorer:
         by default). It is read once, when the form is built.
     lang : {"en", "zh"}
         Language of every label.
+    user : str
+        The logged-in user, from the server (:func:`playbook.apps.identity.prelaunch_hook`),
+        never typed. The funnel is computed on the opportunities (and reps) of the reps
+        they may see only (:func:`playbook.apps.identity.visible_rows`: themselves,
+        their reports down the ``manager_id`` chain, everyone for HR), so every figure,
+        total and team comparison is over those reps; the team picker offers their teams.
+        Without identity nothing is computed.
+    hr_users : str or sequence of str, optional
+        The HR logins (default ``$PLAYBOOK_HR_USERS``).
 
     Attributes
     ----------
@@ -87,10 +104,14 @@ class FunnelExplorer:
         The whole form, to display.
     """
 
-    def __init__(self, data_dir: str | Path = "data/sample", *, lang: str = "en") -> None:
+    def __init__(self, data_dir: str | Path = "data/sample", *, lang: str = "en", user: str = "",
+                 hr_users: str | Sequence[str] | None = None) -> None:
         check_lang(lang)
         self.data_dir = data_dir
         self.lang = lang
+        self._user, self._hr = user, hr_users
+        self.who = ident.Roles()
+        self.access = W.HTML()
         self._dataset: Any = None
         self.frames: dict[str, pd.DataFrame] = {}
         self.team = W.Dropdown(options=[(t("app_funnel.all_teams", lang), "")], value="",
@@ -107,6 +128,7 @@ class FunnelExplorer:
         self.widget = W.VBox([
             W.HTML(f"<h2>{escape(t('funnel.title', lang))}</h2>"
                    f"<p>{escape(t('app_funnel.intro', lang))}</p>"),
+            self.access,
             W.HBox([self.team, self.as_of]),
             W.HBox([self.period_start, self.period_end]),
             self.button,
@@ -121,7 +143,10 @@ class FunnelExplorer:
         return self._dataset
 
     def _load_teams(self) -> list[Any]:
-        teams = sorted(self.dataset().reps["team"].dropna().astype(str).unique())
+        reps = self.dataset().reps
+        self.who = ident.viewer(self._user, reps, hr=self._hr)
+        self.access.value = access_html(self.who, self.lang)
+        teams = sorted(ident.visible_rows(self.who, reps)["team"].dropna().astype(str).unique())
         self.team.options = [(t("app_funnel.all_teams", self.lang), ""), *[(x, x) for x in teams]]
         self.team.value = ""
         return []
@@ -147,8 +172,14 @@ class FunnelExplorer:
         """Compute the funnel and return what the page shows (display objects, in order)."""
         lang = self.lang
         fmt = {"lang": lang, "money": set(), "pct": set()}  # present_funnel.for_display formats the cells
-        ds = self.dataset()
-        as_of = funnel.resolve_as_of(_iso(self.as_of.value), ds.opportunities)
+        data = self.dataset()
+        ident.check_someone(self.who)
+        # only the opportunities and reps the user may see, before anything is computed (whatever the team
+        # picker holds); orders stay whole: they only say whether a customer is new or bought again, so a
+        # rep's figures here are the ones HR sees for them
+        ds = SimpleNamespace(orders=data.orders, **{k: ident.visible_rows(self.who, getattr(data, k))
+                                                    for k in ("opportunities", "reps")})
+        as_of = funnel.resolve_as_of(_iso(self.as_of.value), data.opportunities)
         all_stages = funnel.stage_table(ds.opportunities, reps=ds.reps, as_of=as_of, invalid="drop")
         team_stages, stages = self._select(all_stages, as_of=as_of)
         steps = funnel.step_table(stages, orders=ds.orders, as_of=as_of)  # five stages, repurchase last
@@ -157,8 +188,9 @@ class FunnelExplorer:
         stuck = funnel.stuck_deals(funnel.stage_durations(team_stages, as_of=as_of))
         overall = funnel.funnel_table(stages, orders=ds.orders, as_of=as_of)
         # a team that leaks as a whole hides from its own reps' comparison: show teams against the company
+        # (against all the reps the user may see: only when those span several teams)
         teams = (funnel.team_comparison(stages, reps=ds.reps, orders=ds.orders, as_of=as_of, min_n=MIN_N)
-                 if not self.team.value else None)
+                 if not self.team.value and ds.reps["team"].nunique() > 1 else None)
         rules = funnel.load_authority()
         authority = funnel.authority_check(stages, ds.reps, ds.orders, rules=rules)
         self.frames = {"steps": steps, "funnel": overall, "comparison": comparison, "leaks": leaks, "stuck": stuck,
@@ -205,6 +237,9 @@ class FunnelExplorer:
         return render_outputs(self.out, self.results, self.lang)
 
 
-def funnel_app(data_dir: str | Path = "data/sample", *, lang: str = "en") -> W.Widget:
-    """Return the funnel explorer form (see :class:`FunnelExplorer`), ready to display in Voila."""
-    return FunnelExplorer(data_dir, lang=lang).widget
+def funnel_app(data_dir: str | Path = "data/sample", *, lang: str = "en", user: str = "") -> W.Widget:
+    """Return the funnel explorer form (see :class:`FunnelExplorer`), ready to display in Voila.
+
+    ``user`` comes from the server (:func:`playbook.apps.identity.prelaunch_hook`), never from the page.
+    """
+    return FunnelExplorer(data_dir, lang=lang, user=user).widget

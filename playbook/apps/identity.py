@@ -46,6 +46,8 @@ from typing import Any
 
 import pandas as pd
 
+from playbook.core.errors import PlaybookError
+
 __all__ = [
     "DEFAULT_USER_HEADER",
     "ENV_TRUSTED_PROXY",
@@ -64,6 +66,10 @@ __all__ = [
     "may_edit",
     "may_see",
     "visible_reps",
+    "viewer",
+    "visible_rows",
+    "check_visible",
+    "check_someone",
 ]
 
 DEFAULT_USER_HEADER = "X-Forwarded-User"
@@ -390,3 +396,87 @@ def visible_reps(who: Roles, rep_ids: Iterable[object]) -> list[str]:
     (['R2'], [])
     """
     return [str(r) for r in rep_ids if may_see(who, r)]
+
+
+def viewer(user: str, reps: pd.DataFrame, *, hr: str | Iterable[str] | None = None) -> Roles:
+    """Return the roles of the page's logged-in ``user`` (HR list: ``hr``, else ``$PLAYBOOK_HR_USERS``).
+
+    Every app that shows a rep's figures starts here: ``user`` is what the server injected
+    (:func:`prelaunch_hook`), never a value of the page.
+
+    Examples
+    --------
+    >>> reps = pd.DataFrame({"rep_id": ["R1", "R2"], "manager_id": [None, "R1"]})
+    >>> viewer("R1", reps, hr=()).team, viewer("hr.li", reps, hr="hr.li").hr, viewer("", reps).user
+    (frozenset({'R2'}), True, '')
+    """
+    return roles(user, reps, hr_users=hr_users(hr))
+
+
+def visible_rows(who: Roles, frame: pd.DataFrame, column: str = "rep_id") -> pd.DataFrame:
+    """Return the rows of ``frame`` whose ``column`` is a rep ``who`` may see (:func:`may_see`).
+
+    The filter every per-rep view applies to its data before computing what it shows, so
+    a value forced into the page cannot bring another person's rows back. HR sees every
+    row; anyone else the rows of their own ``rep_id`` and their team (a row without a rep
+    is nobody's and is left out); nobody without identity.
+
+    Examples
+    --------
+    >>> orders = pd.DataFrame({"rep_id": ["R1", "R2", None, "R3 "], "amount": [1, 2, 3, 4]})
+    >>> visible_rows(Roles("li", rep_id="R1", team=frozenset({"R3"})), orders)["amount"].tolist()
+    [1, 4]
+    >>> len(visible_rows(Roles("hr", hr=True), orders)), len(visible_rows(Roles(), orders))
+    (4, 0)
+    """
+    if not who.user:
+        return frame.iloc[0:0]
+    if who.hr:
+        return frame
+    allowed = [r for r in (who.rep_id, *who.team) if r]
+    return frame.loc[frame[column].astype("string").str.strip().isin(allowed).fillna(False).to_numpy(bool)]
+
+
+def check_visible(who: Roles, rep_id: object) -> None:
+    """Raise :class:`~playbook.core.errors.PlaybookError` unless ``who`` may see ``rep_id``.
+
+    Codes (worded in ``message.access.*``): ``access.no_identity`` (nobody logged in),
+    ``access.not_visible`` (the rep is not theirs to see). The check of the code path that
+    computes a rep's figures, whatever the page's picker holds.
+
+    Examples
+    --------
+    >>> check_visible(Roles("R1", rep_id="R1"), "R1")
+    >>> check_visible(Roles("R1", rep_id="R1"), "R2")
+    Traceback (most recent call last):
+    ...
+    playbook.core.errors.PlaybookError: R1 may not see the figures of R2
+    """
+    if may_see(who, rep_id):
+        return
+    if not who.user:
+        raise PlaybookError("nobody is logged in", code="access.no_identity")
+    raise PlaybookError(f"{who.user} may not see the figures of {rep_id}", code="access.not_visible",
+                        params={"user": who.user, "rep": str(rep_id)})
+
+
+def check_someone(who: Roles) -> None:
+    """Raise :class:`~playbook.core.errors.PlaybookError` unless ``who`` may see at least their own figures.
+
+    Codes: ``access.no_identity`` (nobody logged in), ``access.no_rep`` (a login that is no
+    rep in the data and not on the HR list).
+
+    Examples
+    --------
+    >>> check_someone(Roles("hr", hr=True)), check_someone(Roles("R1", rep_id="R1"))
+    (None, None)
+    >>> check_someone(Roles("guest"))
+    Traceback (most recent call last):
+    ...
+    playbook.core.errors.PlaybookError: guest is no rep in the data and not on the HR list
+    """
+    if not who.user:
+        raise PlaybookError("nobody is logged in", code="access.no_identity")
+    if not (who.hr or who.rep_id):
+        raise PlaybookError(f"{who.user} is no rep in the data and not on the HR list", code="access.no_rep",
+                            params={"user": who.user})

@@ -1,7 +1,8 @@
 """Commission calculator (提成计算器) form: "if I close another X, what do I earn?".
 
 A rep picks a commission plan (``templates/plans``) and either his rep ID (his sales,
-quota and salary come from the data folder) or types his sales so far, then types the
+quota and salary come from the data folder: only the reps the logged-in user may see,
+:func:`playbook.apps.identity.may_see`) or types his sales so far, then types the
 extra sale and presses Calculate. The page shows what he earns now and after the sale,
 the difference, and the line items (rule, tier, base, rate, amount) side by side.
 
@@ -37,6 +38,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +47,8 @@ import pandas as pd
 from IPython.display import HTML
 
 from playbook import incentives
-from playbook.apps import render_outputs
+from playbook.apps import access_html, render_outputs
+from playbook.apps import identity as ident
 from playbook.apps.targets import parse_amount
 from playbook.core.errors import PlaybookError
 from playbook.core.labels import check_lang, t
@@ -83,6 +86,14 @@ class CommissionCalculator:
         ``activities`` for awards); the shipped sample by default.
     lang : {"en", "zh"}
         Language of every label.
+    user : str
+        The logged-in user, from the server (:func:`playbook.apps.identity.prelaunch_hook`),
+        never typed. The rep picker offers only the reps they may see
+        (:func:`~playbook.apps.identity.may_see`: themselves, their reports down the
+        ``manager_id`` chain, everyone for HR) and :meth:`results` refuses any other rep,
+        whatever the picker holds. Without identity only typed sales can be tried.
+    hr_users : str or sequence of str, optional
+        The HR logins (default ``$PLAYBOOK_HR_USERS``).
 
     Attributes
     ----------
@@ -99,11 +110,13 @@ class CommissionCalculator:
         The whole form, to display.
     """
 
-    def __init__(self, data_dir: str | Path = "data/sample", *, lang: str = "en") -> None:
+    def __init__(self, data_dir: str | Path = "data/sample", *, lang: str = "en", user: str = "",
+                 hr_users: str | Sequence[str] | None = None) -> None:
         check_lang(lang)
         self.data_dir = data_dir
         self.lang = lang
         self.result: dict[str, Any] = {}
+        self.who = ident.Roles()
         self._dataset: Any = None
         self._as_of: pd.Timestamp | None = None
         self._load_error: PlaybookError | None = None
@@ -111,6 +124,8 @@ class CommissionCalculator:
             self._load()
         except PlaybookError as exc:
             self._load_error = exc
+        if self._dataset is not None:
+            self.who = ident.viewer(user, self._dataset.reps, hr=hr_users)
 
         names = incentives.list_plans()
         titles = [present_incentives.plan_label(incentives.load_plan(n), lang) for n in names]
@@ -120,9 +135,15 @@ class CommissionCalculator:
                                layout=W.Layout(width="640px"))
         self.source = W.ToggleButtons(options=[(t("app_incentives.source_rep", lang), "rep"),
                                                (t("app_incentives.source_typed", lang), "typed")],
-                                      value="rep" if self._dataset is not None else "typed",
+                                      value="typed",
                                       description=t("app_incentives.source", lang), style=_TOGGLE)
         self.rep = W.Dropdown(options=self._rep_options(), description=t("app_incentives.rep", lang), style=_WIDE)
+        if self.rep.options:
+            self.source.value = "rep"
+        else:  # nobody's figures to show: only typed sales (a forced "rep" is refused by results)
+            self.source.layout.display = "none"
+        self.access = W.HTML(access_html(self.who, lang, extra="" if self.rep.options
+                                         else t("access.typed_only", lang)))
         self.period = W.ToggleButtons(options=self._period_options(), description=t("app_incentives.period", lang),
                                       style=_TOGGLE)
         if len(self.period.options) > 1:
@@ -150,6 +171,7 @@ class CommissionCalculator:
         self.widget = W.VBox([
             W.HTML(f"<h2>{escape(t('apps.commission_calculator.title', lang))}</h2>"
                    f"<p>{escape(t('app_incentives.intro', lang))}</p>"),
+            self.access,
             self.plan,
             self.source,
             self._rep_box,
@@ -177,7 +199,7 @@ class CommissionCalculator:
         reps = current_reps(self._dataset.reps, as_of=self._as_of)
         names = reps["name"] if "name" in reps.columns else pd.Series("", index=reps.index)
         return [(f"{r} · {n}" if isinstance(n, str) and n else str(r), str(r))
-                for r, n in zip(reps["rep_id"].astype(str), names, strict=True)]
+                for r, n in zip(reps["rep_id"].astype(str), names, strict=True) if ident.may_see(self.who, r)]
 
     def _period_options(self) -> list[tuple[str, str]]:
         if self._as_of is None:
@@ -244,6 +266,7 @@ class CommissionCalculator:
                 raise self._load_error
             ds = self._dataset
             rep, period = self.rep.value, self.period.value
+            ident.check_visible(self.who, rep or "—")  # whatever the picker holds: nobody else's figures
             tables = {"customers": ds.customers, "activities": ds.activities}
             run_now = incentives.run_plan(ds.orders, ds.reps, ds.quotas, plan=plan, period=period, **tables)
             scoped = any(c.product_lines is not None for c in plan.components)
@@ -294,6 +317,10 @@ class CommissionCalculator:
         return ok
 
 
-def commission_calculator_app(data_dir: str | Path = "data/sample", *, lang: str = "en") -> W.Widget:
-    """Return the commission calculator form (see :class:`CommissionCalculator`), ready to display in Voila."""
-    return CommissionCalculator(data_dir, lang=lang).widget
+def commission_calculator_app(data_dir: str | Path = "data/sample", *, lang: str = "en",
+                              user: str = "") -> W.Widget:
+    """Return the commission calculator form (see :class:`CommissionCalculator`), ready to display in Voila.
+
+    ``user`` comes from the server (:func:`playbook.apps.identity.prelaunch_hook`), never from the page.
+    """
+    return CommissionCalculator(data_dir, lang=lang, user=user).widget

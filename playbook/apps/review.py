@@ -3,24 +3,28 @@
 Binds :mod:`playbook.targets.review` to a few controls (as-of date, team). The app notebook
 ``notebooks/apps/weekly_review.ipynb`` is two cells.
 
-The team sections (attainment, funnel, stuck deals, sleeping accounts) are the team
-meeting's material. The IDP reviews due come from people's development plans: they list
-only the reps the logged-in user may see (:func:`playbook.apps.identity.may_see`: the rep,
-their supervisors, HR), and nothing without identity (the server injects ``user`` as it
-does for the IDP form).
+Every section holds only the reps the logged-in user may see
+(:func:`playbook.apps.identity.visible_rows`: the rep, their team down the ``manager_id``
+chain, everyone for HR), the server injecting ``user`` as it does for the IDP form: the
+team sections (attainment, funnel, quality, stuck deals, sleeping accounts) are computed
+on those reps' rows, so a supervisor's team totals are the real ones and nobody sees a
+total that holds a person they may not see; a key account is listed for its owner's
+viewers. Without identity (or a login the data do not know) no section is computed. The
+IDP reviews due follow the same rule (:func:`playbook.apps.identity.may_see`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import ipywidgets as W
 import pandas as pd
 from IPython.display import HTML
 
+from playbook.apps import access_html, render_outputs
 from playbook.apps import identity as ident
-from playbook.apps import render_outputs
 from playbook.core.labels import t
 from playbook.data import loading
 from playbook.pipeline.store import DEFAULT_PATH, Store, default_url, export_frames
@@ -60,7 +64,9 @@ class WeeklyReview:
         return self._dataset
 
     def _load_teams(self) -> list:
-        teams = sorted(self.dataset().reps["team"].dropna().astype(str).unique())
+        reps = self.dataset().reps
+        teams = sorted(ident.visible_rows(ident.viewer(self.user, reps, hr=self.hr_users), reps)["team"]
+                       .dropna().astype(str).unique())
         self.team.options = [(t("review.all_teams", self.lang), "")] + [(x, x) for x in teams]
         self.team.value = ""
         return []
@@ -74,11 +80,22 @@ class WeeklyReview:
 
     def results(self) -> list[Any]:
         """Compute every section; return display objects (headings and tables)."""
-        ds, lang = self.dataset(), self.lang
-        when = overview.resolve_as_of(self.as_of.value.isoformat() if self.as_of.value else "", ds.orders)
+        data, lang = self.dataset(), self.lang
+        when = overview.resolve_as_of(self.as_of.value.isoformat() if self.as_of.value else "", data.orders)
         team = self.team.value or None
         subtitle = t("overview.subtitle", lang, as_of=when.date(), source=Path(str(self.data_dir)).name)
-        parts: list[Any] = [HTML(f"<h4>{escape(subtitle)}</h4>")]
+        who = ident.viewer(self.user, data.reps, hr=self.hr_users)
+        parts: list[Any] = [HTML(access_html(who, lang)), HTML(f"<h4>{escape(subtitle)}</h4>")]
+        if who.hr or who.rep_id:
+            self._team_sections(parts, who, when, team)
+        self._reviews_due(parts, who, when, team)
+        return parts
+
+    def _team_sections(self, parts: list[Any], who: ident.Roles, when: pd.Timestamp, team: str | None) -> None:
+        """Append the team sections, computed on the rows of the reps ``who`` may see (whatever ``team`` holds)."""
+        data, lang = self.dataset(), self.lang
+        ds = SimpleNamespace(customers=data.customers, **{k: ident.visible_rows(who, getattr(data, k)) for k in (
+            "orders", "opportunities", "activities", "quotas", "reps")})
 
         def section(key: str, frame: pd.DataFrame, empty_key: str, **kw: Any) -> None:
             parts.append(HTML(f"<h3>{escape(t(key, lang))}</h3>"))
@@ -99,22 +116,27 @@ class WeeklyReview:
             section("review.quality", quality, "review.none", pct={"this_week", "last_week", "change"})
         stuck = cockpit.stuck_deals(ds.opportunities, ds.reps, as_of=when, team=team)
         section("review.stuck", present_funnel.for_display(stuck, lang=lang), "review.no_stuck", money=set(), pct=set())
-        sleeping = cockpit.sleeping_key_accounts(ds.orders, ds.customers, as_of=when)
+        sleeping = ident.visible_rows(who, cockpit.sleeping_key_accounts(data.orders, ds.customers, as_of=when),
+                                      column="owner_rep_id")  # an account's whole history; its owner's viewers
         if team:
             owners = ds.reps.set_index("rep_id")["team"].astype(str)
             sleeping = sleeping.loc[sleeping["owner_rep_id"].map(owners) == team]
         sleeping = sleeping.assign(last_order=sleeping["last_order"].dt.strftime("%Y-%m-%d"))
         section("review.sleeping", sleeping.head(20), "review.no_sleeping", money={"spend"})
+
+    def _reviews_due(self, parts: list[Any], who: ident.Roles, when: pd.Timestamp, team: str | None) -> None:
+        """Append the IDP reviews due of the reps ``who`` may see."""
+        ds, lang = self.dataset(), self.lang
         items = self._items()
         due = cockpit.reviews_due(items, as_of=when) if items is not None else pd.DataFrame()
         if len(due):  # a plan is personal: only the reps the user may see
-            who = ident.roles(self.user, ds.reps, hr_users=self.hr_users)
             due = due.loc[due["rep_id"].astype(str).map(lambda r: ident.may_see(who, r)).astype(bool)]
         if team and len(due):
             owners = ds.reps.set_index("rep_id")["team"].astype(str)
             due = due.loc[due["rep_id"].map(owners) == team]
-        section("review.reviews_due", due, "review.no_reviews" if self.user else "review.reviews_need_login")
-        return parts
+        parts.append(HTML(f"<h3>{escape(t('review.reviews_due', lang))}</h3>"))
+        parts.append(style_table(due, lang=lang) if len(due) else HTML(
+            f"<p>{escape(t('review.no_reviews' if self.user else 'review.reviews_need_login', lang))}</p>"))
 
     def show(self) -> bool:
         """Fill the output with the cockpit; True on success."""

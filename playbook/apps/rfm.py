@@ -20,7 +20,7 @@ browser) and shows bad input as a readable problem list, never a traceback.
 Examples
 --------
 >>> from playbook.apps.rfm import RfmExplorer
->>> app = RfmExplorer("data/sample", lang="en")
+>>> app = RfmExplorer("data/sample", lang="en", user="hr.li", hr_users="hr.li")
 >>> app.segment_map.value = "domain"
 >>> app.show()
 True
@@ -33,6 +33,7 @@ True
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,16 +43,19 @@ from IPython.display import HTML
 
 from playbook import rfm
 from playbook.apps import (
+    access_html,
     csv_bytes,
     download_html,
     figure_png,
     note_html,
     render_outputs,
+    upload_guard,
     upload_limit_mb,
     uploaded_file,
 )
+from playbook.apps import identity as ident
 from playbook.core import paths
-from playbook.core.errors import ValidationError
+from playbook.core.errors import PlaybookError, ValidationError
 from playbook.core.labels import check_lang, t
 from playbook.data import loading, maps
 from playbook.present import html as report
@@ -109,6 +113,14 @@ class RfmExplorer:
         ``customers`` and ``reps``); the shipped sample by default.
     lang : {"en", "zh"}
         Language of every label.
+    user : str
+        The logged-in user, from the server (:func:`playbook.apps.identity.prelaunch_hook`),
+        never typed. The data folder's customers are shown only for the reps the user may
+        see (:func:`playbook.apps.identity.visible_rows` on the customers' ``rep_id``, after
+        scoring on every order, so a customer's scores are the ones HR sees); an upload is
+        the user's own file and is shown whole. Without identity only an upload is segmented.
+    hr_users : str or sequence of str, optional
+        The HR logins (default ``$PLAYBOOK_HR_USERS``).
 
     Attributes
     ----------
@@ -125,10 +137,14 @@ class RfmExplorer:
         The whole form, to display.
     """
 
-    def __init__(self, data_dir: str | Path = "data/sample", *, lang: str = "en") -> None:
+    def __init__(self, data_dir: str | Path = "data/sample", *, lang: str = "en", user: str = "",
+                 hr_users: str | Sequence[str] | None = None) -> None:
         check_lang(lang)
         self.data_dir = data_dir
         self.lang = lang
+        self._user, self._hr = user, hr_users
+        self._reps: pd.DataFrame | None = None  # the data folder's reps when it is the source (None: an upload)
+        self.access = W.HTML()
         self.upload = W.FileUpload(accept=_UPLOAD_TYPES, multiple=False, description=t("app_rfm.upload", lang),
                                    layout=W.Layout(width="auto"))
         self.column_map = W.Dropdown(options=[(t("app_rfm.map_auto", lang), ""),
@@ -136,6 +152,7 @@ class RfmExplorer:
                                      value="", description=t("app_rfm.column_map", lang), style=_WIDE)
         self.use_sample = W.Button(description=t("app_rfm.use_sample", lang), layout=W.Layout(width="auto"))
         self.source = W.HTML()
+        self.upload_guard = upload_guard(lang)  # a file over the limit is refused in the page, before it is sent
         self.as_of = W.DatePicker(description=t("app.as_of", lang), style=_WIDE)
         self.window_days = W.BoundedIntText(value=365, min=1, max=3650, step=1,
                                             description=t("app_rfm.window_days", lang), style=_WIDE,
@@ -170,7 +187,9 @@ class RfmExplorer:
             W.HTML(f"<h2>{escape(t('rfm.title', lang))}</h2>"
                    f"<p>{escape(t('app_rfm.intro', lang))}</p>"),
             W.HBox([self.upload, self.column_map, self.use_sample]),
+            self.upload_guard,
             self.source,
+            self.access,
             W.HBox([self.as_of, self.window_days]),
             W.HBox([self.tiers, self.segment_map]),
             self.button,
@@ -210,8 +229,11 @@ class RfmExplorer:
         are simply outside the window.
         """
         path = uploaded_file(self.upload)
+        self._reps = None
         if path is None:
-            return loading.load_inputs(self.data_dir).orders, self._source_name()
+            ds = loading.load_inputs(self.data_dir)
+            self._reps = ds.reps
+            return ds.orders, self._source_name()
         try:
             frame, issues = loading.validate_table(path, "orders", column_map=self.column_map.value or None)
         finally:
@@ -233,6 +255,7 @@ class RfmExplorer:
         low, high = rfm.tier_thresholds(self.tiers.value)
         segmented = rfm.segment_customers(orders, as_of=as_of, window_days=int(self.window_days.value),
                                           segment_map=smap, tiers=self.tiers.value)
+        segmented = self._visible(segmented)
         summary = rfm.segment_summary(segmented, segment_map=smap)
         actions = rfm.segment_actions(segment_map=smap)
         tier_actions = rfm.tier_actions(preset=self.tiers.value)
@@ -257,6 +280,17 @@ class RfmExplorer:
             _table(report.style_table(present_rfm.actions_display(tier_actions, lang=lang), lang=lang)),
             _heading(t("rfm.export", lang)),  # the segment picker and download link follow
         ]
+
+    def _visible(self, segmented: pd.DataFrame) -> pd.DataFrame:
+        """Return the customers of the reps the user may see (the data folder), or all of them (an upload)."""
+        if self._reps is None:
+            self.access.value = ""
+            return segmented
+        who = ident.viewer(self._user, self._reps, hr=self._hr)
+        self.access.value = access_html(who, self.lang)
+        if not (who.hr or who.rep_id):
+            raise PlaybookError("no rep's customers without a login: upload a file", code="access.upload_only")
+        return ident.visible_rows(who, segmented)
 
     def show(self, _: object = None) -> bool:
         """Run the form: results (or the problem list) in :attr:`out`, then the segment picker."""
@@ -291,6 +325,9 @@ class RfmExplorer:
         self.preview.append_display_data(_table(report.style_table(shown, lang=self.lang)))
 
 
-def rfm_app(data_dir: str | Path = "data/sample", *, lang: str = "en") -> W.Widget:
-    """Return the RFM explorer form (see :class:`RfmExplorer`), ready to display in Voila."""
-    return RfmExplorer(data_dir, lang=lang).widget
+def rfm_app(data_dir: str | Path = "data/sample", *, lang: str = "en", user: str = "") -> W.Widget:
+    """Return the RFM explorer form (see :class:`RfmExplorer`), ready to display in Voila.
+
+    ``user`` comes from the server (:func:`playbook.apps.identity.prelaunch_hook`), never from the page.
+    """
+    return RfmExplorer(data_dir, lang=lang, user=user).widget

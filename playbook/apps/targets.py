@@ -18,7 +18,7 @@ and :func:`playbook.present.charts.targets.quota_matrix_chart`.
 Examples
 --------
 >>> from playbook.apps.targets import TargetPlanner
->>> app = TargetPlanner("data/sample", lang="en", plan_year=2025)
+>>> app = TargetPlanner("data/sample", lang="en", plan_year=2025, user="hr.li", hr_users="hr.li")
 >>> app.kind.value, app.growth.value = "amount", "30"
 >>> app.amount.value = "12,000,000"
 >>> app.time_method.value, app.rep_method.value = "equal", "equal"
@@ -35,9 +35,11 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import warnings
+from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
@@ -47,7 +49,8 @@ import ipywidgets as W
 from IPython.display import HTML, Markdown
 
 from playbook import targets
-from playbook.apps import download_html, error_html, figure_png, render_outputs
+from playbook.apps import access_html, download_html, error_html, figure_png, render_outputs
+from playbook.apps import identity as ident
 from playbook.core import paths
 from playbook.core.errors import InputError, PlaybookError
 from playbook.core.labels import check_lang, t
@@ -169,6 +172,15 @@ class TargetPlanner:
         the data run to December).
     dataset : playbook.data.loading.Dataset, optional
         Data already loaded from ``data_dir`` (default: loaded on first use).
+    user : str
+        The logged-in user, from the server (:func:`playbook.apps.identity.prelaunch_hook`),
+        never typed. The company plan is computed whole (the company target, quarters and
+        months are shown to anyone), but the per-rep quotas, the rep x month chart, the
+        quota workbook and the quotas set by hand cover only the reps the user may see
+        (:func:`playbook.apps.identity.visible_rows`), and a team's total only when the user
+        may see every rep of that team. Without identity no rep is shown.
+    hr_users : str or sequence of str, optional
+        The HR logins (default ``$PLAYBOOK_HR_USERS``).
 
     Attributes
     ----------
@@ -190,10 +202,12 @@ class TargetPlanner:
     """
 
     def __init__(self, data_dir: str | Path = "data/sample", *, lang: str = "en", plan_year: int | None = None,
-                 dataset: Any = None) -> None:
+                 dataset: Any = None, user: str = "", hr_users: str | Sequence[str] | None = None) -> None:
         check_lang(lang)
         self.data_dir = data_dir
         self.lang = lang
+        self._user, self._hr = user, hr_users
+        self.shown: Any = None  # the part of the plan the user may see (the page, the chart, the workbook)
         self.overrides: dict[str, float] = {}
         self.plan: Any = None
         self._dataset: Any = dataset
@@ -299,9 +313,10 @@ class TargetPlanner:
     def results(self) -> list[Any]:
         """Compute the plan and return what the page shows (display objects, in order)."""
         lang = self.lang
-        plan = self.compute(self.overrides)
-        self.plan = plan
+        self.plan = self.compute(self.overrides)
         ds = self.dataset()
+        who = ident.viewer(self._user, ds.reps, hr=self._hr)
+        plan = self.shown = self._visible_plan(self.plan, who)
         year = plan.target.plan_year
         as_of = overview.resolve_as_of("", ds.orders)
         reps = plan.reps.drop(columns=["weight"]).assign(
@@ -310,6 +325,7 @@ class TargetPlanner:
         months = report.style_table(plan.monthly.assign(month=plan.monthly["month"].dt.strftime("%Y-%m")),
                                     lang=lang).to_html()
         parts: list[Any] = [
+            HTML(access_html(who, lang)),
             _html(t("targets.subtitle", lang, plan_year=year, as_of=as_of.date(),
                     source=paths.resolve(self.data_dir).name), "h4"),
             _html(t("targets.company", lang), "h3"),
@@ -325,6 +341,8 @@ class TargetPlanner:
         ]
         if self.overrides:
             parts.append(_html(t("targets.override_note", lang, reps=self._override_text())))
+        if not len(plan.reps):  # nobody to show: the company and the months only
+            return parts
         parts += [
             _html(t("targets.teams", lang), "h4"),
             HTML(report.style_table(plan.teams, lang=lang).to_html()),
@@ -334,7 +352,7 @@ class TargetPlanner:
             _html(t("targets.matrix", lang), "h3"),
             figure_png(targets_plots.quota_matrix_chart(plan.matrix, plan.reps, lang=lang).figure),
             _html(t("targets.checks", lang), "h4"),
-            HTML(report.style_table(present_targets.plan_checks_table(targets.plan_checks(plan), lang=lang),
+            HTML(report.style_table(present_targets.plan_checks_table(targets.plan_checks(self.plan), lang=lang),
                                     lang=lang).to_html()),
         ]
         return parts
@@ -351,13 +369,13 @@ class TargetPlanner:
             self.download.value = ""
             self.override_box.layout.display = "none"
             return False
-        reps = self.plan.reps
+        reps = self.shown.reps
         keep = self.override_rep.value
         self.override_rep.options = [(f"{r} · {n}" if isinstance(n, str) and n else str(r), str(r))
                                      for r, n in zip(reps["rep_id"], reps["name"], strict=True)]
         ids = [value for _, value in self.override_rep.options]
         self.override_rep.value = keep if keep in ids else (ids[0] if ids else None)
-        self.override_box.layout.display = "flex"
+        self.override_box.layout.display = "flex" if ids else "none"
         self._status()
         year = self.plan.target.plan_year
         self.download.value = download_html(self.workbook_bytes(), f"quotas_{year}.xlsx",
@@ -382,6 +400,13 @@ class TargetPlanner:
         text = self.override_amount.value
         if rep is None:
             return self.show()
+        if self.shown is None or str(rep) not in set(self.shown.reps["rep_id"].astype(str)):
+            who = ident.viewer(self._user, self.dataset().reps, hr=self._hr)
+            try:  # a value forced past the picker: nobody else's quota is set or shown
+                ident.check_visible(who, rep)
+            except PlaybookError as exc:
+                self.override_status.value = error_html(exc, lang)
+                return False
         try:
             amount = parse_amount(text, field=t("app_targets.override_amount", lang), lang=lang)
             with warnings.catch_warnings():
@@ -399,19 +424,34 @@ class TargetPlanner:
         self.overrides = {}
         return self.show()
 
+    @staticmethod
+    def _visible_plan(plan: Any, who: ident.Roles) -> Any:
+        """Return ``plan`` with the reps ``who`` may see, and the teams whose every rep they may see."""
+        if who.hr:
+            return plan
+        reps = ident.visible_rows(who, plan.reps)
+        whole = [team for team, ids in plan.reps.groupby("team")["rep_id"]
+                 if set(ids.astype(str)) <= set(reps["rep_id"].astype(str))]
+        return dataclasses.replace(plan, reps=reps, matrix=ident.visible_rows(who, plan.matrix),
+                                   capacity=ident.visible_rows(who, plan.capacity),
+                                   teams=plan.teams.loc[plan.teams["team"].isin(whole)])
+
     def workbook_bytes(self) -> bytes:
-        """Return the quota workbook (Excel) of the plan shown, in the form's language."""
-        if self.plan is None:
+        """Return the quota workbook (Excel) of the plan shown (the reps the user may see), in the form's language."""
+        if self.plan is None or self.shown is None:
             raise InputError(t("app_targets.no_plan", self.lang))
         folder = Path(tempfile.mkdtemp(prefix="playbook_quotas_"))
         try:
-            path = present_targets.write_quota_workbook(present_targets.quota_sheets(self.plan, lang=self.lang),
+            path = present_targets.write_quota_workbook(present_targets.quota_sheets(self.shown, lang=self.lang),
                                                 folder / f"quotas_{self.plan.target.plan_year}.xlsx")
             return path.read_bytes()
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def target_planner_app(data_dir: str | Path = "data/sample", *, lang: str = "en") -> W.Widget:
-    """Return the target planner form (see :class:`TargetPlanner`), ready to display in Voila."""
-    return TargetPlanner(data_dir, lang=lang).widget
+def target_planner_app(data_dir: str | Path = "data/sample", *, lang: str = "en", user: str = "") -> W.Widget:
+    """Return the target planner form (see :class:`TargetPlanner`), ready to display in Voila.
+
+    ``user`` comes from the server (:func:`playbook.apps.identity.prelaunch_hook`), never from the page.
+    """
+    return TargetPlanner(data_dir, lang=lang, user=user).widget

@@ -16,7 +16,8 @@ figure is the median of those ``N`` runs (stated in the row). The load average i
 printed before and after: on a shared machine, ratios hold better than seconds. A row
 with a target prints ``pass`` or ``FAIL``. Nothing is scaled from a subset.
 
-Each module of :mod:`playbook.bench.cases` adds its rows. ``playbook bench``
+Each module of :mod:`playbook.bench.cases` adds its rows; the apps' cases start Voila and
+a headless chromium with :mod:`playbook.bench.browser`, as the browser tests do. ``playbook bench``
 (``make bench``) prints one table and writes ``reports/bench.md``; a full run also
 rewrites the README's performance section (:func:`readme_section`).
 """

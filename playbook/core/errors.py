@@ -30,6 +30,7 @@ __all__ = [
     "ValidationError",
     "PlaybookWarning",
     "require_columns",
+    "yaml_error",
 ]
 
 
@@ -142,3 +143,36 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], where: str) -> 
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise MissingColumnsError(missing, present=frame.columns, where=where)
+
+
+def yaml_error(file: str, exc: Exception) -> InputError:
+    r"""Return the error for a YAML file ``file`` that does not parse (``exc`` from PyYAML or decoding).
+
+    It names the file, the line and column PyYAML stopped at and the text of that line
+    (coded ``yaml.syntax``); a file that is not UTF-8 text is coded ``yaml.unreadable``.
+
+    Examples
+    --------
+    >>> import yaml
+    >>> try:
+    ...     yaml.safe_load("tiers:\n  - {from: 0, rate: 0.08\nbonus: 1\n")
+    ... except yaml.YAMLError as exc:
+    ...     err = yaml_error("plan.yaml", exc)
+    >>> print(err)
+    plan.yaml, line 3, column 6: not valid YAML ('bonus: 1').
+    >>> err.code, err.params["line"]
+    ('yaml.syntax', 3)
+    """
+    marks = [m for m in (getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)) if m is not None]
+    lines = [(m, str(getattr(m, "buffer", None) or "").split("\n")) for m in marks]
+    found = next(((m, text[m.line]) for m, text in lines if m.line < len(text) and text[m.line].strip()), None)
+    if found is None and marks:
+        found = (marks[0], "")
+    if found is None:
+        return InputError(f"{file}: not a YAML text in UTF-8.", code="yaml.unreadable",
+                          params={"file": file})
+    mark, text = found
+    text = text.strip().rstrip("\0")
+    return InputError(f"{file}, line {mark.line + 1}, column {mark.column + 1}: not valid YAML ({text!r}).",
+                      code="yaml.syntax", params={"file": file, "line": mark.line + 1, "column": mark.column + 1,
+                                                  "text": repr(text)})

@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from playbook.core import paths
-from playbook.core.errors import InputError, require_columns
+from playbook.core.errors import InputError, ParameterError, require_columns, yaml_error
 
 __all__ = ["AUTHORITY_PATH", "AUTHORITY_COLUMNS", "LIMITS", "Position", "LadderStep", "AuthorityRules",
            "load_authority", "authority_check"]
@@ -73,14 +73,31 @@ class AuthorityRules:
     positions: tuple[Position, ...]
 
 
-def _number(raw: dict, key: str, where: str, *, whole: bool = False) -> Any:
+class _At(str):
+    """Where in the file (English text), with ``item``: a label key and fields to word it."""
+
+    item: dict[str, object]
+
+
+def _at(file: str, part: str, n: int) -> _At:
+    """Return position/ladder step ``n`` of ``file`` (``part``: ``position`` or ``step``)."""
+    at = _At(f"{file}, {'position' if part == 'position' else 'ladder step'} {n}")
+    at.item = {"key": f"message.funnel.authority.at_{part}", "file": file, "n": n}
+    return at
+
+
+def _number(raw: dict, key: str, where: _At, *, whole: bool = False) -> Any:
     value = raw.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise InputError(f"{where}: {key} must be a number >= 0 (or empty for no limit), got {value!r}.")
+        raise InputError(f"{where}: {key} must be a number >= 0 (or empty for no limit), got {value!r}.",
+                         code="funnel.authority.number", params={"at_items": [where.item], "key": key,
+                                                                 "value": repr(value)})
     if whole and value != int(value):
-        raise InputError(f"{where}: {key} must be a whole number of months, got {value!r}.")
+        raise InputError(f"{where}: {key} must be a whole number of months, got {value!r}.",
+                         code="funnel.authority.months", params={"at_items": [where.item], "key": key,
+                                                                 "value": repr(value)})
     return int(value) if whole else float(value)
 
 
@@ -99,15 +116,21 @@ def load_authority(path: str | Path | None = None) -> AuthorityRules:
     (['sales_specialist', 'senior_sales', 'sales_manager', 'sales_director'], 0.05, 3)
     """
     file = paths.resolve(path) if path else AUTHORITY_PATH
-    data = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
+    if not Path(file).is_file():
+        raise ParameterError("authority", str(path), "an existing YAML file such as data/rules/price_authority.yaml")
+    try:
+        data = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise yaml_error(Path(file).name, exc) from None
     where = f"{Path(file).name}"
     if not isinstance(data, dict) or not isinstance(data.get("positions"), list) or not data["positions"]:
-        raise InputError(f"{where}: needs 'positions': a list of positions with their limits, lowest first.")
+        raise InputError(f"{where}: needs 'positions': a list of positions with their limits, lowest first.",
+                         code="funnel.authority.positions", params={"where": where})
     positions = []
     for i, raw in enumerate(data["positions"], start=1):
-        at = f"{where}, position {i}"
+        at = _at(where, "position", i)
         if not isinstance(raw, dict) or not raw.get("key"):
-            raise InputError(f"{at}: needs a 'key'.")
+            raise InputError(f"{at}: needs a 'key'.", code="funnel.authority.key", params={"at_items": [at.item]})
         names = raw.get("names") or []
         positions.append(Position(str(raw["key"]), _title(raw, "title"),
                                   tuple(str(n).strip().casefold() for n in [raw["key"], *names]),
@@ -115,12 +138,14 @@ def load_authority(path: str | Path | None = None) -> AuthorityRules:
                                   _number(raw, "max_amount", at)))
     ladder = []
     for i, raw in enumerate(data.get("ladder") or [], start=1):
-        at = f"{where}, ladder step {i}"
+        at = _at(where, "step", i)
         if not isinstance(raw, dict) or not raw.get("key"):
-            raise InputError(f"{at}: needs a 'key'.")
+            raise InputError(f"{at}: needs a 'key'.", code="funnel.authority.key", params={"at_items": [at.item]})
         deal_type = raw.get("deal_type")
         if deal_type not in (None, "new", "renewal"):
-            raise InputError(f"{at}: deal_type must be 'new' or 'renewal', got {deal_type!r}.")
+            raise InputError(f"{at}: deal_type must be 'new' or 'renewal', got {deal_type!r}.",
+                             code="funnel.authority.deal_type",
+                             params={"at_items": [at.item], "value": repr(deal_type)})
         ladder.append(LadderStep(str(raw["key"]), _title(raw, "title"), _number(raw, "min_amount", at), deal_type,
                                  _number(raw, "discount", at) or 0.0, _number(raw, "free_months", at, whole=True) or 0))
     return AuthorityRules(str(data.get("name") or Path(file).stem), _title(data, "title"), tuple(ladder),

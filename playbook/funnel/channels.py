@@ -245,7 +245,9 @@ def compare_periods(
         part = stages.loc[(stages["created_date"] >= start) & (stages["created_date"] <= end)]
         if part.empty:
             raise InputError(f"no opportunities created in the {name} period {start.date()} .. "
-                             f"{end.date()}: choose dates that hold leads.")
+                             f"{end.date()}: choose dates that hold leads.", code="funnel.no_leads",
+                             params={"period_label": f"message.funnel.period_{name}", "start": start.date(),
+                                     "end": end.date()})
         sums = _sums(part, keys)
         lg = _long(sums, keys)[[*keys, "step", "passed", "decided"]]
         wr = sums[keys].assign(step="win_rate", passed=sums["passed_3"].to_numpy(),

@@ -11,7 +11,7 @@ import yaml
 
 from playbook.core import paths
 from playbook.core.dates import optional_date
-from playbook.core.errors import InputError, ParameterError, require_columns
+from playbook.core.errors import InputError, ParameterError, require_columns, yaml_error
 from playbook.core.money import round_money
 from playbook.funnel.rules import (
     COMPARISON_COLUMNS,
@@ -412,12 +412,16 @@ def load_leak_map(path: str | Path | None = None) -> dict[str, str]:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise ParameterError("competency_map", str(path), "an existing YAML file") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise yaml_error(Path(path).name, exc) from None
     leaks = data.get("leaks", data) if isinstance(data, dict) else None
     if not isinstance(leaks, dict):
-        raise InputError(f"{path}: expected a mapping 'leaks: {{step: competency}}'.")
+        raise InputError(f"{path}: expected a mapping 'leaks: {{step: competency}}'.", code="funnel.leak_map.mapping",
+                         params={"file": str(path)})
     unknown = sorted(set(leaks) - set(METRICS))
     if unknown:
-        raise InputError(f"{path}: unknown step(s) {', '.join(unknown)}; steps are {', '.join(METRICS)}.")
+        raise InputError(f"{path}: unknown step(s) {', '.join(unknown)}; steps are {', '.join(METRICS)}.",
+                         code="funnel.leak_map.steps", params={"file": str(path), "unknown": unknown, "steps": METRICS})
     return {str(k): str(v["competency"] if isinstance(v, dict) else v) for k, v in leaks.items()}
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import yaml
 
 from playbook.core import paths
-from playbook.core.errors import InputError, ParameterError
+from playbook.core.errors import InputError, ParameterError, yaml_error
 from playbook.core.labels import LANGS
 
 __all__ = [
@@ -130,11 +130,32 @@ class PlanRules:
         """
         problems = _rule_problems(data, where)
         if problems:
-            raise InputError(f"{where}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
+            raise _problems_error(where, problems, "", "idp.catalogue.rule_problems")
         data = dict(data or {})
         if "signal_competencies" in data:
             data["signal_competencies"] = MappingProxyType(dict(data["signal_competencies"]))
         return cls(**data)
+
+
+class _Problem(str):
+    """One problem of a catalogue: its English text, and ``item`` (a label key and fields) to word it."""
+
+    item: dict[str, object]
+
+
+def _p(text: str, kind: str, at: str, **fields: object) -> _Problem:
+    """Return problem ``text`` at YAML path ``at``, worded by label ``message.idp.catalogue.<kind>``."""
+    problem = _Problem(text)
+    problem.item = {"key": f"message.idp.catalogue.{kind}", "at": at, **fields}
+    return problem
+
+
+def _problems_error(where: str, problems: list[str], head: str, code: str) -> InputError:
+    """Return the error listing ``problems`` (each a :class:`_Problem`), coded ``code``."""
+    return InputError(f"{where}: {len(problems)} problem(s){head}:\n" + "\n".join(f"  - {p}" for p in problems)
+                      + ("\nFix the file and load it again." if head else ""), code=code,
+                      params={"where": where, "n": len(problems),
+                              "problems_lines": [p.item for p in problems if isinstance(p, _Problem)]})
 
 
 _INT_RULES = {"target_step": 0, "first_level_months": 1, "extra_level_months": 0, "max_measures": 1,
@@ -146,25 +167,30 @@ def _rule_problems(data: object, where: str) -> list[str]:
     if data is None:
         return []
     if not isinstance(data, Mapping):
-        return [f"{where}: expected a mapping of rule: value."]
+        return [_p(f"{where}: expected a mapping of rule: value.", "rules_mapping", where)]
     problems = []
     known = {f.name for f in fields(PlanRules)}
     for key in sorted(set(map(str, data)) - known):
-        problems.append(f"{where}.{key}: unknown rule; rules are {', '.join(sorted(known))}.")
+        problems.append(_p(f"{where}.{key}: unknown rule; rules are {', '.join(sorted(known))}.", "unknown_rule",
+                           f"{where}.{key}", known=sorted(known)))
     for key, low in _INT_RULES.items():
         if key in data:
             v = data[key]
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
-                problems.append(f"{where}.{key}: {v!r} is not valid; expected a whole number >= {low}.")
+                problems.append(_p(f"{where}.{key}: {v!r} is not valid; expected a whole number >= {low}.",
+                                   "whole_number", f"{where}.{key}", value=repr(v), low=low))
     for key, low in _FLOAT_RULES.items():
         if key in data:
             v = data[key]
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v >= low):
-                problems.append(f"{where}.{key}: {v!r} is not valid; expected a number >= {low:g}.")
+                problems.append(_p(f"{where}.{key}: {v!r} is not valid; expected a number >= {low:g}.", "number",
+                                   f"{where}.{key}", value=repr(v), low=f"{low:g}"))
     if "order" in data and data["order"] not in _ORDERS:
-        problems.append(f"{where}.order: {data['order']!r} is not valid; expected one of {', '.join(_ORDERS)}.")
+        problems.append(_p(f"{where}.order: {data['order']!r} is not valid; expected one of {', '.join(_ORDERS)}.",
+                           "order", f"{where}.order", value=repr(data["order"]), known=list(_ORDERS)))
     if "signal_competencies" in data and not isinstance(data["signal_competencies"], Mapping):
-        problems.append(f"{where}.signal_competencies: expected a mapping signal: competency.")
+        problems.append(_p(f"{where}.signal_competencies: expected a mapping signal: competency.", "signals",
+                           f"{where}.signal_competencies"))
     return problems
 
 
@@ -218,8 +244,9 @@ class Catalogue:
 
 def _text_problems(entry: object, where: str) -> list[str]:
     if not isinstance(entry, Mapping):
-        return [f"{where}: expected a text in each language ({', '.join(LANGS)})."]
-    return [f"{where}: missing the {lang!r} text." for lang in LANGS
+        return [_p(f"{where}: expected a text in each language ({', '.join(LANGS)}).", "texts", where,
+                   langs=list(LANGS))]
+    return [_p(f"{where}: missing the {lang!r} text.", f"missing_{lang}", where) for lang in LANGS
             if not isinstance(entry.get(lang), str) or not entry.get(lang, "").strip()]
 
 
@@ -262,13 +289,13 @@ def parse_catalogue(data: object, *, where: str = "catalogue") -> Catalogue:
     Fix the file and load it again.
     """
     if not isinstance(data, Mapping):
-        raise InputError(f"{where}: expected a mapping with 'competencies' (and 'resources', 'rules').")
+        raise InputError(f"{where}: expected a mapping with 'competencies' (and 'resources', 'rules').",
+                         code="idp.catalogue.not_mapping", params={"where": where})
     problems, resources, comps = _section_problems(data)
     for ckey, comp in comps.items():
         problems += _competency_problems(comp, f"competencies.{ckey}", resources)
     if problems:
-        raise InputError(f"{where}: {len(problems)} problem(s) in the competency catalogue:\n"
-                         + "\n".join(f"  - {p}" for p in problems) + "\nFix the file and load it again.")
+        raise _problems_error(where, problems, " in the competency catalogue", "idp.catalogue.problems")
     return Catalogue(
         competencies=MappingProxyType({str(ckey): _competency(str(ckey), comp) for ckey, comp in comps.items()}),
         resources=MappingProxyType({str(k): _texts(v) for k, v in resources.items()}),
@@ -285,20 +312,22 @@ def _section_problems(data: Mapping) -> tuple[list[str], Mapping, Mapping]:
     """Problems of the top-level sections; return them with the resources and competencies usable."""
     problems: list[str] = []
     for key in sorted(set(map(str, data)) - {"scale", "rules", "resources", "competencies"}):
-        problems.append(f"{key}: unknown section; sections are scale, rules, resources, competencies.")
+        problems.append(_p(f"{key}: unknown section; sections are scale, rules, resources, competencies.",
+                           "unknown_section", key))
     scale = data.get("scale") or {"min": _SCALE[0], "max": _SCALE[1]}
     bounds = (scale.get("min"), scale.get("max")) if isinstance(scale, Mapping) else (None, None)
     if bounds != _SCALE:
-        problems.append(f"scale: {scale!r} is not supported; the kit's scale is min: 1, max: 5.")
+        problems.append(_p(f"scale: {scale!r} is not supported; the kit's scale is min: 1, max: 5.", "scale", "scale",
+                           value=repr(scale)))
     resources = data.get("resources") or {}
     if not isinstance(resources, Mapping):
-        problems.append("resources: expected a mapping key: {en: ..., zh: ...}.")
+        problems.append(_p("resources: expected a mapping key: {en: ..., zh: ...}.", "resources", "resources"))
         resources = {}
     for rkey, entry in resources.items():
         problems += _text_problems(entry, f"resources.{rkey}")
     comps = data.get("competencies")
     if not isinstance(comps, Mapping) or not comps:
-        problems.append("competencies: expected at least one competency.")
+        problems.append(_p("competencies: expected at least one competency.", "no_competencies", "competencies"))
         comps = {}
     problems += _rule_problems(data.get("rules"), "rules")
     return problems, resources, comps
@@ -307,15 +336,16 @@ def _section_problems(data: Mapping) -> tuple[list[str], Mapping, Mapping]:
 def _competency_problems(comp: object, w: str, resources: Mapping) -> list[str]:
     """Problems of one competency entry (``w`` names it in messages)."""
     if not isinstance(comp, Mapping):
-        return [f"{w}: expected name, levels and measures."]
+        return [_p(f"{w}: expected name, levels and measures.", "competency", w)]
     problems = _text_problems(comp.get("name"), f"{w}.name") + _level_problems(comp.get("levels"), w)
     measures = comp.get("measures")
     if not isinstance(measures, Sequence) or isinstance(measures, str) or not measures:
-        return [*problems, f"{w}.measures: expected a list of at least one measure."]
+        return [*problems, _p(f"{w}.measures: expected a list of at least one measure.", "measures", f"{w}.measures")]
     for i, m in enumerate(measures, start=1):
         problems += _measure_problems(m, f"{w}.measures[{i}]", resources)
     if not any(isinstance(m, Mapping) and m.get("default") is True for m in measures):
-        problems.append(f"{w}.measures: mark at least one measure 'default: true' (proposed in drafts).")
+        problems.append(_p(f"{w}.measures: mark at least one measure 'default: true' (proposed in drafts).",
+                           "no_default", f"{w}.measures"))
     return problems
 
 
@@ -323,15 +353,18 @@ def _level_problems(levels: object, w: str) -> list[str]:
     """Problems of a competency's level descriptors: each level of the scale, in each language."""
     lo, hi = _SCALE
     if not isinstance(levels, Mapping):
-        return [f"{w}.levels: expected descriptors for the levels {lo}-{hi}."]
+        return [_p(f"{w}.levels: expected descriptors for the levels {lo}-{hi}.", "levels", f"{w}.levels", lo=lo,
+                   hi=hi)]
     problems = []
     got = {int(k) if str(k).isdigit() else k for k in levels}
     missing = [str(i) for i in range(lo, hi + 1) if i not in got]
     extra = sorted(str(k) for k in got if k not in range(lo, hi + 1))
     if missing:
-        problems.append(f"{w}.levels: missing level(s) {', '.join(missing)}; describe each level {lo}-{hi}.")
+        problems.append(_p(f"{w}.levels: missing level(s) {', '.join(missing)}; describe each level {lo}-{hi}.",
+                           "levels_missing", f"{w}.levels", missing=missing, lo=lo, hi=hi))
     if extra:
-        problems.append(f"{w}.levels: level(s) {', '.join(extra)} outside the scale {lo}-{hi}.")
+        problems.append(_p(f"{w}.levels: level(s) {', '.join(extra)} outside the scale {lo}-{hi}.", "levels_extra",
+                           f"{w}.levels", extra=extra, lo=lo, hi=hi))
     for k, entry in levels.items():
         problems += _text_problems(entry, f"{w}.levels.{k}")
     return problems
@@ -340,20 +373,22 @@ def _level_problems(levels: object, w: str) -> list[str]:
 def _measure_problems(m: object, mw: str, resources: Mapping) -> list[str]:
     """Problems of one measure: texts, a duration, known resources, a true/false default."""
     if not isinstance(m, Mapping):
-        return [f"{mw}: expected key, en, zh, months, resources, default."]
+        return [_p(f"{mw}: expected key, en, zh, months, resources, default.", "measure", mw)]
     problems = _text_problems(m, mw)
     months = m.get("months")
     if isinstance(months, bool) or not isinstance(months, (int, float)) or not months > 0:
-        problems.append(f"{mw}.months: {months!r} is not valid; expected a typical duration in months > 0.")
+        problems.append(_p(f"{mw}.months: {months!r} is not valid; expected a typical duration in months > 0.",
+                           "months", f"{mw}.months", value=repr(months)))
     res = m.get("resources", [])
     if not isinstance(res, Sequence) or isinstance(res, str):
-        problems.append(f"{mw}.resources: expected a list of resource keys.")
+        problems.append(_p(f"{mw}.resources: expected a list of resource keys.", "resource_list", f"{mw}.resources"))
     else:
         known = ", ".join(map(str, resources)) or "none"
-        problems += [f"{mw}.resources: unknown resource {r!r}; add it under 'resources' (known: {known})."
+        problems += [_p(f"{mw}.resources: unknown resource {r!r}; add it under 'resources' (known: {known}).",
+                        "unknown_resource", f"{mw}.resources", value=repr(r), known=known)
                      for r in res if r not in resources]
     if not isinstance(m.get("default", False), bool):
-        problems.append(f"{mw}.default: expected true or false.")
+        problems.append(_p(f"{mw}.default: expected true or false.", "default", f"{mw}.default"))
     return problems
 
 
@@ -373,8 +408,8 @@ def _competency(key: str, comp: Mapping) -> Competency:
 def _load_cached(path: str, mtime_ns: int) -> Catalogue:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc}). Fix the file and load it again.") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise yaml_error(Path(path).name, exc) from None
     return parse_catalogue(data, where=path)
 
 

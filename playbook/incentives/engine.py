@@ -119,9 +119,16 @@ def _component_lines(agg: pd.DataFrame, comp: Component, window_quota: np.ndarra
 # --------------------------------------------------------------------------- inputs
 
 
-def _require_frame(frame: pd.DataFrame | None, columns: list[str], where: str) -> pd.DataFrame:
+def _require_frame(frame: pd.DataFrame | None, columns: list[str], where: str, *, rule: str | None = None
+                   ) -> pd.DataFrame:
+    """Return ``frame`` (table ``where``, needed by plan rule ``rule`` if given) if it has ``columns``."""
+    if rule is not None:
+        where = f"{where} (needed by rule {rule})"
     if frame is None:
-        raise ParameterError(where, None, f"a DataFrame with columns {', '.join(columns)}")
+        raise ParameterError(where, None, f"a DataFrame with columns {', '.join(columns)}",
+                             code="incentives.data.table_needed_by" if rule else "incentives.data.table_needed",
+                             params={"where": where, "columns": columns, "table": where.split(" ")[0],
+                                     "rule": rule or ""})
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise MissingColumnsError(missing, present=frame.columns, where=where)
@@ -141,10 +148,13 @@ def _to_cents(values: pd.Series, where: str) -> np.ndarray:
     bad = numbers.isna()
     if bad.any():
         raise InputError(f"{where}: {int(bad.sum())} value(s) missing or not a number (first: "
-                         f"{values[bad].iloc[0]!r}). Fill in the amounts or drop those rows.")
+                         f"{values[bad].iloc[0]!r}). Fill in the amounts or drop those rows.",
+                         code="incentives.data.not_numbers",
+                         params={"where": where, "n": int(bad.sum()), "value": repr(values[bad].iloc[0])})
     amounts = numbers.to_numpy(dtype=float)
     too_big = InputError(f"{where}: the amounts add up to more than 90 billion CNY, beyond what the kit "
-                         "computes exactly. Split the data by team or period.")
+                         "computes exactly. Split the data by team or period.", code="incentives.data.too_big",
+                         params={"where": where})
     if not np.abs(amounts).sum() * 100 < MAX_CENTS:  # also an infinite amount
         raise too_big
     out = cents(amounts, name=where)
@@ -174,16 +184,19 @@ def _prepare_orders(orders: pd.DataFrame, plan: Plan, customers: pd.DataFrame | 
             ids = orders.loc[unmarked, "order_id" if "order_id" in orders else "customer_id"].astype(str).head(5)
             raise PlanError(plan.name, "clawback", f"{int(unmarked.sum())} order(s) have a negative amount but are "
                             f"not marked as refunds (is_refund false): {', '.join(ids)}.",
-                            "Mark refunds with is_refund = true, or correct the amounts.")
+                            "Mark refunds with is_refund = true, or correct the amounts.",
+                            code="incentives.data.refund_unmarked", params={"n": int(unmarked.sum()), "ids": list(ids)})
         wrong = (amount_cents > 0) & flag
         if wrong.any():
             ids = orders.loc[wrong, "order_id" if "order_id" in orders else "customer_id"].astype(str).head(5)
             raise PlanError(plan.name, "clawback", f"{int(wrong.sum())} refund row(s) have a positive amount: "
-                            f"{', '.join(ids)}.", "Refunds carry negative amounts.")
+                            f"{', '.join(ids)}.", "Refunds carry negative amounts.",
+                            code="incentives.data.refund_positive", params={"n": int(wrong.sum()), "ids": list(ids)})
     refund = amount_cents < 0
     dates = pd.to_datetime(orders["order_date"])
     if dates.isna().any():
-        raise InputError(f"orders.order_date: {int(dates.isna().sum())} date(s) missing. Fill them in.")
+        raise InputError(f"orders.order_date: {int(dates.isna().sum())} date(s) missing. Fill them in.",
+                         code="incentives.data.dates_missing", params={"n": int(dates.isna().sum())})
     out = pd.DataFrame({"rep_id": orders["rep_id"].astype(str).to_numpy(),
                         "customer_id": orders["customer_id"].astype(str).to_numpy(),
                         "month": _month_ordinal(dates), "cents": amount_cents, "refund": refund})
@@ -194,7 +207,8 @@ def _prepare_orders(orders: pd.DataFrame, plan: Plan, customers: pd.DataFrame | 
         bad = ~out["deal_type"].isin(["new", "renewal"])
         if bad.any():
             raise InputError(f"orders.deal_type: {int(bad.sum())} value(s) are neither 'new' nor 'renewal' "
-                             f"(first: {out.loc[bad, 'deal_type'].iloc[0]!r}).")
+                             f"(first: {out.loc[bad, 'deal_type'].iloc[0]!r}).", code="incentives.data.deal_type",
+                             params={"n": int(bad.sum()), "value": repr(out.loc[bad, "deal_type"].iloc[0])})
     else:
         first = _first_orders(orders).set_index("customer_id")["order_date"]
         first_day = pd.Series(pd.to_datetime(first).reindex(out["customer_id"]).to_numpy()).dt.normalize().to_numpy()
@@ -207,13 +221,15 @@ def _prepare_orders(orders: pd.DataFrame, plan: Plan, customers: pd.DataFrame | 
         if c.product_lines is not None:
             if product is None:
                 raise PlanError(plan.name, f"commission {c.name!r}", "sets rates per product line but the orders "
-                                "have no product_line column.", "Map the CRM's product column to product_line.")
+                                "have no product_line column.", "Map the CRM's product column to product_line.",
+                                code="incentives.data.no_product_line")
             known = set(pd.unique(product))
             unknown = [p for p in c.product_lines if p not in known]
             if unknown:
                 raise PlanError(plan.name, f"commission {c.name!r}", f"product line(s) {', '.join(unknown)} do not "
                                 f"occur in the orders (found: {', '.join(sorted(map(str, known)))}).",
-                                "Correct the plan's products list.")
+                                "Correct the plan's products list.", code="incentives.data.unknown_products",
+                                params={"unknown": unknown, "found": sorted(map(str, known))})
             mask = mask & np.isin(product, c.product_lines)
         comp[mask] = i
     out["comp"] = comp
@@ -226,7 +242,8 @@ def _prepare_orders(orders: pd.DataFrame, plan: Plan, customers: pd.DataFrame | 
         elif plan.key_accounts["column"]:
             col = plan.key_accounts["column"]
             if customers is None or col not in customers.columns:
-                raise PlanError(plan.name, "key_accounts", f"needs the customers table with column {col!r}.")
+                raise PlanError(plan.name, "key_accounts", f"needs the customers table with column {col!r}.",
+                                code="incentives.data.key_accounts_column", params={"column": repr(col)})
             flags = customers.set_index(customers["customer_id"].astype(str))[col].fillna(False).astype(bool)
             out["key"] = out["customer_id"].map(flags).fillna(False).astype(bool).to_numpy()
         else:

@@ -140,14 +140,17 @@ def _base_salary_cents(plan: Plan, reps: pd.DataFrame, rep_ids: pd.Series) -> np
     """Monthly base salary (cents) of each of ``rep_ids``; the bonus rule needs every one."""
     if "base_salary" not in reps.columns:
         raise PlanError(plan.name, "bonus", "pays a share of the monthly base salary but reps have no "
-                        "base_salary column.", "Add base_salary to the reps table or remove the bonus rule.")
+                        "base_salary column.", "Add base_salary to the reps table or remove the bonus rule.",
+                        code="incentives.data.no_base_salary")
     salary = reps.set_index(reps["rep_id"].astype(str))["base_salary"]
     sal = pd.to_numeric(rep_ids.map(salary), errors="coerce")
     if sal.isna().any():
         who = sorted(rep_ids[sal.isna().to_numpy()].unique())
         raise PlanError(plan.name, "bonus", f"base salary missing for rep(s) {', '.join(who[:10])}"
                         + (" …" if len(who) > 10 else "") + ".",
-                        "Fill reps.base_salary (monthly, CNY) or remove the bonus rule.")
+                        "Fill reps.base_salary (monthly, CNY) or remove the bonus rule.",
+                        code="incentives.data.salary_missing",
+                        params={"who": who[:10], "more": " …" if len(who) > 10 else ""})
     return cents(sal.to_numpy(dtype=float), name="reps.base_salary")
 
 
@@ -180,11 +183,12 @@ def _referral_parts(plan: Plan, orders: pd.DataFrame, customers: pd.DataFrame | 
                     first: int, last: int) -> list[dict]:
     """Referral award: a fixed amount each to the rep and the CSM when a referred customer first orders."""
     ref_rule = plan.referral
-    _require_frame(customers, ["customer_id", "channel"], "customers (needed by rule referral_award)")
+    _require_frame(customers, ["customer_id", "channel"], "customers", rule="referral_award")
     csm_col = ref_rule["csm_column"]
     if csm_col and csm_col not in customers.columns:
         raise PlanError(plan.name, "referral_award", f"the CSM column {csm_col!r} is not in customers.",
-                        "Set referral_award.csm_column to the customers column naming the CSM.")
+                        "Set referral_award.csm_column to the customers column naming the CSM.",
+                        code="incentives.data.csm_column", params={"column": repr(csm_col)})
     firsts = _first_orders(orders)
     firsts = firsts.assign(month=_month_ordinal(firsts["order_date"]))
     cust = customers.set_index(customers["customer_id"].astype(str))
@@ -215,7 +219,8 @@ def _mentor_parts(plan: Plan, orders: pd.DataFrame, reps: pd.DataFrame, first: i
     col = plan.mentor["mentor_column"]
     if col not in reps.columns:
         raise PlanError(plan.name, "mentor_award", f"the mentor column {col!r} is not in reps.",
-                        "Set mentor_award.mentor_column (e.g. manager_id) or add the column.")
+                        "Set mentor_award.mentor_column (e.g. manager_id) or add the column.",
+                        code="incentives.data.mentor_column", params={"column": repr(col)})
     pos = orders.loc[orders["amount"] > 0, ["rep_id", "order_date"]]
     first_deal = pd.to_datetime(pos["order_date"]).groupby(pos["rep_id"].astype(str)).min()
     r = reps.assign(rep_id=reps["rep_id"].astype(str))
@@ -236,7 +241,7 @@ def _metric_winners(award: dict[str, Any], activities: pd.DataFrame | None, reps
                     last: int) -> dict:
     """Lines of a process award won by the top reps on an activity metric, per month (and team)."""
     rule = f"process_awards {award['name']!r}"
-    _require_frame(activities, ["rep_id", "week", award["metric"]], f"activities (needed by rule {rule})")
+    _require_frame(activities, ["rep_id", "week", award["metric"]], "activities", rule=rule)
     act = pd.DataFrame({"rep_id": activities["rep_id"].astype(str).to_numpy(),
                         "month": _month_ordinal(activities["week"]),
                         "value": pd.to_numeric(activities[award["metric"]], errors="coerce").fillna(0)})
@@ -244,7 +249,7 @@ def _metric_winners(award: dict[str, Any], activities: pd.DataFrame | None, reps
     act = act.groupby(["rep_id", "month"], as_index=False)["value"].sum()
     act = act[act["value"] > 0]
     if award["within"] == "team":
-        _require_frame(reps, ["rep_id", "team"], f"reps (needed by rule {rule})")
+        _require_frame(reps, ["rep_id", "team"], "reps", rule=rule)
         act["group"] = act["rep_id"].map(reps.set_index(reps["rep_id"].astype(str))["team"]).astype(str)
     else:
         act["group"] = ""
@@ -276,7 +281,8 @@ def _process_award_parts(plan: Plan, activities: pd.DataFrame | None, award_winn
         unknown = sorted(set(award_winners["award"].astype(str)) - known)
         if unknown:
             raise ParameterError("award_winners", unknown, "award names of the plan's process_awards without a "
-                                 f"metric ({', '.join(sorted(known)) or 'none'})")
+                                 f"metric ({', '.join(sorted(known)) or 'none'})", code="incentives.award_winners",
+                                 params={"unknown": repr(unknown), "known": sorted(known) or ["none"]})
     return parts
 
 

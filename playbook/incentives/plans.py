@@ -13,7 +13,7 @@ import pandas as pd
 import yaml
 
 from playbook.core import paths
-from playbook.core.errors import InputError, ParameterError
+from playbook.core.errors import InputError, ParameterError, yaml_error
 from playbook.core.money import PPM
 
 __all__ = [
@@ -203,10 +203,14 @@ def load_plan(plan: str | Path | Plan) -> Plan:
                              + ") or the path of a plan YAML file")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path.name}: not valid YAML: {exc}", code="incentives.plan_yaml",
-                         params={"file": path.name, "error": str(exc)}) from None
-    return parse_plan(data, name=path.stem)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise yaml_error(path.name, exc) from None
+    try:
+        return parse_plan(data, name=path.stem)
+    except PlanError as exc:  # name the file too: the plan's name may differ from it
+        exc.args = (f"{path.name}: {exc}",)
+        exc.params["in_file"] = path.name
+        raise
 
 
 def _dec(value: Any, plan: str, rule: str, what: str) -> Decimal:
@@ -253,7 +257,8 @@ def _money(value: Any, plan: str, rule: str, what: str, unit: int) -> int:
 
 def _keys(entry: Any, allowed: set[str], plan: str, rule: str, required: Iterable[str] = ()) -> dict:
     if not isinstance(entry, dict):
-        raise PlanError(plan, rule, f"expected a mapping, got {entry!r}.")
+        raise PlanError(plan, rule, f"expected a mapping, got {entry!r}.", code="incentives.plan.not_mapping",
+                        params={"value": repr(entry)})
     unknown = sorted(set(entry) - allowed)
     if unknown:
         raise PlanError(plan, rule, f"unknown key(s) {', '.join(unknown)}.", f"Allowed: {', '.join(sorted(allowed))}.",
@@ -267,7 +272,8 @@ def _keys(entry: Any, allowed: set[str], plan: str, rule: str, required: Iterabl
 
 def _parse_tiers(raw: Any, plan: str, rule: str, basis: str, unit: int) -> tuple[Tier, ...]:
     if not isinstance(raw, list) or not raw:
-        raise PlanError(plan, rule, "needs a non-empty list of tiers.", "Example: - {from: 0, rate: 0.08}")
+        raise PlanError(plan, rule, "needs a non-empty list of tiers.", "Example: - {from: 0, rate: 0.08}",
+                        code="incentives.plan.no_tiers")
     lows, highs, rates = [], [], []
     for i, entry in enumerate(raw, start=1):
         where = f"{rule} tier {i}"
@@ -280,26 +286,35 @@ def _parse_tiers(raw: Any, plan: str, rule: str, basis: str, unit: int) -> tuple
             hi = None if entry.get("to") is None else _ppm(entry["to"], plan, where, "'to' attainment",
                                                            high=Decimal(10))
         if hi is not None and hi <= lo:
-            raise PlanError(plan, where, f"'to' ({entry['to']}) must be above 'from' ({entry['from']}).")
+            raise PlanError(plan, where, f"'to' ({entry['to']}) must be above 'from' ({entry['from']}).",
+                            code="incentives.plan.to_below_from",
+                            params={"to": str(entry["to"]), "low": str(entry["from"])})
         lows.append(lo)
         highs.append(hi)
         rates.append(_ppm(entry["rate"], plan, where, "rate"))
     if lows[0] != 0:
-        raise PlanError(plan, f"{rule} tier 1", f"the first tier must start at 0, not {raw[0]['from']}.")
+        raise PlanError(plan, f"{rule} tier 1", f"the first tier must start at 0, not {raw[0]['from']}.",
+                        code="incentives.plan.first_tier", params={"value": str(raw[0]["from"])})
     for i in range(1, len(lows)):
         where = f"{rule} tier {i + 1}"
         if lows[i] <= lows[i - 1]:
             raise PlanError(plan, where, f"tiers are not in ascending order: 'from' {raw[i]['from']} is not above "
-                            f"tier {i}'s 'from' {raw[i - 1]['from']}.", "List tiers from the lowest up.")
+                            f"tier {i}'s 'from' {raw[i - 1]['from']}.", "List tiers from the lowest up.",
+                            code="incentives.plan.tier_order",
+                            params={"value": str(raw[i]["from"]), "before": i, "before_value": str(raw[i - 1]["from"])})
         if highs[i - 1] is not None and lows[i] < highs[i - 1]:
             raise PlanError(plan, where, f"overlaps tier {i}: it starts at {raw[i]['from']} but tier {i} runs to "
-                            f"{raw[i - 1]['to']}.", "Each tier must start where the one before ends.")
+                            f"{raw[i - 1]['to']}.", "Each tier must start where the one before ends.",
+                            code="incentives.plan.tier_overlap",
+                            params={"value": str(raw[i]["from"]), "before": i, "before_value": str(raw[i - 1]["to"])})
         if highs[i - 1] is not None and lows[i] > highs[i - 1]:
             raise PlanError(plan, where, f"leaves a gap after tier {i}: tier {i} ends at {raw[i - 1]['to']} but "
-                            f"this one starts at {raw[i]['from']}.", "Each tier must start where the one before ends.")
+                            f"this one starts at {raw[i]['from']}.", "Each tier must start where the one before ends.",
+                            code="incentives.plan.tier_gap",
+                            params={"value": str(raw[i]["from"]), "before": i, "before_value": str(raw[i - 1]["to"])})
     if highs[-1] is not None:
         raise PlanError(plan, f"{rule} tier {len(lows)}", "the last tier must be open-ended (no 'to').",
-                        "Use 'cap' to limit the commission.")
+                        "Use 'cap' to limit the commission.", code="incentives.plan.last_tier_closed")
     return tuple(Tier(lo, r) for lo, r in zip(lows, rates, strict=True))
 
 
@@ -327,11 +342,13 @@ def _parse_component(entry: Any, i: int, plan: str, unit: int, at_boundary: str 
     elif isinstance(products, list) and products and all(isinstance(p, str) and p.strip() for p in products):
         product_lines = tuple(p.strip() for p in products)
     else:
-        raise PlanError(plan, rule, f"products {products!r} must be 'all' or a list of product lines.")
+        raise PlanError(plan, rule, f"products {products!r} must be 'all' or a list of product lines.",
+                        code="incentives.plan.products", params={"value": repr(products)})
     deals = entry.get("deal_types", "all")
     deal_types = ("new", "renewal") if deals in ("all", None) else deals
     if not isinstance(deal_types, (list, tuple)) or not deal_types or not set(deal_types) <= {"new", "renewal"}:
-        raise PlanError(plan, rule, f"deal_types {deals!r} must be 'all' or a list of 'new', 'renewal'.")
+        raise PlanError(plan, rule, f"deal_types {deals!r} must be 'all' or a list of 'new', 'renewal'.",
+                        code="incentives.plan.deal_types", params={"value": repr(deals)})
     cap = entry.get("cap")
     cap_cents = None if cap is None else _money(cap, plan, f"{rule} cap", "cap", unit)
     uplift = entry.get("renewal_uplift")
@@ -341,7 +358,8 @@ def _parse_component(entry: Any, i: int, plan: str, unit: int, at_boundary: str 
         uplift_ppm = _ppm(up["rate"], plan, f"{rule} renewal_uplift", "rate")
         if "renewal" not in deal_types:
             raise PlanError(plan, f"{rule} renewal_uplift", "the component has no renewal orders to uplift.",
-                            "Add 'renewal' to deal_types or remove the uplift.")
+                            "Add 'renewal' to deal_types or remove the uplift.",
+                            code="incentives.plan.uplift_no_renewal")
     tiers = _parse_tiers(entry["tiers"], plan, rule, basis, unit)
     return Component(name, mode, basis, tier_period, tiers, product_lines, tuple(deal_types), cap_cents, uplift_ppm,
                      at_boundary)
@@ -353,7 +371,8 @@ def _parse_components(raw: Any, plan: str, unit: int, at_boundary: str = "lower_
     components = tuple(_parse_component(c, i, plan, unit, at_boundary) for i, c in enumerate(raw_components, start=1))
     names = [c.name for c in components]
     if len(set(names)) != len(names):
-        raise PlanError(plan, "commission", f"component names repeat: {names}.")
+        raise PlanError(plan, "commission", f"component names repeat: {names}.",
+                        code="incentives.plan.names_repeat", params={"names": repr(names)})
     for i, a in enumerate(components):
         for b in components[i + 1:]:
             lines = (set(a.product_lines) & set(b.product_lines) if a.product_lines and b.product_lines
@@ -362,7 +381,9 @@ def _parse_components(raw: Any, plan: str, unit: int, at_boundary: str = "lower_
             if lines and deals:
                 raise PlanError(plan, f"commission {b.name!r}", f"covers the same orders as {a.name!r} (product "
                                 f"lines {sorted(lines)}, {sorted(deals)} business): they would be paid twice.",
-                                "Make the scopes (products, deal_types) disjoint.")
+                                "Make the scopes (products, deal_types) disjoint.",
+                                code="incentives.plan.same_orders", params={
+                                    "other": repr(a.name), "lines": repr(sorted(lines)), "deals": repr(sorted(deals))})
     return components
 
 
@@ -370,7 +391,7 @@ def _parse_bonus(raw: Any, plan: str) -> tuple[tuple[int, int], ...]:
     """Parse the bonus bands: (min attainment ppm, share of base salary ppm), highest band first."""
     bonus = _keys(raw, {"bands"}, plan, "bonus", required=("bands",))
     if not isinstance(bonus["bands"], list) or not bonus["bands"]:
-        raise PlanError(plan, "bonus", "needs a non-empty list of bands.")
+        raise PlanError(plan, "bonus", "needs a non-empty list of bands.", code="incentives.plan.no_bands")
     parsed = []
     for i, band in enumerate(bonus["bands"], start=1):
         rule = f"bonus band {i}"
@@ -380,7 +401,7 @@ def _parse_bonus(raw: Any, plan: str) -> tuple[tuple[int, int], ...]:
                        _ppm(band["pct_of_base_salary"], plan, rule, "pct_of_base_salary")))
     mins = [b[0] for b in parsed]
     if len(set(mins)) != len(mins):
-        raise PlanError(plan, "bonus", "two bands have the same min_attainment.")
+        raise PlanError(plan, "bonus", "two bands have the same min_attainment.", code="incentives.plan.same_bands")
     return tuple(sorted(parsed, reverse=True))
 
 
@@ -388,7 +409,8 @@ def _parse_key_accounts(raw: Any, plan: str, unit: int) -> dict[str, Any]:
     """Parse the key-account rule: a customers column, or a minimum of prior-year sales."""
     ka = _keys(raw, {"min_prior_year_sales", "column"}, plan, "key_accounts")
     if (ka.get("column") is None) == (ka.get("min_prior_year_sales") is None):
-        raise PlanError(plan, "key_accounts", "give exactly one of min_prior_year_sales or column.")
+        raise PlanError(plan, "key_accounts", "give exactly one of min_prior_year_sales or column.",
+                        code="incentives.plan.key_accounts_one")
     return {"column": ka.get("column"), "min_cents": None if ka.get("min_prior_year_sales") is None
             else _money(ka["min_prior_year_sales"], plan, "key_accounts", "min_prior_year_sales", unit)}
 
@@ -406,7 +428,8 @@ def _parse_mentor(raw: Any, plan: str, unit: int) -> dict[str, Any]:
     m = _keys(raw, {"amount", "mentor_column", "within_days"}, plan, "mentor_award", required=("amount",))
     days = m.get("within_days")
     if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 0):
-        raise PlanError(plan, "mentor_award", f"within_days {days!r} must be a whole number >= 0.")
+        raise PlanError(plan, "mentor_award", f"within_days {days!r} must be a whole number >= 0.",
+                        code="incentives.plan.within_days", params={"value": repr(days)})
     return {"amount_cents": _money(m["amount"], plan, "mentor_award", "amount", unit),
             "mentor_column": str(m.get("mentor_column", "mentor_id")), "within_days": days}
 
@@ -420,17 +443,20 @@ def _parse_process_awards(raw: Any, plan: str, unit: int) -> tuple[dict[str, Any
         metric = a.get("metric")
         if metric is not None and metric not in _METRICS:
             raise PlanError(plan, rule, f"metric {metric!r} is not an activity count.",
-                            f"Use one of {', '.join(_METRICS)}, or none for winners named by the manager.")
+                            f"Use one of {', '.join(_METRICS)}, or none for winners named by the manager.",
+                            code="incentives.plan.award_metric", params={"value": repr(metric), "metrics": _METRICS})
         top = a.get("top", 1)
         if not isinstance(top, int) or isinstance(top, bool) or top < 1:
-            raise PlanError(plan, rule, f"top {top!r} must be a whole number >= 1.")
+            raise PlanError(plan, rule, f"top {top!r} must be a whole number >= 1.", code="incentives.plan.award_top",
+                            params={"value": repr(top)})
         within = a.get("within", "company")
         if within not in ("team", "company"):
-            raise PlanError(plan, rule, f"within {within!r} must be 'team' or 'company'.")
+            raise PlanError(plan, rule, f"within {within!r} must be 'team' or 'company'.",
+                            code="incentives.plan.award_within", params={"value": repr(within)})
         awards.append({"name": str(a["name"]), "amount_cents": _money(a["amount"], plan, rule, "amount", unit),
                        "metric": metric, "top": top, "within": within})
     if len({a["name"] for a in awards}) != len(awards):
-        raise PlanError(plan, "process_awards", "award names repeat.")
+        raise PlanError(plan, "process_awards", "award names repeat.", code="incentives.plan.awards_repeat")
     return tuple(awards)
 
 
@@ -449,7 +475,8 @@ def parse_plan(data: Mapping[str, Any], *, name: str = "plan") -> Plan:
 Write rates as fractions (0.08) or percents ('8%').
     """
     if not isinstance(data, Mapping):
-        raise PlanError(name, "(plan)", f"expected a mapping of rules, got {type(data).__name__}.")
+        raise PlanError(name, "(plan)", f"expected a mapping of rules, got {type(data).__name__}.",
+                        code="incentives.plan.not_rules", params={"value": type(data).__name__})
     spec = copy.deepcopy(dict(data))
     name = str(spec.get("name") or name)
     allowed = {"name", "title", "unit", "at_boundary", "commission", "clawback", "bonus", "key_accounts",
@@ -457,7 +484,8 @@ Write rates as fractions (0.08) or percents ('8%').
     _keys(spec, allowed, name, "(plan)")
     unit_name = str(spec.get("unit", "CNY"))
     if unit_name not in ("CNY", "万元", "wan"):
-        raise PlanError(name, "unit", f"{unit_name!r} is not a unit.", "Use 'CNY' or '万元'.")
+        raise PlanError(name, "unit", f"{unit_name!r} is not a unit.", "Use 'CNY' or '万元'.",
+                        code="incentives.plan.unit", params={"value": repr(unit_name)})
     unit = 1 if unit_name == "CNY" else 10_000
     title = spec.get("title") or {}
     if isinstance(title, str):
@@ -466,17 +494,20 @@ Write rates as fractions (0.08) or percents ('8%').
     if at_boundary not in AT_BOUNDARY:
         raise PlanError(name, "at_boundary", f"{at_boundary!r} is not valid.",
                         "Use 'lower_tier' (an amount exactly at a boundary stays in the tier below: 'up to "
-                        "1,000,000 at 8%') or 'upper_tier' (it reaches the tier above: 'from 1,000,000 at 10%').")
+                        "1,000,000 at 8%') or 'upper_tier' (it reaches the tier above: 'from 1,000,000 at 10%').",
+                        code="incentives.plan.at_boundary", params={"value": repr(at_boundary)})
     components = _parse_components(spec.get("commission") or [], name, unit, at_boundary)
     clawback = spec.get("clawback", True)
     if not isinstance(clawback, bool):
-        raise PlanError(name, "clawback", f"{clawback!r} must be true or false.")
+        raise PlanError(name, "clawback", f"{clawback!r} must be true or false.", code="incentives.plan.clawback",
+                        params={"value": repr(clawback)})
     bands = None if spec.get("bonus") is None else _parse_bonus(spec["bonus"], name)
     key_accounts = None if spec.get("key_accounts") is None else _parse_key_accounts(spec["key_accounts"], name,
                                                                                         unit)
     if any(c.uplift_ppm is not None for c in components) and key_accounts is None:
         raise PlanError(name, "key_accounts", "a renewal_uplift needs key accounts defined.",
-                        "Add key_accounts: {min_prior_year_sales: 500000} or {column: <customers column>}.")
+                        "Add key_accounts: {min_prior_year_sales: 500000} or {column: <customers column>}.",
+                        code="incentives.plan.uplift_no_key_accounts")
     referral = None if spec.get("referral_award") is None else _parse_referral(spec["referral_award"], name, unit)
     mentor = None if spec.get("mentor_award") is None else _parse_mentor(spec["mentor_award"], name, unit)
     awards = _parse_process_awards(spec.get("process_awards") or [], name, unit)
@@ -513,7 +544,9 @@ def modify_plan(plan: Plan | str, changes: Mapping[str, Any], *, name: str | Non
                 if idx is None and part.lstrip("-").isdigit():
                     idx = int(part)
                 if idx is None or not -len(node) <= idx < len(node):
-                    raise ParameterError("changes", key, f"a path into plan {base.name!r}: no item {part!r}")
+                    raise ParameterError("changes", key, f"a path into plan {base.name!r}: no item {part!r}",
+                                         code="incentives.plan.no_path",
+                                         params={"plan": base.name, "key": repr(key), "part": repr(part)})
                 if last:
                     node[idx] = value
                 else:
@@ -529,6 +562,7 @@ def modify_plan(plan: Plan | str, changes: Mapping[str, Any], *, name: str | Non
                         node[part] = {}
                     node = node[part]
             else:
-                raise ParameterError("changes", key, f"a path into plan {base.name!r}")
+                raise ParameterError("changes", key, f"a path into plan {base.name!r}", code="incentives.plan.not_path",
+                                     params={"plan": base.name, "key": repr(key)})
     spec["name"] = name or (base.name if base.name.endswith("*") else base.name + "*")
     return parse_plan(spec, name=spec["name"])

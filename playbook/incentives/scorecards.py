@@ -13,7 +13,7 @@ import pandas as pd
 import yaml
 
 from playbook.core import paths
-from playbook.core.errors import InputError, ParameterError
+from playbook.core.errors import InputError, ParameterError, yaml_error
 from playbook.incentives.engine import (
     _active_reps,
     _first_orders,
@@ -46,37 +46,53 @@ class ScorecardPreset:
     reward_share: float | None = None
 
 
+def _preset_error(name: str, problem: str, code: str, **params: object) -> InputError:
+    """Return the error for a problem of scorecard preset ``name`` (a file's entry), with its ``code``."""
+    return InputError(f"scorecard preset {name!r}: {problem}", code=code,
+                      params={"preset": name, **params})
+
+
 def _parse_preset(name: str, raw: Any) -> ScorecardPreset:
-    where = f"scorecard preset {name!r}"
     if not isinstance(raw, dict) or not isinstance(raw.get("weights"), dict) or not raw["weights"]:
-        raise InputError(f"{where}: needs 'weights': a mapping of KPI -> weight.")
+        raise _preset_error(name, "needs 'weights': a mapping of KPI -> weight.", "incentives.preset.no_weights")
     unknown = sorted(set(raw) - {"title", "weights", "flags"})
     if unknown:
-        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: title, weights, flags.")
+        raise _preset_error(name, f"unknown key(s) {', '.join(unknown)}; allowed: title, weights, flags.",
+                            "incentives.preset.unknown_keys", unknown=unknown)
     known = set(KPIS) | {k + "_change" for k in KPIS}
     weights = {}
     for kpi, w in raw["weights"].items():
         if kpi not in known:
-            raise InputError(f"{where}: unknown KPI {kpi!r}; use one of {', '.join(sorted(known))}.")
+            raise _preset_error(name, f"unknown KPI {kpi!r}; use one of {', '.join(sorted(known))}.",
+                                "incentives.preset.unknown_kpi",
+                                kpi=repr(kpi), known=sorted(known))
         if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
-            raise InputError(f"{where}: weight of {kpi!r} must be a number >= 0, got {w!r}.")
+            raise _preset_error(name, f"weight of {kpi!r} must be a number >= 0, got {w!r}.",
+                                "incentives.preset.weight",
+                                kpi=repr(kpi), value=repr(w))
         weights[kpi] = float(w)
     if sum(weights.values()) <= 0:
-        raise InputError(f"{where}: at least one weight must be above 0.")
+        raise _preset_error(name, "at least one weight must be above 0.", "incentives.preset.all_zero")
     flags = raw.get("flags") or {}
-    bad = sorted(set(flags) - {"bottom_share", "reward_metric", "reward_share"})
+    if not isinstance(flags, dict):
+        raise _preset_error(name, f"flags must be a mapping, got {flags!r}.", "incentives.preset.flags",
+                            value=repr(flags))
+    bad = sorted(map(str, set(flags) - {"bottom_share", "reward_metric", "reward_share"}))
     if bad:
-        raise InputError(f"{where}: unknown flag(s) {', '.join(bad)}; allowed: bottom_share, reward_metric, "
-                         "reward_share.")
+        raise _preset_error(name, f"unknown flag(s) {', '.join(bad)}; allowed: bottom_share, reward_metric, "
+                            "reward_share.", "incentives.preset.unknown_flags", unknown=bad)
     for key in ("bottom_share", "reward_share"):
         v = flags.get(key)
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1):
-            raise InputError(f"{where}: flags.{key} must be a share in (0, 1], got {v!r}.")
+            raise _preset_error(name, f"flags.{key} must be a share in (0, 1], got {v!r}.", "incentives.preset.share",
+                                key=key, value=repr(v))
     metric = flags.get("reward_metric")
     if metric is not None and metric not in known:
-        raise InputError(f"{where}: flags.reward_metric {metric!r} is not a KPI.")
+        raise _preset_error(name, f"flags.reward_metric {metric!r} is not a KPI.", "incentives.preset.reward_metric",
+                            value=repr(metric), known=sorted(known))
     if (metric is None) != (flags.get("reward_share") is None):
-        raise InputError(f"{where}: give both flags.reward_metric and flags.reward_share, or neither.")
+        raise _preset_error(name, "give both flags.reward_metric and flags.reward_share, or neither.",
+                            "incentives.preset.reward_pair")
     title = raw.get("title") or {}
     return ScorecardPreset(name, {str(k): str(v) for k, v in title.items()}, weights, flags.get("bottom_share"),
                            metric, flags.get("reward_share"))
@@ -91,9 +107,24 @@ def load_presets(path: str | Path | None = None) -> dict[str, ScorecardPreset]:
     >>> sorted(presets), presets["wolf"].bottom_share
     (['balanced', 'learning', 'wolf'], 0.1)
     """
-    file = paths.resolve(path) if path else PRESETS_PATH
-    data = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
-    return {str(k): _parse_preset(str(k), v) for k, v in data.items()}
+    file = Path(paths.resolve(path) if path else PRESETS_PATH)
+    if not file.is_file():
+        raise ParameterError("presets", str(path), "a YAML file of scorecard presets such as "
+                             "templates/scorecard_presets.yaml", code="incentives.presets_file",
+                             params={"file": str(path)})
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise yaml_error(file.name, exc) from None
+    if not isinstance(data, dict):
+        raise InputError(f"{file.name}: expected a mapping of preset name -> preset, got {type(data).__name__}.",
+                         code="incentives.presets_mapping", params={"file": file.name, "value": type(data).__name__})
+    try:
+        return {str(k): _parse_preset(str(k), v) for k, v in data.items()}
+    except InputError as exc:  # name the file too
+        exc.args = (f"{file.name}: {exc}",)
+        exc.params["in_file"] = file.name
+        raise
 
 
 def _kpis(orders: pd.DataFrame, quotas: pd.DataFrame | None, activities: pd.DataFrame | None,
@@ -256,7 +287,9 @@ def scorecard(
     if isinstance(preset, str):
         all_presets = dict(presets) if presets is not None else load_presets()
         if preset not in all_presets:
-            raise ParameterError("preset", preset, "one of " + ", ".join(sorted(all_presets)))
+            raise ParameterError("preset", preset, "one of " + ", ".join(sorted(all_presets)),
+                                 code="incentives.preset.unknown",
+                                 params={"value": preset, "known": sorted(all_presets)})
         preset = all_presets[preset]
     first_p, last_p = parse_period(period)
     first, last = first_p.ordinal, last_p.ordinal

@@ -159,19 +159,41 @@ def expected_text(expected: str, lang: str = "en") -> str:
     return _QUOTED.sub(r"“\1”", expected)
 
 
+_RULE_PART = re.compile(r"(?P<rule>.+) (?P<part>tier|band) (?P<n>\d+)")
+
+
+def _rule(rule: str, lang: str) -> str:
+    """Return the ``rule`` of an incentive plan error (``commission 'x' tier 2``, ``(plan)``) in ``lang``.
+
+    >>> _rule("commission 'all_sales' tier 2", "zh"), _rule("(plan)", "zh"), _rule("bonus band 1", "en")
+    ("commission 'all_sales' 第 2 档", '方案整体', 'bonus band 1')
+    """
+    if rule == "(plan)":
+        return t("message.incentives.rule.plan", lang)
+    found = _RULE_PART.fullmatch(rule)
+    if found is None:
+        return rule
+    return t(f"message.incentives.rule.{found['part']}", lang, rule=found["rule"], n=found["n"])
+
+
 def message(exc: BaseException, lang: str = "en") -> str:
     """Return the text of the error or warning ``exc`` in ``lang``.
 
     A ``code`` with a label ``message.<code>`` (or a code that is a label key itself,
     such as ``idp.warn.unknown_competencies``) is worded from the catalogue with its
-    ``params``; :class:`MissingColumnsError` and :class:`ParameterError` from their
-    fields; anything else keeps its own text.
+    ``params`` (an ``in_file`` param puts the file's name first); :class:`MissingColumnsError`
+    and :class:`ParameterError` from their fields; anything else keeps its own text.
     """
     check_lang(lang)
     code = getattr(exc, "code", None)
     key = next((k for k in (f"message.{code}", str(code)) if code and k in catalogue()), None)
     if key is not None:
-        return t(key, lang, **_params(getattr(exc, "params", {}), lang))
+        params = dict(getattr(exc, "params", {}))
+        if isinstance(params.get("rule"), str):
+            params["rule"] = _rule(params["rule"], lang)
+        in_file = params.pop("in_file", None)  # the file the problem is in, before the message
+        text = t(key, lang, **_params(params, lang))
+        return text if in_file is None else t("message.in_file", lang, file=in_file, text=text)
     if isinstance(exc, MissingColumnsError):
         return t("message.missing_columns", lang, where=exc.where, missing=joined(exc.missing, lang),
                  present=joined(exc.present, lang) or t("message.none", lang))

@@ -157,7 +157,8 @@ def activity_quota(
     bad = [r for r in [*_RATES, "avg_deal_size"] if not pooled[r] > 0]
     if bad:
         raise InputError(f"opportunities: the team's {', '.join(bad)} is 0 or unknown (no closed deals in the "
-                         "window?), so no activity quota can be derived; widen months= or check the data")
+                         "window?), so no activity quota can be derived; widen months= or check the data",
+                         code="targets.no_rates", params={"rates": bad})
     rep = quotas["rep_id"].astype(str)
     mine = own.reindex(rep)
     usable = (mine["leads"] >= min_leads) & (mine[[*_RATES, "avg_deal_size"]] > 0).all(axis=1)

@@ -14,7 +14,7 @@ import yaml
 
 from playbook.core import paths
 from playbook.core.dates import parse_date
-from playbook.core.errors import InputError, ParameterError
+from playbook.core.errors import InputError, ParameterError, yaml_error
 from playbook.core.money import cents, div_money, round_money
 from playbook.targets.quotas import QuotaPlan
 from playbook.targets.rules import KEY_ACCOUNT_MIN, METRICS, SMART_CRITERIA, VAGUE_METRICS
@@ -78,7 +78,7 @@ def _maybe_date(value: object) -> pd.Timestamp | None:
     return None if pd.isna(ts) else ts.normalize()
 
 
-def parse_okr(data: Mapping[str, Any]) -> OKR:
+def parse_okr(data: Mapping[str, Any], *, where: str = "okr") -> OKR:
     """Build an :class:`OKR` from a mapping (a parsed YAML file, see ``templates/okr_example.yaml``).
 
     ``objectives``: list of ``{id, title, owner, parent, key_results: [...]}``; a
@@ -86,6 +86,7 @@ def parse_okr(data: Mapping[str, Any]) -> OKR:
     start, owner, scope, actual, min_spend}``. Titles are text or ``{en, zh}``.
     A top-level ``key_results`` list holds goals not nested in an objective (each
     may name its ``objective``), e.g. drafts to check with :func:`smart_check`.
+    ``where`` names the source in error messages (:func:`load_okr` passes the file name).
 
     Raises
     ------
@@ -100,17 +101,20 @@ def parse_okr(data: Mapping[str, Any]) -> OKR:
     [{'kr_id': 'KR1', 'objective_id': 'O1', 'target': 0.3}]
     """
     if not isinstance(data, Mapping):
-        raise InputError("okr: expected a mapping with 'objectives' (and optionally 'key_results')")
+        raise InputError(f"{where}: expected a mapping with 'objectives' (and optionally 'key_results')",
+                         code="targets.okr.not_mapping", params={"where": where})
     objs, krs = [], []
 
-    def kr_row(kr: Mapping[str, Any], objective: object, where: str) -> dict[str, Any]:
+    def kr_row(kr: Mapping[str, Any], objective: object, item: str) -> dict[str, Any]:
         if not isinstance(kr, Mapping) or not str(kr.get("id") or "").strip():
-            raise InputError(f"okr: {where} needs an id")
+            raise InputError(f"{where}: {item} needs an id", code="targets.okr.no_id",
+                             params={"where": where, "item": item})
         en, zh = _title(kr.get("title"))
         deadline = kr.get("deadline")
         period = str(kr.get("period") or "").strip()
         if period not in ("", "year", "quarter", "month"):
-            raise InputError(f"okr: {where}.period must be year, quarter or month (got {period!r})")
+            raise InputError(f"{where}: {item}.period must be year, quarter or month (got {period!r})",
+                             code="targets.okr.period", params={"where": where, "item": item, "value": period})
         return {
             "kr_id": str(kr["id"]).strip(), "objective_id": None if objective is None else str(objective),
             "title_en": en, "title_zh": zh, "metric": str(kr.get("metric") or "").strip(),
@@ -125,7 +129,8 @@ def parse_okr(data: Mapping[str, Any]) -> OKR:
 
     for i, obj in enumerate(data.get("objectives") or []):
         if not isinstance(obj, Mapping) or not str(obj.get("id") or "").strip():
-            raise InputError(f"okr: objectives[{i}] needs an id")
+            raise InputError(f"{where}: objectives[{i}] needs an id", code="targets.okr.no_id",
+                             params={"where": where, "item": f"objectives[{i}]"})
         oid = str(obj["id"]).strip()
         en, zh = _title(obj.get("title"))
         parent = obj.get("parent")
@@ -140,17 +145,20 @@ def parse_okr(data: Mapping[str, Any]) -> OKR:
     for frame, col in ((objectives, "objective_id"), (key_results, "kr_id")):
         dup = frame.loc[frame[col].duplicated(), col].tolist()
         if dup:
-            raise InputError(f"okr: {col} must be unique (duplicated: {', '.join(dup)})")
+            raise InputError(f"{where}: {col} must be unique (duplicated: {', '.join(dup)})",
+                             code="targets.okr.duplicate", params={"where": where, "column": col, "dup": dup})
     parents = {o["objective_id"]: o["parent_id"] for o in objs}
     unknown = sorted({p for p in parents.values() if p is not None and p not in parents})
     if unknown:
-        raise InputError(f"okr: parent objective(s) {', '.join(unknown)} do not exist")
+        raise InputError(f"{where}: parent objective(s) {', '.join(unknown)} do not exist",
+                         code="targets.okr.unknown_parent", params={"where": where, "unknown": unknown})
     depth = {}
     for oid in parents:  # objectives are few: a walk up the tree each
         seen, node = [oid], parents[oid]
         while node is not None:
             if node in seen:
-                raise InputError(f"okr: objectives form a cycle: {' -> '.join([*seen, node])}")
+                raise InputError(f"{where}: objectives form a cycle: {' -> '.join([*seen, node])}",
+                                 code="targets.okr.cycle", params={"where": where, "path": " -> ".join([*seen, node])})
             seen.append(node)
             node = parents[node]
         depth[oid] = len(seen) - 1
@@ -160,6 +168,9 @@ def parse_okr(data: Mapping[str, Any]) -> OKR:
     for col in ["start", "deadline"]:
         key_results[col] = pd.to_datetime(key_results[col])
     plan_year = data.get("plan_year")
+    if plan_year and not (str(plan_year).strip().isdigit() and len(str(plan_year).strip()) == 4):
+        raise InputError(f"{where}: plan_year must be a year such as 2025 (got '{plan_year}')",
+                         code="targets.okr.plan_year", params={"where": where, "value": str(plan_year)})
     return OKR(objectives, key_results, int(plan_year) if plan_year else None)
 
 
@@ -174,12 +185,13 @@ def load_okr(path: str | Path | None = None) -> OKR:
     """
     p = paths.TEMPLATES_DIR / "okr_example.yaml" if path is None else paths.resolve(path)
     if not Path(p).is_file():
-        raise ParameterError("okr_file", str(path), "a YAML file of objectives and key results")
+        raise ParameterError("okr_file", str(path), "a YAML file of objectives and key results",
+                             code="targets.okr.file", params={"file": str(path)})
     try:
         data = yaml.safe_load(Path(p).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise InputError(f"{Path(p).name}: not valid YAML: {exc}") from None
-    return parse_okr(data or {})
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise yaml_error(Path(p).name, exc) from None
+    return parse_okr(data or {}, where=Path(p).name)
 
 
 def _scope_reps(scope: str, reps: pd.DataFrame | None) -> set[str] | None:

@@ -350,12 +350,14 @@ def rep_month_matrix(
         raise InputError(
             f"reps: nobody is on the team in {', '.join(months[empty].strftime('%Y-%m'))}, yet the company "
             "targets of those months are above 0; give those months zero weight (method='custom') or check "
-            "hire_date and leave_date"
+            "hire_date and leave_date", code="targets.no_capacity_months",
+            params={"months": list(months[empty].strftime("%Y-%m"))},
         )
     idle = (rows > 0) & ~(cap > 0).any(axis=1)
     if idle.any():
         raise InputError(f"reps: {', '.join(ids[idle])} have a quota but no capacity in {plan_year} (ramp share 0); "
-                         "lower their overrides or change ramp")
+                         "lower their overrides or change ramp", code="targets.idle_reps",
+                         params={"reps": list(ids[idle]), "plan_year": plan_year})
     cells = allocate_matrix(rows, cols, base=cap * shares[None, :])
     return pd.DataFrame({
         "rep_id": np.repeat(ids, 12),

@@ -5,7 +5,9 @@ import datetime
 import numpy as np
 import pandas as pd
 import pytest
+from voila_harness import VIEWPORT, voila
 
+from playbook.apps import identity
 from playbook.apps.funnel import FunnelExplorer
 from playbook.core import paths
 from playbook.core.labels import t
@@ -24,6 +26,7 @@ o2,,R1,referral,50,2025-01-03,,,2025-01-10,lost
 o3,,R2,trade_show,80,2025-02-01,2025-02-03,,,open
 o4,,R2,trade_show,30,2025-03-01,,,,open
 """
+HR = "hr.li"  # on the HR list: sees every rep (who sees what: TestWhoSeesWhat)
 STEP_NAMES = ["lead_to_intent", "intent_to_negotiation", "negotiation_to_deal", "deal_to_repurchase"]
 
 
@@ -47,13 +50,13 @@ def _steps(entered, passed, pending, rate) -> pd.DataFrame:
 
 
 def test_teams_come_from_the_data(data_dir):
-    app = FunnelExplorer(data_dir, lang="en")
+    app = FunnelExplorer(data_dir, user=HR, hr_users=HR, lang="en")
     assert app.team.options == (("All teams", ""), ("East", "East"), ("West", "West"))
     assert app.out.outputs == ()
 
 
 def test_all_teams_funnel_leaks_and_stuck_deals(data_dir):
-    app = FunnelExplorer(data_dir, lang="en")
+    app = FunnelExplorer(data_dir, user=HR, hr_users=HR, lang="en")
     assert app.show() is True
     # lead -> intent: 4 entered, o1 and o3 passed, o4 open there: decided 3, rate 2/3;
     # intent -> negotiation: o1 and o3 entered, o1 passed, o3 open: rate 1/1; negotiation -> deal: o1 won;
@@ -78,7 +81,7 @@ def test_all_teams_funnel_leaks_and_stuck_deals(data_dir):
 
 
 def test_team_and_period_reach_the_functions(data_dir):
-    app = FunnelExplorer(data_dir, lang="en")
+    app = FunnelExplorer(data_dir, user=HR, hr_users=HR, lang="en")
     app.team.value = "West"  # o3 passed to intent and sits there; o4 sits in lead
     assert app.show() is True
     expected = _steps([2, 1, 0, 0], [1, 0, 0, 0], [1, 1, 0, 0], [1.0, np.nan, np.nan, np.nan])
@@ -99,7 +102,7 @@ def test_team_and_period_reach_the_functions(data_dir):
     ("zh", "期间结束日期 2025-01-31 早于开始日期 2025-02-01。"),
 ], ids=["en", "zh"])
 def test_end_before_start_is_a_readable_message(data_dir, lang, text):
-    app = FunnelExplorer(data_dir, lang=lang)
+    app = FunnelExplorer(data_dir, user=HR, hr_users=HR, lang=lang)
     app.period_start.value = datetime.date(2025, 2, 1)
     app.period_end.value = datetime.date(2025, 1, 31)
     assert app.show() is False
@@ -113,7 +116,7 @@ def test_end_before_start_is_a_readable_message(data_dir, lang, text):
     ("zh", "2024-01-01 至 2024-12-31 期间没有新建商机（团队：East；截至 2025-03-01）。"),
 ], ids=["en", "zh"])
 def test_period_without_opportunities_is_a_readable_message(data_dir, lang, text):
-    app = FunnelExplorer(data_dir, lang=lang)
+    app = FunnelExplorer(data_dir, user=HR, hr_users=HR, lang=lang)
     app.team.value = "East"
     app.period_start.value = datetime.date(2024, 1, 1)
     app.period_end.value = datetime.date(2024, 12, 31)
@@ -131,7 +134,7 @@ def test_a_folder_that_cannot_be_read_shows_its_problems(tmp_path):
 
 
 def test_chinese_labels(data_dir):
-    app = FunnelExplorer(data_dir, lang="zh")
+    app = FunnelExplorer(data_dir, user=HR, hr_users=HR, lang="zh")
     assert (app.team.description, app.period_start.description, app.button.description) == (
         "团队", "线索创建日期从", "显示")
     assert app.show() is True
@@ -139,7 +142,77 @@ def test_chinese_labels(data_dir):
     assert "<h3>销售漏斗</h3>" in pages[1] and any("停滞商机" in p for p in pages)
 
 
+# --------------------------------------------------------------------------- who sees what
+
+@pytest.fixture
+def chain_dir(data_dir, write_file):
+    """The same data, R2 (Wu, West) reporting to R1 (Li, East)."""
+    write_file("crm/reps.csv", "rep_id,name,team,manager_id,hire_date\nR1,Li,East,,2024-01-02\n"
+               "R2,Wu,West,R1,2024-01-02\n")
+    return data_dir
+
+
+class TestWhoSeesWhat:
+    def test_a_rep_sees_the_funnel_of_their_own_deals_only(self, chain_dir):
+        app = FunnelExplorer(chain_dir, lang="en", user="R2", hr_users=())
+        assert app.team.options == (("All teams", ""), ("West", "West"))
+        assert app.show() is True  # "all teams" is all R2 may see: o3 and o4 (see test_team_and_period_...)
+        expected = _steps([2, 1, 0, 0], [1, 0, 0, 0], [1, 1, 0, 0], [1.0, np.nan, np.nan, np.nan])
+        pd.testing.assert_frame_equal(app.frames["steps"], expected, check_dtype=False)
+        assert "teams" not in app.frames  # one team (all R2 may see) against itself says nothing
+        text = "".join(_html(app))
+        assert "Li" not in text and "o1" not in text and "R1" not in text
+
+    def test_a_forged_team_shows_nobody_else(self, chain_dir):
+        app = FunnelExplorer(chain_dir, lang="en", user="R2", hr_users=())
+        app.team.options = [*app.team.options, ("East", "East")]  # a value forced past the picker
+        app.team.value = "East"
+        assert app.show() is False and app.frames == {}
+        (page,) = _html(app)
+        assert 'class="pb-error"' in page and "o1" not in page and "Li" not in page
+
+    def test_a_supervisor_sees_their_team_down_the_chain(self, chain_dir):
+        app = FunnelExplorer(chain_dir, lang="en", user="R1", hr_users=())
+        assert app.team.options == (("All teams", ""), ("East", "East"), ("West", "West"))
+        assert app.show() is True
+        assert app.frames["funnel"][["leads", "deals", "lost", "open"]].iloc[0].tolist() == [4, 1, 1, 2]
+
+    @pytest.mark.parametrize("user, lang, text", [
+        ("", "zh", "当前无人登录，因此不显示任何销售代表的数据"),
+        ("guest", "en", "guest is no rep in the data and not on the HR list"),
+    ], ids=["anonymous-zh", "unknown-login"])
+    def test_nobody_known_sees_nothing(self, chain_dir, user, lang, text):
+        app = FunnelExplorer(chain_dir, lang=lang, user=user, hr_users=())
+        assert app.team.options == ((t("app_funnel.all_teams", lang), ""),)
+        assert app.show() is False and app.frames == {}
+        (page,) = _html(app)
+        assert text in page and "o3" not in page
+
+
 # --------------------------------------------------------------------------- in the browser
+
+@pytest.fixture(scope="module")
+def server():
+    """Voila on the app as ``playbook app --trusted-proxy --hr hr.li`` serves it (the user: the proxy's header)."""
+    with voila(APP, env=identity.server_env(trusted_proxy=True, hr=HR, environ={})) as url:
+        yield url
+
+
+def _as(browser, user):
+    """A page whose requests carry ``user`` in the proxy's header, as the proxy adds it."""
+    return browser.new_context(viewport=VIEWPORT, extra_http_headers={identity.DEFAULT_USER_HEADER: user}).new_page()
+
+
+@pytest.fixture
+def page(browser):
+    """A page of HR (every rep): the tests of the funnel itself."""
+    return _as(browser, HR)
+
+
+def _options(select) -> list[str]:
+    """The labels of a select's options (nbsp, as the page shows spaces, read as spaces)."""
+    return [o.text_content().replace("\xa0", " ") for o in select.locator("option").all()]
+
 
 def _open(page, server: str, lang: str) -> None:
     page.goto(f"{server}/?lang={lang}", timeout=90000)
@@ -153,7 +226,7 @@ class TestInBrowser:
 
     def test_team_funnel_heatmap_leaks_and_stuck_deals(self, server, page, screenshot):
         team = sorted(loading.load_table(paths.SAMPLE_DIR / "reps.csv", "reps")["team"].unique())[0]
-        expected = FunnelExplorer(lang="en")  # the same form in Python: the page must show the same
+        expected = FunnelExplorer(lang="en", user=HR, hr_users=HR)  # the same form in Python, as the page shows
         expected.team.value = team
         expected.period_start.value = datetime.date(2025, 1, 1)
         assert expected.show()
@@ -199,3 +272,33 @@ class TestInBrowser:
         assert page.locator(".jp-OutputArea-output img").count() == 2
         assert "Traceback" not in page.content()
         screenshot(page)
+
+    def test_a_rep_sees_only_their_own_and_a_supervisor_their_team(self, server, browser, screenshot):
+        reps = loading.load_table(paths.SAMPLE_DIR / "reps.csv", "reps")
+        others = reps.loc[reps["rep_id"] != "R004"]
+        page = _as(browser, "R004")                      # 董文斌, a rep of 华东一组
+        _open(page, server, "en")
+        assert "Logged in as R004: your own figures are shown" in page.locator(".pb-access").inner_text()
+        assert _options(page.get_by_label("Team")) == ["All teams", "华东一组"]
+        page.get_by_role("button", name="Show").click()
+        page.get_by_role("heading", name=t("funnel.stuck", "en")).wait_for(timeout=60000)
+        body = page.inner_text("body")
+        seen = [r for r, n in zip(others["rep_id"], others["name"], strict=True) if r in body or n in body]
+        assert seen == [] and "Traceback" not in page.content()
+        screenshot(page, "rep")
+
+        boss = _as(browser, "R001")                      # 那振宇 manages 华东一组
+        _open(boss, server, "en")
+        team = boss.get_by_label("Team")
+        assert _options(team) == ["All teams", "华东一组"]
+        # forge the picker in the page: a team the kernel never offered
+        team.evaluate("s => { const o = document.createElement('option'); o.text = '华北一组';"
+                      " o.value = '华北一组'; s.add(o); s.value = o.value;"
+                      " s.dispatchEvent(new Event('change', {bubbles: true})); }")
+        boss.get_by_role("button", name="Show").click()
+        boss.get_by_role("heading", name=t("funnel.stuck", "en")).wait_for(timeout=60000)
+        results = " ".join(boss.locator(".jp-OutputArea-output .jp-OutputArea-output").all_inner_texts())
+        north = reps.loc[reps["team"] == "华北一组"]
+        assert not any(r in results or n in results for r, n in zip(north["rep_id"], north["name"], strict=True))
+        assert "华北一组" not in results and "R002" in results  # the team below R001 is there
+        screenshot(boss, "supervisor")

@@ -1,7 +1,9 @@
 """Voila apps in a real headless browser: served, clicked, checked, screenshotted."""
 
 import pytest
+from voila_harness import VIEWPORT, voila
 
+from playbook.apps import identity
 from playbook.core import paths
 from playbook.core.labels import t
 
@@ -9,9 +11,22 @@ pytestmark = pytest.mark.slow
 APP = paths.APPS_DIR / "team_overview.ipynb"
 
 
+@pytest.fixture(scope="module")
+def server():
+    """Voila on the team overview as ``playbook app --trusted-proxy --hr hr.li`` serves it."""
+    with voila(APP, env=identity.server_env(trusted_proxy=True, hr="hr.li", environ={})) as url:
+        yield url
+
+
+def _as(browser, user):
+    """A page whose requests carry ``user`` in the proxy's header, as the proxy adds it."""
+    return browser.new_context(viewport=VIEWPORT, extra_http_headers={identity.DEFAULT_USER_HEADER: user}).new_page()
+
+
 @pytest.mark.xdist_group(name="voila_team_overview")
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_overview_app_shows_attainment_after_click(server, page, screenshot, lang):
+def test_overview_app_shows_attainment_after_click(server, browser, screenshot, lang):
+    page = _as(browser, "hr.li")  # HR: every rep
     page.goto(f"{server}/?lang={lang}", timeout=90000)
     page.get_by_role("button", name=t("app.show", lang)).click(timeout=90000)
     page.get_by_text(t("col.attainment", lang)).first.wait_for(timeout=60000)
@@ -21,6 +36,25 @@ def test_overview_app_shows_attainment_after_click(server, page, screenshot, lan
     assert "import" not in page.inner_text("body")
     assert "Traceback" not in page.content()
     screenshot(page)
+
+
+@pytest.mark.xdist_group(name="voila_team_overview")
+def test_overview_a_rep_sees_their_row_and_a_supervisor_their_team(server, browser, screenshot):
+    from playbook.data import loading
+
+    reps = loading.load_table(paths.SAMPLE_DIR / "reps.csv", "reps")
+    for user, expected in (("R011", ["R011"]), ("R008", ["R008", "R009", "R010", "R011", "R012", "R013", "R014",
+                                                          "R024"])):
+        page = _as(browser, user)  # R011 彭伟新, a rep of 华北一组; R008 曾颖琳, its manager
+        page.goto(f"{server}/?lang=en", timeout=90000)
+        page.get_by_role("button", name=t("app.show", "en")).click(timeout=90000)
+        page.locator(".pb-access").wait_for(timeout=60000)
+        page.get_by_text(t("col.attainment", "en")).first.wait_for(timeout=60000)
+        body = page.inner_text("body")
+        shown = [r for r, n in zip(reps["rep_id"], reps["name"], strict=True) if r in body or n in body]
+        assert shown == expected, user
+        assert "Traceback" not in page.content()
+        screenshot(page, user)
 
 
 def test_every_app_has_a_title_and_purpose():

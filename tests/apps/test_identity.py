@@ -192,3 +192,71 @@ def test_may_see_refuses_empty_and_odd_values_and_survives_a_loop_in_the_data():
                                                                                False, True]
     assert not may_see(Roles(rep_id="R1"), "R1")         # a role without a user is nobody's
     assert roles("R3", REPS.drop(columns="manager_id")) == Roles("R3", "R3", "Zhao")
+
+
+# --------------------------------------------------------------------------- the figures an app may show
+
+ORDERS = pd.DataFrame({"order_id": ["o1", "o2", "o3", "o4", "o5", "o6"],
+                       "rep_id": ["R1", "R2", "R3", "R4", " R4 ", None],
+                       "amount": [10, 20, 30, 40, 50, 60]})
+
+
+@pytest.mark.parametrize(("user", "hr", "orders"), [
+    ("R4", (), ["o4", "o5"]),                         # a rep: their own rows (an id with spaces is theirs too)
+    ("R2", (), ["o2", "o4", "o5"]),                   # R2 manages R4
+    ("r1", (), ["o1", "o2", "o3", "o4", "o5"]),       # R1: R2, R3 and, through R2, R4; a row without a rep: nobody's
+    ("hr.li", ("hr.li",), ["o1", "o2", "o3", "o4", "o5", "o6"]),  # HR: every row, as the data has it
+    ("guest", (), []),                                 # a login the data do not know
+    ("", ("",), []),                                   # nobody logged in
+], ids=["rep", "supervisor", "chain", "hr", "unknown", "anonymous"])
+def test_visible_rows_keep_only_the_reps_the_user_may_see(user, hr, orders):
+    who = identity.viewer(user, REPS, hr=hr)
+    assert identity.visible_rows(who, ORDERS)["order_id"].tolist() == orders
+
+
+def test_visible_rows_read_another_column_and_keep_the_frame_shape():
+    customers = pd.DataFrame({"customer_id": ["C1", "C2"], "owner_rep_id": ["R3", "R2"]})
+    kept = identity.visible_rows(Roles("R3", rep_id="R3"), customers, column="owner_rep_id")
+    assert kept.to_dict("list") == {"customer_id": ["C1"], "owner_rep_id": ["R3"]}
+    assert list(identity.visible_rows(Roles(), customers).columns) == ["customer_id", "owner_rep_id"]
+
+
+def test_check_visible_names_who_and_whom_in_both_languages():
+    from playbook.core.errors import PlaybookError
+    from playbook.present.messages import message
+
+    with pytest.raises(PlaybookError) as caught:
+        identity.check_visible(identity.viewer("R3", REPS, hr=()), "R4")
+    assert caught.value.code == "access.not_visible"
+    assert message(caught.value, "en").startswith("You (R3) may not see the figures of R4:")
+    assert message(caught.value, "zh").startswith("您（R3）不能查看 R4 的数据")
+    with pytest.raises(PlaybookError) as caught:
+        identity.check_visible(Roles(), "R4")
+    assert caught.value.code == "access.no_identity" and "当前无人登录" in message(caught.value, "zh")
+    identity.check_visible(identity.viewer("R1", REPS, hr=()), "R4")  # down the chain: no error
+
+
+def test_check_someone_refuses_anonymous_and_unknown_logins():
+    from playbook.core.errors import PlaybookError
+
+    for who, code in ((Roles(), "access.no_identity"), (Roles("guest"), "access.no_rep")):
+        with pytest.raises(PlaybookError) as caught:
+            identity.check_someone(who)
+        assert caught.value.code == code
+    identity.check_someone(Roles("hr", hr=True))
+
+
+@pytest.mark.parametrize(("who", "lang", "text"), [
+    (Roles(), "zh", "当前无人登录，因此不显示任何销售代表的数据"),
+    (Roles("R4", rep_id="R4"), "en", "Logged in as R4: your own figures are shown, nobody else's."),
+    (Roles("R1", rep_id="R1", team=frozenset({"R2", "R3", "R4"})), "zh", "显示您本人及您下属 3 名销售代表的数据"),
+    (Roles("hr.li", hr=True), "en", "HR: every rep's figures are shown."),
+    (Roles("guest"), "en", "this login is no rep in the data and not on the HR list"),
+], ids=["anonymous", "rep", "supervisor", "hr", "unknown"])
+def test_the_access_box_says_whose_figures_are_shown(who, lang, text):
+    import html
+
+    from playbook.apps import access_html
+
+    assert text in html.unescape(access_html(who, lang))
+    assert access_html(Roles("<b>"), "en").count("<b>") == 0  # escaped

@@ -1,5 +1,6 @@
 """Commission calculator app: its what-if helpers, the form in Python, and the page in a real browser (Voila)."""
 
+import html
 import re
 import time
 
@@ -8,8 +9,10 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from voila_harness import VIEWPORT, voila
 
 from playbook import incentives as inc
+from playbook.apps import identity
 from playbook.apps.incentives import CommissionCalculator
 from playbook.core import paths
 from playbook.core.errors import ParameterError
@@ -23,8 +26,8 @@ def _text(out) -> str:
 
 @pytest.fixture(scope="module")
 def calculator():
-    """One form for the module (loading the sample once); tests set every control they rely on."""
-    return CommissionCalculator("data/sample", lang="en")
+    """One form for the module (loading the sample once), as HR sees it; tests set every control they rely on."""
+    return CommissionCalculator("data/sample", lang="en", user="hr.li", hr_users="hr.li")
 
 
 # --------------------------------------------------------------------------- what-if helpers (playbook.incentives)
@@ -226,18 +229,85 @@ def test_missing_data_folder_still_allows_typed_sales(tmp_path):
     assert _typed(app, "domain_whole", "0", "2,500,000") is True and app.result["after_cents"] == 30_000_000
 
 
+# --------------------------------------------------------------------------- who sees whose statement
+
+# data/sample/reps.csv: R001 manages R002-R007, R022, R023 (team 华东一组); R008 manages R009-R014, R024
+EAST = ["R001", "R002", "R003", "R004", "R005", "R006", "R007", "R022", "R023"]
+NAMES = {"R001": "那振宇", "R003": "杨博新", "R008": "曾颖琳", "R009": "赵悦静"}
+
+
+def test_a_rep_is_offered_only_themselves_and_a_forged_rep_is_refused():
+    app = CommissionCalculator("data/sample", lang="en", user="R002", hr_users=())
+    assert [v for _, v in app.rep.options] == ["R002"] and app.source.value == "rep"
+    assert "Logged in as R002: your own figures are shown, nobody else's." in html.unescape(app.access.value)
+    app.rep.options = [*app.rep.options, ("R003", "R003")]  # a value forced past the picker
+    app.rep.value, app.extra.value = "R003", "100,000"
+    assert app.show() is False and app.result == {}
+    text = _text(app.out)
+    assert "You (R002) may not see the figures of R003" in text and 'role="alert"' in text
+    assert NAMES["R003"] not in text and "CNY" not in text
+
+
+def test_a_supervisor_sees_their_team_down_the_chain_only():
+    app = CommissionCalculator("data/sample", lang="en", user="r001", hr_users=())  # logins ignore case
+    assert [v for _, v in app.rep.options] == EAST
+    app.rep.value, app.extra.value = "R003", "100,000"
+    assert app.show() is True and "R003 · 杨博新" in _text(app.out)
+    app.rep.options = [*app.rep.options, ("R009", "R009")]
+    app.rep.value = "R009"
+    assert app.show() is False and "You (r001) may not see the figures of R009" in _text(app.out)
+
+
+def test_anonymous_gets_typed_sales_only_with_a_message_in_chinese():
+    app = CommissionCalculator("data/sample", lang="zh", user="")
+    assert app.rep.options == () and app.source.value == "typed" and app.source.layout.display == "none"
+    assert "当前无人登录" in app.access.value and "您仍可在下方输入销售额试算提成方案" in app.access.value
+    app.source.value = "rep"  # forced
+    assert app.show() is False and "当前无人登录，因此不显示任何销售代表的数据" in _text(app.out)
+    assert _typed(app, "domain_marginal", "0", "2500000") is True and "240,000.00" in _text(app.out)
+
+
+def test_a_login_unknown_to_the_data_sees_nobody():
+    app = CommissionCalculator("data/sample", lang="en", user="guest", hr_users=())
+    assert app.rep.options == () and "this login is no rep in the data" in app.access.value
+
+
 # --------------------------------------------------------------------------- in the browser
+
+HEADER = identity.DEFAULT_USER_HEADER
+NORTH = ["R008", "R009", "R010", "R011", "R012", "R013", "R014", "R024"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """Voila on the app as ``playbook app --trusted-proxy --hr hr.li`` serves it (the user: the proxy's header)."""
+    with voila(APP, env=identity.server_env(trusted_proxy=True, hr="hr.li", environ={})) as url:
+        yield url
+
+
+def _as(browser, user):
+    """A page whose requests carry ``user`` in the proxy's header (none: nobody logged in)."""
+    headers = {HEADER: user} if user else {}
+    return browser.new_context(viewport=VIEWPORT, extra_http_headers=headers).new_page()
+
+
+def _rep_ids(select):
+    return [o.get_attribute("value") or o.text_content() for o in select.locator("option").all()]
+
 
 class TestInBrowser:
     """One Voila server for the app; each test opens its own page (own kernel)."""
 
     pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(name="voila_commission_calculator")]
 
-    def test_rep_what_if_domain_check_and_bad_input(self, server, page, screenshot):
+    def test_rep_what_if_domain_check_and_bad_input(self, server, browser, screenshot):
         started = time.monotonic()
+        page = _as(browser, "R002")                      # 朱红艳, a rep: her own statement only
         page.goto(f"{server}/?lang=en", timeout=90000)
         rep = page.get_by_label("Rep ID")
-        rep.wait_for(timeout=90000)
+        rep.locator("option", has_text="R002").wait_for(state="attached", timeout=90000)
+        assert [o.text_content().replace("\xa0", " ") for o in rep.locator("option").all()] == ["R002 · 朱红艳"]
+        assert "Logged in as R002: your own figures are shown" in page.locator(".pb-access").inner_text()
         rep.select_option(label=rep.locator("option", has_text="R002").text_content())
         page.get_by_role("button", name="This quarter (2025-Q3)").click()
         page.get_by_label("If I close another (CNY)").fill("300,000")
@@ -246,6 +316,9 @@ class TestInBrowser:
         assert page.get_by_role("heading", name="Line items: now and after the sale").count() == 1
         assert page.locator("td", has_text="36,000.00").count() >= 1  # 300k x 12% on the commission line
         assert "Traceback" not in page.content() and "import" not in page.inner_text("body")
+        body = page.inner_text("body")
+        assert not re.search(r"R0(0[13-9]|1\d|2\d)", body), "another rep's id on R002's page"
+        assert not any(name in body for name in NAMES.values())
         screenshot(page, "rep")
 
         # the domain check, typed: 2,500,000 CNY -> 240,000 (marginal) and 300,000 (whole)
@@ -276,10 +349,14 @@ class TestInBrowser:
         assert "Traceback" not in page.content()
         print(f"browser rep + domain check + bad input: {time.monotonic() - started:.1f} s")
 
-    def test_chinese(self, server, page, screenshot):
+    def test_chinese_without_login_only_typed_sales(self, server, browser, screenshot):
         started = time.monotonic()
+        page = _as(browser, "")                           # the proxy named nobody
         page.goto(f"{server}/?lang=zh", timeout=90000)
-        page.get_by_role("button", name="手动输入").click(timeout=90000)
+        page.get_by_text("当前无人登录，因此不显示任何销售代表的数据").wait_for(timeout=90000)
+        assert page.get_by_role("button", name="手动输入").count() == 0 or not page.get_by_role(
+            "button", name="手动输入").is_visible()     # only typed sales: no choice to make
+        assert _rep_ids(page.get_by_label("工号")) == []
         for label in ("提成方案", "目前销售额", "本年至今销售额（元）", "如果再成交（元）"):
             assert page.get_by_text(label, exact=True).count() >= 1, label
         page.get_by_label("本年至今销售额（元）").fill("0")
@@ -290,3 +367,27 @@ class TestInBrowser:
         assert page.get_by_role("heading", name="明细：目前与成交后对比").count() == 1
         screenshot(page)
         print(f"browser zh: {time.monotonic() - started:.1f} s")
+
+    def test_supervisor_sees_their_team_and_a_forged_choice_shows_nobody_else(self, server, browser, screenshot):
+        page = _as(browser, "R008")                      # 曾颖琳 manages 华北一组
+        page.goto(f"{server}/?lang=en", timeout=90000)
+        rep = page.get_by_label("Rep ID")
+        rep.locator("option", has_text="R024").wait_for(state="attached", timeout=90000)
+        labels = [o.text_content().replace("\xa0", " ") for o in rep.locator("option").all()]
+        assert [x.split(" · ")[0] for x in labels] == NORTH
+        rep.select_option(label=rep.locator("option", has_text="R009").text_content())
+        page.get_by_role("button", name="Calculate").click()
+        page.locator(".jp-OutputArea-output p", has_text="R009 · 赵悦静").first.wait_for(timeout=60000)
+        # forge the picker in the page: an option the kernel never offered (R003, another team)
+        rep.evaluate("s => { const o = document.createElement('option'); o.text = 'R003 · 杨博新';"
+                     " o.value = String(s.options.length); s.add(o); s.value = o.value;"
+                     " s.dispatchEvent(new Event('change', {bubbles: true})); }")
+        page.get_by_label("If I close another (CNY)").fill("123,456")
+        page.get_by_role("button", name="Calculate").click()  # answered after the forged change (in order)
+        page.get_by_text("If you close another 123,456.00 CNY").first.wait_for(timeout=60000)
+        headline = page.locator(".jp-OutputArea-output p", has_text="If you close another 123,456.00 CNY")
+        assert "R009 · 赵悦静" in headline.inner_text()  # the forged choice was not taken
+        out = page.locator(".jp-OutputArea-output .jp-OutputArea-output").all_inner_texts()  # the results
+        assert out and not any("R003" in x or NAMES["R003"] in x for x in out), out
+        assert "Traceback" not in page.content()
+        screenshot(page)

@@ -63,3 +63,22 @@ def test_the_server_hands_the_user_to_the_weekly_review_page():
     scope = {}
     exec(nb.cells[0].source + "\n" + nb.cells[1].source, scope)          # noqa: S102 - our own cells
     assert scope["user"] == "R001"
+
+
+@pytest.mark.parametrize(("user", "reps"), [
+    ("R004", {"R004"}),                                          # a rep: their own rows
+    ("R008", {"R008", "R009", "R010", "R011", "R012", "R013", "R014", "R024"}),  # 华北一组's manager
+    ("", set()),                                                 # nobody logged in: no section at all
+], ids=["rep", "supervisor", "anonymous"])
+def test_team_sections_hold_only_the_reps_the_user_may_see(store_url, sample_dataset, user, reps):
+    import re
+
+    form = WeeklyReview("data/sample", lang="en", store_url=store_url, user=user, hr_users=())
+    assert form.show()
+    html = "".join(str(o.get("data", {}).get("text/html", "")) for o in form.out.outputs)
+    assert set(re.findall(r"R0\d\d", html)) <= reps
+    others = sample_dataset.reps.loc[~sample_dataset.reps["rep_id"].isin(reps)]
+    assert not any(name in html for name in others["name"])
+    teams = sorted(sample_dataset.reps.loc[sample_dataset.reps["rep_id"].isin(reps), "team"].unique())
+    assert [v for _, v in form.team.options] == ["", *teams]
+    assert (t("review.stuck", "en") in html) == bool(reps)

@@ -5,8 +5,10 @@ import io
 
 import pandas as pd
 import pytest
+from voila_harness import VIEWPORT, voila
 
 from playbook import rfm
+from playbook.apps import identity
 from playbook.apps.rfm import RfmExplorer
 from playbook.core import paths
 from playbook.core.labels import t
@@ -42,7 +44,7 @@ def _html(app: RfmExplorer) -> list[str]:
 
 @pytest.fixture
 def uploaded():
-    app = RfmExplorer(lang="en")
+    app = RfmExplorer(lang="en", user="hr.li", hr_users="hr.li")
     _upload(app, "orders.csv", ORDERS.encode())
     app.as_of.value = datetime.date(2025, 9, 30)
     app.segment_map.value = "domain"
@@ -88,7 +90,7 @@ def test_download_is_the_picked_segment_as_csv_with_bom(uploaded):
 
 
 def test_broken_upload_lists_every_problem_and_no_results():
-    app = RfmExplorer(lang="en")
+    app = RfmExplorer(lang="en", user="hr.li", hr_users="hr.li")
     _upload(app, "broken_orders.csv", BROKEN.read_bytes())
     assert app.show() is False
     (page,) = _html(app)
@@ -101,7 +103,7 @@ def test_broken_upload_lists_every_problem_and_no_results():
 
 
 def test_bad_as_of_is_a_readable_message():
-    app = RfmExplorer(lang="en")  # the sample: its first order is on 2023-01-02
+    app = RfmExplorer(lang="en", user="hr.li", hr_users="hr.li")  # the sample: its first order is on 2023-01-02
     app.as_of.value = datetime.date(2020, 1, 1)
     assert app.show() is False
     (page,) = _html(app)
@@ -115,7 +117,7 @@ def test_use_sample_clears_the_upload(uploaded):
 
 
 def test_chinese_form():
-    app = RfmExplorer(lang="zh")
+    app = RfmExplorer(lang="zh", user="hr.li", hr_users="hr.li")
     _upload(app, "orders.csv", ORDERS.encode())
     app.as_of.value = datetime.date(2025, 9, 30)
     app.segment_map.value = "domain"
@@ -127,7 +129,48 @@ def test_chinese_form():
     assert "下载高价值客户名单（1 位客户，CSV）" in app.download.value
 
 
+# --------------------------------------------------------------------------- whose customers
+
+def test_the_data_folder_shows_the_customers_of_the_reps_the_user_may_see():
+    app = RfmExplorer(lang="en", user="R004", hr_users=())
+    assert app.show() is True
+    assert set(app.frames["customers"]["rep_id"]) == {"R004"}
+    assert int(app.frames["summary"]["customers"].sum()) == len(app.frames["customers"])  # totals: the rows shown
+    boss = RfmExplorer(lang="en", user="R008", hr_users=())
+    assert boss.show() is True
+    assert set(boss.frames["customers"]["rep_id"]) == {"R008", "R009", "R010", "R011", "R012", "R013", "R014",
+                                                       "R024"}
+    hr = RfmExplorer(lang="en", user="hr.li", hr_users="hr.li")
+    assert hr.show() is True
+    scores = hr.frames["customers"].set_index("customer_id")
+    mine = app.frames["customers"].set_index("customer_id")
+    pd.testing.assert_frame_equal(mine, scores.loc[mine.index])  # the same scores as HR sees for them
+
+
+def test_without_a_login_only_an_upload_is_segmented():
+    app = RfmExplorer(lang="zh", user="")
+    assert app.show() is False and app.frames == {}
+    (page,) = _html(app)
+    assert "请上传您自己的订单导出文件" in page and "R00" not in page
+    _upload(app, "mine.csv", b"order_id,customer_id,rep_id,order_date,amount\nO1,C1,X9,2025-01-02,100\n")
+    assert app.show() is True and len(app.frames["customers"]) == 1
+
+
 # --------------------------------------------------------------------------- in the browser
+
+@pytest.fixture(scope="module")
+def server():
+    """Voila on the app as ``playbook app --trusted-proxy --hr hr.li`` serves it (the user: the proxy's header)."""
+    with voila(APP, env=identity.server_env(trusted_proxy=True, hr="hr.li", environ={})) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser):
+    """A page of HR (every rep's customers), as the proxy sends it."""
+    return browser.new_context(viewport=VIEWPORT,
+                               extra_http_headers={identity.DEFAULT_USER_HEADER: "hr.li"}).new_page()
+
 
 def _open(page, server: str, lang: str) -> None:
     page.goto(f"{server}/?lang={lang}", timeout=90000)
@@ -147,7 +190,7 @@ class TestInBrowser:
     pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(name="voila_rfm_explorer")]
 
     def test_sample_segments_and_download(self, server, page, screenshot, tmp_path):
-        expected = RfmExplorer(lang="en")  # the same form in Python: the page must show the same
+        expected = RfmExplorer(lang="en", user="hr.li", hr_users="hr.li")  # the same form in Python, as the page
         assert expected.show()
         expected.segment.value = "lost"
         _open(page, server, "en")

@@ -6,7 +6,9 @@ import time
 
 import pandas as pd
 import pytest
+from voila_harness import VIEWPORT, voila
 
+from playbook.apps import identity
 from playbook.apps.targets import TargetPlanner, parse_amount, parse_percent
 from playbook.core import paths
 from playbook.core.errors import InputError
@@ -33,7 +35,8 @@ def _text(widget_out) -> str:
 
 @pytest.fixture
 def planner(sample_dataset):
-    app = TargetPlanner("data/sample", lang="en", plan_year=2025, dataset=sample_dataset)
+    app = TargetPlanner("data/sample", lang="en", plan_year=2025, dataset=sample_dataset, user="hr.li",
+                        hr_users="hr.li")
     app.kind.value = "amount"
     app.amount.value = "12,000,000"
     app.time_method.value = "equal"
@@ -161,7 +164,8 @@ def test_workbook_reads_back_with_the_override(planner):
 
 
 def test_chinese_labels(sample_dataset):
-    app = TargetPlanner("data/sample", lang="zh", plan_year=2025, dataset=sample_dataset)
+    app = TargetPlanner("data/sample", lang="zh", plan_year=2025, dataset=sample_dataset, user="hr.li",
+                        hr_users="hr.li")
     assert app.button.description == "分解" and app.kind.options[0][0] == "基准年增长"
     app.time_method.value = "equal"
     assert app.show() is True
@@ -169,6 +173,53 @@ def test_chinese_labels(sample_dataset):
 
 
 # --------------------------------------------------------------------------- in the browser
+
+# --------------------------------------------------------------------------- whose quotas
+
+@pytest.mark.parametrize(("user", "reps", "teams"), [
+    ("R004", ["R004"], []),                                    # a rep: their own quota, no team total
+    ("R001", ["R001", "R002", "R003", "R004", "R005", "R006", "R007", "R022", "R023"], ["华东一组"]),
+    ("", [], []),                                              # nobody logged in: the company and months only
+], ids=["rep", "supervisor", "anonymous"])
+def test_the_page_and_workbook_hold_only_the_reps_the_user_may_see(sample_dataset, user, reps, teams):
+    app = TargetPlanner("data/sample", lang="en", plan_year=2025, dataset=sample_dataset, user=user, hr_users=())
+    app.kind.value, app.amount.value = "amount", "12,000,000"
+    app.time_method.value, app.rep_method.value = "equal", "equal"
+    assert app.show() is True
+    assert app.plan.reps["quota"].sum() == 12_000_000  # the plan itself is the company's, whole
+    assert app.shown.reps["rep_id"].tolist() == reps and app.shown.teams["team"].tolist() == teams
+    assert [v for _, v in app.override_rep.options] == reps
+    text = "".join(o["data"].get("text/html", "") for o in app.out.outputs)
+    others = set(sample_dataset.reps["rep_id"]) - set(reps)
+    assert not any(r in text for r in others)
+    book = pd.read_excel(stdio.BytesIO(app.workbook_bytes()), sheet_name=None)
+    cells = " ".join(str(v) for frame in book.values() for v in frame.to_numpy().ravel())
+    assert not any(r in cells for r in others)
+
+
+def test_a_forged_override_is_refused(sample_dataset):
+    app = TargetPlanner("data/sample", lang="zh", plan_year=2025, dataset=sample_dataset, user="R004", hr_users=())
+    app.kind.value, app.amount.value = "amount", "12,000,000"
+    assert app.show() is True
+    app.override_rep.options = [("R002", "R002")]  # a value forced past the picker
+    app.override_rep.value, app.override_amount.value = "R002", "1,000,000"
+    assert app.apply_override() is False and app.overrides == {}
+    assert "您（R004）不能查看 R002 的数据" in app.override_status.value
+
+
+@pytest.fixture(scope="module")
+def server():
+    """Voila on the app as ``playbook app --trusted-proxy --hr hr.li`` serves it (the user: the proxy's header)."""
+    with voila(APP, env=identity.server_env(trusted_proxy=True, hr="hr.li", environ={})) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser):
+    """A page of HR (every rep's quota), as the proxy sends it."""
+    return browser.new_context(viewport=VIEWPORT,
+                               extra_http_headers={identity.DEFAULT_USER_HEADER: "hr.li"}).new_page()
+
 
 def _pick_rep(page, rep_id):
     select = page.get_by_label("Rep", exact=True)

@@ -88,7 +88,7 @@ def test_the_rfm_app_shows_the_limit_for_a_too_big_upload(monkeypatch):
     from playbook.apps.rfm import RfmExplorer
 
     monkeypatch.setenv("PLAYBOOK_UPLOAD_LIMIT_MB", "1")
-    app = RfmExplorer(lang="zh")
+    app = RfmExplorer(lang="zh", user="hr.li", hr_users="hr.li")
     head = b"order_id,customer_id,rep_id,order_date,amount\n"
     data = head + b"O1,A,R1,2025-09-01,50000\n" * 60_000  # 46 + 25 x 60,000 = 1,500,046 bytes: 1.4 MiB
     app.upload.value = ({"name": "orders.csv", "type": "", "size": len(data), "content": memoryview(data),
@@ -96,3 +96,39 @@ def test_the_rfm_app_shows_the_limit_for_a_too_big_upload(monkeypatch):
     assert app.show() is False
     page = "".join(o["data"].get("text/html", "") for o in app.out.outputs)
     assert 'class="pb-error"' in page and "超过上传限制 1 MB" in page and "Traceback" not in page
+
+
+@pytest.mark.slow
+def test_the_page_refuses_a_file_over_the_limit_before_sending_it(serve, page, screenshot, tmp_path):
+    """1 MB limit: a 1.5 MiB file and a 5 MiB one (over the server's message limit) never leave the page."""
+    from playbook.core import paths
+    from playbook.core.labels import t
+
+    url = serve(paths.APPS_DIR / "rfm_explorer.ipynb", env={"PLAYBOOK_UPLOAD_LIMIT_MB": "1"})
+    page.goto(f"{url}/?lang=zh", timeout=90000)
+    button = page.get_by_role("button", name=t("app_rfm.upload", "zh"))
+    button.wait_for(timeout=90000)
+    sample = page.locator(".pb-source")
+    sample.wait_for(timeout=60000)
+    before = sample.inner_text()
+    head = b"order_id,customer_id,rep_id,order_date,amount\n"
+    for name, rows in (("big.csv", 60_000), ("huge.csv", 210_000)):  # 25 bytes a row: 1.4 MiB, 5.0 MiB
+        path = tmp_path / name
+        path.write_bytes(head + b"O1,A,R1,2025-09-01,50000\n" * rows)
+        with page.expect_file_chooser() as chooser:
+            button.click()
+        chooser.value.set_files(str(path))
+        size = f"{path.stat().st_size / 2**20:.1f}"
+        page.get_by_text(f"{name} 大小为 {size} MB，超过上传限制 1 MB").wait_for(timeout=30000)
+        assert sample.inner_text() == before  # the kernel heard nothing: still the data folder
+    screenshot(page, "refused")
+    small = tmp_path / "small.csv"
+    small.write_bytes(head + b"O1,A,R1,2025-09-01,50000\nO2,B,R1,2025-08-01,900\n")
+    with page.expect_file_chooser() as chooser:
+        button.click()
+    chooser.value.set_files(str(small))
+    page.get_by_text(t("app_rfm.source_upload", "zh", name="small.csv")).wait_for(timeout=30000)
+    assert not page.locator(".pb-upload-refused").is_visible()  # the message goes with a file that fits
+    page.get_by_role("button", name=t("app.show", "zh")).click()
+    page.get_by_role("heading", name=t("rfm.segments", "zh")).wait_for(timeout=60000)  # the page is alive
+    assert "Traceback" not in page.content()

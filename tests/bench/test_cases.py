@@ -6,6 +6,7 @@ hide a regression). The timings themselves live in ``make bench``, never in a te
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
 import re
@@ -15,8 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playbook.bench import README_END, README_START, Result, compare, to_markdown
-from playbook.bench.cases import idp_render
+from playbook import idp
+from playbook.apps.idp import IdpForm
+from playbook.bench import README_END, README_START, Result, cases, compare, to_markdown
+from playbook.bench.cases import app_start, idp_form, idp_render
 from playbook.bench.cases.foundation import FLOOR_SUMMARY_COLUMNS, floor_rep_summary
 from playbook.bench.cases.funnel import floor_rep_funnel, synthetic_opportunities
 from playbook.bench.cases.rfm import floor_rfm, full_history_days, lifetimes_rfm
@@ -26,6 +29,7 @@ from playbook.data.sample import SAMPLE_AS_OF, generate, write_tables
 from playbook.funnel import funnel_table, stage_table
 from playbook.pipeline import batch
 from playbook.pipeline.idp_batch import build_snapshot
+from playbook.present import idp as present_idp
 from playbook.rfm import rfm_table
 from playbook.targets.overview import rep_summary
 
@@ -147,3 +151,59 @@ def test_snapshot_row_builds_the_figures_an_independent_groupby_gives(tmp_path, 
     # the baseline pass reads and validates the same folder, every row of it
     dataset, issues = idp_render.one_pass(tmp_path / "data")
     assert issues.empty and len(dataset.orders) == len(tables["orders"])
+
+
+def test_the_apps_cases_are_registered_once():
+    found = cases()
+    assert found["app_start"][1:] == (10.0, 1.0) and found["idp_form"][1:] == (10.0, 1.0)  # N: 10 full, 1 quick
+
+
+def test_app_start_rows_state_their_real_n_and_the_target(monkeypatch):
+    """Each side runs N times; the row's N is that N, the figures are the medians, the target 1.5."""
+    calls = []
+    monkeypatch.setattr(app_start, "_python", calls.append)
+    monkeypatch.setattr(app_start, "_in_browser", lambda runs: ([3.0, 1.0, 4.0][:runs], [2.0, 1.0, 2.0][:runs]))
+    monkeypatch.setattr(app_start, "CHROMIUM", "chromium")
+    browser, python = app_start._bench_app_start(3.0)
+    assert calls == [app_start.START_FORM, app_start.START_HOME] * 3  # alternating, 3 each
+    assert (browser.repeats, browser.seconds, browser.baseline_seconds) == (3, 3.0, 2.0)
+    assert (browser.target, browser.ratio, browser.verdict) == (1.5, 1.5, "pass")
+    assert python.repeats == 3 and python.kind == "floor"
+    assert browser.rows == python.rows == 13382  # the sample's orders, which the form loads
+    assert not any("median of" in r.task for r in (browser, python))  # N lives in the N column
+    monkeypatch.setattr(app_start, "CHROMIUM", None)
+    assert [r.task for r in app_start._bench_app_start(1.0)] == [python.task]  # no chromium: no browser row
+
+
+def test_idp_form_baseline_saves_what_the_form_saves(sample_dataset):
+    """The Store.save_version baseline saves the plan the form saves after the bench types its line."""
+    evidence = idp.dataset_evidence(sample_dataset)
+    form = IdpForm("data/sample", lang="en", store_url="sqlite://", dataset=sample_dataset, evidence=evidence,
+                   user=idp_form.HR_USER, hr_users=(idp_form.HR_USER,))
+    form.rep.value = idp_form.REP
+    form.rows[0].typed.value = "Bench: version 2"
+    plan = present_idp.word_plan(idp.draft_plan(evidence, idp_form.REP))
+    assert idp.plan_to_dict(form.current_plan()) == idp.plan_to_dict(idp_form.edited(plan, "Bench: version 2"))
+    assert idp.plan_to_dict(form.current_plan()) != idp.plan_to_dict(plan)
+
+
+def test_idp_form_row_states_its_real_n(monkeypatch):
+    """Without the browser (a stand-in page): N clicks and N Store saves, versions 2 to N + 1, alternating."""
+    order = []
+
+    class Page:
+        def __init__(self, browser, url):
+            assert url.endswith("/voila/render/idp_form.ipynb?lang=en")
+
+        def save(self, text, version):
+            order.append(("form", version))
+            return 0.25
+
+    monkeypatch.setattr(idp_form, "CHROMIUM", "chromium")
+    monkeypatch.setattr(idp_form, "_FormPage", Page)
+    monkeypatch.setattr(idp_form, "voila", lambda *a, **k: contextlib.nullcontext("http://127.0.0.1:1"))
+    monkeypatch.setattr(idp_form, "launch_browser", lambda: contextlib.nullcontext(None))
+    [row] = idp_form._bench_idp_form(3.0)
+    assert order == [("form", 1), ("form", 2), ("form", 3), ("form", 4)]  # version 1 untimed
+    assert (row.repeats, row.seconds, row.rows) == (3, 0.25, 4)  # R004's draft has 4 items
+    assert 0 < row.baseline_seconds < 5 and row.kind == "floor" and "median of" not in row.task

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,10 +50,30 @@ def dec(text: str) -> Decimal:
     return Decimal(text.replace("CN¥", "").replace("¥", "").replace(",", "").replace(" ", ""))
 
 
+def _entries(path: Path) -> list[tuple[str, bytes]]:
+    """An xlsx file's zip entries: names and contents, in order, without their times."""
+    with zipfile.ZipFile(path) as archive:
+        return [(info.filename, archive.read(info)) for info in archive.infolist()]
+
+
 def test_examples_are_what_the_generator_writes(tmp_path):
-    for path in write_examples(tmp_path):
-        if path.suffix == ".csv":  # xlsx files are zip archives with timestamps inside
-            assert path.read_bytes() == (EXAMPLES_DIR / path.name).read_bytes(), path.name
+    written = write_examples(tmp_path)
+    assert sorted(p.name for p in written) == [
+        "chinese_crm_customers.csv", "chinese_crm_deals_wan.xlsx", "chinese_crm_deals_yuan.csv",
+        "chinese_crm_people.xlsx", "hubspot_deals_export.csv", "hubspot_deals_latin1.csv",
+        "salesforce_report.csv", "salesforce_report.xlsx"]
+    for path in written:
+        committed = EXAMPLES_DIR / path.name
+        if path.suffix == ".csv":
+            assert path.read_bytes() == committed.read_bytes(), path.name
+        else:  # the committed workbooks carry the time they were written (docProps/core.xml)
+            assert ([e for e in _entries(path) if e[0] != "docProps/core.xml"]
+                    == [e for e in _entries(committed) if e[0] != "docProps/core.xml"]), path.name
+            # no time of writing inside: the same content gives the same bytes
+            with zipfile.ZipFile(path) as archive:
+                assert {info.date_time for info in archive.infolist()} == {(2025, 9, 30, 18, 0, 0)}
+                core = archive.read("docProps/core.xml").decode()
+            assert core.count("2025-09-30T18:00:00Z") == 2, core  # created and modified
 
 
 def test_salesforce_csv_footer_and_cny_sign(tmp_path):

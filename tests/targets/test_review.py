@@ -119,7 +119,7 @@ def test_bad_as_of():
 def test_form_in_python_shows_every_section():
     from playbook.apps.review import WeeklyReview
 
-    form = WeeklyReview(paths.SAMPLE_DIR, lang="zh", store_url="sqlite://")
+    form = WeeklyReview(paths.SAMPLE_DIR, lang="zh", store_url="sqlite://", user="hr.li", hr_users="hr.li")  # HR
     assert [v for _, v in form.team.options][1:] == ["华东一组", "华北一组", "华南一组"]
     form.team.value = "华北一组"
     assert form.show()
@@ -136,7 +136,11 @@ def test_app_in_browser(tmp_path):
 
     if CHROMIUM is None:
         pytest.skip("chromium not installed")
-    with voila(paths.APPS_DIR / "weekly_review.ipynb") as url, browser_page() as page:
+    from playbook.apps import identity
+
+    env = identity.server_env(trusted_proxy=True, hr="hr.li", environ={})  # HR behind a proxy: every section
+    with voila(paths.APPS_DIR / "weekly_review.ipynb", env=env) as url, browser_page() as page:
+        page.set_extra_http_headers({identity.DEFAULT_USER_HEADER: "hr.li"})
         page.goto(f"{url}/?lang=zh", timeout=90000)
         page.get_by_role("button", name=t("app.show", "zh")).click(timeout=90000)
         page.get_by_text(t("review.sleeping", "zh")).wait_for(timeout=60000)
