@@ -8,7 +8,8 @@ Every row names its baseline and what kind it is:
   ``[bench]`` extra); a row says "not installed" when it is absent;
 - **naive**: the workflow a user would run without the kit, with the same workers and
   the same outputs;
-- **limit**: an absolute bound (seconds), e.g. a render worker's import overhead.
+- **limit**: an absolute bound (seconds), e.g. a render worker's import overhead;
+- **scale**: the same kit on the sample company: what a bigger company costs.
 
 Both sides run the same number of times, interleaved (kit, baseline, kit, …), and each
 figure is the median of those ``N`` runs (stated in the row). The load average is
@@ -218,7 +219,8 @@ def to_markdown(table: pd.DataFrame) -> str:
             + (f" Cases run: {meta['cases']}." if meta.get("cases", "all") != "all" else ""))
     return ("# Benchmarks\n\n" + head + "\n\nratio = seconds / baseline_seconds, both the median of N runs, "
             "interleaved in the same process. floor: the least code computing the same figures; peer: the "
-            "library a user would pick; naive: the workflow without the kit, same workers and outputs.\n\n"
+            "library a user would pick; naive: the workflow without the kit, same workers and outputs; scale: the "
+            "kit on the sample company.\n\n"
             + "\n".join(lines) + "\n")
 
 

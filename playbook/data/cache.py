@@ -135,9 +135,12 @@ def lookup(directory: str | Path, files: Iterable[str | Path], *extra: object) -
 
     The folder's current entry is read while the files are hashed (both release the
     GIL), so a hit costs about the Parquet read; the entry is used only when its key
-    equals the fingerprint.
+    equals the fingerprint. With the cache off (``PLAYBOOK_CACHE=off``) nothing is
+    hashed: ``("", None)``.
     """
     folder = _folder(directory)
+    if folder is None:
+        return "", None
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(fingerprint, directory, list(files), *extra)
         current = None

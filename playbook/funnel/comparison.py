@@ -28,6 +28,7 @@ from playbook.funnel.stages import (  # noqa: F401  (repurchase_table: also impo
     _check_stages,
     _kit,
     _latest_date,
+    _positions,
     _ratio,
     _won_customers,
     repurchase_table,
@@ -45,11 +46,12 @@ def _new_deals(stages: pd.DataFrame, orders: pd.DataFrame) -> pd.Series:
     """
     require_columns(orders, ["customer_id", "order_date", "amount"], "orders")
     won = stages.loc[stages["outcome"] == "won"]
-    positive = pd.to_numeric(orders["amount"], errors="coerce").to_numpy() > 0
-    first = (pd.DataFrame({"customer_id": orders["customer_id"].astype("string"),
-                           "order_date": _as_dates(orders["order_date"])})
-             .loc[positive].groupby("customer_id")["order_date"].min())
-    before = won["customer_id"].astype("string").map(first)
+    ids = won["customer_id"].astype("string")
+    among = pd.Series(ids.dropna().unique())  # customers as integer positions: fast on big data
+    at = _positions(orders["customer_id"], among)
+    keep = (pd.to_numeric(orders["amount"], errors="coerce").to_numpy() > 0) & (at >= 0)
+    first = pd.Series(_as_dates(orders["order_date"]).to_numpy()[keep]).groupby(at[keep]).min()
+    before = pd.Series(_positions(ids, among), index=won.index).map(first)
     return won["customer_id"].isna() | before.isna() | (before >= won["created_date"])
 
 
@@ -77,21 +79,34 @@ def _exposure(stages: pd.DataFrame, reps: pd.DataFrame | None, end: pd.Timestamp
 _MONTH_DAYS = 365.25 / 12
 
 
+def _orders_metrics(stages: pd.DataFrame, orders: pd.DataFrame | None, *, as_of: pd.Timestamp | None,
+                    window_days: int) -> tuple[pd.Series, pd.DataFrame] | None:
+    """New-deal flags and won customers: computed once for the counts and the values (the costly part)."""
+    if orders is None:
+        return None
+    return _new_deals(stages, orders), _won_customers(stages, orders, as_of=as_of, window_days=window_days)
+
+
 def _metric_counts(stages: pd.DataFrame, unit: list[str], *, orders: pd.DataFrame | None,
-                   reps: pd.DataFrame | None, as_of: pd.Timestamp | None, window_days: int) -> pd.DataFrame:
-    """Long counts: unit columns, step, passed, decided (funnel steps, + the orders metrics)."""
+                   reps: pd.DataFrame | None, as_of: pd.Timestamp | None, window_days: int,
+                   known: tuple[pd.Series, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Long counts: unit columns, step, passed, decided (funnel steps, + the orders metrics).
+
+    ``known``: :func:`_orders_metrics` of the same rows of ``stages`` (extra columns do not matter) and
+    ``orders``, when computed already.
+    """
     counts = _long(_sums(stages, unit), unit)[[*unit, "step", "passed", "decided"]]
     counts["decided"] = counts["decided"].astype("float64")
     if orders is None:
         return counts
+    is_new, rp = known or _orders_metrics(stages, orders, as_of=as_of, window_days=window_days)
     won = stages.loc[stages["outcome"] == "won"]
-    new = won.loc[_new_deals(stages, orders)]
+    new = won.loc[is_new]
     nc = new.groupby(unit, dropna=False, observed=True).size().rename("passed").reset_index()
     months = _exposure(stages, reps, as_of).groupby(unit, dropna=False)["months"].sum().rename("decided")
     nc = months.reset_index().merge(nc, on=unit, how="outer")
     nc = nc.assign(step="new_customers", passed=nc["passed"].fillna(0).astype("int64"),
                    decided=nc["decided"].fillna(0.0).round(1))
-    rp = _won_customers(stages, orders, as_of=as_of, window_days=window_days)
     rp = (rp.assign(passed=(rp["repurchased"] & rp["eligible"]).astype("int64"),
                     decided=rp["eligible"].astype("float64"))
           .groupby(unit, dropna=False, observed=True)[["passed", "decided"]].sum().reset_index()
@@ -100,8 +115,12 @@ def _metric_counts(stages: pd.DataFrame, unit: list[str], *, orders: pd.DataFram
 
 
 def _value_per_pass(stages: pd.DataFrame, peers: list[str], *, orders: pd.DataFrame | None,
-                    as_of: pd.Timestamp | None, window_days: int) -> pd.DataFrame:
-    """Per peer group and step: the revenue one more pass (or new customer) is worth on average."""
+                    as_of: pd.Timestamp | None, window_days: int,
+                    known: tuple[pd.Series, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Per peer group and step: the revenue one more pass (or new customer) is worth on average.
+
+    ``known``: :func:`_orders_metrics` of the same ``stages`` and ``orders``, when computed already.
+    """
     wide = _wide(_sums(stages, peers), peers)
     parts = []
     r2, r3 = wide["rate_intent_to_negotiation"].fillna(0), wide["rate_negotiation_to_deal"].fillna(0)
@@ -110,11 +129,11 @@ def _value_per_pass(stages: pd.DataFrame, peers: list[str], *, orders: pd.DataFr
                              ("negotiation_to_deal", 1.0)):
         parts.append(wide[peers].assign(step=step, value=(avg * downstream).to_numpy()))
     if orders is not None:
+        is_new, rp = known or _orders_metrics(stages, orders, as_of=as_of, window_days=window_days)
         won = stages.loc[stages["outcome"] == "won"]
-        new = won.loc[_new_deals(stages, orders)]
+        new = won.loc[is_new]
         first_deal = new.groupby(peers, dropna=False, observed=True)["amount"].mean().rename("value")
         parts.append(wide[peers].merge(first_deal.reset_index(), on=peers, how="left").assign(step="new_customers"))
-        rp = _won_customers(stages, orders, as_of=as_of, window_days=window_days)
         rp = rp.loc[rp["eligible"] & rp["repurchased"]]
         per = rp.groupby(peers, dropna=False, observed=True)["revenue"].mean().rename("value")
         parts.append(wide[peers].merge(per.reset_index(), on=peers, how="left").assign(step="repurchase"))
@@ -294,7 +313,10 @@ def rep_comparison(
     if reps is not None:
         roster = reps.assign(team=reps["team"].astype("string"), rep_id=reps["rep_id"].astype("string"))
         roster = roster.loc[roster["team"].isin(stages["team"].dropna().unique())].drop_duplicates("rep_id")
-    counts = _metric_counts(stages, unit, orders=orders, reps=roster, as_of=end, window_days=window_days)
+    vstages = stages if reference == "team" else stages.assign(peers="company")
+    known = _orders_metrics(vstages, orders, as_of=end, window_days=window_days)
+    counts = _metric_counts(stages, unit, orders=orders, reps=roster, as_of=end, window_days=window_days,
+                            known=known)
     if roster is not None:
         grid = roster[unit].merge(pd.DataFrame({"step": counts["step"].drop_duplicates()}), how="cross")
         counts = grid.merge(counts, on=[*unit, "step"], how="outer")
@@ -306,8 +328,7 @@ def rep_comparison(
     else:
         peers = ["peers"]
         counts["peers"] = "company"
-    vstages = stages if reference == "team" else stages.assign(peers="company")
-    values = _value_per_pass(vstages, peers, orders=orders, as_of=end, window_days=window_days)
+    values = _value_per_pass(vstages, peers, orders=orders, as_of=end, window_days=window_days, known=known)
     out = _compare(counts, values, unit=unit, peers=peers, confidence=confidence, min_n=min_n,
                    min_months=min_months, prior_strength=prior_strength)
     source = roster if roster is not None and "name" in roster else stages
@@ -362,10 +383,12 @@ def team_comparison(
     if reps is not None:
         require_columns(reps, ["rep_id", "team"], "reps")
         roster = reps.loc[reps["team"].astype("string").isin(stages["team"].dropna().unique())]
-    counts = _metric_counts(stages, ["team"], orders=orders, reps=roster, as_of=end, window_days=window_days)
+    vstages = stages.assign(peers="company")
+    known = _orders_metrics(vstages, orders, as_of=end, window_days=window_days)
+    counts = _metric_counts(stages, ["team"], orders=orders, reps=roster, as_of=end, window_days=window_days,
+                            known=known)
     counts["peers"] = "company"
-    values = _value_per_pass(stages.assign(peers="company"), ["peers"], orders=orders, as_of=end,
-                             window_days=window_days)
+    values = _value_per_pass(vstages, ["peers"], orders=orders, as_of=end, window_days=window_days, known=known)
     out = _compare(counts, values, unit=["team"], peers=["peers"], confidence=confidence, min_n=min_n,
                    min_months=min_months, prior_strength=prior_strength)
     return out[TEAM_COMPARISON_COLUMNS]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -71,15 +72,21 @@ def build_snapshot(data_dir: str | Path, out_dir: str | Path, *, column_map: str
     """
     data_dir = Path(data_dir)
     files = [p for p in sorted(data_dir.iterdir()) if p.is_file()] if data_dir.is_dir() else [data_dir]
-    fingerprint = render.fingerprint_files(files, as_of or "", column_map or "", __version__,
-                                          render.code_fingerprint())
     snap = Path(out_dir) / "snapshot"
     try:
         current = render.read_snapshot_meta(snap).get("fingerprint")
     except Exception:  # noqa: BLE001 - missing or broken snapshot: rebuild it
         current = None
-    if current != fingerprint:  # only then is the data read and validated (a rerun costs nothing)
-        dataset = loading.load_inputs(data_dir, column_map=column_map, as_of=as_of)
+    dataset = None
+    with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: it overlaps the reading
+        hashing = pool.submit(lambda: render.fingerprint_files(files, as_of or "", column_map or "", __version__,
+                                                               render.code_fingerprint()))
+        if current is None:  # no snapshot yet: the data is read while the files are hashed
+            dataset = loading.load_inputs(data_dir, column_map=column_map, as_of=as_of)
+        fingerprint = hashing.result()
+    if current != fingerprint:  # only then is the data read and validated (a rerun costs the hashing)
+        if dataset is None:
+            dataset = loading.load_inputs(data_dir, column_map=column_map, as_of=as_of)
         when = overview.resolve_as_of(as_of or "", dataset.orders)
         people = overview.current_reps(dataset.reps, as_of=when)
         people = people[[c for c in ("rep_id", "name", "team") if c in people]].astype(str)

@@ -19,14 +19,16 @@ import pytest
 from playbook import idp
 from playbook.apps.idp import IdpForm
 from playbook.bench import README_END, README_START, Result, cases, compare, to_markdown
-from playbook.bench.cases import app_start, idp_form
+from playbook.bench.cases import app_start, idp_form, idp_render
 from playbook.bench.cases.foundation import FLOOR_SUMMARY_COLUMNS, floor_rep_summary
 from playbook.bench.cases.funnel import floor_rep_funnel, synthetic_opportunities
 from playbook.bench.cases.rfm import floor_rfm, full_history_days, lifetimes_rfm
 from playbook.core.errors import PlaybookWarning
 from playbook.core.paths import ROOT
-from playbook.data.sample import SAMPLE_AS_OF, generate
+from playbook.data.sample import SAMPLE_AS_OF, generate, write_tables
 from playbook.funnel import funnel_table, stage_table
+from playbook.pipeline import batch
+from playbook.pipeline.idp_batch import build_snapshot
 from playbook.present import idp as present_idp
 from playbook.rfm import rfm_table
 from playbook.targets.overview import rep_summary
@@ -127,6 +129,28 @@ def test_readme_performance_table_comes_from_a_bench_run():
     # the section around the table holds no measured figure of its own
     section = readme.split("## Performance", 1)[1].split(README_START, 1)[0]
     assert re.search(r"\d(\.\d+)?\s*(s|x|seconds|%)\b", section) is None
+
+
+def test_snapshot_row_builds_the_figures_an_independent_groupby_gives(tmp_path, monkeypatch):
+    # the bench's big company, small: fewer teams than the scale's, so each rep has a bigger book
+    monkeypatch.setattr(idp_render, "BIG_TEAMS", 3)
+    monkeypatch.setenv("PLAYBOOK_CACHE", "off")
+    tables = idp_render.big_company(2.0)
+    assert tables["reps"]["team"].nunique() == 3 and len(tables["orders"]) > 25_000
+    write_tables(tables, tmp_path / "data")
+    snap, people = build_snapshot(tmp_path / "data", tmp_path / "out")
+    evidence = batch.read_slice(snap, "evidence")
+    as_of = batch.read_snapshot_meta(snap)["as_of"]
+    floor = floor_rep_summary(tables["orders"], tables["quotas"], as_of=as_of).set_index("rep_id")
+    floor = floor.reindex(evidence["rep_id"]).fillna(0)
+    assert evidence["actual"].sum() > 0 and evidence["new_customers"].sum() > 0
+    np.testing.assert_allclose(evidence["actual"], floor["ytd_sales"], rtol=0, atol=0.005)
+    np.testing.assert_allclose(evidence["quota"], floor["ytd_quota"], rtol=0, atol=0.005)
+    assert evidence["new_customers"].tolist() == floor["new_customers"].astype(int).tolist()
+    assert sorted(people["rep_id"]) == sorted(evidence.loc[evidence["active"], "rep_id"])
+    # the baseline pass reads and validates the same folder, every row of it
+    dataset, issues = idp_render.one_pass(tmp_path / "data")
+    assert issues.empty and len(dataset.orders) == len(tables["orders"])
 
 
 def test_the_apps_cases_are_registered_once():

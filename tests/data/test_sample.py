@@ -95,7 +95,9 @@ def test_write_tables_refuses_paths_as_table_names(tables, tmp_path):
 @pytest.mark.parametrize(("kwargs", "name"), [
     ({"scale": 0}, "scale"), ({"scale": -1.0}, "scale"), ({"scale": float("nan")}, "scale"),
     ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed"),
-], ids=["scale-0", "scale-negative", "scale-nan", "seed-negative", "seed-float"])
+    ({"teams": 0}, "teams"), ({"teams": 4}, "teams"), ({"teams": 1.5}, "teams"), ({"teams": True}, "teams"),
+], ids=["scale-0", "scale-negative", "scale-nan", "seed-negative", "seed-float",
+        "teams-0", "teams-above-3-per-scale", "teams-float", "teams-bool"])
 def test_bad_parameters_are_reported(kwargs, name):
     with pytest.raises(ParameterError, match=f"parameter {name}="):
         generate(**kwargs)
@@ -169,6 +171,22 @@ def test_scale_2_doubles_the_rows(tables):
     assert big["reps"]["team"].nunique() == 2 * tables["reps"]["team"].nunique()
     for name in ("reps", "customers", "orders", "opportunities"):
         assert 1.7 <= len(big[name]) / len(tables[name]) <= 2.3, name
+
+
+def test_fewer_teams_keep_the_volume_on_fewer_reps(tables):
+    # scale 2 on 3 teams: the reps of scale 1, each with about twice the customers and orders
+    few = generate(seed=7, scale=2, teams=3)
+    assert few["reps"]["team"].nunique() == 3 and len(few["reps"]) == len(tables["reps"])
+    for name in ("customers", "orders", "opportunities"):
+        assert 1.7 <= len(few[name]) / len(tables[name]) <= 2.3, name
+    per_rep = few["orders"].groupby("rep_id").size() / tables["orders"].groupby("rep_id").size()
+    assert 1.5 <= per_rep.median() <= 2.5
+
+
+def test_teams_of_the_scale_give_the_same_tables(tables):
+    same = generate(seed=7, scale=1, teams=3)
+    for name, frame in tables.items():
+        pd.testing.assert_frame_equal(same[name], frame)
 
 
 # --- the data make sense --------------------------------------------------------------

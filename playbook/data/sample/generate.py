@@ -68,7 +68,16 @@ def _check(seed: object, scale: object) -> tuple[int, float]:
     return int(seed), float(scale)
 
 
-def generate(*, seed: int = 7, scale: float = 1.0) -> dict[str, pd.DataFrame]:
+def _check_teams(teams: object, scale: float) -> int:
+    most = _n_teams(scale)
+    if teams is None:
+        return most
+    if isinstance(teams, bool) or not isinstance(teams, (int, np.integer)) or not 1 <= teams <= most:
+        raise ParameterError("teams", teams, f"a whole number from 1 to {most} (round(3 * scale))")
+    return int(teams)
+
+
+def generate(*, seed: int = 7, scale: float = 1.0, teams: int | None = None) -> dict[str, pd.DataFrame]:
     """Build every table of the sample company; pure and deterministic.
 
     Parameters
@@ -80,6 +89,10 @@ def generate(*, seed: int = 7, scale: float = 1.0) -> dict[str, pd.DataFrame]:
         orders); scale K has ``round(3 * K)`` teams and about K times the rows
         (``scale=70`` gives about a million orders). The planted findings
         (:data:`SIGNALS`) are made for scale 1.
+    teams : int, optional
+        Number of teams (about 8 reps each) instead of ``round(3 * scale)``; the volume
+        of customers and orders stays that of ``scale``, so each rep's book grows
+        (``scale=70, teams=25``: about 200 reps and a million orders).
 
     Returns
     -------
@@ -91,7 +104,8 @@ def generate(*, seed: int = 7, scale: float = 1.0) -> dict[str, pd.DataFrame]:
     Raises
     ------
     ParameterError
-        If ``seed`` is not a whole number >= 0 or ``scale`` is not in (0, 200].
+        If ``seed`` is not a whole number >= 0, ``scale`` is not in (0, 400] or
+        ``teams`` is not a whole number from 1 to ``round(3 * scale)``.
 
     Examples
     --------
@@ -106,11 +120,13 @@ def generate(*, seed: int = 7, scale: float = 1.0) -> dict[str, pd.DataFrame]:
     True
     """
     seed, scale = _check(seed, scale)
+    n_teams = _check_teams(teams, scale)
+    book = 1.0 if teams is None else 3 * scale / n_teams  # customers per rep, relative to the sample's
     rng = np.random.default_rng(seed)
-    reps = _reps(rng, _n_teams(scale))
+    reps = _reps(rng, n_teams)
     share, lo, hi = _employment(reps)
-    leads = _finish_opps(rng, _new_leads(rng, reps, share, lo, hi), reps)
-    cust = _reassign(rng, _customers(rng, reps, leads), reps)
+    leads = _finish_opps(rng, _new_leads(rng, reps, share, lo, hi, book=book), reps)
+    cust = _reassign(rng, _customers(rng, reps, leads, book=book), reps)
     repeat, upsell = _grid(rng, cust, reps)
     upsell = _finish_opps(rng, upsell, reps)
     opps = _all_opportunities(leads, upsell, cust)

@@ -255,12 +255,12 @@ def _lead_channels(rng: np.random.Generator, month: np.ndarray) -> np.ndarray:
 
 
 def _new_leads(rng: np.random.Generator, reps: pd.DataFrame, share: np.ndarray,
-               lo: np.ndarray, hi: np.ndarray) -> dict[str, np.ndarray]:
-    """New-business leads per rep and month; won ones become customers."""
+               lo: np.ndarray, hi: np.ndarray, *, book: float = 1.0) -> dict[str, np.ndarray]:
+    """New-business leads per rep and month (``book`` times the sample's); won ones become customers."""
     h = _N_HIST
     trend = _TREND ** (np.arange(h) / 12)
     ramp = _ramp(reps, floor=0.3, months=4)[:, :h]
-    rate = (_NEW_LEADS * reps["_hunt"].to_numpy()[:, None] * share[:, :h] * ramp
+    rate = (_NEW_LEADS * book * reps["_hunt"].to_numpy()[:, None] * share[:, :h] * ramp
             * (_LEAD_SEASON[_CAL_MONTH[:h]] * trend)[None, :])
     counts = rng.poisson(rate).ravel()
     cell = _expand(counts)
@@ -304,11 +304,11 @@ def _company_names(rng: np.random.Generator, region: np.ndarray,
 
 
 def _customers(rng: np.random.Generator, reps: pd.DataFrame, leads: dict[str, np.ndarray],
-               ) -> pd.DataFrame:
-    """Founding accounts plus one account per won new-business lead (hidden columns)."""
+               *, book: float = 1.0) -> pd.DataFrame:
+    """Founding accounts (``book`` times the sample's) plus one per won new-business lead (hidden columns)."""
     base_rep = np.flatnonzero(~reps["_cohort"].to_numpy())
     weight = np.array([0.6, 1.3, 1.0])[reps["_role"].to_numpy()[base_rep]]
-    n_base = int(round(_BOOK * weight.sum()))
+    n_base = int(round(_BOOK * book * weight.sum()))
     owner_base = base_rep[rng.choice(len(base_rep), n_base, p=weight / weight.sum())]
     won = np.flatnonzero(leads["outcome"] == 0)
     owner = np.concatenate([owner_base, leads["rep"][won]])
