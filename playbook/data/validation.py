@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -225,17 +225,29 @@ def check_table(
             typed[c.name] = _parse_column(values[c.name], c, table, fmt=fmt, amount_factor=amount_factor,
                                           col=col, rules=rules)
     frame = pd.DataFrame(typed, index=index)
-    if table == "orders" and "amount" in values:
+    _row_checks(frame, table, values, col, rules=rules, negate_refunds=negate_refunds, stamp=stamp,
+                references=references)
+    return TableCheck(table, frame, _sorted_issues(col, spec, headers), pd.Series(col.bad, index=index))
+
+
+def _row_checks(frame: pd.DataFrame, table: str, present: Collection[str], col: _Collector, *,
+                rules: Mapping[str, tuple[str, object]], negate_refunds: bool, stamp: pd.Timestamp | None,
+                references: Mapping[str, Iterable[str]] | None) -> None:
+    """Run the checks on parsed rows: refunds, value rules, keys, stage order, as-of date, references.
+
+    ``present`` names the kit columns the file holds (a frame of them will do).
+    """
+    spec = TABLES[table]
+    if table == "orders" and "amount" in present:
         _refund_check(frame, negate_refunds, col)
     _pandera_checks(frame, rules, col)
-    _unique_check(frame, spec, values, col)
+    _unique_check(frame, spec, present, col)
     if table == "opportunities":
-        _stage_order(frame, values, col)
+        _stage_order(frame, present, col)
     if stamp is not None:
-        _as_of_check(frame, table, values, stamp, col)
+        _as_of_check(frame, table, present, stamp, col)
     if references:
-        _reference_check(frame, spec, values, references, col)
-    return TableCheck(table, frame, _sorted_issues(col, spec, headers), pd.Series(col.bad, index=index))
+        _reference_check(frame, spec, present, references, col)
 
 
 def _parse_column(raw: pd.Series, c: Column, table: str, *, fmt: str, amount_factor: float, col: _Collector,
@@ -248,7 +260,6 @@ def _parse_column(raw: pd.Series, c: Column, table: str, *, fmt: str, amount_fac
         v = s.where(~empty)
         if c.kind == "category":
             v = _per_distinct(v, lambda u: (u.str.normalize("NFKC").str.casefold(), None))[0]
-            rules[name] = ("bad_category", c.allowed)
     elif c.kind == "date":
         v, amb = _per_distinct(s, lambda u: _parse_dates(u, fmt))
         unread = ~empty & v.isna().to_numpy()
@@ -259,15 +270,11 @@ def _parse_column(raw: pd.Series, c: Column, table: str, *, fmt: str, amount_fac
         col.add(~empty & v.isna().to_numpy(), name, "bad_number", _NUMBER_EXPECTED)
         if c.kind == "money":
             v = round_money(v * amount_factor)
-            if not (table == "orders" and name == "amount"):
-                rules[name] = ("negative_amount", None)
         else:
             frac = (v.notna() & (v % 1 != 0)).to_numpy()
             whole = "1 | 2 | 3 | 4 | 5" if c.kind == "level" else "0 | 1 | 2 | …"
             col.add(frac, name, "not_integer", whole)
             v = v.where(~frac)
-            rule = "level_out_of_range" if c.kind == "level" else "negative_count"
-            rules[name] = (rule, None)
     elif c.kind == "bool":
         v = _per_distinct(s, lambda u: (parse_bools(u), None))[0]
         col.add(v.isna().to_numpy(), name, "bad_bool", _BOOL_EXPECTED)
@@ -276,7 +283,21 @@ def _parse_column(raw: pd.Series, c: Column, table: str, *, fmt: str, amount_fac
         raise ValueError(c.kind)
     if not c.nullable and c.kind != "bool":
         col.add(empty, name, "missing_value", "a value")
+    rule = _value_rule(c, table)
+    if rule is not None:
+        rules[name] = rule
     return v
+
+
+def _value_rule(c: Column, table: str) -> tuple[str, object] | None:
+    """Return the (pandera rule, argument) a parsed column of ``table`` must pass, or None."""
+    if c.kind == "category":
+        return "bad_category", c.allowed
+    if c.kind == "money" and not (table == "orders" and c.name == "amount"):
+        return "negative_amount", None
+    if c.kind in ("count", "level"):
+        return ("level_out_of_range" if c.kind == "level" else "negative_count"), None
+    return None
 
 
 _FEW = 4096  # a column whose first 2 x _FEW values hold at most _FEW distinct ones is parsed per distinct value
