@@ -19,7 +19,9 @@ from __future__ import annotations
 import csv as _csv
 import io as _io
 import mmap
+import os
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -45,7 +47,13 @@ __all__ = ["StrictPrepared", "read_strict", "finish_strict"]
 _HEAD = 1 << 16
 #: every character Python's ``str.strip()`` removes (the careful path strips each cell)
 _SPACE = "".join(chr(i) for i in range(0x110000) if chr(i).isspace())
-_PLAIN_YUAN = r"^-?\d+(?:\.\d{1,2})?$"  # what the careful path takes as is (mapping._PLAIN_YUAN, non-empty)
+_YUAN_BYTES = np.zeros(256, bool)
+_YUAN_BYTES[list(b"0123456789-.")] = True
+_DIGIT = np.zeros(256, bool)
+_DIGIT[list(b"0123456789")] = True
+_TOTAL_LEAD = np.zeros(256, bool)  # first bytes of the characters a total row can start with
+_TOTAL_LEAD[[c.encode()[0] for c in _TOTAL_STARTS]] = True
+_THREADS = max(1, min(4, os.cpu_count() or 1))
 #: the yes/no texts the careful path reads (parsing._BOOLS, any case), in the common spellings
 _BOOL_TEXT = {flag: sorted({v for k, f in _BOOLS.items() if f is flag for v in (k, k.upper(), k.title())})
               for flag in (True, False)}
@@ -190,12 +198,21 @@ def _read(file: pa.NativeFile, sep: str, quoted: bool, names: list[str], prep: S
 
 
 def _check(arrow: pa.Table, names: list[str], prep: StrictPrepared, stamp: pd.Timestamp | None) -> None:
-    """Parse and check every column; fill ``prep`` (values, raw, frame, issues) or decline."""
-    _no_footer(arrow, names)
+    """Parse and check every column (in threads: pyarrow.compute releases the GIL); fill ``prep`` or decline."""
     spec = TABLES[prep.table]
     index = pd.RangeIndex(2, arrow.num_rows + 2)
-    typed = {c.name: (_column(arrow.column(prep.found[c.name]), c, prep.table, index) if c.name in prep.found
-                      else _missing_series(c.kind, index)) for c in spec.columns}
+    kinds = {h: spec.column(c).kind for c, h in prep.found.items()}
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        try:
+            footer = pool.submit(_no_footer, arrow, names, kinds.get(names[0]) in ("id", "text", "category"))
+            parsed = {c.name: pool.submit(_column, arrow.column(prep.found[c.name]), c, prep.table, index)
+                      for c in spec.columns if c.name in prep.found}
+            typed = {c.name: parsed[c.name].result() if c.name in parsed else _missing_series(c.kind, index)
+                     for c in spec.columns}
+            footer.result()
+        except _Decline:
+            pool.shutdown(cancel_futures=True)
+            raise
     values = pd.DataFrame(typed, index=index)
     _row_checks(values, prep.table, prep.found, _Probe(), rules={}, negate_refunds=False, stamp=stamp,
                 references=None)
@@ -206,11 +223,14 @@ def _check(arrow: pa.Table, names: list[str], prep: StrictPrepared, stamp: pd.Ti
     prep.frame = pd.concat([_finish_rows(values, prep.table), extra], axis=1)
 
 
-def _no_footer(arrow: pa.Table, names: list[str]) -> None:
-    """Decline when a total row (合计, Total …) or a report footer may be among the rows."""
+def _no_footer(arrow: pa.Table, names: list[str], stripped: bool) -> None:
+    """Decline when a total row (合计, Total …) or a report footer may be among the rows.
+
+    ``stripped``: the first column is kit text, which declines anyway unless stripped.
+    """
     first = arrow.column(names[0])
-    if first.type == pa.string():
-        trimmed = pc.utf8_trim(first, characters=_SPACE)
+    if first.type == pa.string() and (not stripped or any(_TOTAL_LEAD[b].any() for b in _first_bytes(first))):
+        trimmed = first if stripped else pc.utf8_trim(first, characters=_SPACE)
         maybe = pc.is_in(pc.utf8_slice_codeunits(trimmed, 0, 1), value_set=pa.array(_TOTAL_STARTS))
         if pc.any(maybe).as_py():
             cells = pd.Series(trimmed.filter(maybe).to_pylist(), dtype="str")
@@ -222,6 +242,47 @@ def _no_footer(arrow: pa.Table, names: list[str]) -> None:
     count = np.sum([f.to_numpy(zero_copy_only=False) for f in filled], axis=0)
     if (count <= 1).any() or not pc.all(filled[0]).as_py():
         raise _Decline  # a footer block, or a row whose first filled cell is not the first column
+
+
+def _pieces(arr: pa.ChunkedArray):
+    """Yield ``(offsets, data)`` of each chunk of a string array as numpy views (no copy)."""
+    for chunk in arr.chunks:
+        if len(chunk) == 0:
+            continue
+        _, offsets, data = chunk.buffers()
+        off = np.frombuffer(offsets, np.int32, count=len(chunk) + 1, offset=chunk.offset * 4)
+        yield off, (np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8))
+
+
+def _first_bytes(arr: pa.ChunkedArray):
+    """Yield the first byte of every non-empty string, chunk by chunk."""
+    for off, data in _pieces(arr):
+        yield data[off[:-1][off[1:] > off[:-1]]]
+
+
+def _plain_yuan(arr: pa.ChunkedArray) -> bool:
+    r"""Return True when every non-empty string is plain yuan, ``^-?\d+(?:\.\d{1,2})?$``, in a few numpy passes.
+
+    Examples
+    --------
+    >>> _plain_yuan(pa.chunked_array([["12", "-0.5", "", "3.25"]])), _plain_yuan(pa.chunked_array([["1.234"]]))
+    (True, False)
+    """
+    for off, data in _pieces(arr):
+        d = data[off[0]:off[-1]]
+        n = len(d)
+        if not _YUAN_BYTES[d].all():
+            return False
+        edge = np.zeros(n + 4, bool)  # True where a string begins (and at the end)
+        edge[off - off[0]] = True
+        minus = np.flatnonzero(d == 45)  # "-": only first, and a digit after it
+        if not edge[minus].all() or edge[minus + 1].any() or not _DIGIT[d[minus + 1]].all():
+            return False
+        dot = np.flatnonzero(d == 46)  # ".": after a digit, then one or two digits to the end
+        if edge[dot].any() or not _DIGIT[d[dot - 1]].all() or edge[dot + 1].any() \
+                or not (edge[dot + 2] | edge[dot + 3]).all():
+            return False
+    return True
 
 
 def _column(arr: pa.ChunkedArray, c: Column, table: str, index: pd.RangeIndex) -> pd.Series:
@@ -253,8 +314,9 @@ def _column(arr: pa.ChunkedArray, c: Column, table: str, index: pd.RangeIndex) -
 
 def _text(arr: pa.ChunkedArray, c: Column, index: pd.RangeIndex) -> pd.Series:
     """Ids, text and categories: already stripped, known categories, non-empty when required."""
-    if not pc.all(pc.equal(pc.utf8_trim(arr, characters=_SPACE), arr)).as_py():
-        raise _Decline  # the careful path strips
+    length = pc.sum(pc.binary_length(arr)).as_py()
+    if length and pc.sum(pc.binary_length(pc.utf8_trim(arr, characters=_SPACE))).as_py() != length:
+        raise _Decline  # the careful path strips (trimming only ever shortens)
     empty = pc.equal(arr, "")
     if c.kind == "category":
         allowed = [a for a in c.allowed or () if unicodedata.normalize("NFKC", a).casefold() == a]
@@ -270,8 +332,8 @@ def _money(arr: pa.ChunkedArray, c: Column, table: str, index: pd.RangeIndex) ->
     """Plain yuan amounts (``-1234.5``) as float, exactly as the careful path reads them."""
     empty = pc.equal(arr, "")
     _required(c, empty)
-    if not pc.all(pc.or_(empty, pc.match_substring_regex(arr, _PLAIN_YUAN))).as_py():
-        raise _Decline
+    if not _plain_yuan(arr):
+        raise _Decline  # the careful path reads other amounts exactly (units, signs, separators)
     if pc.any(empty).as_py():
         arr = pc.if_else(empty, None, arr)
     number = pc.cast(arr, pa.float64())

@@ -459,18 +459,23 @@ def _has_duplicates(values: pd.Series) -> bool:
     return pc.count_distinct(arr).as_py() < len(arr)
 
 
-def _stage_order(frame: pd.DataFrame, values: pd.DataFrame, col: _Collector) -> None:
-    """Funnel stage dates must not go backwards: created ≤ intent ≤ negotiation ≤ closed."""
+def _stage_order(frame: pd.DataFrame, values: Collection[str], col: _Collector) -> None:
+    """Funnel stage dates must not go backwards: created ≤ intent ≤ negotiation ≤ closed.
+
+    Each stage date is compared with the latest earlier stage date given (numpy
+    datetimes; a missing date compares as neither earlier nor later).
+    """
     stages = ["created_date", "intent_date", "negotiation_date", "closed_date"]
-    latest = frame["created_date"].copy()
-    latest_name = pd.Series(col.headers.get("created_date", "created_date"), index=frame.index)
-    for name in stages[1:]:
+    shown = np.array([col.headers.get(s, s) for s in stages], dtype=object)
+    latest = frame["created_date"].to_numpy(dtype="datetime64[us]")
+    which = np.zeros(len(frame), dtype=np.int8)  # the stage whose date is latest
+    for k, name in enumerate(stages[1:], start=1):
         if name in values:
-            cur = frame[name]
-            early = (cur < latest).to_numpy()
+            cur = frame[name].to_numpy(dtype="datetime64[us]")
+            early = cur < latest
             if early.any():
-                expected = "≥ " + latest.dt.strftime("%Y-%m-%d") + " (" + latest_name + ")"
-                col.add(early, name, "stage_order", expected.astype(object))
-            later = cur.notna() & (latest.isna() | (cur >= latest))
-            latest = latest.where(~later, cur)
-            latest_name = latest_name.where(~later, col.headers.get(name, name))
+                before = pd.Series(latest[early]).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+                col.add(early, name, "stage_order", "≥ " + before + " (" + shown[which[early]] + ")")
+            later = ~np.isnat(cur) & (np.isnat(latest) | (cur >= latest))
+            latest = np.where(later, cur, latest)
+            which = np.where(later, k, which)

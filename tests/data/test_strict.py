@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from playbook.core.money import round_money
 from playbook.core.paths import SAMPLE_DIR
 from playbook.data import loading
-from playbook.data.strict import _EXACT_YUAN, read_strict
+from playbook.data.strict import _EXACT_YUAN, _plain_yuan, read_strict
 
 AS_OF = "2025-09-30"
 STAMP = pd.Timestamp(AS_OF)
@@ -174,3 +174,26 @@ def test_plain_amounts_below_the_bound_are_their_own_cent_rounding(units, decima
     value = float(text) + 0.0
     if abs(value) < _EXACT_YUAN:
         assert round_money(value) == value
+
+
+@given(st.lists(st.text(alphabet="0123456789-.e+ ¥,", max_size=6), max_size=8), st.integers(0, 3),
+       st.integers(0, 2))
+def test_plain_yuan_check_is_the_careful_paths_pattern(cells, cut, skip):
+    """The numpy check says what mapping._PLAIN_YUAN (RE2) says, whatever the chunks and slices."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.chunked_array([pa.array(["9"] * skip + cells[:cut], pa.string())[skip:],
+                            pa.array(cells[cut:], pa.string())], pa.string())
+    plain = pc.match_substring_regex(arr, r"^(?:-?\d+(?:\.\d{1,2})?)?$")
+    assert _plain_yuan(arr) == pc.all(plain, min_count=0).as_py()
+
+
+def test_amounts_with_every_plain_shape_take_the_fast_path(write_file, monkeypatch):
+    amounts = ["0", "-0", "7", "007", "12.5", "-12.50", "0.01", "-3", "68719476735.99", "68719476737.5", "1.10"]
+    body = "".join(f"O{i},C1,R1,2025-03-07,{a},,{'true' if a.startswith('-') else 'false'}\n"
+                   for i, a in enumerate(amounts))
+    path = write_file("orders.csv", (HEAD + body).encode())
+    assert read_strict(path, None, None, STAMP) is not None
+    frame, _ = _same(monkeypatch, lambda: loading.validate_table(path, as_of=AS_OF))
+    assert frame.amount.tolist() == [0.0, 0.0, 7.0, 7.0, 12.5, -12.5, 0.01, -3.0, 68719476735.99, 68719476737.5, 1.1]
