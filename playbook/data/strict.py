@@ -40,7 +40,7 @@ from playbook.data.maps import _TEXT_SUFFIXES, _URL_RE
 from playbook.data.parsing import _BOOLS, DATE_FORMATS
 from playbook.data.reading import _TEXT_TYPES, _TOTAL_RE, _TOTAL_STARTS, _sniff_sep, _title_lines
 from playbook.data.units import unit_key
-from playbook.data.validation import _finish_rows, _missing_series, _reference_check, _row_checks
+from playbook.data.validation import _finish_rows, _isin, _missing_series, _row_checks
 
 __all__ = ["StrictPrepared", "read_strict", "finish_strict"]
 
@@ -162,7 +162,7 @@ def _header(data: mmap.mmap, suffix: str) -> tuple[list[str], str, bool]:
     else:
         names = first.rstrip("\r").split(sep)
     if len(names) < 2 or len(set(names)) != len(names) or any(
-            not n.strip() or n != n.strip() or "\ufeff" in n for n in names):
+            not n.strip() or n != n.strip() or "\ufeff" in n or n.startswith("Unnamed: ") for n in names):
         raise _Decline
     return names, sep, quoted
 
@@ -366,9 +366,11 @@ def finish_strict(prep: StrictPrepared, references: dict | None) -> tuple[pd.Dat
     >>> finish_strict(prep, {"reps": ["R2"]}) is None  # an unknown rep: the careful path names it
     True
     """
-    if references:
-        try:
-            _reference_check(prep.values, TABLES[prep.table], prep.found, references, _Probe())
-        except _Decline:
+    columns = [(name, references[ref]) for name, (ref, _) in TABLES[prep.table].references.items()
+               if references and ref in references and name in prep.found]
+    with ThreadPoolExecutor(max_workers=_THREADS) as pool:  # as validation._reference_check, column by column
+        unknown = pool.map(lambda item: bool((prep.values[item[0]].notna().to_numpy()
+                                              & ~_isin(prep.values[item[0]], item[1])).any()), columns)
+        if any(list(unknown)):
             return None
     return prep.frame, prep.issues

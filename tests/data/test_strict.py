@@ -12,7 +12,7 @@ import shutil
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from playbook.core.money import round_money
@@ -119,6 +119,7 @@ DECLINED = {
     "spaced-header": HEAD.replace("amount", " amount") + "".join(ROWS),
     "quoted-blank-line": HEAD + 'O1,C1,R1,2025-03-07,1,"a\n\nb",false\n' + "".join(ROWS[1:]),
     "header-unit": HEAD.replace("amount", "amount (万元)") + "".join(ROWS),
+    "unnamed-header": HEAD.replace("\n", ",Unnamed: 7\n") + "".join(r.replace("\n", ",\n") for r in ROWS),
 }
 
 
@@ -197,3 +198,57 @@ def test_amounts_with_every_plain_shape_take_the_fast_path(write_file, monkeypat
     assert read_strict(path, None, None, STAMP) is not None
     frame, _ = _same(monkeypatch, lambda: loading.validate_table(path, as_of=AS_OF))
     assert frame.amount.tolist() == [0.0, 0.0, 7.0, 7.0, 12.5, -12.5, 0.01, -3.0, 68719476735.99, 68719476737.5, 1.1]
+
+
+POOL = {
+    "order_id": ["O1", "O2", "O3", " O4", "", "合计", "Total", "S1", "t9"],
+    "customer_id": ["C1", "C2", "", "C1\t", '"C,3"'],
+    "rep_id": ["R1", "R2", "R1\u3000", ""],
+    "order_date": ["2025-03-07", "2025-3-7", "2025-02-30", "", "2026-01-01", "45723", "1600-01-01",
+                   "2025-03-07 ", "３/７/2025"],
+    "amount": ["1", "-2", "0.5", "1.005", "1e3", "", "１２", "1,000", '"1,000"', "¥5", "5元", "-0", ".5", "7."],
+    "product_line": ["", "软件订阅", " x", '"a\nb"', "Ｘ"],
+    "is_refund": ["", "false", "True", "是", "maybe", "TRUE", "0", " y"],
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.fixed_dictionaries({k: st.sampled_from(v) for k, v in POOL.items()}), min_size=1, max_size=5))
+def test_any_mix_of_odd_cells_gives_the_careful_result(tmp_path_factory, rows):
+    path = tmp_path_factory.mktemp("fuzz") / "orders.csv"
+    path.write_bytes((HEAD + "".join(",".join(r.values()) + "\n" for r in rows)).encode())
+    fast = loading.validate_table(path, as_of=AS_OF)
+    loading_read_strict, loading.read_strict = loading.read_strict, lambda *a, **k: None
+    try:
+        slow = loading.validate_table(path, as_of=AS_OF)
+    finally:
+        loading.read_strict = loading_read_strict
+    for a, b in zip(fast, slow, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
+OPPS = "opportunity_id,rep_id,channel,amount,created_date,intent_date,closed_date,outcome,free_months\n"
+OTHER = {
+    "opps-clean": (OPPS + "P1,R1,web,10,2025-01-01,2025-01-05,2025-02-01,won,1\n"
+                   "P2,R1,web,0,2025-01-01,,,open,\n", True),
+    "opps-category-case": (OPPS + "P1,R1,web,10,2025-01-01,,2025-02-01,Won,\n", False),
+    "opps-category-unknown": (OPPS + "P1,R1,web,10,2025-01-01,,2025-02-01,maybe,\n", False),
+    "opps-stage-order": (OPPS + "P1,R1,web,10,2025-01-09,2025-01-05,2025-02-01,won,\n", False),
+    "opps-negative-money": (OPPS + "P1,R1,web,-10,2025-01-01,,2025-02-01,won,\n", False),
+    "opps-count-fraction": (OPPS + "P1,R1,web,10,2025-01-01,,2025-02-01,won,1.0\n", False),
+    "opps-count-negative": (OPPS + "P1,R1,web,10,2025-01-01,,2025-02-01,won,-1\n", False),
+    "assessments-clean": ("rep_id,competency,level,rater,assessed_date\nR1,negotiation,5,self,2025-06-30\n"
+                          "R1,negotiation,1,manager,2025-06-30\n", True),
+    "assessments-level": ("rep_id,competency,level,rater,assessed_date\nR1,negotiation,6,self,2025-06-30\n"
+                          "R1,negotiation,0,manager,2025-06-30\n", False),
+    "assessments-duplicate": ("rep_id,competency,level,rater,assessed_date\nR1,negotiation,5,self,2025-06-30\n"
+                              "R1,negotiation,4,self,2025-06-30\n", False),
+}
+
+
+@pytest.mark.parametrize("name", OTHER)
+def test_other_tables_rules(write_file, monkeypatch, name):
+    text, clean = OTHER[name]
+    path = write_file(f"{name}/data.csv", text.encode())
+    assert (read_strict(path, None, None, STAMP) is not None) == clean
+    _same(monkeypatch, lambda: loading.validate_table(path, as_of=AS_OF))
