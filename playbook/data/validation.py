@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from playbook.core.errors import ParameterError
-from playbook.core.money import round_money
+from playbook.core.money import MAX_CENTS, round_money
 from playbook.core.schema import TABLES, Column, Table
 from playbook.data.issues import _BOOL_EXPECTED, _NUMBER_EXPECTED, AS_OF_COLUMNS, _concat, _messages
 from playbook.data.parsing import (
@@ -269,7 +269,10 @@ def _parse_column(raw: pd.Series, c: Column, table: str, *, fmt: str, amount_fac
         v = _numbers(s)
         col.add(~empty & v.isna().to_numpy(), name, "bad_number", _NUMBER_EXPECTED)
         if c.kind == "money":
-            v = round_money(v * amount_factor)
+            v = v * amount_factor
+            huge = (v.abs() * 100 >= MAX_CENTS - 1).to_numpy()  # round_money refuses these
+            col.add(huge, name, "amount_too_large", f"< {MAX_CENTS // 100:,}")
+            v = round_money(v.where(~huge))
         else:
             frac = (v.notna() & (v % 1 != 0)).to_numpy()
             whole = "1 | 2 | 3 | 4 | 5" if c.kind == "level" else "0 | 1 | 2 | …"

@@ -130,13 +130,16 @@ def test_files_with_something_to_explain_decline(write_file, monkeypatch, name):
     _same(monkeypatch, lambda: loading.validate_table(path, as_of=AS_OF))
 
 
-def test_amount_beyond_the_exact_range_is_refused_on_both_paths(write_file):
-    from playbook.core.errors import ParameterError
-
+def test_amount_beyond_the_exact_range_is_a_problem_not_a_traceback(write_file, monkeypatch):
     path = write_file("orders.csv", (HEAD + _row(order_id="O9", amount="95000000000") + "".join(ROWS)).encode())
     assert read_strict(path, None, None, STAMP) is None
-    with pytest.raises(ParameterError, match="90,000,000,000"):
-        loading.validate_table(path, as_of=AS_OF)
+    frame, issues = _same(monkeypatch, lambda: loading.validate_table(path, as_of=AS_OF))
+    assert issues[["row", "column", "value", "code", "expected"]].values.tolist() == [
+        [2, "amount", "95000000000", "amount_too_large", "< 90,000,000,000"]]
+    assert issues.message[0].endswith("row 2, column amount: the amount 95000000000 is beyond the range the kit "
+                                      "computes exactly; expected < 90,000,000,000. Check the amount's unit "
+                                      "(元, 万元) and the decimal point.")
+    assert frame.order_id.tolist() == ["O1", "O2", "O3"]
 
 
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-16"])
