@@ -213,7 +213,7 @@ def _check(arrow: pa.Table, names: list[str], prep: StrictPrepared, stamp: pd.Ti
         except _Decline:
             pool.shutdown(cancel_futures=True)
             raise
-    values = pd.DataFrame(typed, index=index)
+    values = pd.DataFrame(typed, index=index, copy=False)  # fresh columns: no copy into 2-D blocks
     _row_checks(values, prep.table, prep.found, _Probe(), rules={}, negate_refunds=False, stamp=stamp,
                 references=None)
     prep.values = values
