@@ -6,6 +6,7 @@
 - :mod:`playbook.data.parsing` — parsing raw dates, numbers and yes/no values
 - :mod:`playbook.data.issues` — validation issues and their report
 - :mod:`playbook.data.validation` — checking a table against the schema (every problem at once)
+- :mod:`playbook.data.strict` — the fast path for clean CSV exports (pyarrow parses and checks; declines otherwise)
 - :mod:`playbook.data.loading` — one table or a whole data folder (:class:`Dataset`)
 - :mod:`playbook.data.sample` — the deterministic sample company
 - :mod:`playbook.data.case_study` — the workshop's case company (SaaS turnaround)

@@ -43,6 +43,7 @@ ISSUE_CODES = FILE_CODES + (
     "level_out_of_range",
     "negative_count",
     "negative_amount",
+    "amount_too_large",
     "negative_not_refund",
     "bad_bool",
     "bad_category",

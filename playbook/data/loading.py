@@ -17,6 +17,7 @@ from playbook.data.issues import _concat, empty_issues, make_issues
 from playbook.data.mapping import _check_table_param, _default_as_of, _finish, _Prepared, _read_prepared
 from playbook.data.maps import REQUIRED_TABLES, SUFFIXES, ColumnMap, load_column_map
 from playbook.data.parsing import _as_text
+from playbook.data.strict import StrictPrepared, finish_strict, read_strict
 from playbook.data.validation import empty_frame
 
 __all__ = [
@@ -83,9 +84,8 @@ def validate_table(
         if wrong:
             raise ParameterError("references", sorted(wrong), "kit table names as keys ("
                                  + ", ".join(TABLES) + ")")
-    prep = _read_prepared(source, table, column_map, sql)
-    frame, issues, _ = _finish(prep, stamp, references)
-    return frame, issues
+    prep = _read(source, table, column_map, stamp, sql)
+    return _check(prep, stamp, references)[1:]
 
 
 def load_table(
@@ -114,6 +114,29 @@ def load_table(
         raise ValidationError(issues, summary=f"{len(issues)} problem(s) found in "
                               f"{_short(issues['file'].iloc[0])}")
     return frame
+
+
+def _read(source: object, table: str | None, column_map: ColumnMap | None, stamp: pd.Timestamp,
+          sql: str | None = None) -> _Prepared:
+    """Read one source: a clean CSV the strict fast way (:mod:`playbook.data.strict`), else carefully."""
+    prep = read_strict(source, table, column_map, stamp) if sql is None else None
+    return prep if prep is not None else _read_prepared(source, table, column_map, sql)
+
+
+def _check(prep: _Prepared, stamp: pd.Timestamp, references: Mapping | None
+           ) -> tuple[_Prepared, pd.DataFrame, pd.DataFrame]:
+    """Run the table's checks; return (the prepared table, valid rows + extras, all issues).
+
+    A strictly read table with an unknown reference is read again the careful way, which
+    names every problem (the prepared table returned is then that one).
+    """
+    if isinstance(prep, StrictPrepared):
+        done = finish_strict(prep, references)
+        if done is not None:
+            return prep, *done
+        prep = _read_prepared(prep.file, prep.requested, prep.column_map)
+    frame, issues, _ = _finish(prep, stamp, references)
+    return prep, frame, issues
 
 
 def _short(file: str) -> str:
@@ -266,12 +289,12 @@ def _validate_folder(directory: Path, column_map: ColumnMap | None, as_of: objec
                     str(found[0]), table, "ambiguous_file",
                     values=[", ".join(p.name for p in found)], expected="one file per table",
                 ))
-            preps[table] = _read_prepared(found[0], table, column_map)
+            preps[table] = _read(found[0], table, column_map, stamp)
     known = _references(preps.values())
     frames: dict[str, pd.DataFrame | None] = {}
     for table in TABLE_ORDER:
         if table in preps:
-            frame, issues, _ = _finish(preps[table], stamp, known)
+            preps[table], frame, issues = _check(preps[table], stamp, known)
             frames[table] = frame
             chunks[table].append(issues)
         else:
@@ -385,9 +408,9 @@ def validate_paths(
         if Path(item).is_dir():
             slots.append(validate_dataset(item, column_map=column_map, as_of=stamp)[1])
         else:
-            slots.append(_read_prepared(item, table, column_map))
+            slots.append(_read(item, table, column_map, stamp))
     known = _references(p for p in slots if isinstance(p, _Prepared))
     chunks = [
-        _finish(s, stamp, known)[1] if isinstance(s, _Prepared) else s for s in slots
+        _check(s, stamp, known)[2] if isinstance(s, _Prepared) else s for s in slots
     ]
     return _concat(chunks) if chunks else empty_issues()

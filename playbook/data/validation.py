@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from playbook.core.errors import ParameterError
-from playbook.core.money import round_money
+from playbook.core.money import MAX_CENTS, round_money
 from playbook.core.schema import TABLES, Column, Table
 from playbook.data.issues import _BOOL_EXPECTED, _NUMBER_EXPECTED, AS_OF_COLUMNS, _concat, _messages
 from playbook.data.parsing import (
@@ -225,17 +225,29 @@ def check_table(
             typed[c.name] = _parse_column(values[c.name], c, table, fmt=fmt, amount_factor=amount_factor,
                                           col=col, rules=rules)
     frame = pd.DataFrame(typed, index=index)
-    if table == "orders" and "amount" in values:
+    _row_checks(frame, table, values, col, rules=rules, negate_refunds=negate_refunds, stamp=stamp,
+                references=references)
+    return TableCheck(table, frame, _sorted_issues(col, spec, headers), pd.Series(col.bad, index=index))
+
+
+def _row_checks(frame: pd.DataFrame, table: str, present: Collection[str], col: _Collector, *,
+                rules: Mapping[str, tuple[str, object]], negate_refunds: bool, stamp: pd.Timestamp | None,
+                references: Mapping[str, Iterable[str]] | None) -> None:
+    """Run the checks on parsed rows: refunds, value rules, keys, stage order, as-of date, references.
+
+    ``present`` names the kit columns the file holds (a frame of them will do).
+    """
+    spec = TABLES[table]
+    if table == "orders" and "amount" in present:
         _refund_check(frame, negate_refunds, col)
     _pandera_checks(frame, rules, col)
-    _unique_check(frame, spec, values, col)
+    _unique_check(frame, spec, present, col)
     if table == "opportunities":
-        _stage_order(frame, values, col)
+        _stage_order(frame, present, col)
     if stamp is not None:
-        _as_of_check(frame, table, values, stamp, col)
+        _as_of_check(frame, table, present, stamp, col)
     if references:
-        _reference_check(frame, spec, values, references, col)
-    return TableCheck(table, frame, _sorted_issues(col, spec, headers), pd.Series(col.bad, index=index))
+        _reference_check(frame, spec, present, references, col)
 
 
 def _parse_column(raw: pd.Series, c: Column, table: str, *, fmt: str, amount_factor: float, col: _Collector,
@@ -248,7 +260,6 @@ def _parse_column(raw: pd.Series, c: Column, table: str, *, fmt: str, amount_fac
         v = s.where(~empty)
         if c.kind == "category":
             v = _per_distinct(v, lambda u: (u.str.normalize("NFKC").str.casefold(), None))[0]
-            rules[name] = ("bad_category", c.allowed)
     elif c.kind == "date":
         v, amb = _per_distinct(s, lambda u: _parse_dates(u, fmt))
         unread = ~empty & v.isna().to_numpy()
@@ -258,16 +269,15 @@ def _parse_column(raw: pd.Series, c: Column, table: str, *, fmt: str, amount_fac
         v = _numbers(s)
         col.add(~empty & v.isna().to_numpy(), name, "bad_number", _NUMBER_EXPECTED)
         if c.kind == "money":
-            v = round_money(v * amount_factor)
-            if not (table == "orders" and name == "amount"):
-                rules[name] = ("negative_amount", None)
+            v = v * amount_factor
+            huge = (v.abs() * 100 >= MAX_CENTS - 1).to_numpy()  # round_money refuses these
+            col.add(huge, name, "amount_too_large", f"< {MAX_CENTS // 100:,}")
+            v = round_money(v.where(~huge))
         else:
             frac = (v.notna() & (v % 1 != 0)).to_numpy()
             whole = "1 | 2 | 3 | 4 | 5" if c.kind == "level" else "0 | 1 | 2 | …"
             col.add(frac, name, "not_integer", whole)
             v = v.where(~frac)
-            rule = "level_out_of_range" if c.kind == "level" else "negative_count"
-            rules[name] = (rule, None)
     elif c.kind == "bool":
         v = _per_distinct(s, lambda u: (parse_bools(u), None))[0]
         col.add(v.isna().to_numpy(), name, "bad_bool", _BOOL_EXPECTED)
@@ -276,7 +286,21 @@ def _parse_column(raw: pd.Series, c: Column, table: str, *, fmt: str, amount_fac
         raise ValueError(c.kind)
     if not c.nullable and c.kind != "bool":
         col.add(empty, name, "missing_value", "a value")
+    rule = _value_rule(c, table)
+    if rule is not None:
+        rules[name] = rule
     return v
+
+
+def _value_rule(c: Column, table: str) -> tuple[str, object] | None:
+    """Return the (pandera rule, argument) a parsed column of ``table`` must pass, or None."""
+    if c.kind == "category":
+        return "bad_category", c.allowed
+    if c.kind == "money" and not (table == "orders" and c.name == "amount"):
+        return "negative_amount", None
+    if c.kind in ("count", "level"):
+        return ("level_out_of_range" if c.kind == "level" else "negative_count"), None
+    return None
 
 
 _FEW = 4096  # a column whose first 2 x _FEW values hold at most _FEW distinct ones is parsed per distinct value
@@ -438,18 +462,23 @@ def _has_duplicates(values: pd.Series) -> bool:
     return pc.count_distinct(arr).as_py() < len(arr)
 
 
-def _stage_order(frame: pd.DataFrame, values: pd.DataFrame, col: _Collector) -> None:
-    """Funnel stage dates must not go backwards: created ≤ intent ≤ negotiation ≤ closed."""
+def _stage_order(frame: pd.DataFrame, values: Collection[str], col: _Collector) -> None:
+    """Funnel stage dates must not go backwards: created ≤ intent ≤ negotiation ≤ closed.
+
+    Each stage date is compared with the latest earlier stage date given (numpy
+    datetimes; a missing date compares as neither earlier nor later).
+    """
     stages = ["created_date", "intent_date", "negotiation_date", "closed_date"]
-    latest = frame["created_date"].copy()
-    latest_name = pd.Series(col.headers.get("created_date", "created_date"), index=frame.index)
-    for name in stages[1:]:
+    shown = np.array([col.headers.get(s, s) for s in stages], dtype=object)
+    latest = frame["created_date"].to_numpy(dtype="datetime64[us]")
+    which = np.zeros(len(frame), dtype=np.int8)  # the stage whose date is latest
+    for k, name in enumerate(stages[1:], start=1):
         if name in values:
-            cur = frame[name]
-            early = (cur < latest).to_numpy()
+            cur = frame[name].to_numpy(dtype="datetime64[us]")
+            early = cur < latest
             if early.any():
-                expected = "≥ " + latest.dt.strftime("%Y-%m-%d") + " (" + latest_name + ")"
-                col.add(early, name, "stage_order", expected.astype(object))
-            later = cur.notna() & (latest.isna() | (cur >= latest))
-            latest = latest.where(~later, cur)
-            latest_name = latest_name.where(~later, col.headers.get(name, name))
+                before = pd.Series(latest[early]).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+                col.add(early, name, "stage_order", "≥ " + before + " (" + shown[which[early]] + ")")
+            later = ~np.isnat(cur) & (np.isnat(latest) | (cur >= latest))
+            latest = np.where(later, cur, latest)
+            which = np.where(later, k, which)
