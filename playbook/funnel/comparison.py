@@ -51,7 +51,8 @@ def _new_deals(stages: pd.DataFrame, orders: pd.DataFrame) -> pd.Series:
     at = _positions(orders["customer_id"], among)
     keep = (pd.to_numeric(orders["amount"], errors="coerce").to_numpy() > 0) & (at >= 0)
     first = pd.Series(_as_dates(orders["order_date"]).to_numpy()[keep]).groupby(at[keep]).min()
-    before = pd.Series(_positions(ids, among), index=won.index).map(first)
+    # reindex, not map: a map over no orders gives float NaN, which cannot be compared with dates
+    before = pd.Series(first.reindex(_positions(ids, among)).to_numpy(), index=won.index)
     return won["customer_id"].isna() | before.isna() | (before >= won["created_date"])
 
 
