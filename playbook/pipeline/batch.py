@@ -245,7 +245,8 @@ def _stable(params: dict[str, Any], volatile: Sequence[str]) -> dict[str, Any]:
     return json.loads(json.dumps({k: v for k, v in params.items() if k not in volatile}, default=str))
 
 
-def run_job(job: Job, *, engine: WarmKernel | None = None, printer: Printer | None = None) -> JobResult:
+def run_job(job: Job, *, engine: WarmKernel | None = None,
+            printer: Printer | workers.PrintThread | None = None) -> JobResult:
     """Render one job; never raises: failures are results.
 
     The HTML runs in ``engine`` (a warm kernel) when given, else in a fresh kernel;
