@@ -25,20 +25,13 @@ checks this, see ``pyproject.toml``)::
 - :mod:`playbook.pipeline` — notebooks, the IDP batch, the plan store
 - :mod:`playbook.apps` — forms for the Voila apps
 - :mod:`playbook.cli` — the ``playbook`` command; :mod:`playbook.bench` — benchmarks
+
+Importing ``playbook`` imports none of them: each process pays only for the layers it
+uses (``from playbook import idp``; a render worker never loads the plan store,
+the data loaders or the notebook machinery it does not run).
 """
 
-from playbook import (
-    _fast_start,  # noqa: F401  (first: before anything imports jsonschema)
-    case,
-    core,
-    data,
-    funnel,
-    idp,
-    incentives,
-    present,
-    rfm,
-    targets,
-)
+from playbook import _fast_start  # noqa: F401  (first: before anything imports jsonschema)
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "core", "data", "targets", "rfm", "funnel", "idp", "incentives", "case", "present"]
+__all__ = ["__version__"]

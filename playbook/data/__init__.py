@@ -10,20 +10,10 @@
 - :mod:`playbook.data.loading` — one table or a whole data folder (:class:`Dataset`)
 - :mod:`playbook.data.sample` — the deterministic sample company
 - :mod:`playbook.data.case_study` — the workshop's case company (SaaS turnaround)
+
+Importing ``playbook.data`` imports none of them (a process that needs only the issue
+report, such as a render worker, does not load pandera or SQLAlchemy): import the module
+you use, e.g. ``from playbook.data.loading import load_inputs``.
 """
 
-from playbook.data.loading import (  # noqa: F401
-    Dataset,
-    load_dataset,
-    load_inputs,
-    load_table,
-    validate_dataset,
-    validate_paths,
-    validate_table,
-)
-from playbook.data.maps import available_maps, load_column_map  # noqa: F401
-
-__all__ = [
-    "Dataset", "load_dataset", "load_inputs", "load_table", "validate_dataset", "validate_paths", "validate_table",
-    "available_maps", "load_column_map",
-]
+__all__: list[str] = []

@@ -24,7 +24,9 @@ complete; a report's ``.meta.json`` is written after the file it describes, so a
 killed at any moment leaves nothing that a rerun takes for finished.
 
 Each report notebook reads only its own slice of the snapshot
-(:func:`read_slice`), so N reports over D rows cost O(D + N), not O(D x N).
+(:func:`read_slice`), so N reports over D rows cost O(D + N), not O(D x N). The
+snapshot's files are :mod:`playbook.pipeline.snapshot`'s (re-exported here); a report's
+kernel imports that small module, not this one.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from playbook.pipeline.engine import WarmKernel
 from playbook.pipeline.notebooks import REPORT_CSP, execute_notebook, notebook_to_html
 from playbook.pipeline.pdf import PdfUnavailable, Printer, playwright, valid_pdf
 from playbook.pipeline.progress import BatchProgress
+from playbook.pipeline.snapshot import preload_snapshot, read_slice, read_snapshot_meta, write_snapshot
 from playbook.present.times import now_local
 
 __all__ = [
@@ -80,10 +83,8 @@ __all__ = [
     "results_frame",
 ]
 
-META = "meta.json"
 _KEY = ("fingerprint", "template", "parameters")  # what a report's meta file records
 ISOLATION = ("warm", "fresh")  # a warm kernel per worker (engine.WarmKernel), or a fresh kernel per report
-_PRELOADED: dict[str, tuple[tuple[int, int], pd.DataFrame]] = {}  # preload_snapshot: path -> (stamp, table)
 
 
 def file_sha(path: str | Path) -> str:
@@ -134,76 +135,6 @@ def code_fingerprint() -> str:
         digest.update(path.as_posix().encode())
         digest.update(file_sha(path).encode())
     return digest.hexdigest()[:16]
-
-
-def write_snapshot(
-    frames: dict[str, pd.DataFrame], directory: str | Path, *, fingerprint: str, **meta: Any
-) -> Path:
-    """Write ``frames`` as Parquet files and ``meta.json`` into ``directory``.
-
-    Frames that hold per-rep rows must have a ``rep_id`` column so reports can read
-    their slice only. The meta file is written last: a snapshot without it is
-    incomplete and is not used.
-    """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / META).unlink(missing_ok=True)
-    for name, frame in frames.items():
-        frame.to_parquet(directory / f"{name}.parquet", index=False)
-    info = {"fingerprint": fingerprint, "tables": sorted(frames), **meta}
-    (directory / META).write_text(json.dumps(info, ensure_ascii=False, indent=1, default=str),
-                                  encoding="utf-8")
-    return directory
-
-
-def read_snapshot_meta(directory: str | Path) -> dict[str, Any]:
-    """Return the snapshot's ``meta.json``; a clear error when it is missing."""
-    path = Path(directory) / META
-    if not path.exists():
-        raise PlaybookError(
-            f"{directory}: not a complete snapshot (no {META}); build it again with "
-            "`playbook idp render`."
-        )
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def preload_snapshot(directory: str | Path) -> None:
-    """Keep every table of a snapshot in memory: :func:`read_slice` then filters there.
-
-    A warm kernel (:mod:`playbook.pipeline.engine`) does this once for all its reports.
-    A table file changed since (size or time) is read from disk again.
-    """
-    directory = Path(directory).resolve()
-    for table in read_snapshot_meta(directory).get("tables", []):
-        path = directory / f"{table}.parquet"
-        _PRELOADED[str(path)] = (_stamp(path), pd.read_parquet(path))
-
-
-def _stamp(path: Path) -> tuple[int, int]:
-    info = path.stat()
-    return info.st_mtime_ns, info.st_size
-
-
-def read_slice(directory: str | Path, table: str, rep_id: str | None = None) -> pd.DataFrame:
-    """Read one snapshot table; with ``rep_id``, only that rep's rows (Parquet filter).
-
-    Tables without a ``rep_id`` column (anonymous team statistics) are read whole.
-    A preloaded table (:func:`preload_snapshot`) is filtered in memory, to the same frame.
-    """
-    path = Path(directory) / f"{table}.parquet"
-    kept = _PRELOADED.get(str(path.resolve()))
-    if kept is not None and kept[0] == _stamp(path):
-        frame = kept[1]
-        if rep_id is None or "rep_id" not in frame:
-            return frame.copy()
-        return frame[frame["rep_id"] == str(rep_id)].reset_index(drop=True)
-    if rep_id is None:
-        return pd.read_parquet(path)
-    try:
-        return pd.read_parquet(path, filters=[("rep_id", "==", str(rep_id))])
-    except (KeyError, ValueError):
-        # pyarrow refuses a filter on a missing column: a team-level table
-        return pd.read_parquet(path)
 
 
 @dataclass(frozen=True)
@@ -314,7 +245,8 @@ def _stable(params: dict[str, Any], volatile: Sequence[str]) -> dict[str, Any]:
     return json.loads(json.dumps({k: v for k, v in params.items() if k not in volatile}, default=str))
 
 
-def run_job(job: Job, *, engine: WarmKernel | None = None, printer: Printer | None = None) -> JobResult:
+def run_job(job: Job, *, engine: WarmKernel | None = None,
+            printer: Printer | workers.PrintThread | None = None) -> JobResult:
     """Render one job; never raises: failures are results.
 
     The HTML runs in ``engine`` (a warm kernel) when given, else in a fresh kernel;
@@ -322,7 +254,10 @@ def run_job(job: Job, *, engine: WarmKernel | None = None, printer: Printer | No
     :mod:`playbook.pipeline.workers`). The HTML (when stale) and the PDF (when asked
     for and stale) are written to temporary names and moved into place only when
     complete, each before the meta file that says what it was made from, so a failed
-    or interrupted run never leaves a report or PDF that looks finished.
+    or interrupted run never leaves a report or PDF that looks finished. In a pool
+    worker the PDF prints on the browser's thread while the worker goes on with its
+    next report: the result then says ``extra["pdf"] == "later"`` and the PDF's outcome
+    reaches the batch as a ``"pdfdone"`` event (:func:`_pdf_later`, :func:`merge_pdf`).
     """
     start = time.perf_counter()
     html = Path(job.html)
@@ -334,30 +269,68 @@ def run_job(job: Job, *, engine: WarmKernel | None = None, printer: Printer | No
             _render_html(job, html, engine)
             wrote.append("html")
             workers.emit("html", job.rep_id)
+        if (job.pdf and (job.stale or job.pdf_stale) and isinstance(printer, workers.PrintThread)
+                and workers.STATE.get("events") is not None):
+            printer.later(functools.partial(_pdf_later, job, html, tuple(wrote)))
+            return JobResult(job.rep_id, "rendered" if wrote else "skipped", str(html), None,
+                             time.perf_counter() - start, extra={"pdf": "later"}, wrote=tuple(wrote))
         pdf = _job_pdf(job, html, wrote, printer)
         return JobResult(job.rep_id, "rendered" if wrote else "skipped", str(html), None,
                          time.perf_counter() - start, pdf=pdf, wrote=tuple(wrote))
     except Exception as exc:  # noqa: BLE001 - one rep's failure must not stop the batch
-        message = str(exc) if isinstance(exc, PlaybookError) else f"{type(exc).__name__}: {exc}"
-        message = message.strip().splitlines()[-1][:500] if message.strip() else type(exc).__name__
+        message = _message(exc)
         html_ok = bool(wrote) or not job.stale  # the HTML is complete; its PDF failed
         return JobResult(job.rep_id, "failed", str(html) if html_ok else None,
                          f"PDF: {message}" if html_ok else message, time.perf_counter() - start,
                          wrote=tuple(wrote))
 
 
-def warm_up(job: Job, engine: WarmKernel | None, printer: Printer | None) -> None:
+def _message(exc: Exception) -> str:
+    """One line saying what went wrong: a kit error's own message, else the exception's type and text."""
+    message = str(exc) if isinstance(exc, PlaybookError) else f"{type(exc).__name__}: {exc}"
+    return message.strip().splitlines()[-1][:500] if message.strip() else type(exc).__name__
+
+
+def _pdf_later(job: Job, html: Path, wrote: tuple[str, ...], printer: Printer) -> None:
+    """Print the job's PDF (on the worker's browser thread); tell the batch ``("pdfdone", outcome)``."""
+    done = list(wrote)
+    try:
+        pdf, error = _job_pdf(job, html, done, printer), None
+    except Exception as exc:  # noqa: BLE001 - one rep's PDF failure must not stop the worker
+        pdf, error = None, _message(exc)
+    workers.emit("pdfdone", (job.rep_id, pdf, error, tuple(done)))
+
+
+def merge_pdf(res: JobResult, pdf: str | None, error: str | None, wrote: tuple[str, ...]) -> JobResult:
+    """Complete a result whose PDF printed later (:func:`run_job`) with that PDF's outcome."""
+    res.extra.pop("pdf", None)
+    res.pdf, res.wrote = pdf, wrote
+    if error is not None:
+        res.status, res.error = "failed", f"PDF: {error}"
+    else:
+        res.status = "rendered" if wrote else "skipped"
+    return res
+
+
+def warm_up(job: Job, engine: WarmKernel | None, printer: Printer | workers.PrintThread | None) -> None:
     """Start ``printer``'s browser while ``engine``'s new kernel imports and reads the snapshot.
 
     Nothing to do once both run; without an engine (a fresh kernel per report) the
-    browser starts when the first PDF is printed.
+    browser starts when the first PDF is printed. A worker's browser thread starts it
+    without this thread waiting.
     """
     if engine is None:
         return
     engine.prepare(job.notebook, job.preload)
-    if job.pdf and printer is not None:
-        with contextlib.suppress(PdfUnavailable):  # said once the HTML is written, as without a warm-up
-            printer.browser()
+    if job.pdf and isinstance(printer, workers.PrintThread):
+        printer.later(_start_browser)
+    elif job.pdf and printer is not None:
+        _start_browser(printer)
+
+
+def _start_browser(printer: Printer) -> None:
+    with contextlib.suppress(PdfUnavailable):  # said once the HTML is written, as without a warm-up
+        printer.browser()
 
 
 def render_html(job: Job, engine: WarmKernel | None = None) -> str:
@@ -538,15 +511,45 @@ def _run_local(todo: Sequence[Job], n: int, bar: BatchProgress, runner: Callable
                                initargs=(os.getpid(), str(log) if log else None, events, isolation, max_reports))
     by_future: dict[Future[JobResult], Job] = {pool.submit(runner, job): job for job in todo}
     pending, done, pids, seen = set(by_future), [], [], {}
+    waiting: dict[str, tuple[JobResult, Job]] = {}  # results whose PDF prints later, by rep
+    early: dict[str, tuple[Any, ...]] = {}  # PDF outcomes that came before their job's result
+
+    def land(res: JobResult, job: Job) -> None:
+        done.append(res)
+        finish(bar, job, res, seen)
+
+    def event(kind: str, value: Any) -> None:
+        if kind == "pid":
+            pids.append(value)
+        elif kind == "pdfdone":
+            rep, *outcome = value
+            if rep in waiting:
+                res, job = waiting.pop(rep)
+                land(merge_pdf(res, *outcome), job)
+            else:
+                early[rep] = tuple(outcome)
+        else:
+            follow(bar, kind, value, seen)
+
     try:
         while pending:
             finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
             while not events.empty():
-                kind, value = events.get()
-                pids.append(value) if kind == "pid" else follow(bar, kind, value, seen)
+                event(*events.get())
             for fut in finished:
-                done.append(fut.result())
-                finish(bar, by_future[fut], done[-1], seen)
+                res, job = fut.result(), by_future[fut]
+                if res.extra.get("pdf") != "later":
+                    land(res, job)
+                elif res.rep_id in early:
+                    land(merge_pdf(res, *early.pop(res.rep_id)), job)
+                else:
+                    waiting[res.rep_id] = (res, job)
+        deadline = time.monotonic() + 600
+        while waiting and time.monotonic() < deadline and any(workers.running(pid) for pid in pids):
+            if events.empty():
+                time.sleep(0.05)
+            while not events.empty():
+                event(*events.get())
     except KeyboardInterrupt:
         _silence_threads(set(threading.enumerate()) - before)  # the pool's, which may complain about its workers
         for fut in pending:
@@ -559,8 +562,14 @@ def _run_local(todo: Sequence[Job], n: int, bar: BatchProgress, runner: Callable
         for job in todo:  # what a worker ended mid-write left behind
             for part in Path(job.html).parent.glob(Path(job.html).stem + ".*part"):
                 part.unlink(missing_ok=True)
+        done += [merge_pdf(res, None, None, res.wrote) for res, _ in waiting.values()]  # HTML complete, no PDF
         raise BatchInterrupted(done, len(todo)) from None
     pool.shutdown(wait=True)
+    while not events.empty():
+        event(*events.get())
+    for res, job in waiting.values():  # its worker ended before telling
+        land(merge_pdf(res, None, "the worker ended before the PDF was printed; run the batch again.", res.wrote),
+             job)
     return done
 
 

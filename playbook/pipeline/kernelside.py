@@ -1,7 +1,7 @@
 """What a warm kernel runs between reports (imported inside the kernel by :mod:`playbook.pipeline.engine`).
 
 :func:`warm` runs once per kernel, after the template's imports: it keeps the
-snapshot in memory (:func:`playbook.pipeline.batch.preload_snapshot`) and saves
+snapshot in memory (:func:`playbook.pipeline.snapshot.preload_snapshot`) and saves
 matplotlib's settings as a fresh kernel has them after those imports. :func:`reset`
 runs before every report: it empties the user namespace (imported modules stay
 loaded, so the template's imports cost nothing), closes every figure, restores the
@@ -19,7 +19,7 @@ from typing import Any
 
 from IPython import get_ipython
 
-from playbook.pipeline import batch
+from playbook.pipeline import snapshot
 
 __all__ = ["reset", "warm"]
 
@@ -29,7 +29,7 @@ _SAVED: dict[str, Any] = {}
 def warm(preload: str = "") -> None:
     """Keep the snapshot ``preload`` (a folder; empty for none) in memory; save matplotlib's settings."""
     if preload:
-        batch.preload_snapshot(preload)
+        snapshot.preload_snapshot(preload)
     mpl = sys.modules.get("matplotlib")
     _SAVED["rc"] = dict(mpl.rcParams) if mpl is not None else None
     gc.collect()

@@ -8,6 +8,9 @@ SIGTERM it ends its own children (its kernel, its browser's driver and chromium)
 and exits. It keeps one warm kernel (:mod:`playbook.pipeline.engine`) and one
 browser (:class:`playbook.pipeline.pdf.Printer`) for all its reports, and tells the
 batch what it finished (:func:`emit`) so the progress display follows each phase.
+The browser lives on a thread of its own (:class:`PrintThread`): a report's PDF prints
+while the worker's kernel already runs the next report, and the worker prints its last
+PDFs before it ends.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing import util as mp_util
 from pathlib import Path
 from typing import Any
@@ -26,7 +31,7 @@ from typing import Any
 from playbook.pipeline.engine import WarmKernel
 from playbook.pipeline.pdf import Printer
 
-__all__ = ["STATE", "emit", "end_tree", "init_worker", "stop", "worker_engine", "worker_printer"]
+__all__ = ["STATE", "PrintThread", "emit", "end_tree", "init_worker", "stop", "worker_engine", "worker_printer"]
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 STATE: dict[str, Any] = {"warm": False}
@@ -67,14 +72,47 @@ def worker_engine() -> WarmKernel | None:
     return STATE["engine"]
 
 
-def worker_printer() -> Printer | None:
-    """Return the worker's browser (started on first print); None outside a worker."""
+def worker_printer() -> PrintThread | None:
+    """Return the worker's browser thread (its browser starts on first use); None outside a worker."""
     if not STATE["warm"]:
         return None
     if "printer" not in STATE:
-        STATE["printer"] = Printer()
-        mp_util.Finalize(None, STATE["printer"].close, exitpriority=10)
+        STATE["printer"] = PrintThread()
+        mp_util.Finalize(None, STATE["printer"].close, exitpriority=10)  # its PDFs first, then the browser
     return STATE["printer"]
+
+
+class PrintThread:
+    """A worker's :class:`~playbook.pipeline.pdf.Printer`, used from one thread of its own.
+
+    Playwright's sync API stays on the thread that started it.
+    :meth:`browser` and :meth:`print` behave as the printer's own and wait for it;
+    :meth:`later` queues work for the browser and returns at once, so the caller goes on
+    (the next report's kernel runs while this one's PDF prints). :meth:`close` does
+    everything queued, then closes the browser.
+    """
+
+    def __init__(self, exe: str | None = None) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="playbook-pdf")
+        self._printer = Printer(exe)
+
+    def later(self, work: Callable[[Printer], Any]) -> Future[Any]:
+        """Run ``work(printer)`` on the browser's thread after what is queued; return its future."""
+        return self._thread.submit(work, self._printer)
+
+    def browser(self) -> Any:
+        """Start the browser (when needed) and wait for it; see :meth:`Printer.browser`."""
+        return self.later(Printer.browser).result()
+
+    def print(self, html: str | Path, pdf: str | Path | None = None) -> Path:
+        """Print ``html`` to ``pdf`` and wait for it; see :meth:`Printer.print`."""
+        return self.later(lambda printer: printer.print(html, pdf)).result()
+
+    def close(self) -> None:
+        """Finish the queued work, close the browser, end the thread."""
+        with contextlib.suppress(RuntimeError):  # closed already
+            self.later(Printer.close).result()
+        self._thread.shutdown(wait=True)
 
 
 def stop(pids: list[int]) -> None:

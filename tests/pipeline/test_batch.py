@@ -236,3 +236,22 @@ def test_after_an_interrupt_only_the_batch_threads_errors_are_silenced(monkeypat
     other.start()
     other.join()
     assert shown == ["later"]
+
+
+def test_a_pdf_printed_later_completes_its_result():
+    """A pool worker's PDF prints on its browser thread; its outcome completes the job's result."""
+    from playbook.pipeline.batch import JobResult, merge_pdf
+
+    def later(wrote=("html",)):
+        return JobResult("R1", "rendered" if wrote else "skipped", "r1.html", extra={"pdf": "later"}, wrote=wrote)
+
+    done = merge_pdf(later(), "r1.pdf", None, ("html", "pdf"))
+    assert (done.status, done.pdf, done.wrote, done.error, done.extra) == ("rendered", "r1.pdf", ("html", "pdf"),
+                                                                          None, {})
+    failed = merge_pdf(later(), None, "chromium crashed", ("html",))
+    assert (failed.status, failed.html, failed.pdf, failed.error) == ("failed", "r1.html", None,
+                                                                      "PDF: chromium crashed")
+    only_pdf = merge_pdf(later(()), "r1.pdf", None, ("pdf",))  # the HTML was fresh: only its PDF printed
+    assert (only_pdf.status, only_pdf.wrote) == ("rendered", ("pdf",))
+    nothing = merge_pdf(later(()), None, None, ())  # no browser here: no PDF, and nothing failed
+    assert (nothing.status, nothing.pdf) == ("skipped", None)

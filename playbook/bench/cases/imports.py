@@ -5,6 +5,14 @@ pass`` started the same way. ``import papermill`` alone pulls in ``jsonschema``'
 optional ``rfc3987_syntax`` (a grammar built at import, about 1.7 s on a quiet 2-core
 machine); the kit's processes skip it (:mod:`playbook._fast_start`), which the first
 row measures against papermill imported the plain way.
+
+A render worker process loads :data:`WORKER_MODULES`: its initialiser
+(:func:`playbook.pipeline.workers.init_worker`) and its job runner
+(:func:`playbook.pipeline.batch.run_job`), which is what a pool worker started by
+``spawn``/``forkserver`` (or a Dask worker, :mod:`playbook.pipeline.cluster`) imports
+before its first report; its kernel imports the report template's own modules.
+``tests/pipeline/test_workers.py`` checks that these modules leave out what a worker
+never runs (the plan store, the data loaders, pandera, matplotlib).
 """
 
 from __future__ import annotations
@@ -15,10 +23,12 @@ import time
 
 from playbook.bench import Result
 
-__all__ = ["CASES", "import_seconds"]
+__all__ = ["CASES", "WORKER_MODULES", "import_seconds"]
 
 # what playbook._fast_start does first thing in every kit process (without importing the kit itself)
 _SKIP = "import sys; sys.modules.setdefault('rfc3987_syntax', None); "
+WORKER_MODULES = ("playbook.pipeline.workers", "playbook.pipeline.batch")
+"""What a render worker process imports before its first report (initialiser, job runner)."""
 
 
 def import_seconds(code: str) -> float:
@@ -40,12 +50,13 @@ def _bench_imports(scale: float) -> list[Result]:
         bare.append(import_seconds("pass"))
         kit_pm.append(import_seconds(_SKIP + "import papermill"))
         plain_pm.append(import_seconds("import papermill"))
-        worker.append(import_seconds("import playbook.pipeline.batch, playbook.pipeline.idp_batch"))
+        worker.append(import_seconds("import " + ", ".join(WORKER_MODULES)))
     b = _median(bare)
     return [
         Result("import papermill as the kit's processes do (rfc3987_syntax skipped)", 1, _median(kit_pm) - b,
                "import papermill the plain way", _median(plain_pm) - b, kind="naive", repeats=n),
-        Result("render worker imports (playbook.pipeline.batch, idp_batch), over a bare python", 1,
+        Result("render worker process imports (pipeline.workers, pipeline.batch: initialiser and job runner), "
+               "over a bare python", 1,
                _median(worker) - b, f"bare python start ({b:.2f} s, not subtracted from the baseline)", b,
                kind="limit", limit=1.0, repeats=n),
     ]
