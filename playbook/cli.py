@@ -40,7 +40,7 @@ from playbook.data.sample import generate, write_tables
 from playbook.pipeline.batch import BatchInterrupted
 from playbook.pipeline.idp_batch import render_idps
 from playbook.pipeline.notebooks import render_notebook
-from playbook.pipeline.store import Store, StoreError, export_workbook
+from playbook.pipeline.store import Store, export_workbook
 from playbook.pipeline.store_db import default_url
 from playbook.pipeline.store_db import exists as store_exists
 from playbook.present import incentives as present_incentives
@@ -75,8 +75,7 @@ def _friendly(func):
             sys.exit(1)
         except PlaybookError as exc:
             lang = _lang()
-            text = exc.message(lang) if isinstance(exc, StoreError) else message(exc, lang)
-            click.echo(t("message.error", lang) + text, err=True)
+            click.echo(t("message.error", lang) + message(exc, lang), err=True)
             sys.exit(1)
         except ImportError as exc:  # an optional part missing at run time: one line naming the extra
             if extras.extra_of(exc) is None:

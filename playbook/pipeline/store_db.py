@@ -5,8 +5,8 @@ psycopg) for :class:`playbook.pipeline.store.Store`: it checks that the database
 IDP store, creates or upgrades it when it may be written (the Alembic migrations of
 :mod:`playbook.pipeline.migrations`, in one transaction: an upgrade that fails leaves the
 store as it was), and runs read and write transactions. Every database failure becomes a
-:class:`StoreError` that says what is wrong (:meth:`StoreError.message` in English or
-Chinese for the opening errors):
+:class:`StoreError` that says what is wrong (coded, so that
+:func:`playbook.present.messages.message` words it in English or Chinese):
 
 - **read-only** (:class:`ReadOnlyStoreError`): the file, its folder or the file system
   is read-only, or the SQLite URL says ``mode=ro``. The store is then opened read-only:
@@ -49,7 +49,6 @@ from playbook.core.errors import PlaybookError
 from playbook.core.labels import t
 from playbook.pipeline import migrations
 from playbook.pipeline.store_schema import META, METADATA, SCHEMA_VERSION, decode_text
-from playbook.present import messages
 
 __all__ = [
     "DEFAULT_PATH",
@@ -89,36 +88,26 @@ class PlanVersion:
 class StoreError(PlaybookError):
     """The IDP store cannot do what was asked; the message says why and what to do.
 
-    ``key`` and ``fields`` name the label of the message (``store.*``), when it has one:
-    :meth:`message` gives it in the user's language.
+    Like every :class:`~playbook.core.errors.PlaybookError` it carries a ``code``
+    (``store.*``, worded from the label ``message.store.*``) and its ``params``;
+    :func:`playbook.present.messages.message` gives it in the user's language. A param
+    may be another store error (a reason, a fix): it is worded in the same language.
     """
 
-    def __init__(self, message: str, *, key: str = "", fields: dict[str, Any] | None = None,
-                 code: str | None = None, params: dict[str, Any] | None = None) -> None:
-        super().__init__(message, code=code, params=params)
-        self.key = key
-        self.fields = dict(fields or {})
-
     @classmethod
-    def said(cls, key: str, **fields: Any) -> StoreError:
-        """Return the error of label ``key`` (its English text as the message).
+    def said(cls, code: str, **params: Any) -> StoreError:
+        """Return the error coded ``code`` with ``params`` (the English wording as its text).
 
         Examples
         --------
         >>> err = StoreError.said("store.newer_schema", where="idp.sqlite", have="3", want="2")
         >>> print(str(err).split(". ")[0])
         idp.sqlite: the IDP store has schema 3; this kit reads schemas 1 to 2
-        >>> print(err.message("zh").split("。")[0])
+        >>> from playbook.present.messages import message
+        >>> print(message(err, "zh").split("。")[0])
         idp.sqlite：该 IDP 存储的结构版本为 3；本工具只能读取 1 到 2 版
         """
-        return cls(t(key, "en", **fields), key=key, fields=fields)
-
-    def message(self, lang: str = "en") -> str:
-        """Return the message in ``lang`` (``en`` or ``zh``); an error without a label is in English."""
-        if not self.key:  # a coded error (``code``/``params``) is worded like every other one
-            return messages.message(self, lang)
-        fields = {k: (v.message(lang) if isinstance(v, StoreError) else v) for k, v in self.fields.items()}
-        return t(self.key, lang, **fields)
+        return cls(t(f"message.{code}", "en", **params), code=code, params=params)
 
 
 class TransitionError(StoreError, ValueError):
@@ -373,7 +362,7 @@ class Database:
             error = self.explain(exc)
             if isinstance(error, ReadOnlyStoreError) and self.file is not None and not self.read_only:
                 # the permission check said yes, the database said no: open it read-only
-                self._read_only_said = StoreError.said("store.ro.refused", cause=getattr(exc, "orig", exc))
+                self._read_only_said = StoreError.said("store.ro.refused", cause=str(getattr(exc, "orig", exc)))
                 self.read_only = str(self._read_only_said)
                 self.engine = self._engine()
                 self._open()

@@ -79,7 +79,8 @@ def _params(params: dict[str, object], lang: str) -> dict[str, str]:
     ``*_label`` / ``*_labels`` hold label keys (a status, a unit) to word; ``*_time`` a UTC
     moment, shown in the team's time zone; ``*_items``, ``*_list`` and ``*_lines`` a list of
     ``{"key": label, **fields}``, each worded, joined as sentences (``a; b`` / ``a；b``), as a
-    list (``a, b`` / ``a、b``) or as lines (``  - a`` each).
+    list (``a, b`` / ``a、b``) or as lines (``  - a`` each). An error (a store error's reason
+    or fix) is worded by :func:`message` in ``lang``.
     """
     out = {}
     for k, v in params.items():
@@ -88,6 +89,8 @@ def _params(params: dict[str, object], lang: str) -> dict[str, str]:
                       for item in v]
             out[k] = ("\n".join("  - " + w for w in worded) if k.endswith("_lines")
                       else _LIST_SEP[lang].join(worded) if k.endswith("_list") else _ITEM_SEP[lang].join(worded))
+        elif isinstance(v, BaseException):  # a part worded on its own (a store error's reason, its fix)
+            out[k] = message(v, lang)
         elif k.endswith("_time"):
             out[k] = times.local_time(v)
         elif k.endswith("_labels"):

@@ -30,6 +30,7 @@ from playbook.pipeline.store import (
     next_plan_start_levels,
 )
 from playbook.present.idp import word_plan
+from playbook.present.messages import message
 
 
 @pytest.fixture
@@ -570,7 +571,7 @@ class TestReadOnly:
             "no change can be saved. To save, open it without mode=ro, or set another store path "
             "(PLAYBOOK_STORE_URL).")
         assert "restore it from a backup" not in str(info.value)
-        assert info.value.message("zh") == (
+        assert message(info.value, "zh") == (
             f"{path}：IDP 存储为只读（存储地址以只读方式打开它）：仍可读取计划，但无法保存任何更改。"
             "如需保存，请去掉地址中的 mode=ro 再打开，或设置其他存储路径（PLAYBOOK_STORE_URL）。")
         assert path.read_bytes() == before

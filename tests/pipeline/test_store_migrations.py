@@ -16,6 +16,7 @@ from store_harness import ddl, dump, legacy_store, make_plan, run_sql, where_of
 from playbook.pipeline import migrations
 from playbook.pipeline.store import ConflictError, Store, StoreError
 from playbook.pipeline.store_schema import METADATA
+from playbook.present.messages import message
 
 
 def _diff(url):
@@ -93,7 +94,7 @@ class TestOldStores:
                                    "failed (")
         assert str(err).endswith("Nothing was changed: the store is as it was, and nothing was lost. Restore free "
                                  "space or permissions and open it again, or use a kit of the store's version.")
-        assert err.message("zh").startswith(f"{where_of(store_url)}：将 IDP 存储从结构版本 1 升级到 2 失败（")
+        assert message(err, "zh").startswith(f"{where_of(store_url)}：将 IDP 存储从结构版本 1 升级到 2 失败（")
         assert dump(store_url) == before                                 # not even a version table
 
     def test_a_store_of_a_newer_kit_is_refused_untouched(self, store_url, backend):
@@ -104,6 +105,6 @@ class TestOldStores:
             Store(store_url)
         assert str(info.value) == (f"{where_of(store_url)}: the IDP store has schema 3; this kit reads schemas 1 to "
                                    "2. Upgrade the kit (pip install -U sales-playbook). The store was left untouched.")
-        assert info.value.message("zh") == (f"{where_of(store_url)}：该 IDP 存储的结构版本为 3；本工具只能读取 1 到 2 "
-                                            "版。请升级本工具（pip install -U sales-playbook）。存储未被改动。")
+        assert message(info.value, "zh") == (f"{where_of(store_url)}：该 IDP 存储的结构版本为 3；本工具只能读取 1 到 2 "
+                                             "版。请升级本工具（pip install -U sales-playbook）。存储未被改动。")
         assert dump(store_url) == before

@@ -14,6 +14,7 @@ from store_harness import dump, legacy_store, make_plan, where_of
 from playbook.cli import main
 from playbook.pipeline import migrations
 from playbook.pipeline.store import ReadOnlyStoreError, Store, StoreError
+from playbook.present.messages import message
 
 pytestmark = pytest.mark.xdist_group("postgres")
 _ROLES = itertools.count(1)
@@ -38,13 +39,13 @@ class TestCannotConnect:
         with pytest.raises(StoreError) as info:
             Store(url)
         err, where = info.value, f"postgresql+psycopg://clerk:***@127.0.0.1:{port}/stores"
-        assert err.key == "store.cannot_connect"
+        assert err.code == "store.cannot_connect"
         assert str(err).startswith(f"{where}: cannot connect to the database server (")
         assert "Connection refused" in str(err)
         assert str(err).endswith("Check the host, port, database name, user and password in the store URL "
                                  "(PLAYBOOK_STORE_URL), and that the server is running. Nothing was changed.")
-        assert err.message("zh").startswith(f"{where}：无法连接数据库服务器（")
-        assert "s3cret" not in str(err) + err.message("zh")              # the password is never shown
+        assert message(err, "zh").startswith(f"{where}：无法连接数据库服务器（")
+        assert "s3cret" not in str(err) + message(err, "zh")              # the password is never shown
         result = export(url, tmp_path)
         assert result.exit_code == 1 and "Traceback" not in result.output
         assert result.stderr.startswith(f"Error: {where}: cannot connect to the database server (")
@@ -55,7 +56,7 @@ class TestCannotConnect:
                          (postgres_server.url(user="no_such_user"), 'role "no_such_user" does not exist')]:
             with pytest.raises(StoreError) as info:
                 Store(url)
-            assert info.value.key == "store.cannot_connect" and why in str(info.value)
+            assert info.value.code == "store.cannot_connect" and why in str(info.value)
 
     def test_a_missing_driver(self):
         with pytest.raises(StoreError) as info:
@@ -63,7 +64,7 @@ class TestCannotConnect:
         assert str(info.value) == (
             "postgresql+pg8000://clerk@127.0.0.1/stores: the database driver for postgresql is not installed (No "
             "module named 'pg8000'). Install it with: pip install 'sales-playbook[postgres]'. Nothing was changed.")
-        assert "pip install 'sales-playbook[postgres]'" in info.value.message("zh")
+        assert "pip install 'sales-playbook[postgres]'" in message(info.value, "zh")
 
 
 @pytest.fixture
@@ -98,8 +99,9 @@ class TestPermissions:
             f"{where_of(clerk.url)}: the database user may not create the IDP store's tables (permission denied for "
             f"schema {schema}). Nothing was changed. Ask the database administrator to let this user create tables "
             "in the schema (GRANT CREATE ON SCHEMA public TO the user), or to open the store once as a user who may.")
-        assert err.message("zh").startswith(f"{where_of(clerk.url)}：该数据库用户无权创建 IDP 存储的数据表（permission "
-                                            f"denied for schema {schema}）。未做任何更改。")
+        assert message(err, "zh").startswith(
+            f"{where_of(clerk.url)}：该数据库用户无权创建 IDP 存储的数据表（permission denied for schema {schema}）。"
+            "未做任何更改。")
         assert dump(clerk.admin_url)["(tables)"] == []                   # nothing was created
         result = export(clerk.url, tmp_path)
         assert result.exit_code == 1 and "Traceback" not in result.output
@@ -122,7 +124,7 @@ class TestPermissions:
             f"{where_of(clerk.url)}: the IDP store is read-only ({s.read_only}): plans can still be read, but no "
             "change can be saved. To save, ask the database administrator to open the store once as a user who may "
             "change its tables (the kit then upgrades it), or set another store path (PLAYBOOK_STORE_URL).")
-        assert info.value.message("zh") == (
+        assert message(info.value, "zh") == (
             f"{where_of(clerk.url)}：IDP 存储为只读（该存储的结构版本为 1，本工具需将其升级到 2，"
             f"但该数据库用户无权修改数据表（permission denied for schema {schema}）；已按原样打开，"
             "没有丢失任何内容）：仍可读取计划，但无法保存任何更改。如需保存，请由数据库管理员用有权修改数据表的用户"
@@ -153,5 +155,5 @@ class TestPermissions:
             "(permission denied for table plans)): plans can still be read, but no change can be saved. To save, "
             "ask the database administrator to let this user write the store's tables, or set another store path "
             "(PLAYBOOK_STORE_URL).")
-        assert "该数据库用户无权写入存储的数据表（permission denied for table plans）" in info.value.message("zh")
+        assert "该数据库用户无权写入存储的数据表（permission denied for table plans）" in message(info.value, "zh")
         assert len(dump(clerk.admin_url)["plans"]) == 1

@@ -68,7 +68,7 @@ def test_a_store_conflict_shows_times_in_the_team_zone(monkeypatch):
     assert message(exc, "en") == (
         "plan 1 changed since version 1, which this save is based on: version 2 (Draft) by Ann at 2025-10-08 "
         "17:00. Nothing was stored: reload the plan, then make the change again on the latest version.")
-    assert exc.message("zh") == (
+    assert message(exc, "zh") == (
         "计划 1 在第 1 版之后已被修改（本次保存基于第 1 版）：第 2 版（草稿），Ann，2025-10-08 17:00。"
         "未保存任何内容：请重新加载计划，在最新版本上再改一次。")
 
