@@ -61,6 +61,22 @@ def _lang() -> str:
     return lang if lang in ("en", "zh") else env_lang()
 
 
+def _arrow_pool() -> None:
+    """Give Arrow jemalloc in this process, unless ``ARROW_DEFAULT_MEMORY_POOL`` chooses or it is not built in.
+
+    Loading a data folder allocates and frees gigabytes of Arrow text at company scale;
+    Arrow's default (mimalloc) keeps freed blocks mapped, so the peak grows by what the
+    other allocator (numpy's) needs next. With jemalloc, ``playbook rfm`` on 5 million
+    orders peaks at 2.85 GB instead of 3.19 GB (1.0 GB of tables; issue 17), same time.
+    """
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except (NotImplementedError, pa.ArrowException):  # a build without jemalloc (e.g. Windows)
+        pass
+
+
 def _free_memory() -> None:
     """Give the system back the memory of tables no longer held (Arrow's pool keeps freed blocks for reuse)."""
     pa.default_memory_pool().release_unused()
@@ -121,6 +137,8 @@ OUT_FILE = click.Path(dir_okay=False, path_type=Path)  # out_option(type=OUT_FIL
 @click.version_option(package_name="sales-playbook")
 def main() -> None:
     """Sales playbook and coaching kit (English / 简体中文)."""
+    _arrow_pool()
+
     def show(warning, category, *_args, **_kwargs):  # one readable line in the command's language
         lang = _lang()
         click.echo(t("message.warning", lang) + message(warning, lang), err=True)
