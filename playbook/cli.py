@@ -21,6 +21,7 @@ import warnings
 from pathlib import Path
 
 import click
+import pyarrow as pa
 
 from playbook import incentives as inc
 from playbook import rfm as rfm_mod
@@ -58,6 +59,27 @@ def _lang() -> str:
     ctx = click.get_current_context(silent=True)
     lang = ctx.params.get("lang") if ctx is not None else None
     return lang if lang in ("en", "zh") else env_lang()
+
+
+def _arrow_pool() -> None:
+    """Give Arrow jemalloc in this process, unless ``ARROW_DEFAULT_MEMORY_POOL`` chooses or it is not built in.
+
+    Loading a data folder allocates and frees gigabytes of Arrow text at company scale;
+    Arrow's default (mimalloc) keeps freed blocks mapped, so the peak grows by what the
+    other allocator (numpy's) needs next. With jemalloc, ``playbook rfm`` on 5 million
+    orders peaks at 2.85 GB instead of 3.19 GB (1.0 GB of tables; issue 17), same time.
+    """
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except (NotImplementedError, pa.ArrowException):  # a build without jemalloc (e.g. Windows)
+        pass
+
+
+def _free_memory() -> None:
+    """Give the system back the memory of tables no longer held (Arrow's pool keeps freed blocks for reuse)."""
+    pa.default_memory_pool().release_unused()
 
 
 def _friendly(func):
@@ -114,6 +136,8 @@ OUT_FILE = click.Path(dir_okay=False, path_type=Path)  # out_option(type=OUT_FIL
 @click.version_option(package_name="sales-playbook")
 def main() -> None:
     """Sales playbook and coaching kit (English / 简体中文)."""
+    _arrow_pool()
+
     def show(warning, category, *_args, **_kwargs):  # one readable line in the command's language
         lang = _lang()
         click.echo(t("message.warning", lang) + message(warning, lang), err=True)
@@ -191,11 +215,13 @@ def import_(exports: tuple[Path, ...], column_map: str, out: Path, encoding: str
 @_friendly
 def overview(data_dir: str, column_map: str, as_of: str, out: Path, lang: str) -> None:
     """Render the team overview report to standalone HTML."""
-    ds = loading.load_inputs(data_dir, column_map=column_map, as_of=as_of)  # fail early
+    # fail early on bad data, and keep none of it: the notebook's kernel loads the tables again (from the cache)
+    source = loading.load_inputs(data_dir, column_map=column_map, as_of=as_of).source
+    _free_memory()
     target = out / f"team_overview_{lang}.html"
     render_notebook(
         paths.NOTEBOOKS_DIR / "00_team_overview.ipynb", target,
-        {"data_dir": ds.source, "column_map": column_map, "as_of": as_of, "lang": lang},
+        {"data_dir": source, "column_map": column_map, "as_of": as_of, "lang": lang},
         title=t("overview.title", lang), lang=lang,
     )
     click.echo(f"{t('cli.report_written', lang)}: {target.resolve()}")
@@ -216,9 +242,10 @@ def overview(data_dir: str, column_map: str, as_of: str, out: Path, lang: str) -
 def rfm(data_dir: str, column_map: str, as_of: str, window_days: int, segment_map: str,
         tiers: str, export: Path | None, lang: str) -> None:
     """Segment customers by RFM and spend tier; print the summary, export the lists."""
-    ds = loading.load_inputs(data_dir, column_map=column_map, as_of=as_of)
-    when = resolve_as_of(as_of, ds.orders)
-    seg = rfm_mod.segment_customers(ds.orders, as_of=when, window_days=window_days,
+    orders = loading.load_inputs(data_dir, column_map=column_map, as_of=as_of).orders  # the other tables go
+    _free_memory()
+    when = resolve_as_of(as_of, orders)
+    seg = rfm_mod.segment_customers(orders, as_of=when, window_days=window_days,
                                     segment_map=segment_map, tiers=tiers)
     summary = rfm_mod.segment_summary(seg, segment_map=segment_map)
     shown = present_rfm.display_labels(summary, segment_map=segment_map, lang=lang)

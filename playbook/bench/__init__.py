@@ -9,7 +9,10 @@ Every row names its baseline and what kind it is:
 - **naive**: the workflow a user would run without the kit, with the same workers and
   the same outputs;
 - **limit**: an absolute bound (seconds), e.g. a render worker's import overhead;
-- **scale**: the same kit on the sample company: what a bigger company costs.
+- **scale**: the same kit on a smaller company (the sample, or the same command at 1M
+  orders): the ratio is what a bigger company costs, or how time grows;
+- **memory**: the size of the data a command holds (the ratio is its peak memory over
+  that size; these rows state GB where other rows state seconds).
 
 Both sides run the same number of times, interleaved (kit, baseline, kit, …), and each
 figure is the median of those ``N`` runs (stated in the row). The load average is
@@ -54,7 +57,8 @@ class Result:
 
     ``kind`` says what the baseline is (floor, peer, naive, limit); ``target`` is the
     highest ratio that passes (``None``: no target); ``limit`` the most seconds that
-    pass; ``repeats`` how many runs each median is of.
+    pass; ``repeats`` how many runs each median is of; ``unit`` what ``seconds`` and
+    ``baseline_seconds`` count when not seconds (``"GB"`` in a memory row).
 
     Examples
     --------
@@ -74,6 +78,7 @@ class Result:
     target: float | None = None
     limit: float | None = None
     repeats: int = 1
+    unit: str = "s"
 
     @property
     def ratio(self) -> float:
@@ -179,14 +184,27 @@ def run(*, quick: bool = False, only: list[str] | None = None) -> pd.DataFrame:
     meta["load_after"] = _load()
     meta["minutes"] = f"{(time.perf_counter() - start) / 60:.1f}"
     table = pd.DataFrame([{
-        "task": r.task, "rows": r.rows, "N": r.repeats, "seconds": round(r.seconds, 3),
+        "task": r.task, "rows": r.rows, "N": r.repeats, "seconds": _amount(r.seconds, r.unit),
         "baseline": (f"{r.kind}: " if r.kind else "") + r.baseline,
-        "baseline_seconds": round(r.baseline_seconds, 3) if not math.isnan(r.baseline_seconds) else float("nan"),
+        "baseline_seconds": _amount(r.baseline_seconds, r.unit),
         "ratio": float(f"{r.ratio:.3g}") if not math.isnan(r.ratio) else float("nan"),
         "target": _target(r), "result": r.verdict,
     } for r in results])
     table.attrs["meta"] = meta
     return table
+
+
+def _amount(value: float, unit: str) -> float | str:
+    """Seconds rounded to the millisecond; another unit as text with the unit (``"1.25 GB"``).
+
+    Examples
+    --------
+    >>> _amount(1.23456, "s"), _amount(1.23456, "GB"), _amount(float("nan"), "GB")
+    (1.235, '1.23 GB', nan)
+    """
+    if math.isnan(value):
+        return float("nan")
+    return round(value, 3) if unit == "s" else f"{value:.2f} {unit}"
 
 
 def _target(r: Result) -> str:

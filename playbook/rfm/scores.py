@@ -161,17 +161,9 @@ def rfm_table(
             "widen window_days or move as_of",
             code="rfm.empty_window", params={"days": days, "start": start.date(), "end": end.date()},
         )
-    # positional from here on: the input's index may hold duplicates
-    frame = pd.DataFrame({"c": orders[customer_col].array, "o": orders[order_col].array,
-                          "r": orders[rep_col].array, "d": dates.array, "a": amount.array})
-    win = frame.loc[in_window.to_numpy()]
-    p = win.loc[pos.to_numpy()[in_window.to_numpy()]]
-    g = p.groupby("c", sort=True)
-    last = g["d"].max()
-    freq = g["o"].nunique()
-    gross = g["a"].sum()
-    rep = p["r"].loc[g["d"].idxmax()].set_axis(last.index)
-    refunds = win.loc[win["a"] < 0].groupby("c")["a"].sum()
+    per = _per_customer(orders, np.flatnonzero(in_window.to_numpy()), dates, amount,
+                        customer_col=customer_col, order_col=order_col, rep_col=rep_col)
+    last, freq, gross, rep, refunds = per
     refund_only = refunds.index.difference(last.index)
     if len(refund_only):
         warnings.warn(
@@ -180,17 +172,52 @@ def rfm_table(
             f"{', '.join(map(str, refund_only[:3]))}.",
             PlaybookWarning, stacklevel=2,
         )
-    out = pd.DataFrame({"customer_id": last.index.to_numpy(), "rep_id": rep.to_numpy()})
+    out = pd.DataFrame({"customer_id": last.index.to_numpy(), "rep_id": rep})
     out["last_order_date"] = last.dt.normalize().to_numpy()
     out["recency_days"] = (end - out["last_order_date"]).dt.days.astype("int64")
-    out["frequency"] = freq.to_numpy().astype("int64")
+    out["frequency"] = freq
     out["repeat_orders"] = out["frequency"] - 1
-    out["gross_sales"] = round_money(gross.to_numpy())
+    out["gross_sales"] = round_money(gross)
     out["refunds"] = round_money(refunds.reindex(last.index, fill_value=0.0).to_numpy()) + 0.0
     out["monetary"] = round_money(out["gross_sales"] + out["refunds"])
     out["avg_order_value"] = div_money(out["monetary"], out["frequency"])
     out["annual_spend"] = div_money(out["monetary"] * 365, days)
     return out[RFM_COLUMNS]
+
+
+def _per_customer(orders: pd.DataFrame, at: np.ndarray, dates: pd.Series, amount: pd.Series, *,
+                  customer_col: str, order_col: str, rep_col: str) -> tuple:
+    """Per customer of the window rows ``at`` (positions): last order, orders, gross, rep, refunds.
+
+    Positional and lean at company scale: the customer ids of the window are factorised
+    once (sorted, as ``groupby`` sorts them) and every figure is grouped on those integer
+    codes; nothing but the window's columns is copied. Returns ``last`` (a Series of the
+    latest order time, indexed by customer id), then arrays aligned with it: distinct
+    ``order_id`` count, gross sales (summed in row order, as ``groupby().sum()``), the rep
+    of the first row at the latest time, and the Series of refunds (indexed by customer,
+    only customers with refund rows; customers without any order included).
+    """
+    codes, customers = pd.factorize(orders[customer_col].array.take(at), sort=True)
+    amt, when = amount.to_numpy()[at], dates.to_numpy()[at]
+    at_pos = np.flatnonzero((amt > 0) & (codes >= 0))  # orders of known customers, in row order
+    c = codes[at_pos]
+    g = pd.DataFrame({"d": when[at_pos], "a": amt[at_pos]}).groupby(c, sort=True)
+    last, gross = g["d"].max(), g["a"].sum()
+    present = last.index.to_numpy()
+    latest = np.empty(len(customers), dtype=when.dtype)
+    latest[present] = last.to_numpy()
+    on_latest = np.flatnonzero(when[at_pos] == latest[c])
+    _, first = np.unique(c[on_latest], return_index=True)  # first row at the latest time, per customer
+    rep = orders[rep_col].array.take(at[at_pos[on_latest[first]]]).to_numpy()
+    ids, _ = pd.factorize(orders[order_col].array.take(at[at_pos]))
+    known, base = ids >= 0, int(ids.max(initial=0)) + 1  # nunique leaves missing ids out
+    pairs = pd.unique(c[known].astype("int64") * base + ids[known])  # distinct (customer, order)
+    freq = np.bincount(pairs // base, minlength=len(customers))[present].astype("int64")
+    at_neg = np.flatnonzero((amt < 0) & (codes >= 0))
+    refunds = pd.Series(amt[at_neg]).groupby(codes[at_neg], sort=True).sum()
+    index = pd.Index(customers)
+    refunds.index = index.take(refunds.index.to_numpy())
+    return last.set_axis(index.take(present)), freq, gross.to_numpy(), rep, refunds
 
 
 # --------------------------------------------------------------------------- scores

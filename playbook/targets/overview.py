@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from playbook.core.dates import parse_date, resolve_as_of, ytd_window
@@ -49,6 +50,52 @@ def _ytd_quota(quotas: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> 
     elapsed = ((end - q["month"]).dt.days + 1).clip(upper=days_in_month)
     share = elapsed / days_in_month
     return (q["quota"] * share).groupby(q["rep_id"]).sum()
+
+
+def _dates(values: pd.Series) -> pd.Series:
+    """Return ``values`` as datetimes: as they are when they are already (no copy), else parsed."""
+    return values if pd.api.types.is_datetime64_any_dtype(values) else pd.to_datetime(values)
+
+
+def _sum_by(values: np.ndarray, codes: np.ndarray, rows: np.ndarray, ids: pd.Index) -> pd.Series:
+    """Sum ``values`` of ``rows`` (a mask) per code, indexed by ``ids[code]``; missing codes (-1) left out.
+
+    As ``groupby(...).sum()``: the same rows in the same order, the same summation.
+    """
+    rows = rows & (codes >= 0)
+    out = pd.Series(values[rows]).groupby(codes[rows]).sum()
+    return out.set_axis(ids.take(out.index.to_numpy()))
+
+
+def _count_by(codes: np.ndarray, rows: np.ndarray, ids: pd.Index) -> pd.Series:
+    """Count ``rows`` (a mask) per code, indexed by ``ids``; missing codes (-1) left out."""
+    return pd.Series(np.bincount(codes[rows & (codes >= 0)], minlength=len(ids)), index=ids)
+
+
+def _first_orders(orders: pd.DataFrame, dates: pd.Series, amount: np.ndarray, *, start: pd.Timestamp,
+                  end: pd.Timestamp) -> np.ndarray:
+    """Mask of the rows that are a customer's first order ever (up to ``end``) when it falls on or after ``start``.
+
+    A customer's first order is the earliest positive row, then the lowest ``order_id``,
+    then the first listed (a stable sort on date and order id, one row per customer,
+    missing customer ids counting as one customer). Only customers whose first order
+    date is on or after ``start`` are sorted, among their rows on that date.
+    """
+    when = dates.to_numpy()
+    at = np.flatnonzero((amount > 0) & (dates <= end).to_numpy())
+    customer, _ = pd.factorize(orders["customer_id"], use_na_sentinel=False)
+    customer, when = customer[at], when[at]
+    first = pd.Series(when).groupby(customer).min()
+    earliest = np.empty(int(customer.max(initial=-1)) + 1, dtype=when.dtype)
+    earliest[first.index.to_numpy()] = first.to_numpy()
+    on_first = np.flatnonzero((when == earliest[customer]) & (when >= np.datetime64(start)))
+    keys = pd.DataFrame({"c": customer[on_first]})
+    if "order_id" in orders:
+        keys["o"] = orders["order_id"].array.take(at[on_first])
+    chosen = keys.sort_values(list(keys.columns), kind="stable").drop_duplicates("c").index.to_numpy()
+    mask = np.zeros(len(orders), dtype=bool)
+    mask[at[on_first[chosen]]] = True
+    return mask
 
 
 def current_reps(reps: pd.DataFrame, *, as_of: object) -> pd.DataFrame:
@@ -101,21 +148,17 @@ def rep_summary(
     require_columns(orders, ["customer_id", "rep_id", "order_date", "amount"], "orders")
     require_columns(reps, ["rep_id", "name", "team"], "reps")
     start, end = ytd_window(as_of)
-    dates = pd.to_datetime(orders["order_date"])
-    in_ytd = (dates >= start) & (dates <= end)
+    dates = _dates(orders["order_date"])
+    amount = orders["amount"].to_numpy()
+    in_ytd = ((dates >= start) & (dates <= end)).to_numpy()
     prior_start, prior_end = start - pd.DateOffset(years=1), end - pd.DateOffset(years=1)
-    in_prior = (dates >= prior_start) & (dates <= prior_end)
-    ytd = orders.loc[in_ytd].groupby("rep_id")["amount"]
-    sales = ytd.sum()
-    n_orders = orders.loc[in_ytd & (orders["amount"] > 0)].groupby("rep_id").size()
-    prior = orders.loc[in_prior].groupby("rep_id")["amount"].sum()
-
-    positive = orders.loc[(orders["amount"] > 0) & (dates <= end)]
-    first = positive.assign(_d=pd.to_datetime(positive["order_date"])).sort_values(
-        ["_d", "order_id"] if "order_id" in positive else ["_d"], kind="stable"
-    )
-    first = first.drop_duplicates("customer_id")
-    new = first.loc[first["_d"] >= start].groupby("rep_id").size()
+    in_prior = ((dates >= prior_start) & (dates <= prior_end)).to_numpy()
+    rep, rep_ids = pd.factorize(orders["rep_id"])  # once; every figure is grouped on these codes
+    rep_ids = pd.Index(rep_ids)
+    sales = _sum_by(amount, rep, in_ytd, rep_ids)
+    n_orders = _count_by(rep, in_ytd & (amount > 0), rep_ids)
+    prior = _sum_by(amount, rep, in_prior, rep_ids)
+    new = _count_by(rep, _first_orders(orders, dates, amount, start=start, end=end), rep_ids)
 
     current = current_reps(reps, as_of=end)
     out = current[["rep_id", "name", "team"]].copy()
@@ -192,16 +235,21 @@ def monthly_sales(
     end = parse_date(as_of)
     last = end.to_period("M")
     periods = pd.period_range(last - (months - 1), last, freq="M")
-    dates = pd.to_datetime(orders["order_date"])
-    keep = (dates <= end) & (dates.dt.to_period("M") >= periods[0])
-    o = orders.loc[keep, ["rep_id", "amount"]].assign(
-        month=dates[keep].dt.to_period("M"),
-        team=orders.loc[keep, "rep_id"].map(reps.set_index("rep_id")["team"]),
-    )
-    grid = pd.MultiIndex.from_product(
-        [sorted(reps["team"].dropna().unique()), periods], names=["team", "month"]
-    )
-    out = o.groupby(["team", "month"])["amount"].sum().reindex(grid, fill_value=0.0)
+    dates = _dates(orders["order_date"])
+    at = np.flatnonzero(((dates <= end) & (dates >= periods[0].start_time)).to_numpy())
+    teams = sorted(reps["team"].dropna().unique())
+    grid = pd.MultiIndex.from_product([teams, periods], names=["team", "month"])
+    rep, rep_ids = pd.factorize(orders["rep_id"])  # the whole column: leaner than a copy of its rows
+    rep = rep[at]
+    team_of_rep = pd.Index(teams).get_indexer(pd.Index(rep_ids).map(reps.set_index("rep_id")["team"]))
+    team = np.append(team_of_rep, -1)[rep]  # -1: no rep id, a rep not in reps, or one without a team: left out
+    # monthly periods' ordinals count months from 1970-01, as numpy's datetime64[M] does
+    month = dates.to_numpy()[at].astype("datetime64[M]").astype("int64") - periods[0].ordinal
+    key = team * months + month
+    amounts = orders["amount"].to_numpy()[at]
+    sums = pd.Series(amounts[team >= 0]).groupby(key[team >= 0]).sum()  # as groupby(["team", "month"]): row order
+    out = pd.Series(0.0, index=grid)
+    out.iloc[sums.index.to_numpy()] = sums.to_numpy()
     out = round_money(out).rename("net_sales").reset_index()
     out["month"] = out["month"].dt.to_timestamp()
     return out

@@ -83,6 +83,32 @@ def test_input_not_mutated_and_without_quotas():
     assert s["ytd_quota"].isna().all() and s["attainment"].isna().all()
 
 
+def test_new_customer_goes_to_the_rep_of_the_first_order_by_date_then_order_id_then_row():
+    orders = pd.DataFrame({
+        "order_id": ["b", "a", "z", "x", "x", "m", "n", "k"],
+        "customer_id": ["C1", "C1", "C2", "C2", "C2", "C3", "C3", "C4"],
+        "rep_id": ["R1", "R2", "R1", "R3", "R2", "R1", "R2", "R3"],
+        "order_date": pd.to_datetime(["2025-02-01", "2025-02-01",  # C1: same day, order "a" first -> R2
+                                      "2025-03-01", "2025-03-01", "2025-03-01",  # C2: "x" twice -> first row, R3
+                                      "2024-12-31", "2025-01-05",  # C3: first order last year: not new
+                                      "2025-01-02"]),  # C4: its only order is a refund: not a customer yet
+        "amount": [10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, -5.0],
+    })
+    s = rep_summary(orders, REPS, as_of="2025-03-31").set_index("rep_id")
+    assert s["new_customers"].to_dict() == {"R1": 0, "R2": 1, "R3": 1}
+    assert s["orders"].to_dict() == {"R1": 2, "R2": 3, "R3": 1}  # positive YTD rows
+    assert s["ytd_sales"].to_dict() == {"R1": 20.0, "R2": 30.0, "R3": 5.0}  # R3: 10 - 5
+
+
+def test_monthly_sales_leaves_out_orders_of_unknown_reps_and_reps_without_team():
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "team": ["East", None]})
+    orders = pd.DataFrame({"rep_id": ["R1", "R2", "R9", None, "R1"], "amount": [1.0, 2.0, 4.0, 8.0, 16.0],
+                           "order_date": pd.to_datetime(["2025-01-31", "2025-01-02", "2025-01-03", "2025-01-04",
+                                                         "2024-12-31"])})  # the last: before the 1 months
+    m = monthly_sales(orders, reps, as_of="2025-01-31", months=1)
+    assert m.to_dict("list") == {"team": ["East"], "month": [pd.Timestamp("2025-01-01")], "net_sales": [1.0]}
+
+
 def test_team_summary_sums_reps():
     s = rep_summary(ORDERS, REPS, QUOTAS, as_of=AS_OF)
     t = team_summary(s).set_index("team")
