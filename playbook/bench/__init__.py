@@ -238,7 +238,7 @@ def to_markdown(table: pd.DataFrame) -> str:
     return ("# Benchmarks\n\n" + head + "\n\nratio = seconds / baseline_seconds, both the median of N runs, "
             "interleaved in the same process. floor: the least code computing the same figures; peer: the "
             "library a user would pick; naive: the workflow without the kit, same workers and outputs; scale: the "
-            "kit on the sample company.\n\n"
+            "kit on a smaller company (growth); memory: peak memory over the size of the loaded tables (GB).\n\n"
             + "\n".join(lines) + "\n")
 
 

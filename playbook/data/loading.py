@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from playbook.core import paths as _paths
 from playbook.core.errors import ParameterError, ValidationError
@@ -292,16 +293,21 @@ def _validate_folder(directory: Path, column_map: ColumnMap | None, as_of: objec
             preps[table] = _read(found[0], table, column_map, stamp)
     known = _references(preps.values())
     frames: dict[str, pd.DataFrame | None] = {}
+    rows: dict[str, int] = {}
     for table in TABLE_ORDER:
         if table in preps:
-            preps[table], frame, issues = _check(preps[table], stamp, known)
+            # popped: each table's raw cells are freed as soon as it is checked (peak memory ~ the tables)
+            prep, frame, issues = _check(preps.pop(table), stamp, known)
+            rows[prep.file] = len(prep.raw)
+            del prep
+            pa.default_memory_pool().release_unused()
             frames[table] = frame
             chunks[table].append(issues)
         else:
             frames[table] = empty_frame(table) if table in REQUIRED_TABLES else None
     dataset = Dataset(**frames, as_of=_dataset_as_of(frames["orders"], as_of, stamp), source=str(directory))
     issues = _concat([c for part in chunks.values() for c in part])
-    issues.attrs["rows"] = {p.file: len(p.raw) for p in preps.values()}  # a file-wide problem affects them all
+    issues.attrs["rows"] = rows  # a file-wide problem affects them all
     return dataset, issues
 
 
