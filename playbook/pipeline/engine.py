@@ -30,7 +30,7 @@ from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 from playbook.core.errors import PlaybookError
-from playbook.pipeline.notebooks import RenderError
+from playbook.pipeline.notebooks import KERNEL_ARGS, RenderError
 
 __all__ = ["WarmKernel", "template_imports"]
 
@@ -148,7 +148,8 @@ class WarmKernel:
         self.close()
         self._km = KernelManager(kernel_name=KERNEL)
         try:
-            self._km.start_kernel(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])  # as nbclient
+            # as nbclient starts one
+            self._km.start_kernel(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:", *KERNEL_ARGS])
             self._kc = self._km.client()
             self._kc.start_channels()
             self._kc.wait_for_ready(timeout=60)

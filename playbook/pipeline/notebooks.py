@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import papermill as pm
 from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
@@ -16,10 +17,11 @@ from playbook.core.errors import PlaybookError
 from playbook.core.labels import t
 from playbook.core.paths import TEMPLATES_DIR
 from playbook.present.html import PRINT_CSS, escape
+from playbook.present.notebook_errors import SETUP, KitMessage
 
 __all__ = [
-    "NBCONVERT_TEMPLATES", "NOTEBOOK_ONLY", "REPORT_CSP", "RenderError", "execute_notebook", "notebook_to_html",
-    "render_notebook",
+    "KERNEL_ARGS", "NBCONVERT_TEMPLATES", "NOTEBOOK_ONLY", "REPORT_CSP", "RenderError", "execute_notebook",
+    "notebook_to_html", "render_error", "render_notebook",
 ]
 
 
@@ -42,6 +44,11 @@ connection. Styles are inline (``<style>``, the tables' ``style=``) and charts a
 NOTEBOOK_ONLY = "notebook-only"
 """Tag of the cells for the notebook's reader only (how to set the parameters), not for the report."""
 
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
+"""Extra arguments of every kernel the kit starts: the kernel's own warnings (such as plain TCP on
+loopback, which every local kernel uses) are not the user's business; its errors still show."""
+
+_SETUP_TAG = "playbook-setup"  # the injected first cell (taken out of the executed notebook again)
 _NO_ALT = 'alt="No description has been provided for this image"'  # nbconvert's alt text of an output image
 
 
@@ -62,9 +69,14 @@ def execute_notebook(
     ``PlaybookError`` raised in the notebook, its message is kept as is).
     """
     notebook = Path(notebook)
+    nb = nbformat.read(notebook, as_version=4)
+    # first, before any cell of the notebook: the kit's errors worded in the user's language
+    setup = nbformat.v4.new_code_cell(SETUP.format(lang=parameters.get("lang", "en")))
+    setup.metadata["tags"] = [NOTEBOOK_ONLY, _SETUP_TAG]
+    nb.cells.insert(0, setup)
     try:
-        return pm.execute_notebook(
-            str(notebook),
+        done = pm.execute_notebook(
+            nb,
             str(output) if output else None,
             parameters=parameters,
             cwd=str(cwd or notebook.parent),
@@ -72,9 +84,28 @@ def execute_notebook(
             language="python",
             progress_bar=False,
             log_output=False,
+            extra_arguments=KERNEL_ARGS,
         )
     except PapermillExecutionError as exc:
-        raise RenderError(f"{notebook.name} failed: {exc.ename}: {exc.evalue}") from exc
+        raise render_error(notebook.name, exc.ename, exc.evalue) from exc
+    done.cells = [c for c in done.cells if _SETUP_TAG not in c.get("metadata", {}).get("tags", [])]
+    return done
+
+
+def render_error(notebook: str, ename: str, evalue: str) -> RenderError:
+    """Return the error for ``notebook`` failing with ``ename: evalue`` (a kit error's text is already worded).
+
+    Examples
+    --------
+    >>> from playbook.present.messages import message
+    >>> message(render_error("04_idp.ipynb", "KitMessage", "没有该团队"), "zh")
+    '04_idp.ipynb 运行失败：没有该团队'
+    >>> str(render_error("04_idp.ipynb", "KeyError", "'x'"))
+    "04_idp.ipynb failed: KeyError: 'x'"
+    """
+    error = evalue if ename == KitMessage.__name__ else f"{ename}: {evalue}"
+    return RenderError(f"{notebook} failed: {error}", code="render.failed",
+                       params={"notebook": notebook, "error": error})
 
 
 def notebook_to_html(nb: Any, *, title: str, lang: str = "en", keep_input: bool = False) -> str:
