@@ -49,7 +49,8 @@ def _new_deals(stages: pd.DataFrame, orders: pd.DataFrame) -> pd.Series:
     first = (pd.DataFrame({"customer_id": orders["customer_id"].astype("string"),
                            "order_date": _as_dates(orders["order_date"])})
              .loc[positive].groupby("customer_id")["order_date"].min())
-    before = won["customer_id"].astype("string").map(first)
+    # reindex, not map: a map on no orders gives float NaN, which cannot be compared with dates
+    before = pd.Series(first.reindex(won["customer_id"].astype("string")).to_numpy(), index=won.index)
     return won["customer_id"].isna() | before.isna() | (before >= won["created_date"])
 
 
