@@ -239,7 +239,7 @@ class CommissionCalculator:
         return parse_amount(widget.value, field=t(key, self.lang), lang=self.lang)
 
     def _typed_note(self) -> str:
-        """The typed result's footnote: where the bonus and awards are, for someone who can (or cannot) see data."""
+        """Return the label of the typed result's footnote: where the bonus and awards are."""
         if self.rep.options:
             return "app_incentives.note_typed"  # "From the data" is offered
         return "app_incentives.note_typed_no_login" if not self.who.user else "app_incentives.note_typed_no_rep"
