@@ -2,6 +2,7 @@
 allocation, the workshop solutions file. Each raised for real; the Chinese wording holds no
 English word beyond ids and values (see ``test_zh_errors``)."""
 
+import importlib
 import warnings
 
 import pandas as pd
@@ -75,3 +76,52 @@ def test_a_bad_solutions_file_is_worded_in_chinese(text, code, tmp_path):
 def test_a_missing_solutions_file_is_worded_in_chinese(tmp_path):
     exc = _raised(lambda: checks.load_solutions(tmp_path / "nope.yaml"))
     assert _check(exc, "workshop.solutions.file").startswith("参数“solutions”的值")
+
+
+# --------------------------------------------------------------------------- bad parameters: what was expected, in zh
+
+def _zh_parameter(call) -> str:
+    exc = _raised(call)
+    assert message(exc, "en") == str(exc)
+    zh = message(exc, "zh")
+    assert CJK.search(zh) and not _english_left(zh), zh
+    return zh
+
+
+def _write_tables(out):
+    generate = importlib.import_module("playbook.data.sample.generate")  # the package exports a function of that name
+    generate.write_tables({"../reps": pd.DataFrame({"rep_id": ["R1"]})}, out)
+
+
+@pytest.mark.parametrize(("call", "expected"), [
+    (lambda tmp: money.allocate_cents(-1, [1]), "应为：不小于 0 的整数（单位：分）。"),
+    (lambda tmp: money.allocate(100.0, [1, -1]), "应为：不小于 0 的有效数字（权重不能为负数或空缺）。"),
+    (lambda tmp: money.allocate(100.0, [0, 0]), "应为：至少一个大于 0 的权重（现在全部为 0）。"),
+    (lambda tmp: money.allocate_matrix([-1], [1]), "应为：由不小于 0 的整数（单位：分）组成的列表。"),
+    (lambda tmp: money.allocate_matrix([100], [200]), "应为：与 row_totals 相同的合计（100 分）。"),
+    (lambda tmp: money.allocate_matrix([100], [100], base=[[1, 1]]), "应为：1 行 1 列、每格不小于 0 的数字矩阵。"),
+    (lambda tmp: money.div_money([1.0], [1.5]), "应为：整数（计数或天数）。"),
+    (lambda tmp: _write_tables(tmp), "应为：表名须为普通文件名（不含路径）。"),
+], ids=["cents", "negative_weight", "zero_weights", "matrix_totals", "same_total", "matrix_shape", "divisors",
+        "table_names"])
+def test_a_bad_parameter_says_what_was_expected_in_chinese(call, expected, tmp_path):
+    assert _zh_parameter(lambda: call(tmp_path)).endswith(expected)
+
+
+def test_a_data_folder_that_is_a_file_is_worded_in_chinese(tmp_path):
+    from playbook.data import loading
+
+    file = tmp_path / "orders.csv"
+    file.write_text("a\n1\n", encoding="utf-8")
+    assert _zh_parameter(lambda: loading.load_inputs(file)).endswith(
+        "应为：存放 reps.csv、customers.csv、orders.csv 等文件的文件夹（单个文件请用 validate_table 检查）。")
+
+
+def test_a_column_map_that_is_not_yaml_names_file_and_line(tmp_path):
+    from playbook.data.maps import load_column_map
+
+    file = tmp_path / "crm.yaml"
+    file.write_text("orders:\n  amount: [unclosed\n", encoding="utf-8")
+    exc = _raised(lambda: load_column_map(file))
+    assert exc.code == "yaml.syntax" and exc.params["file"] == "crm.yaml"
+    _check(exc, "yaml.syntax")
