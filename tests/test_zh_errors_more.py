@@ -125,3 +125,12 @@ def test_a_column_map_that_is_not_yaml_names_file_and_line(tmp_path):
     exc = _raised(lambda: load_column_map(file))
     assert exc.code == "yaml.syntax" and exc.params["file"] == "crm.yaml"
     _check(exc, "yaml.syntax")
+
+
+def test_a_table_of_issues_without_its_columns_is_worded_in_chinese():
+    from playbook.data import issues, loading
+
+    zh = _zh_parameter(lambda: issues.render_issues(pd.DataFrame({"x": [1]}), "zh"))
+    assert "应为：含以下列的表：" in zh
+    zh = _zh_parameter(lambda: loading.validate_table("data/sample/orders.csv", "orders", references={"nope": ["x"]}))
+    assert "应为：以本工具的表名为键（" in zh
