@@ -134,3 +134,15 @@ def test_a_table_of_issues_without_its_columns_is_worded_in_chinese():
     assert "应为：含以下列的表：" in zh
     zh = _zh_parameter(lambda: loading.validate_table("data/sample/orders.csv", "orders", references={"nope": ["x"]}))
     assert "应为：以本工具的表名为键（" in zh
+
+
+def test_levels_of_the_wrong_kind_and_no_payout_runs_are_worded_in_chinese():
+    from playbook import idp, incentives
+
+    evidence = pd.DataFrame({"rep_id": ["D1"], "name": ["董某某"], "role": ["销售专员"], "team": ["销售部"],
+                             "supervisor_name": ["那某某"], "quota": [200_000.0], "actual": [219_000.0],
+                             "peer_mean": [320_000.0], "peer_count": [5], "team_peer_count": [5],
+                             "leak_peer_count": [5]})
+    zh = _zh_parameter(lambda: idp.draft_plan(evidence, "D1", levels=5, plan_date="2025-01-10"))
+    assert zh.endswith("应为：“能力: 等级”形式的映射、评估记录，或含 “competency”（能力）和 “level”（等级）列的表。")
+    assert _zh_parameter(lambda: incentives.plan_summary()).endswith("应为：至少一次提成计算结果。")
