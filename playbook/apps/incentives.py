@@ -238,6 +238,12 @@ class CommissionCalculator:
     def _amount(self, widget: W.Text, key: str) -> float:
         return parse_amount(widget.value, field=t(key, self.lang), lang=self.lang)
 
+    def _typed_note(self) -> str:
+        """Return the label of the typed result's footnote: where the bonus and awards are."""
+        if self.rep.options:
+            return "app_incentives.note_typed"  # "From the data" is offered
+        return "app_incentives.note_typed_no_login" if not self.who.user else "app_incentives.note_typed_no_rep"
+
     def results(self) -> list[Any]:
         """Compute now and after the extra sale and return what the page shows (display objects, in order)."""
         lang = self.lang
@@ -259,7 +265,7 @@ class CommissionCalculator:
             headline = t("app_incentives.headline_typed", lang, sales=f"{so_far:,.2f}", now=_money(now_c),
                          extra=f"{extra:,.2f}", total=f"{so_far + extra:,.2f}", after=_money(after_c),
                          change=_money(after_c - now_c, sign=True))
-            note = t("app_incentives.note_typed", lang, component=comp.name if comp else "")
+            note = t(self._typed_note(), lang, component=comp.name if comp else "")
             drop = ["month"] + (["component"] if len(plan.components) <= 1 else [])
         else:
             if self._load_error is not None:

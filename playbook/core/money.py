@@ -320,8 +320,8 @@ def _rake(base: np.ndarray, rows: np.ndarray, cols: np.ndarray, *, max_iter: int
     raise InputError(
         "rep quotas and monthly targets cannot be reconciled: some reps work only in months whose "
         "company targets are smaller than those reps' quotas (new hires late in the year or leavers "
-        "with large overrides). Lower those reps' overrides, or check hire_date and leave_date."
-    )
+        "with large overrides). Lower those reps' overrides, or check hire_date and leave_date.",
+        code="money.unreconcilable")
 
 
 def _column_path(k: np.ndarray, excess: np.ndarray) -> list[int] | None:
@@ -415,8 +415,8 @@ def allocate_matrix(
         if len(empty_rows) or len(empty_cols):
             raise InputError(
                 f"cannot place cents: rows {empty_rows.tolist()} / columns {empty_cols.tolist()} have a "
-                "positive total but no cell where the base matrix is above 0"
-            )
+                "positive total but no cell where the base matrix is above 0",
+                code="money.no_cell", params={"rows": str(empty_rows.tolist()), "cols": str(empty_cols.tolist())})
         exact = _rake(base, rows.astype(float), cols.astype(float))
         support = exact > 0
     floor = np.floor(exact)
@@ -446,7 +446,8 @@ def allocate_matrix(
             if path is not None:
                 break
         else:  # pragma: no cover - impossible for consistent margins on a support
-            raise InputError("cannot round the rep x month matrix to whole cents with these totals")
+            raise InputError("cannot round the rep x month matrix to whole cents with these totals",
+                             code="money.no_rounding")
         edges = list(zip(path[:-1], path[1:], strict=True))
         amount = int(min(excess[path[0]], -excess[path[-1]], *(k[j, dst] for j, dst in edges)))
         for j, dst in edges:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from playbook.core import paths as _paths
-from playbook.core.errors import ParameterError
+from playbook.core.errors import ParameterError, yaml_error
 from playbook.core.schema import TABLES
 from playbook.data.parsing import _check_date_format
 
@@ -285,4 +285,4 @@ def _read_yaml(path: str, mtime_ns: int, size: int) -> dict:
     try:
         return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise ParameterError("column_map", path, f"valid UTF-8 YAML ({err})") from None
+        raise yaml_error(Path(path).name, err) from None

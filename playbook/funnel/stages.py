@@ -324,14 +324,26 @@ def stage_table(
     if reps is not None:
         require_columns(reps, ["rep_id", "team"], "reps")
         team, name = _rep_columns(opps["rep_id"], reps)
-        unknown = team.isna().to_numpy()
-        if unknown.any():
-            ids = sorted(opps.loc[unknown, "rep_id"].dropna().unique())
-            warnings.warn(
-                f"{int(unknown.sum())} opportunit(ies) belong to rep_id(s) not in reps "
-                f"({', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}): their team is empty.",
-                PlaybookWarning, stacklevel=2)
+        _warn_teamless(opps["rep_id"], team.isna().to_numpy())
     return _stage_frame(opps, team, name)
+
+
+def _warn_teamless(rep_id: pd.Series, unknown: np.ndarray) -> None:
+    """Warn about the opportunities without a team: rep_id missing, or a rep_id not in reps."""
+    blank = rep_id.isna().to_numpy() & unknown
+    if blank.any():
+        warnings.warn(PlaybookWarning(
+            f"{int(blank.sum())} opportunit(ies) have no rep_id: their team is empty. Fill in the rep in the CRM.",
+            code="funnel.no_rep_id", params={"n": int(blank.sum())}), stacklevel=3)
+    named = unknown & ~blank
+    if named.any():
+        ids = [str(x) for x in sorted(rep_id[named].unique(), key=str)]
+        more = " ..." if len(ids) > 5 else ""
+        warnings.warn(PlaybookWarning(
+            f"{int(named.sum())} opportunit(ies) belong to rep_id(s) not in reps "
+            f"({', '.join(ids[:5])}{more}): their team is empty.",
+            code="funnel.unknown_reps", params={"n": int(named.sum()), "ids": ids[:5], "more": more}),
+            stacklevel=3)
 
 
 def _as_of_view(opps: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
@@ -442,11 +454,17 @@ def select(
         keep &= stages["created_date"] <= end
     keep = keep.fillna(False).astype(bool)
     if not keep.any():
-        where = f" for team {team!r}" if team else ""
+        where = f" for team '{team}'" if team else ""
+        date = {side: ("" if x is None else x.date()) for side, x in (("start", start), ("end", end))}
+        word = {side: ([{"key": f"message.funnel.the_{side}"}] if x is None else [])  # "the start", "the end"
+                for side, x in (("start", start), ("end", end))}
         raise InputError(
             f"no opportunities created between {start.date() if start is not None else 'the start'} "
             f"and {end.date() if end is not None else 'the end'}{where}: widen period_start/"
-            "period_end (empty = all) or choose another team.")
+            "period_end (empty = all) or choose another team.", code="funnel.no_opportunities",
+            params={"start": date["start"], "start_items": word["start"], "end": date["end"],
+                    "end_items": word["end"],
+                    "where_items": [{"key": "message.funnel.for_team", "team": team}] if team else []})
     return stages.loc[keep]
 
 

@@ -210,15 +210,19 @@ def _read_solutions(path: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     problems = []
     if not isinstance(data, Mapping):
-        raise InputError(f"{Path(path).name}: expected a mapping exercise id -> solution")
+        raise InputError(f"{Path(path).name}: expected a mapping exercise id -> solution",
+                         code="workshop.solutions.mapping", params={"file": Path(path).name})
     for name, entry in data.items():
         if not isinstance(entry, Mapping) or not entry.get("notebook"):
-            problems.append(f"{name}: needs a notebook")
+            problems.append({"key": "message.workshop.solutions.no_notebook", "name": name})
             continue
         if ("code" in entry) == ("answer" in entry):
-            problems.append(f"{name}: needs exactly one of code, answer")
+            problems.append({"key": "message.workshop.solutions.code_or_answer", "name": name})
     if problems:
-        raise InputError(f"{Path(path).name}: " + "; ".join(problems))
+        worded = "; ".join(t(p["key"], "en", name=p["name"]) for p in problems)
+        raise InputError(f"{Path(path).name}: {worded}",
+                         code="workshop.solutions.problems",
+                         params={"file": Path(path).name, "problems_items": problems})
     return {str(k): dict(v) for k, v in data.items()}
 
 
@@ -232,7 +236,8 @@ def load_solutions(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
     """
     p = SOLUTIONS_PATH if path is None else paths.resolve(path)
     if not Path(p).is_file():
-        raise ParameterError("solutions", str(path), "a YAML file like templates/workshop_solutions.yaml")
+        raise ParameterError("solutions", str(path), "a YAML file like templates/workshop_solutions.yaml",
+                             code="workshop.solutions.file", params={"file": str(path)})
     return copy.deepcopy(_read_solutions(str(p), Path(p).stat().st_mtime_ns))
 
 
@@ -698,20 +703,23 @@ def build_solutions(src_dir: str | Path, out_dir: str | Path, *, solutions: str 
             seen.add(name)
             entry = table.get(name)
             if entry is None:
-                problems.append(f"{path.name}: exercise {name!r} has no solution in the solutions file")
+                problems.append({"key": "message.workshop.solutions.unsolved", "file": path.name, "name": name})
                 continue
             if entry["notebook"] != path.name:
-                problems.append(f"{path.name}: exercise {name!r} is listed under {entry['notebook']}")
+                problems.append({"key": "message.workshop.solutions.elsewhere", "file": path.name, "name": name,
+                                 "other": entry["notebook"]})
                 continue
             cell = nb["cells"][index]
             codes[name] = _solution_code(name, entry, _source(cell))
             cell["source"] = codes[name]
             cell["outputs"], cell["execution_count"] = [], None
         nb.setdefault("metadata", {})["workshop"] = {"variant": "solutions"}
-    problems += [f"solution {name!r} ({table[name]['notebook']}): no exercise cell marks it"
+    problems += [{"key": "message.workshop.solutions.unmarked", "name": name, "file": table[name]["notebook"]}
                  for name in table if name not in seen]
     if problems:
-        raise InputError("workshop solutions: " + "; ".join(problems))
+        worded = "; ".join(t(p["key"], "en", **{k: v for k, v in p.items() if k != "key"}) for p in problems)
+        raise InputError(f"workshop solutions: {worded}",
+                         code="workshop.solutions.mismatch", params={"problems_items": problems})
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for path, nb in parsed.items():

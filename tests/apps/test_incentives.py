@@ -272,6 +272,20 @@ def test_a_login_unknown_to_the_data_sees_nobody():
     assert app.rep.options == () and "this login is no rep in the data" in app.access.value
 
 
+@pytest.mark.parametrize(("user", "lang", "told", "not_told"), [
+    ("", "en", "log in to see them with your own figures", "From the data"),
+    ("", "zh", "请登录后按您本人的数据查看", "从数据读取"),
+    ("guest", "en", "this login sees no rep there: ask HR to add you to the data", "From the data"),
+    ("guest", "zh", "当前登录在数据中看不到任何销售代表：请联系人力资源把您加入数据", "从数据读取"),
+    ("R002", "en", "choose “From the data” for them", "log in"),
+])
+def test_the_typed_footnote_offers_only_what_the_user_can_choose(user, lang, told, not_told):
+    app = CommissionCalculator("data/sample", lang=lang, user=user, hr_users=())
+    assert _typed(app, "domain_marginal", "0", "2500000") is True
+    text = html.unescape(_text(app.out))
+    assert told in text and not_told not in text
+
+
 # --------------------------------------------------------------------------- in the browser
 
 HEADER = identity.DEFAULT_USER_HEADER

@@ -97,8 +97,11 @@ def test_stage_table_reached_and_pending(stages):
 
 def test_rep_join_names_unknown_and_missing_reps_and_counts_them_as_a_group():
     o = OPPS.assign(rep_id=["R1", "R1", "R1", "R1", "R2", "R2", "RX", None, "R3", "R3"])
-    with pytest.warns(PlaybookWarning, match="RX"):
+    with pytest.warns(PlaybookWarning) as caught:
         s = stage_table(o, reps=REPS)
+    assert sorted(str(w.message) for w in caught) == [
+        "1 opportunit(ies) belong to rep_id(s) not in reps (RX): their team is empty.",
+        "1 opportunit(ies) have no rep_id: their team is empty. Fill in the rep in the CRM."]
     assert s["team"].fillna("-").tolist() == ["A"] * 6 + ["-", "-", "B", "B"]
     assert s["name"].fillna("-").tolist() == ["Ann"] * 4 + ["Bo", "Bo", "-", "-", "Cy", "Cy"]
     assert str(s["team"].dtype) == "string" and str(s["pending_step"].dtype) == "string"
