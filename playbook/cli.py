@@ -35,7 +35,7 @@ from playbook.core.errors import PlaybookError, ValidationError
 from playbook.core.labels import env_lang, label_frame, t
 from playbook.data import importing, loading
 from playbook.data.case_study import generate_case
-from playbook.data.issues import format_causes, format_report
+from playbook.data.issues import format_report
 from playbook.data.loading import validate_paths
 from playbook.data.sample import generate, write_tables
 from playbook.pipeline.batch import BatchInterrupted
@@ -90,10 +90,7 @@ def _friendly(func):
         try:
             return func(*args, **kwargs)
         except ValidationError as exc:  # the data's problems, one line per cause (as playbook import)
-            lang = _lang()
-            lines = format_causes(exc.issues, lang, exc.issues.attrs.get("rows"))
-            causes = sum(1 for line in lines if line.startswith("  - "))
-            click.echo("\n".join([t("validation.causes", lang, n=len(exc.issues), causes=causes), *lines]), err=True)
+            click.echo(message(exc, _lang()), err=True)
             sys.exit(1)
         except PlaybookError as exc:
             lang = _lang()

@@ -68,7 +68,8 @@ class Downloads:
                                    capture_output=True, text=True, encoding="utf-8", check=False)
             if child.returncode != 0 or not answer.exists():
                 lines = child.stderr.strip().splitlines()
-                raise PlaybookError((text := lines[-1] if lines else f"playbook.apps.idp_render exited {child.returncode}"), code="idp.render_failed", params={"text": text})  # noqa: E501
+                text = lines[-1] if lines else f"playbook.apps.idp_render exited {child.returncode}"
+                raise PlaybookError(text, code="idp.render_failed", params={"text": text})
             for doc in json.loads(answer.read_text(encoding="utf-8")):
                 if "error" in doc:
                     docs.append((doc["key"], "", doc["error"].encode("utf-8"), ""))

@@ -23,6 +23,7 @@ from playbook.core import extras
 from playbook.core.errors import PlaybookError
 from playbook.pipeline import batch as render
 from playbook.pipeline.idp_batch import render_idps
+from playbook.present.messages import message
 
 __all__ = ["build_documents", "main"]
 
@@ -47,7 +48,7 @@ def build_documents(request: dict[str, Any]) -> list[dict[str, str]]:
                             lang=request["lang"], pdf=bool(chromium), progress=False, workers=1,
                             from_store=bool(request["from_store"]), store_url=request["store_url"] or None)
     except PlaybookError as exc:
-        return [*docs, {"key": "app_idp.report_failed", "error": str(exc)}]
+        return [*docs, {"key": "app_idp.report_failed", "error": message(exc, request["lang"])}]
     for res in batch.results:
         if res.status == "failed" or not res.html:
             docs.append({"key": "app_idp.report_failed", "error": str(res.error or "")})
@@ -64,7 +65,7 @@ def main() -> int:
     try:
         docs = build_documents(request)
     except PlaybookError as exc:
-        print(str(exc), file=sys.stderr)
+        print(message(exc, request.get("lang", "en")), file=sys.stderr)  # one line, in the form's language
         return 1
     Path(request["answer"]).write_text(json.dumps(docs), encoding="utf-8")
     return 0

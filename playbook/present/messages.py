@@ -26,8 +26,9 @@ import string
 from collections.abc import Iterable
 from functools import lru_cache
 
-from playbook.core.errors import MissingColumnsError, ParameterError
+from playbook.core.errors import MissingColumnsError, ParameterError, ValidationError
 from playbook.core.labels import catalogue, check_lang, t
+from playbook.data.issues import format_causes
 from playbook.present import numbers, times
 
 __all__ = ["message", "text_of", "joined", "expected_text"]
@@ -184,10 +185,15 @@ def message(exc: BaseException, lang: str = "en") -> str:
 
     A ``code`` with a label ``message.<code>`` (or a code that is a label key itself,
     such as ``idp.warn.unknown_competencies``) is worded from the catalogue with its
-    ``params`` (an ``in_file`` param puts the file's name first); :class:`MissingColumnsError`
+    ``params`` (an ``in_file`` param puts the file's name first); a :class:`ValidationError`
+    lists the data's problems one line per cause; :class:`MissingColumnsError`
     and :class:`ParameterError` from their fields; anything else keeps its own text.
     """
     check_lang(lang)
+    if isinstance(exc, ValidationError):  # the data's problems, one line per cause (most rows first)
+        lines = format_causes(exc.issues, lang, exc.issues.attrs.get("rows"))
+        causes = sum(1 for line in lines if line.startswith("  - "))
+        return "\n".join([t("validation.causes", lang, n=len(exc.issues), causes=causes), *lines])
     code = getattr(exc, "code", None)
     key = next((k for k in (f"message.{code}", str(code)) if code and k in catalogue()), None)
     if key is not None:

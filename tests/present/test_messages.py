@@ -140,3 +140,16 @@ def test_quota_input_errors_in_both_languages(reps, zh):
         rep_quotas(reps, total=1_000_000.0, plan_year=2026)
     assert message(info.value, "en") == str(info.value)
     assert message(info.value, "zh") == zh
+
+
+def test_a_validation_error_lists_the_datas_problems_in_the_users_language(tmp_path):
+    from playbook.core.errors import ValidationError
+    from playbook.data.loading import load_dataset
+
+    with pytest.raises(ValidationError) as caught:
+        load_dataset(tmp_path / "nowhere")
+    where = str(tmp_path / "nowhere")
+    assert message(caught.value, "zh") == ("数据中有 1 个问题，需要修正 1 类（影响行数多的在前）：\n"
+                                           f"  - {where}：找不到文件；期望 存在的文件。请检查路径和文件名。")
+    assert message(caught.value, "en").splitlines()[1] == (
+        f"  - {where}: file not found; expected an existing file. Check the path and the file name.")
