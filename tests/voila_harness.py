@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from playbook.apps import identity
 from playbook.bench.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -22,7 +23,7 @@ from playbook.bench.browser import (
 from playbook.core.paths import REPORTS_DIR
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "REP_PICKER_READY", "VIEWPORT", "SCREENSHOTS", "free_port", "voila",
-           "launch_browser", "browser_page", "screenshot"]
+           "launch_browser", "browser_page", "screenshot", "behind_proxy", "page_as"]
 
 SCREENSHOTS = REPORTS_DIR / "screenshots"
 MAX_SCREENSHOT_HEIGHT = 9000
@@ -35,6 +36,22 @@ def browser_page(width: int = VIEWPORT["width"], height: int = VIEWPORT["height"
     """Yield a Playwright page in headless system chromium."""
     with launch_browser() as browser:
         yield browser.new_page(viewport={"width": width, "height": height})
+
+
+@contextlib.contextmanager
+def behind_proxy(app: Path, hr: str = "hr.li"):
+    """Yield the URL of Voila on ``app`` as ``playbook app --trusted-proxy --hr HR`` serves it.
+
+    Who is logged in is the proxy's header: open pages with :func:`page_as`.
+    """
+    with voila(app, env=identity.server_env(trusted_proxy=True, hr=hr, environ={})) as url:
+        yield url
+
+
+def page_as(browser, user: str | None):
+    """A new page whose requests carry ``user`` in the proxy's header (None or "": nobody logged in)."""
+    headers = {identity.DEFAULT_USER_HEADER: user} if user else {}
+    return browser.new_context(viewport=VIEWPORT, extra_http_headers=headers).new_page()
 
 
 def screenshot(page, name: str) -> Path:

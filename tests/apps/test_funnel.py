@@ -5,9 +5,8 @@ import datetime
 import numpy as np
 import pandas as pd
 import pytest
-from voila_harness import VIEWPORT, voila
+from voila_harness import behind_proxy, page_as
 
-from playbook.apps import identity
 from playbook.apps.funnel import FunnelExplorer
 from playbook.core import paths
 from playbook.core.labels import t
@@ -193,14 +192,14 @@ class TestWhoSeesWhat:
 
 @pytest.fixture(scope="module")
 def server():
-    """Voila on the app as ``playbook app --trusted-proxy --hr hr.li`` serves it (the user: the proxy's header)."""
-    with voila(APP, env=identity.server_env(trusted_proxy=True, hr=HR, environ={})) as url:
+    """Voila on the app behind a trusted proxy, HR on the HR list (who is logged in: the proxy's header)."""
+    with behind_proxy(APP, hr=HR) as url:
         yield url
 
 
 def _as(browser, user):
-    """A page whose requests carry ``user`` in the proxy's header, as the proxy adds it."""
-    return browser.new_context(viewport=VIEWPORT, extra_http_headers={identity.DEFAULT_USER_HEADER: user}).new_page()
+    """A page whose requests carry ``user`` in the proxy's header."""
+    return page_as(browser, user)
 
 
 @pytest.fixture

@@ -1,9 +1,8 @@
 """Voila apps in a real headless browser: served, clicked, checked, screenshotted."""
 
 import pytest
-from voila_harness import VIEWPORT, voila
+from voila_harness import behind_proxy, page_as
 
-from playbook.apps import identity
 from playbook.core import paths
 from playbook.core.labels import t
 
@@ -13,14 +12,14 @@ APP = paths.APPS_DIR / "team_overview.ipynb"
 
 @pytest.fixture(scope="module")
 def server():
-    """Voila on the team overview as ``playbook app --trusted-proxy --hr hr.li`` serves it."""
-    with voila(APP, env=identity.server_env(trusted_proxy=True, hr="hr.li", environ={})) as url:
+    """Voila on the app behind a trusted proxy, HR: hr.li (who is logged in: the proxy's header)."""
+    with behind_proxy(APP, hr="hr.li") as url:
         yield url
 
 
 def _as(browser, user):
-    """A page whose requests carry ``user`` in the proxy's header, as the proxy adds it."""
-    return browser.new_context(viewport=VIEWPORT, extra_http_headers={identity.DEFAULT_USER_HEADER: user}).new_page()
+    """A page whose requests carry ``user`` in the proxy's header."""
+    return page_as(browser, user)
 
 
 @pytest.mark.xdist_group(name="voila_team_overview")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from voila_harness import VIEWPORT, voila
+from voila_harness import behind_proxy, page_as
 
 from playbook import incentives as inc
 from playbook.apps import identity
@@ -294,15 +294,14 @@ NORTH = ["R008", "R009", "R010", "R011", "R012", "R013", "R014", "R024"]
 
 @pytest.fixture(scope="module")
 def server():
-    """Voila on the app as ``playbook app --trusted-proxy --hr hr.li`` serves it (the user: the proxy's header)."""
-    with voila(APP, env=identity.server_env(trusted_proxy=True, hr="hr.li", environ={})) as url:
+    """Voila on the app behind a trusted proxy, HR: hr.li (who is logged in: the proxy's header)."""
+    with behind_proxy(APP, hr="hr.li") as url:
         yield url
 
 
 def _as(browser, user):
-    """A page whose requests carry ``user`` in the proxy's header (none: nobody logged in)."""
-    headers = {HEADER: user} if user else {}
-    return browser.new_context(viewport=VIEWPORT, extra_http_headers=headers).new_page()
+    """A page whose requests carry ``user`` in the proxy's header."""
+    return page_as(browser, user)
 
 
 def _rep_ids(select):

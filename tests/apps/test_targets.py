@@ -6,9 +6,8 @@ import time
 
 import pandas as pd
 import pytest
-from voila_harness import VIEWPORT, voila
+from voila_harness import behind_proxy, page_as
 
-from playbook.apps import identity
 from playbook.apps.targets import TargetPlanner, parse_amount, parse_percent
 from playbook.core import paths
 from playbook.core.errors import InputError
@@ -209,16 +208,15 @@ def test_a_forged_override_is_refused(sample_dataset):
 
 @pytest.fixture(scope="module")
 def server():
-    """Voila on the app as ``playbook app --trusted-proxy --hr hr.li`` serves it (the user: the proxy's header)."""
-    with voila(APP, env=identity.server_env(trusted_proxy=True, hr="hr.li", environ={})) as url:
+    """Voila on the app behind a trusted proxy, HR: hr.li (who is logged in: the proxy's header)."""
+    with behind_proxy(APP, hr="hr.li") as url:
         yield url
 
 
 @pytest.fixture
 def page(browser):
     """A page of HR (every rep's quota), as the proxy sends it."""
-    return browser.new_context(viewport=VIEWPORT,
-                               extra_http_headers={identity.DEFAULT_USER_HEADER: "hr.li"}).new_page()
+    return page_as(browser, "hr.li")
 
 
 def _pick_rep(page, rep_id):
