@@ -101,8 +101,10 @@ def hide_small_groups(frame: pd.DataFrame, *, min_group: int = MIN_GROUP) -> pd.
                  else np.full(len(frame), np.nan))
         shown = count >= min_group  # missing counts compare False: hidden
         for c in cols:
-            hidden[c] = np.where(shown, _as_float(frame[c]), np.nan)
-    if not hidden:
+            values = _as_float(frame[c])
+            if frame[c].dtype != np.float64 or not np.isnan(values[~shown]).all():  # else: nothing changes
+                hidden[c] = np.where(shown, values, np.nan)
+    if not hidden:  # already floats, nothing left to hide (an input that was hidden before): a copy
         return frame.copy()
     # one new block for all statistics (not a column at a time: ~15 calls a report)
     stats_frame = pd.DataFrame(hidden, index=frame.index)
