@@ -92,17 +92,30 @@ def hide_small_groups(frame: pd.DataFrame, *, min_group: int = MIN_GROUP) -> pd.
     """
     if isinstance(min_group, bool) or not isinstance(min_group, (int, np.integer)) or min_group < 1:
         raise ParameterError("min_group", min_group, "a whole number >= 1")
-    out = frame.copy()
+    hidden: dict[object, np.ndarray] = {}
     for count_col, stats in PEER_STATISTICS.items():
-        cols = [c for c in out.columns if str(c) in stats or str(c).split("__", 1)[0] in stats]
+        cols = [c for c in frame.columns if str(c) in stats or str(c).split("__", 1)[0] in stats]
         if not cols:
             continue
-        count = (pd.to_numeric(out[count_col], errors="coerce").astype(float) if count_col in out.columns
-                 else pd.Series(np.nan, index=out.index))
-        shown = (count >= min_group).to_numpy(dtype=bool)
+        count = (_as_float(frame[count_col]) if count_col in frame.columns
+                 else np.full(len(frame), np.nan))
+        shown = count >= min_group  # missing counts compare False: hidden
         for c in cols:
-            out[c] = pd.to_numeric(out[c], errors="coerce").astype(float).where(shown)
-    return out
+            values = _as_float(frame[c])
+            if frame[c].dtype != np.float64 or not np.isnan(values[~shown]).all():  # else: nothing changes
+                hidden[c] = np.where(shown, values, np.nan)
+    if not hidden:  # already floats, nothing left to hide (an input that was hidden before): a copy
+        return frame.copy()
+    # one new block for all statistics (not a column at a time: ~15 calls a report)
+    stats_frame = pd.DataFrame(hidden, index=frame.index)
+    return pd.concat([frame.drop(columns=list(hidden)), stats_frame], axis=1)[frame.columns]
+
+
+def _as_float(col: pd.Series) -> np.ndarray:
+    """Return ``col`` as float numbers (unreadable values missing), as :func:`pandas.to_numeric` coerces."""
+    if col.dtype.kind in "fiub" and isinstance(col.dtype, np.dtype):
+        return col.to_numpy(dtype=float)
+    return pd.to_numeric(col, errors="coerce").astype(float).to_numpy()
 
 
 def leak_unit(step: object) -> str:

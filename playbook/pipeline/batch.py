@@ -60,6 +60,7 @@ from playbook.pipeline.snapshot import preload_snapshot, read_slice, read_snapsh
 from playbook.present.times import now_local
 
 __all__ = [
+    "HTML_TEMPLATE",
     "ISOLATION",
     "BatchInterrupted",
     "Job",
@@ -84,6 +85,7 @@ __all__ = [
 ]
 
 _KEY = ("fingerprint", "template", "parameters")  # what a report's meta file records
+HTML_TEMPLATE = "idp"  # nbconvert template of the batch's reports: JupyterLab's look, only the CSS they use
 ISOLATION = ("warm", "fresh")  # a warm kernel per worker (engine.WarmKernel), or a fresh kernel per report
 
 
@@ -339,7 +341,7 @@ def render_html(job: Job, engine: WarmKernel | None = None) -> str:
         nb = engine.execute(job.notebook, job.parameters, preload=job.preload)
     else:
         nb = execute_notebook(job.notebook, job.parameters)
-    return notebook_to_html(nb, title=job.title, lang=job.lang)
+    return notebook_to_html(nb, title=job.title, lang=job.lang, template=HTML_TEMPLATE)
 
 
 def _render_html(job: Job, html: Path, engine: WarmKernel | None) -> None:

@@ -26,7 +26,8 @@ __all__ = [
 
 
 NBCONVERT_TEMPLATES = TEMPLATES_DIR / "nbconvert"
-"""nbconvert's ``offline`` template: JupyterLab's look with no script from the internet."""
+"""nbconvert's ``offline`` template (JupyterLab's look with no script from the internet) and
+``idp`` (the same look with only the CSS rules an IDP report uses)."""
 
 REPORT_CSP = (
     "default-src 'none'; script-src 'none'; connect-src 'none'; object-src 'none'; "
@@ -108,15 +109,18 @@ def render_error(notebook: str, ename: str, evalue: str) -> RenderError:
                        params={"notebook": notebook, "error": error})
 
 
-def notebook_to_html(nb: Any, *, title: str, lang: str = "en", keep_input: bool = False) -> str:
+def notebook_to_html(nb: Any, *, title: str, lang: str = "en", keep_input: bool = False,
+                     template: str = "offline") -> str:
     """Convert an executed notebook to one standalone HTML page (code hidden unless ``keep_input``).
 
     ``title`` is plain text (the template escapes it). The page carries :data:`REPORT_CSP`.
     Cells tagged :data:`NOTEBOOK_ONLY` (a notebook's bilingual how-to-use intro) are left
     out; images get an alt text in ``lang``.
     Workshop handouts keep the code: participants see the worked cells and the exercise.
+    ``template`` is a template of :data:`NBCONVERT_TEMPLATES`: ``offline`` (JupyterLab's
+    whole stylesheet) or ``idp`` (only its rules an IDP report uses: a lighter page).
     """
-    exporter = _exporter(keep_input)
+    exporter = _exporter(keep_input, template)
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb, resources={"content_security_policy": REPORT_CSP})
     body = re.sub(r"<html[^>]*>", f'<html lang="{"zh-CN" if lang == "zh" else "en"}">', body, count=1)
@@ -126,14 +130,14 @@ def notebook_to_html(nb: Any, *, title: str, lang: str = "en", keep_input: bool 
     return body
 
 
-@functools.lru_cache(maxsize=2)
-def _exporter(keep_input: bool) -> HTMLExporter:
+@functools.lru_cache(maxsize=4)
+def _exporter(keep_input: bool, template: str = "offline") -> HTMLExporter:
     """Return the HTML exporter (its Jinja templates compiled once per process, reused for every report)."""
     config = Config()
     config.TagRemovePreprocessor.remove_cell_tags = {NOTEBOOK_ONLY}
     config.TagRemovePreprocessor.enabled = True
     return HTMLExporter(
-        config=config, template_name="offline", extra_template_basedirs=[str(NBCONVERT_TEMPLATES)],
+        config=config, template_name=template, extra_template_basedirs=[str(NBCONVERT_TEMPLATES)],
         exclude_input=not keep_input, exclude_input_prompt=True, exclude_output_prompt=True,
     )
 

@@ -185,6 +185,22 @@ class TestRule:
         with pytest.raises(ParameterError, match="min_group"):
             idp.hide_small_groups(ev, min_group=0)
 
+    def test_hide_small_groups_keeps_column_order_and_makes_every_statistic_float(self):
+        ev = pd.DataFrame({"peer_median": pd.array([7, pd.NA, 9], dtype="Int64"), "rep_id": ["A", "B", "C"],
+                           "peer_count": [6, 6, 2], "team_median__x": ["3.5", "bad", "2"],
+                           "team_peer_count": [5, 5, 5]})
+        out = idp.hide_small_groups(ev)
+        assert out.columns.tolist() == ev.columns.tolist()
+        assert out.dtypes[["peer_median", "team_median__x"]].tolist() == [np.float64, np.float64]
+        assert out["peer_median"].tolist()[:1] == [7.0] and out["peer_median"].iloc[1:].isna().all()
+        assert out["team_median__x"].tolist()[0] == 3.5 and out["team_median__x"].iloc[1:].tolist()[1] == 2.0
+        assert out["rep_id"].tolist() == ["A", "B", "C"] and out["peer_count"].tolist() == [6, 6, 2]
+        again = idp.hide_small_groups(out)  # hidden twice: the same frame, a new object
+        pd.testing.assert_frame_equal(again, out)
+        assert again is not out
+        planted = out.assign(peer_median=[7.0, 8.0, 9.0])  # a figure in a small group's row: hidden again
+        assert idp.hide_small_groups(planted)["peer_median"].isna().tolist() == [False, False, True]
+
     def test_a_statistic_without_its_count_is_hidden(self):
         out = idp.hide_small_groups(pd.DataFrame({"peer_median": [1.0], "team_median": [3.0],
                                                   "leak_peer_rate__x": [0.5], "actual": [7.0]}))

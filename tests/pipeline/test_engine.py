@@ -28,6 +28,11 @@ def snap(tmp_path_factory):
     return snap.resolve(), people
 
 
+def _to_html(nb, **kw):
+    """The batch's HTML of an executed report (its nbconvert template)."""
+    return notebook_to_html(nb, template=batch.HTML_TEMPLATE, **kw)
+
+
 def _params(snap, rep, lang):
     return {"rep_id": rep, "snapshot": str(snap), "lang": lang, "max_items": 4, "stored": "", "store_url": ""}
 
@@ -42,7 +47,7 @@ def _normal(html):
 def fresh(snap):
     """Each rep rendered alone, in its own fresh kernel (the fresh-kernel path)."""
     folder, _ = snap
-    return {(rep, lang): _normal(notebook_to_html(execute_notebook(TEMPLATE, _params(folder, rep, lang)),
+    return {(rep, lang): _normal(_to_html(execute_notebook(TEMPLATE, _params(folder, rep, lang)),
                                                  title=rep, lang=lang)) for rep, lang in REPS}
 
 
@@ -62,7 +67,7 @@ def test_warm_reports_equal_fresh_ones_in_any_order(snap, fresh, order):
     reps = REPS if order == "forwards" else REPS[::-1]
     with WarmKernel() as kernel:
         for rep, lang in reps:
-            html = _normal(notebook_to_html(kernel.execute(TEMPLATE, _params(folder, rep, lang), preload=str(folder)),
+            html = _normal(_to_html(kernel.execute(TEMPLATE, _params(folder, rep, lang), preload=str(folder)),
                                             title=rep, lang=lang))
             assert html.count("data:image/png;base64,") >= 2 and "<table" in html  # charts and tables: not vacuous
             assert re.findall(r"<table.*?</table>", html, re.S) == re.findall(r"<table.*?</table>", fresh[rep, lang],
@@ -101,4 +106,4 @@ def test_kernel_is_replaced_after_n_reports_and_after_an_error(snap, fresh):
             kernel.execute(TEMPLATE, {**_params(folder, "R004", "en"), "max_items": "many"}, preload=str(folder))
         nb = kernel.execute(TEMPLATE, _params(folder, "R004", "en"), preload=str(folder))
         assert kernel.starts == 3  # replaced after the error
-    assert _normal(notebook_to_html(nb, title="R004", lang="en")) == fresh["R004", "en"]
+    assert _normal(_to_html(nb, title="R004", lang="en")) == fresh["R004", "en"]

@@ -7,6 +7,7 @@ browser by the Voila tests.
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -62,3 +63,26 @@ def test_executes(path, lang, tmp_path):
               if o.get("output_type") == "error"]
     assert errors == []
     assert nbformat.validate(nb) is None
+
+
+def _markdown_notebook():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": "## Plan\n\n| a |\n|---|\n| 1 |"})]
+    nb.cells = [cell]
+    return nb
+
+
+def test_idp_template_carries_only_the_css_a_report_uses():
+    """The batch's ``idp`` template: same CSP and look as ``offline``, a fraction of its stylesheet."""
+    from playbook.pipeline.notebooks import REPORT_CSP, notebook_to_html
+
+    light = notebook_to_html(_markdown_notebook(), title="t", template="idp")
+    full = notebook_to_html(_markdown_notebook(), title="t")
+    assert REPORT_CSP in light and "<script" not in light
+    assert len(light) < 30_000 < 200_000 < len(full)  # JupyterLab's index.css alone is ~240 KB
+    for rule in (".jp-RenderedHTMLCommon table", ".jp-RenderedHTMLCommon h2", "@page", "@media print"):
+        assert rule in light and rule in full
+    styles = "".join(re.findall(r"<style[^>]*>(.*?)</style>", light, flags=re.S))
+    defined = set(re.findall(r"(--[\w-]+)\s*:", styles))
+    assert set(re.findall(r"var\(\s*(--[\w-]+)", styles)) <= defined  # no rule reads an undefined variable
