@@ -60,7 +60,7 @@ app: setup ## serve the staff apps (Voila) on http://127.0.0.1:$(PORT)
 	$(PLAYBOOK) app --port $(PORT) --data $(DATA) $(if $(MAP),--map $(MAP))
 
 bench: setup ## run the benchmarks (floors, peers, pass/fail; under 10 min); writes reports/bench.md and the README table
-	-$(PY) -m pip install -q -e '.[test,bench]'  # the peers (lifetimes); a row says "not installed" if this fails
+	-$(PY) -m pip install -q -e '.[test,bench]'  # the peers (lifetimes, pymc-marketing); a row says "not installed" if this fails
 	$(PLAYBOOK) bench --out $(REPORTS)/bench.md
 
 lint: setup ## ruff on the package and tests; the layers' import contracts

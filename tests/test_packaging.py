@@ -95,7 +95,7 @@ def test_the_extras_are_those_the_kit_names_in_its_messages():
     for extra, modules in extras.EXTRAS.items():
         assert [n.split("[")[0] for n in _own(extra)] == list(modules), extra
     assert declared["test"][0] == f"{SELF}[{','.join(USER_EXTRAS)}]"  # the tests use every part
-    assert declared["bench"] == [f"{SELF}[apps,pdf]", "lifetimes>=0.11"]  # + the RFM peer
+    assert declared["bench"] == [f"{SELF}[apps,pdf]", "lifetimes>=0.11", "pymc-marketing>=0.19"]  # + the RFM peers
 
 
 def test_every_dependency_has_a_lower_bound():
