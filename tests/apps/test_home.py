@@ -49,6 +49,8 @@ def test_overview_a_rep_sees_their_row_and_a_supervisor_their_team(server, brows
         page.get_by_role("button", name=t("app.show", "en")).click(timeout=90000)
         page.locator(".pb-access").wait_for(timeout=60000)
         page.get_by_text(t("col.attainment", "en")).first.wait_for(timeout=60000)
+        # the chart is the last output (a supervisor's team total comes before the per-rep table)
+        page.locator(".jp-OutputArea-output img").first.wait_for(timeout=60000)
         body = page.inner_text("body")
         shown = [r for r, n in zip(reps["rep_id"], reps["name"], strict=True) if r in body or n in body]
         assert shown == expected, user
