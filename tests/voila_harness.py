@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+import pytest
+
 from playbook.apps import identity
 from playbook.bench.browser import (
     CHROMIUM,
@@ -23,7 +25,7 @@ from playbook.bench.browser import (
 from playbook.core.paths import REPORTS_DIR
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "REP_PICKER_READY", "VIEWPORT", "SCREENSHOTS", "free_port", "voila",
-           "launch_browser", "browser_page", "screenshot", "behind_proxy", "page_as"]
+           "launch_browser", "browser_page", "screenshot", "behind_proxy", "served_behind_proxy", "page_as"]
 
 SCREENSHOTS = REPORTS_DIR / "screenshots"
 MAX_SCREENSHOT_HEIGHT = 9000
@@ -46,6 +48,17 @@ def behind_proxy(app: Path, hr: str = "hr.li"):
     """
     with voila(app, env=identity.server_env(trusted_proxy=True, hr=hr, environ={})) as url:
         yield url
+
+
+def served_behind_proxy(app: Path, hr: str = "hr.li"):
+    """A module-scoped ``server`` fixture: :func:`behind_proxy` on ``app`` for the module's tests."""
+
+    @pytest.fixture(scope="module")
+    def server():
+        with behind_proxy(app, hr=hr) as url:
+            yield url
+
+    return server
 
 
 def page_as(browser, user: str | None):

@@ -5,7 +5,7 @@ import datetime
 import numpy as np
 import pandas as pd
 import pytest
-from voila_harness import behind_proxy, page_as
+from voila_harness import page_as, served_behind_proxy
 
 from playbook.apps.funnel import FunnelExplorer
 from playbook.core import paths
@@ -190,22 +190,14 @@ class TestWhoSeesWhat:
 
 # --------------------------------------------------------------------------- in the browser
 
-@pytest.fixture(scope="module")
-def server():
-    """Voila on the app behind a trusted proxy, HR on the HR list (who is logged in: the proxy's header)."""
-    with behind_proxy(APP, hr=HR) as url:
-        yield url
+server = served_behind_proxy(APP, hr=HR)  # who is logged in: the proxy's header
 
-
-def _as(browser, user):
-    """A page whose requests carry ``user`` in the proxy's header."""
-    return page_as(browser, user)
 
 
 @pytest.fixture
 def page(browser):
     """A page of HR (every rep): the tests of the funnel itself."""
-    return _as(browser, HR)
+    return page_as(browser, HR)
 
 
 def _options(select) -> list[str]:
@@ -275,7 +267,7 @@ class TestInBrowser:
     def test_a_rep_sees_only_their_own_and_a_supervisor_their_team(self, server, browser, screenshot):
         reps = loading.load_table(paths.SAMPLE_DIR / "reps.csv", "reps")
         others = reps.loc[reps["rep_id"] != "R004"]
-        page = _as(browser, "R004")                      # 董文斌, a rep of 华东一组
+        page = page_as(browser, "R004")                      # 董文斌, a rep of 华东一组
         _open(page, server, "en")
         assert "Logged in as R004: your own figures are shown" in page.locator(".pb-access").inner_text()
         assert _options(page.get_by_label("Team")) == ["All teams", "华东一组"]
@@ -286,7 +278,7 @@ class TestInBrowser:
         assert seen == [] and "Traceback" not in page.content()
         screenshot(page, "rep")
 
-        boss = _as(browser, "R001")                      # 那振宇 manages 华东一组
+        boss = page_as(browser, "R001")                      # 那振宇 manages 华东一组
         _open(boss, server, "en")
         team = boss.get_by_label("Team")
         assert _options(team) == ["All teams", "华东一组"]

@@ -1,7 +1,7 @@
 """Voila apps in a real headless browser: served, clicked, checked, screenshotted."""
 
 import pytest
-from voila_harness import behind_proxy, page_as
+from voila_harness import page_as, served_behind_proxy
 
 from playbook.core import paths
 from playbook.core.labels import t
@@ -10,22 +10,14 @@ pytestmark = pytest.mark.slow
 APP = paths.APPS_DIR / "team_overview.ipynb"
 
 
-@pytest.fixture(scope="module")
-def server():
-    """Voila on the app behind a trusted proxy, HR: hr.li (who is logged in: the proxy's header)."""
-    with behind_proxy(APP, hr="hr.li") as url:
-        yield url
+server = served_behind_proxy(APP, hr="hr.li")  # who is logged in: the proxy's header
 
-
-def _as(browser, user):
-    """A page whose requests carry ``user`` in the proxy's header."""
-    return page_as(browser, user)
 
 
 @pytest.mark.xdist_group(name="voila_team_overview")
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_overview_app_shows_attainment_after_click(server, browser, screenshot, lang):
-    page = _as(browser, "hr.li")  # HR: every rep
+    page = page_as(browser, "hr.li")  # HR: every rep
     page.goto(f"{server}/?lang={lang}", timeout=90000)
     page.get_by_role("button", name=t("app.show", lang)).click(timeout=90000)
     page.get_by_text(t("col.attainment", lang)).first.wait_for(timeout=60000)
@@ -44,7 +36,7 @@ def test_overview_a_rep_sees_their_row_and_a_supervisor_their_team(server, brows
     reps = loading.load_table(paths.SAMPLE_DIR / "reps.csv", "reps")
     for user, expected in (("R011", ["R011"]), ("R008", ["R008", "R009", "R010", "R011", "R012", "R013", "R014",
                                                           "R024"])):
-        page = _as(browser, user)  # R011 彭伟新, a rep of 华北一组; R008 曾颖琳, its manager
+        page = page_as(browser, user)  # R011 彭伟新, a rep of 华北一组; R008 曾颖琳, its manager
         page.goto(f"{server}/?lang=en", timeout=90000)
         page.get_by_role("button", name=t("app.show", "en")).click(timeout=90000)
         page.locator(".pb-access").wait_for(timeout=60000)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from voila_harness import behind_proxy, page_as
+from voila_harness import page_as, served_behind_proxy
 
 from playbook import incentives as inc
 from playbook.apps import identity
@@ -292,16 +292,8 @@ HEADER = identity.DEFAULT_USER_HEADER
 NORTH = ["R008", "R009", "R010", "R011", "R012", "R013", "R014", "R024"]
 
 
-@pytest.fixture(scope="module")
-def server():
-    """Voila on the app behind a trusted proxy, HR: hr.li (who is logged in: the proxy's header)."""
-    with behind_proxy(APP, hr="hr.li") as url:
-        yield url
+server = served_behind_proxy(APP, hr="hr.li")  # who is logged in: the proxy's header
 
-
-def _as(browser, user):
-    """A page whose requests carry ``user`` in the proxy's header."""
-    return page_as(browser, user)
 
 
 def _rep_ids(select):
@@ -315,7 +307,7 @@ class TestInBrowser:
 
     def test_rep_what_if_domain_check_and_bad_input(self, server, browser, screenshot):
         started = time.monotonic()
-        page = _as(browser, "R002")                      # 朱红艳, a rep: her own statement only
+        page = page_as(browser, "R002")                      # 朱红艳, a rep: her own statement only
         page.goto(f"{server}/?lang=en", timeout=90000)
         rep = page.get_by_label("Rep ID")
         rep.locator("option", has_text="R002").wait_for(state="attached", timeout=90000)
@@ -364,7 +356,7 @@ class TestInBrowser:
 
     def test_chinese_without_login_only_typed_sales(self, server, browser, screenshot):
         started = time.monotonic()
-        page = _as(browser, "")                           # the proxy named nobody
+        page = page_as(browser, "")                           # the proxy named nobody
         page.goto(f"{server}/?lang=zh", timeout=90000)
         page.get_by_text("当前无人登录，因此不显示任何销售代表的数据").wait_for(timeout=90000)
         assert page.get_by_role("button", name="手动输入").count() == 0 or not page.get_by_role(
@@ -382,7 +374,7 @@ class TestInBrowser:
         print(f"browser zh: {time.monotonic() - started:.1f} s")
 
     def test_supervisor_sees_their_team_and_a_forged_choice_shows_nobody_else(self, server, browser, screenshot):
-        page = _as(browser, "R008")                      # 曾颖琳 manages 华北一组
+        page = page_as(browser, "R008")                      # 曾颖琳 manages 华北一组
         page.goto(f"{server}/?lang=en", timeout=90000)
         rep = page.get_by_label("Rep ID")
         rep.locator("option", has_text="R024").wait_for(state="attached", timeout=90000)

@@ -5,7 +5,7 @@ import io
 
 import pandas as pd
 import pytest
-from voila_harness import behind_proxy, page_as
+from voila_harness import page_as, served_behind_proxy
 
 from playbook import rfm
 from playbook.apps.rfm import RfmExplorer
@@ -157,11 +157,7 @@ def test_without_a_login_only_an_upload_is_segmented():
 
 # --------------------------------------------------------------------------- in the browser
 
-@pytest.fixture(scope="module")
-def server():
-    """Voila on the app behind a trusted proxy, HR: hr.li (who is logged in: the proxy's header)."""
-    with behind_proxy(APP, hr="hr.li") as url:
-        yield url
+server = served_behind_proxy(APP, hr="hr.li")  # who is logged in: the proxy's header
 
 
 @pytest.fixture

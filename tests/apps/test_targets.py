@@ -6,7 +6,7 @@ import time
 
 import pandas as pd
 import pytest
-from voila_harness import behind_proxy, page_as
+from voila_harness import page_as, served_behind_proxy
 
 from playbook.apps.targets import TargetPlanner, parse_amount, parse_percent
 from playbook.core import paths
@@ -206,11 +206,7 @@ def test_a_forged_override_is_refused(sample_dataset):
     assert "您（R004）不能查看 R002 的数据" in app.override_status.value
 
 
-@pytest.fixture(scope="module")
-def server():
-    """Voila on the app behind a trusted proxy, HR: hr.li (who is logged in: the proxy's header)."""
-    with behind_proxy(APP, hr="hr.li") as url:
-        yield url
+server = served_behind_proxy(APP, hr="hr.li")  # who is logged in: the proxy's header
 
 
 @pytest.fixture
