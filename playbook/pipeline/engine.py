@@ -23,14 +23,13 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 from playbook.core.errors import PlaybookError
-from playbook.pipeline.notebooks import KERNEL_ARGS, RenderError
+from playbook.pipeline.notebooks import KERNEL_ARGS, RenderError, SocketKernelManager
 
 __all__ = ["WarmKernel", "template_imports"]
 
@@ -81,7 +80,7 @@ class WarmKernel:
             raise ValueError("max_reports must be >= 1")
         self.max_reports, self.timeout = max_reports, timeout
         self.starts = 0
-        self._km: KernelManager | None = None
+        self._km: SocketKernelManager | None = None
         self._kc: Any = None
         self._key: tuple[str, str] | None = None
         self._done = 0
@@ -146,7 +145,7 @@ class WarmKernel:
     def _start(self, cwd: Path, template: Any, preload: str) -> None:
         """Replace the kernel by a fresh one, warmed with the template's imports and the snapshot."""
         self.close()
-        self._km = KernelManager(kernel_name=KERNEL)
+        self._km = SocketKernelManager(kernel_name=KERNEL)
         try:
             # as nbclient starts one
             self._km.start_kernel(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:", *KERNEL_ARGS])

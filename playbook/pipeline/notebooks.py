@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import papermill as pm
+from jupyter_client.manager import AsyncKernelManager, KernelManager
+from jupyter_core.paths import jupyter_runtime_dir
+from jupyter_core.utils import ensure_dir_exists
 from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
+from traitlets import CaselessStrEnum, HasTraits, default
 from traitlets.config import Config
 
 from playbook.core.errors import PlaybookError
@@ -20,8 +26,8 @@ from playbook.present.html import PRINT_CSS, escape
 from playbook.present.notebook_errors import SETUP, KitMessage
 
 __all__ = [
-    "KERNEL_ARGS", "NBCONVERT_TEMPLATES", "NOTEBOOK_ONLY", "REPORT_CSP", "RenderError", "execute_notebook",
-    "notebook_to_html", "render_error", "render_notebook",
+    "KERNEL_ARGS", "NBCONVERT_TEMPLATES", "NOTEBOOK_ONLY", "REPORT_CSP", "AsyncSocketKernelManager",
+    "RenderError", "SocketKernelManager", "execute_notebook", "notebook_to_html", "render_error", "render_notebook",
 ]
 
 
@@ -46,8 +52,55 @@ NOTEBOOK_ONLY = "notebook-only"
 """Tag of the cells for the notebook's reader only (how to set the parameters), not for the report."""
 
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
-"""Extra arguments of every kernel the kit starts: the kernel's own warnings (such as plain TCP on
-loopback, which every local kernel uses) are not the user's business; its errors still show."""
+"""Extra arguments of every kernel the kit starts: the kernel's own warnings are not the user's
+business; its errors still show."""
+
+
+class _OnUnixSockets(HasTraits):
+    """A kernel that talks over Unix sockets of its own instead of TCP ports on loopback.
+
+    For TCP, jupyter_client picks five free ports by binding and releasing them, and the
+    kernel binds them a moment later: when kernels start at the same time in other
+    processes (a batch's workers, a test run in parallel, a Voila server), one of them can
+    take a port first and the new kernel dies ("Address already in use", then "Kernel died
+    before replying to kernel_info"; seen in CI). A socket path made of a new UUID in
+    Jupyter's private runtime folder (mode 0700) cannot be taken by anyone else, and
+    jupyter_client removes the socket files when the kernel shuts down.
+    """
+
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    @default("ip")
+    def _ip_default(self) -> str:
+        return kernel_socket_prefix()
+
+
+class SocketKernelManager(_OnUnixSockets, KernelManager):
+    """jupyter_client's ``KernelManager`` on Unix sockets (see :class:`_OnUnixSockets`)."""
+
+
+class AsyncSocketKernelManager(_OnUnixSockets, AsyncKernelManager):
+    """jupyter_client's ``AsyncKernelManager`` (nbclient's) on Unix sockets (see :class:`_OnUnixSockets`)."""
+
+
+def kernel_socket_prefix() -> str:
+    """Return a new path prefix for one kernel's Unix sockets (jupyter_client appends ``-1`` … ``-5``).
+
+    The folder is Jupyter's runtime folder, made private when missing; a path too long
+    for a Unix socket (108 bytes) falls back to a private folder under ``/tmp``.
+
+    Examples
+    --------
+    >>> a, b = kernel_socket_prefix(), kernel_socket_prefix()
+    >>> a != b and os.path.isabs(a) and len(a) + 2 < 108
+    True
+    """
+    name = f"pb-{uuid.uuid4().hex[:16]}"
+    folder = jupyter_runtime_dir()
+    if len(os.path.join(folder, name)) + 2 >= 108:
+        folder = os.path.join("/tmp", f"playbook-{os.getuid()}")
+    ensure_dir_exists(folder, mode=0o700)
+    return os.path.join(folder, name)
 
 _SETUP_TAG = "playbook-setup"  # the injected first cell (taken out of the executed notebook again)
 _NO_ALT = 'alt="No description has been provided for this image"'  # nbconvert's alt text of an output image
@@ -86,6 +139,7 @@ def execute_notebook(
             progress_bar=False,
             log_output=False,
             extra_arguments=KERNEL_ARGS,
+            kernel_manager_class=AsyncSocketKernelManager,
         )
     except PapermillExecutionError as exc:
         raise render_error(notebook.name, exc.ename, exc.evalue) from exc

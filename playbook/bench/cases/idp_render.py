@@ -35,13 +35,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
-from jupyter_client.manager import KernelManager
 
 from playbook.bench import Result, compare
 from playbook.core.paths import SAMPLE_DIR
 from playbook.data import loading
 from playbook.data.sample import generate, write_tables
 from playbook.pipeline.idp_batch import build_snapshot, render_idps
+from playbook.pipeline.notebooks import SocketKernelManager
 
 __all__ = ["CASES", "BIG_TEAMS", "big_company", "one_pass", "kernel_floor"]
 
@@ -122,7 +122,7 @@ def kernel_floor(kernels: int = 3) -> float:
     """Seconds to start a kernel, import pandas and matplotlib in it and shut it down (mean of ``kernels``)."""
     start = time.perf_counter()
     for _ in range(kernels):
-        km = KernelManager(kernel_name="python3")
+        km = SocketKernelManager(kernel_name="python3")
         km.start_kernel()
         kc = km.client()
         kc.start_channels()
