@@ -44,13 +44,17 @@ from playbook.core.errors import PlaybookError
 from playbook.core.labels import t
 from playbook.pipeline import workers
 
-__all__ = ["HOME_PATH", "HEALTH_PATH", "STOP_SIGNALS", "socket_limit_bytes", "voila_command", "app_url",
-           "is_loopback", "check_port", "serve", "without_cwd_on_path"]
+__all__ = ["HOME_PATH", "HEALTH_PATH", "KERNELS_ON_SOCKETS", "STOP_SIGNALS", "socket_limit_bytes", "voila_command",
+           "app_url", "is_loopback", "check_port", "serve", "without_cwd_on_path"]
 
 HOME_PATH = "/voila/render/home.ipynb"
 #: The health check URL path, served by :mod:`playbook.apps.voila_app` (JSON; 200 when the apps are served).
 HEALTH_PATH = "/playbook/health"
 #: What a supervisor or a terminal sends to stop the apps; each is forwarded as SIGTERM.
+KERNELS_ON_SOCKETS = ("--KernelManager.transport=ipc",)
+"""Voila's kernels on Unix sockets in Jupyter's runtime folder, not on TCP ports of loopback that
+another process could take between their choice and the kernel's start (as the kit's own
+kernels: :class:`playbook.pipeline.notebooks.SocketKernelManager`)."""
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
@@ -96,7 +100,7 @@ def voila_command(apps_dir: str | Path, *, ip: str, port: int, python: str | Non
     # sys.path, so its voila.py configuration file does not hide the voila package.
     return [python or sys.executable, "-P", "-m", "playbook.apps.voila_app", str(apps_dir), "--no-browser",
             f"--port={port}", "--Voila.port_retries=0", f"--Voila.ip={ip}",
-            "--strip_sources=True", "--show_tracebacks=False",
+            "--strip_sources=True", "--show_tracebacks=False", *KERNELS_ON_SOCKETS,
             "--MappingKernelManager.cull_idle_timeout=900", "--MappingKernelManager.cull_interval=60",
             f"--PlaybookVoila.websocket_max_message_size={socket_limit_bytes(upload_limit_mb)}"]
 

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from playbook.apps.server import KERNELS_ON_SOCKETS
 from playbook.pipeline import pdf
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "VIEWPORT", "KERNEL_CULL", "REP_PICKER_READY", "free_port", "voila",
@@ -74,7 +75,8 @@ def voila(target: str | Path, *, timeout: float = 90.0, extra: tuple[str, ...] =
     log_path = Path(log) if log is not None else Path(tempfile.gettempdir()) / f"voila_{port}.log"
     with open(log_path, "w", encoding="utf-8") as out:
         proc = subprocess.Popen(
-            [_voila_exe(), str(target), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", *extra],
+            [_voila_exe(), str(target), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", *KERNELS_ON_SOCKETS,
+             *extra],
             cwd=str(target.parent if target.is_file() else target), stdout=out, stderr=subprocess.STDOUT,
             env=None if env is None else {**os.environ, **env})
         try:

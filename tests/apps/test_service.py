@@ -28,6 +28,17 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 
 
+def _kernel_connection(pid: int) -> dict | None:
+    """The connection file of kernel process ``pid`` (``None`` for another process)."""
+    try:
+        args = (Path("/proc") / str(pid) / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    if b"ipykernel_launcher" not in args or b"-f" not in args:
+        return None
+    return json.loads(Path(args[args.index(b"-f") + 1].decode()).read_text())
+
+
 def _tree(pid: int) -> set[int]:
     """``pid`` and every process below it (from /proc)."""
     children: dict[int, list[int]] = {}
@@ -106,6 +117,8 @@ def test_sigterm_ends_the_server_and_its_kernels_and_frees_the_port(tmp_path):
             _wait_for(lambda: _health(port)["kernels"] >= 2, 240, "two kernels did not start", log)
             tree = _tree(proc.pid)
             assert len(tree) >= 4, tree  # playbook, its Voila server and at least two kernels
+            kernels = [k for k in map(_kernel_connection, tree) if k]
+            assert len(kernels) >= 2 and {k["transport"] for k in kernels} == {"ipc"}  # no TCP port to lose
             proc.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and (any(_alive(p) for p in tree) or not _port_free(port)):
