@@ -11,8 +11,9 @@ a readable message in the page's language.
 
 Every figure is over the reps the logged-in user may see
 (:func:`playbook.apps.identity.visible_rows`, applied to the data before anything is
-computed): a rep sees their own funnel, a supervisor their team's (totals and team
-comparison over those reps only), HR everyone; nobody without identity.
+computed): a rep sees their own funnel (without the reps-against-team section: one rep
+against themselves says nothing), a supervisor their team's (totals and team comparison
+over those reps only), HR everyone; nobody without identity.
 
 The form is bound to the functions ``notebooks/03_funnel_diagnostics.ipynb`` uses:
 :func:`playbook.funnel.stage_table`, :func:`~playbook.funnel.select`,
@@ -206,6 +207,17 @@ class FunnelExplorer:
                 return HTML(report.style_table(present_funnel.for_display(frame, lang=lang), **fmt).to_html())
             return HTML(f"<p>{escape(t(empty_key, lang))}</p>")
 
+        # reps against their team: with one rep in view (a rep's own funnel) the team is the rep, so it says nothing
+        comparing = [
+            heading(t("funnel.rep_heatmap", lang)),
+            HTML(f"<p>{escape(t('app_funnel.one_rep', lang))}</p>"),
+        ] if comparison["rep_id"].nunique() < 2 else [
+            heading(t("funnel.rep_heatmap", lang)),
+            HTML(f"<p>{escape(t('funnel.leak_rule', lang, min_n=MIN_N, confidence='95%'))}</p>"),
+            figure_png(funnel_plots.leak_heatmap(comparison, lang=lang).figure),
+            heading(t("funnel.rep_leaks", lang)),
+            table(leaks, "funnel.no_leaks"),
+        ]
         subtitle = t("funnel.subtitle", lang, as_of=as_of.date(),
                      start=_iso(self.period_start.value) or t("funnel.period_all", lang),
                      end=_iso(self.period_end.value) or t("funnel.period_now", lang),
@@ -217,11 +229,7 @@ class FunnelExplorer:
             figure_png(funnel_plots.funnel_chart(steps, lang=lang).figure),
             table(overall, "funnel.chart.no_data"),
             *([] if teams is None else [heading(t("funnel.team_leaks", lang)), table(teams, "funnel.chart.no_data")]),
-            heading(t("funnel.rep_heatmap", lang)),
-            HTML(f"<p>{escape(t('funnel.leak_rule', lang, min_n=MIN_N, confidence='95%'))}</p>"),
-            figure_png(funnel_plots.leak_heatmap(comparison, lang=lang).figure),
-            heading(t("funnel.rep_leaks", lang)),
-            table(leaks, "funnel.no_leaks"),
+            *comparing,
             heading(t("funnel.stuck", lang)),
             table(stuck, "funnel.no_stuck"),
             heading(t("funnel.authority", lang)),

@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 from voila_harness import page_as, served_behind_proxy
 
-from playbook.apps.funnel import FunnelExplorer
+from playbook.apps.funnel import MIN_N, FunnelExplorer
 from playbook.core import paths
 from playbook.core.labels import t
 from playbook.data import loading
+from playbook.present.html import escape
 
 APP = paths.APPS_DIR / "funnel_explorer.ipynb"
 # Four opportunities, two teams; the latest date in them is 2025-03-01 (the default as-of):
@@ -161,6 +162,12 @@ class TestWhoSeesWhat:
         assert "teams" not in app.frames  # one team (all R2 may see) against itself says nothing
         text = "".join(_html(app))
         assert "Li" not in text and "o1" not in text and "R1" not in text
+        # nor does one rep against a "team" of themselves: no heat map, a sentence saying why
+        assert escape(t("app_funnel.one_rep", "en")) in text and t("funnel.leak_rule", "en", min_n=MIN_N,
+                                                              confidence="95%") not in text
+        assert sum("image/png" in o["data"] for o in app.out.outputs) == 1  # the funnel only
+        boss = FunnelExplorer(chain_dir, lang="en", user="R1", hr_users=())
+        assert boss.show() is True and escape(t("app_funnel.one_rep", "en")) not in "".join(_html(boss))
 
     def test_a_forged_team_shows_nobody_else(self, chain_dir):
         app = FunnelExplorer(chain_dir, lang="en", user="R2", hr_users=())
@@ -276,6 +283,8 @@ class TestInBrowser:
         body = page.inner_text("body")
         seen = [r for r, n in zip(others["rep_id"], others["name"], strict=True) if r in body or n in body]
         assert seen == [] and "Traceback" not in page.content()
+        assert t("app_funnel.one_rep", "en") in body  # no heat map of the rep against themselves
+        assert page.locator(".jp-OutputArea-output img").count() == 1
         screenshot(page, "rep")
 
         boss = page_as(browser, "R001")                      # 那振宇 manages 华东一组
