@@ -436,7 +436,7 @@ def idp_export(store_url: str | None, out: Path) -> None:
             done = export_workbook(store, out)
         except OSError as exc:
             raise PlaybookError(f"cannot write {out}: {exc.strerror or exc}.", code="cli.cannot_write",
-                                params={"path": str(out), "reason": exc.strerror or str(exc)}) from None
+                                params={"path": str(out), "reason": exc}) from None
     click.echo(t("cli.wrote", _lang(), path=done.path))
     if len(done.unreadable):
         click.echo(t("cli.unreadable_rows", _lang(), n=len(done.unreadable)), err=True)

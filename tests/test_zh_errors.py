@@ -238,6 +238,14 @@ def test_a_yaml_syntax_error_names_file_line_column_and_text(tmp_path):
                                   "请检查缩进、冒号和括号是否成对。")
 
 
+def test_a_list_left_open_to_the_end_of_the_file_names_where_it_opens(tmp_path):
+    file = tmp_path / "mine.yaml"
+    file.write_text("commission:\n  tiers: [0.05, 0.08\n", encoding="utf-8")  # PyYAML stops at the end of the file
+    exc = _raised(lambda: inc.load_plan(file))
+    assert str(exc) == "mine.yaml, line 2, column 10: not valid YAML ('tiers: [0.05, 0.08')."
+    assert message(exc, "zh").startswith("mine.yaml 第 2 行第 10 列：不是有效的 YAML（该行为 'tiers: [0.05, 0.08'）。")
+
+
 def test_an_unknown_preset_is_worded_in_chinese():
     reps = pd.DataFrame({"rep_id": ["R1"], "name": ["Ann"], "team": ["A"]})
     exc = _raised(lambda: inc.scorecard(_orders(), reps, period="2024", preset="nosuch"))

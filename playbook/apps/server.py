@@ -43,6 +43,7 @@ from pathlib import Path
 from playbook.core.errors import PlaybookError
 from playbook.core.labels import t
 from playbook.pipeline import workers
+from playbook.present.messages import message
 
 __all__ = ["HOME_PATH", "HEALTH_PATH", "KERNELS_ON_SOCKETS", "STOP_SIGNALS", "socket_limit_bytes", "voila_command",
            "app_url", "is_loopback", "check_port", "serve", "without_cwd_on_path"]
@@ -140,7 +141,7 @@ def check_port(ip: str, port: int, lang: str = "en") -> None:
             s.bind((ip or "0.0.0.0", port))
         except OSError as exc:
             raise PlaybookError(t("serve.cannot_bind", lang, address=f"{_host(ip)}:{port}",
-                                  reason=exc.strerror or str(exc))) from None
+                                  reason=message(exc, lang))) from None
 
 
 def _prctl(option: int, value: int) -> bool:

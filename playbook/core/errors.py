@@ -162,9 +162,16 @@ def yaml_error(file: str, exc: Exception) -> InputError:
     plan.yaml, line 3, column 6: not valid YAML ('bonus: 1').
     >>> err.code, err.params["line"]
     ('yaml.syntax', 3)
+    >>> try:
+    ...     yaml.safe_load("tiers: [0.05, 0.08\n")
+    ... except yaml.YAMLError as exc:
+    ...     print(yaml_error("plan.yaml", exc))
+    plan.yaml, line 1, column 8: not valid YAML ('tiers: [0.05, 0.08').
     """
     marks = [m for m in (getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)) if m is not None]
-    lines = [(m, str(getattr(m, "buffer", None) or "").split("\n")) for m in marks]
+    # PyYAML's buffer ends with "\0": a mark at the end of the file (an unclosed list) has no text of its own,
+    # so the mark where the unclosed part began (context_mark) names the line
+    lines = [(m, str(getattr(m, "buffer", None) or "").rstrip("\0").split("\n")) for m in marks]
     found = next(((m, text[m.line]) for m, text in lines if m.line < len(text) and text[m.line].strip()), None)
     if found is None and marks:
         found = (marks[0], "")

@@ -107,7 +107,8 @@ class StoreError(PlaybookError):
         >>> print(message(err, "zh").split("。")[0])
         idp.sqlite：该 IDP 存储的结构版本为 3；本工具只能读取 1 到 2 版
         """
-        return cls(t(f"message.{code}", "en", **params), code=code, params=params)
+        plain = {k: (v.strerror or v) if isinstance(v, OSError) else v for k, v in params.items()}
+        return cls(t(f"message.{code}", "en", **plain), code=code, params=params)
 
 
 class TransitionError(StoreError, ValueError):
@@ -280,8 +281,8 @@ class Database:
             try:
                 self.file.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"{self.file}: cannot create the folder {self.file.parent} ({exc.strerror}). "
-                                 "Create it, or set another store path (PLAYBOOK_STORE_URL).") from None
+                raise StoreError.said("store.cannot_create_folder", file=self.file, folder=self.file.parent,
+                                      reason=exc) from None
         self.engine: Engine = self._engine()
         self._open()
 
@@ -336,8 +337,7 @@ class Database:
 
     def _open(self) -> None:
         if self.file is not None and self.read_only and not self.file.exists():
-            raise StoreError(f"{self.file}: there is no IDP store here, and none can be created: "
-                             f"{self.read_only}. Set another store path (PLAYBOOK_STORE_URL).")
+            raise StoreError.said("store.none_creatable", where=self.file, reason=self._read_only_said)
         try:
             if not self.sqlite:
                 self._connect()
@@ -394,8 +394,7 @@ class Database:
                 f"({', '.join(sorted(names & ours))}) but is not an IDP store. It was left untouched: "
                 "choose another store path.")
         if self.read_only and META.name not in names:
-            raise StoreError(f"{self.where()}: holds no IDP store, and none can be created: {self.read_only}. "
-                             "Set another store path (PLAYBOOK_STORE_URL).")
+            raise StoreError.said("store.none_creatable", where=self.where(), reason=self._read_only_said)
         have = (conn.execute(sa.select(META.c.value).where(META.c.key == "schema")).scalar()
                 if META.name in names else None)
         if have is not None and migrations.revision_of(have) is None:

@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import numbers as _numbers
 import re
 import string
@@ -187,9 +188,18 @@ def message(exc: BaseException, lang: str = "en") -> str:
     such as ``idp.warn.unknown_competencies``) is worded from the catalogue with its
     ``params`` (an ``in_file`` param puts the file's name first); a :class:`ValidationError`
     lists the data's problems one line per cause; :class:`MissingColumnsError`
-    and :class:`ParameterError` from their fields; anything else keeps its own text.
+    and :class:`ParameterError` from their fields; an ``OSError`` is its reason (by errno:
+    "Permission denied", 没有权限); anything else keeps its own text.
+
+    Examples
+    --------
+    >>> message(PermissionError(13, "Permission denied"), "zh"), message(OSError(99999, "odd"), "zh")
+    ('没有权限', 'odd')
     """
     check_lang(lang)
+    if isinstance(exc, OSError):  # the operating system's reason, worded by its errno when the catalogue has it
+        key = f"oserror.{errno.errorcode.get(exc.errno or 0, '')}"
+        return t(key, lang) if key in catalogue() else (exc.strerror or str(exc))
     if isinstance(exc, ValidationError):  # the data's problems, one line per cause (most rows first)
         lines = format_causes(exc.issues, lang, exc.issues.attrs.get("rows"))
         causes = sum(1 for line in lines if line.startswith("  - "))

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from playbook import cli
 from playbook.apps import server
 from playbook.core import paths
+from playbook.core.errors import PlaybookError
 from playbook.pipeline import store_db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -267,3 +268,13 @@ def test_systemd_analyze_verifies_the_unit(tmp_path):
     unit.write_text((DEPLOY / "sales-playbook.service").read_text().replace("/opt/sales-playbook/bin/playbook", exe))
     res = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=120)
     assert (res.returncode, res.stderr) == (0, "")
+
+
+def test_a_port_in_use_is_refused_in_the_servers_language():
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        with pytest.raises(PlaybookError) as info:
+            server.check_port("127.0.0.1", port, "zh")
+    assert str(info.value) == f"无法在 127.0.0.1:{port} 上提供应用：地址已被占用。请换一个 --port（或 --ip）。"

@@ -633,7 +633,30 @@ class TestReadOnly:
             Store(f"sqlite:///file:{missing}?mode=ro&uri=true")
         assert str(info.value) == (f"{missing}: there is no IDP store here, and none can be created: the store URL "
                                    "opens it read-only. Set another store path (PLAYBOOK_STORE_URL).")
+        assert message(info.value, "zh") == (f"{missing}：这里没有 IDP 存储，也无法新建：存储地址以只读方式打开它。"
+                                             "请设置其他存储路径（PLAYBOOK_STORE_URL）。")
         assert not missing.exists()
+
+    def test_a_folder_that_cannot_be_made_says_why_in_the_users_language(self, tmp_path):
+        (tmp_path / "afile").write_text("x")
+        path = tmp_path / "afile" / "sub" / "idp.sqlite"  # a file where a folder should be
+        with pytest.raises(StoreError) as info:
+            Store(path)
+        assert str(info.value) == (f"{path}: cannot create the folder {path.parent} (Not a directory). Create it, "
+                                   "or set another store path (PLAYBOOK_STORE_URL).")
+        assert message(info.value, "zh") == (f"{path}：无法创建文件夹 {path.parent}（路径中有一项不是文件夹）。"
+                                             "请先创建该文件夹，或设置其他存储路径（PLAYBOOK_STORE_URL）。")
+
+    def test_an_export_that_cannot_be_written_says_why_in_chinese(self, tmp_path, monkeypatch):
+        with Store(tmp_path / "idp.sqlite") as s:
+            s.create_plan(make_plan("R1"), author="Ann")
+        (tmp_path / "afile").write_text("x")
+        out = tmp_path / "afile" / "plans.xlsx"
+        monkeypatch.setenv("LC_ALL", "zh_CN.UTF-8")
+        res = CliRunner().invoke(main, ["idp", "export", "--store", f"sqlite:///{tmp_path / 'idp.sqlite'}",
+                                        "--out", str(out)])
+        assert res.exit_code != 0 and "Traceback" not in res.output
+        assert f"无法写入 {out}（系统提示：文件已存在）。" in res.output  # mkdir of afile: a file is there
 
 
 def _corrupt(path, sql):
