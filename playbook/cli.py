@@ -23,6 +23,7 @@ from pathlib import Path
 import click
 import pyarrow as pa
 
+from playbook import funnel as funnel_mod
 from playbook import incentives as inc
 from playbook import rfm as rfm_mod
 from playbook import targets
@@ -286,18 +287,26 @@ def quotas(data_dir: str, column_map: str, plan_year: int, growth: float | None,
 @map_option()
 @as_of_option(help="As-of date; default latest data.")
 @click.option("--team", default="", help="Only this team; default all.")
+@click.option("--period-start", default="", help="Leads created from this day on (YYYY-MM-DD); default all.")
+@click.option("--period-end", default="", help="Leads created up to this day (YYYY-MM-DD); default the as-of date.")
 @out_option(default=Path("reports"), show_default=True)
 @lang_option()
 @_friendly
-def funnel(data_dir: str, column_map: str, as_of: str, team: str, out: Path, lang: str) -> None:
+def funnel(data_dir: str, column_map: str, as_of: str, team: str, period_start: str, period_end: str, out: Path,
+           lang: str) -> None:
     """Render the funnel diagnostics report (leaks, stuck deals, channel ROI) to HTML."""
+    funnel_mod.period_bounds(period_start, period_end)  # dates, before any data is read
     ds = loading.load_inputs(data_dir, column_map=column_map, as_of=as_of)  # fail early
     if team.strip():  # a team of the data's reps with opportunities, before any notebook runs
         _check_team(team, ds)
+    source = ds.source
+    del ds  # the notebook's kernel reads the tables again (from the cache)
+    _free_memory()
     target = out / f"funnel_{lang}.html"
     render_notebook(paths.NOTEBOOKS_DIR / "03_funnel_diagnostics.ipynb", target,
-                    {"data_dir": ds.source, "column_map": column_map, "as_of": as_of, "team": team,
-                     "lang": lang}, title=t("funnel.title", lang), lang=lang)
+                    {"data_dir": source, "column_map": column_map, "as_of": as_of, "team": team,
+                     "period_start": period_start, "period_end": period_end, "lang": lang},
+                    title=t("funnel.title", lang), lang=lang)
     click.echo(f"{t('cli.report_written', lang)}: {target.resolve()}")
 
 
@@ -336,11 +345,13 @@ def _check_team(team: str, ds: loading.Dataset) -> None:
 def incentives(data_dir: str, column_map: str, plan: str, compare_plan: str, period: str, out: Path,
                lang: str) -> None:
     """Render the incentives report (payouts, plan comparison, scorecard) to HTML."""
-    ds = loading.load_inputs(data_dir, column_map=column_map)  # fail early on bad data
-    inc.load_plan(plan), inc.load_plan(compare_plan), inc.parse_period(period)  # and bad parameters
+    inc.load_plan(plan), inc.load_plan(compare_plan), inc.parse_period(period)  # bad parameters first
+    # fail early on bad data, and keep none of it: the notebook's kernel loads the tables again (from the cache)
+    source = loading.load_inputs(data_dir, column_map=column_map).source
+    _free_memory()
     target = out / f"incentives_{period}_{lang}.html"
     render_notebook(paths.NOTEBOOKS_DIR / "05_incentives.ipynb", target,
-                    {"data_dir": ds.source, "column_map": column_map, "plan": plan,
+                    {"data_dir": source, "column_map": column_map, "plan": plan,
                      "compare_plan": compare_plan, "period": period, "lang": lang},
                     title=t("incentives.title", lang), lang=lang)
     click.echo(f"{t('cli.report_written', lang)}: {target.resolve()}")

@@ -183,3 +183,12 @@ def test_app_serves_the_users_data_and_checks_it_first(tmp_path, monkeypatch):
     (raw / "orders.csv").write_bytes((paths.EXAMPLES_DIR / "chinese_crm_orders.csv").read_bytes())
     res = CliRunner().invoke(main, ["app", "--data", str(raw), "--map", "chinese_crm", "--lang", "zh"])
     assert res.exit_code == 1 and "reps.csv" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.slow
+def test_funnel_period_and_team_reach_the_report(tmp_path):
+    res = CliRunner().invoke(main, ["funnel", "--team", "华东一组", "--period-start", "2025-04-01",
+                                    "--period-end", "2025-06-30", "--as-of", "2025-09-30", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "funnel_en.html").read_text(encoding="utf-8")
+    assert "leads created 2025-04-01 to 2025-06-30 · team: 华东一组" in html

@@ -527,3 +527,18 @@ def test_a_period_without_leads_is_worded_in_chinese():
                         "hold leads.")
     assert _check(exc, "funnel.no_leads") == (
         "改动前期间（2024-01-01 至 2024-03-31）没有新建的商机：请选择有线索的日期范围。")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_funnel_period_ending_before_it_starts_is_refused_before_any_data_is_read(lang, tmp_path):
+    from click.testing import CliRunner
+
+    from playbook import cli
+
+    res = CliRunner().invoke(cli.main, ["funnel", "--data", str(tmp_path / "nosuch"), "--period-start", "2025-03-01",
+                                        "--period-end", "2025-01-31", "--out", str(tmp_path), "--lang", lang])
+    assert res.exit_code == 1 and "nosuch" not in res.output  # the dates first: no folder was looked for
+    assert res.output == {
+        "zh": "错误：参数“period_end”的值“2025-01-31”无效；应为：不早于期初（“2025-03-01”）的日期。\n",
+        "en": "Error: parameter period_end='2025-01-31' is not valid: expected a date on or after "
+              "period_start='2025-03-01'.\n"}[lang]

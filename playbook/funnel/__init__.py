@@ -110,6 +110,7 @@ from playbook.funnel.rules import (  # noqa: F401
 )
 from playbook.funnel.stages import (  # noqa: F401
     opportunity_problems,
+    period_bounds,
     resolve_as_of,
     select,
     stage_table,
@@ -148,6 +149,7 @@ __all__ = [
     'TEAM_COMPARISON_COLUMNS',
     'LEAK_COLUMNS',
     'REPURCHASE_COLUMNS',
+    'period_bounds',
     'DURATION_COLUMNS',
     'DURATION_SUMMARY_COLUMNS',
     'STUCK_COLUMNS',

@@ -26,7 +26,7 @@ from playbook.funnel.rules import (
     STEPS,
 )
 
-__all__ = ["resolve_as_of", "opportunity_problems", "stage_table", "select", "repurchase_table"]
+__all__ = ["resolve_as_of", "opportunity_problems", "stage_table", "period_bounds", "select", "repurchase_table"]
 
 # the outcome codes (positions in OUTCOMES) and NaT as an int64
 _WON, _LOST, _OPEN = (OUTCOMES.index(o) for o in ("won", "lost", "open"))
@@ -412,6 +412,27 @@ def _rep_columns(rep_id: pd.Series, reps: pd.DataFrame) -> tuple[pd.Series, pd.S
     return team, name
 
 
+def period_bounds(period_start: object = None, period_end: object = None) -> tuple[pd.Timestamp | None, ...]:
+    """Return the period's first and last day (``None``: no limit).
+
+    Raises :class:`ParameterError` when a day is not a date or the period ends before it
+    starts (a command checks its options with it before any data is read).
+
+    Examples
+    --------
+    >>> period_bounds("2025-01-01", "")
+    (Timestamp('2025-01-01 00:00:00'), None)
+    >>> period_bounds("2025-03-01", "2025-01-31")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    playbook.core.errors.ParameterError: parameter period_end='2025-01-31' is not valid: expected a date on or ...
+    """
+    start, end = optional_date(period_start, "period_start"), optional_date(period_end, "period_end")
+    if start is not None and end is not None and end < start:
+        raise ParameterError("period_end", period_end, f"a date on or after period_start={period_start!r}")
+    return start, end
+
+
 def select(
     stages: pd.DataFrame,
     *,
@@ -438,9 +459,7 @@ def select(
     (1, 1)
     """
     require_columns(stages, ["created_date", "team"], "stages")
-    start, end = optional_date(period_start, "period_start"), optional_date(period_end, "period_end")
-    if start is not None and end is not None and end < start:
-        raise ParameterError("period_end", period_end, f"a date on or after period_start={period_start!r}")
+    start, end = period_bounds(period_start, period_end)
     keep = pd.Series(True, index=stages.index)
     if team is not None and str(team).strip():
         teams = sorted(stages["team"].dropna().unique())
