@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -86,8 +87,9 @@ class AsyncSocketKernelManager(_OnUnixSockets, AsyncKernelManager):
 def kernel_socket_prefix() -> str:
     """Return a new path prefix for one kernel's Unix sockets (jupyter_client appends ``-1`` … ``-5``).
 
-    The folder is Jupyter's runtime folder, made private when missing; a path too long
-    for a Unix socket (108 bytes) falls back to a private folder under ``/tmp``.
+    The folder is Jupyter's runtime folder, made private when missing; when that cannot
+    be made, or the path is too long for a Unix socket (108 bytes), a private folder in
+    the temporary folder.
 
     Examples
     --------
@@ -97,9 +99,13 @@ def kernel_socket_prefix() -> str:
     """
     name = f"pb-{uuid.uuid4().hex[:16]}"
     folder = jupyter_runtime_dir()
-    if len(os.path.join(folder, name)) + 2 >= 108:
-        folder = os.path.join("/tmp", f"playbook-{os.getuid()}")
-    ensure_dir_exists(folder, mode=0o700)
+    try:
+        if len(os.path.join(folder, name)) + 2 >= 108:
+            raise OSError("socket path too long")
+        ensure_dir_exists(folder, mode=0o700)
+    except OSError:  # too long, or a home folder that cannot be written (a service user's)
+        folder = os.path.join(tempfile.gettempdir(), f"playbook-{os.getuid()}")
+        ensure_dir_exists(folder, mode=0o700)
     return os.path.join(folder, name)
 
 _SETUP_TAG = "playbook-setup"  # the injected first cell (taken out of the executed notebook again)

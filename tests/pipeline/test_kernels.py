@@ -46,3 +46,9 @@ def test_a_warm_kernel_is_reached_over_unix_sockets_and_leaves_no_socket_file(tm
         assert os.path.isabs(prefix) and any(os.path.exists(f"{prefix}-{n}") for n in range(1, 6))
     assert not any(os.path.exists(f"{prefix}-{n}") for n in range(1, 6))  # removed with the kernel
     assert not (tmp_path / "kernel-ipc-1").exists()  # nothing in the notebook's folder
+
+
+def test_a_runtime_folder_that_cannot_be_made_falls_back_to_a_private_temporary_one(tmp_path, monkeypatch):
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "afile" / "runtime"))  # a service user's home, say
+    assert _printed(execute_notebook(_notebook(tmp_path), {"x": 2})) == "ipc True"
