@@ -71,24 +71,38 @@ def voila(target: str | Path, *, timeout: float = 90.0, extra: tuple[str, ...] =
     ``timeout`` seconds, :class:`RuntimeError` (with the log's end) when it exits.
     """
     target = Path(target)
-    port = free_port()
-    log_path = Path(log) if log is not None else Path(tempfile.gettempdir()) / f"voila_{port}.log"
-    with open(log_path, "w", encoding="utf-8") as out:
-        proc = subprocess.Popen(
-            [_voila_exe(), str(target), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", *KERNELS_ON_SOCKETS,
-             *extra],
-            cwd=str(target.parent if target.is_file() else target), stdout=out, stderr=subprocess.STDOUT,
-            env=None if env is None else {**os.environ, **env})
+    for attempt in range(3):  # a free port can be taken by another process before Voila binds it: another one
+        port = free_port()
+        log_path = Path(log) if log is not None else Path(tempfile.gettempdir()) / f"voila_{port}.log"
+        with open(log_path, "w", encoding="utf-8") as out:
+            proc = subprocess.Popen(
+                [_voila_exe(), str(target), "--no-browser", f"--port={port}", "--Voila.port_retries=0",
+                 "--Voila.ip=127.0.0.1", *KERNELS_ON_SOCKETS, *extra],
+                cwd=str(target.parent if target.is_file() else target), stdout=out, stderr=subprocess.STDOUT,
+                env=None if env is None else {**os.environ, **env})
         try:
             _wait_listening(proc, port, timeout, log_path)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:  # pragma: no cover - a server that ignores SIGTERM
-                proc.kill()
-                proc.wait()
+            break
+        except RuntimeError:  # it exited
+            if attempt == 2 or "already in use" not in log_path.read_text(encoding="utf-8", errors="replace"):
+                raise
+        except BaseException:
+            _end(proc)
+            raise
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _end(proc)
+
+
+def _end(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a server that ignores SIGTERM
+            proc.kill()
+            proc.wait()
 
 
 def _wait_listening(proc: subprocess.Popen, port: int, timeout: float, log: Path) -> None:
@@ -96,9 +110,11 @@ def _wait_listening(proc: subprocess.Popen, port: int, timeout: float, log: Path
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f"voila exited: {log.read_text(encoding='utf-8', errors='replace')[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
+        try:  # Voila says it runs on the port (not another process that took it first), and the port answers
+            if f"127.0.0.1:{port}/" in log.read_text(encoding="utf-8", errors="replace"):
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return
+            raise OSError("not yet")
         except OSError:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"voila did not answer on port {port} within {timeout:g} s") from None
