@@ -22,12 +22,15 @@ per file, its path, size, modification and change times, inode and device with t
 A file whose ``stat`` still gives the same values is not read again; any change of one
 of them hashes it again. A file changed within the last :data:`RACY_NS` nanoseconds
 before it was hashed is "racily clean" (it may change again within the same timestamp,
-at the same size): its hash is used once, never kept. Where it lives: the user's cache directory
-(``~/.cache/playbook/validated`` on Linux, via ``platformdirs``), not the data folder,
+at the same size): its hash is used once, never kept.
+
+Where it lives: the user's cache directory (``~/.cache/playbook/validated`` on Linux,
+via ``platformdirs``; the files' hashes in its ``hashes.json``), not the data folder,
 which may be read-only, shared, or the kit's own sample; ``PLAYBOOK_CACHE_DIR`` moves it,
-``PLAYBOOK_CACHE=off`` turns it off. One entry is kept per folder (a new fingerprint
-replaces the old one) and at most :data:`MAX_FOLDERS` folders. A cache that cannot be
-read or written is ignored: it can make a command faster, never make it fail.
+``PLAYBOOK_CACHE=off`` turns it off (validation then hashes, keeps and writes nothing).
+One entry is kept per folder (a new fingerprint replaces the old one) and at most
+:data:`MAX_FOLDERS` folders. A cache that cannot be read or written is ignored: it can
+make a command faster, never make it fail.
 
 Examples
 --------
@@ -97,6 +100,14 @@ def cache_dir() -> Path | None:
     return Path(root) / "validated"
 
 
+# ---------------------------------------------------------------------------- file hashes
+_LOCK = threading.Lock()  # guards the three below and HASHED
+_FLIGHTS: dict[tuple, Future] = {}  # (path, *stat) -> the hash being computed: asked twice, read once
+_KNOWN: dict[str, list] = {}  # path -> [size, mtime_ns, inode, ctime_ns, device, sha, hashed at (ns)]
+_READ: dict[Path, list[int]] = {}  # hashes file -> its stat when last merged into _KNOWN
+_WRITING = threading.Lock()  # one writer of the hashes file per process
+
+
 def _file_sha(path: str | Path) -> str:
     with open(path, "rb") as f:
         sha = hashlib.file_digest(f, "sha256").hexdigest()
@@ -104,14 +115,6 @@ def _file_sha(path: str | Path) -> str:
     with _LOCK:
         HASHED.update(files=1, bytes=size)
     return sha
-
-
-# ---------------------------------------------------------------------------- file hashes
-_LOCK = threading.Lock()  # guards the three below and HASHED
-_FLIGHTS: dict[tuple, Future] = {}  # (path, *stat) -> the hash being computed: asked twice, read once
-_KNOWN: dict[str, list] = {}  # path -> [size, mtime_ns, inode, ctime_ns, device, sha, hashed at (ns)]
-_READ: dict[Path, list[int]] = {}  # hashes file -> its stat when last merged into _KNOWN
-_WRITING = threading.Lock()  # one writer of the hashes file per process
 
 
 def _stat_key(info: os.stat_result) -> list[int]:
@@ -226,7 +229,7 @@ def _shas_and_stats(files: Sequence[str | Path]) -> list[tuple[str, os.stat_resu
             shas[i] = sha
             if entry is not None:
                 new[paths[i]] = entry
-        if new:
+        if new and root is not None:
             _write_hashes(root, new)
     return list(zip(shas, stats, strict=True))
 
