@@ -303,24 +303,14 @@ Entry = tuple[dict[str, pd.DataFrame], pd.DataFrame, dict]
 def lookup(directory: str | Path, files: Iterable[str | Path], *extra: object) -> tuple[str, Entry | None]:
     """Return ``(key, entry or None)``: the fingerprint, and what is cached under it.
 
-    The folder's current entry is read while the files are hashed (both release the
-    GIL), so a hit costs about the Parquet read; the entry is used only when its key
-    equals the fingerprint. With the cache off (``PLAYBOOK_CACHE=off``) nothing is
-    hashed: ``("", None)``.
+    The files unchanged since they were last hashed are not read (:func:`file_shas`), so
+    a hit costs a ``stat`` per file and the Parquet read. With the cache off
+    (``PLAYBOOK_CACHE=off``) nothing is hashed: ``("", None)``.
     """
-    folder = _folder(directory)
-    if folder is None:
+    if _folder(directory) is None:
         return "", None
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(fingerprint, directory, list(files), *extra)
-        current = None
-        if folder is not None and folder.is_dir():
-            names = [p.name for p in folder.iterdir() if not p.name.startswith(".tmp-")]
-            current = read_entry(directory, names[0]) if len(names) == 1 else None
-        key = future.result()
-    if current is not None and current[2].get("key") == key:
-        return key, current
-    return key, (read_entry(directory, key) if folder is not None and (folder / key).is_dir() else None)
+    key = fingerprint(directory, list(files), *extra)
+    return key, read_entry(directory, key)
 
 
 def read_entry(directory: str | Path, key: str) -> Entry | None:
