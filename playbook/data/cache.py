@@ -14,12 +14,23 @@ everything the result depends on**:
 - the as-of date the dates were checked against.
 
 A changed byte, file, map, option or kit version gives another fingerprint: the cache
-is never stale, only missed. Where it lives: the user's cache directory
-(``~/.cache/playbook/validated`` on Linux, via ``platformdirs``), not the data folder,
+is never stale, only missed.
+
+Hashing every file again on every command would cost about as much as reading the cached
+entry, so the files' hashes are kept too, as git's index keeps them (:func:`file_shas`):
+per file, its path, size, modification and change times, inode and device with the hash.
+A file whose ``stat`` still gives the same values is not read again; any change of one
+of them hashes it again. A file changed within the last :data:`RACY_NS` nanoseconds
+before it was hashed is "racily clean" (it may change again within the same timestamp,
+at the same size): its hash is used once, never kept.
+
+Where it lives: the user's cache directory (``~/.cache/playbook/validated`` on Linux,
+via ``platformdirs``; the files' hashes in its ``hashes.json``), not the data folder,
 which may be read-only, shared, or the kit's own sample; ``PLAYBOOK_CACHE_DIR`` moves it,
-``PLAYBOOK_CACHE=off`` turns it off. One entry is kept per folder (a new fingerprint
-replaces the old one) and at most :data:`MAX_FOLDERS` folders. A cache that cannot be
-read or written is ignored: it can make a command faster, never make it fail.
+``PLAYBOOK_CACHE=off`` turns it off (validation then hashes, keeps and writes nothing).
+One entry is kept per folder (a new fingerprint replaces the old one) and at most
+:data:`MAX_FOLDERS` folders. A cache that cannot be read or written is ignored: it can
+make a command faster, never make it fail.
 
 Examples
 --------
@@ -36,14 +47,18 @@ False
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +67,19 @@ import platformdirs
 
 from playbook.core import paths as _paths
 
-__all__ = ["MAX_FOLDERS", "cache_dir", "fingerprint", "lookup", "read_entry", "write_entry", "clear"]
+__all__ = ["MAX_FOLDERS", "MAX_HASHES", "RACY_NS", "HASHED", "cache_dir", "file_shas", "fingerprint", "lookup",
+           "read_entry", "write_entry", "clear"]
 
 #: Folders kept in the cache (the least recently used beyond this are removed).
 MAX_FOLDERS = 8
+#: Files whose hashes are kept (the ones hashed longest ago beyond this are dropped).
+MAX_HASHES = 256
+#: A file modified or changed less than this before it was hashed is racily clean: its hash is not kept.
+RACY_NS = 2_000_000_000
+#: Files and bytes read for hashing by this process (``HASHED["files"]``, ``HASHED["bytes"]``).
+HASHED: Counter[str] = Counter()
 _META = "meta.json"
+_HASHES = "hashes.json"
 _OFF = ("0", "off", "false", "no")
 
 
@@ -77,9 +100,158 @@ def cache_dir() -> Path | None:
     return Path(root) / "validated"
 
 
-def _file_sha(path: Path) -> str:
+# ---------------------------------------------------------------------------- file hashes
+_LOCK = threading.Lock()  # guards the three below and HASHED
+_FLIGHTS: dict[tuple, Future] = {}  # (path, *stat) -> the hash being computed: asked twice, read once
+_KNOWN: dict[str, list] = {}  # path -> [size, mtime_ns, inode, ctime_ns, device, sha, hashed at (ns)]
+_READ: dict[Path, list[int]] = {}  # hashes file -> its stat when last merged into _KNOWN
+_WRITING = threading.Lock()  # one writer of the hashes file per process
+
+
+def _file_sha(path: str | Path) -> str:
     with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+        sha = hashlib.file_digest(f, "sha256").hexdigest()
+        size = f.tell()
+    with _LOCK:
+        HASHED.update(files=1, bytes=size)
+    return sha
+
+
+def _stat_key(info: os.stat_result) -> list[int]:
+    return [info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns, info.st_dev]
+
+
+def _valid(entry: object) -> bool:
+    return (isinstance(entry, list) and len(entry) == 7 and isinstance(entry[5], str)
+            and all(type(v) is int for v in (*entry[:5], entry[6])))
+
+
+def _load_hashes(file: Path) -> dict[str, list]:
+    """Return the kept hashes of ``file``; a missing, unreadable or broken file holds none."""
+    try:
+        files = json.loads(file.read_text(encoding="utf-8"))["files"]
+        return {p: e for p, e in files.items() if isinstance(p, str) and _valid(e)}
+    except Exception:  # noqa: BLE001 - a broken hashes file is a miss, never an error
+        return {}
+
+
+def _read_hashes(root: Path) -> None:
+    """Merge the hashes file into :data:`_KNOWN` when it changed since it was last read."""
+    file = root / _HASHES
+    try:
+        seen = _stat_key(file.stat())
+    except OSError:
+        return
+    if _READ.get(file) == seen:
+        return
+    kept = _load_hashes(file)
+    with _LOCK:
+        _KNOWN.update(kept)
+        _READ[file] = seen
+
+
+def _write_hashes(root: Path, new: Mapping[str, list]) -> None:
+    """Add ``new`` to the hashes file (read again first: another process may have added others), atomically."""
+    file, tmp = root / _HASHES, None
+    with _WRITING:
+        try:
+            files = {**_load_hashes(file), **new}
+            kept = dict(sorted(files.items(), key=lambda kv: kv[1][6], reverse=True)[:MAX_HASHES])
+            root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=root, prefix=".tmp-", suffix=".json",
+                                             delete=False) as f:
+                tmp = f.name
+                json.dump({"version": 1, "files": kept}, f)
+            os.replace(tmp, file)
+        except Exception:  # noqa: BLE001 - hashes that cannot be kept are hashed again next time
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+
+def _kept_sha(path: str, key: list[int]) -> str | None:
+    entry = _KNOWN.get(path)
+    return entry[5] if entry is not None and entry[:5] == key else None
+
+
+def _hash_once(path: str, info: os.stat_result, keep: bool) -> tuple[str, list | None]:
+    """Return ``(sha, entry to keep or None)`` of ``path`` as ``info`` states it, reading it at most once.
+
+    Another thread asking for the same file in the same state while it is read waits for
+    that reading; one asking later finds the hash kept (unless it was racily clean).
+    """
+    key = _stat_key(info)
+    flight = (path, *key)
+    with _LOCK:
+        sha = _kept_sha(path, key) if keep else None
+        if sha is not None:
+            return sha, None
+        future = _FLIGHTS.get(flight)
+        owner = future is None
+        if owner:
+            future = _FLIGHTS[flight] = Future()
+    if not owner:
+        return future.result()[0], None
+    try:
+        started = time.time_ns()
+        sha = _file_sha(path)
+        clean = max(info.st_mtime_ns, info.st_ctime_ns) < started - RACY_NS
+        entry = [*key, sha, started] if keep and clean else None
+        with _LOCK:
+            if entry is not None:
+                _KNOWN[path] = entry
+            future.set_result((sha, entry))
+        return sha, entry
+    except BaseException as error:
+        future.set_exception(error)
+        raise
+    finally:
+        with _LOCK:
+            _FLIGHTS.pop(flight, None)
+
+
+def _shas_and_stats(files: Sequence[str | Path]) -> list[tuple[str, os.stat_result]]:
+    """Return ``(sha, stat)`` per file, reading only the files not hashed in the state ``stat`` gives."""
+    paths = [os.path.abspath(f) for f in files]
+    stats = [os.stat(p) for p in paths]
+    root = cache_dir()
+    keep = root is not None
+    if keep:
+        _read_hashes(root)
+    with _LOCK:
+        shas = [_kept_sha(p, _stat_key(s)) if keep else None for p, s in zip(paths, stats, strict=True)]
+    todo = [i for i, sha in enumerate(shas) if sha is None]
+    if todo:
+        with ThreadPoolExecutor(max_workers=min(2, len(todo))) as pool:  # hashing releases the GIL
+            done = list(pool.map(lambda i: _hash_once(paths[i], stats[i], keep), todo))
+        new = {}
+        for i, (sha, entry) in zip(todo, done, strict=True):
+            shas[i] = sha
+            if entry is not None:
+                new[paths[i]] = entry
+        if new and root is not None:
+            _write_hashes(root, new)
+    return list(zip(shas, stats, strict=True))
+
+
+def file_shas(files: Sequence[str | Path]) -> list[str]:
+    r"""Return the SHA-256 (hex) of each file's bytes, reading only files changed since they were last hashed.
+
+    A file is read again when its size, modification time, change time, inode or device
+    differs from those kept with its hash, or when it was racily clean (changed less than
+    :data:`RACY_NS` before it was hashed). The hashes are kept in the cache folder
+    (``hashes.json``); with the cache off (``PLAYBOOK_CACHE=off``) every file is read
+    and nothing is kept. Two threads asking for the same file at once share one reading.
+
+    Examples
+    --------
+    >>> import hashlib, tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "orders.csv").write_text("order_id\nO1\n")
+    >>> file_shas([d / "orders.csv"]) == [hashlib.sha256(b"order_id\nO1\n").hexdigest()]
+    True
+    """
+    return [sha for sha, _ in _shas_and_stats(files)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -104,15 +276,13 @@ def code_version() -> str:
 def fingerprint(directory: str | Path, files: Iterable[str | Path], *extra: object) -> str:
     """Fingerprint a folder's table files (names, sizes, times, bytes), the code and ``extra``.
 
-    The files are hashed two at a time (hashing releases the GIL).
+    The files' hashes come from :func:`file_shas` (a file unchanged since it was last
+    hashed is not read again).
     """
     found = [Path(f) for f in files]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        shas = list(pool.map(_file_sha, found))
     digest = hashlib.sha256(str(directory).encode())
     digest.update(str(Path(directory).resolve()).encode())
-    for path, sha in zip(found, shas, strict=True):
-        stat = path.stat()
+    for path, (sha, stat) in zip(found, _shas_and_stats(found), strict=True):
         digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\0{sha}\0".encode())
     digest.update(code_version().encode())
     for value in extra:
@@ -133,24 +303,14 @@ Entry = tuple[dict[str, pd.DataFrame], pd.DataFrame, dict]
 def lookup(directory: str | Path, files: Iterable[str | Path], *extra: object) -> tuple[str, Entry | None]:
     """Return ``(key, entry or None)``: the fingerprint, and what is cached under it.
 
-    The folder's current entry is read while the files are hashed (both release the
-    GIL), so a hit costs about the Parquet read; the entry is used only when its key
-    equals the fingerprint. With the cache off (``PLAYBOOK_CACHE=off``) nothing is
-    hashed: ``("", None)``.
+    The files unchanged since they were last hashed are not read (:func:`file_shas`), so
+    a hit costs a ``stat`` per file and the Parquet read. With the cache off
+    (``PLAYBOOK_CACHE=off``) nothing is hashed: ``("", None)``.
     """
-    folder = _folder(directory)
-    if folder is None:
+    if _folder(directory) is None:
         return "", None
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(fingerprint, directory, list(files), *extra)
-        current = None
-        if folder is not None and folder.is_dir():
-            names = [p.name for p in folder.iterdir() if not p.name.startswith(".tmp-")]
-            current = read_entry(directory, names[0]) if len(names) == 1 else None
-        key = future.result()
-    if current is not None and current[2].get("key") == key:
-        return key, current
-    return key, (read_entry(directory, key) if folder is not None and (folder / key).is_dir() else None)
+    key = fingerprint(directory, list(files), *extra)
+    return key, read_entry(directory, key)
 
 
 def read_entry(directory: str | Path, key: str) -> Entry | None:

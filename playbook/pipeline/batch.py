@@ -51,6 +51,7 @@ from jinja2 import Environment, FileSystemLoader
 from playbook.core.errors import ParameterError, PlaybookError
 from playbook.core.labels import t
 from playbook.core.paths import TEMPLATES_DIR, safe_filename
+from playbook.data.cache import file_shas
 from playbook.pipeline import workers
 from playbook.pipeline.engine import WarmKernel
 from playbook.pipeline.notebooks import REPORT_CSP, execute_notebook, notebook_to_html
@@ -97,6 +98,9 @@ def file_sha(path: str | Path) -> str:
 def fingerprint_files(files: Iterable[str | Path], *extra: object) -> str:
     """Fingerprint a set of input files (names and bytes) plus extra values.
 
+    The files' hashes come from :func:`playbook.data.cache.file_shas`: a file unchanged
+    since it was last hashed (by this or the validation cache) is not read again.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -108,9 +112,10 @@ def fingerprint_files(files: Iterable[str | Path], *extra: object) -> str:
     False
     """
     digest = hashlib.sha256()
-    for path in sorted(Path(p) for p in files):
+    found = sorted(Path(p) for p in files)
+    for path, sha in zip(found, file_shas(found), strict=True):
         digest.update(path.name.encode())
-        digest.update(file_sha(path).encode())
+        digest.update(sha.encode())
     for value in extra:
         digest.update(repr(value).encode())
     return digest.hexdigest()[:16]
