@@ -6,13 +6,12 @@ of the column's Arrow data. :func:`~playbook.funnel.funnel_table` and
 :func:`~playbook.funnel.step_table` on that stage table *recall* them instead of hashing
 one million strings again. Arrow data never changes in place (editing a column gives
 it new data), so a recalled code always belongs to the column it is asked for; an entry
-goes when its data is freed. Any other column (a filtered or hand-made table) is
-simply coded again: the figures are the same either way.
+goes when its data is freed (the memo: :mod:`playbook.core.codes`). Any other column (a
+filtered or hand-made table) is simply coded again: the figures are the same either way.
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,46 +19,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from playbook.core.codes import arrow_data, recall, remember
+
 __all__ = ["remember", "recall", "value_codes", "group_codes", "arrow_bools", "numpy_bools"]
-
-# id(arrow data) -> (weak reference to it, codes, uniques)
-_MEMO: dict[int, tuple[weakref.ref, np.ndarray, pd.Index]] = {}
-
-
-def _arrow_data(values: pd.Series) -> object | None:
-    """Return the immutable Arrow data of an Arrow-backed text column (``None`` for other columns)."""
-    array = values.array
-    return array.__arrow_array__() if isinstance(array, pd.arrays.ArrowStringArray) else None
-
-
-def remember(values: pd.Series, codes: np.ndarray, uniques: Sequence[str] | pd.Index) -> None:
-    """Remember that ``values`` is ``uniques[codes]`` (code -1: missing), for :func:`recall`.
-
-    Examples
-    --------
-    >>> s = pd.Series(["b", None, "a"], dtype="string")
-    >>> remember(s, np.array([0, -1, 1]), ["b", "a"])
-    >>> codes, uniques = recall(s)
-    >>> codes.tolist(), list(uniques)
-    ([0, -1, 1], ['b', 'a'])
-    >>> recall(s.copy(deep=True).iloc[:2]) is None  # other data
-    True
-    """
-    data = _arrow_data(values)
-    if data is None:
-        return
-    key = id(data)
-    _MEMO[key] = (weakref.ref(data, lambda _, key=key: _MEMO.pop(key, None)), np.asarray(codes),
-                  pd.Index(uniques))
-
-
-def recall(values: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
-    """Return the ``(codes, uniques)`` remembered for exactly this column's data, else ``None``."""
-    data = _arrow_data(values)
-    hit = _MEMO.get(id(data)) if data is not None else None
-    if hit is None or hit[0]() is not data:
-        return None
-    return hit[1], hit[2]
 
 
 def value_codes(values: pd.Series, allowed: Sequence[str] | pd.Index, dtype: str = "int8") -> np.ndarray:
@@ -75,7 +37,7 @@ def value_codes(values: pd.Series, allowed: Sequence[str] | pd.Index, dtype: str
     >>> value_codes(pd.Series(["lost", None, 3], dtype=object), ["won", "lost", None]).tolist()
     [1, -1, -1]
     """
-    data = _arrow_data(values)
+    data = arrow_data(values)
     if data is not None:
         value_set = pa.array([None if pd.isna(v) else v for v in allowed], type=data.type)
         found = pc.index_in(data, value_set=value_set, skip_nulls=True)

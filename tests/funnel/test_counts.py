@@ -2,7 +2,6 @@
 
 import warnings
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -101,12 +100,3 @@ def test_edited_or_filtered_stage_tables_are_counted_as_they_are_now(awkward_sta
     assert "R_IN_PLACE" not in set(awkward_stages["rep_id"].dropna())
     part = select(awkward_stages, period_start="2025-01-01", team="T001")
     pd.testing.assert_frame_equal(funnel_table(part, by="rep_id"), funnel_table(_rebuilt(part), by="rep_id"))
-
-
-def test_codes_are_forgotten_with_their_data():
-    s = pd.Series(["a", "b"], dtype="string")
-    codes.remember(s, np.array([0, 1]), ["a", "b"])
-    key = id(s.array.__arrow_array__())
-    assert key in codes._MEMO
-    del s
-    assert key not in codes._MEMO
