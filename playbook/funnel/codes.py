@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from playbook.core.codes import arrow_data, recall, remember
 
-__all__ = ["remember", "recall", "value_codes", "group_codes", "arrow_bools", "numpy_bools"]
+__all__ = ["remember", "recall", "value_codes", "group_codes", "frame_group_codes", "arrow_bools", "numpy_bools"]
 
 
 def value_codes(values: pd.Series, allowed: Sequence[str] | pd.Index, dtype: str = "int8") -> np.ndarray:
@@ -75,6 +75,64 @@ def group_codes(values: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
     at = np.flatnonzero(seen)
     keys = pd.Series(ordered.take(np.where(at < n, at, -1), allow_fill=True), name=values.name)
     return group, keys
+
+
+def frame_group_codes(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame] | None:
+    """Return ``(group, groups)`` as ``frame.groupby(keys, dropna=False, observed=True, sort=True)`` numbers them.
+
+    From the remembered codes of the key columns (``None`` unless every one has them, or
+    when the combinations of their codes outnumber the rows): ``group`` is each row's
+    group number, ``groups`` one row per observed group with its keys, ordered as the
+    groupby orders them (by the first key, then the next; a missing key last in each),
+    each column in its dtype. The rows' codes are combined into one number each and
+    counted once; only the observed combinations are ranked.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"team": pd.array(["B", "A", "B", None], dtype="string"),
+    ...                   "rep": pd.array(["r2", "r1", "r1", "r3"], dtype="string")})
+    >>> remember(f["team"], np.array([0, 1, 0, -1]), ["B", "A"])
+    >>> remember(f["rep"], np.array([0, 1, 1, 2]), ["r2", "r1", "r3"])
+    >>> group, groups = frame_group_codes(f, ["team", "rep"])
+    >>> group.tolist()
+    [2, 0, 1, 3]
+    >>> groups
+       team rep
+    0     A  r1
+    1     B  r1
+    2     B  r2
+    3  <NA>  r3
+    """
+    recalled = [recall(frame[k]) for k in keys]
+    if not recalled or any(r is None for r in recalled):
+        return None
+    radix = [len(uniques) + 1 for _, uniques in recalled]  # code + 1 per key: 0 is a missing value
+    size = int(np.prod(radix, dtype=float))
+    if size > 4 * len(frame) + 1024:
+        return None
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for (codes, _), r in zip(recalled, radix, strict=True):
+        combined = combined * r + (codes + 1)
+    seen = np.flatnonzero(np.bincount(combined, minlength=size))  # the observed combinations
+    # each observed combination's keys as their sort ranks (a missing key, or a missing unique, last)
+    digits, rest = [], seen
+    for r in reversed(radix):
+        rest, digit = np.divmod(rest, r)
+        digits.append(digit)
+    ordered, rank_key = [], np.zeros(len(seen), dtype=np.int64)
+    for k, (_, uniques), digit in zip(keys, recalled, reversed(digits), strict=True):
+        rank, values = pd.factorize(pd.array(uniques, dtype=frame[k].dtype), sort=True)
+        rank = np.concatenate([[len(values)], np.where(rank < 0, len(values), rank)])
+        rank_key = rank_key * (len(values) + 1) + rank[digit]
+        ordered.append(values)
+    ranks, of_seen = np.unique(rank_key, return_inverse=True)  # equal keys (repeated uniques): one group
+    number = np.zeros(size, dtype=np.int64)
+    number[seen] = of_seen
+    columns = {}
+    for k, values in reversed(list(zip(keys, ordered, strict=True))):
+        ranks, at = np.divmod(ranks, len(values) + 1)
+        columns[k] = pd.Series(values.take(np.where(at < len(values), at, -1), allow_fill=True))
+    return number[combined], pd.DataFrame({k: columns[k] for k in keys})
 
 
 def arrow_bools(mask: np.ndarray) -> pd.api.extensions.ExtensionArray:

@@ -13,6 +13,7 @@ from playbook.core import paths
 from playbook.core.dates import optional_date
 from playbook.core.errors import InputError, ParameterError, require_columns, yaml_error
 from playbook.core.money import round_money
+from playbook.funnel.codes import remember
 from playbook.funnel.counts import _long, _sums, _wide
 from playbook.funnel.rules import (
     COMPARISON_COLUMNS,
@@ -97,11 +98,15 @@ _MONTH_DAYS = 365.25 / 12
 
 
 def _orders_metrics(stages: pd.DataFrame, orders: pd.DataFrame | None, *, as_of: pd.Timestamp | None,
-                    window_days: int) -> tuple[pd.Series, pd.DataFrame] | None:
-    """New-deal flags and won customers: computed once for the counts and the values (the costly part)."""
+                    window_days: int, keep: list[str] | None = None) -> tuple[pd.Series, pd.DataFrame] | None:
+    """New-deal flags and won customers: computed once for the counts and the values (the costly part).
+
+    ``keep``: the columns of ``stages`` the won customers need (the unit and peer columns; default all).
+    """
     if orders is None:
         return None
-    return _new_deals(stages, orders), _won_customers(stages, orders, as_of=as_of, window_days=window_days)
+    return _new_deals(stages, orders), _won_customers(stages, orders, as_of=as_of, window_days=window_days,
+                                                      keep=keep)
 
 
 def _new_rows(stages: pd.DataFrame, is_new: pd.Series, columns: list[str]) -> pd.DataFrame:
@@ -226,6 +231,13 @@ def _compare(counts: pd.DataFrame, values: pd.DataFrame, *, unit: list[str], pee
     return c.drop(columns=["_o", "_enough", "value"]).reset_index(drop=True)
 
 
+def _company(stages: pd.DataFrame) -> pd.DataFrame:
+    """Return ``stages`` with ``peers`` = ``"company"``: one peer group, its codes remembered (counted, not hashed)."""
+    out = stages.assign(peers="company")
+    remember(out["peers"], np.zeros(len(out), dtype=np.int64), ["company"])
+    return out
+
+
 def _check_reference(reference: str) -> None:
     if reference not in ("team", "company"):
         raise ParameterError("reference", reference, "'team' or 'company'")
@@ -333,8 +345,9 @@ def rep_comparison(
     if reps is not None:
         roster = reps.assign(team=reps["team"].astype("string"), rep_id=reps["rep_id"].astype("string"))
         roster = roster.loc[roster["team"].isin(stages["team"].dropna().unique())].drop_duplicates("rep_id")
-    vstages = stages if reference == "team" else stages.assign(peers="company")
-    known = _orders_metrics(vstages, orders, as_of=end, window_days=window_days)
+    vstages = stages if reference == "team" else _company(stages)
+    peers = ["team"] if reference == "team" else ["peers"]
+    known = _orders_metrics(vstages, orders, as_of=end, window_days=window_days, keep=[*unit, *peers])
     counts = _metric_counts(stages, unit, orders=orders, reps=roster, as_of=end, window_days=window_days,
                             known=known)
     if roster is not None:
@@ -342,12 +355,7 @@ def rep_comparison(
         counts = grid.merge(counts, on=[*unit, "step"], how="outer")
         counts["passed"] = counts["passed"].fillna(0).astype("int64")
         counts["decided"] = counts["decided"].fillna(0.0)
-    if reference == "team":
-        peers = ["team"]
-        counts["peers"] = "team"
-    else:
-        peers = ["peers"]
-        counts["peers"] = "company"
+    counts["peers"] = "team" if reference == "team" else "company"
     values = _value_per_pass(vstages, peers, orders=orders, as_of=end, window_days=window_days, known=known)
     out = _compare(counts, values, unit=unit, peers=peers, confidence=confidence, min_n=min_n,
                    min_months=min_months, prior_strength=prior_strength)
@@ -403,8 +411,8 @@ def team_comparison(
     if reps is not None:
         require_columns(reps, ["rep_id", "team"], "reps")
         roster = reps.loc[reps["team"].astype("string").isin(stages["team"].dropna().unique())]
-    vstages = stages.assign(peers="company")
-    known = _orders_metrics(vstages, orders, as_of=end, window_days=window_days)
+    vstages = _company(stages)
+    known = _orders_metrics(vstages, orders, as_of=end, window_days=window_days, keep=["team", "peers"])
     counts = _metric_counts(stages, ["team"], orders=orders, reps=roster, as_of=end, window_days=window_days,
                             known=known)
     counts["peers"] = "company"

@@ -507,12 +507,39 @@ def _won_rows(stages: pd.DataFrame) -> np.ndarray:
     return np.flatnonzero((stages["outcome"] == "won").fillna(False).to_numpy(dtype=bool))
 
 
+def _by_close(keys: pd.DataFrame) -> np.ndarray:
+    """Return the row order of ``keys.sort_values(["closed_date", "opportunity_id"], kind="stable")``.
+
+    A stable sort of the close dates alone (missing ones last) gives it when the
+    opportunity ids already rise within each close date, as ids given in the order leads
+    come in do (one comparison of neighbours says so); otherwise both keys are sorted.
+
+    Examples
+    --------
+    >>> k = pd.DataFrame({"closed_date": pd.to_datetime(["2025-02-01", None, "2025-01-05", "2025-02-01"]),
+    ...                   "opportunity_id": pd.array(["o7", "o1", "o9", "o8"], dtype="string")})
+    >>> _by_close(k).tolist(), _by_close(k.assign(opportunity_id=["o8", "o1", "o9", "o7"])).tolist()
+    ([2, 0, 3, 1], [2, 3, 0, 1])
+    """
+    closed = keys["closed_date"].to_numpy(dtype="datetime64[ns]").view("int64")
+    order = np.argsort(np.where(closed == _NAT, np.iinfo("int64").max, closed), kind="stable")
+    ids = keys["opportunity_id"].astype("string")
+    if len(order) > 1 and not ids.isna().any():
+        text = pa.array(ids).take(pa.array(order))
+        same_day = closed[order][1:] == closed[order][:-1]
+        rising = pc.less_equal(text[:-1], text[1:]).to_numpy(zero_copy_only=False)
+        if (rising | ~same_day).all():
+            return order
+    return keys.reset_index(drop=True).sort_values(["closed_date", "opportunity_id"], kind="stable").index.to_numpy()
+
+
 def _won_customers(stages: pd.DataFrame, orders: pd.DataFrame, *, as_of: pd.Timestamp,
-                   window_days: int) -> pd.DataFrame:
+                   window_days: int, keep: Sequence[str] | None = None) -> pd.DataFrame:
     """Won customers (earliest won deal each) with their repurchase outcome and revenue.
 
     Each customer's row of ``stages`` is its earliest won deal (by close date, then
-    opportunity id; the rows in that order), with ``end`` (close date + ``window_days``),
+    opportunity id; the rows in that order; of its columns ``keep`` with ``customer_id``
+    and ``closed_date``, default all), with ``end`` (close date + ``window_days``),
     ``eligible`` (the window ended by ``as_of``), ``revenue`` (the customer's positive
     orders dated after the close date and at most ``window_days`` later, rounded to the
     cent; none without a close date) and ``repurchased`` (``revenue > 0``).
@@ -539,8 +566,9 @@ def _won_customers(stages: pd.DataFrame, orders: pd.DataFrame, *, as_of: pd.Time
     rows = rows[stages["customer_id"].notna().to_numpy()[rows]]
     # the earliest won deal of each customer: only the sort keys are sorted, the rows taken once
     keys = stages[["closed_date", "opportunity_id", "customer_id"]].iloc[rows].set_axis(rows)
-    keys = keys.sort_values(["closed_date", "opportunity_id"], kind="stable")
-    won = stages.take(keys.index[~keys["customer_id"].duplicated()].to_numpy())
+    keys = keys.take(_by_close(keys))
+    columns = stages.columns if keep is None else list(dict.fromkeys([*keep, "customer_id", "closed_date"]))
+    won = stages[columns].take(keys.index[~keys["customer_id"].duplicated()].to_numpy())
     won["customer_id"] = won["customer_id"].astype("string")
     won["end"] = won["closed_date"] + pd.Timedelta(days=window_days)
     won["eligible"] = won["end"] <= as_of
@@ -617,8 +645,8 @@ def repurchase_table(
     end = optional_date(as_of, "as_of")
     if end is None:
         raise ParameterError("as_of", as_of, "a date such as '2025-09-30'")
-    won = _won_customers(stages, _kit(orders, columns), as_of=end, window_days=int(window_days))
     keys = _by(by)
+    won = _won_customers(stages, _kit(orders, columns), as_of=end, window_days=int(window_days), keep=keys)
     won["won_customers"] = 1
     won["eligible"] = won["eligible"].astype("int64")
     won["repurchased"] = (won["repurchased"] & (won["eligible"] == 1)).astype("int64")

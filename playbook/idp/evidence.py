@@ -573,13 +573,16 @@ def _widen(ev: pd.DataFrame, grid: pd.DataFrame, keys: Sequence[str]) -> pd.Data
     wide = grid.set_index(["rep_id", "competency"])[list(COMPETENCY_FIELDS)].unstack("competency")
     wide.columns = [f"{f}__{c}" for f, c in wide.columns]
     ev = ev.merge(wide, left_on="rep_id", right_index=True, how="left")
+    typed: dict[str, pd.Series] = {}
     for c in keys:
         for f in ("level", "manager_level", "self_level"):
-            ev[f"{f}__{c}"] = pd.to_numeric(ev[f"{f}__{c}"], errors="coerce").astype("Int64")
+            typed[f"{f}__{c}"] = pd.to_numeric(ev[f"{f}__{c}"], errors="coerce").astype("Int64")
         for f in ("team_median", "leak_rate", "leak_peer_rate"):
-            ev[f"{f}__{c}"] = pd.to_numeric(ev[f"{f}__{c}"], errors="coerce").astype(float)
-        ev[f"leak_step__{c}"] = ev[f"leak_step__{c}"].astype("string")
-    ev["rep_id"] = ev["rep_id"].astype("str")
+            typed[f"{f}__{c}"] = pd.to_numeric(ev[f"{f}__{c}"], errors="coerce").astype(float)
+        typed[f"leak_step__{c}"] = ev[f"leak_step__{c}"].astype("string")
+    typed["rep_id"] = ev["rep_id"].astype("str")
+    # the typed columns in one go (set one at a time, each would split the wide block: ~100 copies)
+    ev = pd.concat([ev.drop(columns=list(typed)), pd.DataFrame(typed, index=ev.index)], axis=1)
     return ev.reset_index(drop=True)[evidence_columns(keys)]
 
 

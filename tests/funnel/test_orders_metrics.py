@@ -7,7 +7,7 @@ import pytest
 
 from playbook.core.money import round_money
 from playbook.funnel.comparison import _new_deals
-from playbook.funnel.stages import _as_dates, _id_positions, _positions, _won_customers
+from playbook.funnel.stages import _as_dates, _by_close, _id_positions, _positions, _won_customers
 
 D = pd.to_datetime
 
@@ -166,3 +166,20 @@ def test_id_positions_match_positions():
     among = pd.Series(["C3", "C1", "C2"], dtype="string")
     np.testing.assert_array_equal(_id_positions(values, among), _positions(values, among))
     np.testing.assert_array_equal(_id_positions(values, among), _positions(values, among))  # recalled codes
+
+
+@pytest.mark.parametrize("ids", ["rising", "shuffled", "missing"])
+def test_order_by_close_is_the_stable_sort(ids):
+    rng = np.random.default_rng(4)
+    n = 300
+    closed = pd.Series(D("2025-01-01") + pd.to_timedelta(rng.integers(0, 20, n), unit="D"))  # many ties
+    closed[rng.random(n) < 0.05] = pd.NaT
+    names = np.array([f"o{i:04d}" for i in range(n)], dtype=object)  # rising in the rows' order
+    if ids != "rising":
+        names = rng.permutation(names)
+    if ids == "missing":
+        names[::50] = None
+    keys = pd.DataFrame({"closed_date": closed.to_numpy(), "opportunity_id": pd.array(names, dtype="string")},
+                        index=rng.permutation(n))
+    want = keys.reset_index(drop=True).sort_values(["closed_date", "opportunity_id"], kind="stable").index
+    np.testing.assert_array_equal(_by_close(keys), want.to_numpy())
