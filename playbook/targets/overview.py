@@ -64,7 +64,9 @@ def _sum_by(values: np.ndarray, codes: np.ndarray, rows: np.ndarray, ids: pd.Ind
     As ``groupby(...).sum()``: the same rows in the same order, the same summation.
     """
     rows = rows & (codes >= 0)
-    out = pd.Series(values[rows]).groupby(codes[rows]).sum()
+    # the codes as categories: grouped by them as they are, not hashed again (the same sums, row by row)
+    by = pd.Categorical.from_codes(codes[rows], categories=pd.RangeIndex(len(ids)), validate=False)
+    out = pd.Series(values[rows]).groupby(by, observed=True).sum()
     return out.set_axis(ids.take(out.index.to_numpy()))
 
 
@@ -85,7 +87,8 @@ def _first_orders(orders: pd.DataFrame, dates: pd.Series, amount: np.ndarray, *,
     when = dates.to_numpy()
     at = np.flatnonzero((amount > 0) & (dates <= end).to_numpy())
     codes, uniques = factorized(orders["customer_id"])  # hashed once for all figures (core.codes)
-    customer = np.where(codes < 0, len(uniques), codes)[at]  # missing ids: one customer, the last code
+    customer = codes[at]
+    np.putmask(customer, customer < 0, len(uniques))  # missing ids: one customer, the last code
     when = when[at]
     # each customer's earliest date: a minimum per code in one pass (no dates are missing here)
     earliest = np.full(len(uniques) + 1, np.iinfo("int64").max)
