@@ -8,8 +8,9 @@
 - :mod:`playbook.core.schema` — the kit's tables and columns
 - :mod:`playbook.core.money` — exact money: cents, the one rounding rule, allocations
 - :mod:`playbook.core.dates` — the one date parser and the one as-of default
+- :mod:`playbook.core.codes` — integer codes of id columns, hashed once and recalled by every figure
 """
 
-from playbook.core import dates, errors, extras, labels, money, paths, resources, schema
+from playbook.core import codes, dates, errors, extras, labels, money, paths, resources, schema
 
-__all__ = ["dates", "errors", "extras", "labels", "money", "paths", "resources", "schema"]
+__all__ = ["codes", "dates", "errors", "extras", "labels", "money", "paths", "resources", "schema"]

@@ -6,13 +6,12 @@ of the column's Arrow data. :func:`~playbook.funnel.funnel_table` and
 :func:`~playbook.funnel.step_table` on that stage table *recall* them instead of hashing
 one million strings again. Arrow data never changes in place (editing a column gives
 it new data), so a recalled code always belongs to the column it is asked for; an entry
-goes when its data is freed. Any other column (a filtered or hand-made table) is
-simply coded again: the figures are the same either way.
+goes when its data is freed (the memo: :mod:`playbook.core.codes`). Any other column (a
+filtered or hand-made table) is simply coded again: the figures are the same either way.
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,46 +19,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["remember", "recall", "value_codes", "group_codes", "arrow_bools", "numpy_bools"]
+from playbook.core.codes import arrow_data, recall, remember
 
-# id(arrow data) -> (weak reference to it, codes, uniques)
-_MEMO: dict[int, tuple[weakref.ref, np.ndarray, pd.Index]] = {}
-
-
-def _arrow_data(values: pd.Series) -> object | None:
-    """Return the immutable Arrow data of an Arrow-backed text column (``None`` for other columns)."""
-    array = values.array
-    return array.__arrow_array__() if isinstance(array, pd.arrays.ArrowStringArray) else None
-
-
-def remember(values: pd.Series, codes: np.ndarray, uniques: Sequence[str] | pd.Index) -> None:
-    """Remember that ``values`` is ``uniques[codes]`` (code -1: missing), for :func:`recall`.
-
-    Examples
-    --------
-    >>> s = pd.Series(["b", None, "a"], dtype="string")
-    >>> remember(s, np.array([0, -1, 1]), ["b", "a"])
-    >>> codes, uniques = recall(s)
-    >>> codes.tolist(), list(uniques)
-    ([0, -1, 1], ['b', 'a'])
-    >>> recall(s.copy(deep=True).iloc[:2]) is None  # other data
-    True
-    """
-    data = _arrow_data(values)
-    if data is None:
-        return
-    key = id(data)
-    _MEMO[key] = (weakref.ref(data, lambda _, key=key: _MEMO.pop(key, None)), np.asarray(codes),
-                  pd.Index(uniques))
-
-
-def recall(values: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
-    """Return the ``(codes, uniques)`` remembered for exactly this column's data, else ``None``."""
-    data = _arrow_data(values)
-    hit = _MEMO.get(id(data)) if data is not None else None
-    if hit is None or hit[0]() is not data:
-        return None
-    return hit[1], hit[2]
+__all__ = ["remember", "recall", "value_codes", "group_codes", "frame_group_codes", "arrow_bools", "numpy_bools"]
 
 
 def value_codes(values: pd.Series, allowed: Sequence[str] | pd.Index, dtype: str = "int8") -> np.ndarray:
@@ -75,7 +37,7 @@ def value_codes(values: pd.Series, allowed: Sequence[str] | pd.Index, dtype: str
     >>> value_codes(pd.Series(["lost", None, 3], dtype=object), ["won", "lost", None]).tolist()
     [1, -1, -1]
     """
-    data = _arrow_data(values)
+    data = arrow_data(values)
     if data is not None:
         value_set = pa.array([None if pd.isna(v) else v for v in allowed], type=data.type)
         found = pc.index_in(data, value_set=value_set, skip_nulls=True)
@@ -113,6 +75,64 @@ def group_codes(values: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
     at = np.flatnonzero(seen)
     keys = pd.Series(ordered.take(np.where(at < n, at, -1), allow_fill=True), name=values.name)
     return group, keys
+
+
+def frame_group_codes(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame] | None:
+    """Return ``(group, groups)`` as ``frame.groupby(keys, dropna=False, observed=True, sort=True)`` numbers them.
+
+    From the remembered codes of the key columns (``None`` unless every one has them, or
+    when the combinations of their codes outnumber the rows): ``group`` is each row's
+    group number, ``groups`` one row per observed group with its keys, ordered as the
+    groupby orders them (by the first key, then the next; a missing key last in each),
+    each column in its dtype. The rows' codes are combined into one number each and
+    counted once; only the observed combinations are ranked.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"team": pd.array(["B", "A", "B", None], dtype="string"),
+    ...                   "rep": pd.array(["r2", "r1", "r1", "r3"], dtype="string")})
+    >>> remember(f["team"], np.array([0, 1, 0, -1]), ["B", "A"])
+    >>> remember(f["rep"], np.array([0, 1, 1, 2]), ["r2", "r1", "r3"])
+    >>> group, groups = frame_group_codes(f, ["team", "rep"])
+    >>> group.tolist()
+    [2, 0, 1, 3]
+    >>> groups
+       team rep
+    0     A  r1
+    1     B  r1
+    2     B  r2
+    3  <NA>  r3
+    """
+    recalled = [recall(frame[k]) for k in keys]
+    if not recalled or any(r is None for r in recalled):
+        return None
+    radix = [len(uniques) + 1 for _, uniques in recalled]  # code + 1 per key: 0 is a missing value
+    size = int(np.prod(radix, dtype=float))
+    if size > 4 * len(frame) + 1024:
+        return None
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for (codes, _), r in zip(recalled, radix, strict=True):
+        combined = combined * r + (codes + 1)
+    seen = np.flatnonzero(np.bincount(combined, minlength=size))  # the observed combinations
+    # each observed combination's keys as their sort ranks (a missing key, or a missing unique, last)
+    digits, rest = [], seen
+    for r in reversed(radix):
+        rest, digit = np.divmod(rest, r)
+        digits.append(digit)
+    ordered, rank_key = [], np.zeros(len(seen), dtype=np.int64)
+    for k, (_, uniques), digit in zip(keys, recalled, reversed(digits), strict=True):
+        rank, values = pd.factorize(pd.array(uniques, dtype=frame[k].dtype), sort=True)
+        rank = np.concatenate([[len(values)], np.where(rank < 0, len(values), rank)])
+        rank_key = rank_key * (len(values) + 1) + rank[digit]
+        ordered.append(values)
+    ranks, of_seen = np.unique(rank_key, return_inverse=True)  # equal keys (repeated uniques): one group
+    number = np.zeros(size, dtype=np.int64)
+    number[seen] = of_seen
+    columns = {}
+    for k, values in reversed(list(zip(keys, ordered, strict=True))):
+        ranks, at = np.divmod(ranks, len(values) + 1)
+        columns[k] = pd.Series(values.take(np.where(at < len(values), at, -1), allow_fill=True))
+    return number[combined], pd.DataFrame({k: columns[k] for k in keys})
 
 
 def arrow_bools(mask: np.ndarray) -> pd.api.extensions.ExtensionArray:

@@ -13,6 +13,7 @@ from playbook.core import paths
 from playbook.core.dates import optional_date
 from playbook.core.errors import InputError, ParameterError, require_columns, yaml_error
 from playbook.core.money import round_money
+from playbook.funnel.codes import remember
 from playbook.funnel.counts import _long, _sums, _wide
 from playbook.funnel.rules import (
     COMPARISON_COLUMNS,
@@ -23,14 +24,16 @@ from playbook.funnel.rules import (
     TEAM_COMPARISON_COLUMNS,
 )
 from playbook.funnel.stages import (  # noqa: F401  (repurchase_table: also importable from here)
+    _NAT,
     _as_dates,
     _by,
     _check_stages,
+    _id_positions,
     _kit,
     _latest_date,
-    _positions,
     _ratio,
     _won_customers,
+    _won_rows,
     repurchase_table,
 )
 from playbook.funnel.stats import _z, wilson_interval
@@ -42,18 +45,32 @@ def _new_deals(stages: pd.DataFrame, orders: pd.DataFrame) -> pd.Series:
     """Boolean per won row of ``stages``: the deal brought a new customer.
 
     New = no ``customer_id`` on the opportunity, or the customer had no positive order
-    before the opportunity was created.
+    before the opportunity was created. The customers' first order dates come from one
+    pass over the orders (the won customers as integer positions, a minimum per position).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"outcome": ["won", "lost", "won", "won"], "customer_id": ["C1", "C2", None, "C3"],
+    ...                   "created_date": pd.to_datetime(["2025-03-01", "2025-03-01", "2025-03-01",
+    ...                                                   "2025-03-01"])})
+    >>> orders = pd.DataFrame({"customer_id": ["C1", "C3", "C3"], "amount": [5.0, -1.0, 2.0],
+    ...                        "order_date": pd.to_datetime(["2025-02-01", "2025-01-01", "2025-03-01"])})
+    >>> _new_deals(s, orders).to_dict()  # C1 ordered before; C3 only a refund before (its order that day counts)
+    {0: False, 2: True, 3: True}
     """
     require_columns(orders, ["customer_id", "order_date", "amount"], "orders")
-    won = stages.loc[stages["outcome"] == "won"]
-    ids = won["customer_id"].astype("string")
-    among = pd.Series(ids.dropna().unique())  # customers as integer positions: fast on big data
-    at = _positions(orders["customer_id"], among)
-    keep = (pd.to_numeric(orders["amount"], errors="coerce").to_numpy() > 0) & (at >= 0)
-    first = pd.Series(_as_dates(orders["order_date"]).to_numpy()[keep]).groupby(at[keep]).min()
-    # reindex, not map: a map over no orders gives float NaN, which cannot be compared with dates
-    before = pd.Series(first.reindex(_positions(ids, among)).to_numpy(), index=won.index)
-    return won["customer_id"].isna() | before.isna() | (before >= won["created_date"])
+    rows = _won_rows(stages)
+    customer, among = pd.factorize(stages["customer_id"].iloc[rows].astype("string"))  # missing: -1
+    at = _id_positions(orders["customer_id"], pd.Series(among))
+    when = _as_dates(orders["order_date"]).to_numpy().view("int64")
+    keep = (pd.to_numeric(orders["amount"], errors="coerce").to_numpy() > 0) & (at >= 0) & (when != _NAT)
+    first = np.full(len(among) + 1, np.iinfo("int64").max)  # the last one: missing customer ids
+    np.minimum.at(first, at[keep], when[keep])
+    first = first[customer]
+    none = first == np.iinfo("int64").max
+    created = stages["created_date"].to_numpy(dtype="datetime64[ns]")[rows]
+    new = none | (np.where(none, _NAT, first).view("datetime64[ns]") >= created)  # NaT compares False
+    return pd.Series(new, index=stages.index[rows])
 
 
 def _exposure(stages: pd.DataFrame, reps: pd.DataFrame | None, end: pd.Timestamp) -> pd.DataFrame:
@@ -81,11 +98,20 @@ _MONTH_DAYS = 365.25 / 12
 
 
 def _orders_metrics(stages: pd.DataFrame, orders: pd.DataFrame | None, *, as_of: pd.Timestamp | None,
-                    window_days: int) -> tuple[pd.Series, pd.DataFrame] | None:
-    """New-deal flags and won customers: computed once for the counts and the values (the costly part)."""
+                    window_days: int, keep: list[str] | None = None) -> tuple[pd.Series, pd.DataFrame] | None:
+    """New-deal flags and won customers: computed once for the counts and the values (the costly part).
+
+    ``keep``: the columns of ``stages`` the won customers need (the unit and peer columns; default all).
+    """
     if orders is None:
         return None
-    return _new_deals(stages, orders), _won_customers(stages, orders, as_of=as_of, window_days=window_days)
+    return _new_deals(stages, orders), _won_customers(stages, orders, as_of=as_of, window_days=window_days,
+                                                      keep=keep)
+
+
+def _new_rows(stages: pd.DataFrame, is_new: pd.Series, columns: list[str]) -> pd.DataFrame:
+    """Return ``columns`` of the won rows of ``stages`` that brought a new customer (``is_new``: :func:`_new_deals`)."""
+    return stages[columns].iloc[_won_rows(stages)[is_new.to_numpy(dtype=bool)]]
 
 
 def _metric_counts(stages: pd.DataFrame, unit: list[str], *, orders: pd.DataFrame | None,
@@ -101,15 +127,14 @@ def _metric_counts(stages: pd.DataFrame, unit: list[str], *, orders: pd.DataFram
     if orders is None:
         return counts
     is_new, rp = known or _orders_metrics(stages, orders, as_of=as_of, window_days=window_days)
-    won = stages.loc[stages["outcome"] == "won"]
-    new = won.loc[is_new]
+    new = _new_rows(stages, is_new, unit)
     nc = new.groupby(unit, dropna=False, observed=True).size().rename("passed").reset_index()
     months = _exposure(stages, reps, as_of).groupby(unit, dropna=False)["months"].sum().rename("decided")
     nc = months.reset_index().merge(nc, on=unit, how="outer")
     nc = nc.assign(step="new_customers", passed=nc["passed"].fillna(0).astype("int64"),
                    decided=nc["decided"].fillna(0.0).round(1))
-    rp = (rp.assign(passed=(rp["repurchased"] & rp["eligible"]).astype("int64"),
-                    decided=rp["eligible"].astype("float64"))
+    rp = (rp[unit].assign(passed=(rp["repurchased"] & rp["eligible"]).astype("int64"),
+                          decided=rp["eligible"].astype("float64"))
           .groupby(unit, dropna=False, observed=True)[["passed", "decided"]].sum().reset_index()
           .assign(step="repurchase"))
     return pd.concat([counts, nc[counts.columns], rp[counts.columns]], ignore_index=True)
@@ -131,11 +156,10 @@ def _value_per_pass(stages: pd.DataFrame, peers: list[str], *, orders: pd.DataFr
         parts.append(wide[peers].assign(step=step, value=(avg * downstream).to_numpy()))
     if orders is not None:
         is_new, rp = known or _orders_metrics(stages, orders, as_of=as_of, window_days=window_days)
-        won = stages.loc[stages["outcome"] == "won"]
-        new = won.loc[is_new]
+        new = _new_rows(stages, is_new, [*peers, "amount"])
         first_deal = new.groupby(peers, dropna=False, observed=True)["amount"].mean().rename("value")
         parts.append(wide[peers].merge(first_deal.reset_index(), on=peers, how="left").assign(step="new_customers"))
-        rp = rp.loc[rp["eligible"] & rp["repurchased"]]
+        rp = rp[[*peers, "revenue"]].loc[rp["eligible"] & rp["repurchased"]]
         per = rp.groupby(peers, dropna=False, observed=True)["revenue"].mean().rename("value")
         parts.append(wide[peers].merge(per.reset_index(), on=peers, how="left").assign(step="repurchase"))
     return pd.concat(parts, ignore_index=True)
@@ -205,6 +229,13 @@ def _compare(counts: pd.DataFrame, values: pd.DataFrame, *, unit: list[str], pee
     c["_o"] = c["step"].map(order)
     c = c.sort_values([*unit, "_o"], kind="stable")
     return c.drop(columns=["_o", "_enough", "value"]).reset_index(drop=True)
+
+
+def _company(stages: pd.DataFrame) -> pd.DataFrame:
+    """Return ``stages`` with ``peers`` = ``"company"``: one peer group, its codes remembered (counted, not hashed)."""
+    out = stages.assign(peers="company")
+    remember(out["peers"], np.zeros(len(out), dtype=np.int64), ["company"])
+    return out
 
 
 def _check_reference(reference: str) -> None:
@@ -314,8 +345,9 @@ def rep_comparison(
     if reps is not None:
         roster = reps.assign(team=reps["team"].astype("string"), rep_id=reps["rep_id"].astype("string"))
         roster = roster.loc[roster["team"].isin(stages["team"].dropna().unique())].drop_duplicates("rep_id")
-    vstages = stages if reference == "team" else stages.assign(peers="company")
-    known = _orders_metrics(vstages, orders, as_of=end, window_days=window_days)
+    vstages = stages if reference == "team" else _company(stages)
+    peers = ["team"] if reference == "team" else ["peers"]
+    known = _orders_metrics(vstages, orders, as_of=end, window_days=window_days, keep=[*unit, *peers])
     counts = _metric_counts(stages, unit, orders=orders, reps=roster, as_of=end, window_days=window_days,
                             known=known)
     if roster is not None:
@@ -323,12 +355,7 @@ def rep_comparison(
         counts = grid.merge(counts, on=[*unit, "step"], how="outer")
         counts["passed"] = counts["passed"].fillna(0).astype("int64")
         counts["decided"] = counts["decided"].fillna(0.0)
-    if reference == "team":
-        peers = ["team"]
-        counts["peers"] = "team"
-    else:
-        peers = ["peers"]
-        counts["peers"] = "company"
+    counts["peers"] = "team" if reference == "team" else "company"
     values = _value_per_pass(vstages, peers, orders=orders, as_of=end, window_days=window_days, known=known)
     out = _compare(counts, values, unit=unit, peers=peers, confidence=confidence, min_n=min_n,
                    min_months=min_months, prior_strength=prior_strength)
@@ -384,8 +411,8 @@ def team_comparison(
     if reps is not None:
         require_columns(reps, ["rep_id", "team"], "reps")
         roster = reps.loc[reps["team"].astype("string").isin(stages["team"].dropna().unique())]
-    vstages = stages.assign(peers="company")
-    known = _orders_metrics(vstages, orders, as_of=end, window_days=window_days)
+    vstages = _company(stages)
+    known = _orders_metrics(vstages, orders, as_of=end, window_days=window_days, keep=["team", "peers"])
     counts = _metric_counts(stages, ["team"], orders=orders, reps=roster, as_of=end, window_days=window_days,
                             known=known)
     counts["peers"] = "company"

@@ -10,7 +10,7 @@ import pandas as pd
 from playbook.core.errors import require_columns
 from playbook.core.money import div_money, round_money
 from playbook.core.schema import OUTCOMES
-from playbook.funnel.codes import group_codes, numpy_bools, recall, value_codes
+from playbook.funnel.codes import frame_group_codes, numpy_bools, recall, value_codes
 from playbook.funnel.rules import FUNNEL_COLUMNS, REPURCHASE_STEP, STEP_COLUMNS, STEPS
 from playbook.funnel.stages import _by, _check_stages, _latest_date, _ratio, repurchase_table
 
@@ -47,9 +47,10 @@ def _sums(stages: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     opportunities are counted per group and pattern by one ``bincount``, and the counts
     follow by a product with the flags each pattern sets: exact integers, one pass, where
     a groupby over ten flag columns costs several times more. The won amounts are summed
-    by a groupby, so they are the groupby's sums to the last digit. Grouped by one column
-    of a stage table, the codes :func:`stage_table` remembered for it
-    (:mod:`playbook.funnel.codes`) number the groups, so its text is not hashed again.
+    by a groupby, so they are the groupby's sums to the last digit. Grouped by columns of
+    a stage table, the codes :func:`stage_table` remembered for them
+    (:mod:`playbook.funnel.codes`, :func:`~playbook.funnel.codes.frame_group_codes`)
+    number the groups, so their text is not hashed again.
 
     Examples
     --------
@@ -74,12 +75,11 @@ def _sums(stages: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         pattern |= fact.view("uint8") << np.uint8(i)
     amount = stages["amount"].astype("float64").to_numpy()
     won_amount = np.where(won & ~np.isnan(amount), amount, 0.0)
-    coded = group_codes(stages[keys[0]]) if len(keys) == 1 else None
+    coded = frame_group_codes(stages, keys)
     if coded is not None:  # the stage table's own codes (funnel.codes): the groupby's groups and sums
-        group, key = coded
-        out = key.to_frame()
+        group, out = coded
         # every code is a group: grouped as categories, not hashed again (the same sums, row by row)
-        by = pd.Categorical.from_codes(group, categories=pd.RangeIndex(len(key)), validate=False)
+        by = pd.Categorical.from_codes(group, categories=pd.RangeIndex(len(out)), validate=False)
         amounts = pd.Series(won_amount).groupby(by, observed=False, sort=True).sum().to_numpy()
     elif keys:
         grouped = stages[keys].assign(won_amount=won_amount).groupby(keys, dropna=False, observed=True, sort=True)

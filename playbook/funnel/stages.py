@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from playbook.core import dates
+from playbook.core.codes import factorized
 from playbook.core.dates import optional_date
 from playbook.core.errors import InputError, ParameterError, PlaybookWarning, require_columns
 from playbook.core.money import round_money
@@ -505,38 +506,101 @@ def _positions(values: pd.Series, among: pd.Series) -> np.ndarray:
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def _id_positions(values: pd.Series, among: pd.Series) -> np.ndarray:
+    """Return :func:`_positions` of ``values`` in ``among``, from the column's codes (one lookup per distinct id).
+
+    The codes come from :func:`playbook.core.codes.factorized`: a big column (the orders'
+    customer ids) is hashed once for every figure that matches it.
+
+    Examples
+    --------
+    >>> _id_positions(pd.Series(["C2", None, "C9", "C1", "C2"]), pd.Series(["C1", "C2"])).tolist()
+    [1, -1, -1, 0, 1]
+    """
+    codes, uniques = factorized(values)
+    return np.append(_positions(pd.Series(uniques), among), -1)[codes]
+
+
+def _won_rows(stages: pd.DataFrame) -> np.ndarray:
+    """Return the positions of the won rows of ``stages`` (outcome ``won``)."""
+    return np.flatnonzero((stages["outcome"] == "won").fillna(False).to_numpy(dtype=bool))
+
+
+def _by_close(keys: pd.DataFrame) -> np.ndarray:
+    """Return the row order of ``keys.sort_values(["closed_date", "opportunity_id"], kind="stable")``.
+
+    A stable sort of the close dates alone (missing ones last) gives it when the
+    opportunity ids already rise within each close date, as ids given in the order leads
+    come in do (one comparison of neighbours says so); otherwise both keys are sorted.
+
+    Examples
+    --------
+    >>> k = pd.DataFrame({"closed_date": pd.to_datetime(["2025-02-01", None, "2025-01-05", "2025-02-01"]),
+    ...                   "opportunity_id": pd.array(["o7", "o1", "o9", "o8"], dtype="string")})
+    >>> _by_close(k).tolist(), _by_close(k.assign(opportunity_id=["o8", "o1", "o9", "o7"])).tolist()
+    ([2, 0, 3, 1], [2, 3, 0, 1])
+    """
+    closed = keys["closed_date"].to_numpy(dtype="datetime64[ns]").view("int64")
+    order = np.argsort(np.where(closed == _NAT, np.iinfo("int64").max, closed), kind="stable")
+    ids = keys["opportunity_id"].astype("string")
+    if len(order) > 1 and not ids.isna().any():
+        text = pa.array(ids).take(pa.array(order))
+        same_day = closed[order][1:] == closed[order][:-1]
+        rising = pc.less_equal(text[:-1], text[1:]).to_numpy(zero_copy_only=False)
+        if (rising | ~same_day).all():
+            return order
+    return keys.reset_index(drop=True).sort_values(["closed_date", "opportunity_id"], kind="stable").index.to_numpy()
+
+
 def _won_customers(stages: pd.DataFrame, orders: pd.DataFrame, *, as_of: pd.Timestamp,
-                   window_days: int) -> pd.DataFrame:
-    """Won customers (earliest won deal each) with their repurchase outcome and revenue."""
+                   window_days: int, keep: Sequence[str] | None = None) -> pd.DataFrame:
+    """Won customers (earliest won deal each) with their repurchase outcome and revenue.
+
+    Each customer's row of ``stages`` is its earliest won deal (by close date, then
+    opportunity id; the rows in that order; of its columns ``keep`` with ``customer_id``
+    and ``closed_date``, default all), with ``end`` (close date + ``window_days``),
+    ``eligible`` (the window ended by ``as_of``), ``revenue`` (the customer's positive
+    orders dated after the close date and at most ``window_days`` later, rounded to the
+    cent; none without a close date) and ``repurchased`` (``revenue > 0``).
+
+    The orders are matched to the won customers as integer positions and summed per
+    position in one pass: no sort or merge of the orders.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"opportunity_id": ["o2", "o1", "o3"], "customer_id": ["C1", "C1", "C2"],
+    ...                   "outcome": ["won", "won", "won"],
+    ...                   "closed_date": pd.to_datetime(["2025-01-10", "2025-01-10", "2025-02-01"])})
+    >>> orders = pd.DataFrame({"customer_id": ["C1", "C1", "C1", "C2"], "amount": [9.0, 4.0, -2.0, 7.0],
+    ...                        "order_date": pd.to_datetime(["2025-01-10", "2025-02-01", "2025-02-02",
+    ...                                                      "2025-06-15"])})
+    >>> _won_customers(s, orders, as_of=pd.Timestamp("2025-06-30"), window_days=90)[
+    ...     ["opportunity_id", "customer_id", "eligible", "revenue", "repurchased"]]
+      opportunity_id customer_id  eligible  revenue  repurchased
+    1             o1          C1      True      4.0         True
+    2             o3          C2      True      0.0        False
+    """
     require_columns(orders, ["customer_id", "order_date", "amount"], "orders")
-    won = stages.loc[(stages["outcome"] == "won") & stages["customer_id"].notna()]
-    won = won.sort_values(["closed_date", "opportunity_id"], kind="stable").drop_duplicates("customer_id")
-    won = won.copy()
+    rows = _won_rows(stages)
+    rows = rows[stages["customer_id"].notna().to_numpy()[rows]]
+    # the earliest won deal of each customer: only the sort keys are sorted, the rows taken once
+    keys = stages[["closed_date", "opportunity_id", "customer_id"]].iloc[rows].set_axis(rows)
+    keys = keys.take(_by_close(keys))
+    columns = stages.columns if keep is None else list(dict.fromkeys([*keep, "customer_id", "closed_date"]))
+    won = stages[columns].take(keys.index[~keys["customer_id"].duplicated()].to_numpy())
     won["customer_id"] = won["customer_id"].astype("string")
     won["end"] = won["closed_date"] + pd.Timedelta(days=window_days)
     won["eligible"] = won["end"] <= as_of
-    # customers as their row in ``won`` (unique ids): integer keys sort, group and match fast on big data
-    o = pd.DataFrame({
-        "customer_id": _positions(orders["customer_id"], won["customer_id"]),
-        "order_date": _as_dates(orders["order_date"]).astype("datetime64[ns]"),
-        "amount": pd.to_numeric(orders["amount"], errors="coerce").astype("float64"),
-    })
-    o = o.loc[(o["amount"] > 0).to_numpy() & (o["customer_id"].to_numpy() >= 0)]
-    o = o.sort_values(["customer_id", "order_date"], kind="stable")
-    o["cum"] = o.groupby("customer_id")["amount"].cumsum()
-    o = o.sort_values("order_date", kind="stable")
-
-    def cum_at(dates: pd.Series) -> np.ndarray:
-        left = pd.DataFrame({"customer_id": np.arange(len(won)), "order_date": dates.astype("datetime64[ns]"),
-                             "_i": np.arange(len(won))}).sort_values("order_date", kind="stable")
-        m = pd.merge_asof(left, o[["customer_id", "order_date", "cum"]], on="order_date",
-                          by="customer_id", direction="backward")
-        return m.sort_values("_i")["cum"].fillna(0.0).to_numpy()
-
-    if len(won):
-        revenue = cum_at(won["end"]) - cum_at(won["closed_date"])
-    else:
-        revenue = np.zeros(0)
+    # each order's customer as its row in ``won`` (unique ids); -1: not a won customer
+    at = _id_positions(orders["customer_id"], won["customer_id"])
+    hit = np.flatnonzero(at >= 0)
+    at = at[hit]
+    when = _as_dates(orders["order_date"]).to_numpy()[hit]
+    amount = pd.to_numeric(orders["amount"], errors="coerce").astype("float64").to_numpy()[hit]
+    closed = won["closed_date"].to_numpy(dtype="datetime64[ns]")
+    end = won["end"].to_numpy(dtype="datetime64[ns]")
+    inside = (amount > 0) & (when > closed[at]) & (when <= end[at])  # NaT compares False: outside
+    revenue = np.bincount(at[inside], weights=amount[inside], minlength=len(won))
     won["revenue"] = round_money(revenue)
     won["repurchased"] = won["revenue"] > 0
     return won
@@ -600,8 +664,8 @@ def repurchase_table(
     end = optional_date(as_of, "as_of")
     if end is None:
         raise ParameterError("as_of", as_of, "a date such as '2025-09-30'")
-    won = _won_customers(stages, _kit(orders, columns), as_of=end, window_days=int(window_days))
     keys = _by(by)
+    won = _won_customers(stages, _kit(orders, columns), as_of=end, window_days=int(window_days), keep=keys)
     won["won_customers"] = 1
     won["eligible"] = won["eligible"].astype("int64")
     won["repurchased"] = (won["repurchased"] & (won["eligible"] == 1)).astype("int64")

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from playbook import funnel
+from playbook.core.codes import factorized
 from playbook.core.dates import parse_date
 from playbook.core.errors import ParameterError, PlaybookWarning, require_columns
 from playbook.core.labels import t
@@ -325,15 +326,39 @@ def evidence_columns(competencies: Sequence[str]) -> list[str]:
 
 
 def _repurchase(orders: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
-    """Share of the rep's customers of the previous year who ordered from the rep again this year."""
+    """Share of the rep's customers of the previous year who ordered from the rep again this year.
+
+    Per rep (index: ``rep_id``, sorted): of the distinct customers with a positive order
+    from the rep in the 12 months before ``start``, the share with a positive order from
+    the same rep between ``start`` and ``end``. Orders without a rep are left out; a
+    missing customer id counts as one customer. Rep and customer ids are the columns'
+    codes (:func:`playbook.core.codes.factorized`, hashed once for all figures) and the
+    (rep, customer) pairs one integer each: a hash set per year, no merge of text.
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"rep_id": ["R1", "R1", "R1", "R2", "R1"], "customer_id": ["C1", "C2", "C1", "C2", "C2"],
+    ...                   "amount": [5.0, 3.0, 2.0, 4.0, -1.0],
+    ...                   "order_date": pd.to_datetime(["2024-03-01", "2024-05-01", "2025-02-01", "2025-02-01",
+    ...                                                 "2025-03-01"])})
+    >>> _repurchase(o, pd.Timestamp("2025-01-01"), pd.Timestamp("2025-06-30")).to_dict()  # C2 came back to R2
+    {'R1': 0.5}
+    """
     dates = pd.to_datetime(orders["order_date"])
-    pos = orders["amount"] > 0
-    prev = orders.loc[pos & (dates >= start - pd.DateOffset(years=1)) & (dates < start), ["rep_id", "customer_id"]]
-    now = orders.loc[pos & (dates >= start) & (dates <= end), ["rep_id", "customer_id"]]
-    prev = prev.drop_duplicates()
-    both = prev.merge(now.drop_duplicates(), on=["rep_id", "customer_id"], how="left", indicator=True)
-    again = (both["_merge"] == "both").groupby(both["rep_id"]).mean()
-    return again
+    positive = (pd.to_numeric(orders["amount"], errors="coerce") > 0).to_numpy()
+    prev = positive & ((dates >= start - pd.DateOffset(years=1)) & (dates < start)).to_numpy()
+    now = positive & ((dates >= start) & (dates <= end)).to_numpy()
+    rep, reps = factorized(orders["rep_id"])
+    customer, customers = factorized(orders["customer_id"])
+    width = len(customers) + 1  # a missing customer id: code len(customers)
+    pair = rep * width + np.where(customer < 0, len(customers), customer)
+    has_rep = rep >= 0
+    before = pd.unique(pair[prev & has_rep])  # each (rep, customer) of last year once
+    again = pd.Index(before).isin(pair[now & has_rep])
+    of_rep = before // width
+    n = np.bincount(of_rep, minlength=len(reps))
+    rate = np.bincount(of_rep, weights=again, minlength=len(reps))[n > 0] / n[n > 0]
+    return pd.Series(rate, index=pd.Index(reps[n > 0], name="rep_id")).sort_index()
 
 
 def team_evidence(
@@ -548,13 +573,16 @@ def _widen(ev: pd.DataFrame, grid: pd.DataFrame, keys: Sequence[str]) -> pd.Data
     wide = grid.set_index(["rep_id", "competency"])[list(COMPETENCY_FIELDS)].unstack("competency")
     wide.columns = [f"{f}__{c}" for f, c in wide.columns]
     ev = ev.merge(wide, left_on="rep_id", right_index=True, how="left")
+    typed: dict[str, pd.Series] = {}
     for c in keys:
         for f in ("level", "manager_level", "self_level"):
-            ev[f"{f}__{c}"] = pd.to_numeric(ev[f"{f}__{c}"], errors="coerce").astype("Int64")
+            typed[f"{f}__{c}"] = pd.to_numeric(ev[f"{f}__{c}"], errors="coerce").astype("Int64")
         for f in ("team_median", "leak_rate", "leak_peer_rate"):
-            ev[f"{f}__{c}"] = pd.to_numeric(ev[f"{f}__{c}"], errors="coerce").astype(float)
-        ev[f"leak_step__{c}"] = ev[f"leak_step__{c}"].astype("string")
-    ev["rep_id"] = ev["rep_id"].astype("str")
+            typed[f"{f}__{c}"] = pd.to_numeric(ev[f"{f}__{c}"], errors="coerce").astype(float)
+        typed[f"leak_step__{c}"] = ev[f"leak_step__{c}"].astype("string")
+    typed["rep_id"] = ev["rep_id"].astype("str")
+    # the typed columns in one go (set one at a time, each would split the wide block: ~100 copies)
+    ev = pd.concat([ev.drop(columns=list(typed)), pd.DataFrame(typed, index=ev.index)], axis=1)
     return ev.reset_index(drop=True)[evidence_columns(keys)]
 
 

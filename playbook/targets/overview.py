@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from playbook.core.codes import factorized
 from playbook.core.dates import parse_date, resolve_as_of, ytd_window
 from playbook.core.errors import ParameterError, require_columns
 from playbook.core.money import round_money
@@ -63,7 +64,9 @@ def _sum_by(values: np.ndarray, codes: np.ndarray, rows: np.ndarray, ids: pd.Ind
     As ``groupby(...).sum()``: the same rows in the same order, the same summation.
     """
     rows = rows & (codes >= 0)
-    out = pd.Series(values[rows]).groupby(codes[rows]).sum()
+    # the codes as categories: grouped by them as they are, not hashed again (the same sums, row by row)
+    by = pd.Categorical.from_codes(codes[rows], categories=pd.RangeIndex(len(ids)), validate=False)
+    out = pd.Series(values[rows]).groupby(by, observed=True).sum()
     return out.set_axis(ids.take(out.index.to_numpy()))
 
 
@@ -83,12 +86,14 @@ def _first_orders(orders: pd.DataFrame, dates: pd.Series, amount: np.ndarray, *,
     """
     when = dates.to_numpy()
     at = np.flatnonzero((amount > 0) & (dates <= end).to_numpy())
-    customer, _ = pd.factorize(orders["customer_id"], use_na_sentinel=False)
-    customer, when = customer[at], when[at]
-    first = pd.Series(when).groupby(customer).min()
-    earliest = np.empty(int(customer.max(initial=-1)) + 1, dtype=when.dtype)
-    earliest[first.index.to_numpy()] = first.to_numpy()
-    on_first = np.flatnonzero((when == earliest[customer]) & (when >= np.datetime64(start)))
+    codes, uniques = factorized(orders["customer_id"])  # hashed once for all figures (core.codes)
+    customer = codes[at]
+    np.putmask(customer, customer < 0, len(uniques))  # missing ids: one customer, the last code
+    when = when[at]
+    # each customer's earliest date: a minimum per code in one pass (no dates are missing here)
+    earliest = np.full(len(uniques) + 1, np.iinfo("int64").max)
+    np.minimum.at(earliest, customer, when.view("int64"))
+    on_first = np.flatnonzero((when.view("int64") == earliest[customer]) & (when >= np.datetime64(start)))
     keys = pd.DataFrame({"c": customer[on_first]})
     if "order_id" in orders:
         keys["o"] = orders["order_id"].array.take(at[on_first])
@@ -153,8 +158,7 @@ def rep_summary(
     in_ytd = ((dates >= start) & (dates <= end)).to_numpy()
     prior_start, prior_end = start - pd.DateOffset(years=1), end - pd.DateOffset(years=1)
     in_prior = ((dates >= prior_start) & (dates <= prior_end)).to_numpy()
-    rep, rep_ids = pd.factorize(orders["rep_id"])  # once; every figure is grouped on these codes
-    rep_ids = pd.Index(rep_ids)
+    rep, rep_ids = factorized(orders["rep_id"])  # once; every figure is grouped on these codes
     sales = _sum_by(amount, rep, in_ytd, rep_ids)
     n_orders = _count_by(rep, in_ytd & (amount > 0), rep_ids)
     prior = _sum_by(amount, rep, in_prior, rep_ids)

@@ -77,7 +77,8 @@ def awkward_stages(opps_and_reps):
         return stage_table(opps, reps=reps, as_of="2025-06-30")
 
 
-@pytest.mark.parametrize("by", ["rep_id", "team", "outcome", "channel", "name", None, ["team", "rep_id"]])
+@pytest.mark.parametrize("by", ["rep_id", "team", "outcome", "channel", "name", None, ["team", "rep_id"],
+                                ["rep_id", "team"], ["team", "channel"]])
 def test_remembered_codes_give_the_groupbys_figures(awkward_stages, by):
     s = awkward_stages
     assert codes.recall(s["rep_id"]) is not None and codes.recall(s["team"]) is not None
@@ -103,10 +104,23 @@ def test_edited_or_filtered_stage_tables_are_counted_as_they_are_now(awkward_sta
     pd.testing.assert_frame_equal(funnel_table(part, by="rep_id"), funnel_table(_rebuilt(part), by="rep_id"))
 
 
-def test_codes_are_forgotten_with_their_data():
-    s = pd.Series(["a", "b"], dtype="string")
-    codes.remember(s, np.array([0, 1]), ["a", "b"])
-    key = id(s.array.__arrow_array__())
-    assert key in codes._MEMO
-    del s
-    assert key not in codes._MEMO
+@pytest.mark.parametrize("seed", [0, 1])
+def test_combined_codes_number_groups_as_the_groupby(seed):
+    rng = np.random.default_rng(seed)
+    n = 500
+    frame = pd.DataFrame({"team": rng.choice(["T2", "T1", "T3", None], n),
+                          "rep": rng.choice(["r9", "r1", "r5", None], n),
+                          "x": rng.choice(["b", "a"], n)}).astype("string")
+    for col in frame.columns:  # codes into uniques with extra, unused values (as the reps' list gives them)
+        c, u = pd.factorize(frame[col])
+        uniques = [*u, "zz_unused", u[0], None]  # and a repeated value and a missing one, which some codes use
+        c = np.where((c == 0) & (rng.random(n) < 0.5), len(u) + 1, c)
+        c = np.where((c == -1) & (rng.random(n) < 0.5), len(u) + 2, c)
+        codes.remember(frame[col], c, pd.array(uniques, dtype="string"))
+    keys = ["team", "rep", "x"]
+    group, groups = codes.frame_group_codes(frame, keys)
+    grouped = frame.groupby(keys, dropna=False, observed=True, sort=True)
+    np.testing.assert_array_equal(group, grouped.ngroup().to_numpy())
+    want = grouped.size().index.to_frame(index=False)
+    pd.testing.assert_frame_equal(groups, want)
+    assert codes.frame_group_codes(frame.assign(x=frame["x"].str.upper()), keys) is None  # x: nothing remembered
