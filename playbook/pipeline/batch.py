@@ -329,10 +329,10 @@ def warm_up(job: Job, engine: WarmKernel | None, printer: Printer | workers.Prin
     """
     if engine is None:
         return
-    engine.prepare(job.notebook, job.preload)
     if job.pdf and isinstance(printer, workers.PrintThread):
-        printer.later(_start_browser)
-    elif job.pdf and printer is not None:
+        printer.later(_start_browser)  # first: it starts while this thread waits for the new kernel to answer
+    engine.prepare(job.notebook, job.preload)
+    if job.pdf and printer is not None and not isinstance(printer, workers.PrintThread):
         _start_browser(printer)
 
 
