@@ -9,7 +9,6 @@
 - :mod:`playbook.pipeline.progress` — the batch's progress phases with rate and ETA
 - :mod:`playbook.pipeline.cluster` — the batch on a Dask cluster without a shared filesystem
 - :mod:`playbook.pipeline.idp_batch` — the IDP batch (one report per rep)
-- :mod:`playbook.pipeline.idp_report` — what the IDP report template calls in its kernel (its snapshot, its plan)
 - :mod:`playbook.pipeline.store` — the plan store (SQLAlchemy): versions, sign-offs, reviews
 - :mod:`playbook.pipeline.store_db` — opening the store's database; errors that name their cause
 - :mod:`playbook.pipeline.store_schema` — the store's tables, row reader

@@ -11,6 +11,7 @@ the PDFs that are missing, incomplete or older than their report (see
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,9 +31,10 @@ from playbook.pipeline import cluster
 from playbook.pipeline.progress import BatchProgress
 from playbook.pipeline.store import Store
 from playbook.pipeline.store_db import exists as store_exists
+from playbook.present import idp as present_idp
 from playbook.targets import overview
 
-__all__ = ["TEMPLATE", "BatchReport", "build_snapshot", "stored_versions", "render_idps"]
+__all__ = ["TEMPLATE", "BatchReport", "build_snapshot", "snapshot_for", "stored_versions", "report_plan", "render_idps"]
 
 
 TEMPLATE = TEMPLATES_DIR / "idp_report.ipynb"
@@ -93,6 +95,20 @@ def build_snapshot(data_dir: str | Path, out_dir: str | Path, *, column_map: str
     return snap, render.read_slice(snap, "reps")
 
 
+def snapshot_for(snapshot: str | Path = "", data_dir: str | Path = "data/sample") -> Path:
+    """Return the snapshot folder to read; with none given, build one from ``data_dir``.
+
+    The batch always passes its snapshot. Run on its own (in JupyterLab, or in the
+    test suite), the report template builds a snapshot of ``data_dir`` in a temporary
+    folder, so it shows a real report for the sample company.
+    """
+    if snapshot:
+        return paths.resolve(snapshot)
+    folder = Path(tempfile.mkdtemp(prefix="playbook_snapshot_"))
+    snap, _ = build_snapshot(paths.resolve(data_dir), folder)
+    return snap
+
+
 def stored_versions(store_url: str | None) -> dict[str, str]:
     """Return ``{rep_id: "plan_id:version:status"}`` of each rep's latest stored plan.
 
@@ -107,6 +123,23 @@ def stored_versions(store_url: str | None) -> dict[str, str]:
         return {}
     latest = plans.sort_values(["rep_id", "plan_id"]).drop_duplicates("rep_id", keep="last")
     return {str(r.rep_id): f"{int(r.plan_id)}:{int(r.version)}:{r.status}" for r in latest.itertuples(index=False)}
+
+
+def report_plan(evidence: pd.DataFrame, rep_id: str, *, stored: str = "", store_url: str = "",
+                plan_date: str = "", lang: str = "en", max_items: int = 4) -> tuple[object, str]:
+    """Return (plan, note) for a report: the stored version named by ``stored``, else a draft.
+
+    ``stored`` is a value of :func:`stored_versions` (``"plan_id:version:status"``); the
+    note says which plan the report shows, in ``lang`` (empty for a draft).
+    """
+    if stored:
+        plan_id, version, status = stored.split(":", 2)
+        with Store(store_url or None) as store:
+            plan = store.plan(int(plan_id), int(version))
+        note = t("render.stored_plan", lang, plan=plan_id, version=version, status=t(f"idp.status.{status}", lang))
+        return plan, note
+    draft = idp.draft_plan(evidence, rep_id, plan_date=plan_date or None, max_items=max_items)
+    return present_idp.word_plan(draft, lang), ""
 
 
 def render_idps(

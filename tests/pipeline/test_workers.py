@@ -10,12 +10,9 @@ import json
 import subprocess
 import sys
 
-import nbformat
 import pytest
 
 from playbook.bench.cases.imports import WORKER_MODULES
-from playbook.pipeline.engine import template_imports
-from playbook.pipeline.idp_batch import TEMPLATE
 
 # never used by a render worker: the plan store (SQLAlchemy, Alembic), the data loaders and their
 # validation (pandera, openpyxl), charts (the kernel draws them), the cluster client, the IDP batch
@@ -28,9 +25,9 @@ NOT_IN_KERNELSIDE = ("papermill", "nbconvert", "nbclient", "jupyter_client", "pl
                      "alembic", "pandera", "playbook.pipeline.batch", "playbook.pipeline.engine")
 
 
-def _loaded(*modules: str, imports: str = "") -> set[str]:
-    """Return the modules (with a real module object) loaded by ``import modules`` (or ``imports``), fresh Python."""
-    code = ("import json, sys\n" + (imports or "import " + ", ".join(modules)) +
+def _loaded(*modules: str) -> set[str]:
+    """Return the modules (with a real module object) loaded by ``import modules`` in a fresh Python."""
+    code = ("import json, sys\nimport " + ", ".join(modules) +
             "\nprint(json.dumps(sorted(k for k, v in sys.modules.items() if v is not None)))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     return set(json.loads(out))
@@ -53,12 +50,3 @@ def test_kernel_side_imports_only_snapshot_reading():
     loaded = _loaded("playbook.pipeline.kernelside", "playbook.pipeline.snapshot")
     assert _heavy(loaded, NOT_IN_KERNELSIDE) == []
     assert {"pandas", "IPython"} <= loaded
-
-
-def test_report_template_imports_leave_out_store_loaders_and_batch():
-    # what a warm kernel imports before its first report, at the same time as the worker's browser starts
-    nb = nbformat.read(TEMPLATE, as_version=4)
-    loaded = _loaded(imports=template_imports(nb))
-    assert _heavy(loaded, NOT_IN_KERNELSIDE + ("openpyxl", "playbook.data.loading", "playbook.pipeline.idp_batch",
-                                               "playbook.pipeline.store")) == []
-    assert {"matplotlib", "playbook.pipeline.idp_report", "playbook.present.charts.idp"} <= loaded
