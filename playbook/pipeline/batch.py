@@ -58,6 +58,7 @@ from playbook.pipeline.notebooks import REPORT_CSP, execute_notebook, notebook_t
 from playbook.pipeline.pdf import PdfUnavailable, Printer, playwright, valid_pdf
 from playbook.pipeline.progress import BatchProgress
 from playbook.pipeline.snapshot import preload_snapshot, read_slice, read_snapshot_meta, write_snapshot
+from playbook.present import messages
 from playbook.present.times import now_local
 
 __all__ = [
@@ -285,16 +286,21 @@ def run_job(job: Job, *, engine: WarmKernel | None = None,
         return JobResult(job.rep_id, "rendered" if wrote else "skipped", str(html), None,
                          time.perf_counter() - start, pdf=pdf, wrote=tuple(wrote))
     except Exception as exc:  # noqa: BLE001 - one rep's failure must not stop the batch
-        message = _message(exc)
+        message = _message(exc, job.lang)
         html_ok = bool(wrote) or not job.stale  # the HTML is complete; its PDF failed
         return JobResult(job.rep_id, "failed", str(html) if html_ok else None,
                          f"PDF: {message}" if html_ok else message, time.perf_counter() - start,
                          wrote=tuple(wrote))
 
 
-def _message(exc: Exception) -> str:
-    """One line saying what went wrong: a kit error's own message, else the exception's type and text."""
-    message = str(exc) if isinstance(exc, PlaybookError) else f"{type(exc).__name__}: {exc}"
+def _message(exc: Exception, lang: str = "en") -> str:
+    """One line saying what went wrong: a kit error worded in ``lang``, else the exception's type and text.
+
+    A report's own kit error comes worded in its language from its kernel
+    (:func:`~playbook.pipeline.notebooks.render_error`); the notebook's name around it
+    is worded here.
+    """
+    message = messages.message(exc, lang) if isinstance(exc, PlaybookError) else f"{type(exc).__name__}: {exc}"
     return message.strip().splitlines()[-1][:500] if message.strip() else type(exc).__name__
 
 
@@ -304,7 +310,7 @@ def _pdf_later(job: Job, html: Path, wrote: tuple[str, ...], printer: Printer) -
     try:
         pdf, error = _job_pdf(job, html, done, printer), None
     except Exception as exc:  # noqa: BLE001 - one rep's PDF failure must not stop the worker
-        pdf, error = None, _message(exc)
+        pdf, error = None, _message(exc, job.lang)
     workers.emit("pdfdone", (job.rep_id, pdf, error, tuple(done)))
 
 
@@ -328,10 +334,10 @@ def warm_up(job: Job, engine: WarmKernel | None, printer: Printer | workers.Prin
     """
     if engine is None:
         return
-    engine.prepare(job.notebook, job.preload)
     if job.pdf and isinstance(printer, workers.PrintThread):
-        printer.later(_start_browser)
-    elif job.pdf and printer is not None:
+        printer.later(_start_browser)  # first: it starts while this thread waits for the new kernel to answer
+    engine.prepare(job.notebook, job.preload)
+    if job.pdf and printer is not None and not isinstance(printer, workers.PrintThread):
         _start_browser(printer)
 
 

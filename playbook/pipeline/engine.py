@@ -9,7 +9,8 @@ fresh-kernel path) and runs the cells with nbclient's public ``NotebookClient``
 (``setup_kernel``, ``execute_cell``) on that kernel.
 
 Isolation: before every report the kernel is reset (user namespace emptied, figures
-closed, matplotlib settings and execution count restored); the kernel is replaced
+closed, matplotlib settings and execution count restored, the kit's errors worded in
+the report's language as the fresh path's setup cell words them); the kernel is replaced
 after ``max_reports`` reports, on any error and when the template or the snapshot
 changes. A new kernel warms up while the caller goes on (:meth:`WarmKernel.prepare`:
 a batch worker starts its browser meanwhile). ``tests/pipeline/test_engine.py``
@@ -29,7 +30,7 @@ from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 from playbook.core.errors import PlaybookError
-from playbook.pipeline.notebooks import KERNEL_ARGS, RenderError, SocketKernelManager
+from playbook.pipeline.notebooks import KERNEL_ARGS, SocketKernelManager, render_error
 
 __all__ = ["WarmKernel", "template_imports"]
 
@@ -57,6 +58,17 @@ def template_imports(nb: Any) -> str:
             continue
         lines += [ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
     return "\n".join(dict.fromkeys(lines))
+
+
+def _shown_error(cell: Any, exc: CellExecutionError) -> tuple[str, str]:
+    """Return (ename, evalue) of the error the failing ``cell`` shows, as Papermill reads it.
+
+    The kernel's reply names the exception raised; the cell's error output names what
+    the reader sees: a kit error worded in the report's language (``KitMessage``, see
+    :mod:`playbook.present.notebook_errors`).
+    """
+    shown = [out for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+    return (shown[-1]["ename"], shown[-1]["evalue"]) if shown else (exc.ename, exc.evalue)
 
 
 class WarmKernel:
@@ -106,7 +118,9 @@ class WarmKernel:
 
         ``preload`` names a snapshot folder the kernel keeps in memory. A failing
         cell raises :class:`~playbook.pipeline.notebooks.RenderError` (as the fresh
-        path does) and the kernel is replaced before the next report.
+        path does: a kit error raised in the notebook worded in ``parameters["lang"]``,
+        :func:`~playbook.pipeline.notebooks.render_error`) and the kernel is replaced
+        before the next report.
         """
         notebook = Path(notebook)
         template = self._template(notebook)
@@ -116,7 +130,9 @@ class WarmKernel:
             if self._warming is not None:
                 self._wait(self._warming)
                 self._warming = None
-            self._silent("__import__('playbook.pipeline.kernelside', fromlist=['reset']).reset()")
+            # a fresh kernel, its kit errors worded in the report's language (as the fresh path's setup cell does)
+            self._silent(f"__import__('playbook.pipeline.kernelside', fromlist=['reset'])"
+                         f".reset({str(parameters.get('lang', 'en'))!r})")
             client = NotebookClient(nb, km=self._km, kernel_name=KERNEL, timeout=self.timeout,
                                     allow_errors=False, resources={"metadata": {"path": str(notebook.parent)}})
             client.kc = self._kc
@@ -125,7 +141,7 @@ class WarmKernel:
                     client.execute_cell(cell, index)
         except CellExecutionError as exc:
             self.close()
-            raise RenderError(f"{notebook.name} failed: {exc.ename}: {exc.evalue}") from exc
+            raise render_error(notebook.name, *_shown_error(cell, exc)) from exc
         except BaseException:
             self.close()
             raise

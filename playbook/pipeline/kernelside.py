@@ -5,10 +5,12 @@ snapshot in memory (:func:`playbook.pipeline.snapshot.preload_snapshot`) and sav
 matplotlib's settings as a fresh kernel has them after those imports. :func:`reset`
 runs before every report: it empties the user namespace (imported modules stay
 loaded, so the template's imports cost nothing), closes every figure, restores the
-saved matplotlib settings and restarts the execution count, so a report sees what a
-fresh kernel would show it. What outlives a report (the imported modules, the
-snapshot) is moved out of the garbage collector's sight (``gc.freeze``), so the full
-collection of each reset scans only what the last report made (0.3 s a report less).
+saved matplotlib settings, restarts the execution count and words the kit's errors in
+the report's language (:func:`playbook.present.notebook_errors.show_kit_errors`, as the
+fresh path's setup cell), so a report sees what a fresh kernel would show it. What
+outlives a report (the imported modules, the snapshot) is moved out of the garbage
+collector's sight (``gc.freeze``), so the full collection of each reset scans only
+what the last report made (0.3 s a report less).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from IPython import get_ipython
 
 from playbook.pipeline import snapshot
+from playbook.present.notebook_errors import show_kit_errors
 
 __all__ = ["reset", "warm"]
 
@@ -36,8 +39,8 @@ def warm(preload: str = "") -> None:
     gc.freeze()  # the imports and the snapshot live as long as the kernel: no collection scans them again
 
 
-def reset() -> None:
-    """Make the kernel look fresh to the next report (see the module's docstring)."""
+def reset(lang: str = "en") -> None:
+    """Make the kernel look fresh to the next report, its kit errors worded in ``lang`` (see the module's docstring)."""
     shell = get_ipython()
     shell.reset(new_session=True)  # a new history session: line numbers start again at 1
     plt = sys.modules.get("matplotlib.pyplot")
@@ -49,4 +52,5 @@ def reset() -> None:
             _SAVED["rc"] = dict(mpl.rcParamsDefault)
         mpl.rcParams.update(_SAVED["rc"])
     shell.execution_count = 1
+    show_kit_errors(lang)  # what the fresh path's setup cell does (notebooks.execute_notebook)
     gc.freeze()  # what survived the reset's collection (caches, lazily imported modules) is not scanned again

@@ -115,6 +115,25 @@ def test_rerun_renders_nothing_fresh_and_a_broken_rep_fails_alone(batch, tmp_pat
     assert "R005" in broken.failed[0].error
 
 
+@pytest.mark.parametrize("isolation", ["warm", "fresh"])
+def test_a_kit_error_in_a_zh_report_is_listed_in_chinese(batch, tmp_path, isolation):
+    """A report failing with a kit error: the batch and its index say why in the report's language."""
+    out = tmp_path / "zh"
+    shutil.copytree(batch[0] / "snapshot", out / "snapshot")
+    snap = out / "snapshot" / "evidence.parquet"  # R005 left out: its report raises ParameterError("rep_id", ...)
+    evidence = pd.read_parquet(snap)
+    evidence[evidence["rep_id"] != "R005"].to_parquet(snap, index=False)
+    done = render_idps(paths.SAMPLE_DIR, out, lang="zh", reps=["R004", "R005"], workers=1, pdf=False,
+                       progress=False, isolation=isolation)
+    assert {r.rep_id: r.status for r in done.results} == {"R004": "rendered", "R005": "failed"}
+    error = done.failed[0].error
+    # worded in the kernel (message.parameter in zh), framed by the batch (message.render.failed in zh)
+    assert error.startswith("idp_report.ipynb 运行失败：参数“rep_id”的值“R005”无效；应为："), error
+    assert "ParameterError" not in error and "KitMessage" not in error and "not valid" not in error
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "参数“rep_id”的值“R005”无效" in index and "共 2 份报告，1 份失败。" in index
+
+
 def test_unknown_rep_is_refused_before_anything_runs(tmp_path):
     with pytest.raises(ParameterError, match="R999"):
         render_idps(paths.SAMPLE_DIR, tmp_path, reps=["R004", "R999"], progress=False, pdf=False)
