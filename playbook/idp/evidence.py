@@ -620,7 +620,8 @@ def rep_evidence(evidence: pd.DataFrame, rep_id: str) -> pd.DataFrame:
     hit = evidence.loc[evidence["rep_id"].astype("str") == str(rep_id)]
     if hit.empty:
         shown = ", ".join(map(str, evidence["rep_id"].head(3)))
-        raise ParameterError("rep_id", rep_id, f"a rep_id of the data (e.g. {shown})")
+        raise ParameterError("rep_id", rep_id, f"a rep_id of the data (e.g. {shown})" if shown
+                             else "a rep_id of the data")
     return hide_small_groups(hit.head(1).reset_index(drop=True))
 
 

@@ -128,7 +128,8 @@ def test_a_kit_error_in_a_zh_report_is_listed_in_chinese(batch, tmp_path, isolat
     assert {r.rep_id: r.status for r in done.results} == {"R004": "rendered", "R005": "failed"}
     error = done.failed[0].error
     # worded in the kernel (message.parameter in zh), framed by the batch (message.render.failed in zh)
-    assert error.startswith("idp_report.ipynb 运行失败：参数“rep_id”的值“R005”无效；应为："), error
+    # the kernel reads the rep's rows only: no other rep's id is offered as an example
+    assert error == "idp_report.ipynb 运行失败：参数“rep_id”的值“R005”无效；应为：数据中的销售代表编号。", error
     assert "ParameterError" not in error and "KitMessage" not in error and "not valid" not in error
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "参数“rep_id”的值“R005”无效" in index and "共 2 份报告，1 份失败。" in index
