@@ -24,14 +24,33 @@ settings.load_profile("kit")
 _BROWSER_FIXTURES = {"browser", "page"}
 
 
-def pytest_collection_modifyitems(items):
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's own (which names the groups on pytest 8)
+def pytest_collection_modifyitems(config, items):
     """Skip the browser tests when Debian's chromium is missing (before any server starts)."""
+    _name_xdist_groups(config, items)
     if harness.CHROMIUM is not None:
         return
     skip = pytest.mark.skip(reason="Debian chromium not installed (make setup)")
     for item in items:
         if _BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(skip)
+
+
+def _name_xdist_groups(config, items):
+    """Under ``--dist loadgroup``, end each ``xdist_group`` test's node id with ``@<group>``, as xdist means to.
+
+    xdist's scheduler keeps a group on one worker by reading that suffix, which xdist 3.8 writes
+    to an attribute pytest 9 no longer reads: unnamed, every mark is ignored and each worker redoes
+    the module fixtures of the tests it gets (the hostile renders, the wheel, a Voila server).
+    """
+    if not getattr(config.option, "loadgroup", False):  # set on xdist workers under --dist loadgroup
+        return
+    for item in items:
+        marks = item.iter_markers("xdist_group")
+        names = {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks}
+        suffix = "@" + "_".join(sorted(names))
+        if names and not item.nodeid.endswith(suffix):
+            item._id = type(item._id).parse(item.nodeid + suffix)
 
 
 @pytest.fixture

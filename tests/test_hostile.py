@@ -145,6 +145,11 @@ def _jobs(data: Path, out: Path, store_url: str) -> list[tuple[str, list[str]]]:
     return jobs
 
 
+RENDERED = pytest.mark.xdist_group(name="hostile_rendered")
+"""Every test of :func:`rendered` on one xdist worker: the fixture is module-scoped *per worker*, and
+``--dist loadgroup`` would otherwise send these tests to both workers and render everything twice."""
+
+
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> Rendered:
     """Every output of the kit on the hostile company, rendered once (two processes at a time)."""
@@ -170,6 +175,7 @@ def rendered(tmp_path_factory) -> Rendered:
 
 
 @pytest.mark.slow
+@RENDERED
 def test_every_command_succeeds(rendered):
     failed = {name: res.stderr[-2000:] for name, res in rendered.runs if res.returncode != 0}
     assert failed == {}
@@ -243,6 +249,7 @@ def _html_files(rendered):
 
 
 @pytest.mark.slow
+@RENDERED
 def test_html_is_inert(rendered):
     pages = _html_files(rendered)
     assert len(pages) == 2 * (3 + 3 + 1) + 3 + 1  # overview, funnel, incentives; 3 notebooks; IDPs + index
@@ -256,6 +263,7 @@ def test_html_is_inert(rendered):
 
 
 @pytest.mark.slow
+@RENDERED
 def test_html_shows_the_hostile_text_as_text(rendered):
     """Not vacuous: the hostile names are in the pages, escaped, and read back as the same text."""
     overview = (rendered.out / "en" / "overview" / "team_overview_en.html").read_text(encoding="utf-8")
@@ -269,6 +277,7 @@ def test_html_shows_the_hostile_text_as_text(rendered):
 
 
 @pytest.mark.slow
+@RENDERED
 def test_every_page_carries_the_csp(rendered):
     missing = {}
     for page in _html_files(rendered):
@@ -285,6 +294,7 @@ def _workbooks(rendered):
 
 
 @pytest.mark.slow
+@RENDERED
 def test_no_formula_in_any_workbook(rendered):
     books = _workbooks(rendered)
     folders = {p.relative_to(rendered.out).parts[1] for p in books}
@@ -312,6 +322,7 @@ def _is_number(text: str) -> bool:
 
 
 @pytest.mark.slow
+@RENDERED
 def test_no_formula_in_any_csv(rendered):
     files = sorted(rendered.out.rglob("*.csv"))
     assert {p.relative_to(rendered.out).parts[1] for p in files} == {"rfm_csv"}
@@ -329,6 +340,7 @@ def test_no_formula_in_any_csv(rendered):
 
 
 @pytest.mark.slow
+@RENDERED
 def test_nothing_written_outside_the_output_folders(rendered):
     """The whole tmp tree: inputs unchanged, the working folder empty, each command in its folder."""
     tree = sorted(str(p.relative_to(rendered.root)) for p in rendered.root.rglob("*"))

@@ -138,6 +138,10 @@ def _tracked_copy(dest: Path) -> Path:
     return dest
 
 
+WHEEL = pytest.mark.xdist_group(name="wheel")
+"""Every test of :func:`wheel` on one xdist worker (a module fixture runs once per worker: one build)."""
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     src = _tracked_copy(tmp_path_factory.mktemp("src"))
@@ -169,6 +173,7 @@ def venv(wheel, tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
+@WHEEL
 def test_the_wheel_ships_every_kit_folder(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     shipped = {n.split("/", 3)[2] for n in names if n.startswith("playbook/_resources/")}
@@ -199,6 +204,7 @@ def _run(venv: Path, cwd: Path, *args: str, ok: bool = True) -> subprocess.Compl
 
 
 @pytest.mark.slow
+@WHEEL
 def test_the_installed_wheel_runs_the_readme_commands_from_another_folder(venv, tmp_path):
     where = subprocess.run([str(venv / "bin" / "python"), "-c",
                             "import playbook, playbook.core.resources as r; print(playbook.__file__); "

@@ -125,6 +125,10 @@ def _jobs(data: Path, out: Path, store_url: str) -> list[tuple[str, list[str]]]:
     return jobs
 
 
+ZH_OUTPUTS = pytest.mark.xdist_group(name="zh_outputs")
+"""Every test of :func:`zh_outputs` on one xdist worker (a module fixture runs once per worker)."""
+
+
 @pytest.fixture(scope="module")
 def zh_outputs(tmp_path_factory):
     """Run every job once (two at a time); return (out folder, {job: CompletedProcess})."""
@@ -174,6 +178,7 @@ def _paths_removed(text: str) -> str:
 
 
 @pytest.mark.slow
+@ZH_OUTPUTS
 def test_every_command_runs_in_chinese(zh_outputs):
     _out, runs = zh_outputs
     failed = {n: r.stderr[-1500:] for n, r in runs.items() if r.returncode != 0 and n != "validate_broken"}
@@ -182,6 +187,7 @@ def test_every_command_runs_in_chinese(zh_outputs):
 
 
 @pytest.mark.slow
+@ZH_OUTPUTS
 def test_no_english_word_on_a_chinese_output(zh_outputs):
     out, runs = zh_outputs
     leftovers = {}

@@ -29,6 +29,9 @@ from playbook.present.charts import idp as idp_charts
 
 matplotlib.use("Agg")
 
+pytestmark = pytest.mark.xdist_group(name="small_groups")
+"""The module's tests on one xdist worker: :func:`planted` (module-scoped, so once per worker) is made once."""
+
 TEAM_OF_3 = ["R004", "R005", "R006"]
 TEAM_OF_4 = [*TEAM_OF_3, "R007"]
 # 11 reps of the same position: 6 of 华东一组 (each has 5 team mates) and 5 of 华北一组 (4 team mates)

@@ -38,6 +38,10 @@ class _Loads(HTMLParser):
             self.inline.append(data)
 
 
+pytestmark = pytest.mark.xdist_group(name="slides")
+"""Both tests on one xdist worker: :func:`decks` (module-scoped, so once per worker) is written once."""
+
+
 @pytest.fixture(scope="module")
 def decks(tmp_path_factory):
     out = tmp_path_factory.mktemp("slides")
