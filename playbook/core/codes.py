@@ -97,13 +97,41 @@ def factorized(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     ([0, -1, 1, 0], ['C2', 'C1'])
     >>> factorized(orders.assign(n=1)["customer_id"])[0] is codes  # recalled, not hashed again
     True
+    >>> s = pd.Series(["b", None, "a", "b"], dtype="string")
+    >>> remember(s, np.array([1, -1, 0, 1]), ["a", "b"])  # looked up in a table of ids
+    >>> codes, uniques = factorized(s)
+    >>> codes.tolist(), list(uniques)
+    ([0, -1, 1, 0], ['b', 'a'])
     """
     data = arrow_data(values)
     hit = _hit(_FACTORIZED, data)
     if hit is not None:
         return hit
+    known = _hit(_MEMO, data)
+    if known is not None and known[1].is_unique:
+        codes, uniques = _first_seen(*known)
+        return _keep(_FACTORIZED, data, codes, uniques)
     codes, uniques = pd.factorize(values)
     codes = codes.astype("int64", copy=False)
     if data is None:
         return codes, pd.Index(uniques)
     return _keep(_FACTORIZED, data, codes, uniques)
+
+
+def _first_seen(codes: np.ndarray, uniques: pd.Index) -> tuple[np.ndarray, pd.Index]:
+    """Renumber ``codes`` into ``uniques`` as :func:`pandas.factorize` numbers them: in order of appearance.
+
+    Examples
+    --------
+    >>> codes, uniques = _first_seen(np.array([2, -1, 0, 2]), pd.Index(["x", "y", "z"]))
+    >>> codes.tolist(), list(uniques)
+    ([0, -1, 1, 0], ['z', 'x'])
+    """
+    order, seen = pd.factorize(codes)  # integers: cheap to hash
+    seen = np.asarray(seen)
+    missing = np.flatnonzero(seen < 0)
+    if len(missing):  # code -1 (missing) is no value: -1 again, the later codes one less
+        gap = missing[0]
+        order = np.where(order == gap, -1, order - (order > gap))
+        seen = np.delete(seen, gap)
+    return order.astype("int64", copy=False), uniques[seen]

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from playbook.core.codes import arrow_data, remember
 from playbook.core.money import round_money
 from playbook.core.schema import TABLES, Column
 from playbook.data.issues import empty_issues
@@ -65,6 +66,25 @@ _WHOLE = 2 ** 53  # whole numbers the careful path's float64 holds exactly
 #: below this a plain amount's float (the double nearest its cents / 100) is its own cent rounding:
 #: money.cents finds exactly those cents, and cents / 100 is that double again
 _EXACT_YUAN = 2.0 ** 36  # < MAX_CENTS / 100: above it round_money refuses, as on the careful path
+
+
+def _memory_pool() -> str:
+    """Make jemalloc Arrow's default memory pool (unless ``ARROW_DEFAULT_MEMORY_POOL`` says otherwise); return its name.
+
+    The first big read of a process takes its buffers fresh from the system. With
+    mimalloc (pyarrow's default) that cost 0.2-1.6 s of kernel time for a million orders
+    (huge pages made ready), with jemalloc about 0.15 s; later reads cost alike. A
+    pyarrow built without jemalloc keeps its default.
+    """
+    if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        try:
+            pa.set_memory_pool(pa.jemalloc_memory_pool())
+        except NotImplementedError:  # pragma: no cover - a pyarrow build without jemalloc
+            pass
+    return pa.default_memory_pool().backend_name
+
+
+_memory_pool()
 
 
 class _Decline(Exception):
@@ -369,8 +389,29 @@ def finish_strict(prep: StrictPrepared, references: dict | None) -> tuple[pd.Dat
     columns = [(name, references[ref]) for name, (ref, _) in TABLES[prep.table].references.items()
                if references and ref in references and name in prep.found]
     with ThreadPoolExecutor(max_workers=_THREADS) as pool:  # as validation._reference_check, column by column
-        unknown = pool.map(lambda item: bool((prep.values[item[0]].notna().to_numpy()
-                                              & ~_isin(prep.values[item[0]], item[1])).any()), columns)
+        unknown = pool.map(lambda item: _unknown(prep.values[item[0]], prep.frame[item[0]], item[1]), columns)
         if any(list(unknown)):
             return None
     return prep.frame, prep.issues
+
+
+def _unknown(values: pd.Series, final: pd.Series, known: object) -> bool:
+    """Return True when a filled id of ``values`` is not ``known``; else remember the ids' codes.
+
+    With ``known`` an Arrow text Series (as :func:`playbook.data.loading.validate_dataset`
+    gives it: distinct ids), the lookup gives each id's position in it: these codes are kept
+    for the frame's column ``final`` (:func:`playbook.core.codes.remember`), so the figures
+    that group on it do not hash the text again. Other ids (a list, a set) are checked as
+    ``validation._reference_check`` does.
+    """
+    data = arrow_data(final)
+    if data is None or not (isinstance(known, pd.Series) and isinstance(known.array, pd.arrays.ArrowStringArray)):
+        return bool((values.notna().to_numpy() & ~_isin(values, known)).any())
+    value_set = known.array.__arrow_array__()
+    if value_set.type != data.type:
+        value_set = value_set.cast(data.type)
+    found = pc.index_in(data, value_set=value_set, skip_nulls=True)
+    if found.null_count != data.null_count:
+        return True
+    remember(final, pc.fill_null(found, -1).to_numpy(zero_copy_only=False), known)
+    return False

@@ -41,3 +41,26 @@ def test_factorized_recalls_the_same_data_only_and_is_read_only():
     assert codes.factorized(edited)[0].tolist() == [0, 0, 0, 0]
     with pytest.raises(ValueError):
         got[0] = 5
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_remembered_lookup_codes_give_pandas_factorize(seed):
+    # codes found by looking ids up in a table of distinct ids (some unused, some rows missing)
+    rng = np.random.default_rng(seed)
+    table = pd.Index([f"C{i}" for i in rng.permutation(30)], dtype="str")
+    pos = rng.integers(-1, 20, 300)  # -1: missing
+    s = pd.Series(np.where(pos >= 0, table.to_numpy()[pos], None), dtype="str")
+    codes.remember(s, pos, table)
+    want_codes, want_uniques = pd.factorize(s)  # the text hashed: the independent answer
+    got_codes, got_uniques = codes.factorized(s)
+    assert got_codes.dtype == np.int64
+    np.testing.assert_array_equal(got_codes, want_codes)
+    pd.testing.assert_index_equal(got_uniques, pd.Index(want_uniques))
+    assert codes.factorized(s)[0] is got_codes  # kept
+
+
+def test_remembered_codes_with_repeated_uniques_are_not_used_for_factorized():
+    s = pd.Series(["a", "b", "a"], dtype="str")
+    codes.remember(s, np.array([0, 1, 2]), ["a", "b", "a"])  # "a" twice: not pandas' numbering
+    got_codes, got_uniques = codes.factorized(s)
+    assert got_codes.tolist() == [0, 1, 0] and list(got_uniques) == ["a", "b"]

@@ -8,15 +8,21 @@ fast path; files with anything to explain must decline.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from playbook.core import codes
 from playbook.core.money import round_money
 from playbook.core.paths import SAMPLE_DIR
+from playbook.core.schema import TABLES
 from playbook.data import loading
 from playbook.data.strict import _EXACT_YUAN, _plain_yuan, read_strict
 
@@ -184,7 +190,6 @@ def test_plain_amounts_below_the_bound_are_their_own_cent_rounding(units, decima
        st.integers(0, 2))
 def test_plain_yuan_check_is_the_careful_paths_pattern(cells, cut, skip):
     """The numpy check says what mapping._PLAIN_YUAN (RE2) says, whatever the chunks and slices."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     arr = pa.chunked_array([pa.array(["9"] * skip + cells[:cut], pa.string())[skip:],
@@ -255,3 +260,35 @@ def test_other_tables_rules(write_file, monkeypatch, name):
     path = write_file(f"{name}/data.csv", text.encode())
     assert (read_strict(path, None, None, STAMP) is not None) == clean
     _same(monkeypatch, lambda: loading.validate_table(path, as_of=AS_OF))
+
+
+def test_reference_lookup_leaves_the_ids_codes_for_the_figures():
+    # the reference check's codes of each id column are pandas' own factorize, recalled without hashing
+    ds, _ = loading.validate_dataset(SAMPLE_DIR, cache=False, as_of=AS_OF)
+    checked = 0
+    for table, frame in ds.tables().items():
+        for column, (ref, _) in TABLES[table].references.items():
+            if frame is None or column not in frame or ref not in ("reps", "customers"):
+                continue
+            values = frame[column]
+            assert codes.recall(values) is not None, (table, column)
+            got_codes, got_uniques = codes.factorized(values)
+            want_codes, want_uniques = pd.factorize(values.astype(object))  # independent: Python strings
+            assert got_codes.tolist() == want_codes.tolist()
+            assert list(got_uniques) == list(want_uniques) and got_uniques.dtype == values.dtype
+            checked += 1
+    assert checked >= 3  # orders' customer and rep, opportunities' … at least
+
+
+@pytest.mark.parametrize("asked", ["", "system"])
+def test_arrow_memory_pool_is_jemalloc_unless_the_user_chose_one(asked):
+    import pyarrow as pa
+
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("this pyarrow is built without jemalloc")
+    env = {**os.environ, "ARROW_DEFAULT_MEMORY_POOL": asked}
+    code = "import playbook.data.loading, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == (asked or "jemalloc")
