@@ -318,8 +318,9 @@ class TestInBrowser:
         page.get_by_label("If I close another (CNY)").fill("300,000")
         page.get_by_role("button", name="Calculate").click()
         page.get_by_text("If you close another 300,000.00 CNY:").wait_for(timeout=60000)
+        # the outputs show one after another: wait for the line items (the last), then read the page
+        page.locator("td", has_text="36,000.00").first.wait_for(timeout=60000)  # 300k x 12%, commission line
         assert page.get_by_role("heading", name="Line items: now and after the sale").count() == 1
-        assert page.locator("td", has_text="36,000.00").count() >= 1  # 300k x 12% on the commission line
         assert "Traceback" not in page.content() and "import" not in page.inner_text("body")
         body = page.inner_text("body")
         assert not re.search(r"R0(0[13-9]|1\d|2\d)", body), "another rep's id on R002's page"
@@ -338,7 +339,7 @@ class TestInBrowser:
         page.get_by_role("button", name="Calculate").click()
         # whole amount: exactly 2,000,000 so far stays at 10% (at_boundary: lower_tier) = 200,000 -> +100,000
         page.get_by_text(headline.format("300,000.00", "100,000.00")).wait_for(timeout=30000)
-        assert page.locator("td", has_text="300,000.00").count() >= 1  # the one line: 2,500k x 12%
+        page.locator("td", has_text="300,000.00").first.wait_for(timeout=30000)  # the one line: 2,500k x 12%
         screenshot(page, "whole")
 
         # negative and non-numeric input: a readable message, no traceback
@@ -369,6 +370,7 @@ class TestInBrowser:
         page.get_by_role("button", name="计算").click()
         headline = "如果再成交 2,500,000.00 元（合计 2,500,000.00 元）：240,000.00 元"
         page.get_by_text(headline).wait_for(timeout=60000)
+        page.get_by_role("heading", name="明细：目前与成交后对比").wait_for(timeout=60000)  # shown after the headline
         assert page.get_by_role("heading", name="明细：目前与成交后对比").count() == 1
         screenshot(page)
         print(f"browser zh: {time.monotonic() - started:.1f} s")
