@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -446,15 +447,20 @@ def team_evidence(
         raise ParameterError("leak_reference", leak_reference, "'company' or 'team'")
     end = resolve_as_of(as_of, orders)
     start, _ = ytd_window(end)
-    summary = rep_summary(orders, reps, quotas, as_of=end)
     r = reps.assign(rep_id=reps["rep_id"].astype("str")).drop_duplicates("rep_id").set_index("rep_id")
     if peer_by not in r.columns and peer_by != "team":
         raise ParameterError("peer_by", peer_by, "a column of reps, e.g. 'role' or 'team'")
-    ev, eligible = _rep_frame(summary, r, start=start, end=end)
-    ev = _peer_figures(ev, orders, r, eligible, peer_by=peer_by, min_group=min_group, start=start, end=end)
-    grid = _level_grid(ev, keys, assessments, as_of=end, min_group=min_group)
-    if leaks is None and opportunities is not None:
-        leaks = funnel_leaks(opportunities, reps, orders=orders, as_of=end, reference=leak_reference)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the funnel's leaks read the same tables (never write them): computed beside the sales figures,
+        # whose numpy and Arrow steps leave the other core free
+        pending = (pool.submit(funnel_leaks, opportunities, reps, orders=orders, as_of=end, reference=leak_reference)
+                   if leaks is None and opportunities is not None else None)
+        summary = rep_summary(orders, reps, quotas, as_of=end)
+        ev, eligible = _rep_frame(summary, r, start=start, end=end)
+        ev = _peer_figures(ev, orders, r, eligible, peer_by=peer_by, min_group=min_group, start=start, end=end)
+        grid = _level_grid(ev, keys, assessments, as_of=end, min_group=min_group)
+        if pending is not None:
+            leaks = pending.result()
     ev, grid = _with_leaks(ev, grid, leaks, min_group=min_group)
     return hide_small_groups(_widen(ev, grid, keys), min_group=min_group)
 
