@@ -208,16 +208,13 @@ class FunnelExplorer:
             return HTML(f"<p>{escape(t(empty_key, lang))}</p>")
 
         # reps against their team: with one rep in view (a rep's own funnel) the team is the rep, so it says nothing
-        comparing = [
-            heading(t("funnel.rep_heatmap", lang)),
-            HTML(f"<p>{escape(t('app_funnel.one_rep', lang))}</p>"),
-        ] if comparison["rep_id"].nunique() < 2 else [
-            heading(t("funnel.rep_heatmap", lang)),
-            HTML(f"<p>{escape(t('funnel.leak_rule', lang, min_n=MIN_N, confidence='95%'))}</p>"),
-            figure_png(funnel_plots.leak_heatmap(comparison, lang=lang).figure),
-            heading(t("funnel.rep_leaks", lang)),
-            table(leaks, "funnel.no_leaks"),
-        ]
+        comparing = [heading(t("funnel.rep_heatmap", lang)), *(
+            [HTML(f"<p>{escape(t('app_funnel.one_rep', lang))}</p>")] if comparison["rep_id"].nunique() < 2 else [
+                HTML(f"<p>{escape(t('funnel.leak_rule', lang, min_n=MIN_N, confidence='95%'))}</p>"),
+                figure_png(funnel_plots.leak_heatmap(comparison, lang=lang).figure),
+                heading(t("funnel.rep_leaks", lang)),
+                table(leaks, "funnel.no_leaks"),
+            ])]
         subtitle = t("funnel.subtitle", lang, as_of=as_of.date(),
                      start=_iso(self.period_start.value) or t("funnel.period_all", lang),
                      end=_iso(self.period_end.value) or t("funnel.period_now", lang),

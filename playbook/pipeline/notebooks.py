@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -98,14 +99,13 @@ def kernel_socket_prefix() -> str:
     True
     """
     name = f"pb-{uuid.uuid4().hex[:16]}"
-    folder = jupyter_runtime_dir()
-    try:
-        if len(os.path.join(folder, name)) + 2 >= 108:
-            raise OSError("socket path too long")
-        ensure_dir_exists(folder, mode=0o700)
-    except OSError:  # too long, or a home folder that cannot be written (a service user's)
-        folder = os.path.join(tempfile.gettempdir(), f"playbook-{os.getuid()}")
-        ensure_dir_exists(folder, mode=0o700)
+    runtime = jupyter_runtime_dir()
+    if len(os.path.join(runtime, name)) + 2 < 108:
+        with contextlib.suppress(OSError):  # a home folder that cannot be written (a service user's)
+            ensure_dir_exists(runtime, mode=0o700)
+            return os.path.join(runtime, name)
+    folder = os.path.join(tempfile.gettempdir(), f"playbook-{os.getuid()}")
+    ensure_dir_exists(folder, mode=0o700)
     return os.path.join(folder, name)
 
 _SETUP_TAG = "playbook-setup"  # the injected first cell (taken out of the executed notebook again)
